@@ -1,0 +1,78 @@
+# Fund Portal: `make run` serves the portal with demo data; `make test` runs the whole suite.
+# Both set up what they need (virtual environment, Python and npm packages, compiled assets)
+# and skip every step whose inputs have not changed, so the second run is fast.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+ASSETS := static/compiled/main.css
+FRONTEND_SOURCES := $(wildcard frontend/scss/*.scss frontend/js/* frontend/*.mjs)
+
+.PHONY: run test setup migrate seed lint format worker clean help chromium
+
+help:
+	@echo "make run    set up and serve the portal on http://$(HOST):$(PORT) with demo data"
+	@echo "make test   set up and run the whole test suite (lint, import layers, unit, browser)"
+	@echo "make worker run a Celery worker and beat (needs CELERY_BROKER_URL)"
+
+run: setup migrate seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+setup: $(PY_STAMP) $(ASSETS)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Fund Portal needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ASSETS): $(NODE_STAMP) $(FRONTEND_SOURCES)
+	npm run --silent build
+
+migrate: $(PY_STAMP)
+	$(PY) manage.py migrate --noinput
+
+seed: $(PY_STAMP)
+	$(PY) manage.py seed_demo
+
+test: setup chromium
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's chromium (nothing downloads a browser at run time).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu)."; exit 1; \
+	  fi; }
+
+lint: $(PY_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/djlint templates --lint
+
+format: $(PY_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+worker: $(PY_STAMP)
+	$(VENV)/bin/celery -A fundportal worker -B -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+clean:
+	rm -rf $(VENV) node_modules static/compiled var db.sqlite3

@@ -1,0 +1,323 @@
+"""Bids and everything written in them: partners, costs, savings, benefits, plans, files."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from governance import fy
+from governance.models import Call, Fund, Organisation, PartnerKind, Pot
+from governance.money import money_field
+
+
+class BidStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    INELIGIBLE = "ineligible", "Ineligible"
+    IN_ASSESSMENT = "in_assessment", "In assessment"
+    FUNDED = "funded", "Funded"
+    NOT_FUNDED = "not_funded", "Not funded"
+
+
+# A bid in one of these states can no longer be changed by its applicants.
+LOCKED_BID_STATUSES = frozenset(BidStatus.values) - {BidStatus.DRAFT}
+
+
+class EndorsementStatus(models.TextChoices):
+    NOT_REQUIRED = "not_required", "Not required"
+    NOT_REQUESTED = "not_requested", "Not requested yet"
+    PENDING = "pending", "Waiting for the commissioner"
+    ENDORSED = "endorsed", "Endorsed"
+    DECLINED = "declined", "Declined"
+
+
+class CareSetting(models.TextChoices):
+    PRIMARY = "primary", "Primary care"
+    COMMUNITY = "community", "Community care"
+    SECONDARY = "secondary", "Secondary care"
+    TERTIARY = "tertiary", "Tertiary care"
+    SOCIAL_CARE = "social_care", "Social care"
+    HOME = "home", "Patients at home"
+
+
+class Bid(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="bids")
+    lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="led_bids")
+    pot = models.ForeignKey(
+        Pot, on_delete=models.PROTECT, null=True, blank=True, related_name="bids",
+        help_text="The pot the bid competes for: its region's (ring-fenced) or the national pot.",
+    )
+    reference = models.CharField(max_length=30, unique=True, help_text="Like HISW-2627-0007.")
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=BidStatus.choices, default=BidStatus.DRAFT)
+    # Project summary
+    summary = models.TextField(blank=True)
+    problem = models.TextField("the problem it solves", blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    # The innovation
+    innovation_type = models.CharField(max_length=20, blank=True)
+    innovation_description = models.TextField(blank=True)
+    evidence_base = models.TextField(blank=True)
+    nice_evidence = models.TextField("NICE or other evidence", blank=True)
+    # Care pathway
+    care_settings = models.JSONField(default=list, blank=True, help_text="CareSetting values covered.")
+    pathway_description = models.TextField(blank=True)
+    # Delivery
+    delivery_plan = models.TextField(blank=True)
+    sustainability_plan = models.TextField(blank=True)
+    # Commissioner endorsement
+    commissioner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="bids_to_endorse",
+    )
+    endorsement_status = models.CharField(
+        max_length=20, choices=EndorsementStatus.choices, default=EndorsementStatus.NOT_REQUESTED
+    )
+    endorsement_comment = models.TextField(blank=True)
+    endorsed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    endorsed_at = models.DateTimeField(null=True, blank=True)
+    # Declarations and submission
+    declarations_accepted_at = models.DateTimeField(null=True, blank=True)
+    declarations_accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bids_created")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    ineligible_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gt=models.F("start_date")),
+                name="bid_dates_in_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["call", "status"]), models.Index(fields=["lead_organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("applications:bid_detail", kwargs={"pk": self.pk})
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.call.fund
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == BidStatus.DRAFT
+
+    @property
+    def years(self) -> list[int]:
+        if self.start_date and self.end_date:
+            return fy.years_spanning(self.start_date, self.end_date)
+        return []
+
+
+class BidSection(models.TextChoices):
+    """The task list, in order. Each section saves on its own and has its own version."""
+
+    SUMMARY = "summary", "Project summary"
+    INNOVATION = "innovation", "The innovation"
+    PATHWAY = "pathway", "Care pathway"
+    PARTNERS = "partners", "Partners"
+    COSTS = "costs", "Costs"
+    SAVINGS = "savings", "Projected savings"
+    BENEFITS = "benefits", "Patient benefits"
+    DELIVERY = "delivery", "Delivery plan and milestones"
+    RISKS = "risks", "Risks"
+    ATTACHMENTS = "attachments", "Attachments"
+    DECLARATIONS = "declarations", "Declarations"
+
+
+class SectionStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class BidSectionState(models.Model):
+    """A section's status and version. The version guards against silent overwrites:
+    a save carries the version the writer opened, and is refused if it has moved on."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="section_states")
+    section = models.CharField(max_length=20, choices=BidSection.choices)
+    status = models.CharField(max_length=20, choices=SectionStatus.choices, default=SectionStatus.NOT_STARTED)
+    version = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bid", "section"], name="bid_section_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference} {self.get_section_display()}: {self.get_status_display()}"
+
+
+class BidPartner(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="partners")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="bid_partnerships")
+    role = models.CharField(max_length=20, choices=PartnerKind.choices)
+    contribution = models.TextField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["bid", "organisation"], name="bid_partner_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.get_role_display()})"
+
+
+class CostCategory(models.TextChoices):
+    STAFF = "staff", "Staff"
+    BACKFILL = "backfill", "Backfill"
+    EQUIPMENT = "equipment", "Equipment"
+    DIGITAL_LICENCES = "digital_licences", "Digital licences"
+    EVALUATION = "evaluation", "Evaluation"
+    OTHER = "other", "Other"
+
+
+class CostNature(models.TextChoices):
+    REVENUE = "revenue", "Revenue"
+    CAPITAL = "capital", "Capital"
+
+
+class BidCost(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="costs")
+    financial_year = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    nature = models.CharField(max_length=10, choices=CostNature.choices, default=CostNature.REVENUE)
+    description = models.CharField(max_length=300, blank=True)
+    amount = money_field()
+
+    class Meta:
+        ordering = ["financial_year", "category", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="bid_cost_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{fy.label(self.financial_year)} {self.get_category_display()}: £{self.amount}"
+
+
+class MatchFunding(models.Model):
+    """Money partners put in themselves, recorded apart from what the fund is asked for."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="match_funding")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    financial_year = models.PositiveSmallIntegerField()
+    amount = money_field()
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["financial_year", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="match_funding_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {fy.label(self.financial_year)}: £{self.amount}"
+
+
+class SavingKind(models.TextChoices):
+    CASHABLE = "cashable", "Cashable"
+    NON_CASHABLE = "non_cashable", "Non-cashable"
+
+
+class ProjectedSaving(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="projected_savings")
+    financial_year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=SavingKind.choices)
+    realised_by = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+",
+        help_text="Whose budget the saving falls in.",
+    )
+    care_setting = models.CharField(max_length=20, choices=CareSetting.choices, help_text="Where on the pathway.")
+    amount = money_field()
+    assumptions = models.TextField()
+    evidence = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["financial_year", "kind", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="projected_saving_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{fy.label(self.financial_year)} {self.get_kind_display()} saving: £{self.amount}"
+
+
+class BenefitMeasure(models.Model):
+    """A patient-benefit measure with a baseline and a target; monitoring reports actuals."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="benefit_measures")
+    name = models.CharField(max_length=200, help_text='Like "bed days avoided".')
+    unit = models.CharField(max_length=60, help_text='Like "days" or "patients".')
+    baseline = models.DecimalField(max_digits=14, decimal_places=2)
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+    target_date = models.DateField()
+    higher_is_better = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit})"
+
+
+class Milestone(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(max_length=200)
+    due_date = models.DateField()
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Risk(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="risks")
+    description = models.TextField()
+    likelihood = models.CharField(max_length=10, choices=RiskLevel.choices)
+    impact = models.CharField(max_length=10, choices=RiskLevel.choices)
+    mitigation = models.TextField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never uses the uploader's file name, so it cannot be abused.
+    return f"bids/{instance.bid_id}/{timezone.now():%Y%m%d%H%M%S}-{instance.sha256[:16]}"
+
+
+class Attachment(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

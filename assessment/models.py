@@ -1,0 +1,177 @@
+"""Assessment: assignments, conflict declarations, score sheets, moderation and decisions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from applications.models import Bid
+from governance.models import Criterion, Fund, PanelMember
+from governance.money import money_field
+
+
+class AssignmentStatus(models.TextChoices):
+    AWAITING_DECLARATION = "awaiting_declaration", "Conflict declaration needed"
+    ACTIVE = "active", "Scoring"
+    CONFLICTED = "conflicted", "Removed: conflict of interest"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Assignment(models.Model):
+    """An assessor asked to score one bid. They see its content only after declaring no conflict."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="assignments")
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    status = models.CharField(max_length=30, choices=AssignmentStatus.choices, default=AssignmentStatus.AWAITING_DECLARATION)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    due_date = models.DateField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["bid", "assigned_at"]
+        constraints = [
+            # One live assignment per assessor per bid; a withdrawn one may be followed by another.
+            models.UniqueConstraint(
+                fields=["bid", "assessor"], condition=~Q(status="withdrawn"), name="assignment_one_live_per_assessor"
+            ),
+        ]
+        indexes = [models.Index(fields=["assessor", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.assessor} on {self.bid.reference}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.bid.call.fund
+
+
+class ConflictKind(models.TextChoices):
+    EMPLOYER = "employer", "Employer"
+    FINANCIAL = "financial", "Financial"
+    PERSONAL = "personal", "Personal"
+    PROFESSIONAL = "professional", "Professional"
+    OTHER = "other", "Other"
+
+
+class ConflictDeclaration(models.Model):
+    """An assessor's declaration on a bid; the fund's conflicts register lists these."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="declaration")
+    has_conflict = models.BooleanField()
+    kind = models.CharField(max_length=20, choices=ConflictKind.choices, blank=True)
+    description = models.TextField(blank=True)
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(has_conflict=False) | ~Q(kind=""), name="conflict_has_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment}: {'conflict' if self.has_conflict else 'no conflict'}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.assignment.bid.call.fund
+
+
+class SheetStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class ScoreSheet(models.Model):
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="sheet")
+    status = models.CharField(max_length=20, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reopened_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Score sheet: {self.assignment}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.assignment.bid.call.fund
+
+
+class Score(models.Model):
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sheet", "criterion"], name="score_one_per_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.title}: {self.score}"
+
+
+class Moderation(models.Model):
+    """The panel chair's agreed score on a criterion where assessors disagreed."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="moderations")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="moderations")
+    score = models.DecimalField(max_digits=4, decimal_places=2)
+    rationale = models.TextField()
+    moderated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    moderated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bid", "criterion"], name="moderation_one_per_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference} {self.criterion.title}: moderated to {self.score}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.bid.call.fund
+
+
+class DecisionOutcome(models.TextChoices):
+    FUND = "fund", "Fund"
+    FUND_WITH_CONDITIONS = "fund_with_conditions", "Fund with conditions"
+    NOT_FUND = "not_fund", "Do not fund"
+
+
+FUNDING_OUTCOMES = frozenset({DecisionOutcome.FUND, DecisionOutcome.FUND_WITH_CONDITIONS})
+
+
+class PanelDecision(models.Model):
+    bid = models.OneToOneField(Bid, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField(max_length=30, choices=DecisionOutcome.choices)
+    amount_approved = money_field(null=True, blank=True)
+    rationale = models.TextField()
+    conditions = models.JSONField(default=list, blank=True, help_text="Conditions of funding, one text each.")
+    rank = models.PositiveIntegerField(null=True, blank=True, help_text="The bid's rank when decided.")
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True, help_text="0-100 when decided.")
+    above_funding_line = models.BooleanField(null=True)
+    departs_from_ranking = models.BooleanField(default=False)
+    excluded_members = models.ManyToManyField(PanelMember, blank=True, related_name="excluded_from_decisions")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_approved__isnull=True) | Q(amount_approved__gte=0), name="decision_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid.reference}: {self.get_outcome_display()}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.bid.call.fund
+
+    @property
+    def is_funded(self) -> bool:
+        return self.outcome in FUNDING_OUTCOMES

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AwardsConfig(AppConfig):
+    name = "awards"
+    verbose_name = "Awards: offers, commitments and payments"

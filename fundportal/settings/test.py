@@ -1,0 +1,19 @@
+"""Test settings: fast hashing, in-memory email, uploads in a temporary folder (see conftest)."""
+
+import os
+
+from .base import *
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# Tests run tasks eagerly; tests marked requires_broker switch to the real worker that the
+# test session starts (tests/conftest.py), which itself runs with CELERY_EAGER=0.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=True)
+ALLOWED_HOSTS = ["*"]
+# Each test session has a queue of its own, so sessions sharing one Redis never take each
+# other's tasks; the session's worker is started on the same queue.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"fundportal-test-{os.getpid()}")

@@ -1,0 +1,105 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from . import models
+
+
+@admin.register(models.User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_staff", "is_active"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal details", {"fields": ("full_name", "job_title")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(models.Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "ods_code", "region", "network"]
+    list_filter = ["kind", "region"]
+    search_fields = ["name", "ods_code"]
+    inlines = [MembershipInline]
+
+
+class PotBudgetInline(admin.TabularInline):
+    model = models.PotBudget
+    extra = 0
+
+
+@admin.register(models.Pot)
+class PotAdmin(admin.ModelAdmin):
+    list_display = ["name", "fund", "network"]
+    inlines = [PotBudgetInline]
+
+
+@admin.register(models.Fund)
+class FundAdmin(admin.ModelAdmin):
+    list_display = ["name", "host_network", "allocation_model", "first_year", "last_year"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class RubricInline(admin.TabularInline):
+    model = models.RubricDescriptor
+    extra = 0
+
+
+@admin.register(models.Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    list_display = ["title", "call", "kind", "weight"]
+    inlines = [RubricInline]
+
+
+@admin.register(models.Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["title", "fund", "status", "opens_at", "closes_at"]
+    list_filter = ["status", "purpose"]
+    search_fields = ["title", "slug"]
+
+
+class PanelMemberInline(admin.TabularInline):
+    model = models.PanelMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(models.Panel)
+class PanelAdmin(admin.ModelAdmin):
+    list_display = ["name", "fund"]
+    inlines = [PanelMemberInline]
+
+
+admin.site.register(models.FundRole)
+admin.site.register(models.Notification)
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only, even for site admins."""
+
+    list_display = ["occurred_at", "actor_label", "action", "target_label", "fund"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "target_label", "message"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.site_header = "Fund Portal administration"
+admin.site.site_title = "Fund Portal admin"

@@ -1,0 +1,21 @@
+"""Header links and dashboard sections for fund managers and auditors."""
+
+from django.urls import reverse
+
+from .selectors import Roles, funds_visible_to
+from .ui import DashboardPanel, NavItem
+
+
+def navigation(request, roles: Roles) -> list[NavItem]:
+    items = [NavItem("Funding calls", reverse("governance:calls"), order=80)]
+    if roles.is_fund_manager or roles.is_auditor or roles.is_site_admin:
+        items.append(NavItem("Funds", reverse("governance:funds"), order=10))
+    return items
+
+
+def panels(request, roles: Roles) -> list[DashboardPanel]:
+    if not (roles.is_fund_manager or roles.is_auditor or roles.is_site_admin):
+        return []
+    funds = list(funds_visible_to(request.user).select_related("host_network"))
+    title = "Funds you manage" if roles.is_fund_manager else "Funds you audit"
+    return [DashboardPanel(title, "governance/dashboard/funds.html", {"funds": funds, "roles": roles}, order=10)]

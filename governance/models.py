@@ -1,0 +1,697 @@
+"""People, organisations, funds, pots, calls, criteria, panels and the audit trail.
+
+Models hold fields, constraints and small derived properties. Rules live in services.py
+(writes) and selectors.py (reads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import fy
+from .money import money_field
+
+# People ------------------------------------------------------------------------------------
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("Users sign in by email, so an email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address."""
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150)
+    job_title = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(default=False, help_text="Can sign in to the site admin.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+# Organisations -----------------------------------------------------------------------------
+
+
+class Region(models.TextChoices):
+    """NHS England regions; the value is the region's ONS code (used in open data)."""
+
+    NORTH_EAST_AND_YORKSHIRE = "E40000012", "North East and Yorkshire"
+    NORTH_WEST = "E40000010", "North West"
+    MIDLANDS = "E40000011", "Midlands"
+    EAST_OF_ENGLAND = "E40000007", "East of England"
+    LONDON = "E40000003", "London"
+    SOUTH_EAST = "E40000005", "South East"
+    SOUTH_WEST = "E40000006", "South West"
+
+
+class OrganisationKind(models.TextChoices):
+    HEALTH_INNOVATION_NETWORK = "hin", "Health Innovation Network"
+    NHS_TRUST = "nhs_trust", "NHS trust"
+    FOUNDATION_TRUST = "foundation_trust", "NHS foundation trust"
+    ICB = "icb", "Integrated care board (ICB)"
+    SUB_ICB = "sub_icb", "Sub-ICB location"
+    PRIMARY_CARE_NETWORK = "pcn", "Primary care network"
+    GP_PRACTICE = "gp_practice", "GP practice"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    SOCIAL_CARE_PROVIDER = "social_care", "Social care provider"
+    UNIVERSITY = "university", "University"
+    COMPANY = "company", "Company"
+    CHARITY = "charity", "Charity"
+
+
+COMMISSIONING_KINDS = frozenset({OrganisationKind.ICB, OrganisationKind.SUB_ICB})
+
+# ODS code shapes by organisation kind. Codes are stored upper case without spaces.
+ODS_CODE_PATTERNS: dict[str, re.Pattern[str]] = {
+    OrganisationKind.NHS_TRUST: re.compile(r"^[RT][A-Z0-9]{2}$"),
+    OrganisationKind.FOUNDATION_TRUST: re.compile(r"^[RT][A-Z0-9]{2}$"),
+    OrganisationKind.ICB: re.compile(r"^Q[A-Z0-9]{2}$"),
+    OrganisationKind.SUB_ICB: re.compile(r"^[0-9]{2}[A-Z0-9]$|^[A-Z0-9]{5}$"),
+    OrganisationKind.PRIMARY_CARE_NETWORK: re.compile(r"^U[0-9]{5}$"),
+    OrganisationKind.GP_PRACTICE: re.compile(r"^[A-Z][0-9]{5}$"),
+}
+ODS_CODE_GENERAL = re.compile(r"^[A-Z0-9]{3,8}$")
+ODS_CODE_EXAMPLES = {
+    OrganisationKind.NHS_TRUST: "3 characters starting with R or T, like RH8",
+    OrganisationKind.FOUNDATION_TRUST: "3 characters starting with R or T, like RH8",
+    OrganisationKind.ICB: "3 characters starting with Q, like QJK",
+    OrganisationKind.SUB_ICB: "3 characters, like 15N",
+    OrganisationKind.PRIMARY_CARE_NETWORK: "U followed by 5 digits, like U12345",
+    OrganisationKind.GP_PRACTICE: "a letter followed by 5 digits, like L83001",
+}
+COMPANY_NUMBER_RE = re.compile(r"^([0-9]{8}|(SC|NI|OC|SO|NC|FC)[0-9]{6})$")
+CHARITY_NUMBER_RE = re.compile(r"^[0-9]{6,8}(-[0-9]{1,2})?$")
+
+
+def normalise_code(value: str | None) -> str:
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+ODS_CODE_TAKEN = "An organisation with this ODS code is already registered"
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    ods_code = models.CharField(
+        "ODS code", max_length=8, blank=True, null=True, unique=True,
+        error_messages={"unique": ODS_CODE_TAKEN},
+        help_text="The NHS Organisation Data Service code, for example RH8.",
+    )
+    company_number = models.CharField(max_length=10, blank=True)
+    charity_number = models.CharField(max_length=12, blank=True)
+    region = models.CharField(max_length=9, choices=Region.choices, blank=True)
+    network = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="members_of_network",
+        limit_choices_to={"kind": OrganisationKind.HEALTH_INNOVATION_NETWORK},
+        help_text="The Health Innovation Network whose area this organisation is in.",
+    )
+    short_name = models.CharField(
+        max_length=12, blank=True,
+        help_text="For networks: the prefix of bid and award references, like HISW.",
+    )
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["short_name"], condition=~Q(short_name=""), name="organisation_short_name_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})" if self.ods_code else self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        self.ods_code = normalise_code(self.ods_code) or None
+        self.company_number = normalise_code(self.company_number)
+        self.charity_number = normalise_code(self.charity_number)
+        if self.ods_code:
+            pattern = ODS_CODE_PATTERNS.get(self.kind, ODS_CODE_GENERAL)
+            if not pattern.match(self.ods_code):
+                example = ODS_CODE_EXAMPLES.get(self.kind, "3 to 8 letters and digits")
+                errors["ods_code"] = f"Enter a valid ODS code for this kind of organisation: {example}"
+        if self.company_number and not COMPANY_NUMBER_RE.match(self.company_number):
+            errors["company_number"] = "Enter a Companies House number: 8 digits, or 2 letters and 6 digits"
+        if self.charity_number and not CHARITY_NUMBER_RE.match(self.charity_number):
+            errors["charity_number"] = "Enter a charity number of 6 to 8 digits"
+        if self.network_id and self.network_id == self.pk:
+            errors["network"] = "An organisation cannot be its own network"
+        if self.kind == OrganisationKind.HEALTH_INNOVATION_NETWORK and not self.short_name:
+            errors["short_name"] = "Give the network a short name for references, like HISW"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_network(self) -> bool:
+        return self.kind == OrganisationKind.HEALTH_INNOVATION_NETWORK
+
+    @property
+    def is_commissioner(self) -> bool:
+        return self.kind in COMMISSIONING_KINDS
+
+    @property
+    def home_network(self) -> Organisation | None:
+        """The network an organisation competes in: itself for a network, else its area's."""
+        return self if self.is_network else self.network
+
+    @property
+    def org_identifier(self) -> str:
+        """Identifier for open data (org-id.guide): ODS, then Companies House, then charity."""
+        if self.ods_code:
+            return f"GB-NHS-{self.ods_code}"
+        if self.company_number:
+            return f"GB-COH-{self.company_number}"
+        if self.charity_number:
+            return f"GB-CHC-{self.charity_number}"
+        return f"360G-{settings.GRANTNAV_PREFIX}-ORG-{self.pk}"
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", "Member (writes and manages bids and awards)"
+    FUND_MANAGER = "fund_manager", "Fund manager"
+
+
+class Membership(models.Model):
+    """A person's place in an organisation. Being a member of an ICB makes one a commissioner."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    is_authorised_signatory = models.BooleanField(
+        default=False, help_text="May accept or decline award offers for the organisation."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.organisation} ({self.get_role_display()})"
+
+
+# Funds and pots ----------------------------------------------------------------------------
+
+
+class AllocationModel(models.TextChoices):
+    RING_FENCED = "ring_fenced", "Ring-fenced by region: one pot per network"
+    NATIONAL = "national", "National competitive: one pot, all bids ranked together"
+
+
+class Fund(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    host_network = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="hosted_funds",
+        limit_choices_to={"kind": OrganisationKind.HEALTH_INNOVATION_NETWORK},
+    )
+    description = models.TextField()
+    priorities = models.TextField(blank=True, help_text="The investment priorities, one per line.")
+    allocation_model = models.CharField(max_length=20, choices=AllocationModel.choices)
+    first_year = models.PositiveSmallIntegerField(
+        "first financial year", validators=[MinValueValidator(fy.MIN_YEAR), MaxValueValidator(fy.MAX_YEAR)]
+    )
+    last_year = models.PositiveSmallIntegerField(
+        "last financial year", validators=[MinValueValidator(fy.MIN_YEAR), MaxValueValidator(fy.MAX_YEAR)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_year__gte=models.F("first_year")), name="fund_years_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:fund_detail", kwargs={"slug": self.slug})
+
+    @property
+    def years(self) -> list[int]:
+        return fy.years_between(self.first_year, self.last_year)
+
+    @property
+    def years_label(self) -> str:
+        return f"{fy.label(self.first_year)} to {fy.label(self.last_year)}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self
+
+    @property
+    def priority_list(self) -> list[str]:
+        return [line.strip() for line in self.priorities.splitlines() if line.strip()]
+
+
+class FundRoleKind(models.TextChoices):
+    AUDITOR = "auditor", "Auditor (reads everything of the fund, changes nothing)"
+
+
+class FundRole(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="fund_roles")
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=FundRoleKind.choices, default=FundRoleKind.AUDITOR)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "fund", "role"], name="fund_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_role_display()} of {self.fund}"
+
+
+class Pot(models.Model):
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="pots")
+    name = models.CharField(max_length=200)
+    network = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="pots",
+        limit_choices_to={"kind": OrganisationKind.HEALTH_INNOVATION_NETWORK},
+        help_text="For a ring-fenced fund, the network whose bids compete for this pot.",
+    )
+
+    class Meta:
+        ordering = ["fund", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "network"], name="pot_one_per_network"),
+            models.UniqueConstraint(fields=["fund", "name"], name="pot_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.fund})"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.fund
+
+
+class PotBudget(models.Model):
+    """A pot's budget for one financial year. Awards lock these rows when they commit money."""
+
+    pot = models.ForeignKey(Pot, on_delete=models.CASCADE, related_name="budgets")
+    financial_year = models.PositiveSmallIntegerField()
+    amount = money_field("budget")
+
+    class Meta:
+        ordering = ["pot", "financial_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["pot", "financial_year"], name="pot_budget_one_per_year"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="pot_budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pot.name} {fy.label(self.financial_year)}: £{self.amount}"
+
+    @property
+    def year_label(self) -> str:
+        return fy.label(self.financial_year)
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.pot.fund
+
+
+# Panels ------------------------------------------------------------------------------------
+
+
+class Panel(models.Model):
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="panels")
+    name = models.CharField(max_length=200)
+    terms_of_reference = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["fund", "name"], name="panel_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.fund
+
+
+class PanelRole(models.TextChoices):
+    CHAIR = "chair", "Chair"
+    ASSESSOR = "assessor", "Assessor"
+    LAY_MEMBER = "lay_member", "Lay or patient member"
+    OBSERVER = "observer", "Observer"
+
+
+class PanelMember(models.Model):
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="panel_memberships")
+    role = models.CharField(max_length=20, choices=PanelRole.choices)
+    affiliations = models.ManyToManyField(
+        Organisation, blank=True, related_name="panel_affiliations",
+        help_text="Organisations the member works for or with; they are never assigned those bids.",
+    )
+
+    class Meta:
+        ordering = ["panel", "role", "user__full_name"]
+        constraints = [models.UniqueConstraint(fields=["panel", "user"], name="panel_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.panel})"
+
+    @property
+    def scores_bids(self) -> bool:
+        return self.role in (PanelRole.ASSESSOR, PanelRole.CHAIR, PanelRole.LAY_MEMBER)
+
+
+# Calls and criteria ------------------------------------------------------------------------
+
+
+class CallPurpose(models.TextChoices):
+    ADOPTION = "adoption", "Adoption of proven innovation"
+    DIFFUSION = "diffusion", "Diffusion of innovation already in the NHS"
+    PUMP_PRIMING = "pump_priming", "Pump-priming new innovation"
+
+
+class InnovationType(models.TextChoices):
+    MEDICINE = "medicine", "Medicine"
+    DEVICE = "device", "Medical device"
+    DIAGNOSTIC = "diagnostic", "Diagnostic"
+    DIGITAL = "digital", "Digital technology"
+    SERVICE_MODEL = "service_model", "Service model"
+
+
+class PartnerKind(models.TextChoices):
+    COMMISSIONER = "commissioner", "Commissioner"
+    PRIMARY_CARE = "primary_care", "Primary care"
+    SECONDARY_CARE = "secondary_care", "Secondary care"
+    COMMUNITY = "community", "Community care"
+    SOCIAL_CARE = "social_care", "Social care"
+    ACADEMIC = "academic", "Academic"
+    INDUSTRY = "industry", "Industry"
+    PATIENT_GROUP = "patient_group", "Patient group"
+
+
+class CallStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Published, opening soon"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    ASSESSMENT = "assessment", "In assessment"
+    DECIDED = "decided", "Decided"
+    CLOSED_OUT = "closed_out", "Closed out"
+
+
+# Statuses in which the call and its criteria are public and frozen.
+PUBLISHED_CALL_STATUSES = frozenset(CallStatus.values) - {CallStatus.DRAFT}
+
+
+class Call(models.Model):
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calls")
+    host_network = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="hosted_calls",
+        limit_choices_to={"kind": OrganisationKind.HEALTH_INNOVATION_NETWORK},
+    )
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    summary = models.TextField()
+    purpose = models.CharField(max_length=20, choices=CallPurpose.choices)
+    innovation_types = models.JSONField(default=list, help_text="InnovationType values accepted.")
+    pots = models.ManyToManyField(Pot, related_name="calls")
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    # Eligibility
+    eligible_org_kinds = models.JSONField(default=list, help_text="OrganisationKind values that may lead a bid.")
+    min_amount = money_field("minimum amount per bid")
+    max_amount = money_field("maximum amount per bid")
+    max_duration_years = models.PositiveSmallIntegerField(
+        "maximum duration in years", validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    required_partner_kinds = models.JSONField(default=list, blank=True, help_text="PartnerKind values required.")
+    endorsement_required = models.BooleanField("commissioner endorsement required", default=True)
+    # Assessment settings
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, null=True, blank=True, related_name="calls")
+    assessors_per_bid = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(10)])
+    moderation_threshold = models.DecimalField(
+        max_digits=4, decimal_places=1, default=2,
+        help_text="Scores on a criterion that differ by more than this are flagged for moderation.",
+    )
+    normalise_scores = models.BooleanField(
+        default=False, help_text="Convert each assessor's scores to z-scores before they are combined."
+    )
+    assessment_due_date = models.DateField(null=True, blank=True)
+    panel_meeting_date = models.DateField(null=True, blank=True)
+    decisions_expected_date = models.DateField(null=True, blank=True)
+    # Lifecycle
+    status = models.CharField(max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    decisions_released_at = models.DateTimeField(null=True, blank=True)
+    copied_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opening"),
+            models.CheckConstraint(condition=Q(max_amount__gte=models.F("min_amount")), name="call_amounts_in_order"),
+            models.CheckConstraint(condition=Q(min_amount__gte=0), name="call_min_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["status", "closes_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("governance:call_public", kwargs={"slug": self.slug})
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.fund
+
+    @property
+    def is_published(self) -> bool:
+        return self.status in PUBLISHED_CALL_STATUSES
+
+    @property
+    def criteria_frozen(self) -> bool:
+        return self.status != CallStatus.DRAFT
+
+    def phase(self, now: dt.datetime | None = None) -> str:
+        """The status as it stands at ``now``, even if the beat task has not run yet.
+
+        A published call is open from ``opens_at`` until ``closes_at``; nothing is accepted
+        after the closing time whatever the stored status says.
+        """
+        now = now or timezone.now()
+        if self.status in (CallStatus.SCHEDULED, CallStatus.OPEN):
+            if now < self.opens_at:
+                return CallStatus.SCHEDULED
+            if now < self.closes_at:
+                return CallStatus.OPEN
+            return CallStatus.CLOSED
+        return self.status
+
+    def phase_label(self, now: dt.datetime | None = None) -> str:
+        return CallStatus(self.phase(now)).label
+
+    def is_accepting_bids(self, now: dt.datetime | None = None) -> bool:
+        return self.phase(now) == CallStatus.OPEN
+
+    @property
+    def innovation_type_labels(self) -> list[str]:
+        return [InnovationType(v).label for v in self.innovation_types if v in InnovationType.values]
+
+    @property
+    def eligible_org_kind_labels(self) -> list[str]:
+        return [OrganisationKind(v).label for v in self.eligible_org_kinds if v in OrganisationKind.values]
+
+    @property
+    def required_partner_kind_labels(self) -> list[str]:
+        return [PartnerKind(v).label for v in self.required_partner_kinds if v in PartnerKind.values]
+
+
+class CriterionKind(models.TextChoices):
+    COST_SAVING = "cost_saving", "Cost saving"
+    PATIENT_BENEFIT = "patient_benefit", "Patient benefit"
+    DELIVERABILITY = "deliverability", "Deliverability"
+    SCALABILITY = "scalability", "Scalability and spread"
+    COLLABORATION = "collaboration", "Collaboration across the pathway"
+    VALUE_FOR_MONEY = "value_for_money", "Value for money"
+    OTHER = "other", "Other"
+
+
+class Criterion(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
+    kind = models.CharField(max_length=20, choices=CriterionKind.choices)
+    title = models.CharField(max_length=200)
+    guidance_for_applicants = models.TextField()
+    guidance_for_assessors = models.TextField()
+    weight = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
+    scale_min = models.PositiveSmallIntegerField(default=0)
+    scale_max = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(10)])
+    gateway_min_score = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="If set, a bid scoring below this on this criterion cannot be funded.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["call", "position", "pk"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gte=1) & Q(weight__lte=100), name="criterion_weight_1_to_100"),
+            models.CheckConstraint(condition=Q(scale_max__gt=models.F("scale_min")), name="criterion_scale_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.weight}%)"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.call.fund
+
+    @property
+    def scale(self) -> list[int]:
+        return list(range(self.scale_min, self.scale_max + 1))
+
+
+class RubricDescriptor(models.Model):
+    """What a given score on a criterion means."""
+
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="descriptors")
+    score = models.PositiveSmallIntegerField()
+    descriptor = models.TextField()
+
+    class Meta:
+        ordering = ["criterion", "score"]
+        constraints = [models.UniqueConstraint(fields=["criterion", "score"], name="descriptor_one_per_score")]
+
+    def __str__(self) -> str:
+        return f"{self.score}: {self.descriptor[:40]}"
+
+
+# Notifications -----------------------------------------------------------------------------
+
+
+class Notification(models.Model):
+    """A message to a person: emailed and listed on their notifications page."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="Set by the worker once the email is sent.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+# Audit trail -------------------------------------------------------------------------------
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only; they cannot be updated")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only; they cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """One append-only record: who did what to which object, when, before and after."""
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="People who have acted are deactivated, never deleted, so the trail stays whole.",
+    )
+    actor_label = models.CharField(max_length=200, help_text="Who acted, kept even if the user is removed.")
+    action = models.CharField(max_length=60, db_index=True, help_text="Like call.opened or bid.submitted.")
+    target_type = models.CharField(max_length=60)
+    target_id = models.CharField(max_length=40)
+    target_label = models.CharField(max_length=300)
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events")
+    message = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["fund", "-occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label}: {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Audit events are append-only; they cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only; they cannot be deleted")

@@ -1,0 +1,52 @@
+"""Object permissions for the governance stage, as django-rules predicates.
+
+Views call ``request.user.has_perm("governance.manage_fund", fund)``; templates use
+``{% has_perm %}`` from the rules template tags. Predicates take the object they guard.
+"""
+
+import rules
+
+from .models import Call, Fund, FundRoleKind, Membership, MembershipRole
+
+
+def _manages_network(user, network_id) -> bool:
+    if not user.is_authenticated or network_id is None:
+        return False
+    return Membership.objects.filter(
+        user=user, organisation_id=network_id, role=MembershipRole.FUND_MANAGER
+    ).exists()
+
+
+@rules.predicate
+def manages_fund(user, fund: Fund) -> bool:
+    """A fund manager of the network that hosts the fund."""
+    return fund is not None and _manages_network(user, fund.host_network_id)
+
+
+@rules.predicate
+def manages_call(user, call: Call) -> bool:
+    """A fund manager of the network that hosts the call (or the fund it belongs to)."""
+    if call is None:
+        return False
+    return _manages_network(user, call.host_network_id) or _manages_network(user, call.fund.host_network_id)
+
+
+@rules.predicate
+def audits_fund(user, fund: Fund) -> bool:
+    if not user.is_authenticated or fund is None:
+        return False
+    return fund.roles.filter(user=user, role=FundRoleKind.AUDITOR).exists()
+
+
+@rules.predicate
+def audits_call(user, call: Call) -> bool:
+    return call is not None and audits_fund(user, call.fund)
+
+
+is_site_admin = rules.is_superuser
+
+rules.add_perm("governance.manage_fund", manages_fund | is_site_admin)
+rules.add_perm("governance.view_fund", manages_fund | audits_fund | is_site_admin)
+rules.add_perm("governance.view_fund_audit", manages_fund | audits_fund | is_site_admin)
+rules.add_perm("governance.manage_call", manages_call | is_site_admin)
+rules.add_perm("governance.view_call_internal", manages_call | audits_call | is_site_admin)

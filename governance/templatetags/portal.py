@@ -1,0 +1,76 @@
+"""Template helpers used across the site: money, financial years and NHS.UK form widgets.
+
+Loaded as a template builtin (see settings), so no ``{% load %}`` is needed.
+"""
+
+from django import template
+from django.forms import BoundField
+
+from governance import fy
+from governance.money import format_money
+
+register = template.Library()
+
+WIDGET_CLASSES = {
+    "textarea": "nhsuk-textarea",
+    "select": "nhsuk-select",
+    "selectmultiple": "nhsuk-select",
+    "file": "nhsuk-file-upload__input",
+    "clearablefile": "nhsuk-file-upload__input",
+}
+
+
+@register.filter
+def money(amount) -> str:
+    """£12,500 (pence shown only when there are any)."""
+    return format_money(amount)
+
+
+@register.filter
+def money_pence(amount) -> str:
+    return format_money(amount, pence=True)
+
+
+@register.filter
+def fy_label(start_year) -> str:
+    """2026 → 2026/27."""
+    try:
+        return fy.label(int(start_year))
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key) if hasattr(mapping, "get") else mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@register.simple_tag
+def field_describedby(field: BoundField) -> str:
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}-hint")
+    if field.errors:
+        ids.append(f"{field.auto_id}-error")
+    return " ".join(ids)
+
+
+@register.simple_tag
+def nhsuk_widget(field: BoundField, extra_class: str = "") -> str:
+    """Render a field's widget with NHS.UK classes, hint and error references."""
+    widget_type = field.widget_type
+    css = WIDGET_CLASSES.get(widget_type, "nhsuk-input")
+    if field.errors:
+        css += f" {css.split()[0]}--error"
+    existing = field.field.widget.attrs.get("class", "")
+    attrs = {"class": " ".join(c for c in (css, existing, extra_class) if c)}
+    describedby = field_describedby(field)
+    if widget_type == "textarea" and getattr(field.field, "max_length", None):
+        attrs["class"] += " nhsuk-js-character-count"
+        describedby = f"{field.auto_id}-info {describedby}".strip()
+    if describedby:
+        attrs["aria-describedby"] = describedby
+    return field.as_widget(attrs=attrs)

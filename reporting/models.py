@@ -1,0 +1,240 @@
+"""Reporting: monitoring returns and their reminders, impact reports and their versions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from applications.models import BenefitMeasure, CareSetting, CostCategory, SavingKind
+from awards.models import Award, DocumentStatus, Instalment
+from governance import fy
+from governance.models import Fund, Organisation
+from governance.money import money_field
+
+
+class ReturnStatus(models.TextChoices):
+    UPCOMING = "upcoming", "Not yet due"
+    OPEN = "open", "Open for reporting"
+    SUBMITTED = "submitted", "Submitted, awaiting review"
+    RETURNED = "returned", "Sent back for changes"
+    APPROVED = "approved", "Approved"
+
+
+class RAG(models.TextChoices):
+    RED = "red", "Red"
+    AMBER = "amber", "Amber"
+    GREEN = "green", "Green"
+
+
+class MonitoringReturn(models.Model):
+    award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="returns")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    due_date = models.DateField()
+    is_final = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=ReturnStatus.choices, default=ReturnStatus.UPCOMING)
+    instalment = models.OneToOneField(
+        Instalment, on_delete=models.SET_NULL, null=True, blank=True, related_name="monitoring_return",
+        help_text="The payment released when this return is approved.",
+    )
+    # Content
+    rag = models.CharField("RAG status", max_length=5, choices=RAG.choices, blank=True)
+    rag_reason = models.TextField(blank=True)
+    spend_variance_explanation = models.TextField(blank=True)
+    organisations_adopting = models.PositiveIntegerField(null=True, blank=True)
+    sites_adopting = models.PositiveIntegerField(null=True, blank=True)
+    patients_reached = models.PositiveIntegerField(null=True, blank=True)
+    adoption_notes = models.TextField(blank=True)
+    milestones_update = models.TextField(blank=True)
+    risks_update = models.TextField(blank=True)
+    narrative = models.TextField(blank=True)
+    lessons_learned = models.TextField(blank=True)
+    will_be_sustained = models.BooleanField(null=True, blank=True)
+    sustained_funding_by = models.CharField(max_length=300, blank=True)
+    section_versions = models.JSONField(default=dict, blank=True, help_text="Section name to version, for conflict checks.")
+    sections_completed = models.JSONField(default=list, blank=True)
+    # Workflow
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    review_comments = models.TextField(blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["award", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["award", "period_start"], name="return_one_per_period"),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="return_period_in_order"),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.award.reference} return {self.period_start:%d/%m/%Y}–{self.period_end:%d/%m/%Y}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.award.pot.fund
+
+
+class ReturnSpend(models.Model):
+    monitoring_return = models.ForeignKey(MonitoringReturn, on_delete=models.CASCADE, related_name="spend")
+    financial_year = models.PositiveSmallIntegerField()
+    category = models.CharField(max_length=20, choices=CostCategory.choices)
+    amount = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["monitoring_return", "financial_year", "category"], name="return_spend_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="return_spend_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{fy.label(self.financial_year)} {self.get_category_display()}: £{self.amount}"
+
+
+class ReturnSaving(models.Model):
+    monitoring_return = models.ForeignKey(MonitoringReturn, on_delete=models.CASCADE, related_name="savings")
+    financial_year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=SavingKind.choices)
+    realised_by = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    care_setting = models.CharField(max_length=20, choices=CareSetting.choices)
+    amount = money_field()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="return_saving_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{fy.label(self.financial_year)} {self.get_kind_display()}: £{self.amount}"
+
+
+class ReturnMeasureActual(models.Model):
+    monitoring_return = models.ForeignKey(MonitoringReturn, on_delete=models.CASCADE, related_name="measure_actuals")
+    measure = models.ForeignKey(BenefitMeasure, on_delete=models.PROTECT, related_name="actuals")
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitoring_return", "measure"], name="return_measure_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.measure.name}: {self.value}"
+
+
+class Reinvestment(models.Model):
+    """Savings put back into local services, and where they went."""
+
+    monitoring_return = models.ForeignKey(MonitoringReturn, on_delete=models.CASCADE, related_name="reinvestments")
+    amount = money_field()
+    destination = models.CharField(max_length=300)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="reinvestment_not_negative")]
+
+    def __str__(self) -> str:
+        return f"£{self.amount} to {self.destination}"
+
+
+class ReminderKind(models.TextChoices):
+    OPENED = "opened", "Return opened"
+    DUE_SOON = "due_soon", "Due soon"
+    OVERDUE = "overdue", "Overdue"
+
+
+class ReminderSent(models.Model):
+    """A record that a reminder went out: the unique constraint makes each one go once."""
+
+    monitoring_return = models.ForeignKey(MonitoringReturn, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitoring_return", "kind"], name="reminder_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} reminder for {self.monitoring_return}"
+
+
+class ReportScope(models.TextChoices):
+    FUND = "fund", "Fund"
+    CALL = "call", "Call"
+    POT = "pot", "Pot"
+    NETWORK = "network", "Network"
+
+
+class ImpactReport(models.Model):
+    """What a report covers. Each build is a ReportVersion with the data it used."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="impact_reports")
+    scope = models.CharField(max_length=10, choices=ReportScope.choices, default=ReportScope.FUND)
+    call = models.ForeignKey("governance.Call", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    pot = models.ForeignKey("governance.Pot", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    network = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    title = models.CharField(max_length=200)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    scheduled_quarterly = models.BooleanField(default=False, help_text="Rebuild each quarter automatically.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="report_period_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.fund
+
+
+def report_file_path(instance: ReportVersion, filename: str) -> str:
+    return f"reports/{instance.report_id}/v{instance.number}/{filename}"
+
+
+class ReportVersion(models.Model):
+    report = models.ForeignKey(ImpactReport, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.QUEUED)
+    step = models.CharField(max_length=100, blank=True, help_text="What the worker is doing now.")
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    data_cutoff = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(null=True, blank=True, help_text="The figures the build used.")
+    pdf = models.FileField(upload_to=report_file_path, blank=True, max_length=300)
+    csv = models.FileField(upload_to=report_file_path, blank=True, max_length=300)
+    xlsx = models.FileField(upload_to=report_file_path, blank=True, max_length=300)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    unpublished_at = models.DateTimeField(null=True, blank=True)
+    unpublished_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["report", "-number"]
+        constraints = [models.UniqueConstraint(fields=["report", "number"], name="report_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.report.title} v{self.number}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.report.fund
+
+    @property
+    def is_public(self) -> bool:
+        return self.published_at is not None and self.unpublished_at is None
+
+

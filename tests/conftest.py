@@ -1,0 +1,150 @@
+"""Fixtures for the whole suite.
+
+- Uploads and generated files go to a temporary folder for every test.
+- Tests marked ``requires_postgres`` run only against PostgreSQL (row locks, full-text
+  search); tests marked ``requires_broker`` run only with a real broker and PostgreSQL, using
+  the Celery worker that ``celery_worker`` starts for the session. Elsewhere they are
+  deselected (not skipped): CI sets both, and fails the run if anything is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _using_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def _broker_configured() -> bool:
+    return bool(os.environ.get("CELERY_BROKER_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    keep, drop = [], []
+    for item in items:
+        if item.get_closest_marker("requires_postgres") and not _using_postgres() or item.get_closest_marker("requires_broker") and not (_broker_configured() and _using_postgres()):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI a skipped test is a failure: it would hide a missing service or feature.
+    if os.environ.get("FAIL_ON_SKIP") == "1":
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and reporter.stats.get("skipped"):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def anyone(client):
+    """An anonymous visitor."""
+    return client
+
+
+# A real Celery worker --------------------------------------------------------------------
+
+
+def _test_database_url() -> str:
+    from django.db import connection
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A Celery worker process against the test database and the real broker.
+
+    The worker listens on a queue of its own, so two test sessions sharing one Redis never
+    take each other's tasks. Tests using it must also use ``transactional_db`` so the
+    worker sees their rows.
+    """
+    if not (_broker_configured() and _using_postgres()):
+        raise RuntimeError("celery_worker needs CELERY_BROKER_URL and a PostgreSQL DATABASE_URL")
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fundportal.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_QUEUE": queue,
+        "CELERY_EAGER": "0",
+    }
+    handle = WorkerHandle(env, queue)
+    handle.start()
+    yield handle
+    handle.stop()
+
+
+class WorkerHandle:
+    """Starts, stops and kills the worker; tests of lost workers use ``kill``."""
+
+    def __init__(self, env: dict, queue: str):
+        self.env = env
+        self.queue = queue
+        self.process: subprocess.Popen | None = None
+        self.log = ROOT / "var" / f"celery-{queue}.log"
+
+    def start(self) -> None:
+        from fundportal.celery import app
+
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "fundportal", "worker", "-Q", self.queue,
+             "-c", "1", "--pool", "prefork", "-l", "info", "--without-heartbeat", "--without-gossip",
+             "--without-mingle", "-n", f"{self.queue}@%h", "--logfile", str(self.log)],
+            cwd=ROOT, env=self.env, start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replies = app.control.ping(destination=[f"{self.queue}@{os.uname().nodename}"], timeout=1.0)
+            if replies:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited; see {self.log}")
+        raise RuntimeError(f"Celery worker did not answer within 60 s; see {self.log}")
+
+    def kill(self) -> None:
+        """Kill the worker and its children at once, as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def real_celery(celery_worker, settings):
+    """Send tasks to the real worker for this test instead of running them in-process."""
+    from fundportal.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    yield celery_worker
+    app.conf.task_always_eager = True
