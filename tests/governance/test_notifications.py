@@ -23,9 +23,14 @@ def test_a_notification_is_listed_and_emailed_once_the_change_commits(django_cap
 @pytest.mark.django_db
 def test_a_rolled_back_change_sends_no_email(django_capture_on_commit_callbacks, mailoutbox):
     user = UserFactory()
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        notify(user=user, subject="Never", body="Rolled back")
-        raise RuntimeError
+
+    def notify_then_fail():
+        with transaction.atomic():
+            notify(user=user, subject="Never", body="Rolled back")
+            raise RuntimeError
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        notify_then_fail()
     assert mailoutbox == []
     assert not Notification.objects.exists()
 
