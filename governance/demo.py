@@ -6,16 +6,25 @@ Idempotent: every record is found by its natural key before it is created, so ru
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
+from . import fy
 from .models import (
     AllocationModel,
+    Call,
+    CallPurpose,
+    CallStatus,
+    Criterion,
+    CriterionKind,
     Fund,
     FundRole,
     FundRoleKind,
+    InnovationType,
     Membership,
     MembershipRole,
     Organisation,
@@ -23,9 +32,11 @@ from .models import (
     Panel,
     PanelMember,
     PanelRole,
+    PartnerKind,
     Pot,
     PotBudget,
     Region,
+    RubricDescriptor,
     User,
 )
 
@@ -80,7 +91,20 @@ class DemoContext:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     funds: dict[str, Fund] = field(default_factory=dict)
+    calls: dict[str, Call] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    # The demo is laid out around the day it is first loaded, so open calls are open then.
+    today: dt.date = field(default_factory=timezone.localdate)
+
+    @property
+    def this_year(self) -> int:
+        """The financial year containing today."""
+        return fy.FinancialYear.of(self.today).start_year
+
+    def at(self, days: int, hour: int = 12) -> dt.datetime:
+        """A moment ``days`` from today at ``hour`` o'clock, UK time."""
+        day = self.today + dt.timedelta(days=days)
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
     def org(self, code: str) -> Organisation:
         return self.organisations.get(code) or self.networks[code]
@@ -121,6 +145,7 @@ def seed(ctx: DemoContext) -> None:
         admin = User.objects.create_superuser(admin_email, DEMO_PASSWORD, full_name=admin_name)
     ctx.users[admin_email] = admin
     _seed_funds(ctx)
+    _seed_calls(ctx)
 
 
 # (slug, name, host network, allocation model, description, priorities)
@@ -138,7 +163,24 @@ FUNDS = [
         "Cardiovascular disease prevention\nMental health crisis care\nDigital remote monitoring",
     ),
 ]
-POT_BUDGETS = {2026: Decimal("1500000.00"), 2027: Decimal("2000000.00"), 2028: Decimal("1500000.00")}
+# Budgets per financial year, from last year to two years ahead of today's.
+POT_BUDGET_BY_OFFSET = {-1: Decimal("1500000.00"), 0: Decimal("2000000.00"), 1: Decimal("2000000.00"), 2: Decimal("1500000.00")}
+
+
+# Panel members who are not demo sign-in accounts: (email, name, affiliation, role).
+PANEL_EXTRAS = [
+    ("priya.shah@example.com", "Dr Priya Shah", None, PanelRole.ASSESSOR),
+    ("tom.evans@example.com", "Tom Evans", "RTD", PanelRole.ASSESSOR),
+    ("margaret.hughes@example.com", "Margaret Hughes", None, PanelRole.LAY_MEMBER),
+]
+
+
+def _quiet_user(email: str, full_name: str) -> User:
+    """A demo person who appears in the data but does not sign in."""
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, None, full_name=full_name)
+    return user
 
 
 def _seed_funds(ctx: DemoContext) -> None:
@@ -147,7 +189,8 @@ def _seed_funds(ctx: DemoContext) -> None:
             slug=slug,
             defaults={
                 "name": name, "host_network": ctx.networks[host], "allocation_model": model,
-                "description": description, "priorities": priorities, "first_year": 2026, "last_year": 2028,
+                "description": description, "priorities": priorities,
+                "first_year": ctx.this_year - 1, "last_year": ctx.this_year + 2,
             },
         )
         ctx.funds[slug] = fund
@@ -159,8 +202,8 @@ def _seed_funds(ctx: DemoContext) -> None:
                 for network in ctx.networks.values()
             ]
         for pot in pots:
-            for year, amount in POT_BUDGETS.items():
-                PotBudget.objects.get_or_create(pot=pot, financial_year=year, defaults={"amount": amount})
+            for offset, amount in POT_BUDGET_BY_OFFSET.items():
+                PotBudget.objects.get_or_create(pot=pot, financial_year=fund.first_year + 1 + offset, defaults={"amount": amount})
         FundRole.objects.get_or_create(user=ctx.users["auditor@example.com"], fund=fund, role=FundRoleKind.AUDITOR)
         panel, _ = Panel.objects.get_or_create(
             fund=fund, name=f"{name} assessment panel",
@@ -170,4 +213,104 @@ def _seed_funds(ctx: DemoContext) -> None:
         assessor = PanelMember.objects.get_or_create(panel=panel, user=ctx.users["assessor@example.com"], defaults={"role": PanelRole.ASSESSOR})[0]
         chair.affiliations.add(ctx.organisations["RH5"])
         assessor.affiliations.add(ctx.organisations["RK9"])
+        for email, full_name, affiliation, role in PANEL_EXTRAS:
+            member = PanelMember.objects.get_or_create(panel=panel, user=_quiet_user(email, full_name), defaults={"role": role})[0]
+            if affiliation:
+                member.affiliations.add(ctx.organisations[affiliation])
         ctx.extra.setdefault("panels", {})[slug] = panel
+
+
+# Criteria every demo call publishes: (kind, title, weight, gateway minimum, applicants' guidance).
+CRITERIA = [
+    (CriterionKind.COST_SAVING, "Cost saving and return on investment", 30, None,
+     "Show the cashable and non-cashable savings by financial year, whose budget they fall in, and the evidence."),
+    (CriterionKind.PATIENT_BENEFIT, "Benefit to patients", 30, 2,
+     "Show the measurable benefit to patients, with a baseline, a target and how you will measure it."),
+    (CriterionKind.DELIVERABILITY, "Deliverability", 15, None,
+     "Show the plan, milestones, team and risks, and that the money can be spent in the years asked for."),
+    (CriterionKind.SCALABILITY, "Scalability and spread", 15, None,
+     "Show how the innovation could spread to other organisations and regions after the award."),
+    (CriterionKind.COLLABORATION, "Collaboration across the pathway", 10, None,
+     "Show that commissioners and partners across the care pathway are involved from the start."),
+]
+DESCRIPTORS = {
+    0: "No evidence: the bid does not address this criterion.",
+    1: "Weak: the bid addresses the criterion with little or unconvincing evidence.",
+    2: "Adequate: the bid meets the criterion with some evidence and some gaps.",
+    3: "Good: the bid meets the criterion well with clear evidence.",
+    4: "Excellent: the bid meets the criterion fully with strong, independent evidence.",
+}
+TRUSTS_AND_ICBS = [
+    "nhs_trust", "foundation_trust", "icb", "sub_icb", "pcn", "gp_practice",
+]
+
+# (slug, title, fund, host, purpose, status, opens in days, closes in days, released in days or None,
+#  endorsement required, required partner kinds, innovation types, summary)
+CALLS = [
+    ("frailty-at-home-adoption", "Frailty at home: adopting proven innovations", "south-west-adoption-fund", "HISW",
+     CallPurpose.ADOPTION, CallStatus.OPEN, -25, 60, None, True, [PartnerKind.COMMISSIONER],
+     [InnovationType.DIGITAL, InnovationType.DEVICE, InnovationType.SERVICE_MODEL],
+     "Funding for NHS organisations and their partners to adopt innovations proven elsewhere that keep "
+     "people living with frailty well at home: falls detection, proactive care and remote monitoring."),
+    ("remote-monitoring-spread", "Spreading remote monitoring for long-term conditions", "national-innovation-spread-fund", "UCLP",
+     CallPurpose.DIFFUSION, CallStatus.OPEN, -40, 30, None, False, [PartnerKind.PRIMARY_CARE],
+     [InnovationType.DIGITAL, InnovationType.DIAGNOSTIC],
+     "Ring-fenced funding in each network for spreading remote monitoring that already works in part of "
+     "the NHS to more practices, trusts and patients."),
+    ("community-diagnostics-pump-priming", "Community diagnostics: pump-priming new innovation", "south-west-adoption-fund", "HISW",
+     CallPurpose.PUMP_PRIMING, CallStatus.SCHEDULED, 20, 80, None, True, [PartnerKind.COMMISSIONER, PartnerKind.PRIMARY_CARE],
+     [InnovationType.DIAGNOSTIC, InnovationType.DEVICE],
+     "Pump-priming funding to test new diagnostic innovations in community settings."),
+    ("virtual-wards-adoption", "Virtual wards: adoption across the South West", "south-west-adoption-fund", "HISW",
+     CallPurpose.ADOPTION, CallStatus.ASSESSMENT, -100, -40, None, True, [PartnerKind.COMMISSIONER],
+     [InnovationType.DIGITAL, InnovationType.SERVICE_MODEL],
+     "Funding to adopt proven virtual ward models so more patients are cared for safely at home."),
+    ("falls-prevention-adoption", "Falls prevention: adopting what works", "south-west-adoption-fund", "HISW",
+     CallPurpose.ADOPTION, CallStatus.DECIDED, -300, -240, -200, True, [PartnerKind.COMMISSIONER],
+     [InnovationType.DEVICE, InnovationType.SERVICE_MODEL, InnovationType.DIGITAL],
+     "Funding to adopt proven falls prevention innovations in community and acute settings."),
+    ("cvd-prevention-spread", "Cardiovascular disease prevention at scale", "national-innovation-spread-fund", "UCLP",
+     CallPurpose.DIFFUSION, CallStatus.DECIDED, -330, -270, -210, False, [PartnerKind.PRIMARY_CARE],
+     [InnovationType.MEDICINE, InnovationType.DIGITAL, InnovationType.SERVICE_MODEL],
+     "Spreading proven approaches to finding and treating high blood pressure and high cholesterol."),
+    ("digital-outpatients-adoption", "Digital outpatients: adoption pilots", "south-west-adoption-fund", "HISW",
+     CallPurpose.ADOPTION, CallStatus.CLOSED_OUT, -600, -540, -500, False, [],
+     [InnovationType.DIGITAL],
+     "One-year pilots adopting digital outpatient follow-up, now complete and reported."),
+    ("mental-health-crisis-spread", "Mental health crisis care alternatives", "national-innovation-spread-fund", "UCLP",
+     CallPurpose.DIFFUSION, CallStatus.DRAFT, 45, 120, None, False, [],
+     [InnovationType.SERVICE_MODEL],
+     "Draft: alternatives to emergency departments for people in mental health crisis."),
+]
+
+
+def _seed_calls(ctx: DemoContext) -> None:
+    for (slug, title, fund_slug, host, purpose, status, opens, closes, released, endorsement, partners, types,
+         summary) in CALLS:
+        fund = ctx.funds[fund_slug]
+        call = Call.objects.filter(slug=slug).first()
+        if call is None:
+            call = Call.objects.create(
+                fund=fund, host_network=ctx.networks[host], title=title, slug=slug, summary=summary,
+                purpose=purpose, innovation_types=list(types), opens_at=ctx.at(opens, 9), closes_at=ctx.at(closes, 17),
+                eligible_org_kinds=TRUSTS_AND_ICBS, min_amount=Decimal("25000.00"), max_amount=Decimal("400000.00"),
+                max_duration_years=3, required_partner_kinds=list(partners), endorsement_required=endorsement,
+                panel=ctx.extra["panels"][fund_slug], assessors_per_bid=2, moderation_threshold=Decimal("2.0"),
+                assessment_due_date=(ctx.today + dt.timedelta(days=closes + 21)),
+                panel_meeting_date=(ctx.today + dt.timedelta(days=closes + 35)),
+                decisions_expected_date=(ctx.today + dt.timedelta(days=closes + 45)),
+                status=status,
+                published_at=None if status == CallStatus.DRAFT else ctx.at(min(opens, 0) - 7),
+                decisions_released_at=ctx.at(released) if released is not None else None,
+            )
+            call.pots.set(fund.pots.all())
+            for position, (kind, ctitle, weight, gateway, guidance) in enumerate(CRITERIA):
+                criterion = Criterion.objects.create(
+                    call=call, kind=kind, title=ctitle, weight=weight, gateway_min_score=gateway, position=position,
+                    guidance_for_applicants=guidance,
+                    guidance_for_assessors=f"Score against the descriptors. {guidance}",
+                )
+                RubricDescriptor.objects.bulk_create(
+                    RubricDescriptor(criterion=criterion, score=score, descriptor=text) for score, text in DESCRIPTORS.items()
+                )
+        ctx.calls[slug] = call

@@ -1,0 +1,188 @@
+"""Demo bids in every state, with their content, on the demo calls.
+
+Idempotent: bids are found by reference. Later stages read ``ctx.extra["bids"]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from governance import fy
+from governance.demo import DemoContext
+from governance.models import Membership, PartnerKind, User
+
+from .models import (
+    BenefitMeasure,
+    Bid,
+    BidCost,
+    BidPartner,
+    BidSection,
+    BidSectionState,
+    BidStatus,
+    CareSetting,
+    CostCategory,
+    EndorsementStatus,
+    Milestone,
+    ProjectedSaving,
+    Risk,
+    RiskLevel,
+    SavingKind,
+    SectionStatus,
+)
+
+# (key, call slug, lead ODS, title, status, commissioner ODS, partners [(ODS, role)], yearly cost, start offset days)
+BIDS = [
+    ("frailty-draft", "frailty-at-home-adoption", "RH8", "Proactive frailty care at home with remote monitoring",
+     BidStatus.DRAFT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("90000"), 150),
+    ("frailty-submitted", "frailty-at-home-adoption", "RH8", "Acute frailty assessment at the front door",
+     BidStatus.SUBMITTED, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RK9", PartnerKind.SECONDARY_CARE)], Decimal("120000"), 150),
+    ("frailty-withdrawn", "frailty-at-home-adoption", "RH8", "Falls sensors for care homes",
+     BidStatus.WITHDRAWN, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("40000"), 150),
+    ("remote-submitted", "remote-monitoring-spread", "R1H", "Remote blood pressure monitoring in East London",
+     BidStatus.SUBMITTED, None, [("QMF", PartnerKind.COMMISSIONER), ("RQX", PartnerKind.PRIMARY_CARE)], Decimal("110000"), 120),
+    ("remote-draft", "remote-monitoring-spread", "R1H", "Home spirometry for COPD",
+     BidStatus.DRAFT, None, [], Decimal("60000"), 120),
+    ("wards-devon", "virtual-wards-adoption", "RH8", "Frailty virtual ward for North Devon",
+     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("130000"), 60),
+    ("wards-plymouth", "virtual-wards-adoption", "RK9", "Respiratory virtual ward for Plymouth",
+     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("110000"), 60),
+    ("wards-somerset", "virtual-wards-adoption", "RH5", "Heart failure virtual ward for Somerset",
+     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RH8", PartnerKind.SECONDARY_CARE)], Decimal("95000"), 60),
+    ("wards-cornwall", "virtual-wards-adoption", "REF", "Cornwall virtual ward hub",
+     BidStatus.INELIGIBLE, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("250000"), 60),
+    ("falls-devon", "falls-prevention-adoption", "RH8", "Falls prevention exercise programme at home",
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RK9", PartnerKind.SECONDARY_CARE)], Decimal("100000"), -150),
+    ("falls-plymouth", "falls-prevention-adoption", "RK9", "Hip protectors and bed sensors on older people's wards",
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("70000"), -150),
+    ("falls-somerset", "falls-prevention-adoption", "RH5", "Community falls response service",
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("80000"), -150),
+    ("falls-cornwall", "falls-prevention-adoption", "REF", "Falls clinic redesign",
+     BidStatus.NOT_FUNDED, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("90000"), -150),
+    ("cvd-barts", "cvd-prevention-spread", "R1H", "Lipid optimisation in primary care",
+     BidStatus.FUNDED, None, [("QMF", PartnerKind.COMMISSIONER), ("RQX", PartnerKind.PRIMARY_CARE)], Decimal("150000"), -180),
+    ("cvd-newcastle", "cvd-prevention-spread", "RTD", "Blood pressure case finding in community pharmacies",
+     BidStatus.FUNDED, None, [("QHM", PartnerKind.COMMISSIONER), ("R0B", PartnerKind.PRIMARY_CARE)], Decimal("120000"), -180),
+    ("cvd-uclh", "cvd-prevention-spread", "RRV", "Familial hypercholesterolaemia screening",
+     BidStatus.NOT_FUNDED, None, [("QMJ", PartnerKind.PRIMARY_CARE)], Decimal("140000"), -180),
+    ("outpatients-devon", "digital-outpatients-adoption", "RH8", "Patient-initiated follow-up app for outpatients",
+     BidStatus.FUNDED, None, [("QJK", PartnerKind.COMMISSIONER)], Decimal("85000"), -480),
+]
+
+MEASURES = [
+    ("Bed days avoided", "days", Decimal("0"), Decimal("1200")),
+    ("Patients reached", "patients", Decimal("0"), Decimal("800")),
+    ("Emergency admissions after a fall", "admissions per month", Decimal("45"), Decimal("30")),
+]
+
+
+def _author(ctx: DemoContext, ods_code: str) -> User:
+    """The demo applicant of the organisation, or a quiet author account for the others."""
+    org = ctx.org(ods_code)
+    membership = Membership.objects.filter(organisation=org).select_related("user").first()
+    if membership:
+        return membership.user
+    user, _ = User.objects.get_or_create(
+        email=f"bids.{ods_code.lower()}@example.com", defaults={"full_name": f"Bid writer at {org.name}"}
+    )
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    Membership.objects.get_or_create(user=user, organisation=org)
+    return user
+
+
+def _reference_prefix(call) -> str:
+    year = fy.FinancialYear.of(call.opens_at.date()).start_year
+    return f"{call.host_network.short_name}-{year % 100:02d}{(year + 1) % 100:02d}"
+
+
+@transaction.atomic
+def seed(ctx: DemoContext) -> None:
+    bids: dict[str, Bid] = {}
+    # References run on per network and financial year, as the portal numbers them.
+    sequence_by_prefix: dict[str, int] = {}
+    for key, call_slug, lead, title, status, commissioner, partners, yearly, start_offset in BIDS:
+        call = ctx.calls[call_slug]
+        prefix = _reference_prefix(call)
+        sequence_by_prefix[prefix] = sequence_by_prefix.get(prefix, 0) + 1
+        reference = f"{prefix}-{sequence_by_prefix[prefix]:04d}"
+        bid = Bid.objects.filter(reference=reference).first()
+        if bid is None:
+            bid = _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset)
+        bids[key] = bid
+    ctx.extra["bids"] = bids
+
+
+def _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset) -> Bid:
+    author = _author(ctx, lead)
+    lead_org = ctx.org(lead)
+    start = ctx.today + dt.timedelta(days=start_offset)
+    start = start.replace(day=1)
+    end = start.replace(year=start.year + 2) - dt.timedelta(days=1)
+    if call.slug == "digital-outpatients-adoption":
+        end = start.replace(year=start.year + 1) - dt.timedelta(days=1)
+    pot = call.pots.filter(network=lead_org.network).first() or call.pots.first()
+    submitted = status != BidStatus.DRAFT
+    endorsed = call.endorsement_required and status != BidStatus.DRAFT
+    bid = Bid.objects.create(
+        call=call, lead_organisation=lead_org, pot=pot, reference=reference, title=title, status=status,
+        summary=f"{title}: a proven approach adopted by {lead_org.name} with partners across the care pathway.",
+        problem="Too many older people are admitted to hospital after avoidable crises at home.",
+        start_date=start, end_date=end,
+        innovation_type=call.innovation_types[0],
+        innovation_description="A model proven in two other regions, with a published evaluation.",
+        evidence_base="Evaluation across 3 sites showed a 20% fall in emergency admissions.",
+        nice_evidence="NICE guideline NG249 recommends this approach.",
+        care_settings=[CareSetting.COMMUNITY, CareSetting.HOME, CareSetting.SECONDARY],
+        pathway_description="Referral from primary care, assessment by community teams, follow-up at home.",
+        delivery_plan="Mobilise in the first quarter, go live in the second, evaluate throughout.",
+        sustainability_plan="The ICB has agreed to fund the service from year 3 if the savings are realised.",
+        commissioner=ctx.org(commissioner) if commissioner else None,
+        endorsement_status=(
+            EndorsementStatus.NOT_REQUIRED if not call.endorsement_required
+            else EndorsementStatus.ENDORSED if endorsed else EndorsementStatus.PENDING
+        ),
+        endorsement_comment="We support this bid and will sustain it if it succeeds." if endorsed else "",
+        endorsed_at=call.opens_at + dt.timedelta(days=5) if endorsed else None,
+        endorsed_by=_author(ctx, commissioner) if endorsed and commissioner else None,
+        created_by=author, created_at=call.opens_at + dt.timedelta(days=1),
+        submitted_at=call.opens_at + dt.timedelta(days=10) if submitted else None,
+        submitted_by=author if submitted else None,
+        declarations_accepted_at=call.opens_at + dt.timedelta(days=10) if submitted else None,
+        declarations_accepted_by=author if submitted else None,
+        withdrawn_at=call.opens_at + dt.timedelta(days=12) if status == BidStatus.WITHDRAWN else None,
+        ineligible_reason=("The amount asked for is above the call's maximum once match funding is excluded."
+                           if status == BidStatus.INELIGIBLE else ""),
+    )
+    for ods, role in partners:
+        BidPartner.objects.create(bid=bid, organisation=ctx.org(ods), role=role,
+                                  contribution="Clinical leadership, referrals and data for the evaluation.")
+    for index, year in enumerate(bid.years):
+        share = yearly if index < len(bid.years) - 1 else (yearly / 2).quantize(Decimal("1"))
+        BidCost.objects.create(bid=bid, financial_year=year, category=CostCategory.STAFF, amount=(share * Decimal("0.7")).quantize(Decimal("0.01")), description="Clinical and project staff")
+        BidCost.objects.create(bid=bid, financial_year=year, category=CostCategory.DIGITAL_LICENCES, amount=(share * Decimal("0.2")).quantize(Decimal("0.01")), description="Monitoring platform licences")
+        BidCost.objects.create(bid=bid, financial_year=year, category=CostCategory.EVALUATION, amount=(share * Decimal("0.1")).quantize(Decimal("0.01")), description="Independent evaluation")
+        ProjectedSaving.objects.create(bid=bid, financial_year=year, kind=SavingKind.CASHABLE, realised_by=lead_org,
+                                       care_setting=CareSetting.SECONDARY, amount=(share * Decimal("0.9") * (index + 1)).quantize(Decimal("0.01")),
+                                       assumptions="Fewer admissions at £3,200 each.", evidence="Published evaluation.")
+        saver = bid.commissioner or lead_org
+        ProjectedSaving.objects.create(bid=bid, financial_year=year, kind=SavingKind.NON_CASHABLE, realised_by=saver,
+                                       care_setting=CareSetting.COMMUNITY, amount=(share * Decimal("0.4") * (index + 1)).quantize(Decimal("0.01")),
+                                       assumptions="Community nursing time released.", evidence="Time and motion study.")
+    for name, unit, baseline, target in MEASURES:
+        BenefitMeasure.objects.create(bid=bid, name=name, unit=unit, baseline=baseline, target=target,
+                                      target_date=end, higher_is_better=target >= baseline)
+    for months, title in ((3, "Service live in the first site"), (12, "All sites live"), (20, "Evaluation report published")):
+        Milestone.objects.create(bid=bid, title=title, due_date=start + dt.timedelta(days=30 * months))
+    Risk.objects.create(bid=bid, description="Recruitment of specialist nurses is slower than planned.",
+                        likelihood=RiskLevel.MEDIUM, impact=RiskLevel.HIGH, mitigation="Backfill with bank staff; start recruitment before the award.")
+    for section in BidSection.values:
+        done = status != BidStatus.DRAFT or section in (BidSection.SUMMARY, BidSection.INNOVATION, BidSection.PARTNERS)
+        BidSectionState.objects.create(
+            bid=bid, section=section, status=SectionStatus.COMPLETED if done else SectionStatus.NOT_STARTED,
+            version=1 if done else 0, updated_by=author if done else None, updated_at=bid.created_at if done else None,
+        )
+    return bid
