@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from .access import public, require
+from .extensions import sections_for_fund
 from .models import Fund
 from .selectors import calls_public, funds_visible_to, notifications_for
 from .services import notification_mark_read
@@ -46,4 +47,4 @@ def fund_list(request):
 def fund_detail(request, slug: str):
     fund = get_object_or_404(Fund, slug=slug)
     require(request.user.has_perm("governance.view_fund", fund))
-    return render(request, "governance/funds/detail.html", {"fund": fund})
+    return render(request, "governance/funds/detail.html", {"fund": fund, "sections": sections_for_fund(request, fund)})

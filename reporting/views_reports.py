@@ -1,15 +1,9 @@
-"""Reporting pages. The register and reports lists are public."""
+"""Impact reports: the public list, and requests, builds and publication for fund managers."""
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from governance.access import public
-
-
-@public
-@require_GET
-def register(request):
-    return render(request, "reporting/register.html", {"awards": []})
 
 
 @public

@@ -1,0 +1,61 @@
+"""Places where later stages add to governance pages without governance importing them.
+
+Governance is the first layer: it cannot import awards or assessment. Later apps register
+callables here from their ``AppConfig.ready()``:
+
+- ``commitment_sources``: ``fn(pot_ids) -> {(pot_id, financial_year): Decimal}``, money
+  committed against each pot's budget (awards registers the pot ledger).
+- ``fund_sections``: ``fn(request, fund) -> list[DashboardPanel]``, sections of a fund's page
+  (bids, conflicts register, pot ledger, reports...).
+- ``call_sections``: ``fn(request, call) -> list[DashboardPanel]``, sections of a call's
+  management page (bids received, assignments, ranking...).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from .ui import DashboardPanel
+
+commitment_sources: list[Callable[[Iterable[int]], dict[tuple[int, int], Decimal]]] = []
+fund_sections: list[Callable] = []
+call_sections: list[Callable] = []
+
+
+def _register(registry: list, fn: Callable) -> Callable:
+    if fn not in registry:
+        registry.append(fn)
+    return fn
+
+
+def register_commitment_source(fn):
+    return _register(commitment_sources, fn)
+
+
+def register_fund_section(fn):
+    return _register(fund_sections, fn)
+
+
+def register_call_section(fn):
+    return _register(call_sections, fn)
+
+
+def committed_by_pot_year(pot_ids: Iterable[int]) -> dict[tuple[int, int], Decimal]:
+    pot_ids = list(pot_ids)
+    total: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for source in commitment_sources:
+        for key, amount in source(pot_ids).items():
+            total[key] += amount
+    return dict(total)
+
+
+def sections_for_fund(request, fund) -> list[DashboardPanel]:
+    panels = [panel for fn in fund_sections for panel in fn(request, fund)]
+    return sorted(panels, key=lambda panel: panel.order)
+
+
+def sections_for_call(request, call) -> list[DashboardPanel]:
+    panels = [panel for fn in call_sections for panel in fn(request, call)]
+    return sorted(panels, key=lambda panel: panel.order)
