@@ -72,20 +72,29 @@ DECISIONS = {
 }
 
 
-def weighted_score(bid: Bid) -> Decimal:
-    """The bid's 0-100 score: weighted mean over criteria of the mean (or moderated) score."""
-    total = Decimal("0")
+def criterion_means(bid: Bid) -> dict[int, Decimal]:
+    """Each criterion's mean submitted score, or its moderated score where there is one."""
+    means = {}
     for criterion in bid.call.criteria.all():
         moderated = Moderation.objects.filter(bid=bid, criterion=criterion).first()
         if moderated:
-            mean = moderated.score
-        else:
-            values = list(Score.objects.filter(sheet__assignment__bid=bid, sheet__status=SheetStatus.SUBMITTED,
-                                               criterion=criterion).values_list("score", flat=True))
-            if not values:
-                return Decimal("0")
-            mean = Decimal(sum(values)) / len(values)
-        total += Decimal(criterion.weight) * (mean - criterion.scale_min) / (criterion.scale_max - criterion.scale_min)
+            means[criterion.pk] = moderated.score
+            continue
+        values = list(Score.objects.filter(sheet__assignment__bid=bid, sheet__status=SheetStatus.SUBMITTED,
+                                           criterion=criterion).values_list("score", flat=True))
+        if values:
+            means[criterion.pk] = (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01"))
+    return means
+
+
+def weighted_score(bid: Bid) -> Decimal:
+    """The bid's 0-100 score: weighted mean over criteria of the mean (or moderated) score."""
+    means = criterion_means(bid)
+    total = Decimal("0")
+    for criterion in bid.call.criteria.all():
+        if criterion.pk not in means:
+            return Decimal("0")
+        total += Decimal(criterion.weight) * (means[criterion.pk] - criterion.scale_min) / (criterion.scale_max - criterion.scale_min)
     return total.quantize(Decimal("0.01"))
 
 
@@ -140,7 +149,9 @@ def _seed_decisions(ctx: DemoContext, bids: dict[str, Bid], chair: User) -> None
             PanelDecision.objects.create(
                 bid=bid, outcome=outcome, rationale=rationale, conditions=conditions, rank=rank,
                 amount_approved=(requested * share).quantize(Decimal("1")) if share else None,
-                score=weighted_score(bid), above_funding_line=outcome != DecisionOutcome.NOT_FUND,
+                score=weighted_score(bid),
+                criterion_scores={str(pk): str(mean) for pk, mean in criterion_means(bid).items()},
+                above_funding_line=outcome != DecisionOutcome.NOT_FUND,
                 decided_by=chair, decided_at=call.decisions_released_at - dt.timedelta(days=10),
                 released_at=call.decisions_released_at,
             )

@@ -151,6 +151,10 @@ class PanelDecision(models.Model):
     conditions = models.JSONField(default=list, blank=True, help_text="Conditions of funding, one text each.")
     rank = models.PositiveIntegerField(null=True, blank=True, help_text="The bid's rank when decided.")
     score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True, help_text="0-100 when decided.")
+    criterion_scores = models.JSONField(
+        default=dict, blank=True,
+        help_text="Snapshot when decided: criterion id -> the score the panel used (mean or moderated), as text.",
+    )
     above_funding_line = models.BooleanField(null=True)
     departs_from_ranking = models.BooleanField(default=False)
     excluded_members = models.ManyToManyField(PanelMember, blank=True, related_name="excluded_from_decisions")
