@@ -318,7 +318,7 @@ class CallForm(SectionsMixin, forms.Form):
     purpose = forms.ChoiceField(label="Purpose", choices=CallPurpose.choices, widget=forms.RadioSelect)
     innovation_types = forms.MultipleChoiceField(
         label="Types of innovation accepted", choices=InnovationType.choices, widget=forms.CheckboxSelectMultiple,
-        required=False,
+        error_messages={"required": "Choose the kinds of innovation the call accepts"},
     )
     host_network = forms.ModelChoiceField(label="Hosting network", queryset=Organisation.objects.none(), empty_label=None)
     pots = forms.ModelMultipleChoiceField(
@@ -332,7 +332,7 @@ class CallForm(SectionsMixin, forms.Form):
     decisions_expected_date = NHSDateField(label="Decisions announced by", required=False)
     eligible_org_kinds = forms.MultipleChoiceField(
         label="Organisations that may lead a bid", choices=LEAD_ORG_KINDS, widget=forms.CheckboxSelectMultiple,
-        required=False,
+        error_messages={"required": "Choose the kinds of organisation that may lead a bid"},
     )
     min_amount = MoneyField(label="Minimum amount per bid", required=False, help_text="In pounds. Leave blank for no minimum.")
     max_amount = MoneyField(label="Maximum amount per bid", help_text="In pounds, over the whole project.")
@@ -376,6 +376,7 @@ class CallForm(SectionsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["host_network"].queryset = hosts if hosts is not None else Organisation.objects.none()
         self.fields["pots"].queryset = pots if pots is not None else Pot.objects.none()
+        self.fields["pots"].label_from_instance = lambda pot: pot.name
         self.fields["panel"].queryset = panels if panels is not None else Panel.objects.none()
         if only is not None:
             for name in list(self.fields):
@@ -418,7 +419,7 @@ class CallCloseForm(forms.Form):
     )
 
 
-def _scale_bounds(data, prefix: str, default: tuple[int, int]) -> tuple[int, int]:
+def _scale_bounds(data, default: tuple[int, int]) -> tuple[int, int]:
     """The scale the rubric fields are drawn for: as typed if it is sensible, else the default."""
     try:
         low, high = int(str(data.get("scale_min", "")).strip()), int(str(data.get("scale_max", "")).strip())
@@ -462,7 +463,7 @@ class CriterionForm(SectionsMixin, forms.Form):
     def __init__(self, *args, criterion=None, other_weights: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         default = (criterion.scale_min, criterion.scale_max) if criterion else (0, 4)
-        low, high = _scale_bounds(self.data, self.prefix, default) if self.is_bound else default
+        low, high = _scale_bounds(self.data, default) if self.is_bound else default
         self.scale = list(range(low, high + 1))
         self.fields["weight"].help_text = (
             f"A percentage. All the call's criteria add up to 100; the others add up to {other_weights}."

@@ -229,7 +229,8 @@ def networks() -> QuerySet[Organisation]:
 def networks_managed_by(user: User) -> QuerySet[Organisation]:
     if user.is_superuser:
         return networks()
-    return networks().filter(memberships__user=user, memberships__role=MembershipRole.FUND_MANAGER).distinct()
+    managed = Membership.objects.filter(user=user, role=MembershipRole.FUND_MANAGER).values("organisation_id")
+    return networks().filter(pk__in=managed)
 
 
 def call_host_choices(fund: Fund) -> QuerySet[Organisation]:

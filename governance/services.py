@@ -176,6 +176,8 @@ def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
 FUND_FIELDS = ("name", "slug", "host_network", "description", "priorities", "allocation_model", "first_year", "last_year")
 
 FUND_SLUG_TAKEN = "A fund with this web address already exists: choose another"
+FUND_SLUG_RESERVED = "This web address is used by the portal itself: choose another"
+RESERVED_FUND_SLUGS = frozenset({"new"})
 NOT_A_NETWORK = "Choose a Health Innovation Network"
 FUND_YEARS_OUT_OF_ORDER = "The last financial year must be the same as the first or after it"
 FUND_YEARS_EXCLUDE_BUDGETS = "Pots already have budgets outside these years"
@@ -188,7 +190,9 @@ def _fund_errors(fund: Fund) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if fund.host_network_id and not fund.host_network.is_network:
         _add(errors, "host_network", NOT_A_NETWORK)
-    if fund.slug and Fund.objects.filter(slug=fund.slug).exclude(pk=fund.pk).exists():
+    if fund.slug in RESERVED_FUND_SLUGS:
+        _add(errors, "slug", FUND_SLUG_RESERVED)
+    elif fund.slug and Fund.objects.filter(slug=fund.slug).exclude(pk=fund.pk).exists():
         _add(errors, "slug", FUND_SLUG_TAKEN)
     if fund.first_year is not None and fund.last_year is not None and fund.last_year < fund.first_year:
         _add(errors, "last_year", FUND_YEARS_OUT_OF_ORDER)
@@ -527,6 +531,10 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
             _add(errors, "pots", POT_OF_OTHER_NETWORK)
     if call.panel_id and call.panel.fund_id != fund.pk:
         _add(errors, "panel", PANEL_NOT_IN_FUND)
+    if not call.innovation_types:
+        _add(errors, "innovation_types", NO_INNOVATION_TYPES)
+    if not call.eligible_org_kinds:
+        _add(errors, "eligible_org_kinds", NO_ELIGIBLE_KINDS)
     for name, choices in (
         ("innovation_types", InnovationType.values),
         ("eligible_org_kinds", OrganisationKind.values),
@@ -586,6 +594,7 @@ def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (),
     if unknown:
         raise TypeError(f"call_create got unexpected fields: {sorted(unknown)}")
     fields.setdefault("host_network", fund.host_network)
+    fields.setdefault("min_amount", ZERO)
     if not fields.get("slug"):
         fields["slug"] = slugify(fields.get("title") or "")[:80]
     call = Call(fund=fund, status=CallStatus.DRAFT, **fields)
@@ -692,10 +701,6 @@ def call_publish_problems(call: Call, now: dt.datetime | None = None) -> dict[st
                 _add(problems, "criteria", f"{DESCRIPTORS_MISSING}: “{criterion.title}” has no descriptor for {scores}")
     if call.closes_at and call.closes_at <= now:
         _add(problems, "closes_at", CLOSES_IN_PAST)
-    if not call.innovation_types:
-        _add(problems, "innovation_types", NO_INNOVATION_TYPES)
-    if not call.eligible_org_kinds:
-        _add(problems, "eligible_org_kinds", NO_ELIGIBLE_KINDS)
     if not call.max_amount:
         _add(problems, "max_amount", MAX_AMOUNT_ZERO)
     pots = list(call.pots.all())

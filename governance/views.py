@@ -39,6 +39,7 @@ from .forms import (
 )
 from .models import AllocationModel, CallStatus
 from .selectors import (
+    AUDIT_OBJECT_TYPES,
     budget_chart,
     call_by_slug,
     call_host_choices,
@@ -174,7 +175,7 @@ def fund_edit(request, slug: str):
     require(request.user.has_perm("governance.manage_fund", fund))
     hosts = networks_managed_by(request.user) | networks().filter(pk=fund.host_network_id)
     initial = {name: getattr(fund, name) for name in services.FUND_FIELDS}
-    form = FundForm(request.POST or None, initial=initial, networks=hosts.distinct())
+    form = FundForm(request.POST or None, initial=initial, networks=hosts)
     if request.method == "POST" and form.is_valid():
         try:
             fund = services.fund_update(actor=request.user, fund=fund, **form.cleaned_data)
@@ -199,6 +200,8 @@ def fund_audit(request, slug: str):
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     events = fund_audit_events(fund, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.kind_label = AUDIT_OBJECT_TYPES.get(event.target_type, event.target_type)
     return render(request, "governance/funds/audit.html", {
         "fund": fund, "form": form, "filter_form": form, "page": page, "filtered": bool(filters),
         "crumbs": _fund_crumbs(fund),
@@ -440,6 +443,9 @@ def call_create(request, slug: str):
                "endorsement_required": True, "max_duration_years": 3}
     if fund.allocation_model == AllocationModel.NATIONAL:
         initial["pots"] = list(pots_of_fund(fund))
+    panels = list(panels_of_fund(fund))
+    if len(panels) == 1:
+        initial["panel"] = panels[0]
     form = _call_form(request, fund, data=request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
