@@ -63,6 +63,12 @@ from .selectors import (
 )
 from .services import notification_mark_read
 
+
+def _posted(request):
+    """The submitted data on a POST (even if empty), else None: an unbound form."""
+    return request.POST if request.method == "POST" else None
+
+
 # Notifications ---------------------------------------------------------------------------------
 
 
@@ -136,7 +142,7 @@ def fund_list(request):
 def fund_create(request):
     hosts = networks_managed_by(request.user)
     require(hosts.exists())
-    form = FundForm(request.POST or None, networks=hosts)
+    form = FundForm(_posted(request), networks=hosts)
     if request.method == "POST" and form.is_valid():
         try:
             fund = services.fund_create(actor=request.user, **form.cleaned_data)
@@ -175,7 +181,7 @@ def fund_edit(request, slug: str):
     require(request.user.has_perm("governance.manage_fund", fund))
     hosts = networks_managed_by(request.user) | networks().filter(pk=fund.host_network_id)
     initial = {name: getattr(fund, name) for name in services.FUND_FIELDS}
-    form = FundForm(request.POST or None, initial=initial, networks=hosts)
+    form = FundForm(_posted(request), initial=initial, networks=hosts)
     if request.method == "POST" and form.is_valid():
         try:
             fund = services.fund_update(actor=request.user, fund=fund, **form.cleaned_data)
@@ -219,7 +225,7 @@ def _pot_or_404(fund, pk: int):
 def pot_create(request, slug: str):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
-    form = PotForm(request.POST or None, fund=fund, networks=networks())
+    form = PotForm(_posted(request), fund=fund, networks=networks())
     if request.method == "POST" and form.is_valid():
         try:
             pot = services.pot_create(actor=request.user, fund=fund, **form.cleaned_data)
@@ -241,7 +247,7 @@ def pot_edit(request, slug: str, pk: int):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
     pot = _pot_or_404(fund, pk)
-    form = PotForm(request.POST or None, fund=fund, networks=networks(),
+    form = PotForm(_posted(request), fund=fund, networks=networks(),
                    initial={"name": pot.name, "network": pot.network})
     if request.method == "POST" and form.is_valid():
         try:
@@ -277,7 +283,7 @@ def pot_budget(request, slug: str, pk: int):
         missing = [y for y in fund.years if y not in set_years]
         if missing:
             initial = {"financial_year": missing[0]}
-    form = PotBudgetForm(request.POST or None, fund=fund, initial=initial)
+    form = PotBudgetForm(_posted(request), fund=fund, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.pot_budget_set(actor=request.user, pot=pot, **form.cleaned_data)
@@ -304,7 +310,7 @@ def _panel_or_404(fund, pk: int):
 def panel_create(request, slug: str):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
-    form = PanelForm(request.POST or None)
+    form = PanelForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             panel = services.panel_create(actor=request.user, fund=fund, **form.cleaned_data)
@@ -323,7 +329,7 @@ def panel_edit(request, slug: str, pk: int):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
     panel = _panel_or_404(fund, pk)
-    form = PanelForm(request.POST or None, initial={"name": panel.name, "terms_of_reference": panel.terms_of_reference})
+    form = PanelForm(_posted(request), initial={"name": panel.name, "terms_of_reference": panel.terms_of_reference})
     if request.method == "POST" and form.is_valid():
         try:
             services.panel_update(actor=request.user, panel=panel, **form.cleaned_data)
@@ -348,7 +354,7 @@ def panel_detail(request, slug: str, pk: int):
     can_manage = request.user.has_perm("governance.manage_fund", fund)
     form = None
     if can_manage:
-        form = PanelMemberForm(request.POST or None)
+        form = PanelMemberForm(_posted(request))
         if request.method == "POST" and form.is_valid():
             try:
                 member = services.panel_member_add(
@@ -446,7 +452,7 @@ def call_create(request, slug: str):
     panels = list(panels_of_fund(fund))
     if len(panels) == 1:
         initial["panel"] = panels[0]
-    form = _call_form(request, fund, data=request.POST or None, initial=initial)
+    form = _call_form(request, fund, data=_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             call = services.call_create(
@@ -498,7 +504,7 @@ def call_edit(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
     only = services.CALL_FIELDS_EDITABLE_WHEN_PUBLISHED if call.is_published else None
-    form = _call_form(request, call.fund, data=request.POST or None, initial=CallForm.initial_from(call), only=only)
+    form = _call_form(request, call.fund, data=_posted(request), initial=CallForm.initial_from(call), only=only)
     if request.method == "POST" and form.is_valid():
         pots = list(form.cleaned_data["pots"]) if "pots" in form.cleaned_data else None
         try:
@@ -518,7 +524,7 @@ def call_edit(request, slug: str):
 def call_copy(request, slug: str):
     source = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", source.fund))
-    form = CallCopyForm(request.POST or None, initial={"title": f"{source.title} (copy)"})
+    form = CallCopyForm(_posted(request), initial={"title": f"{source.title} (copy)"})
     if request.method == "POST" and form.is_valid():
         try:
             call = services.call_copy(actor=request.user, source=source, **form.cleaned_data)
@@ -559,7 +565,7 @@ def call_publish(request, slug: str):
 def call_close(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
-    form = CallCloseForm(request.POST or None)
+    form = CallCloseForm(_posted(request))
     early = timezone.now() < call.closes_at
     if request.method == "POST" and form.is_valid():
         try:
@@ -607,12 +613,10 @@ def _criterion_or_404(call, pk: int):
 
 def _frozen_response(request, call, template: str, context: dict):
     """The page for a frozen call's criteria: shown with the reason, and a POST changes nothing."""
-    context.update({"call": call, "frozen_reason": services.CRITERIA_FROZEN, "crumbs": _call_crumbs(call)})
-    form = context.get("form")
-    if request.method == "POST" and form is not None:
-        form.is_valid()
-        form.add_error(None, services.CRITERIA_FROZEN)
-    return render(request, template, context, status=400 if request.method == "POST" else 200)
+    refused = request.method == "POST"
+    context.update({"call": call, "frozen_reason": services.CRITERIA_FROZEN, "crumbs": _call_crumbs(call),
+                    "refused": [services.CRITERIA_FROZEN] if refused else [], "has_errors": refused})
+    return render(request, template, context, status=400 if refused else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -620,7 +624,7 @@ def criterion_add(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
     others = call.total_weight
-    form = CriterionForm(request.POST or None, other_weights=others, initial={"weight": max(0, 100 - others) or None})
+    form = CriterionForm(_posted(request), other_weights=others, initial={"weight": max(0, 100 - others) or None})
     context = {"form": form, "title": "Add a criterion", "submit": "Add the criterion"}
     if call.criteria_frozen:
         return _frozen_response(request, call, "governance/calls/criterion_form.html", context)
@@ -652,7 +656,7 @@ def criterion_edit(request, slug: str, pk: int):
     require(request.user.has_perm("governance.manage_call", call))
     criterion = _criterion_or_404(call, pk)
     others = call.total_weight - criterion.weight
-    form = CriterionForm(request.POST or None, criterion=criterion, other_weights=others)
+    form = CriterionForm(_posted(request), criterion=criterion, other_weights=others)
     context = {"form": form, "criterion": criterion, "title": f"Change “{criterion.title}”", "submit": "Save changes"}
     if call.criteria_frozen:
         return _frozen_response(request, call, "governance/calls/criterion_form.html", context)
@@ -694,7 +698,7 @@ def criterion_remove(request, slug: str, pk: int):
 def criteria_weights(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
-    form = CriteriaWeightsForm(request.POST or None, criteria=call.criteria.all())
+    form = CriteriaWeightsForm(_posted(request), criteria=call.criteria.all())
     context = {"form": form}
     if call.criteria_frozen:
         return _frozen_response(request, call, "governance/calls/weights.html", context)

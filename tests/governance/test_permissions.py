@@ -66,10 +66,7 @@ def test_every_fund_and_call_page_answers_each_role_as_expected(client, world, r
     results = {}
     for name, args, allowed in _pages(world):
         response = client.get(reverse(name, args=args))
-        if role == "anonymous":
-            expected = 302
-        else:
-            expected = 200 if role in allowed else 403
+        expected = 302 if role == "anonymous" else 200 if role in allowed else 403
         results[name] = (response.status_code, expected)
         if response.status_code == 302:
             assert response["Location"].startswith("/accounts/login/")

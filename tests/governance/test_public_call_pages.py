@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from governance import extensions, services
 from governance.models import AllocationModel, CallPurpose, CallStatus
-from tests.factories.governance import CallFactory, DraftCallFactory, FundFactory, NetworkFactory, PotFactory
+from tests.factories.governance import (
+    CallFactory,
+    DraftCallFactory,
+    FundFactory,
+    NetworkFactory,
+    PotFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
