@@ -471,8 +471,9 @@ class CriterionForm(SectionsMixin, forms.Form):
         existing = {d.score: d.descriptor for d in criterion.descriptors.all()} if criterion else {}
         for score in self.scale:
             self.fields[f"descriptor_{score}"] = forms.CharField(
-                label=f"What a score of {score} means", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                label=f"What a score of {score} means", widget=forms.Textarea(attrs={"rows": 2}),
                 initial=existing.get(score, ""),
+                error_messages={"required": f"Describe what a score of {score} means"},
             )
         if criterion is not None and not self.is_bound:
             for name in ("kind", "title", "guidance_for_applicants", "guidance_for_assessors", "weight",

@@ -163,3 +163,59 @@ def test_a_fund_manager_opens_a_call_and_the_public_reads_its_criteria(page, liv
     expect(page.locator("main")).to_contain_text("£250,000.50")
     expect(page.locator("#decisions")).to_be_visible()
     expect(page.locator("#decisions + ol")).to_contain_text("The funding line falls where the pot's remaining budget runs out")
+
+
+def _demo_pages():
+    from governance.models import Fund
+
+    fund = Fund.objects.get(slug="south-west-adoption-fund")
+    joint = Fund.objects.get(slug="national-innovation-spread-fund")
+    pot = fund.pots.first()
+    panel = fund.panels.first()
+    member = panel.members.first()
+    draft = Call.objects.get(slug="mental-health-crisis-spread")
+    open_call = Call.objects.get(slug="frailty-at-home-adoption")
+    criterion = open_call.criteria.first()
+    draft_criterion = draft.criteria.first()
+    return {
+        "manager.southwest@example.com": [
+            "/manage/funds/", "/manage/funds/new/", f"/manage/funds/{fund.slug}/", f"/manage/funds/{fund.slug}/edit/",
+            f"/manage/funds/{fund.slug}/audit/", f"/manage/funds/{fund.slug}/audit/?action=call.opened",
+            f"/manage/funds/{fund.slug}/pots/{pot.pk}/", f"/manage/funds/{fund.slug}/pots/{pot.pk}/edit/",
+            f"/manage/funds/{fund.slug}/panels/new/", f"/manage/funds/{fund.slug}/panels/{panel.pk}/",
+            f"/manage/funds/{fund.slug}/panels/{panel.pk}/edit/",
+            f"/manage/funds/{fund.slug}/panels/{panel.pk}/members/{member.pk}/?q=trust",
+            f"/manage/funds/{fund.slug}/calls/new/", f"/manage/calls/{open_call.slug}/",
+            f"/manage/calls/{open_call.slug}/edit/", f"/manage/calls/{open_call.slug}/copy/",
+            f"/manage/calls/{open_call.slug}/close/", f"/manage/calls/{open_call.slug}/criteria/{criterion.pk}/",
+            f"/manage/calls/{open_call.slug}/criteria/weights/", "/manage/calls/virtual-wards-adoption/",
+            "/manage/calls/falls-prevention-adoption/", f"/manage/funds/{joint.slug}/", "/dashboard/",
+        ],
+        "manager.london@example.com": [
+            f"/manage/calls/{draft.slug}/", f"/manage/calls/{draft.slug}/edit/", f"/manage/calls/{draft.slug}/publish/",
+            f"/manage/calls/{draft.slug}/criteria/new/", f"/manage/calls/{draft.slug}/criteria/{draft_criterion.pk}/",
+            f"/manage/calls/{draft.slug}/criteria/{draft_criterion.pk}/remove/",
+            f"/manage/calls/{draft.slug}/criteria/weights/",
+        ],
+        "auditor@example.com": [f"/manage/funds/{fund.slug}/", f"/manage/funds/{fund.slug}/audit/",
+                                f"/manage/calls/{draft.slug}/"],
+        None: ["/calls/?status=closed", "/calls/community-diagnostics-pump-priming/", "/calls/virtual-wards-adoption/",
+               "/calls/cvd-prevention-spread/"],
+    }
+
+
+def test_every_fund_and_call_page_is_accessible_to_the_people_who_use_it(page, live_server, sign_in):
+    from django.core.management import call_command
+
+    from governance.models import User
+
+    call_command("seed_demo", verbosity=0)
+    for email, paths in _demo_pages().items():
+        page.context.clear_cookies()
+        if email:
+            sign_in(User.objects.get(email=email))
+        for path in paths:
+            response = page.goto(live_server.url + path)
+            assert response.status == 200, path
+            expect(page.locator("h1")).to_be_visible()
+            check_accessibility(page)

@@ -256,12 +256,27 @@ def test_a_criterion_is_added_with_its_rubric(manager, world):
     assert [d.descriptor for d in criterion.descriptors.all()] == [f"Score {n}" for n in range(5)]
 
 
-def test_a_criterion_missing_descriptors_is_saved_and_reopened_to_finish_its_rubric(manager, world):
+def test_a_rubric_with_a_score_undescribed_is_shown_next_to_that_score(manager, world):
     world.call.criteria.update(weight=45)
     response = manager.post(reverse("governance:call_criterion_add", args=[world.call.slug]),
                             _criterion_post(descriptor_3=""))
-    criterion = world.call.criteria.get(title="Deliverability")
-    assert response["Location"] == reverse("governance:call_criterion_edit", args=[world.call.slug, criterion.pk])
+    assert field_error(response, "descriptor_3") == "Describe what a score of 3 means"
+    assert not world.call.criteria.filter(title="Deliverability").exists()
+
+
+def test_changing_the_scale_asks_for_the_new_scores_descriptors(manager, world):
+    criterion = world.call.criteria.first()
+    url = reverse("governance:call_criterion_edit", args=[world.call.slug, criterion.pk])
+    response = manager.post(url, _criterion_post(kind=criterion.kind, title=criterion.title, weight="50", scale_max="6"))
+    assert field_error(response, "descriptor_5") == "Describe what a score of 5 means"
+    assert field_error(response, "descriptor_6") == "Describe what a score of 6 means"
+    criterion.refresh_from_db()
+    assert criterion.scale_max == 4
+    manager.post(url, _criterion_post(kind=criterion.kind, title=criterion.title, weight="50", scale_max="6",
+                                      descriptor_5="Very good", descriptor_6="Outstanding"))
+    criterion.refresh_from_db()
+    assert criterion.scale_max == 6
+    assert criterion.descriptors.count() == 7
 
 
 def test_a_criterion_taking_the_weights_over_100_is_shown_next_to_the_weight(manager, world):
