@@ -64,6 +64,19 @@ from .selectors import (
 from .services import notification_mark_read
 
 
+def _submit(request, form, save):
+    """On a POST whose form is valid, run ``save()`` (a service call) and return what it returns
+    (True if nothing); a service's ValidationError is shown on the form and None returned."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = save()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
+    return True if result is None else result
+
+
 def _posted(request):
     """The submitted data on a POST (even if empty), else None: an unbound form."""
     return request.POST if request.method == "POST" else None
@@ -143,16 +156,13 @@ def fund_create(request):
     hosts = networks_managed_by(request.user)
     require(hosts.exists())
     form = FundForm(_posted(request), networks=hosts)
-    if request.method == "POST" and form.is_valid():
-        try:
-            fund = services.fund_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{fund.name} has been created. Add its pots and their budgets next.")
-            return redirect(fund.get_absolute_url())
-    return render(request, "governance/funds/form.html", {
+    fund = _submit(request, form, lambda: services.fund_create(actor=request.user, **form.cleaned_data))
+    if fund:
+        messages.success(request, f"{fund.name} has been created. Add its pots and their budgets next.")
+        return redirect(fund.get_absolute_url())
+    return render(request, "governance/form_page.html", {
         "form": form, "title": "Create a fund", "crumbs": _fund_crumbs(), "submit": "Create the fund",
+        "caption": "Funds",
     })
 
 
@@ -182,17 +192,13 @@ def fund_edit(request, slug: str):
     hosts = networks_managed_by(request.user) | networks().filter(pk=fund.host_network_id)
     initial = {name: getattr(fund, name) for name in services.FUND_FIELDS}
     form = FundForm(_posted(request), initial=initial, networks=hosts)
-    if request.method == "POST" and form.is_valid():
-        try:
-            fund = services.fund_update(actor=request.user, fund=fund, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The fund's details have been saved.")
-            return redirect(fund.get_absolute_url())
-    return render(request, "governance/funds/form.html", {
-        "form": form, "fund": fund, "title": f"Change {fund.name}", "crumbs": _fund_crumbs(fund),
-        "submit": "Save changes",
+    saved = _submit(request, form, lambda: services.fund_update(actor=request.user, fund=fund, **form.cleaned_data))
+    if saved:
+        messages.success(request, "The fund's details have been saved.")
+        return redirect(saved.get_absolute_url())
+    return render(request, "governance/form_page.html", {
+        "form": form, "caption": fund.host_network.name, "title": f"Change {fund.name}",
+        "crumbs": _fund_crumbs(fund), "submit": "Save changes",
     })
 
 
@@ -226,19 +232,15 @@ def pot_create(request, slug: str):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
     form = PotForm(_posted(request), fund=fund, networks=networks())
-    if request.method == "POST" and form.is_valid():
-        try:
-            pot = services.pot_create(actor=request.user, fund=fund, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{pot.name} has been added. Set its budget for each financial year.")
-            return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
+    pot = _submit(request, form, lambda: services.pot_create(actor=request.user, fund=fund, **form.cleaned_data))
+    if pot:
+        messages.success(request, f"{pot.name} has been added. Set its budget for each financial year.")
+        return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
     initial_name = "National pot" if fund.allocation_model == AllocationModel.NATIONAL else ""
     if not form.is_bound:
         form.initial.setdefault("name", initial_name)
-    return render(request, "governance/funds/pot_form.html", {
-        "form": form, "fund": fund, "title": "Add a pot", "crumbs": _fund_crumbs(fund), "submit": "Add the pot",
+    return render(request, "governance/form_page.html", {
+        "form": form, "caption": fund.name, "title": "Add a pot", "crumbs": _fund_crumbs(fund), "submit": "Add the pot",
     })
 
 
@@ -249,16 +251,12 @@ def pot_edit(request, slug: str, pk: int):
     pot = _pot_or_404(fund, pk)
     form = PotForm(_posted(request), fund=fund, networks=networks(),
                    initial={"name": pot.name, "network": pot.network})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pot_update(actor=request.user, pot=pot, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The pot has been saved.")
-            return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
-    return render(request, "governance/funds/pot_form.html", {
-        "form": form, "fund": fund, "pot": pot, "title": f"Change {pot.name}", "crumbs": _fund_crumbs(fund),
+    saved = _submit(request, form, lambda: services.pot_update(actor=request.user, pot=pot, **form.cleaned_data))
+    if saved:
+        messages.success(request, "The pot has been saved.")
+        return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
+    return render(request, "governance/form_page.html", {
+        "form": form, "caption": fund.name, "title": f"Change {pot.name}", "crumbs": _fund_crumbs(fund),
         "submit": "Save changes",
     })
 
@@ -284,15 +282,11 @@ def pot_budget(request, slug: str, pk: int):
         if missing:
             initial = {"financial_year": missing[0]}
     form = PotBudgetForm(_posted(request), fund=fund, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pot_budget_set(actor=request.user, pot=pot, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            label = fy.label(form.cleaned_data["financial_year"])
-            messages.success(request, f"The budget for {label} has been saved.")
-            return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
+    saved = _submit(request, form, lambda: services.pot_budget_set(actor=request.user, pot=pot, **form.cleaned_data))
+    if saved:
+        label = fy.label(form.cleaned_data["financial_year"])
+        messages.success(request, f"The budget for {label} has been saved.")
+        return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
     return render(request, "governance/funds/pot_budget.html", {
         "form": form if can_manage else None, "fund": fund, "pot": pot, "budget": table, "row": table.rows[0],
         "can_manage": can_manage, "crumbs": _fund_crumbs(fund),
@@ -311,16 +305,13 @@ def panel_create(request, slug: str):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
     form = PanelForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            panel = services.panel_create(actor=request.user, fund=fund, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{panel.name} has been created. Add its members next.")
-            return redirect("governance:panel_detail", slug=fund.slug, pk=panel.pk)
-    return render(request, "governance/panels/form.html", {
-        "form": form, "fund": fund, "title": "Create a panel", "crumbs": _fund_crumbs(fund), "submit": "Create the panel",
+    panel = _submit(request, form, lambda: services.panel_create(actor=request.user, fund=fund, **form.cleaned_data))
+    if panel:
+        messages.success(request, f"{panel.name} has been created. Add its members next.")
+        return redirect("governance:panel_detail", slug=fund.slug, pk=panel.pk)
+    return render(request, "governance/form_page.html", {
+        "form": form, "caption": fund.name, "title": "Create a panel", "crumbs": _fund_crumbs(fund),
+        "submit": "Create the panel",
     })
 
 
@@ -330,16 +321,12 @@ def panel_edit(request, slug: str, pk: int):
     require(request.user.has_perm("governance.manage_fund", fund))
     panel = _panel_or_404(fund, pk)
     form = PanelForm(_posted(request), initial={"name": panel.name, "terms_of_reference": panel.terms_of_reference})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.panel_update(actor=request.user, panel=panel, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The panel has been saved.")
-            return redirect("governance:panel_detail", slug=fund.slug, pk=panel.pk)
-    return render(request, "governance/panels/form.html", {
-        "form": form, "fund": fund, "panel": panel, "title": f"Change {panel.name}",
+    saved = _submit(request, form, lambda: services.panel_update(actor=request.user, panel=panel, **form.cleaned_data))
+    if saved:
+        messages.success(request, "The panel has been saved.")
+        return redirect("governance:panel_detail", slug=fund.slug, pk=panel.pk)
+    return render(request, "governance/form_page.html", {
+        "form": form, "caption": fund.name, "title": f"Change {panel.name}",
         "crumbs": [*_fund_crumbs(fund), (panel.name, reverse("governance:panel_detail", args=[fund.slug, panel.pk]))],
         "submit": "Save changes",
     })
@@ -355,16 +342,12 @@ def panel_detail(request, slug: str, pk: int):
     form = None
     if can_manage:
         form = PanelMemberForm(_posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                member = services.panel_member_add(
-                    actor=request.user, panel=panel, user=form.user, role=form.cleaned_data["role"]
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, f"{member.user} has been added. Declare their affiliations next.")
-                return redirect("governance:panel_member", slug=fund.slug, pk=panel.pk, member_pk=member.pk)
+        member = _submit(request, form, lambda: services.panel_member_add(
+            actor=request.user, panel=panel, user=form.user, role=form.cleaned_data["role"]
+        ))
+        if member:
+            messages.success(request, f"{member.user} has been added. Declare their affiliations next.")
+            return redirect("governance:panel_member", slug=fund.slug, pk=panel.pk, member_pk=member.pk)
     elif request.method == "POST":
         require(False)
     return render(request, "governance/panels/detail.html", {
@@ -453,16 +436,12 @@ def call_create(request, slug: str):
     if len(panels) == 1:
         initial["panel"] = panels[0]
     form = _call_form(request, fund, data=_posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            call = services.call_create(
-                actor=request.user, fund=fund, pots=list(form.cleaned_data["pots"]), **form.service_fields()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The draft call has been created. Add its criteria and rubric next.")
-            return redirect("governance:call_manage", slug=call.slug)
+    call = _submit(request, form, lambda: services.call_create(
+        actor=request.user, fund=fund, pots=list(form.cleaned_data["pots"]), **form.service_fields()
+    ))
+    if call:
+        messages.success(request, "The draft call has been created. Add its criteria and rubric next.")
+        return redirect("governance:call_manage", slug=call.slug)
     return render(request, "governance/calls/form.html", {
         "form": form, "fund": fund, "title": "Create a call", "crumbs": _fund_crumbs(fund), "submit": "Create the draft call",
     })
@@ -505,15 +484,13 @@ def call_edit(request, slug: str):
     require(request.user.has_perm("governance.manage_call", call))
     only = services.CALL_FIELDS_EDITABLE_WHEN_PUBLISHED if call.is_published else None
     form = _call_form(request, call.fund, data=_posted(request), initial=CallForm.initial_from(call), only=only)
-    if request.method == "POST" and form.is_valid():
+    def save():
         pots = list(form.cleaned_data["pots"]) if "pots" in form.cleaned_data else None
-        try:
-            services.call_update(actor=request.user, call=call, pots=pots, **form.service_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The call has been saved.")
-            return redirect("governance:call_manage", slug=call.slug)
+        return services.call_update(actor=request.user, call=call, pots=pots, **form.service_fields())
+
+    if _submit(request, form, save):
+        messages.success(request, "The call has been saved.")
+        return redirect("governance:call_manage", slug=call.slug)
     return render(request, "governance/calls/form.html", {
         "form": form, "fund": call.fund, "call": call, "title": f"Change {call.title}", "crumbs": _call_crumbs(call),
         "submit": "Save changes",
@@ -525,14 +502,10 @@ def call_copy(request, slug: str):
     source = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", source.fund))
     form = CallCopyForm(_posted(request), initial={"title": f"{source.title} (copy)"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            call = services.call_copy(actor=request.user, source=source, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"A draft copy of {source.title}, with its criteria and rubric, has been created.")
-            return redirect("governance:call_manage", slug=call.slug)
+    call = _submit(request, form, lambda: services.call_copy(actor=request.user, source=source, **form.cleaned_data))
+    if call:
+        messages.success(request, f"A draft copy of {source.title}, with its criteria and rubric, has been created.")
+        return redirect("governance:call_manage", slug=call.slug)
     return render(request, "governance/calls/copy.html", {
         "form": form, "source": source, "crumbs": _call_crumbs(source),
     })
@@ -567,14 +540,12 @@ def call_close(request, slug: str):
     require(request.user.has_perm("governance.manage_call", call))
     form = CallCloseForm(_posted(request))
     early = timezone.now() < call.closes_at
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.call_close(actor=request.user, call=call, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The call is closed: no more bids can be submitted.")
-            return redirect("governance:call_manage", slug=call.slug)
+    saved = _submit(request, form, lambda: services.call_close(
+        actor=request.user, call=call, reason=form.cleaned_data["reason"]
+    ))
+    if saved:
+        messages.success(request, "The call is closed: no more bids can be submitted.")
+        return redirect("governance:call_manage", slug=call.slug)
     return render(request, "governance/calls/close.html", {
         "call": call, "form": form, "early": early, "crumbs": _call_crumbs(call),
     })
@@ -623,52 +594,38 @@ def _frozen_response(request, call, template: str, context: dict):
 def criterion_add(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
-    others = call.total_weight
-    form = CriterionForm(_posted(request), other_weights=others, initial={"weight": max(0, 100 - others) or None})
-    context = {"form": form, "title": "Add a criterion", "submit": "Add the criterion"}
-    if call.criteria_frozen:
-        return _frozen_response(request, call, "governance/calls/criterion_form.html", context)
-    if request.method == "POST" and form.is_valid():
-        try:
-            criterion = services.criterion_add(
-                actor=request.user, call=call, descriptors=form.descriptors(), **form.service_fields()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return _after_criterion_saved(request, call, criterion)
-    return render(request, "governance/calls/criterion_form.html", {**context, "call": call, "crumbs": _call_crumbs(call)})
-
-
-def _after_criterion_saved(request, call, criterion):
-    described = set(criterion.descriptors.values_list("score", flat=True))
-    missing = [score for score in criterion.scale if score not in described]
-    if missing:
-        messages.warning(request, f"“{criterion.title}” is saved. Describe what each score means before the call is published.")
-        return redirect("governance:call_criterion_edit", slug=call.slug, pk=criterion.pk)
-    messages.success(request, f"“{criterion.title}” and its rubric are saved.")
-    return redirect(reverse("governance:call_manage", args=[call.slug]) + "#criteria")
+    return _criterion_page(request, call, None)
 
 
 @require_http_methods(["GET", "POST"])
 def criterion_edit(request, slug: str, pk: int):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
-    criterion = _criterion_or_404(call, pk)
-    others = call.total_weight - criterion.weight
-    form = CriterionForm(_posted(request), criterion=criterion, other_weights=others)
-    context = {"form": form, "criterion": criterion, "title": f"Change “{criterion.title}”", "submit": "Save changes"}
+    return _criterion_page(request, call, _criterion_or_404(call, pk))
+
+
+def _criterion_page(request, call, criterion):
+    """Add a criterion (``criterion`` None) or change one, with its rubric, on a draft call."""
+    others = call.total_weight - (criterion.weight if criterion else 0)
+    initial = {} if criterion else {"weight": max(0, 100 - others) or None}
+    form = CriterionForm(_posted(request), criterion=criterion, other_weights=others, initial=initial)
+    context = {
+        "form": form, "criterion": criterion,
+        "title": f"Change “{criterion.title}”" if criterion else "Add a criterion",
+        "submit": "Save changes" if criterion else "Add the criterion",
+    }
     if call.criteria_frozen:
         return _frozen_response(request, call, "governance/calls/criterion_form.html", context)
-    if request.method == "POST" and form.is_valid():
-        try:
-            criterion = services.criterion_update(
-                actor=request.user, criterion=criterion, descriptors=form.descriptors(), **form.service_fields()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return _after_criterion_saved(request, call, criterion)
+    def save():
+        fields = {"actor": request.user, "descriptors": form.descriptors(), **form.service_fields()}
+        if criterion is None:
+            return services.criterion_add(call=call, **fields)
+        return services.criterion_update(criterion=criterion, **fields)
+
+    saved = _submit(request, form, save)
+    if saved:
+        messages.success(request, f"“{saved.title}” and its rubric are saved.")
+        return redirect(reverse("governance:call_manage", args=[call.slug]) + "#criteria")
     return render(request, "governance/calls/criterion_form.html", {**context, "call": call, "crumbs": _call_crumbs(call)})
 
 
@@ -702,12 +659,10 @@ def criteria_weights(request, slug: str):
     context = {"form": form}
     if call.criteria_frozen:
         return _frozen_response(request, call, "governance/calls/weights.html", context)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.criteria_weights_set(actor=request.user, call=call, weights=form.weights())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The weights have been saved.")
-            return redirect(reverse("governance:call_manage", args=[call.slug]) + "#criteria")
+    saved = _submit(request, form, lambda: services.criteria_weights_set(
+        actor=request.user, call=call, weights=form.weights()
+    ))
+    if saved:
+        messages.success(request, "The weights have been saved.")
+        return redirect(reverse("governance:call_manage", args=[call.slug]) + "#criteria")
     return render(request, "governance/calls/weights.html", {**context, "call": call, "crumbs": _call_crumbs(call)})
