@@ -72,3 +72,30 @@ def test_a_real_worker_runs_the_beat_task_idempotently(real_celery):
     assert (opening.status, closing.status) == (CallStatus.OPEN, CallStatus.CLOSED)
     assert [e.action for e in _events(opening)] == ["call.opened"]
     assert [e.action for e in _events(closing)] == ["call.closed"]
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_runs_make_each_transition_once():
+    """Two workers running the task at the same moment: the row lock lets only one move each call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from governance.services import calls_advance
+
+    opening, closing, _ = _due_calls()
+    now = timezone.now()
+
+    def run():
+        try:
+            return calls_advance(now=now)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: run(), range(2)))
+    moved = sorted(item for result in results for item in result)
+    assert moved == sorted([(opening.pk, CallStatus.OPEN), (closing.pk, CallStatus.CLOSED)])
+    assert [e.action for e in _events(opening)] == ["call.opened"]
+    assert [e.action for e in _events(closing)] == ["call.closed"]

@@ -142,3 +142,13 @@ def test_a_national_call_explains_that_all_bids_are_ranked_together(client):
     html = client.get(call.get_absolute_url()).content.decode()
     assert "all bids are ranked together" in html
     assert "z-scores" not in html  # normalisation is off for this call
+
+
+def test_the_public_pages_make_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
+    for n in range(12):
+        CallFactory(fund=world.fund, slug=f"open-{n}", pots=[world.host_pot])
+    call = CallFactory(fund=world.fund, slug="with-many-criteria", pots=[world.host_pot, world.partner_pot])
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("governance:calls")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(call.get_absolute_url()).status_code == 200
