@@ -2,7 +2,8 @@
 
 from django.urls import reverse
 
-from .selectors import Roles, funds_visible_to
+from .models import CallStatus
+from .selectors import Roles, calls_managed_by, funds_visible_to
 from .ui import DashboardPanel, NavItem
 
 
@@ -18,4 +19,8 @@ def panels(request, roles: Roles) -> list[DashboardPanel]:
         return []
     funds = list(funds_visible_to(request.user).select_related("host_network"))
     title = "Funds you manage" if roles.is_fund_manager else "Funds you audit"
-    return [DashboardPanel(title, "governance/dashboard/funds.html", {"funds": funds, "roles": roles}, order=10)]
+    result = [DashboardPanel(title, "governance/dashboard/funds.html", {"funds": funds, "roles": roles}, order=10)]
+    if roles.is_fund_manager:
+        calls = list(calls_managed_by(request.user).exclude(status=CallStatus.CLOSED_OUT).order_by("closes_at")[:20])
+        result.append(DashboardPanel("Calls you run", "governance/dashboard/calls.html", {"calls": calls}, order=11))
+    return result

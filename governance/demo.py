@@ -13,13 +13,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from . import fy
+from . import fy, services
 from .models import (
     AllocationModel,
     Call,
     CallPurpose,
     CallStatus,
-    Criterion,
     CriterionKind,
     Fund,
     FundRole,
@@ -36,7 +35,6 @@ from .models import (
     Pot,
     PotBudget,
     Region,
-    RubricDescriptor,
     User,
 )
 
@@ -183,40 +181,58 @@ def _quiet_user(email: str, full_name: str) -> User:
     return user
 
 
+def _manager_of(ctx: DemoContext, network: Organisation) -> User:
+    """The demo fund manager of a network: the actor of its funds' and calls' audit events."""
+    return {
+        "HISW": ctx.users["manager.southwest@example.com"],
+        "UCLP": ctx.users["manager.london@example.com"],
+        "HINENC": ctx.users["manager.northeast@example.com"],
+    }[network.short_name]
+
+
 def _seed_funds(ctx: DemoContext) -> None:
+    # Funds, pots, budgets and panels go through the services, so the audit trail has them.
     for slug, name, host, model, description, priorities in FUNDS:
-        fund, _ = Fund.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "name": name, "host_network": ctx.networks[host], "allocation_model": model,
-                "description": description, "priorities": priorities,
-                "first_year": ctx.this_year - 1, "last_year": ctx.this_year + 2,
-            },
-        )
+        manager = _manager_of(ctx, ctx.networks[host])
+        fund = Fund.objects.filter(slug=slug).first()
+        if fund is None:
+            fund = services.fund_create(
+                actor=manager, slug=slug, name=name, host_network=ctx.networks[host], allocation_model=model,
+                description=description, priorities=priorities,
+                first_year=ctx.this_year - 1, last_year=ctx.this_year + 2,
+            )
         ctx.funds[slug] = fund
         if model == AllocationModel.NATIONAL:
-            pots = [Pot.objects.get_or_create(fund=fund, name="National pot", network=None)[0]]
+            pot = Pot.objects.filter(fund=fund).first() or services.pot_create(actor=manager, fund=fund, name="National pot")
+            pots = [pot]
         else:
             pots = [
-                Pot.objects.get_or_create(fund=fund, network=network, defaults={"name": f"{network.name} pot"})[0]
+                Pot.objects.filter(fund=fund, network=network).first()
+                or services.pot_create(actor=manager, fund=fund, network=network, name=f"{network.name} pot")
                 for network in ctx.networks.values()
             ]
         for pot in pots:
             for offset, amount in POT_BUDGET_BY_OFFSET.items():
-                PotBudget.objects.get_or_create(pot=pot, financial_year=fund.first_year + 1 + offset, defaults={"amount": amount})
+                year = fund.first_year + 1 + offset
+                if not PotBudget.objects.filter(pot=pot, financial_year=year).exists():
+                    services.pot_budget_set(actor=manager, pot=pot, financial_year=year, amount=amount)
         FundRole.objects.get_or_create(user=ctx.users["auditor@example.com"], fund=fund, role=FundRoleKind.AUDITOR)
-        panel, _ = Panel.objects.get_or_create(
-            fund=fund, name=f"{name} assessment panel",
-            defaults={"terms_of_reference": "Scores bids against the published criteria and recommends awards."},
+        panel_name = f"{name} assessment panel"
+        panel = Panel.objects.filter(fund=fund, name=panel_name).first() or services.panel_create(
+            actor=manager, fund=fund, name=panel_name,
+            terms_of_reference="Scores bids against the published criteria and recommends awards.",
         )
-        chair = PanelMember.objects.get_or_create(panel=panel, user=ctx.users["chair@example.com"], defaults={"role": PanelRole.CHAIR})[0]
-        assessor = PanelMember.objects.get_or_create(panel=panel, user=ctx.users["assessor@example.com"], defaults={"role": PanelRole.ASSESSOR})[0]
-        chair.affiliations.add(ctx.organisations["RH5"])
-        assessor.affiliations.add(ctx.organisations["RK9"])
-        for email, full_name, affiliation, role in PANEL_EXTRAS:
-            member = PanelMember.objects.get_or_create(panel=panel, user=_quiet_user(email, full_name), defaults={"role": role})[0]
+        members = [
+            (ctx.users["chair@example.com"], PanelRole.CHAIR, "RH5"),
+            (ctx.users["assessor@example.com"], PanelRole.ASSESSOR, "RK9"),
+            *[(_quiet_user(email, full_name), role, affiliation) for email, full_name, affiliation, role in PANEL_EXTRAS],
+        ]
+        for user, role, affiliation in members:
+            member = PanelMember.objects.filter(panel=panel, user=user).first()
+            if member is None:
+                member = services.panel_member_add(actor=manager, panel=panel, user=user, role=role)
             if affiliation:
-                member.affiliations.add(ctx.organisations[affiliation])
+                services.panel_member_affiliation_add(actor=manager, member=member, organisation=ctx.organisations[affiliation])
         ctx.extra.setdefault("panels", {})[slug] = panel
 
 
@@ -277,6 +293,10 @@ CALLS = [
      CallPurpose.ADOPTION, CallStatus.CLOSED_OUT, -600, -540, -500, False, [],
      [InnovationType.DIGITAL],
      "One-year pilots adopting digital outpatient follow-up, now complete and reported."),
+    ("care-home-medicines-adoption", "Medicines optimisation in care homes", "south-west-adoption-fund", "HISW",
+     CallPurpose.ADOPTION, CallStatus.CLOSED, -70, -3, None, True, [PartnerKind.COMMISSIONER, PartnerKind.PRIMARY_CARE],
+     [InnovationType.DIGITAL, InnovationType.SERVICE_MODEL, InnovationType.MEDICINE],
+     "Funding to adopt proven approaches to safer medicines use for care home residents, with primary care."),
     ("mental-health-crisis-spread", "Mental health crisis care alternatives", "national-innovation-spread-fund", "UCLP",
      CallPurpose.DIFFUSION, CallStatus.DRAFT, 45, 120, None, False, [],
      [InnovationType.SERVICE_MODEL],
@@ -284,33 +304,55 @@ CALLS = [
 ]
 
 
+# The path each demo call has taken to reach its state, as (service, moment) steps.
+LIFECYCLE = [CallStatus.DRAFT, CallStatus.SCHEDULED, CallStatus.OPEN, CallStatus.CLOSED, CallStatus.ASSESSMENT,
+             CallStatus.DECIDED, CallStatus.CLOSED_OUT]
+
+
 def _seed_calls(ctx: DemoContext) -> None:
     for (slug, title, fund_slug, host, purpose, status, opens, closes, released, endorsement, partners, types,
          summary) in CALLS:
-        fund = ctx.funds[fund_slug]
         call = Call.objects.filter(slug=slug).first()
         if call is None:
-            call = Call.objects.create(
-                fund=fund, host_network=ctx.networks[host], title=title, slug=slug, summary=summary,
-                purpose=purpose, innovation_types=list(types), opens_at=ctx.at(opens, 9), closes_at=ctx.at(closes, 17),
-                eligible_org_kinds=TRUSTS_AND_ICBS, min_amount=Decimal("25000.00"), max_amount=Decimal("400000.00"),
-                max_duration_years=3, required_partner_kinds=list(partners), endorsement_required=endorsement,
-                panel=ctx.extra["panels"][fund_slug], assessors_per_bid=2, moderation_threshold=Decimal("2.0"),
-                assessment_due_date=(ctx.today + dt.timedelta(days=closes + 21)),
-                panel_meeting_date=(ctx.today + dt.timedelta(days=closes + 35)),
-                decisions_expected_date=(ctx.today + dt.timedelta(days=closes + 45)),
-                status=status,
-                published_at=None if status == CallStatus.DRAFT else ctx.at(min(opens, 0) - 7),
-                decisions_released_at=ctx.at(released) if released is not None else None,
-            )
-            call.pots.set(fund.pots.all())
-            for position, (kind, ctitle, weight, gateway, guidance) in enumerate(CRITERIA):
-                criterion = Criterion.objects.create(
-                    call=call, kind=kind, title=ctitle, weight=weight, gateway_min_score=gateway, position=position,
-                    guidance_for_applicants=guidance,
-                    guidance_for_assessors=f"Score against the descriptors. {guidance}",
-                )
-                RubricDescriptor.objects.bulk_create(
-                    RubricDescriptor(criterion=criterion, score=score, descriptor=text) for score, text in DESCRIPTORS.items()
-                )
+            call = _create_call(ctx, slug, title, fund_slug, host, purpose, status, opens, closes, released,
+                                endorsement, partners, types, summary)
         ctx.calls[slug] = call
+
+
+def _create_call(ctx, slug, title, fund_slug, host, purpose, status, opens, closes, released, endorsement, partners,
+                 types, summary) -> Call:
+    """Create a demo call as a fund manager would, and take it through the lifecycle to its
+    state at the moments the demo's timetable says, so its audit trail reads as it happened."""
+    fund = ctx.funds[fund_slug]
+    manager = _manager_of(ctx, ctx.networks[host])
+    call = services.call_create(
+        actor=manager, fund=fund, pots=list(fund.pots.all()), host_network=ctx.networks[host], title=title, slug=slug,
+        summary=summary, purpose=purpose, innovation_types=list(types), opens_at=ctx.at(opens, 9),
+        closes_at=ctx.at(closes, 17), eligible_org_kinds=list(TRUSTS_AND_ICBS), min_amount=Decimal("25000.00"),
+        max_amount=Decimal("400000.00"), max_duration_years=3, required_partner_kinds=list(partners),
+        endorsement_required=endorsement, panel=ctx.extra["panels"][fund_slug], assessors_per_bid=2,
+        moderation_threshold=Decimal("2.0"),
+        assessment_due_date=(ctx.today + dt.timedelta(days=closes + 21)),
+        panel_meeting_date=(ctx.today + dt.timedelta(days=closes + 35)),
+        decisions_expected_date=(ctx.today + dt.timedelta(days=closes + 45)),
+    )
+    for position, (kind, ctitle, weight, gateway, guidance) in enumerate(CRITERIA):
+        services.criterion_add(
+            actor=manager, call=call, kind=kind, title=ctitle, weight=weight, gateway_min_score=gateway,
+            position=position, guidance_for_applicants=guidance,
+            guidance_for_assessors=f"Score against the descriptors. {guidance}", descriptors=DESCRIPTORS,
+        )
+    reached = LIFECYCLE.index(status)
+    if reached >= LIFECYCLE.index(CallStatus.SCHEDULED):
+        services.call_publish(actor=manager, call=call, now=ctx.at(min(opens, 0) - 7))
+    if reached >= LIFECYCLE.index(CallStatus.OPEN) and call.status == CallStatus.SCHEDULED:
+        services.call_open(actor=None, call=call, now=call.opens_at)
+    if reached >= LIFECYCLE.index(CallStatus.CLOSED):
+        services.call_close(actor=None, call=call, now=call.closes_at)
+    if reached >= LIFECYCLE.index(CallStatus.ASSESSMENT):
+        services.call_start_assessment(actor=manager, call=call, now=call.closes_at + dt.timedelta(days=1))
+    if reached >= LIFECYCLE.index(CallStatus.DECIDED):
+        services.call_mark_decided(actor=manager, call=call, now=ctx.at(released))
+    if reached >= LIFECYCLE.index(CallStatus.CLOSED_OUT):
+        services.call_close_out(actor=manager, call=call)
+    return call

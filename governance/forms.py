@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -15,6 +16,21 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from . import fy
+from .models import (
+    AllocationModel,
+    CallPurpose,
+    CriterionKind,
+    Fund,
+    InnovationType,
+    Organisation,
+    OrganisationKind,
+    Panel,
+    PanelRole,
+    PartnerKind,
+    Pot,
+    User,
+)
 from .money import parse_money
 
 DATE_INCOMPLETE = "Enter a full date: day, month and year"
@@ -156,3 +172,363 @@ class EmailAuthenticationForm(AuthenticationForm):
         self.fields["username"].label = "Email address"
         self.fields["username"].widget = forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"})
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+# Funds, pots, panels, calls and criteria ---------------------------------------------------------
+# (Forms for the governance stage's management pages; the fields above are shared by every app.)
+
+FY_NOT_VALID = "Enter a financial year like 2026/27"
+NO_SUCH_USER = "No one with this email address has an account on the portal: ask the site admin to add them"
+DATES_OUT_OF_ORDER = "The end date must be the same as the start date or after it"
+YES_NO = [(True, "Yes"), (False, "No")]
+
+
+class FinancialYearField(forms.CharField):
+    """A financial year typed as ``2026/27`` (or ``2026``), returned as its start year."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-5", "spellcheck": "false"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return fy.FinancialYear.parse(value).start_year
+        except ValueError:
+            raise ValidationError(FY_NOT_VALID, code="invalid") from None
+
+    def prepare_value(self, value):
+        return fy.label(value) if isinstance(value, int) else value
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on the form: next to its field where the form has one."""
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class SectionsMixin:
+    """Forms long enough to read in parts: ``sections`` is [(heading, [bound fields])]."""
+
+    section_layout: list[tuple[str, list[str]]] = []
+
+    @property
+    def sections(self):
+        return [
+            (heading, [self[name] for name in names if name in self.fields])
+            for heading, names in self.section_layout
+            if any(name in self.fields for name in names)
+        ]
+
+
+class FundForm(forms.Form):
+    name = forms.CharField(label="Fund name", max_length=200)
+    slug = forms.SlugField(
+        label="Web address name", max_length=80, required=False,
+        help_text="Lower-case letters, numbers and hyphens, like south-west-adoption-fund. Leave it blank to make one from the name.",
+    )
+    host_network = forms.ModelChoiceField(label="Hosting network", queryset=Organisation.objects.none(), empty_label=None)
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 4}))
+    priorities = forms.CharField(
+        label="Investment priorities", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line.",
+    )
+    allocation_model = forms.ChoiceField(label="How the money is allocated", choices=AllocationModel.choices, widget=forms.RadioSelect)
+    first_year = FinancialYearField(label="First financial year", help_text="Like 2026/27.")
+    last_year = FinancialYearField(label="Last financial year", help_text="Like 2028/29. A fund may span several budget periods.")
+
+    def __init__(self, *args, networks=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host_network"].queryset = networks if networks is not None else Organisation.objects.none()
+
+
+class PotForm(forms.Form):
+    name = forms.CharField(label="Pot name", max_length=200)
+    network = forms.ModelChoiceField(
+        label="Network", queryset=Organisation.objects.none(), required=False, empty_label="Choose a network",
+        help_text="The fund is ring-fenced by region: only bids from this network's area compete for this pot.",
+    )
+
+    def __init__(self, *args, fund: Fund, networks=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fund.allocation_model == AllocationModel.RING_FENCED:
+            self.fields["network"].queryset = networks if networks is not None else Organisation.objects.none()
+            self.fields["network"].required = True
+        else:
+            del self.fields["network"]
+
+
+class PotBudgetForm(forms.Form):
+    financial_year = FinancialYearField(label="Financial year")
+    amount = MoneyField(label="Budget for the year", help_text="In pounds, like 1500000 or 1,500,000.00.")
+
+    def __init__(self, *args, fund: Fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["financial_year"].help_text = (
+            f"Like {fy.label(fund.first_year)}. The fund covers {fy.label(fund.first_year)} to {fy.label(fund.last_year)}."
+        )
+
+
+class PanelForm(forms.Form):
+    name = forms.CharField(label="Panel name", max_length=200)
+    terms_of_reference = forms.CharField(
+        label="Terms of reference", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What the panel does and how it works. Published on the calls it assesses.",
+    )
+
+
+class PanelMemberForm(forms.Form):
+    email = forms.EmailField(label="Email address", help_text="The address they sign in to the portal with.")
+    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        self.user = User.objects.filter(email__iexact=email, is_active=True).first()
+        if self.user is None:
+            raise ValidationError(NO_SUCH_USER)
+        return email
+
+
+class PanelMemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect)
+
+
+class OrganisationSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find an organisation", max_length=100, required=False,
+        help_text="Part of its name, or its ODS code, like RH8.",
+    )
+
+
+LEAD_ORG_KINDS = [(value, label) for value, label in OrganisationKind.choices if value != OrganisationKind.HEALTH_INNOVATION_NETWORK]
+
+
+class CallForm(SectionsMixin, forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    slug = forms.SlugField(
+        label="Web address name", max_length=80, required=False,
+        help_text="The call's page will be /calls/this-name/. Leave it blank to make one from the title.",
+    )
+    summary = forms.CharField(label="Summary", widget=forms.Textarea(attrs={"rows": 5}), help_text="What the call funds and why.")
+    purpose = forms.ChoiceField(label="Purpose", choices=CallPurpose.choices, widget=forms.RadioSelect)
+    innovation_types = forms.MultipleChoiceField(
+        label="Types of innovation accepted", choices=InnovationType.choices, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose the kinds of innovation the call accepts"},
+    )
+    host_network = forms.ModelChoiceField(label="Hosting network", queryset=Organisation.objects.none(), empty_label=None)
+    pots = forms.ModelMultipleChoiceField(
+        label="Pots the awards are paid from", queryset=Pot.objects.none(), widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    opens_at = NHSDateTimeField(label="Opens", help_text="UK time. For example, 1 4 2026 and 09:00.")
+    closes_at = NHSDateTimeField(label="Closes", help_text="UK time. Bids are refused after this moment.")
+    assessment_due_date = NHSDateField(label="Assessors' scores due", required=False)
+    panel_meeting_date = NHSDateField(label="Panel meeting", required=False)
+    decisions_expected_date = NHSDateField(label="Decisions announced by", required=False)
+    eligible_org_kinds = forms.MultipleChoiceField(
+        label="Organisations that may lead a bid", choices=LEAD_ORG_KINDS, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose the kinds of organisation that may lead a bid"},
+    )
+    min_amount = MoneyField(label="Minimum amount per bid", required=False, help_text="In pounds. Leave blank for no minimum.")
+    max_amount = MoneyField(label="Maximum amount per bid", help_text="In pounds, over the whole project.")
+    max_duration_years = forms.IntegerField(
+        label="Maximum duration in years", min_value=1, max_value=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}),
+    )
+    required_partner_kinds = forms.MultipleChoiceField(
+        label="Partners every bid must have", choices=PartnerKind.choices, widget=forms.CheckboxSelectMultiple,
+        required=False, help_text="Collaboration across the pathway: choose none if partners are welcome but not required.",
+    )
+    endorsement_required = forms.TypedChoiceField(
+        label="Must a commissioner endorse each bid before it is assessed?", choices=YES_NO,
+        coerce=lambda value: value in (True, "True"), widget=forms.RadioSelect,
+    )
+    panel = forms.ModelChoiceField(label="Assessment panel", queryset=Panel.objects.none(), required=False, empty_label="Choose a panel")
+    assessors_per_bid = forms.IntegerField(
+        label="Assessors per bid", min_value=1, max_value=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}),
+    )
+    moderation_threshold = forms.DecimalField(
+        label="Moderation threshold", min_value=0, max_digits=4, decimal_places=1,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-3"}),
+        help_text="If assessors' scores for a criterion differ by more than this many points, the panel chair moderates.",
+    )
+    normalise_scores = forms.BooleanField(
+        label="Normalise each assessor's scores", required=False,
+        help_text="Convert each assessor's scores to z-scores against their own mean and spread, so generous and strict assessors count equally.",
+    )
+
+    section_layout = [
+        ("About the call", ["title", "slug", "summary", "purpose", "innovation_types", "host_network"]),
+        ("Money", ["pots"]),
+        ("Timetable", ["opens_at", "closes_at", "assessment_due_date", "panel_meeting_date", "decisions_expected_date"]),
+        ("Eligibility", ["eligible_org_kinds", "min_amount", "max_amount", "max_duration_years",
+                         "required_partner_kinds", "endorsement_required"]),
+        ("Assessment", ["panel", "assessors_per_bid", "moderation_threshold", "normalise_scores"]),
+    ]
+
+    def __init__(self, *args, fund: Fund, hosts=None, pots=None, panels=None, only: tuple[str, ...] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host_network"].queryset = hosts if hosts is not None else Organisation.objects.none()
+        self.fields["pots"].queryset = pots if pots is not None else Pot.objects.none()
+        self.fields["pots"].label_from_instance = lambda pot: pot.name
+        self.fields["panel"].queryset = panels if panels is not None else Panel.objects.none()
+        if only is not None:
+            for name in list(self.fields):
+                if name not in only:
+                    del self.fields[name]
+
+    @staticmethod
+    def initial_from(call) -> dict:
+        initial = {name: getattr(call, name) for name in (
+            "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
+            "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "eligible_org_kinds",
+            "min_amount", "max_amount", "max_duration_years", "required_partner_kinds", "endorsement_required",
+            "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
+        )}
+        initial["pots"] = list(call.pots.all())
+        return initial
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("pots", None)
+        if "min_amount" in data and data["min_amount"] is None:
+            data["min_amount"] = Decimal("0.00")
+        return data
+
+
+class CallCopyForm(forms.Form):
+    title = forms.CharField(label="Title of the new call", max_length=200)
+    slug = forms.SlugField(
+        label="Web address name", max_length=80, required=False,
+        help_text="Leave it blank to make one from the title.",
+    )
+    opens_at = NHSDateTimeField(label="Opens", help_text="UK time.")
+    closes_at = NHSDateTimeField(label="Closes", help_text="UK time.")
+
+
+class CallCloseForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the call closing before its published closing time?", required=False,
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Recorded on the fund's audit trail.",
+    )
+
+
+def _scale_bounds(data, default: tuple[int, int]) -> tuple[int, int]:
+    """The scale the rubric fields are drawn for: as typed if it is sensible, else the default."""
+    try:
+        low, high = int(str(data.get("scale_min", "")).strip()), int(str(data.get("scale_max", "")).strip())
+    except (TypeError, ValueError):
+        return default
+    if 0 <= low < high <= 10:
+        return low, high
+    return default
+
+
+class CriterionForm(SectionsMixin, forms.Form):
+    kind = forms.ChoiceField(label="Kind of criterion", choices=CriterionKind.choices)
+    title = forms.CharField(label="Title", max_length=200)
+    guidance_for_applicants = forms.CharField(
+        label="Guidance for applicants", widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Published with the call: what a strong bid shows against this criterion.",
+    )
+    guidance_for_assessors = forms.CharField(
+        label="Guidance for assessors", widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown to assessors while they score.",
+    )
+    weight = forms.IntegerField(
+        label="Weight", min_value=1, max_value=100,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-3"}),
+    )
+    scale_min = forms.IntegerField(
+        label="Lowest score", min_value=0, max_value=9, initial=0,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}),
+    )
+    scale_max = forms.IntegerField(
+        label="Highest score", min_value=1, max_value=10, initial=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}),
+        help_text="Most calls score from 0 to 4.",
+    )
+    gateway_min_score = forms.IntegerField(
+        label="Gateway minimum score", required=False, min_value=0, max_value=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-2"}),
+        help_text="If set, a bid scoring below this on this criterion cannot be funded, whatever its total.",
+    )
+
+    def __init__(self, *args, criterion=None, other_weights: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = (criterion.scale_min, criterion.scale_max) if criterion else (0, 4)
+        low, high = _scale_bounds(self.data, default) if self.is_bound else default
+        self.scale = list(range(low, high + 1))
+        self.fields["weight"].help_text = (
+            f"A percentage. All the call's criteria add up to 100; the others add up to {other_weights}."
+        )
+        existing = {d.score: d.descriptor for d in criterion.descriptors.all()} if criterion else {}
+        for score in self.scale:
+            self.fields[f"descriptor_{score}"] = forms.CharField(
+                label=f"What a score of {score} means", widget=forms.Textarea(attrs={"rows": 2}),
+                initial=existing.get(score, ""),
+                error_messages={"required": f"Describe what a score of {score} means"},
+            )
+        if criterion is not None and not self.is_bound:
+            for name in ("kind", "title", "guidance_for_applicants", "guidance_for_assessors", "weight",
+                         "scale_min", "scale_max", "gateway_min_score"):
+                self.initial[name] = getattr(criterion, name)
+
+    @property
+    def section_layout(self):
+        return [
+            ("Criterion", ["kind", "title", "guidance_for_applicants", "guidance_for_assessors", "weight"]),
+            ("Scale and gateway", ["scale_min", "scale_max", "gateway_min_score"]),
+            ("Rubric", [f"descriptor_{score}" for score in self.scale]),
+        ]
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in (
+            "kind", "title", "guidance_for_applicants", "guidance_for_assessors", "weight",
+            "scale_min", "scale_max", "gateway_min_score",
+        )}
+
+    def descriptors(self) -> dict[int, str]:
+        return {score: self.cleaned_data.get(f"descriptor_{score}", "") for score in self.scale}
+
+
+class CriteriaWeightsForm(forms.Form):
+    def __init__(self, *args, criteria, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        for criterion in self.criteria:
+            self.fields[f"weight_{criterion.pk}"] = forms.IntegerField(
+                label=f"{criterion.title} ({criterion.get_kind_display()})", min_value=1, max_value=100,
+                initial=criterion.weight,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-3"}),
+            )
+
+    def weights(self) -> dict[int, int]:
+        return {c.pk: self.cleaned_data[f"weight_{c.pk}"] for c in self.criteria}
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(label="Action", required=False)
+    actor = forms.ChoiceField(label="Who", required=False)
+    target_type = forms.ChoiceField(label="Kind of object", required=False)
+    target = forms.CharField(label="Object name contains", required=False, max_length=100)
+    date_from = NHSDateField(label="From", required=False)
+    date_to = NHSDateField(label="To", required=False)
+
+    def __init__(self, *args, options: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Any action"), *options["actions"]]
+        self.fields["actor"].choices = [("", "Anyone"), *options["actors"]]
+        self.fields["target_type"].choices = [("", "Any kind"), *options["target_types"]]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", DATES_OUT_OF_ORDER)
+        return data

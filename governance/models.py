@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -417,6 +418,10 @@ class PanelMember(models.Model):
     def scores_bids(self) -> bool:
         return self.role in (PanelRole.ASSESSOR, PanelRole.CHAIR, PanelRole.LAY_MEMBER)
 
+    @property
+    def audit_fund(self) -> Fund:
+        return self.panel.fund
+
 
 # Calls and criteria ------------------------------------------------------------------------
 
@@ -510,6 +515,10 @@ class Call(models.Model):
             models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opening"),
             models.CheckConstraint(condition=Q(max_amount__gte=models.F("min_amount")), name="call_amounts_in_order"),
             models.CheckConstraint(condition=Q(min_amount__gte=0), name="call_min_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(moderation_threshold__gte=0), name="call_moderation_threshold_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(assessors_per_bid__gte=1), name="call_assessors_per_bid_positive"),
         ]
         indexes = [models.Index(fields=["status", "closes_at"])]
 
@@ -551,6 +560,38 @@ class Call(models.Model):
 
     def is_accepting_bids(self, now: dt.datetime | None = None) -> bool:
         return self.phase(now) == CallStatus.OPEN
+
+    @property
+    def total_weight(self) -> int:
+        return sum(criterion.weight for criterion in self.criteria.all())
+
+    @property
+    def common_scale(self) -> tuple[int, int] | None:
+        """(lowest, highest) score when every criterion uses the same scale, else None."""
+        scales = {(criterion.scale_min, criterion.scale_max) for criterion in self.criteria.all()}
+        return scales.pop() if len(scales) == 1 else None
+
+    @property
+    def gateway_criteria(self) -> list[Criterion]:
+        return [criterion for criterion in self.criteria.all() if criterion.gateway_min_score is not None]
+
+    @property
+    def example_score(self) -> Decimal | None:
+        """The 0-100 score of a bid scored one below the top of every criterion's scale.
+
+        Each criterion's mean score counts as its share of the scale (lowest 0, highest 1),
+        weighted by the criterion's weight; the weighted mean is scaled to 0-100.
+        """
+        criteria = list(self.criteria.all())
+        total_weight = sum(criterion.weight for criterion in criteria)
+        if not criteria or not total_weight:
+            return None
+        weighted = sum(
+            Decimal(criterion.weight) * Decimal(criterion.scale_max - 1 - criterion.scale_min)
+            / Decimal(criterion.scale_max - criterion.scale_min)
+            for criterion in criteria
+        )
+        return (weighted / Decimal(total_weight) * 100).quantize(Decimal("0.1"))
 
     @property
     def innovation_type_labels(self) -> list[str]:
@@ -596,6 +637,11 @@ class Criterion(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(weight__gte=1) & Q(weight__lte=100), name="criterion_weight_1_to_100"),
             models.CheckConstraint(condition=Q(scale_max__gt=models.F("scale_min")), name="criterion_scale_in_order"),
+            models.CheckConstraint(
+                condition=Q(gateway_min_score__isnull=True)
+                | (Q(gateway_min_score__gte=models.F("scale_min")) & Q(gateway_min_score__lte=models.F("scale_max"))),
+                name="criterion_gateway_within_scale",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -623,6 +669,10 @@ class RubricDescriptor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score}: {self.descriptor[:40]}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.criterion.call.fund
 
 
 # Notifications -----------------------------------------------------------------------------

@@ -2,11 +2,19 @@
 
 Views call ``request.user.has_perm("governance.manage_fund", fund)``; templates use
 ``{% has_perm %}`` from the rules template tags. Predicates take the object they guard.
+
+- A fund is managed by the fund managers of the network that hosts it.
+- A fund that also holds other networks' pots (jointly managed) may be read, not changed,
+  by those networks' fund managers.
+- A call is managed by the fund managers of the network hosting the call, and of the network
+  hosting its fund.
+- An auditor of a fund reads everything of the fund, including its audit trail, and changes
+  nothing.
 """
 
 import rules
 
-from .models import Call, Fund, FundRoleKind, Membership, MembershipRole
+from .models import Call, Fund, FundRoleKind, Membership, MembershipRole, Pot
 
 
 def _manages_network(user, network_id) -> bool:
@@ -21,6 +29,15 @@ def _manages_network(user, network_id) -> bool:
 def manages_fund(user, fund: Fund) -> bool:
     """A fund manager of the network that hosts the fund."""
     return fund is not None and _manages_network(user, fund.host_network_id)
+
+
+@rules.predicate
+def holds_pot_in_fund(user, fund: Fund) -> bool:
+    """A fund manager of a network with a pot in the fund (a jointly managed fund)."""
+    if not user.is_authenticated or fund is None:
+        return False
+    networks = Membership.objects.filter(user=user, role=MembershipRole.FUND_MANAGER).values("organisation_id")
+    return Pot.objects.filter(fund=fund, network__in=networks).exists()
 
 
 @rules.predicate
@@ -43,10 +60,17 @@ def audits_call(user, call: Call) -> bool:
     return call is not None and audits_fund(user, call.fund)
 
 
+@rules.predicate
+def holds_pot_in_calls_fund(user, call: Call) -> bool:
+    return call is not None and holds_pot_in_fund(user, call.fund)
+
+
 is_site_admin = rules.is_superuser
 
 rules.add_perm("governance.manage_fund", manages_fund | is_site_admin)
-rules.add_perm("governance.view_fund", manages_fund | audits_fund | is_site_admin)
+rules.add_perm("governance.view_fund", manages_fund | audits_fund | holds_pot_in_fund | is_site_admin)
 rules.add_perm("governance.view_fund_audit", manages_fund | audits_fund | is_site_admin)
 rules.add_perm("governance.manage_call", manages_call | is_site_admin)
-rules.add_perm("governance.view_call_internal", manages_call | audits_call | is_site_admin)
+rules.add_perm(
+    "governance.view_call_internal", manages_call | audits_call | holds_pot_in_calls_fund | is_site_admin
+)

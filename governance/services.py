@@ -1,15 +1,50 @@
-"""Writes for the governance stage: organisations, people, memberships and notifications."""
+"""Writes for the governance stage: organisations, people, memberships, notifications, funds,
+pots and budgets, panels, calls, criteria and the call lifecycle.
+
+Every function is keyword-only, validates, saves and writes its audit event in one
+transaction, and raises ``ValidationError`` with the message constants below.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
+from django.utils.text import slugify
 
+from . import fy
 from .audit import audit_record, snapshot
-from .models import ODS_CODE_TAKEN, Membership, MembershipRole, Notification, Organisation, User
+from .extensions import committed_by_pot_year
+from .models import (
+    ODS_CODE_TAKEN,
+    PUBLISHED_CALL_STATUSES,
+    AllocationModel,
+    Call,
+    CallStatus,
+    Criterion,
+    CriterionKind,
+    Fund,
+    InnovationType,
+    Membership,
+    MembershipRole,
+    Notification,
+    Organisation,
+    OrganisationKind,
+    Panel,
+    PanelMember,
+    PartnerKind,
+    Pot,
+    PotBudget,
+    RubricDescriptor,
+    User,
+)
+from .money import ZERO, format_money, parse_money
 
 EMAIL_TAKEN = "An account with this email address already exists"
 
@@ -101,3 +136,846 @@ def notification_mark_read(*, user: User, notification_ids: list[int] | None = N
     if notification_ids is not None:
         qs = qs.filter(pk__in=notification_ids)
     return qs.update(read_at=timezone.now())
+
+
+# Shared helpers -------------------------------------------------------------------------------
+
+
+def _validate(instance: models.Model, errors: dict[str, list[str]] | None = None) -> None:
+    """Raise one ValidationError with our own messages and the model's, field by field.
+
+    Fields that already have one of our messages are left out of ``full_clean`` so a person
+    sees one clear message per field, not ours and Django's generic one.
+    """
+    errors = {name: list(messages) for name, messages in (errors or {}).items() if messages}
+    try:
+        instance.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            known = errors.setdefault(name, [])
+            known.extend(message for message in messages if message not in known)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_unique(instance: models.Model, field: str, message: str) -> None:
+    """Save, turning a unique-constraint race on ``field`` into the field's message."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        raise ValidationError({field: message}) from None
+
+
+def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+# Funds ----------------------------------------------------------------------------------------
+
+FUND_FIELDS = ("name", "slug", "host_network", "description", "priorities", "allocation_model", "first_year", "last_year")
+
+FUND_SLUG_TAKEN = "A fund with this web address already exists: choose another"
+FUND_SLUG_RESERVED = "This web address is used by the portal itself: choose another"
+RESERVED_FUND_SLUGS = frozenset({"new"})
+NOT_A_NETWORK = "Choose a Health Innovation Network"
+FUND_YEARS_OUT_OF_ORDER = "The last financial year must be the same as the first or after it"
+FUND_YEARS_EXCLUDE_BUDGETS = "Pots already have budgets outside these years"
+FUND_NATIONAL_HAS_POTS = "A national competitive fund has one pot, but this fund has several"
+FUND_RING_FENCED_POT_WITHOUT_NETWORK = "Every pot of a ring-fenced fund belongs to a network, but this fund has a pot without one"
+FUND_HOST_HAS_CALLS = "The fund already has calls, so its hosting network cannot change"
+
+
+def _fund_errors(fund: Fund) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if fund.host_network_id and not fund.host_network.is_network:
+        _add(errors, "host_network", NOT_A_NETWORK)
+    if fund.slug in RESERVED_FUND_SLUGS:
+        _add(errors, "slug", FUND_SLUG_RESERVED)
+    elif fund.slug and Fund.objects.filter(slug=fund.slug).exclude(pk=fund.pk).exists():
+        _add(errors, "slug", FUND_SLUG_TAKEN)
+    if fund.first_year is not None and fund.last_year is not None and fund.last_year < fund.first_year:
+        _add(errors, "last_year", FUND_YEARS_OUT_OF_ORDER)
+    if fund.pk and fund.first_year is not None and fund.last_year is not None:
+        outside = sorted(set(
+            PotBudget.objects.filter(pot__fund=fund)
+            .exclude(financial_year__range=(fund.first_year, fund.last_year))
+            .values_list("financial_year", flat=True)
+        ))
+        if outside:
+            field = "first_year" if outside[0] < fund.first_year else "last_year"
+            _add(errors, field, f"{FUND_YEARS_EXCLUDE_BUDGETS} ({', '.join(fy.label(y) for y in outside)}): change those budgets first")
+    if fund.pk:
+        pots = list(fund.pots.all())
+        if fund.allocation_model == AllocationModel.NATIONAL and len(pots) > 1:
+            _add(errors, "allocation_model", FUND_NATIONAL_HAS_POTS)
+        if fund.allocation_model == AllocationModel.RING_FENCED and any(p.network_id is None for p in pots):
+            _add(errors, "allocation_model", FUND_RING_FENCED_POT_WITHOUT_NETWORK)
+    return errors
+
+
+@transaction.atomic
+def fund_create(
+    *, actor: User | None, host_network: Organisation, name: str, description: str, allocation_model: str,
+    first_year: int, last_year: int, slug: str = "", priorities: str = "",
+) -> Fund:
+    fund = Fund(
+        host_network=host_network, name=(name or "").strip(), slug=slug or slugify(name or "")[:80],
+        description=description, priorities=priorities, allocation_model=allocation_model,
+        first_year=first_year, last_year=last_year,
+    )
+    _validate(fund, _fund_errors(fund))
+    _save_unique(fund, "slug", FUND_SLUG_TAKEN)
+    audit_record(actor=actor, action="fund.created", target=fund, after=snapshot(fund, FUND_FIELDS))
+    return fund
+
+
+@transaction.atomic
+def fund_update(*, actor: User | None, fund: Fund, **fields) -> Fund:
+    """Change a fund's details. Years cannot shrink past existing budgets."""
+    unknown = set(fields) - set(FUND_FIELDS)
+    if unknown:
+        raise TypeError(f"fund_update got unexpected fields: {sorted(unknown)}")
+    fund = Fund.objects.select_for_update().get(pk=fund.pk)
+    before = snapshot(fund, FUND_FIELDS)
+    for name, value in fields.items():
+        setattr(fund, name, value)
+    if not fund.slug:
+        fund.slug = slugify(fund.name)[:80]
+    errors = _fund_errors(fund)
+    if fund.host_network_id != before["host_network"] and fund.calls.exists():
+        _add(errors, "host_network", FUND_HOST_HAS_CALLS)
+    _validate(fund, errors)
+    after = snapshot(fund, FUND_FIELDS)
+    if after == before:
+        return fund
+    _save_unique(fund, "slug", FUND_SLUG_TAKEN)
+    changed = [name for name in FUND_FIELDS if before[name] != after[name]]
+    audit_record(
+        actor=actor, action="fund.changed", target=fund, message=f"Changed {', '.join(changed)}",
+        before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+    )
+    return fund
+
+
+# Pots and budgets -----------------------------------------------------------------------------
+
+POT_FIELDS = ("name", "network")
+
+POT_NAME_TAKEN = "This fund already has a pot with this name"
+POT_NETWORK_REQUIRED = "Choose the network whose bids compete for this pot: the fund is ring-fenced by region"
+POT_NETWORK_TAKEN = "This fund already has a pot for that network"
+POT_NATIONAL_ONLY_ONE = "A national competitive fund has one pot, and this fund already has it"
+POT_NATIONAL_NO_NETWORK = "A national pot is open to bids from every network: leave the network empty"
+POT_NETWORK_IN_USE = "The pot is used by a published call, so its network cannot change"
+YEAR_OUTSIDE_FUND = "Enter a financial year the fund covers"
+BUDGET_BELOW_COMMITTED = "This year's budget cannot be less than the money already committed to awards"
+
+
+def _pot_errors(pot: Pot) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    fund = pot.fund
+    others = Pot.objects.filter(fund=fund).exclude(pk=pot.pk)
+    if pot.name and others.filter(name__iexact=pot.name).exists():
+        _add(errors, "name", POT_NAME_TAKEN)
+    if fund.allocation_model == AllocationModel.RING_FENCED:
+        if pot.network_id is None:
+            _add(errors, "network", POT_NETWORK_REQUIRED)
+        elif not pot.network.is_network:
+            _add(errors, "network", NOT_A_NETWORK)
+        elif others.filter(network_id=pot.network_id).exists():
+            _add(errors, "network", POT_NETWORK_TAKEN)
+    else:
+        if pot.network_id is not None:
+            _add(errors, "network", POT_NATIONAL_NO_NETWORK)
+        if others.exists():
+            _add(errors, "name", POT_NATIONAL_ONLY_ONE)
+    return errors
+
+
+@transaction.atomic
+def pot_create(*, actor: User | None, fund: Fund, name: str, network: Organisation | None = None) -> Pot:
+    Fund.objects.select_for_update().filter(pk=fund.pk).first()  # one pot at a time per fund
+    pot = Pot(fund=fund, name=(name or "").strip(), network=network)
+    _validate(pot, _pot_errors(pot))
+    _save_unique(pot, "name", POT_NAME_TAKEN)
+    audit_record(actor=actor, action="pot.created", target=pot, after=snapshot(pot, POT_FIELDS))
+    return pot
+
+
+@transaction.atomic
+def pot_update(*, actor: User | None, pot: Pot, name: str, network: Organisation | None = None) -> Pot:
+    pot = Pot.objects.select_for_update().select_related("fund").get(pk=pot.pk)
+    before = snapshot(pot, POT_FIELDS)
+    pot.name = (name or "").strip()
+    pot.network = network
+    errors = _pot_errors(pot)
+    if pot.network_id != before["network"] and pot.calls.filter(status__in=PUBLISHED_CALL_STATUSES).exists():
+        _add(errors, "network", POT_NETWORK_IN_USE)
+    _validate(pot, errors)
+    after = snapshot(pot, POT_FIELDS)
+    if after != before:
+        _save_unique(pot, "name", POT_NAME_TAKEN)
+        audit_record(actor=actor, action="pot.changed", target=pot, before=before, after=after)
+    return pot
+
+
+@transaction.atomic
+def pot_budget_set(*, actor: User | None, pot: Pot, financial_year: int, amount: Decimal | str) -> PotBudget:
+    """Set a pot's budget for one financial year (creating the year's row if needed).
+
+    The row is locked, as awards lock it when they commit money, so a budget can never be
+    cut below what is committed even while an award is being issued.
+    """
+    errors: dict[str, list[str]] = {}
+    fund = pot.fund
+    try:
+        amount = parse_money(amount)
+    except ValidationError as exc:
+        _add(errors, "amount", exc.messages[0])
+    if financial_year not in fund.years:
+        _add(errors, "financial_year", f"{YEAR_OUTSIDE_FUND}: {fy.label(fund.first_year)} to {fy.label(fund.last_year)}")
+    if errors:
+        raise ValidationError(errors)
+    budget = PotBudget.objects.select_for_update().filter(pot=pot, financial_year=financial_year).first()
+    committed = committed_by_pot_year([pot.pk]).get((pot.pk, financial_year), ZERO)
+    if amount < committed:
+        raise ValidationError({"amount": f"{BUDGET_BELOW_COMMITTED} ({format_money(committed, pence=True)})"})
+    before = {"financial_year": financial_year, "amount": budget.amount if budget else None}
+    if budget is None:
+        budget = PotBudget(pot=pot, financial_year=financial_year, amount=amount)
+    elif budget.amount == amount:
+        return budget
+    budget.amount = amount
+    _validate(budget)
+    budget.save()
+    audit_record(
+        actor=actor, action="pot.budget_set", target=budget, before=before,
+        after={"financial_year": financial_year, "amount": amount},
+        message=f"{pot.name} budget for {fy.label(financial_year)} set to {format_money(amount, pence=True)}",
+    )
+    return budget
+
+
+# Panels -----------------------------------------------------------------------------------------
+
+PANEL_FIELDS = ("name", "terms_of_reference")
+PANEL_NAME_TAKEN = "This fund already has a panel with this name"
+PANEL_MEMBER_TAKEN = "This person is already on the panel"
+
+
+def _panel_errors(panel: Panel) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if panel.name and Panel.objects.filter(fund=panel.fund, name__iexact=panel.name).exclude(pk=panel.pk).exists():
+        _add(errors, "name", PANEL_NAME_TAKEN)
+    return errors
+
+
+@transaction.atomic
+def panel_create(*, actor: User | None, fund: Fund, name: str, terms_of_reference: str = "") -> Panel:
+    panel = Panel(fund=fund, name=(name or "").strip(), terms_of_reference=terms_of_reference)
+    _validate(panel, _panel_errors(panel))
+    _save_unique(panel, "name", PANEL_NAME_TAKEN)
+    audit_record(actor=actor, action="panel.created", target=panel, after=snapshot(panel, PANEL_FIELDS))
+    return panel
+
+
+@transaction.atomic
+def panel_update(*, actor: User | None, panel: Panel, name: str, terms_of_reference: str = "") -> Panel:
+    before = snapshot(panel, PANEL_FIELDS)
+    panel.name = (name or "").strip()
+    panel.terms_of_reference = terms_of_reference
+    _validate(panel, _panel_errors(panel))
+    after = snapshot(panel, PANEL_FIELDS)
+    if after != before:
+        _save_unique(panel, "name", PANEL_NAME_TAKEN)
+        audit_record(actor=actor, action="panel.changed", target=panel, before=before, after=after)
+    return panel
+
+
+def _member_snapshot(member: PanelMember) -> dict:
+    return {"user": member.user.email, "role": member.role,
+            "affiliations": sorted(member.affiliations.values_list("pk", flat=True))}
+
+
+@transaction.atomic
+def panel_member_add(
+    *, actor: User | None, panel: Panel, user: User, role: str, affiliations: list[Organisation] | tuple = (),
+) -> PanelMember:
+    if PanelMember.objects.filter(panel=panel, user=user).exists():
+        raise ValidationError({"email": PANEL_MEMBER_TAKEN})
+    member = PanelMember(panel=panel, user=user, role=role)
+    _validate(member)
+    _save_unique(member, "email", PANEL_MEMBER_TAKEN)
+    member.affiliations.set(affiliations)
+    audit_record(actor=actor, action="panel.member_added", target=member, after=_member_snapshot(member))
+    return member
+
+
+@transaction.atomic
+def panel_member_update(*, actor: User | None, member: PanelMember, role: str) -> PanelMember:
+    before = _member_snapshot(member)
+    member.role = role
+    _validate(member)
+    if member.role != before["role"]:
+        member.save(update_fields=["role"])
+        audit_record(actor=actor, action="panel.member_changed", target=member, before=before,
+                     after=_member_snapshot(member))
+    return member
+
+
+@transaction.atomic
+def panel_member_remove(*, actor: User | None, member: PanelMember) -> None:
+    before = _member_snapshot(member)
+    audit_record(actor=actor, action="panel.member_removed", target=member, before=before)
+    member.delete()
+
+
+@transaction.atomic
+def panel_member_affiliation_add(*, actor: User | None, member: PanelMember, organisation: Organisation) -> bool:
+    """Declare that a panel member works for or with an organisation. False if already declared."""
+    if member.affiliations.filter(pk=organisation.pk).exists():
+        return False
+    member.affiliations.add(organisation)
+    audit_record(actor=actor, action="panel.affiliation_added", target=member,
+                 message=f"Affiliation with {organisation} declared", after={"organisation": organisation.pk})
+    return True
+
+
+@transaction.atomic
+def panel_member_affiliation_remove(*, actor: User | None, member: PanelMember, organisation: Organisation) -> bool:
+    if not member.affiliations.filter(pk=organisation.pk).exists():
+        return False
+    member.affiliations.remove(organisation)
+    audit_record(actor=actor, action="panel.affiliation_removed", target=member,
+                 message=f"Affiliation with {organisation} removed", before={"organisation": organisation.pk})
+    return True
+
+
+# Calls ----------------------------------------------------------------------------------------
+
+CALL_FIELDS = (
+    "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
+    "eligible_org_kinds", "min_amount", "max_amount", "max_duration_years", "required_partner_kinds",
+    "endorsement_required", "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
+    "assessment_due_date", "panel_meeting_date", "decisions_expected_date",
+)
+# Once a call is published applicants rely on everything else; only the later timetable moves.
+CALL_FIELDS_EDITABLE_WHEN_PUBLISHED = ("assessment_due_date", "panel_meeting_date", "decisions_expected_date")
+
+CALL_SLUG_TAKEN = "A call with this web address already exists: choose another"
+CALL_FROZEN = (
+    "The call has been published, so this can no longer change: applicants are writing their bids against "
+    "what was published"
+)
+CLOSES_BEFORE_OPENS = "The closing time must be after the opening time"
+CLOSES_IN_PAST = "The closing time has passed: set a closing time in the future"
+AMOUNTS_OUT_OF_ORDER = "The maximum amount must be the same as the minimum or more"
+MAX_AMOUNT_ZERO = "Enter the most a bid may ask for"
+HOST_NOT_IN_FUND = "Choose the fund's hosting network or a network with a pot in the fund"
+POT_NOT_IN_FUND = "Choose pots of this call's fund"
+POT_OF_OTHER_NETWORK = "A call hosted by a network other than the fund's can only use that network's own pot"
+POT_WITHOUT_BUDGET = "A chosen pot has no budget yet"
+NO_POTS = "Choose the pot or pots that the call's awards are paid from"
+PANEL_NOT_IN_FUND = "Choose a panel of this call's fund"
+NO_PANEL = "Choose the panel that will assess the bids"
+NO_ELIGIBLE_KINDS = "Choose the kinds of organisation that may lead a bid"
+NO_INNOVATION_TYPES = "Choose the kinds of innovation the call accepts"
+NOT_A_CHOICE = "Choose from the list"
+ASSESSMENT_DUE_TOO_EARLY = "Assessment can only be due after the call closes"
+PANEL_MEETING_TOO_EARLY = "The panel meets after the call closes and after assessment is due"
+DECISIONS_TOO_EARLY = "Decisions are announced after the call closes and after the panel meets"
+
+NO_CRITERIA = "Add the criteria bids will be scored against"
+WEIGHTS_NOT_100 = "The criteria's weights must add up to 100"
+WEIGHTS_OVER_100 = "The criteria's weights would add up to more than 100"
+NO_COST_SAVING = "Add at least one cost-saving criterion"
+NO_PATIENT_BENEFIT = "Add at least one patient-benefit criterion"
+DESCRIPTORS_MISSING = "Describe every score on each criterion's scale"
+CRITERIA_FROZEN = (
+    "The criteria cannot change because the call has been published: applicants are writing their bids "
+    "against the published criteria and rubric"
+)
+SCALE_OUT_OF_ORDER = "The highest score must be more than the lowest"
+GATEWAY_OUTSIDE_SCALE = "The gateway minimum must be a score on the criterion's scale"
+
+CALL_NOT_DRAFT = "Only a draft call can be published"
+CALL_NOT_SCHEDULED = "Only a published call that has not opened yet can be opened"
+CALL_NOT_YET_OPENING = "The call cannot open before its published opening time"
+CALL_NOT_OPEN = "Only an open call can be closed"
+CALL_NOT_STARTED = "A call that has not opened yet cannot be closed early"
+CLOSE_EARLY_REASON = "Give the reason for closing the call before its published closing time"
+CALL_NOT_CLOSED = "Assessment can only start once the call has closed"
+CALL_NOT_IN_ASSESSMENT = "Only a call in assessment can be marked as decided"
+CALL_NOT_DECIDED = "Only a call whose decisions are made can be closed out"
+
+
+def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    fund = call.fund
+    if call.slug and Call.objects.filter(slug=call.slug).exclude(pk=call.pk).exists():
+        _add(errors, "slug", CALL_SLUG_TAKEN)
+    if call.opens_at and call.closes_at and call.closes_at <= call.opens_at:
+        _add(errors, "closes_at", CLOSES_BEFORE_OPENS)
+    if call.min_amount is not None and call.max_amount is not None and call.max_amount < call.min_amount:
+        _add(errors, "max_amount", AMOUNTS_OUT_OF_ORDER)
+    hosts = {fund.host_network_id, *fund.pots.exclude(network=None).values_list("network_id", flat=True)}
+    if call.host_network_id and call.host_network_id not in hosts:
+        _add(errors, "host_network", HOST_NOT_IN_FUND)
+    if pots is not None:
+        if any(pot.fund_id != fund.pk for pot in pots):
+            _add(errors, "pots", POT_NOT_IN_FUND)
+        elif call.host_network_id and call.host_network_id != fund.host_network_id and any(
+            pot.network_id != call.host_network_id for pot in pots
+        ):
+            _add(errors, "pots", POT_OF_OTHER_NETWORK)
+    if call.panel_id and call.panel.fund_id != fund.pk:
+        _add(errors, "panel", PANEL_NOT_IN_FUND)
+    if not call.innovation_types:
+        _add(errors, "innovation_types", NO_INNOVATION_TYPES)
+    if not call.eligible_org_kinds:
+        _add(errors, "eligible_org_kinds", NO_ELIGIBLE_KINDS)
+    for name, choices in (
+        ("innovation_types", InnovationType.values),
+        ("eligible_org_kinds", OrganisationKind.values),
+        ("required_partner_kinds", PartnerKind.values),
+    ):
+        if any(value not in choices for value in getattr(call, name) or []):
+            _add(errors, name, NOT_A_CHOICE)
+    closes_on = timezone.localdate(call.closes_at) if call.closes_at and "closes_at" not in errors else None
+    due, meeting, decisions = call.assessment_due_date, call.panel_meeting_date, call.decisions_expected_date
+    if closes_on and due and due <= closes_on:
+        _add(errors, "assessment_due_date", ASSESSMENT_DUE_TOO_EARLY)
+    if meeting and ((closes_on and meeting <= closes_on) or (due and meeting < due)):
+        _add(errors, "panel_meeting_date", PANEL_MEETING_TOO_EARLY)
+    if decisions and ((closes_on and decisions <= closes_on) or (meeting and decisions < meeting)):
+        _add(errors, "decisions_expected_date", DECISIONS_TOO_EARLY)
+    return errors
+
+
+def _call_snapshot(call: Call) -> dict:
+    data = snapshot(call, CALL_FIELDS)
+    data["pots"] = sorted(call.pots.values_list("pk", flat=True)) if call.pk else []
+    return data
+
+
+def _criteria_snapshot(call: Call) -> list[dict]:
+    return [
+        {**snapshot(c, CRITERION_FIELDS), "descriptors": {str(d.score): d.descriptor for d in c.descriptors.all()}}
+        for c in call.criteria.prefetch_related("descriptors")
+    ]
+
+
+def _call_values(call: Call, pot_ids: list[int]) -> dict:
+    """The call's values for comparing: 2 and 2.0 are the same threshold, list order is ignored."""
+    values = {}
+    for name in CALL_FIELDS:
+        value = getattr(call, Call._meta.get_field(name).attname)
+        values[name] = sorted(value) if isinstance(value, list) else value
+    values["pots"] = sorted(pot_ids)
+    return values
+
+
+def _lock_call(call: Call) -> Call:
+    return Call.objects.select_for_update().select_related("fund").get(pk=call.pk)
+
+
+def _sync(call: Call, locked: Call) -> Call:
+    """Bring the caller's copy up to date with the saved one."""
+    for name in ("status", "published_at", "closes_at", "decisions_released_at", "updated_at"):
+        setattr(call, name, getattr(locked, name))
+    return locked
+
+
+@transaction.atomic
+def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (), **fields) -> Call:
+    """A new draft call on ``fund``. Fields are the model's (see ``CALL_FIELDS``)."""
+    unknown = set(fields) - set(CALL_FIELDS)
+    if unknown:
+        raise TypeError(f"call_create got unexpected fields: {sorted(unknown)}")
+    fields.setdefault("host_network", fund.host_network)
+    fields.setdefault("min_amount", ZERO)
+    if not fields.get("slug"):
+        fields["slug"] = slugify(fields.get("title") or "")[:80]
+    call = Call(fund=fund, status=CallStatus.DRAFT, **fields)
+    pots = list(pots)
+    _validate(call, _call_errors(call, pots))
+    _save_unique(call, "slug", CALL_SLUG_TAKEN)
+    call.pots.set(pots)
+    audit_record(actor=actor, action="call.created", target=call, after=_call_snapshot(call))
+    return call
+
+
+@transaction.atomic
+def call_update(*, actor: User | None, call: Call, pots: list[Pot] | tuple | None = None, **fields) -> Call:
+    """Change a call. A published call refuses changes to anything applicants rely on."""
+    unknown = set(fields) - set(CALL_FIELDS)
+    if unknown:
+        raise TypeError(f"call_update got unexpected fields: {sorted(unknown)}")
+    locked = _lock_call(call)
+    before = _call_snapshot(locked)
+    old_values = _call_values(locked, before["pots"])
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    if not locked.slug:
+        locked.slug = slugify(locked.title)[:80]
+    new_pots = list(pots) if pots is not None else None
+    proposed = snapshot(locked, CALL_FIELDS)
+    proposed["pots"] = sorted(p.pk for p in new_pots) if new_pots is not None else before["pots"]
+    new_values = _call_values(locked, proposed["pots"])
+    changed = [name for name in (*CALL_FIELDS, "pots") if new_values[name] != old_values[name]]
+    if not changed:
+        return locked
+    errors = _call_errors(locked, new_pots)
+    if locked.is_published:
+        for name in changed:
+            if name not in CALL_FIELDS_EDITABLE_WHEN_PUBLISHED:
+                errors[name] = [CALL_FROZEN]
+    _validate(locked, errors)
+    _save_unique(locked, "slug", CALL_SLUG_TAKEN)
+    if new_pots is not None:
+        locked.pots.set(new_pots)
+    audit_record(
+        actor=actor, action="call.changed", target=locked, message=f"Changed {', '.join(changed)}",
+        before={k: before[k] for k in changed}, after={k: proposed[k] for k in changed},
+    )
+    call.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def call_copy(
+    *, actor: User | None, source: Call, title: str, opens_at: dt.datetime, closes_at: dt.datetime, slug: str = "",
+) -> Call:
+    """A new draft call copied from ``source``: settings, pots, panel, criteria and rubric.
+
+    The later timetable (assessment due, panel meeting, decisions) moves by as many days as
+    the closing date does.
+    """
+    shift = None
+    if closes_at and source.closes_at:
+        shift = timezone.localdate(closes_at) - timezone.localdate(source.closes_at)
+    fields = {name: getattr(source, name) for name in CALL_FIELDS}
+    fields.update(title=title, slug=slug, opens_at=opens_at, closes_at=closes_at)
+    for name in ("assessment_due_date", "panel_meeting_date", "decisions_expected_date"):
+        fields[name] = fields[name] + shift if fields[name] and shift is not None else None
+    fields["innovation_types"] = list(source.innovation_types)
+    fields["eligible_org_kinds"] = list(source.eligible_org_kinds)
+    fields["required_partner_kinds"] = list(source.required_partner_kinds)
+    call = call_create(actor=actor, fund=source.fund, pots=list(source.pots.all()), **fields)
+    call.copied_from = source
+    call.save(update_fields=["copied_from"])
+    for criterion in source.criteria.prefetch_related("descriptors"):
+        copy = Criterion.objects.create(call=call, **{name: getattr(criterion, name) for name in CRITERION_FIELDS})
+        RubricDescriptor.objects.bulk_create(
+            RubricDescriptor(criterion=copy, score=d.score, descriptor=d.descriptor) for d in criterion.descriptors.all()
+        )
+    audit_record(
+        actor=actor, action="call.copied", target=call, message=f"Copied from {source.title} ({source.slug})",
+        after={"copied_from": source.pk, "criteria": _criteria_snapshot(call)},
+    )
+    return call
+
+
+def call_publish_problems(call: Call, now: dt.datetime | None = None) -> dict[str, list[str]]:
+    """What stops a call from being published, by the part of the call to fix. Empty = ready."""
+    now = now or timezone.now()
+    problems = _call_errors(call, list(call.pots.all()))
+    criteria = list(call.criteria.prefetch_related("descriptors"))
+    if not criteria:
+        _add(problems, "criteria", NO_CRITERIA)
+    else:
+        total = sum(c.weight for c in criteria)
+        if total != 100:
+            _add(problems, "criteria", f"{WEIGHTS_NOT_100}: they add up to {total}")
+        kinds = {c.kind for c in criteria}
+        if CriterionKind.COST_SAVING not in kinds:
+            _add(problems, "criteria", NO_COST_SAVING)
+        if CriterionKind.PATIENT_BENEFIT not in kinds:
+            _add(problems, "criteria", NO_PATIENT_BENEFIT)
+        for criterion in criteria:
+            described = {d.score for d in criterion.descriptors.all() if d.descriptor.strip()}
+            missing = [score for score in criterion.scale if score not in described]
+            if missing:
+                scores = ", ".join(str(s) for s in missing)
+                _add(problems, "criteria", f"{DESCRIPTORS_MISSING}: “{criterion.title}” has no descriptor for {scores}")
+    if call.closes_at and call.closes_at <= now:
+        _add(problems, "closes_at", CLOSES_IN_PAST)
+    if not call.max_amount:
+        _add(problems, "max_amount", MAX_AMOUNT_ZERO)
+    pots = list(call.pots.all())
+    if not pots:
+        _add(problems, "pots", NO_POTS)
+    else:
+        funded = set(
+            PotBudget.objects.filter(pot__in=pots, amount__gt=0).values_list("pot_id", flat=True)
+        )
+        for pot in pots:
+            if pot.pk not in funded:
+                _add(problems, "pots", f"{POT_WITHOUT_BUDGET}: {pot.name}")
+    if call.panel_id is None:
+        _add(problems, "panel", NO_PANEL)
+    return problems
+
+
+@transaction.atomic
+def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
+    """Publish a complete draft: it opens now if its opening time has come, else it is scheduled.
+
+    From here on the criteria, rubric and eligibility are frozen; the audit event keeps the
+    published version.
+    """
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.status != CallStatus.DRAFT:
+        raise ValidationError(CALL_NOT_DRAFT)
+    problems = call_publish_problems(locked, now=now)
+    if problems:
+        raise ValidationError(problems)
+    locked.status = CallStatus.OPEN if locked.opens_at <= now else CallStatus.SCHEDULED
+    locked.published_at = now
+    locked.full_clean()
+    locked.save(update_fields=["status", "published_at", "updated_at"])
+    audit_record(
+        actor=actor, action="call.published", target=locked, before={"status": CallStatus.DRAFT},
+        after={"status": CallStatus.SCHEDULED, **_call_snapshot(locked), "criteria": _criteria_snapshot(locked)},
+        message="Published: criteria, rubric and eligibility are now frozen",
+    )
+    if locked.status == CallStatus.OPEN:
+        audit_record(actor=actor, action="call.opened", target=locked, before={"status": CallStatus.SCHEDULED},
+                     after={"status": CallStatus.OPEN}, message="Opened for bids on publication")
+    return _sync(call, locked)
+
+
+def _set_status(
+    *, actor: User | None, locked: Call, to: str, action: str, message: str = "", extra: dict | None = None,
+) -> None:
+    before = {"status": locked.status}
+    locked.status = to
+    for name, value in (extra or {}).items():
+        before[name] = getattr(locked, name)
+        setattr(locked, name, value)
+    locked.full_clean()
+    locked.save(update_fields=["status", "updated_at", *(extra or {})])
+    audit_record(actor=actor, action=action, target=locked, message=message, before=before,
+                 after={"status": to, **(extra or {})})
+
+
+@transaction.atomic
+def call_open(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
+    """Scheduled → open, at or after the opening time (the beat task calls this)."""
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.status != CallStatus.SCHEDULED:
+        raise ValidationError(CALL_NOT_SCHEDULED)
+    if now < locked.opens_at:
+        raise ValidationError(CALL_NOT_YET_OPENING)
+    _set_status(actor=actor, locked=locked, to=CallStatus.OPEN, action="call.opened", message="Opened for bids")
+    return _sync(call, locked)
+
+
+@transaction.atomic
+def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None, reason: str = "") -> Call:
+    """Open → closed. At the closing time the beat task does this; a fund manager may close an
+    open call early, giving the reason (the closing time then becomes now)."""
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.status not in (CallStatus.SCHEDULED, CallStatus.OPEN):
+        raise ValidationError(CALL_NOT_OPEN)
+    extra: dict = {}
+    message = "Closed at its published closing time"
+    if now < locked.closes_at:
+        if now <= locked.opens_at:
+            raise ValidationError(CALL_NOT_STARTED)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({"reason": CLOSE_EARLY_REASON})
+        extra["closes_at"] = now
+        message = f"Closed early: {reason}"
+    _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED, action="call.closed", message=message, extra=extra)
+    return _sync(call, locked)
+
+
+@transaction.atomic
+def call_start_assessment(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
+    """Closed → in assessment. A call past its closing time counts as closed even if the
+    beat task has not run yet; its closing is then recorded first."""
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.phase(now) != CallStatus.CLOSED:
+        raise ValidationError(CALL_NOT_CLOSED)
+    if locked.status != CallStatus.CLOSED:
+        _set_status(actor=None, locked=locked, to=CallStatus.CLOSED, action="call.closed",
+                    message="Closed at its published closing time")
+    _set_status(actor=actor, locked=locked, to=CallStatus.ASSESSMENT, action="call.assessment_started",
+                message="Assessment started")
+    return _sync(call, locked)
+
+
+@transaction.atomic
+def call_mark_decided(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
+    """In assessment → decided; the decisions count as released now (``decisions_released_at``)."""
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.status != CallStatus.ASSESSMENT:
+        raise ValidationError(CALL_NOT_IN_ASSESSMENT)
+    _set_status(actor=actor, locked=locked, to=CallStatus.DECIDED, action="call.decided",
+                message="Decisions made and released", extra={"decisions_released_at": locked.decisions_released_at or now})
+    return _sync(call, locked)
+
+
+@transaction.atomic
+def call_close_out(*, actor: User | None, call: Call) -> Call:
+    """Decided → closed out: nothing more happens on the call itself."""
+    locked = _lock_call(call)
+    if locked.status != CallStatus.DECIDED:
+        raise ValidationError(CALL_NOT_DECIDED)
+    _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED_OUT, action="call.closed_out", message="Closed out")
+    return _sync(call, locked)
+
+
+def calls_advance(*, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """Open and close calls whose times have come, as the portal (the beat task runs this).
+
+    Idempotent: each call is locked and its status re-read before it moves, so running this
+    twice, or in two workers at once, makes each transition (and its audit event) once.
+    """
+    now = now or timezone.now()
+    due = Call.objects.filter(
+        Q(status=CallStatus.SCHEDULED, opens_at__lte=now)
+        | Q(status__in=[CallStatus.SCHEDULED, CallStatus.OPEN], closes_at__lte=now)
+    ).order_by("pk").values_list("pk", flat=True)
+    done: list[tuple[int, str]] = []
+    for pk in list(due):
+        with transaction.atomic():
+            call = Call.objects.select_for_update().filter(pk=pk).first()
+            if call is None:
+                continue
+            if call.status == CallStatus.SCHEDULED and call.opens_at <= now:
+                call_open(actor=None, call=call, now=now)
+                done.append((pk, CallStatus.OPEN))
+            if call.status == CallStatus.OPEN and call.closes_at <= now:
+                call_close(actor=None, call=call, now=now)
+                done.append((pk, CallStatus.CLOSED))
+    return done
+
+
+# Criteria and rubric ----------------------------------------------------------------------------
+
+CRITERION_FIELDS = (
+    "kind", "title", "guidance_for_applicants", "guidance_for_assessors", "weight", "scale_min", "scale_max",
+    "gateway_min_score", "position",
+)
+
+
+def _criterion_errors(criterion: Criterion) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if criterion.scale_min is not None and criterion.scale_max is not None:
+        if criterion.scale_max <= criterion.scale_min:
+            _add(errors, "scale_max", SCALE_OUT_OF_ORDER)
+        elif criterion.gateway_min_score is not None and not (
+            criterion.scale_min <= criterion.gateway_min_score <= criterion.scale_max
+        ):
+            _add(errors, "gateway_min_score", GATEWAY_OUTSIDE_SCALE)
+    if criterion.weight:
+        others = criterion.call.criteria.exclude(pk=criterion.pk).aggregate(total=Sum("weight"))["total"] or 0
+        if others + criterion.weight > 100:
+            _add(errors, "weight", f"{WEIGHTS_OVER_100}: the other criteria already have {others}")
+    return errors
+
+
+def _refuse_if_frozen(call: Call) -> None:
+    if call.criteria_frozen:
+        raise ValidationError(CRITERIA_FROZEN, code="frozen")
+
+
+def _set_descriptors(criterion: Criterion, descriptors: dict[int, str] | None) -> None:
+    criterion.descriptors.exclude(score__range=(criterion.scale_min, criterion.scale_max)).delete()
+    if descriptors is None:
+        return
+    for score in criterion.scale:
+        text = (descriptors.get(score) or "").strip()
+        if text:
+            RubricDescriptor.objects.update_or_create(criterion=criterion, score=score, defaults={"descriptor": text})
+        else:
+            criterion.descriptors.filter(score=score).delete()
+
+
+def _criterion_snapshot(criterion: Criterion) -> dict:
+    return {**snapshot(criterion, CRITERION_FIELDS),
+            "descriptors": {str(d.score): d.descriptor for d in criterion.descriptors.all()}}
+
+
+@transaction.atomic
+def criterion_add(
+    *, actor: User | None, call: Call, descriptors: dict[int, str] | None = None, **fields,
+) -> Criterion:
+    """Add a criterion (and its rubric: a descriptor per score) to a draft call."""
+    unknown = set(fields) - set(CRITERION_FIELDS)
+    if unknown:
+        raise TypeError(f"criterion_add got unexpected fields: {sorted(unknown)}")
+    locked = _lock_call(call)
+    _refuse_if_frozen(locked)
+    if "position" not in fields:
+        fields["position"] = (locked.criteria.aggregate(last=Max("position"))["last"] or 0) + 1
+    criterion = Criterion(call=locked, **fields)
+    _validate(criterion, _criterion_errors(criterion))
+    criterion.save()
+    _set_descriptors(criterion, descriptors)
+    audit_record(actor=actor, action="criterion.added", target=criterion, after=_criterion_snapshot(criterion))
+    return criterion
+
+
+@transaction.atomic
+def criterion_update(
+    *, actor: User | None, criterion: Criterion, descriptors: dict[int, str] | None = None, **fields,
+) -> Criterion:
+    unknown = set(fields) - set(CRITERION_FIELDS)
+    if unknown:
+        raise TypeError(f"criterion_update got unexpected fields: {sorted(unknown)}")
+    locked_call = _lock_call(criterion.call)
+    _refuse_if_frozen(locked_call)
+    criterion = Criterion.objects.get(pk=criterion.pk)
+    before = _criterion_snapshot(criterion)
+    for name, value in fields.items():
+        setattr(criterion, name, value)
+    _validate(criterion, _criterion_errors(criterion))
+    criterion.save()
+    _set_descriptors(criterion, descriptors)
+    after = _criterion_snapshot(criterion)
+    if after != before:
+        changed = [k for k in after if after[k] != before[k]]
+        audit_record(actor=actor, action="criterion.changed", target=criterion, message=f"Changed {', '.join(changed)}",
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    return criterion
+
+
+@transaction.atomic
+def criterion_remove(*, actor: User | None, criterion: Criterion) -> None:
+    locked_call = _lock_call(criterion.call)
+    _refuse_if_frozen(locked_call)
+    audit_record(actor=actor, action="criterion.removed", target=criterion, before=_criterion_snapshot(criterion))
+    criterion.delete()
+
+
+@transaction.atomic
+def criteria_weights_set(*, actor: User | None, call: Call, weights: dict[int, int]) -> None:
+    """Set every criterion's weight at once; they must add up to exactly 100."""
+    locked = _lock_call(call)
+    _refuse_if_frozen(locked)
+    criteria = {c.pk: c for c in locked.criteria.all()}
+    if set(weights) != set(criteria):
+        raise ValidationError({"weights": "Give a weight for each of the call's criteria"})
+    total = sum(weights.values())
+    if total != 100:
+        raise ValidationError({"weights": f"{WEIGHTS_NOT_100}: they add up to {total}"})
+    before = {str(pk): c.weight for pk, c in criteria.items()}
+    for pk, criterion in criteria.items():
+        criterion.weight = weights[pk]
+        criterion.full_clean()
+    for criterion in criteria.values():
+        criterion.save(update_fields=["weight"])
+    after = {str(pk): weights[pk] for pk in criteria}
+    if after != before:
+        audit_record(actor=actor, action="criteria.weights_set", target=locked, before=before, after=after,
+                     message="Criteria weights changed")

@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from .services import notification_email_send
+from .services import calls_advance, notification_email_send
 
 
 @shared_task(
@@ -14,3 +14,13 @@ from .services import notification_email_send
 def deliver_notification(notification_id: int) -> bool:
     """Email a notification. Safe to run twice: a sent notification is not sent again."""
     return notification_email_send(notification_id=notification_id)
+
+
+@shared_task
+def advance_calls() -> list[list]:
+    """Open and close calls at their published times (run every minute by the beat).
+
+    Idempotent: a call already moved is left alone, so a repeated or overlapping run makes
+    no second transition and no second audit event. Returns [[call id, new status], ...].
+    """
+    return [[pk, status] for pk, status in calls_advance()]

@@ -211,7 +211,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, by task name. The database scheduler copies these into django_celery_beat.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Calls open and close at their published times; the call pages also derive the phase
+    # from the times, so a late beat never lets a bid in after closing.
+    "governance-advance-calls": {"task": "governance.tasks.advance_calls", "schedule": 60.0},
+}
 
 
 # Security headers ---------------------------------------------------------------------------

@@ -159,3 +159,56 @@ class CallFactory(factory.django.DjangoModelFactory):
         pots = extracted if extracted is not None else [PotFactory(fund=self.fund)]
         for pot in pots:
             self.pots.add(pot)
+
+
+class FundRoleFactory(factory.django.DjangoModelFactory):
+    """An auditor of a fund."""
+
+    class Meta:
+        model = m.FundRole
+
+    user = factory.SubFactory(UserFactory)
+    fund = factory.SubFactory(FundFactory)
+    role = m.FundRoleKind.AUDITOR
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    """A criterion on a 0-4 scale with a descriptor for every score."""
+
+    class Meta:
+        model = m.Criterion
+        skip_postgeneration_save = True
+
+    call = factory.SubFactory("tests.factories.governance.DraftCallFactory")
+    kind = m.CriterionKind.DELIVERABILITY
+    title = factory.Sequence(lambda n: f"Criterion {n}")
+    guidance_for_applicants = "Show how you will deliver."
+    guidance_for_assessors = "Score the plan."
+    weight = 10
+    position = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def descriptors(self, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        for score in self.scale:
+            m.RubricDescriptor.objects.create(criterion=self, score=score, descriptor=f"Score {score} means this")
+
+
+class DraftCallFactory(CallFactory):
+    """A complete draft call, ready to publish: opens tomorrow, closes in a month, budgeted pot."""
+
+    status = m.CallStatus.DRAFT
+    opens_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=1))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
+
+    @factory.post_generation
+    def pots(self, create, extracted, **kwargs):
+        if not create:
+            return
+        if extracted is None:
+            pot = PotFactory(fund=self.fund)
+            PotBudgetFactory(pot=pot, financial_year=self.fund.first_year)
+            extracted = [pot]
+        for pot in extracted:
+            self.pots.add(pot)
