@@ -33,8 +33,10 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# npm ci empties node_modules first: never do that through a symlink to a shared folder.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@if [ -L node_modules ]; then echo "node_modules is a link: leaving it as it is"; \
+	else npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $@
 
 $(ASSETS): $(NODE_STAMP) $(FRONTEND_SOURCES)
