@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -116,7 +117,7 @@ def award_issue(request, pk: int):
             messages.success(request, f"Award {award.reference} offered to {award.recipient.name}. The offer letter is being made.")
             return redirect(award)
     return render(request, "awards/issue.html", {
-        "form": form, "decision": decision, "bid": bid,
+        "form": form, "decision": decision, "bid": bid, "grant_id": f"360G-{settings.GRANTNAV_PREFIX}-{bid.reference}",
         "partners": bid.partners.select_related("organisation"),
         "pot_years": pot_years(bid.pot_id, bid.call.fund.years) if bid.pot_id else [],
         "crumbs": _crumbs(("Decisions ready for an award", reverse("awards:decisions_ready"))),
@@ -135,6 +136,7 @@ def award_detail(request, reference: str):
         "partners": award.bid.partners.select_related("organisation"),
         "money": money,
         "paid": paid,
+        "committed": sum((row.committed for row in money), ZERO),
         "outstanding": sum((row.outstanding for row in money), ZERO),
         "conditions": award.conditions.select_related("signed_off_by"),
         "instalments": instalments_of(award),
