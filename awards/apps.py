@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,9 @@ class AwardsConfig(AppConfig):
     verbose_name = "Awards: offers, commitments and payments"
 
     def ready(self) -> None:
+        # WeasyPrint logs every layout step of every letter at INFO; keep its warnings only.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
         from governance.extensions import register_commitment_source, register_fund_section
 
         from .dashboard import fund_sections

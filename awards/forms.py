@@ -16,11 +16,15 @@ from governance.money import ZERO, format_money
 
 from .models import ConditionTemplate, VariationKind
 from .selectors import condition_templates_for, suggested_profile, years_for
-from .services import ConditionSpec
+from .services import (
+    DECLINE_REASON_MISSING,
+    EVIDENCE_TOO_LARGE,
+    VARIATION_REASONS_MISSING,
+    ConditionSpec,
+)
 
 OTHER_CONDITION_TOO_LONG = "Enter each condition in 200 characters or fewer"
 CONFIRM_MISSING = "Confirm that you are authorised to accept this offer"
-RESPONSE_MISSING = "Select whether you accept or decline the offer"
 DECISION_MISSING = "Select whether you approve or reject the variation"
 REVIEW_MISSING = "Select what to do with this condition"
 
@@ -137,29 +141,22 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
         return specs
 
 
-class OfferResponseForm(forms.Form):
-    response = forms.ChoiceField(
-        label="Do you accept this offer?", widget=forms.RadioSelect,
-        choices=[("accept", "Yes, accept the offer"), ("decline", "No, decline the offer")],
-        error_messages={"required": RESPONSE_MISSING},
-    )
-    confirm = forms.BooleanField(label="", required=False)
-    reason = forms.CharField(
-        label="If you decline, tell us why", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-    )
+class OfferAcceptForm(forms.Form):
+    confirm = forms.BooleanField(label="", error_messages={"required": CONFIRM_MISSING})
 
     def __init__(self, *args, award, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["confirm"].label = (
-            f"I am an authorised signatory of {award.recipient.name} and accept the terms in the offer letter"
+            f"I am an authorised signatory of {award.recipient.name} and accept the offer on the terms in the offer letter"
         )
-        self.fields["confirm"].help_text = "Needed only to accept."
 
-    def clean(self):
-        data = super().clean()
-        if data.get("response") == "accept" and not data.get("confirm"):
-            self.add_error("confirm", CONFIRM_MISSING)
-        return data
+
+class OfferDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you declining the offer?", widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": DECLINE_REASON_MISSING},
+        help_text="The fund manager reads this. The money returns to the pot for other projects.",
+    )
 
 
 class EvidenceForm(forms.Form):
@@ -172,8 +169,6 @@ class EvidenceForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data.get("file")
         if upload is not None and upload.size > settings.MAX_UPLOAD_BYTES:
-            from .services import EVIDENCE_TOO_LARGE
-
             raise ValidationError(EVIDENCE_TOO_LARGE)
         return upload
 
@@ -213,7 +208,8 @@ class VariationRequestForm(ProfileFieldsMixin, forms.Form):
         label="What do you want to change?", widget=forms.RadioSelect, choices=VariationKind.choices,
         error_messages={"required": "Select the kind of variation"},
     )
-    reasons = forms.CharField(label="Reasons", widget=forms.Textarea(attrs={"rows": 4}), required=False,
+    reasons = forms.CharField(label="Reasons", widget=forms.Textarea(attrs={"rows": 4}),
+                              error_messages={"required": VARIATION_REASONS_MISSING},
                               help_text="Why the change is needed and what happens if it is not approved.")
     proposed_end_date = NHSDateField(
         label="New end date", required=False, help_text="For an extension only. For example, 30 6 2029"

@@ -6,17 +6,12 @@ text typed by users (which the template escapes anyway) can never pull in a reso
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.template.loader import render_to_string
 from weasyprint import HTML, URLFetcher
 
 from .models import OfferLetter
 from .selectors import award_money_by_year, instalments_of
-
-# WeasyPrint logs every layout step at INFO; keep its warnings only.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def offer_letter_context(letter: OfferLetter) -> dict:

@@ -27,7 +27,8 @@ from .forms import (
     ConditionReviewForm,
     ConditionTemplateForm,
     EvidenceForm,
-    OfferResponseForm,
+    OfferAcceptForm,
+    OfferDeclineForm,
     ReasonForm,
     VariationDecisionForm,
     VariationRequestForm,
@@ -160,10 +161,13 @@ def offer_respond(request, reference: str):
     if award.status != AwardStatus.OFFERED:
         messages.info(request, f"This offer is no longer open: the award is {award.get_status_display().lower()}.")
         return redirect(award)
-    form = OfferResponseForm(request.POST or None, award=award)
-    if request.method == "POST" and form.is_valid():
+    response = request.POST.get("response") if request.method == "POST" else None
+    accept_form = OfferAcceptForm(request.POST if response == "accept" else None, award=award, prefix="accept")
+    decline_form = OfferDeclineForm(request.POST if response == "decline" else None, prefix="decline")
+    form = accept_form if response == "accept" else decline_form if response == "decline" else None
+    if form is not None and form.is_valid():
         try:
-            if form.cleaned_data["response"] == "accept":
+            if response == "accept":
                 services.award_accept(actor=request.user, award=award)
                 messages.success(request, f"You accepted the offer for {award.reference}.")
             else:
@@ -174,7 +178,9 @@ def offer_respond(request, reference: str):
         else:
             return redirect(award)
     return render(request, "awards/respond.html", {
-        "award": award, "form": form, "letter": award_letters(award).filter(status=DocumentStatus.READY).first(),
+        "award": award, "accept_form": accept_form, "decline_form": decline_form,
+        "has_errors": bool(form is not None and form.errors),
+        "letter": award_letters(award).filter(status=DocumentStatus.READY).first(),
         "money": award_money_by_year(award), "conditions": award.conditions.all(),
         "crumbs": _award_crumbs(award),
     })

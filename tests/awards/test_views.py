@@ -256,11 +256,25 @@ def test_the_signatory_accepts_through_the_page_and_must_confirm(client, scene):
     url = reverse("awards:offer_respond", args=[award.reference])
     response = client.post(url, {"response": "accept"})
     assert response.status_code == 200
-    assert "Confirm that you are authorised" in _error_next_to(response, "id_confirm")
-    response = client.post(url, {"response": "accept", "confirm": "on"})
+    assert "<title>Error: " in response.content.decode()
+    assert _error_next_to(response, "id_accept-confirm") == "Confirm that you are authorised to accept this offer"
+    response = client.post(url, {"response": "accept", "accept-confirm": "on"})
     assert response.status_code == 302
     award.refresh_from_db()
     assert award.status == AwardStatus.ACCEPTED
+
+
+def test_declining_through_the_page_needs_a_reason(client, scene):
+    world, award = scene["world"], scene["offered"]
+    client.force_login(world.signatory)
+    url = reverse("awards:offer_respond", args=[award.reference])
+    response = client.post(url, {"response": "decline", "decline-reason": ""})
+    assert _error_next_to(response, "id_decline-reason") == services.DECLINE_REASON_MISSING
+    award.refresh_from_db()
+    assert award.status == AwardStatus.OFFERED
+    client.post(url, {"response": "decline", "decline-reason": "Funded locally."})
+    award.refresh_from_db()
+    assert (award.status, award.status_reason) == (AwardStatus.DECLINED, "Funded locally.")
 
 
 def test_evidence_of_the_wrong_type_is_shown_next_to_the_file(client, scene):
