@@ -34,7 +34,7 @@ from .forms import (
     VariationRequestForm,
     add_service_errors,
 )
-from .models import AwardStatus, ConditionStatus, DocumentStatus, VariationStatus
+from .models import Award, AwardStatus, ConditionStatus, DocumentStatus, VariationStatus
 from .selectors import (
     award_filter,
     award_letters,
@@ -113,6 +113,9 @@ def award_issue(request, pk: int):
                 conditions=form.condition_specs(),
             )
         except ValidationError as exc:
+            if getattr(exc, "code", None) == "already_issued":  # another manager issued it a moment ago
+                messages.info(request, _error_text(exc))
+                return redirect(Award.objects.get(decision=decision))
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Award {award.reference} offered to {award.recipient.name}. The offer letter is being made.")

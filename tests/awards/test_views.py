@@ -356,3 +356,21 @@ def test_a_ready_letter_shows_on_the_award_and_a_queued_one_says_so(client, scen
     award.letters.update(status=DocumentStatus.QUEUED)
     client.force_login(world.signatory)
     assert b"Offer letter version 1: <strong>queued</strong>" in client.get(award.get_absolute_url()).content
+
+
+def test_when_another_manager_issues_first_the_page_shows_their_award(client, world, monkeypatch):
+    real_issue = services.award_issue
+
+    def issued_by_someone_else_first(**kwargs):
+        real_issue(**{**kwargs, "actor": world.manager})  # the other manager's request wins the race
+        return real_issue(**kwargs)
+
+    monkeypatch.setattr(services, "award_issue", issued_by_someone_else_first)
+    client.force_login(world.manager)
+    response = client.post(_issue_url(world.decision), _issue_data(world.decision))
+    award = Award.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == award.get_absolute_url()
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        services.ALREADY_ISSUED % {"reference": award.reference}
+    ]
