@@ -59,6 +59,7 @@ from .selectors import (
     is_authorised_signatory,
     is_recipient_member,
     pot_committed_in_years,
+    prestart_conditions_met,
     spread_in_proportion,
 )
 
@@ -580,8 +581,6 @@ def _change_status(award: Award, *, actor: User, status: str, action: str, reaso
 @transaction.atomic
 def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
     """Start an accepted award once its pre-start conditions are met or waived."""
-    from .selectors import prestart_conditions_met
-
     award = _lock_award(award)
     _require_status(award, [AwardStatus.ACCEPTED], "started")
     if not prestart_conditions_met(award):
@@ -762,8 +761,11 @@ def condition_template_create(
 
 
 def _lock_instalment(instalment: Instalment) -> tuple[Award, Instalment]:
+    """Lock the award, then the instalment; payments happen only while the award is active."""
     award = Award.objects.select_for_update().get(pk=instalment.award_id)
     instalment = Instalment.objects.select_for_update().get(pk=instalment.pk)
+    if award.status != AwardStatus.ACTIVE:
+        raise ValidationError(AWARD_NOT_ACTIVE, code="award_not_active", params={"status": _status_label(award.status)})
     return award, instalment
 
 
@@ -774,11 +776,7 @@ def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
     Refused unless the award is active, its pre-start conditions are met or waived, and,
     where the instalment requires a return, the monitoring return linked to it is approved.
     """
-    from .selectors import prestart_conditions_met
-
     award, instalment = _lock_instalment(instalment)
-    if award.status != AwardStatus.ACTIVE:
-        raise ValidationError(AWARD_NOT_ACTIVE, code="award_not_active", params={"status": _status_label(award.status)})
     if instalment.status != InstalmentStatus.SCHEDULED:
         raise ValidationError(INSTALMENT_NOT_SCHEDULED, code="not_scheduled",
                               params={"status": instalment.get_status_display().lower()})
@@ -804,8 +802,6 @@ def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
 def instalment_mark_paid(*, actor: User, instalment: Instalment) -> Instalment:
     """Record that a released instalment has been paid: released → paid, with a payment entry."""
     award, instalment = _lock_instalment(instalment)
-    if award.status != AwardStatus.ACTIVE:
-        raise ValidationError(AWARD_NOT_ACTIVE, code="award_not_active", params={"status": _status_label(award.status)})
     if instalment.status != InstalmentStatus.RELEASED:
         raise ValidationError(INSTALMENT_NOT_RELEASED, code="not_released",
                               params={"status": instalment.get_status_display().lower()})
@@ -1013,10 +1009,8 @@ def variation_approve(*, actor: User, variation: Variation, note: str = "") -> V
     audit_record(actor=actor, action="award.varied", target=award, before=before,
                  after={**snapshot(award, ("end_date", "description")), "profile": new_profile},
                  message=f"Award varied: {variation.get_kind_display().lower()}")
-    if variation.requested_by.is_active:
-        notify(user=variation.requested_by, subject=f"Variation approved: {award.reference}",
-               body=f"Your request ({variation.get_kind_display().lower()}) was approved. {variation.decision_note}".strip(),
-               link=award.get_absolute_url())
+    _notify_requester(variation, "approved", f"Your request ({variation.get_kind_display().lower()}) was approved. "
+                                             f"{variation.decision_note}".strip())
     return variation
 
 
@@ -1034,9 +1028,13 @@ def variation_reject(*, actor: User, variation: Variation, note: str) -> Variati
     variation.save()
     audit_record(actor=actor, action="variation.rejected", target=variation,
                  after=snapshot(variation, ("status", "decision_note")), message=f"{variation.get_kind_display()} rejected")
-    if variation.requested_by.is_active:
-        notify(user=variation.requested_by, subject=f"Variation rejected: {variation.award.reference}",
-               body=f"Your request ({variation.get_kind_display().lower()}) was rejected: {variation.decision_note}",
-               link=variation.award.get_absolute_url())
+    _notify_requester(variation, "rejected",
+                      f"Your request ({variation.get_kind_display().lower()}) was rejected: {variation.decision_note}")
     return variation
+
+
+def _notify_requester(variation: Variation, outcome: str, body: str) -> None:
+    if variation.requested_by.is_active:
+        notify(user=variation.requested_by, subject=f"Variation {outcome}: {variation.award.reference}", body=body,
+               link=variation.award.get_absolute_url())
 

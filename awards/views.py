@@ -328,6 +328,10 @@ def award_status(request, reference: str, action: str):
 def variation_request(request, reference: str):
     award = _award(request, reference)
     require(request.user.has_perm("awards.act_for_recipient", award))
+    waiting = open_variation(award)
+    if waiting is not None:
+        messages.info(request, services.VARIATION_ALREADY_OPEN)
+        return redirect("awards:variation_detail", reference=award.reference, pk=waiting.pk)
     form = VariationRequestForm(request.POST or None, award=award, current_profile=award_profile(award))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

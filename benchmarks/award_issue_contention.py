@@ -101,7 +101,7 @@ def _run(threads: int) -> None:
 
 
 def main() -> None:
-    if not connection.vendor == "postgresql":
+    if connection.vendor != "postgresql":
         sys.exit("Run this against PostgreSQL: set DATABASE_URL=postgres://...")
     counts = [int(a) for a in sys.argv[1:]] or [1, 2, 4, 8, 16]
     setup_test_environment()

@@ -75,7 +75,7 @@ def _url(name, scene):
         "instalment_release": reverse("awards:instalment_release", args=[a.reference, i.pk]),
         "instalment_pay": reverse("awards:instalment_pay", args=[a.reference, i.pk]),
         "award_status": reverse("awards:award_status", args=[a.reference, "withdraw"]),
-        "variation_request": reverse("awards:variation_request", args=[scene["accepted"].reference]),
+        "variation_request": reverse("awards:variation_request", args=[a.reference]),
         "variation_detail": reverse("awards:variation_detail", args=[scene["accepted"].reference, v.pk]),
         "fund_conditions": reverse("awards:fund_conditions", args=[slug]),
         "pot_ledger_csv": reverse("awards:pot_ledger_csv", args=[slug]),
@@ -374,3 +374,11 @@ def test_when_another_manager_issues_first_the_page_shows_their_award(client, wo
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         services.ALREADY_ISSUED % {"reference": award.reference}
     ]
+
+
+def test_asking_again_while_a_variation_waits_leads_to_it(client, scene):
+    world, award, variation = scene["world"], scene["accepted"], scene["variation"]
+    client.force_login(world.member)
+    response = client.get(reverse("awards:variation_request", args=[award.reference]))
+    assert response["Location"] == reverse("awards:variation_detail", args=[award.reference, variation.pk])
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [services.VARIATION_ALREADY_OPEN]

@@ -101,3 +101,57 @@ def test_a_decision_becomes_an_accepted_offer(page, live_server, sign_in, tmp_pa
     award.refresh_from_db()
     assert award.status == AwardStatus.ACCEPTED
     assert award.accepted_by == world.signatory
+
+
+def test_every_other_awards_page_passes_the_accessibility_check(page, live_server, sign_in):
+    # Given an accepted award with evidence waiting for review and a variation requested
+    from awards import services
+    from awards.models import VariationKind
+    from tests.awards.conftest import issue, pdf_upload
+
+    world = make_world()
+    world.decision.conditions = ["Data protection impact assessment (DPIA) completed"]
+    world.decision.save()
+    award = services.award_accept(actor=world.signatory, award=issue(world))
+    condition = award.conditions.get()
+    services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
+    ref = award.reference
+
+    # When the grantee opens their pages, then each passes
+    sign_in(world.member)
+    for path, heading in [
+        (f"/awards/{ref}/conditions/{condition.pk}/evidence/", "Send evidence for a condition"),
+        (f"/awards/{ref}/variations/new/", "Ask for a variation"),
+        ("/awards/", "Your awards"),
+    ]:
+        page.goto(live_server.url + path)
+        expect(page.locator("h1")).to_have_text(heading)
+        check_accessibility(page)
+    variation = services.variation_request(actor=world.member, award=award, kind=VariationKind.REPROFILE,
+                                           reasons="Recruitment slipped.",
+                                           proposed_profile={first_award_year(): 80000, first_award_year() + 1: 120000})
+    # With a request waiting, asking again leads to the request
+    page.goto(live_server.url + f"/awards/{ref}/variations/new/")
+    expect(page.locator("h1")).to_have_text("Re-profile across years")
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("A variation is already waiting")
+    check_accessibility(page)
+
+    # And the fund manager's pages
+    page.context.clear_cookies()
+    sign_in(world.manager)
+    for path, heading in [
+        (f"/awards/{ref}/conditions/{condition.pk}/review/", "Review a condition"),
+        (f"/awards/{ref}/variations/{variation.pk}/", "Re-profile across years"),
+        (f"/awards/{ref}/status/withdraw/", "Withdraw the award"),
+        (f"/awards/funds/{world.fund.slug}/conditions/", "Standard conditions"),
+        (world.fund.get_absolute_url(), world.fund.name),
+        ("/awards/?status=accepted", "Awards"),
+    ]:
+        page.goto(live_server.url + path)
+        expect(page.locator("h1")).to_have_text(heading)
+        check_accessibility(page)
+    # A form sent back with errors passes too
+    page.goto(live_server.url + f"/awards/{ref}/variations/{variation.pk}/")
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    check_accessibility(page)
