@@ -24,6 +24,7 @@ from governance.models import (
     Membership,
     MembershipRole,
     OrganisationKind,
+    Pot,
     PotBudget,
     User,
 )
@@ -205,8 +206,6 @@ def pot_ledger(pot_ids: Iterable[int] | None = None) -> list[PotLedgerRow]:
         pots[budget.pot_id] = budget.pot
     missing_pots = {pot_id for pot_id, _ in sums} - set(pots)
     if missing_pots:
-        from governance.models import Pot
-
         pots.update({pot.pk: pot for pot in Pot.objects.select_related("fund").filter(pk__in=missing_pots)})
     rows = []
     for key in set(by_key) | set(sums):
