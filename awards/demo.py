@@ -1,32 +1,41 @@
-"""Demo awards in every state, with profiles committed in the pot ledger, conditions,
-instalments and a variation. Idempotent: awards are found by reference."""
+"""Demo awards in every state, made through the awards services so the pot ledger balances and
+every step has its audit event; then dated back to when they would have happened.
+
+Idempotent: an award found by its reference is left alone. Later stages read
+``ctx.extra["awards"]`` (keys below). A few extra funded bids and decisions are added on the
+decided calls (references ending 09xx) so every award state, and one decision still waiting
+for its award, can be shown.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from applications.models import Bid, BidCost, BidPartner, BidStatus, CostCategory, EndorsementStatus
+from assessment.models import DecisionOutcome, PanelDecision
 from governance import fy
 from governance.demo import DemoContext
+from governance.models import Membership, PartnerKind, User
 
+from . import services
 from .models import (
     Award,
     AwardCondition,
     AwardStatus,
-    AwardYear,
-    ConditionStatus,
     ConditionTemplate,
     Instalment,
     InstalmentStatus,
     LedgerEntryKind,
+    OfferLetter,
     PotLedgerEntry,
     Variation,
     VariationKind,
-    VariationStatus,
 )
+from .selectors import suggested_profile, years_for
 
 STANDARD_CONDITIONS = [
     ("Digital Technology Assessment Criteria (DTAC) assessment", "A completed DTAC assessment for the technology.", True),
@@ -36,7 +45,27 @@ STANDARD_CONDITIONS = [
     ("NICE or other evidence of effectiveness", "The evidence the adoption relies on, or the evaluation plan that will produce it.", False),
 ]
 
-# bid key -> (status, status reason)
+# Extra funded bids for the states the application demo's bids do not cover:
+# key -> (call slug, lead ODS, title, yearly cost, start offset in days, outcome, conditions, partner ODS)
+EXTRA_BIDS = {
+    "offer-devon": ("falls-prevention-adoption", "RH8", "Falls risk screening in GP practices", Decimal("60000"), 75,
+                    DecisionOutcome.FUND_WITH_CONDITIONS, ["Commissioner agreement to sustain the service after the award"], "QJK"),
+    "accepted-barts": ("cvd-prevention-spread", "R1H", "Statin optimisation clinics in community pharmacies", Decimal("80000"), 45,
+                       DecisionOutcome.FUND_WITH_CONDITIONS,
+                       ["Commissioner agreement to sustain the service after the award"], "QMF"),
+    "withdrawn-plymouth": ("falls-prevention-adoption", "RK9", "Falls prevention in care homes with wearable sensors", Decimal("50000"), -150,
+                           DecisionOutcome.FUND, [], "QJK"),
+    "declined-uclh": ("cvd-prevention-spread", "RRV", "Digital cardiac rehabilitation", Decimal("70000"), 60,
+                      DecisionOutcome.FUND, [], "QMJ"),
+    "lapsed-homerton": ("cvd-prevention-spread", "RQX", "Atrial fibrillation detection at flu clinics", Decimal("45000"), 60,
+                        DecisionOutcome.FUND, [], "QMF"),
+    "ready-cornwall": ("falls-prevention-adoption", "REF", "Strength and balance classes in Cornwall", Decimal("55000"), 120,
+                       DecisionOutcome.FUND_WITH_CONDITIONS,
+                       ["Commissioner agreement to sustain the service after the award",
+                        "NICE or other evidence of effectiveness"], "QT6"),
+}
+
+# award key -> (final status, reason)
 AWARDS = {
     "falls-devon": (AwardStatus.ACTIVE, ""),
     "falls-plymouth": (AwardStatus.ACTIVE, ""),
@@ -44,111 +73,196 @@ AWARDS = {
     "cvd-barts": (AwardStatus.ACTIVE, ""),
     "cvd-newcastle": (AwardStatus.SUSPENDED, "Suspended while the pharmacy data-sharing agreement is renewed."),
     "outpatients-devon": (AwardStatus.CLOSED, "Completed; the underspend was released to the pot."),
+    "offer-devon": (AwardStatus.OFFERED, ""),
+    "accepted-barts": (AwardStatus.ACCEPTED, ""),
+    "withdrawn-plymouth": (AwardStatus.WITHDRAWN, "The trust could not recruit the project team; the unpaid money returns to the pot."),
+    "declined-uclh": (AwardStatus.DECLINED, "The trust has funded the service from its own budget."),
+    "lapsed-homerton": (AwardStatus.LAPSED, ""),
 }
 
-
-def profile_from_costs(bid, amount: Decimal) -> dict[int, Decimal]:
-    """Spread an approved amount over the bid's years in proportion to its costs."""
-    by_year: dict[int, Decimal] = defaultdict(Decimal)
-    for cost in bid.costs.all():
-        by_year[cost.financial_year] += cost.amount
-    requested = sum(by_year.values())
-    profile = {year: (amount * value / requested).quantize(Decimal("0.01"), ROUND_DOWN) for year, value in sorted(by_year.items())}
-    last = max(profile)
-    profile[last] += amount - sum(profile.values())
-    return profile
-
-
-def quarters_of(award: Award) -> list[tuple[int, int]]:
-    return [(year, quarter) for year, quarter, _, _ in fy.quarters_between(award.start_date, award.end_date)]
+DEMO_EVIDENCE = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+MANAGERS = {"HISW": "manager.southwest@example.com", "UCLP": "manager.london@example.com"}
 
 
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
     for title, description, digital in STANDARD_CONDITIONS:
         ConditionTemplate.objects.get_or_create(fund=None, title=title, defaults={"description": description, "for_digital": digital})
+    bids: dict[str, Bid] = dict(ctx.extra["bids"])
+    for key, spec in EXTRA_BIDS.items():
+        bids[key] = _extra_bid(ctx, key, *spec)
+    ctx.extra["bids"].update({key: bids[key] for key in EXTRA_BIDS})
     awards: dict[str, Award] = {}
     for key, (status, reason) in AWARDS.items():
-        bid = ctx.extra["bids"][key]
+        bid = bids[key]
         award = Award.objects.filter(reference=bid.reference).first()
         if award is None:
-            award = _create_award(ctx, bid, status, reason)
+            award = _make_award(ctx, bid, status, reason)
         awards[key] = award
     ctx.extra["awards"] = awards
 
 
-def _create_award(ctx: DemoContext, bid, status: str, reason: str) -> Award:
-    decision = bid.decision
-    manager = ctx.users["manager.southwest@example.com" if bid.call.host_network.short_name == "HISW" else "manager.london@example.com"]
-    grantee = bid.created_by
-    released = bid.call.decisions_released_at
-    accepted = status in (AwardStatus.ACTIVE, AwardStatus.SUSPENDED, AwardStatus.CLOSED)
-    award = Award.objects.create(
-        decision=decision, bid=bid, pot=bid.pot, recipient=bid.lead_organisation, reference=bid.reference,
-        title=bid.title, description=bid.summary, amount=decision.amount_approved,
-        start_date=bid.start_date, end_date=bid.end_date, status=status, status_reason=reason,
-        offer_deadline=(ctx.today + dt.timedelta(days=21)) if status == AwardStatus.OFFERED else released.date() + dt.timedelta(days=28),
-        issued_by=manager, issued_at=released + dt.timedelta(days=2),
-        accepted_by=grantee if accepted else None, accepted_at=released + dt.timedelta(days=9) if accepted else None,
-        closed_at=ctx.at(-40) if status == AwardStatus.CLOSED else None,
+def _extra_bid(ctx: DemoContext, key: str, call_slug: str, lead: str, title: str, yearly: Decimal, start_offset: int,
+               outcome: str, conditions: list[str], partner: str) -> Bid:
+    call = ctx.calls[call_slug]
+    year = fy.FinancialYear.of(call.opens_at.date()).start_year
+    number = 900 + list(EXTRA_BIDS).index(key) + 1
+    reference = f"{call.host_network.short_name}-{year % 100:02d}{(year + 1) % 100:02d}-{number:04d}"
+    bid = Bid.objects.filter(reference=reference).first()
+    if bid is not None:
+        return bid
+    lead_org = ctx.org(lead)
+    author = _grantee(lead_org)
+    start = (ctx.today + dt.timedelta(days=start_offset)).replace(day=1)
+    end = start.replace(year=start.year + 2) - dt.timedelta(days=1)
+    bid = Bid.objects.create(
+        call=call, lead_organisation=lead_org, pot=call.pots.filter(network=lead_org.network).first() or call.pots.first(),
+        reference=reference, title=title, status=BidStatus.FUNDED,
+        summary=f"{title}: a proven approach adopted by {lead_org.name} with partners across the care pathway.",
+        problem="Avoidable admissions that a proven intervention prevents elsewhere.",
+        start_date=start, end_date=end, innovation_type=call.innovation_types[0],
+        commissioner=ctx.org(partner), endorsement_status=(
+            EndorsementStatus.ENDORSED if call.endorsement_required else EndorsementStatus.NOT_REQUIRED
+        ),
+        created_by=author, created_at=call.opens_at + dt.timedelta(days=2),
+        submitted_at=call.opens_at + dt.timedelta(days=12), submitted_by=author,
+        declarations_accepted_at=call.opens_at + dt.timedelta(days=12), declarations_accepted_by=author,
     )
-    profile = profile_from_costs(bid, award.amount)
-    for year, amount in profile.items():
-        AwardYear.objects.create(award=award, financial_year=year, amount=amount)
-        PotLedgerEntry.objects.create(pot=award.pot, financial_year=year, kind=LedgerEntryKind.COMMIT, amount=amount,
-                                      award=award, created_by=manager, created_at=award.issued_at, note="Award issued")
-    for condition in decision.conditions:
-        AwardCondition.objects.create(award=award, title=condition, pre_start=True, status=ConditionStatus.OPEN)
-    if bid.innovation_type == "digital" and status != AwardStatus.OFFERED:
-        AwardCondition.objects.create(
-            award=award, title=STANDARD_CONDITIONS[2][0], description=STANDARD_CONDITIONS[2][1], pre_start=True,
-            status=ConditionStatus.MET, evidence_name="dpia-signed.pdf", evidence_note="Signed off by the DPO.",
-            evidence_submitted_at=award.accepted_at, signed_off_by=manager, signed_off_at=award.accepted_at + dt.timedelta(days=3),
-        )
-    _seed_instalments(ctx, award, profile, manager)
-    if status == AwardStatus.ACTIVE and bid.reference.startswith("UCLP"):
-        Variation.objects.create(
-            award=award, kind=VariationKind.EXTENSION, reasons="Recruitment of pharmacists took three months longer than planned.",
-            proposed_end_date=award.end_date + dt.timedelta(days=92), status=VariationStatus.REQUESTED,
-            requested_by=grantee, requested_at=ctx.at(-5),
-        )
-    return award
+    BidPartner.objects.create(bid=bid, organisation=ctx.org(partner), role=PartnerKind.COMMISSIONER,
+                              contribution="Commissioning support, referrals and data for the evaluation.")
+    for index, cost_year in enumerate(bid.years):
+        share = yearly if index < len(bid.years) - 1 else (yearly / 2).quantize(Decimal("1"))
+        BidCost.objects.create(bid=bid, financial_year=cost_year, category=CostCategory.STAFF, amount=share * Decimal("0.8"),
+                               description="Project and clinical staff")
+        BidCost.objects.create(bid=bid, financial_year=cost_year, category=CostCategory.EVALUATION, amount=share * Decimal("0.2"),
+                               description="Independent evaluation")
+    requested = sum(cost.amount for cost in bid.costs.all())
+    PanelDecision.objects.create(
+        bid=bid, outcome=outcome, amount_approved=requested, conditions=conditions,
+        rationale="Fundable within the pot; strong commissioner support.", rank=None,
+        above_funding_line=True, decided_by=ctx.users["chair@example.com"],
+        decided_at=call.decisions_released_at - dt.timedelta(days=10), released_at=call.decisions_released_at,
+    )
+    return bid
 
 
-def _seed_instalments(ctx: DemoContext, award: Award, profile: dict[int, Decimal], manager) -> None:
-    """Quarterly instalments; those for quarters whose returns are approved are paid."""
-    quarters = quarters_of(award)
-    per_year: dict[int, list[int]] = defaultdict(list)
-    for year, quarter in quarters:
-        per_year[year].append(quarter)
-    first = True
-    last_quarter = quarters[-1]
-    for year, year_quarters in per_year.items():
-        amount_each = (profile[year] / len(year_quarters)).quantize(Decimal("0.01"), ROUND_DOWN)
-        for index, quarter in enumerate(year_quarters):
-            amount = amount_each if index < len(year_quarters) - 1 else profile[year] - amount_each * (len(year_quarters) - 1)
-            _, quarter_end = fy.FinancialYear(year).quarter(quarter)
-            closed = award.status == AwardStatus.CLOSED
-            # Paid: the quarter is over and its return would be approved (demo returns do this).
-            paid = award.status in (AwardStatus.ACTIVE, AwardStatus.SUSPENDED, AwardStatus.CLOSED) and quarter_end + dt.timedelta(days=45) < ctx.today
-            if closed and (year, quarter) == last_quarter:
-                paid = False  # the final quarter was underspent: released at closure
-            if closed and not paid:
-                status = InstalmentStatus.CANCELLED
-            elif paid:
-                status = InstalmentStatus.PAID
-            else:
-                status = InstalmentStatus.SCHEDULED
-            instalment = Instalment.objects.create(
-                award=award, financial_year=year, quarter=quarter, amount=amount, status=status, requires_return=not first,
-                released_at=ctx.at(0) - dt.timedelta(days=(ctx.today - quarter_end).days - 40) if paid else None,
-                paid_at=ctx.at(0) - dt.timedelta(days=(ctx.today - quarter_end).days - 44) if paid else None,
-                paid_by=manager if paid else None,
-            )
-            first = False
-            if paid:
-                PotLedgerEntry.objects.create(pot=award.pot, financial_year=year, kind=LedgerEntryKind.PAYMENT, amount=amount,
-                                              award=award, created_by=manager, created_at=instalment.paid_at, note=f"Q{quarter} instalment paid")
-            elif status == InstalmentStatus.CANCELLED and amount > 0:
-                PotLedgerEntry.objects.create(pot=award.pot, financial_year=year, kind=LedgerEntryKind.RELEASE, amount=amount,
-                                              award=award, created_by=manager, created_at=award.closed_at, note="Underspend released at closure")
+def _grantee(organisation) -> User:
+    """The organisation's authorised signatory: the demo applicant where there is one, else a
+    quiet signatory account (added, never changing anyone else's membership)."""
+    membership = Membership.objects.filter(organisation=organisation, is_authorised_signatory=True).select_related("user").first()
+    if membership:
+        return membership.user
+    user, _ = User.objects.get_or_create(email=f"signatory.{organisation.ods_code.lower()}@example.com",
+                                         defaults={"full_name": f"Authorised signatory at {organisation.name}"})
+    Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"is_authorised_signatory": True})
+    return user
+
+
+def _conditions(bid: Bid) -> list[services.ConditionSpec]:
+    specs = [services.ConditionSpec(text) for text in bid.decision.conditions]
+    if bid.innovation_type == "digital":
+        title, description, _ = STANDARD_CONDITIONS[2]
+        specs.append(services.ConditionSpec(title, description, True))
+    return specs
+
+
+def _make_award(ctx: DemoContext, bid: Bid, status: str, reason: str) -> Award:
+    decision = bid.decision
+    manager = ctx.users[MANAGERS[bid.call.host_network.short_name]]
+    grantee = _grantee(bid.lead_organisation)
+    released = decision.released_at
+    # Awards that have started were issued soon after the decision; offers are recent.
+    historical = bid.start_date <= ctx.today and status not in (AwardStatus.OFFERED, AwardStatus.DECLINED, AwardStatus.LAPSED)
+    issued_at = released + dt.timedelta(days=2) if historical else ctx.at(-7)
+    years = years_for(bid.start_date, bid.end_date, bid.call.fund)
+    award = services.award_issue(
+        actor=manager, decision=decision, amount=decision.amount_approved, start_date=bid.start_date, end_date=bid.end_date,
+        profile=suggested_profile(bid, decision.amount_approved, years),
+        offer_deadline=ctx.today + dt.timedelta(days=21), conditions=_conditions(bid),
+    )
+    deadline = (issued_at + dt.timedelta(days=28)).date() if historical else ctx.today + dt.timedelta(days=21)
+    _backdate(award, issued_at=issued_at)
+    if status in (AwardStatus.OFFERED, AwardStatus.LAPSED, AwardStatus.DECLINED) or not historical and status == AwardStatus.WITHDRAWN:
+        return _end_offer(ctx, award, status, reason, manager, grantee)
+    accepted_at = issued_at + dt.timedelta(days=7)
+    award = services.award_accept(actor=grantee, award=award)
+    Award.objects.filter(pk=award.pk).update(accepted_at=accepted_at, offer_deadline=deadline)
+    if status == AwardStatus.ACCEPTED:
+        condition = award.conditions.first()
+        services.condition_evidence_submit(actor=grantee, condition=condition, upload=_evidence("commissioner-letter.pdf"),
+                                           note="Signed by the ICB's director of commissioning.")
+        return Award.objects.get(pk=award.pk)
+    for condition in award.conditions.all():
+        services.condition_evidence_submit(actor=grantee, condition=condition, upload=_evidence("evidence.pdf"),
+                                           note="Signed off by the responsible director.")
+        services.condition_sign_off(actor=manager, condition=condition, note="Evidence is complete.")
+    AwardCondition.objects.filter(award=award).update(evidence_submitted_at=accepted_at, signed_off_at=accepted_at + dt.timedelta(days=3))
+    award = services.award_activate(actor=manager, award=award)
+    _pay_past_quarters(ctx, award, manager, skip_last=status == AwardStatus.CLOSED)
+    award = Award.objects.get(pk=award.pk)
+    if status == AwardStatus.SUSPENDED:
+        award = services.award_suspend(actor=manager, award=award, reason=reason)
+    elif status == AwardStatus.CLOSED:
+        award = services.award_close(actor=manager, award=award, reason=reason)
+        _backdate_end(award, ctx.at(-40))
+    elif status == AwardStatus.WITHDRAWN:
+        award = services.award_withdraw(actor=manager, award=award, reason=reason)
+        _backdate_end(award, ctx.at(-10))
+    if status == AwardStatus.ACTIVE and bid.call.host_network.short_name == "UCLP":
+        variation = services.variation_request(
+            actor=grantee, award=award, kind=VariationKind.EXTENSION,
+            reasons="Recruitment of pharmacists took three months longer than planned.",
+            proposed_end_date=award.end_date + dt.timedelta(days=92),
+        )
+        Variation.objects.filter(pk=variation.pk).update(requested_at=ctx.at(-5))
+    return Award.objects.get(pk=award.pk)
+
+
+def _end_offer(ctx, award: Award, status: str, reason: str, manager: User, grantee: User) -> Award:
+    if status == AwardStatus.DECLINED:
+        award = services.award_decline(actor=grantee, award=award, reason=reason)
+    elif status == AwardStatus.WITHDRAWN:
+        award = services.award_withdraw(actor=manager, award=award, reason=reason)
+    elif status == AwardStatus.LAPSED:
+        Award.objects.filter(pk=award.pk).update(offer_deadline=ctx.today - dt.timedelta(days=1))
+        services.award_lapse(award=award, today=ctx.today)
+    if status != AwardStatus.OFFERED:
+        _backdate_end(Award.objects.get(pk=award.pk), ctx.at(-2))
+    return Award.objects.get(pk=award.pk)
+
+
+def _evidence(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, DEMO_EVIDENCE, content_type="application/pdf")
+
+
+def _backdate(award: Award, *, issued_at: dt.datetime) -> None:
+    Award.objects.filter(pk=award.pk).update(issued_at=issued_at)
+    PotLedgerEntry.objects.filter(award=award, kind=LedgerEntryKind.COMMIT).update(created_at=issued_at)
+    OfferLetter.objects.filter(award=award).update(created_at=issued_at)
+
+
+def _backdate_end(award: Award, when: dt.datetime) -> None:
+    Award.objects.filter(pk=award.pk).update(closed_at=when)
+    PotLedgerEntry.objects.filter(award=award, kind=LedgerEntryKind.RELEASE).update(created_at=when)
+
+
+def _pay_past_quarters(ctx: DemoContext, award: Award, manager: User, *, skip_last: bool) -> None:
+    """Pay each instalment whose quarter ended more than 45 days ago, as if its return had been
+    approved then. Returns are seeded by the monitoring stage, which runs later, so the
+    release check on the return is stood in for here; payment goes through the service."""
+    instalments = list(award.instalments.order_by("financial_year", "quarter"))
+    last = instalments[-1] if instalments else None
+    for instalment in instalments:
+        _, quarter_end = fy.FinancialYear(instalment.financial_year).quarter(instalment.quarter)
+        if quarter_end + dt.timedelta(days=45) >= ctx.today or (skip_last and instalment == last):
+            continue
+        if instalment.requires_return:
+            Instalment.objects.filter(pk=instalment.pk).update(status=InstalmentStatus.RELEASED, released_by=manager)
+        else:
+            services.instalment_release(actor=manager, instalment=instalment)
+        services.instalment_mark_paid(actor=manager, instalment=instalment)
+        released_at = ctx.at(0) - dt.timedelta(days=(ctx.today - quarter_end).days - 40)
+        paid_at = released_at + dt.timedelta(days=4)
+        Instalment.objects.filter(pk=instalment.pk).update(released_at=released_at, paid_at=paid_at)
+        PotLedgerEntry.objects.filter(award=award, kind=LedgerEntryKind.PAYMENT, financial_year=instalment.financial_year,
+                                      note=f"Q{instalment.quarter} instalment paid").update(created_at=paid_at)

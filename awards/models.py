@@ -52,7 +52,9 @@ class Award(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     accepted_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the award ended: closed, withdrawn, declined or lapsed."
+    )
     status_reason = models.TextField(blank=True)
     return_frequency_months = models.PositiveSmallIntegerField(
         default=3, help_text="Monitoring returns fall due every this many months (3 = quarterly)."
@@ -169,7 +171,10 @@ class AwardCondition(models.Model):
     evidence = models.FileField(upload_to=condition_evidence_path, blank=True, max_length=300)
     evidence_name = models.CharField(max_length=200, blank=True)
     evidence_note = models.TextField(blank=True)
+    evidence_content_type = models.CharField(max_length=120, blank=True, help_text="Found from the file's content.")
+    evidence_size = models.PositiveIntegerField(null=True, blank=True, help_text="In bytes.")
     evidence_submitted_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True, help_text="The fund manager's note when signing off, waiving or returning.")
     signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     signed_off_at = models.DateTimeField(null=True, blank=True)
 
@@ -232,6 +237,7 @@ class Instalment(models.Model):
         default=True, help_text="Waits for an approved monitoring return (the first instalment does not)."
     )
     released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     paid_at = models.DateTimeField(null=True, blank=True)
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
@@ -245,6 +251,15 @@ class Instalment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.award.reference} {fy.label(self.financial_year)} Q{self.quarter}: £{self.amount}"
+
+    @property
+    def period(self) -> tuple:
+        """The NHS quarter's first and last day."""
+        return fy.FinancialYear(self.financial_year).quarter(self.quarter)
+
+    @property
+    def label(self) -> str:
+        return f"{fy.label(self.financial_year)} Q{self.quarter}"
 
     @property
     def audit_fund(self) -> Fund:

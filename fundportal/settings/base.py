@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -215,6 +216,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Calls open and close at their published times; the call pages also derive the phase
     # from the times, so a late beat never lets a bid in after closing.
     "governance-advance-calls": {"task": "governance.tasks.advance_calls", "schedule": 60.0},
+    # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
+    "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
 }
 
 

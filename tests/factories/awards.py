@@ -37,3 +37,14 @@ class AwardYearFactory(factory.django.DjangoModelFactory):
     award = factory.SubFactory(AwardFactory)
     financial_year = factory.LazyAttribute(lambda y: y.award.years[0])
     amount = factory.LazyAttribute(lambda y: y.award.amount)
+
+
+class ConditionTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.ConditionTemplate
+
+    fund = None
+    title = factory.Sequence(lambda n: f"Standard condition {n}")
+    description = "Evidence that shows the condition is met."
+    for_digital = False
+    pre_start = True

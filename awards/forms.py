@@ -1,0 +1,252 @@
+"""Forms for awards. They read input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from governance import fy
+from governance.forms import MoneyField, NHSDateField
+from governance.money import ZERO, format_money
+
+from .models import ConditionTemplate, VariationKind
+from .selectors import condition_templates_for, suggested_profile, years_for
+from .services import (
+    DECLINE_REASON_MISSING,
+    EVIDENCE_TOO_LARGE,
+    VARIATION_REASONS_MISSING,
+    ConditionSpec,
+)
+
+OTHER_CONDITION_TOO_LONG = "Enter each condition in 200 characters or fewer"
+CONFIRM_MISSING = "Confirm that you are authorised to accept this offer"
+DECISION_MISSING = "Select whether you approve or reject the variation"
+REVIEW_MISSING = "Select what to do with this condition"
+
+
+def year_field_name(year: int) -> str:
+    return f"year_{year}"
+
+
+class ProfileFieldsMixin:
+    """One money field per financial year (``year_2026``...), read back as a profile."""
+
+    profile_years: list[int]
+
+    def add_profile_fields(self, years: list[int], initial: dict[int, Decimal] | None = None) -> None:
+        self.profile_years = list(years)
+        for year in years:
+            self.fields[year_field_name(year)] = MoneyField(
+                label=fy.label(year), required=False,
+                initial=(initial or {}).get(year),
+            )
+
+    @property
+    def profile_fields(self):
+        return [self[year_field_name(year)] for year in self.profile_years]
+
+    def cleaned_profile(self) -> dict[int, Decimal]:
+        return {
+            year: self.cleaned_data.get(year_field_name(year)) or ZERO
+            for year in self.profile_years
+            if self.cleaned_data.get(year_field_name(year))
+        }
+
+    def profile_error_field(self, error: ValidationError) -> str | None:
+        """The year field a profile error is about, when it names one."""
+        params = getattr(error, "params", None) or {}
+        label = params.get("year")
+        for year in self.profile_years:
+            if fy.label(year) == label:
+                return year_field_name(year)
+        return None
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's errors next to the fields they are about (the rest at the top)."""
+    if not hasattr(exc, "error_dict"):
+        for error in exc.error_list:
+            form.add_error(None, error)
+        return
+    for key, errors in exc.error_dict.items():
+        for error in errors:
+            field = key if key in form.fields else None
+            if field is None and isinstance(form, ProfileFieldsMixin) and key in ("profile", "decision"):
+                field = form.profile_error_field(error)
+            if field is None and key == "profile" and "profile_total" in form.fields:
+                field = "profile_total"
+            form.add_error(field, error)
+
+
+class AwardIssueForm(ProfileFieldsMixin, forms.Form):
+    amount = MoneyField(label="Amount awarded", help_text="No more than the amount the panel approved.")
+    start_date = NHSDateField(label="Start date", help_text="For example, 1 4 2027")
+    end_date = NHSDateField(label="End date", help_text="For example, 31 3 2029")
+    offer_deadline = NHSDateField(
+        label="Offer deadline", help_text="The recipient must accept by this date or the offer lapses."
+    )
+    decision_conditions = forms.MultipleChoiceField(
+        label="Conditions set by the panel", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Each must be met before the first payment.",
+    )
+    templates = forms.ModelMultipleChoiceField(
+        label="Standard conditions", required=False, queryset=ConditionTemplate.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_conditions = forms.CharField(
+        label="Other conditions", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One condition per line. Each must be met before the first payment.",
+    )
+
+    def __init__(self, *args, decision, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decision = decision
+        bid = decision.bid
+        self.fund = bid.call.fund
+        amount = decision.amount_approved or ZERO
+        self.fields["amount"].help_text = f"No more than {format_money(amount, pence=True)}, the amount the panel approved."
+        self.fields["decision_conditions"].choices = [(str(i), text) for i, text in enumerate(decision.conditions)]
+        templates = condition_templates_for(self.fund)
+        self.fields["templates"].queryset = templates
+        self.fields["templates"].label_from_instance = lambda t: f"{t.title}{'' if t.pre_start else ' (not before payment)'}"
+        if not self.is_bound:
+            start = bid.start_date or dt.date(self.fund.first_year, 4, 1)
+            end = bid.end_date or fy.FinancialYear(self.fund.first_year).end
+            self.initial.update({
+                "amount": amount, "start_date": start, "end_date": end,
+                "offer_deadline": timezone.localdate() + dt.timedelta(days=28),
+                "decision_conditions": [str(i) for i in range(len(decision.conditions))],
+                "templates": [t.pk for t in templates if t.for_digital and bid.innovation_type == "digital"],
+            })
+            initial_profile = suggested_profile(bid, amount, years_for(start, end, self.fund))
+        else:
+            initial_profile = {}
+        self.add_profile_fields(self.fund.years, initial_profile)
+
+    def clean_other_conditions(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["other_conditions"].splitlines() if line.strip()]
+        if any(len(line) > 200 for line in lines):
+            raise ValidationError(OTHER_CONDITION_TOO_LONG)
+        return lines
+
+    def condition_specs(self) -> list[ConditionSpec]:
+        specs = [ConditionSpec(self.decision.conditions[int(i)]) for i in self.cleaned_data["decision_conditions"]]
+        specs += [ConditionSpec(t.title, t.description, t.pre_start) for t in self.cleaned_data["templates"]]
+        specs += [ConditionSpec(line) for line in self.cleaned_data["other_conditions"]]
+        return specs
+
+
+class OfferAcceptForm(forms.Form):
+    confirm = forms.BooleanField(label="", error_messages={"required": CONFIRM_MISSING})
+
+    def __init__(self, *args, award, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = (
+            f"I am an authorised signatory of {award.recipient.name} and accept the offer on the terms in the offer letter"
+        )
+
+
+class OfferDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you declining the offer?", widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": DECLINE_REASON_MISSING},
+        help_text="The fund manager reads this. The money returns to the pot for other projects.",
+    )
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(
+        label="Upload evidence", required=False,
+        help_text="A PDF, Word or OpenDocument document, spreadsheet, or JPG or PNG image, smaller than 10 MB.",
+    )
+    note = forms.CharField(label="Note for the fund manager", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+            raise ValidationError(EVIDENCE_TOO_LARGE)
+        return upload
+
+
+class ConditionReviewForm(forms.Form):
+    action = forms.ChoiceField(
+        label="What do you want to do?", widget=forms.RadioSelect, error_messages={"required": REVIEW_MISSING},
+        choices=[
+            ("met", "Sign off: the evidence shows the condition is met"),
+            ("return", "Send the evidence back for more"),
+            ("waive", "Waive the condition"),
+        ],
+    )
+    note = forms.CharField(
+        label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed to send evidence back or to waive the condition. The grantee sees it.",
+    )
+
+    def __init__(self, *args, has_evidence: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not has_evidence:
+            self.fields["action"].choices = [("waive", "Waive the condition")]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, reason_required: bool = False, hint: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if not reason_required:
+            self.fields["reason"].label = "Note"
+        self.fields["reason"].help_text = hint
+
+
+class VariationRequestForm(ProfileFieldsMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="What do you want to change?", widget=forms.RadioSelect, choices=VariationKind.choices,
+        error_messages={"required": "Select the kind of variation"},
+    )
+    reasons = forms.CharField(label="Reasons", widget=forms.Textarea(attrs={"rows": 4}),
+                              error_messages={"required": VARIATION_REASONS_MISSING},
+                              help_text="Why the change is needed and what happens if it is not approved.")
+    proposed_end_date = NHSDateField(
+        label="New end date", required=False, help_text="For an extension only. For example, 30 6 2029"
+    )
+    proposed_scope = forms.CharField(
+        label="New scope", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For a change of scope only: the project as it would be after the change.",
+    )
+
+    def __init__(self, *args, award, current_profile: dict[int, Decimal], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.award = award
+        self.add_profile_fields(award.pot.fund.years, current_profile if not self.is_bound else {})
+
+
+class VariationDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision", widget=forms.RadioSelect, error_messages={"required": DECISION_MISSING},
+        choices=[("approve", "Approve the variation"), ("reject", "Reject the variation")],
+    )
+    note = forms.CharField(label="Note to the grantee", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Needed to reject.")
+
+
+class ConditionTemplateForm(forms.Form):
+    title = forms.CharField(label="Condition", max_length=200)
+    description = forms.CharField(label="What evidence shows it is met", widget=forms.Textarea(attrs={"rows": 3}))
+    for_digital = forms.BooleanField(label="Suggest it for digital technologies", required=False)
+    pre_start = forms.BooleanField(label="Must be met before the first payment", required=False, initial=True)
+
+
+class AwardFilterForm(forms.Form):
+    q = forms.CharField(label="Reference, title or recipient", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import AwardStatus
+
+        self.fields["status"].choices = [("", "Any status"), *AwardStatus.choices]

@@ -1,0 +1,1040 @@
+"""Writes for the awards stage: one function per state transition.
+
+Money rules:
+- Every movement of money is a ``PotLedgerEntry`` written in the same transaction as the
+  change that causes it. Committed = commits − releases; paid = payments.
+- A service that commits or releases money locks the pot's ``PotBudget`` rows for the years
+  it touches (``select_for_update``, ordered by year) and reads the ledger only after the
+  locks are held, so two managers issuing at once can never over-commit a pot.
+- Lock order, everywhere: the decision or the award row first, then the budget rows, then
+  instalments. Nothing holds a budget row while waiting for an award row, so no deadlock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assessment.models import FUNDING_OUTCOMES, PanelDecision
+from governance import fy
+from governance.audit import audit_record, snapshot
+from governance.models import Fund, Membership, PotBudget, User
+from governance.money import ZERO, format_money
+from governance.services import notify
+
+from .models import (
+    COMMITTING_STATUSES,
+    Award,
+    AwardCondition,
+    AwardStatus,
+    AwardYear,
+    ConditionStatus,
+    ConditionTemplate,
+    DocumentStatus,
+    Instalment,
+    InstalmentStatus,
+    LedgerEntryKind,
+    OfferLetter,
+    PotLedgerEntry,
+    Variation,
+    VariationKind,
+    VariationStatus,
+)
+from .selectors import (
+    RETURN_APPROVED,
+    award_ledger_by_year,
+    award_profile,
+    instalment_return,
+    is_authorised_signatory,
+    is_recipient_member,
+    pot_committed_in_years,
+    prestart_conditions_met,
+    spread_in_proportion,
+)
+
+logger = logging.getLogger(__name__)
+
+# Messages (tests import these) --------------------------------------------------------------------
+
+DECISION_NOT_FUNDED = "Only a decision to fund, or to fund with conditions, can become an award"
+DECISION_NOT_RELEASED = "The panel's decision has not been released yet"
+DECISION_HAS_NO_AMOUNT = "The panel's decision has no approved amount"
+BID_HAS_NO_POT = "The bid is not linked to a pot, so there is no budget to commit the award against"
+ALREADY_ISSUED = "An award has already been issued for this decision: %(reference)s"
+AMOUNT_NOT_POSITIVE = "Enter an amount of more than £0"
+AMOUNT_ABOVE_DECISION = "Enter an amount no more than %(approved)s, the amount the panel approved"
+DATES_OUT_OF_ORDER = "The end date must be after the start date"
+START_BEFORE_FUND = "The award must start on or after %(first)s, the start of the fund's first financial year"
+END_AFTER_FUND = "The award must end by %(last)s, the end of the fund's last financial year"
+OFFER_DEADLINE_PAST = "The offer deadline must be in the future"
+PROFILE_EMPTY = "Enter the amount for at least one financial year"
+PROFILE_NEGATIVE = "Enter an amount of £0 or more for %(year)s"
+PROFILE_NOT_TOTAL = "The profile must add up to the amount awarded: it adds up to %(total)s, not %(amount)s"
+PROFILE_YEAR_OUTSIDE_DATES = "%(year)s is outside the award's dates (%(first)s to %(last)s): move its money to a year the award runs in"
+PROFILE_YEAR_OUTSIDE_FUND = "%(year)s is outside the fund's years (%(first)s to %(last)s)"
+POT_HAS_NO_BUDGET = "%(pot)s has no budget for %(year)s"
+POT_OVERCOMMITTED = "Not enough money is left in %(pot)s for %(year)s: %(remaining)s remains but %(needed)s is needed"
+CONDITION_TITLE_MISSING = "Enter the condition"
+CONDITION_TITLE_TOO_LONG = "Enter a condition of 200 characters or fewer"
+TEMPLATE_TITLE_TAKEN = "This fund already has a condition with this title"
+
+NOT_OFFERED = "This offer is no longer open: the award is %(status)s"
+OFFER_EXPIRED = "The deadline to accept this offer has passed"
+NOT_SIGNATORY = "Only an authorised signatory of %(organisation)s can accept or decline this offer"
+DECLINE_REASON_MISSING = "Tell us why you are declining the offer"
+TRANSITION_NOT_ALLOWED = "An award that is %(status)s cannot be %(action)s"
+REASON_MISSING = "Enter the reason"
+PRESTART_CONDITIONS_OPEN = "The conditions to be met before the award starts are not all met or waived yet"
+RELEASED_NOT_PAID = "Mark the released instalments paid before closing the award"
+
+AWARD_NOT_ACTIVE = "Payments are made only while the award is active: it is %(status)s"
+INSTALMENT_NOT_SCHEDULED = "This instalment is %(status)s, so it cannot be released"
+INSTALMENT_NOT_RELEASED = "Only a released instalment can be marked paid: this one is %(status)s"
+RETURN_NOT_LINKED = "This instalment waits for a monitoring return, and none is linked to it yet"
+RETURN_NOT_APPROVED = "This instalment waits for its monitoring return to be approved: the return is %(status)s"
+PAYMENT_ABOVE_COMMITMENT = "Paying this would take %(year)s above the money committed to the award"
+
+NOT_RECIPIENT = "Only members of %(organisation)s can do this"
+CONDITION_CLOSED = "This condition is %(status)s, so evidence can no longer be sent"
+AWARD_ENDED = "The award is %(status)s, so nothing more can be done to it"
+EVIDENCE_MISSING = "Select a file to upload"
+EVIDENCE_TOO_LARGE = "The file must be smaller than 10 MB"
+EVIDENCE_EMPTY = "The selected file is empty"
+EVIDENCE_WRONG_TYPE = "The file must be a PDF, a Word or OpenDocument document, a spreadsheet, or a JPG or PNG image"
+NO_EVIDENCE_TO_SIGN_OFF = "There is no evidence waiting to be signed off for this condition"
+CONDITION_NOT_OPEN = "This condition is %(status)s, so it cannot be %(action)s"
+NOTE_MISSING = "Enter a note to explain"
+
+VARIATION_NOT_ALLOWED = "A variation can be requested only for an accepted or active award: this one is %(status)s"
+VARIATION_ALREADY_OPEN = "A variation is already waiting for a decision: wait for it before asking for another"
+VARIATION_REASONS_MISSING = "Enter the reasons for the variation"
+VARIATION_KIND_MISSING = "Select the kind of variation"
+VARIATION_PROFILE_MISSING = "Enter the new profile by financial year"
+VARIATION_NO_CHANGE = "The new profile is the same as the current one"
+VARIATION_END_DATE_MISSING = "Enter the new end date"
+VARIATION_END_NOT_LATER = "The new end date must be after the current end date, %(current)s"
+VARIATION_SCOPE_MISSING = "Describe the new scope"
+VARIATION_BELOW_PAID = "%(year)s cannot be less than %(fixed)s, the money already released or paid in that year"
+VARIATION_YEAR_ALL_PAID = "%(year)s has no unpaid quarters left, so no more money can be moved into it"
+VARIATION_OVERSPENDS = "Approving this would overspend %(pot)s in %(year)s: %(remaining)s remains but %(needed)s more is needed"
+VARIATION_DECIDED = "This variation has already been %(status)s"
+REJECTION_NOTE_MISSING = "Enter a note to explain why the variation is rejected"
+LETTER_NOT_ALLOWED = "Letters are made only for awards that are offered, accepted, active or suspended"
+
+# Evidence files are checked by their content, not their name.
+EVIDENCE_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+}
+
+AWARD_FIELDS = ("reference", "amount", "start_date", "end_date", "status", "offer_deadline", "status_reason", "pot")
+
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    """A condition to attach to an award when it is issued."""
+
+    title: str
+    description: str = ""
+    pre_start: bool = True
+
+
+def _money(amount: Decimal) -> str:
+    return format_money(amount, pence=True)
+
+
+def _date(day) -> str:
+    return day.strftime("%-d %B %Y")
+
+
+def _status_label(status: str) -> str:
+    return AwardStatus(status).label.lower()
+
+
+def _clean_profile(profile: dict) -> dict[int, Decimal]:
+    """Years as ints, amounts as Decimal; zero years dropped (an award holds no money there)."""
+    cleaned: dict[int, Decimal] = {}
+    for year, amount in (profile or {}).items():
+        amount = Decimal(amount)
+        if amount != 0:
+            cleaned[int(year)] = amount
+    return dict(sorted(cleaned.items()))
+
+
+def _profile_errors(profile: dict[int, Decimal], *, amount: Decimal, start, end, fund: Fund) -> list[ValidationError]:
+    """What is wrong with a profile for an award of ``amount`` from ``start`` to ``end``."""
+    errors: list[ValidationError] = []
+    if not profile:
+        return [ValidationError(PROFILE_EMPTY, code="profile_empty")]
+    allowed = set(fy.years_spanning(start, end)) if start and end and end > start else None
+    for year, value in profile.items():
+        params = {"year": fy.label(year)}
+        if value < 0:
+            errors.append(ValidationError(PROFILE_NEGATIVE, code="negative", params=params))
+        elif allowed is not None and year not in allowed:
+            errors.append(ValidationError(
+                PROFILE_YEAR_OUTSIDE_DATES, code="year_outside_dates",
+                params={**params, "first": fy.label(min(allowed)), "last": fy.label(max(allowed))},
+            ))
+        elif not fund.first_year <= year <= fund.last_year:
+            errors.append(ValidationError(
+                PROFILE_YEAR_OUTSIDE_FUND, code="year_outside_fund",
+                params={**params, "first": fy.label(fund.first_year), "last": fy.label(fund.last_year)},
+            ))
+    total = sum(profile.values(), ZERO)
+    if amount is not None and total != amount:
+        errors.append(ValidationError(
+            PROFILE_NOT_TOTAL, code="profile_total", params={"total": _money(total), "amount": _money(amount)}
+        ))
+    return errors
+
+
+def _lock_budgets(pot_id: int, years: Iterable[int]) -> dict[int, PotBudget]:
+    """Lock the pot's budget rows for ``years`` (always in year order) and return them."""
+    rows = PotBudget.objects.select_for_update().filter(pot_id=pot_id, financial_year__in=sorted(set(years)))
+    return {row.financial_year: row for row in rows.order_by("financial_year")}
+
+
+def _lock_award(award: Award) -> Award:
+    return Award.objects.select_for_update().get(pk=award.pk)
+
+
+def _check_room(pot, needed: dict[int, Decimal], budgets: dict[int, PotBudget], message: str) -> list[ValidationError]:
+    """With the budget rows locked: is there room in each year for ``needed`` more?"""
+    errors = []
+    committed = pot_committed_in_years(pot.pk, needed)
+    for year, amount in sorted(needed.items()):
+        if amount <= 0:
+            continue
+        params = {"pot": pot.name, "year": fy.label(year)}
+        budget = budgets.get(year)
+        if budget is None:
+            errors.append(ValidationError(POT_HAS_NO_BUDGET, code="no_budget", params=params))
+            continue
+        remaining = budget.amount - committed.get(year, ZERO)
+        if amount > remaining:
+            errors.append(ValidationError(
+                message, code="overcommitted",
+                params={**params, "remaining": _money(max(remaining, ZERO)), "needed": _money(amount)},
+            ))
+    return errors
+
+
+def _ledger(award: Award, kind: str, year: int, amount: Decimal, actor: User | None, note: str) -> PotLedgerEntry:
+    return PotLedgerEntry.objects.create(
+        pot_id=award.pot_id, financial_year=year, kind=kind, amount=amount, award=award,
+        created_by=actor if actor is not None and actor.is_authenticated else None, note=note[:300],
+    )
+
+
+def _notify_recipient(award: Award, subject: str, body: str) -> None:
+    people = {m.user for m in Membership.objects.filter(organisation_id=award.recipient_id).select_related("user")
+              if m.user.is_active and (m.is_authorised_signatory or m.user_id == award.bid.created_by_id)}
+    for user in people:
+        notify(user=user, subject=subject, body=body, link=award.get_absolute_url())
+
+
+def _notify_manager(award: Award, subject: str, body: str) -> None:
+    if award.issued_by.is_active:
+        notify(user=award.issued_by, subject=subject, body=body, link=award.get_absolute_url())
+
+
+# Issuing ---------------------------------------------------------------------------------------
+
+
+def _instalment_plan(start, end, profile: dict[int, Decimal]) -> list[tuple[int, int, Decimal]]:
+    """(year, quarter, amount): each year's money split evenly over its NHS quarters in the award."""
+    quarters: dict[int, list[int]] = defaultdict(list)
+    for year, quarter, _, _ in fy.quarters_between(start, end):
+        quarters[year].append(quarter)
+    plan = []
+    for year, amount in sorted(profile.items()):
+        shares = spread_in_proportion(amount, dict.fromkeys(quarters[year], Decimal(1)))
+        plan.extend((year, quarter, shares[quarter]) for quarter in quarters[year])
+    return plan
+
+
+@transaction.atomic
+def award_issue(
+    *,
+    actor: User,
+    decision: PanelDecision,
+    amount: Decimal,
+    start_date,
+    end_date,
+    profile: dict[int, Decimal],
+    offer_deadline,
+    conditions: list[ConditionSpec] | None = None,
+) -> Award:
+    """Offer an award for a released decision to fund, committing its profile against the pot.
+
+    ``profile`` maps financial years to amounts; it must total ``amount`` and use only years
+    inside the award's dates and the fund's years. ``conditions`` default to the decision's,
+    all to be met before the award starts. One award per decision.
+    """
+    decision = PanelDecision.objects.select_for_update().get(pk=decision.pk)
+    existing = Award.objects.filter(decision_id=decision.pk).first()
+    if existing is not None:
+        raise ValidationError(ALREADY_ISSUED, code="already_issued", params={"reference": existing.reference})
+    bid = decision.bid
+    fund = bid.call.fund
+    if decision.outcome not in FUNDING_OUTCOMES:
+        raise ValidationError(DECISION_NOT_FUNDED, code="not_funded")
+    if decision.released_at is None or decision.released_at > timezone.now():
+        raise ValidationError(DECISION_NOT_RELEASED, code="not_released")
+    if decision.amount_approved is None:
+        raise ValidationError(DECISION_HAS_NO_AMOUNT, code="no_amount")
+    if bid.pot_id is None:
+        raise ValidationError(BID_HAS_NO_POT, code="no_pot")
+    pot = bid.pot
+
+    errors: dict[str, list[ValidationError]] = defaultdict(list)
+    if amount is None or amount <= 0:
+        errors["amount"].append(ValidationError(AMOUNT_NOT_POSITIVE, code="not_positive"))
+    elif amount > decision.amount_approved:
+        errors["amount"].append(ValidationError(
+            AMOUNT_ABOVE_DECISION, code="above_decision", params={"approved": _money(decision.amount_approved)}
+        ))
+    if start_date and end_date and end_date <= start_date:
+        errors["end_date"].append(ValidationError(DATES_OUT_OF_ORDER, code="dates_order"))
+    fund_first, fund_last = fy.FinancialYear(fund.first_year).start, fy.FinancialYear(fund.last_year).end
+    if start_date and start_date < fund_first:
+        errors["start_date"].append(ValidationError(START_BEFORE_FUND, code="before_fund", params={"first": _date(fund_first)}))
+    if end_date and end_date > fund_last:
+        errors["end_date"].append(ValidationError(END_AFTER_FUND, code="after_fund", params={"last": _date(fund_last)}))
+    if offer_deadline is None or offer_deadline <= timezone.localdate():
+        errors["offer_deadline"].append(ValidationError(OFFER_DEADLINE_PAST, code="deadline_past"))
+    profile = _clean_profile(profile)
+    errors["profile"].extend(_profile_errors(
+        profile, amount=amount if amount and amount > 0 else None, start=start_date, end=end_date, fund=fund
+    ))
+    specs = [ConditionSpec(c, "", True) for c in decision.conditions] if conditions is None else list(conditions)
+    for spec in specs:
+        if not spec.title.strip():
+            errors["conditions"].append(ValidationError(CONDITION_TITLE_MISSING, code="condition_missing"))
+        elif len(spec.title.strip()) > 200:
+            errors["conditions"].append(ValidationError(CONDITION_TITLE_TOO_LONG, code="condition_too_long"))
+    errors = {key: value for key, value in errors.items() if value}
+    if errors:
+        raise ValidationError(errors)
+
+    # Lock the pot's years, then read what is committed: nobody else can commit meanwhile.
+    budgets = _lock_budgets(pot.pk, profile)
+    room = _check_room(pot, profile, budgets, POT_OVERCOMMITTED)
+    if room:
+        raise ValidationError({"profile": room})
+
+    award = Award(
+        decision=decision, bid=bid, pot=pot, recipient=bid.lead_organisation, reference=bid.reference,
+        title=bid.title, description=bid.summary or bid.title, amount=amount, start_date=start_date, end_date=end_date,
+        status=AwardStatus.OFFERED, offer_deadline=offer_deadline, issued_by=actor, issued_at=timezone.now(),
+    )
+    award.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            award.save()
+    except IntegrityError:
+        # Another request issued it between our check and our insert (possible without row locks).
+        raise ValidationError(ALREADY_ISSUED, code="already_issued", params={"reference": bid.reference}) from None
+    AwardYear.objects.bulk_create(AwardYear(award=award, financial_year=y, amount=a) for y, a in profile.items())
+    for year, value in profile.items():
+        _ledger(award, LedgerEntryKind.COMMIT, year, value, actor, "Award issued")
+    for spec in specs:
+        AwardCondition.objects.create(award=award, title=spec.title.strip(), description=spec.description.strip(),
+                                      pre_start=spec.pre_start)
+    first = True
+    for year, quarter, value in _instalment_plan(start_date, end_date, profile):
+        if value <= 0:
+            continue
+        Instalment.objects.create(award=award, financial_year=year, quarter=quarter, amount=value, requires_return=not first)
+        first = False
+    audit_record(
+        actor=actor, action="award.issued", target=award,
+        message=f"Award of {_money(amount)} offered to {award.recipient.name}",
+        after={**snapshot(award, AWARD_FIELDS), "profile": profile, "conditions": [s.title for s in specs]},
+    )
+    _request_letter(actor, award)
+    _notify_recipient(
+        award, f"Offer of funding: {award.reference}",
+        f"{award.recipient.name} has been offered {_money(amount)} for \"{award.title}\". "
+        f"An authorised signatory must accept or decline the offer by {_date(offer_deadline)}.",
+    )
+    return award
+
+
+# Offer letters ---------------------------------------------------------------------------------
+
+
+def _request_letter(actor: User | None, award: Award) -> OfferLetter:
+    version = (award.letters.aggregate(latest=Max("version"))["latest"] or 0) + 1
+    letter = OfferLetter.objects.create(award=award, version=version, status=DocumentStatus.QUEUED)
+    audit_record(actor=actor, action="offer_letter.requested", target=award, message=f"Offer letter version {version} requested")
+
+    from .tasks import generate_offer_letter
+
+    transaction.on_commit(lambda: generate_offer_letter.delay(letter.pk))
+    return letter
+
+
+@transaction.atomic
+def offer_letter_request(*, actor: User, award: Award) -> OfferLetter:
+    """Make the offer letter again (a new version), for example after a failure."""
+    award = _lock_award(award)
+    if award.status not in COMMITTING_STATUSES:
+        raise ValidationError(LETTER_NOT_ALLOWED, code="letter_not_allowed")
+    return _request_letter(actor, award)
+
+
+def offer_letter_generate(*, letter_id: int) -> OfferLetter | None:
+    """Render and store one offer letter: queued → running → ready, or failed.
+
+    Safe to run twice: a ready letter is left alone; a letter left running by a lost worker
+    is made again when the task is redelivered.
+    """
+    from .letters import render_offer_letter
+
+    with transaction.atomic():
+        letter = OfferLetter.objects.select_for_update().filter(pk=letter_id).first()
+        if letter is None or letter.status == DocumentStatus.READY:
+            return letter
+        letter.status = DocumentStatus.RUNNING
+        letter.error = ""
+        letter.save(update_fields=["status", "error"])
+    try:
+        pdf = render_offer_letter(letter)
+    except Exception as exc:
+        logger.exception("Offer letter %s could not be made", letter_id)
+        return offer_letter_fail(letter_id=letter_id, error=f"{type(exc).__name__}: {exc}")
+    with transaction.atomic():
+        letter = OfferLetter.objects.select_for_update().select_related("award").get(pk=letter_id)
+        if letter.status == DocumentStatus.READY:
+            return letter
+        letter.file.save(f"offer-letter-v{letter.version}.pdf", ContentFile(pdf), save=False)
+        letter.status = DocumentStatus.READY
+        letter.ready_at = timezone.now()
+        letter.save(update_fields=["file", "status", "ready_at"])
+        audit_record(actor=None, action="offer_letter.ready", target=letter.award,
+                     message=f"Offer letter version {letter.version} made")
+    return letter
+
+
+@transaction.atomic
+def offer_letter_fail(*, letter_id: int, error: str) -> OfferLetter | None:
+    letter = OfferLetter.objects.select_for_update().select_related("award").filter(pk=letter_id).first()
+    if letter is None or letter.status == DocumentStatus.READY:
+        return letter
+    letter.status = DocumentStatus.FAILED
+    letter.error = error[:2000]
+    letter.save(update_fields=["status", "error"])
+    audit_record(actor=None, action="offer_letter.failed", target=letter.award,
+                 message=f"Offer letter version {letter.version} could not be made")
+    return letter
+
+
+# Accepting, declining and lapsing ------------------------------------------------------------------
+
+
+def _require_signatory(actor: User, award: Award) -> None:
+    if not is_authorised_signatory(actor, award):
+        raise ValidationError(NOT_SIGNATORY, code="not_signatory", params={"organisation": award.recipient.name})
+
+
+def _require_offered(award: Award) -> None:
+    if award.status != AwardStatus.OFFERED:
+        raise ValidationError(NOT_OFFERED, code="not_offered", params={"status": _status_label(award.status)})
+
+
+@transaction.atomic
+def award_accept(*, actor: User, award: Award) -> Award:
+    """The recipient's authorised signatory accepts the offer by its deadline."""
+    award = _lock_award(award)
+    _require_offered(award)
+    _require_signatory(actor, award)
+    if timezone.localdate() > award.offer_deadline:
+        raise ValidationError(OFFER_EXPIRED, code="offer_expired")
+    before = snapshot(award, ("status",))
+    award.status = AwardStatus.ACCEPTED
+    award.accepted_by = actor
+    award.accepted_at = timezone.now()
+    award.full_clean(validate_unique=False)
+    award.save(update_fields=["status", "accepted_by", "accepted_at", "updated_at"])
+    audit_record(actor=actor, action="award.accepted", target=award, before=before,
+                 after=snapshot(award, ("status", "accepted_by", "accepted_at")),
+                 message=f"Offer accepted for {award.recipient.name}")
+    _notify_manager(award, f"Offer accepted: {award.reference}",
+                    f"{actor.full_name} accepted the offer for \"{award.title}\" on behalf of {award.recipient.name}.")
+    return award
+
+
+def _release_unpaid(award: Award, actor: User | None, note: str, *, cancel_released: bool = True) -> Decimal:
+    """Release to the pot every pound committed to the award but not paid; cancel unpaid
+    instalments. The award row must already be locked. Returns the amount released."""
+    by_year = award_ledger_by_year(award)
+    _lock_budgets(award.pot_id, by_year)
+    released = ZERO
+    for year, money in sorted(by_year.items()):
+        unpaid = money["committed"] - money["paid"]
+        if unpaid > 0:
+            _ledger(award, LedgerEntryKind.RELEASE, year, unpaid, actor, note)
+            released += unpaid
+    statuses = [InstalmentStatus.SCHEDULED, InstalmentStatus.RELEASED] if cancel_released else [InstalmentStatus.SCHEDULED]
+    award.instalments.filter(status__in=statuses).update(status=InstalmentStatus.CANCELLED)
+    return released
+
+
+def _end_award(award: Award, *, actor: User | None, status: str, action: str, reason: str, note: str,
+               message: str) -> Award:
+    before = snapshot(award, ("status", "status_reason"))
+    released = _release_unpaid(award, actor, note)
+    award.status = status
+    award.status_reason = reason
+    award.closed_at = timezone.now()
+    award.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
+    audit_record(actor=actor, action=action, target=award, before=before,
+                 after={**snapshot(award, ("status", "status_reason")), "released": released},
+                 message=f"{message}; {_money(released)} released to the pot")
+    return award
+
+
+@transaction.atomic
+def award_decline(*, actor: User, award: Award, reason: str) -> Award:
+    """The recipient's authorised signatory declines the offer; the commitment is released."""
+    award = _lock_award(award)
+    _require_offered(award)
+    _require_signatory(actor, award)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ValidationError(DECLINE_REASON_MISSING, code="reason_missing")})
+    award = _end_award(award, actor=actor, status=AwardStatus.DECLINED, action="award.declined", reason=reason.strip(),
+                       note="Offer declined", message=f"Offer declined by {award.recipient.name}")
+    _notify_manager(award, f"Offer declined: {award.reference}",
+                    f"{actor.full_name} declined the offer for \"{award.title}\": {reason.strip()}")
+    return award
+
+
+def award_lapse(*, award: Award, today=None) -> bool:
+    """Lapse an offer not accepted by its deadline and release its commitment.
+
+    Idempotent: returns False (and changes nothing) unless the award is still offered and
+    its deadline has passed.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        award = _lock_award(award)
+        if award.status != AwardStatus.OFFERED or award.offer_deadline >= today:
+            return False
+        _end_award(award, actor=None, status=AwardStatus.LAPSED, action="award.lapsed",
+                   reason=f"Not accepted by the deadline, {_date(award.offer_deadline)}.",
+                   note="Offer lapsed", message="Offer lapsed: not accepted by its deadline")
+    _notify_manager(award, f"Offer lapsed: {award.reference}",
+                    f"The offer for \"{award.title}\" was not accepted by its deadline; its money is back in the pot.")
+    return True
+
+
+def awards_lapse_overdue(*, today=None) -> int:
+    """Lapse every offer past its deadline (the daily beat task). Returns how many lapsed."""
+    today = today or timezone.localdate()
+    overdue = Award.objects.filter(status=AwardStatus.OFFERED, offer_deadline__lt=today).order_by("pk")
+    return sum(award_lapse(award=award, today=today) for award in overdue)
+
+
+# Fund managers' transitions ------------------------------------------------------------------------
+
+
+def _require_status(award: Award, allowed: Iterable[str], action: str) -> None:
+    if award.status not in allowed:
+        raise ValidationError(TRANSITION_NOT_ALLOWED, code="transition_not_allowed",
+                              params={"status": _status_label(award.status), "action": action})
+
+
+def _require_reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ValidationError(REASON_MISSING, code="reason_missing")})
+    return reason.strip()
+
+
+def _change_status(award: Award, *, actor: User, status: str, action: str, reason: str, message: str) -> Award:
+    before = snapshot(award, ("status", "status_reason"))
+    award.status = status
+    award.status_reason = reason
+    award.save(update_fields=["status", "status_reason", "updated_at"])
+    audit_record(actor=actor, action=action, target=award, before=before,
+                 after=snapshot(award, ("status", "status_reason")), message=message)
+    return award
+
+
+@transaction.atomic
+def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
+    """Start an accepted award once its pre-start conditions are met or waived."""
+    award = _lock_award(award)
+    _require_status(award, [AwardStatus.ACCEPTED], "started")
+    if not prestart_conditions_met(award):
+        raise ValidationError(PRESTART_CONDITIONS_OPEN, code="conditions_open")
+    return _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.activated",
+                          reason=(reason or "").strip(), message="Award started")
+
+
+@transaction.atomic
+def award_suspend(*, actor: User, award: Award, reason: str) -> Award:
+    award = _lock_award(award)
+    _require_status(award, [AwardStatus.ACTIVE], "suspended")
+    reason = _require_reason(reason)
+    award = _change_status(award, actor=actor, status=AwardStatus.SUSPENDED, action="award.suspended", reason=reason,
+                           message="Award suspended: payments stop")
+    _notify_recipient(award, f"Award suspended: {award.reference}", f"Payments are suspended: {reason}")
+    return award
+
+
+@transaction.atomic
+def award_resume(*, actor: User, award: Award, reason: str = "") -> Award:
+    award = _lock_award(award)
+    _require_status(award, [AwardStatus.SUSPENDED], "resumed")
+    award = _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.resumed",
+                           reason=(reason or "").strip(), message="Award resumed")
+    _notify_recipient(award, f"Award resumed: {award.reference}", "Payments have resumed.")
+    return award
+
+
+@transaction.atomic
+def award_withdraw(*, actor: User, award: Award, reason: str) -> Award:
+    """Withdraw an offer or an award: all unpaid money goes back to the pot."""
+    award = _lock_award(award)
+    _require_status(award, COMMITTING_STATUSES, "withdrawn")
+    reason = _require_reason(reason)
+    award = _end_award(award, actor=actor, status=AwardStatus.WITHDRAWN, action="award.withdrawn", reason=reason,
+                       note="Award withdrawn", message="Award withdrawn")
+    _notify_recipient(award, f"Award withdrawn: {award.reference}", f"The award has been withdrawn: {reason}")
+    return award
+
+
+@transaction.atomic
+def award_close(*, actor: User, award: Award, reason: str = "") -> Award:
+    """Close a finished award: any underspend (committed, not paid) goes back to the pot."""
+    award = _lock_award(award)
+    _require_status(award, [AwardStatus.ACTIVE, AwardStatus.SUSPENDED], "closed")
+    if award.instalments.filter(status=InstalmentStatus.RELEASED).exists():
+        raise ValidationError(RELEASED_NOT_PAID, code="released_not_paid")
+    return _end_award(award, actor=actor, status=AwardStatus.CLOSED, action="award.closed",
+                      reason=(reason or "").strip(), note="Underspend released at closure", message="Award closed")
+
+
+# Conditions ---------------------------------------------------------------------------------------
+
+
+def _require_live(award: Award) -> None:
+    if award.status not in COMMITTING_STATUSES:
+        raise ValidationError(AWARD_ENDED, code="award_ended", params={"status": _status_label(award.status)})
+
+
+def _lock_condition(condition: AwardCondition) -> AwardCondition:
+    return AwardCondition.objects.select_for_update().select_related("award").get(pk=condition.pk)
+
+
+def evidence_content_type(upload) -> str | None:
+    """The file's type from its first bytes, if it is one we accept."""
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in EVIDENCE_TYPES:
+        return None
+    return kind.mime
+
+
+@transaction.atomic
+def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload, note: str = "") -> AwardCondition:
+    """The grantee sends evidence that a condition is met; a fund manager then signs it off."""
+    condition = _lock_condition(condition)
+    award = condition.award
+    _require_live(award)
+    if not is_recipient_member(actor, award):
+        raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
+    if condition.status not in (ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED):
+        raise ValidationError(CONDITION_CLOSED, code="condition_closed", params={"status": condition.get_status_display().lower()})
+    if upload is None:
+        raise ValidationError({"file": ValidationError(EVIDENCE_MISSING, code="missing")})
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": ValidationError(EVIDENCE_TOO_LARGE, code="too_large")})
+    if upload.size == 0:
+        raise ValidationError({"file": ValidationError(EVIDENCE_EMPTY, code="empty")})
+    content_type = evidence_content_type(upload)
+    if content_type is None:
+        raise ValidationError({"file": ValidationError(EVIDENCE_WRONG_TYPE, code="wrong_type")})
+    before = snapshot(condition, ("status", "evidence_name"))
+    original = (getattr(upload, "name", "") or "evidence").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    condition.evidence.save(f"evidence.{EVIDENCE_TYPES[content_type]}", upload, save=False)
+    condition.evidence_name = original
+    condition.evidence_content_type = content_type
+    condition.evidence_size = upload.size
+    condition.evidence_note = (note or "").strip()
+    condition.evidence_submitted_at = timezone.now()
+    condition.status = ConditionStatus.EVIDENCE_SUBMITTED
+    condition.review_note = ""
+    condition.save()
+    audit_record(actor=actor, action="condition.evidence_submitted", target=condition, before=before,
+                 after=snapshot(condition, ("status", "evidence_name", "evidence_content_type", "evidence_size")),
+                 message=f"Evidence sent for \"{condition.title}\"")
+    _notify_manager(award, f"Evidence to review: {award.reference}",
+                    f"{award.recipient.name} sent evidence for the condition \"{condition.title}\".")
+    return condition
+
+
+def _review(condition: AwardCondition, *, actor: User, allowed: Iterable[str], status: str, action: str,
+            verb: str, note: str, note_required: bool) -> AwardCondition:
+    condition = _lock_condition(condition)
+    _require_live(condition.award)
+    if condition.status not in allowed:
+        raise ValidationError(CONDITION_NOT_OPEN, code="condition_not_open",
+                              params={"status": condition.get_status_display().lower(), "action": verb})
+    note = (note or "").strip()
+    if note_required and not note:
+        raise ValidationError({"note": ValidationError(NOTE_MISSING, code="note_missing")})
+    before = snapshot(condition, ("status",))
+    condition.status = status
+    condition.review_note = note
+    if status in (ConditionStatus.MET, ConditionStatus.WAIVED):
+        condition.signed_off_by = actor
+        condition.signed_off_at = timezone.now()
+    condition.save()
+    audit_record(actor=actor, action=action, target=condition, before=before,
+                 after=snapshot(condition, ("status", "review_note")), message=f"Condition \"{condition.title}\" {verb}")
+    return condition
+
+
+@transaction.atomic
+def condition_sign_off(*, actor: User, condition: AwardCondition, note: str = "") -> AwardCondition:
+    """A fund manager confirms the evidence shows the condition is met."""
+    if _lock_condition(condition).status == ConditionStatus.OPEN:
+        raise ValidationError(NO_EVIDENCE_TO_SIGN_OFF, code="no_evidence")
+    return _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.MET,
+                   action="condition.met", verb="signed off as met", note=note, note_required=False)
+
+
+@transaction.atomic
+def condition_waive(*, actor: User, condition: AwardCondition, note: str) -> AwardCondition:
+    return _review(condition, actor=actor, allowed=[ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED],
+                   status=ConditionStatus.WAIVED, action="condition.waived", verb="waived", note=note, note_required=True)
+
+
+@transaction.atomic
+def condition_return(*, actor: User, condition: AwardCondition, note: str) -> AwardCondition:
+    """Send the evidence back: the condition is open again, with the manager's note."""
+    condition = _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.OPEN,
+                        action="condition.returned", verb="sent back", note=note, note_required=True)
+    _notify_recipient(condition.award, f"More evidence needed: {condition.award.reference}",
+                      f"The evidence for \"{condition.title}\" was sent back: {condition.review_note}")
+    return condition
+
+
+@transaction.atomic
+def condition_template_create(
+    *, actor: User, fund: Fund, title: str, description: str, for_digital: bool = False, pre_start: bool = True
+) -> ConditionTemplate:
+    """A fund manager adds a standard condition for their fund."""
+    template = ConditionTemplate(fund=fund, title=(title or "").strip(), description=(description or "").strip(),
+                                 for_digital=for_digital, pre_start=pre_start)
+    template.full_clean()
+    if ConditionTemplate.objects.filter(fund=fund, title__iexact=template.title).exists():
+        raise ValidationError({"title": ValidationError(TEMPLATE_TITLE_TAKEN, code="title_taken")})
+    template.save()
+    audit_record(actor=actor, action="condition_template.created", target=template, fund=fund,
+                 after=snapshot(template, ("title", "for_digital", "pre_start")))
+    return template
+
+
+# Payments ------------------------------------------------------------------------------------------
+
+
+def _lock_instalment(instalment: Instalment) -> tuple[Award, Instalment]:
+    """Lock the award, then the instalment; payments happen only while the award is active."""
+    award = Award.objects.select_for_update().get(pk=instalment.award_id)
+    instalment = Instalment.objects.select_for_update().get(pk=instalment.pk)
+    if award.status != AwardStatus.ACTIVE:
+        raise ValidationError(AWARD_NOT_ACTIVE, code="award_not_active", params={"status": _status_label(award.status)})
+    return award, instalment
+
+
+@transaction.atomic
+def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
+    """Release an instalment for payment: scheduled → released.
+
+    Refused unless the award is active, its pre-start conditions are met or waived, and,
+    where the instalment requires a return, the monitoring return linked to it is approved.
+    """
+    award, instalment = _lock_instalment(instalment)
+    if instalment.status != InstalmentStatus.SCHEDULED:
+        raise ValidationError(INSTALMENT_NOT_SCHEDULED, code="not_scheduled",
+                              params={"status": instalment.get_status_display().lower()})
+    if not prestart_conditions_met(award):
+        raise ValidationError(PRESTART_CONDITIONS_OPEN, code="conditions_open")
+    if instalment.requires_return:
+        monitoring_return = instalment_return(instalment)
+        if monitoring_return is None:
+            raise ValidationError(RETURN_NOT_LINKED, code="return_not_linked")
+        if monitoring_return.status != RETURN_APPROVED:
+            raise ValidationError(RETURN_NOT_APPROVED, code="return_not_approved",
+                                  params={"status": monitoring_return.get_status_display().lower()})
+    instalment.status = InstalmentStatus.RELEASED
+    instalment.released_at = timezone.now()
+    instalment.released_by = actor
+    instalment.save(update_fields=["status", "released_at", "released_by"])
+    audit_record(actor=actor, action="instalment.released", target=instalment,
+                 message=f"{fy.label(instalment.financial_year)} Q{instalment.quarter} instalment of {_money(instalment.amount)} released")
+    return instalment
+
+
+@transaction.atomic
+def instalment_mark_paid(*, actor: User, instalment: Instalment) -> Instalment:
+    """Record that a released instalment has been paid: released → paid, with a payment entry."""
+    award, instalment = _lock_instalment(instalment)
+    if instalment.status != InstalmentStatus.RELEASED:
+        raise ValidationError(INSTALMENT_NOT_RELEASED, code="not_released",
+                              params={"status": instalment.get_status_display().lower()})
+    money = award_ledger_by_year(award).get(instalment.financial_year, {"committed": ZERO, "paid": ZERO})
+    if money["paid"] + instalment.amount > money["committed"]:
+        raise ValidationError(PAYMENT_ABOVE_COMMITMENT, code="above_commitment",
+                              params={"year": fy.label(instalment.financial_year)})
+    instalment.status = InstalmentStatus.PAID
+    instalment.paid_at = timezone.now()
+    instalment.paid_by = actor
+    instalment.save(update_fields=["status", "paid_at", "paid_by"])
+    if instalment.amount > 0:
+        _ledger(award, LedgerEntryKind.PAYMENT, instalment.financial_year, instalment.amount, actor,
+                f"Q{instalment.quarter} instalment paid")
+    audit_record(actor=actor, action="instalment.paid", target=instalment,
+                 message=f"{fy.label(instalment.financial_year)} Q{instalment.quarter} instalment of {_money(instalment.amount)} paid")
+    return instalment
+
+
+# Variations ----------------------------------------------------------------------------------------
+
+
+VARIABLE_STATUSES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.SUSPENDED)
+
+
+def _fixed_by_year(award: Award) -> tuple[dict[int, Decimal], dict[int, set[int]]]:
+    """Money in released or paid instalments per year, and the quarters they occupy."""
+    fixed: dict[int, Decimal] = defaultdict(Decimal)
+    quarters: dict[int, set[int]] = defaultdict(set)
+    for inst in award.instalments.filter(status__in=[InstalmentStatus.RELEASED, InstalmentStatus.PAID]):
+        fixed[inst.financial_year] += inst.amount
+        quarters[inst.financial_year].add(inst.quarter)
+    return fixed, quarters
+
+
+def _variation_profile_errors(award: Award, profile: dict[int, Decimal], end_date) -> list[ValidationError]:
+    errors = _profile_errors(profile, amount=award.amount, start=award.start_date, end=end_date, fund=award.pot.fund)
+    if errors:
+        return errors
+    fixed, fixed_quarters = _fixed_by_year(award)
+    all_quarters: dict[int, set[int]] = defaultdict(set)
+    for year, quarter, _, _ in fy.quarters_between(award.start_date, end_date):
+        all_quarters[year].add(quarter)
+    for year in sorted(set(profile) | set(fixed)):
+        value = profile.get(year, ZERO)
+        if value < fixed.get(year, ZERO):
+            errors.append(ValidationError(VARIATION_BELOW_PAID, code="below_paid",
+                                          params={"year": fy.label(year), "fixed": _money(fixed[year])}))
+        elif value > fixed.get(year, ZERO) and not (all_quarters[year] - fixed_quarters[year]):
+            errors.append(ValidationError(VARIATION_YEAR_ALL_PAID, code="year_all_paid", params={"year": fy.label(year)}))
+    return errors
+
+
+@transaction.atomic
+def variation_request(
+    *, actor: User, award: Award, kind: str, reasons: str, proposed_profile: dict | None = None,
+    proposed_end_date=None, proposed_scope: str = "",
+) -> Variation:
+    """The grantee asks to re-profile, extend or change the scope of their award."""
+    award = _lock_award(award)
+    if not is_recipient_member(actor, award):
+        raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
+    if award.status not in VARIABLE_STATUSES:
+        raise ValidationError(VARIATION_NOT_ALLOWED, code="not_variable", params={"status": _status_label(award.status)})
+    if award.variations.filter(status=VariationStatus.REQUESTED).exists():
+        raise ValidationError(VARIATION_ALREADY_OPEN, code="already_open")
+    errors: dict[str, list[ValidationError]] = defaultdict(list)
+    if kind not in VariationKind.values:
+        errors["kind"].append(ValidationError(VARIATION_KIND_MISSING, code="kind_missing"))
+    if not (reasons or "").strip():
+        errors["reasons"].append(ValidationError(VARIATION_REASONS_MISSING, code="reasons_missing"))
+    profile = _clean_profile(proposed_profile or {})
+    end_date = award.end_date
+    if kind == VariationKind.EXTENSION:
+        fund_last = fy.FinancialYear(award.pot.fund.last_year).end
+        if proposed_end_date is None:
+            errors["proposed_end_date"].append(ValidationError(VARIATION_END_DATE_MISSING, code="end_missing"))
+        elif proposed_end_date <= award.end_date:
+            errors["proposed_end_date"].append(ValidationError(
+                VARIATION_END_NOT_LATER, code="end_not_later", params={"current": _date(award.end_date)}
+            ))
+        elif proposed_end_date > fund_last:
+            errors["proposed_end_date"].append(ValidationError(END_AFTER_FUND, code="after_fund", params={"last": _date(fund_last)}))
+        else:
+            end_date = proposed_end_date
+    if kind == VariationKind.REPROFILE and not profile:
+        errors["profile"].append(ValidationError(VARIATION_PROFILE_MISSING, code="profile_missing"))
+    if kind in (VariationKind.REPROFILE, VariationKind.EXTENSION) and profile and not errors.get("proposed_end_date"):
+        errors["profile"].extend(_variation_profile_errors(award, profile, end_date))
+        if kind == VariationKind.REPROFILE and not errors["profile"] and profile == award_profile(award):
+            errors["profile"].append(ValidationError(VARIATION_NO_CHANGE, code="no_change"))
+    if kind == VariationKind.SCOPE and not (proposed_scope or "").strip():
+        errors["proposed_scope"].append(ValidationError(VARIATION_SCOPE_MISSING, code="scope_missing"))
+    errors = {key: value for key, value in errors.items() if value}
+    if errors:
+        raise ValidationError(errors)
+    variation = Variation(
+        award=award, kind=kind, reasons=reasons.strip(),
+        proposed_profile={str(year): str(value) for year, value in profile.items()} if kind != VariationKind.SCOPE else {},
+        proposed_end_date=end_date if kind == VariationKind.EXTENSION else None,
+        proposed_scope=(proposed_scope or "").strip() if kind == VariationKind.SCOPE else "",
+        requested_by=actor,
+    )
+    variation.full_clean()
+    variation.save()
+    audit_record(actor=actor, action="variation.requested", target=variation,
+                 after=snapshot(variation, ("kind", "reasons", "proposed_profile", "proposed_end_date", "proposed_scope")),
+                 message=f"{variation.get_kind_display()} requested")
+    _notify_manager(award, f"Variation requested: {award.reference}",
+                    f"{award.recipient.name} asked for a variation ({variation.get_kind_display().lower()}): {variation.reasons}")
+    return variation
+
+
+def _reschedule(award: Award) -> None:
+    """Make the unpaid instalments follow the award's profile and dates.
+
+    Released and paid instalments stay as they are; each year's remaining money is split
+    evenly over its other quarters in the award. Assumes the profile was validated.
+    """
+    profile = award_profile(award)
+    quarters: dict[int, list[int]] = defaultdict(list)
+    for year, quarter, _, _ in fy.quarters_between(award.start_date, award.end_date):
+        quarters[year].append(quarter)
+    existing = {(i.financial_year, i.quarter): i for i in award.instalments.select_for_update()}
+    fixed = {key: i for key, i in existing.items() if i.status in (InstalmentStatus.RELEASED, InstalmentStatus.PAID)}
+    years = sorted(set(profile) | {year for year, _ in existing})
+    for year in years:
+        target = profile.get(year, ZERO) - sum((i.amount for (y, _), i in fixed.items() if y == year), ZERO)
+        open_quarters = [q for q in quarters.get(year, []) if (year, q) not in fixed]
+        shares = spread_in_proportion(target, dict.fromkeys(open_quarters, Decimal(1))) if target > 0 else {}
+        for quarter in open_quarters:
+            amount = shares.get(quarter, ZERO)
+            instalment = existing.get((year, quarter))
+            status = InstalmentStatus.SCHEDULED if amount > 0 else InstalmentStatus.CANCELLED
+            if instalment is None:
+                if amount > 0:
+                    Instalment.objects.create(award=award, financial_year=year, quarter=quarter, amount=amount)
+                continue
+            # A cancelled instalment keeps the amount it had, as a record of what was not paid.
+            new_amount = amount if amount > 0 else instalment.amount
+            if (instalment.amount, instalment.status) != (new_amount, status):
+                instalment.amount = new_amount
+                instalment.status = status
+                instalment.save(update_fields=["amount", "status"])
+        for (y, quarter), instalment in existing.items():
+            if y == year and quarter not in quarters.get(year, []) and instalment.status == InstalmentStatus.SCHEDULED:
+                instalment.status = InstalmentStatus.CANCELLED
+                instalment.save(update_fields=["status"])
+
+
+@transaction.atomic
+def variation_approve(*, actor: User, variation: Variation, note: str = "") -> Variation:
+    """Approve a variation: move commitments between years under the pot's row locks, only if
+    every year stays within budget; then the unpaid instalments follow the new profile."""
+    variation = Variation.objects.select_for_update().get(pk=variation.pk)
+    award = _lock_award(variation.award)
+    if variation.status != VariationStatus.REQUESTED:
+        raise ValidationError(VARIATION_DECIDED, code="decided", params={"status": variation.get_status_display().lower()})
+    if award.status not in VARIABLE_STATUSES:
+        raise ValidationError(VARIATION_NOT_ALLOWED, code="not_variable", params={"status": _status_label(award.status)})
+    current = award_profile(award)
+    end_date = variation.proposed_end_date or award.end_date
+    new_profile = _clean_profile(variation.proposed_profile) if variation.proposed_profile else current
+    profile_errors = _variation_profile_errors(award, new_profile, end_date)
+    if profile_errors:
+        raise ValidationError({"decision": profile_errors})
+    committed = {year: money["committed"] for year, money in award_ledger_by_year(award).items()}
+    deltas = {year: new_profile.get(year, ZERO) - committed.get(year, ZERO) for year in set(new_profile) | set(committed)}
+    budgets = _lock_budgets(award.pot_id, deltas)
+    room = _check_room(award.pot, {y: d for y, d in deltas.items() if d > 0}, budgets, VARIATION_OVERSPENDS)
+    if room:
+        raise ValidationError({"decision": room})
+    for year, delta in sorted(deltas.items()):
+        if delta > 0:
+            _ledger(award, LedgerEntryKind.COMMIT, year, delta, actor, f"Variation approved ({variation.get_kind_display().lower()})")
+        elif delta < 0:
+            _ledger(award, LedgerEntryKind.RELEASE, year, -delta, actor, f"Variation approved ({variation.get_kind_display().lower()})")
+    before = {**snapshot(award, ("end_date", "description")), "profile": current}
+    variation.previous_profile = {str(year): str(value) for year, value in current.items()}
+    variation.previous_end_date = award.end_date
+    for year in set(current) | set(new_profile):
+        amount = new_profile.get(year, ZERO)
+        if amount > 0:
+            AwardYear.objects.update_or_create(award=award, financial_year=year, defaults={"amount": amount})
+        else:
+            AwardYear.objects.filter(award=award, financial_year=year).delete()
+    fields = ["updated_at"]
+    if variation.kind == VariationKind.EXTENSION:
+        award.end_date = end_date
+        fields.append("end_date")
+    if variation.kind == VariationKind.SCOPE:
+        award.description = variation.proposed_scope
+        fields.append("description")
+    award.full_clean(validate_unique=False)
+    award.save(update_fields=fields)
+    _reschedule(award)
+    variation.status = VariationStatus.APPROVED
+    variation.decided_by = actor
+    variation.decided_at = timezone.now()
+    variation.decision_note = (note or "").strip()
+    variation.save()
+    audit_record(actor=actor, action="variation.approved", target=variation, before=before,
+                 after={**snapshot(award, ("end_date", "description")), "profile": new_profile},
+                 message=f"{variation.get_kind_display()} approved")
+    audit_record(actor=actor, action="award.varied", target=award, before=before,
+                 after={**snapshot(award, ("end_date", "description")), "profile": new_profile},
+                 message=f"Award varied: {variation.get_kind_display().lower()}")
+    _notify_requester(variation, "approved", f"Your request ({variation.get_kind_display().lower()}) was approved. "
+                                             f"{variation.decision_note}".strip())
+    return variation
+
+
+@transaction.atomic
+def variation_reject(*, actor: User, variation: Variation, note: str) -> Variation:
+    variation = Variation.objects.select_for_update().select_related("award").get(pk=variation.pk)
+    if variation.status != VariationStatus.REQUESTED:
+        raise ValidationError(VARIATION_DECIDED, code="decided", params={"status": variation.get_status_display().lower()})
+    if not (note or "").strip():
+        raise ValidationError({"note": ValidationError(REJECTION_NOTE_MISSING, code="note_missing")})
+    variation.status = VariationStatus.REJECTED
+    variation.decided_by = actor
+    variation.decided_at = timezone.now()
+    variation.decision_note = note.strip()
+    variation.save()
+    audit_record(actor=actor, action="variation.rejected", target=variation,
+                 after=snapshot(variation, ("status", "decision_note")), message=f"{variation.get_kind_display()} rejected")
+    _notify_requester(variation, "rejected",
+                      f"Your request ({variation.get_kind_display().lower()}) was rejected: {variation.decision_note}")
+    return variation
+
+
+def _notify_requester(variation: Variation, outcome: str, body: str) -> None:
+    if variation.requested_by.is_active:
+        notify(user=variation.requested_by, subject=f"Variation {outcome}: {variation.award.reference}", body=body,
+               link=variation.award.get_absolute_url())
+

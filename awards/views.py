@@ -1,0 +1,424 @@
+"""Award pages. Views find objects through the selectors (404 outside what the person may
+see), check a rule (403), call one service and show its messages next to the fields."""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance.access import require
+from governance.models import Fund
+from governance.money import ZERO
+from governance.selectors import funds_visible_to, request_roles
+
+from . import services
+from .exports import csv_safe
+from .forms import (
+    AwardFilterForm,
+    AwardIssueForm,
+    ConditionReviewForm,
+    ConditionTemplateForm,
+    EvidenceForm,
+    OfferAcceptForm,
+    OfferDeclineForm,
+    ReasonForm,
+    VariationDecisionForm,
+    VariationRequestForm,
+    add_service_errors,
+)
+from .models import Award, AwardStatus, ConditionStatus, DocumentStatus, VariationStatus
+from .selectors import (
+    award_filter,
+    award_letters,
+    award_money_by_year,
+    award_paid_to_date,
+    award_profile,
+    award_variations,
+    awards_visible_to,
+    condition_templates_for,
+    decisions_managed_by,
+    decisions_ready_for_award,
+    instalments_of,
+    open_variation,
+    pot_ledger,
+    pot_years,
+    prestart_conditions_met,
+)
+
+
+def _award(request, reference: str):
+    return get_object_or_404(awards_visible_to(request.user), reference=reference)
+
+
+def _crumbs(*extra: tuple[str, str]) -> list[tuple[str, str]]:
+    return [("Home", reverse("dashboard")), ("Awards", reverse("awards:list")), *extra]
+
+
+def _award_crumbs(award) -> list[tuple[str, str]]:
+    return _crumbs((award.reference, award.get_absolute_url()))
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@require_GET
+def award_list(request):
+    form = AwardFilterForm(request.GET or None)
+    awards = awards_visible_to(request.user).select_related("recipient", "pot__fund")
+    if form.is_valid():
+        awards = award_filter(awards, status=form.cleaned_data["status"], query=form.cleaned_data["q"],
+                              fund=request.GET.get("fund", ""))
+    page = Paginator(awards.order_by("-issued_at", "reference"), 25).get_page(request.GET.get("page"))
+    return render(request, "awards/list.html", {
+        "page": page, "filter_form": form, "roles": request_roles(request),
+        "crumbs": [("Home", reverse("dashboard"))],
+    })
+
+
+@require_GET
+def decisions_ready(request):
+    roles = request_roles(request)
+    require(roles.is_fund_manager or roles.is_site_admin)
+    return render(request, "awards/decisions.html", {
+        "decisions": decisions_ready_for_award(request.user).select_related("bid__call", "bid__lead_organisation"),
+        "crumbs": _crumbs(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def award_issue(request, pk: int):
+    decision = get_object_or_404(decisions_managed_by(request.user), pk=pk)
+    require(request.user.has_perm("awards.issue_award", decision))
+    existing = getattr(decision, "award", None)
+    if existing is not None:
+        messages.info(request, f"An award has already been issued for this decision: {existing.reference}")
+        return redirect(existing)
+    bid = decision.bid
+    form = AwardIssueForm(request.POST or None, decision=decision)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            award = services.award_issue(
+                actor=request.user, decision=decision, amount=data["amount"], start_date=data["start_date"],
+                end_date=data["end_date"], profile=form.cleaned_profile(), offer_deadline=data["offer_deadline"],
+                conditions=form.condition_specs(),
+            )
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "already_issued":  # another manager issued it a moment ago
+                messages.info(request, _error_text(exc))
+                return redirect(Award.objects.get(decision=decision))
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Award {award.reference} offered to {award.recipient.name}. The offer letter is being made.")
+            return redirect(award)
+    return render(request, "awards/issue.html", {
+        "form": form, "decision": decision, "bid": bid, "grant_id": f"360G-{settings.GRANTNAV_PREFIX}-{bid.reference}",
+        "partners": bid.partners.select_related("organisation"),
+        "pot_years": pot_years(bid.pot_id, bid.call.fund.years) if bid.pot_id else [],
+        "crumbs": _crumbs(("Decisions ready for an award", reverse("awards:decisions_ready"))),
+    })
+
+
+@require_GET
+def award_detail(request, reference: str):
+    award = _award(request, reference)
+    user = request.user
+    money = award_money_by_year(award)
+    paid = award_paid_to_date(award)
+    return render(request, "awards/detail.html", {
+        "award": award,
+        "bid": award.bid,
+        "partners": award.bid.partners.select_related("organisation"),
+        "money": money,
+        "paid": paid,
+        "committed": sum((row.committed for row in money), ZERO),
+        "outstanding": sum((row.outstanding for row in money), ZERO),
+        "conditions": award.conditions.select_related("signed_off_by"),
+        "instalments": instalments_of(award),
+        "letters": award_letters(award),
+        "variations": award_variations(award),
+        "open_variation": open_variation(award),
+        "prestart_met": prestart_conditions_met(award),
+        "can_manage": user.has_perm("awards.manage_award", award),
+        "is_grantee": user.has_perm("awards.act_for_recipient", award),
+        "is_signatory": user.has_perm("awards.respond_to_offer", award),
+        "is_live": award.status in (AwardStatus.OFFERED, AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.SUSPENDED),
+        "can_vary": award.status in services.VARIABLE_STATUSES,
+        "crumbs": _crumbs(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def offer_respond(request, reference: str):
+    award = _award(request, reference)
+    require(request.user.has_perm("awards.respond_to_offer", award))
+    if award.status != AwardStatus.OFFERED:
+        messages.info(request, f"This offer is no longer open: the award is {award.get_status_display().lower()}.")
+        return redirect(award)
+    response = request.POST.get("response") if request.method == "POST" else None
+    accept_form = OfferAcceptForm(request.POST if response == "accept" else None, award=award, prefix="accept")
+    decline_form = OfferDeclineForm(request.POST if response == "decline" else None, prefix="decline")
+    form = accept_form if response == "accept" else decline_form if response == "decline" else None
+    if form is not None and form.is_valid():
+        try:
+            if response == "accept":
+                services.award_accept(actor=request.user, award=award)
+                messages.success(request, f"You accepted the offer for {award.reference}.")
+            else:
+                services.award_decline(actor=request.user, award=award, reason=form.cleaned_data["reason"])
+                messages.success(request, f"You declined the offer for {award.reference}.")
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(award)
+    return render(request, "awards/respond.html", {
+        "award": award, "accept_form": accept_form, "decline_form": decline_form,
+        "has_errors": bool(form is not None and form.errors),
+        "letter": award_letters(award).filter(status=DocumentStatus.READY).first(),
+        "money": award_money_by_year(award), "conditions": award.conditions.all(),
+        "crumbs": _award_crumbs(award),
+    })
+
+
+@require_GET
+def letter_download(request, reference: str, version: int):
+    award = _award(request, reference)
+    letter = get_object_or_404(award.letters, version=version, status=DocumentStatus.READY)
+    if not letter.file:
+        raise Http404
+    return FileResponse(letter.file.open("rb"), as_attachment=True, content_type="application/pdf",
+                        filename=f"{award.reference}-offer-letter-v{letter.version}.pdf")
+
+
+@require_POST
+def letter_request(request, reference: str):
+    award = _award(request, reference)
+    require(request.user.has_perm("awards.manage_award", award))
+    try:
+        letter = services.offer_letter_request(actor=request.user, award=award)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"Offer letter version {letter.version} is being made.")
+    return redirect(award.get_absolute_url() + "#letters")
+
+
+@require_http_methods(["GET", "POST"])
+def condition_evidence(request, reference: str, pk: int):
+    award = _award(request, reference)
+    condition = get_object_or_404(award.conditions, pk=pk)
+    require(request.user.has_perm("awards.act_for_recipient", award))
+    form = EvidenceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.condition_evidence_submit(actor=request.user, condition=condition,
+                                               upload=form.cleaned_data["file"], note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Evidence sent for \"{condition.title}\". A fund manager will review it.")
+            return redirect(award.get_absolute_url() + "#conditions")
+    return render(request, "awards/evidence.html", {
+        "award": award, "condition": condition, "form": form, "crumbs": _award_crumbs(award),
+    })
+
+
+@require_GET
+def condition_evidence_file(request, reference: str, pk: int):
+    award = _award(request, reference)
+    condition = get_object_or_404(award.conditions, pk=pk)
+    if not condition.evidence:
+        raise Http404
+    return FileResponse(condition.evidence.open("rb"), as_attachment=True,
+                        content_type=condition.evidence_content_type or "application/octet-stream",
+                        filename=condition.evidence_name or "evidence")
+
+
+@require_http_methods(["GET", "POST"])
+def condition_review(request, reference: str, pk: int):
+    award = _award(request, reference)
+    condition = get_object_or_404(award.conditions, pk=pk)
+    require(request.user.has_perm("awards.manage_award", award))
+    form = ConditionReviewForm(request.POST or None, has_evidence=condition.status == ConditionStatus.EVIDENCE_SUBMITTED)
+    if request.method == "POST" and form.is_valid():
+        action = form.cleaned_data["action"]
+        note = form.cleaned_data["note"]
+        service = {"met": services.condition_sign_off, "return": services.condition_return, "waive": services.condition_waive}[action]
+        try:
+            service(actor=request.user, condition=condition, note=note)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Condition \"{condition.title}\" updated.")
+            return redirect(award.get_absolute_url() + "#conditions")
+    return render(request, "awards/condition_review.html", {
+        "award": award, "condition": condition, "form": form, "crumbs": _award_crumbs(award),
+    })
+
+
+def _instalment_action(request, reference: str, pk: int, service, done: str):
+    award = _award(request, reference)
+    instalment = get_object_or_404(award.instalments, pk=pk)
+    require(request.user.has_perm("awards.manage_award", award))
+    try:
+        service(actor=request.user, instalment=instalment)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"{instalment.label} instalment {done}.")
+    return redirect(award.get_absolute_url() + "#schedule")
+
+
+@require_POST
+def instalment_release(request, reference: str, pk: int):
+    return _instalment_action(request, reference, pk, services.instalment_release, "released for payment")
+
+
+@require_POST
+def instalment_pay(request, reference: str, pk: int):
+    return _instalment_action(request, reference, pk, services.instalment_mark_paid, "marked paid")
+
+
+# action -> (service, page title, button, reason required, hint, done)
+STATUS_ACTIONS = {
+    "activate": (services.award_activate, "Start the award", "Start the award", False,
+                 "The pre-start conditions must be met or waived.", "started"),
+    "suspend": (services.award_suspend, "Suspend the award", "Suspend the award", True,
+                "Payments stop while the award is suspended. The grantee sees the reason.", "suspended"),
+    "resume": (services.award_resume, "Resume the award", "Resume the award", False, "", "resumed"),
+    "close": (services.award_close, "Close the award", "Close the award", False,
+              "Any money committed but not paid is released back to the pot.", "closed"),
+    "withdraw": (services.award_withdraw, "Withdraw the award", "Withdraw the award", True,
+                 "All unpaid money is released back to the pot. The grantee sees the reason.", "withdrawn"),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def award_status(request, reference: str, action: str):
+    if action not in STATUS_ACTIONS:
+        raise Http404
+    award = _award(request, reference)
+    require(request.user.has_perm("awards.manage_award", award))
+    service, title, button, reason_required, hint, done = STATUS_ACTIONS[action]
+    form = ReasonForm(request.POST or None, reason_required=reason_required, hint=hint)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(actor=request.user, award=award, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Award {award.reference} {done}.")
+            return redirect(award)
+    return render(request, "awards/status.html", {
+        "award": award, "form": form, "title": title, "button": button, "action": action,
+        "money": award_money_by_year(award), "crumbs": _award_crumbs(award),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def variation_request(request, reference: str):
+    award = _award(request, reference)
+    require(request.user.has_perm("awards.act_for_recipient", award))
+    waiting = open_variation(award)
+    if waiting is not None:
+        messages.info(request, services.VARIATION_ALREADY_OPEN)
+        return redirect("awards:variation_detail", reference=award.reference, pk=waiting.pk)
+    form = VariationRequestForm(request.POST or None, award=award, current_profile=award_profile(award))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.variation_request(
+                actor=request.user, award=award, kind=data["kind"], reasons=data["reasons"],
+                proposed_profile=form.cleaned_profile(), proposed_end_date=data["proposed_end_date"],
+                proposed_scope=data["proposed_scope"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your variation request has been sent to the fund manager.")
+            return redirect(award.get_absolute_url() + "#variations")
+    return render(request, "awards/variation_request.html", {
+        "award": award, "form": form, "money": award_money_by_year(award), "crumbs": _award_crumbs(award),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def variation_detail(request, reference: str, pk: int):
+    award = _award(request, reference)
+    variation = get_object_or_404(award_variations(award), pk=pk)
+    can_decide = request.user.has_perm("awards.manage_award", award) and variation.status == VariationStatus.REQUESTED
+    if request.method == "POST":
+        require(request.user.has_perm("awards.manage_award", award))
+    form = VariationDecisionForm(request.POST or None) if can_decide else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                services.variation_approve(actor=request.user, variation=variation, note=form.cleaned_data["note"])
+                messages.success(request, "Variation approved. The profile and payment schedule have been updated.")
+            else:
+                services.variation_reject(actor=request.user, variation=variation, note=form.cleaned_data["note"])
+                messages.success(request, "Variation rejected.")
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(award.get_absolute_url() + "#variations")
+    elif request.method == "POST" and form is None:
+        messages.error(request, f"This variation has already been {variation.get_status_display().lower()}.")
+        return redirect(award.get_absolute_url() + "#variations")
+    current = award_profile(award)
+    proposed = {int(y): v for y, v in (variation.proposed_profile or {}).items()}
+    previous = {int(y): v for y, v in (variation.previous_profile or {}).items()}
+    years = sorted(set(current) | set(proposed) | set(previous))
+    totals = {row.financial_year: row for row in pot_years(award.pot_id, years)}
+    rows = [{"year": y, "current": current.get(y), "proposed": proposed.get(y), "previous": previous.get(y),
+             "pot": totals.get(y)} for y in years]
+    return render(request, "awards/variation_detail.html", {
+        "award": award, "variation": variation, "form": form, "rows": rows, "crumbs": _award_crumbs(award),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def fund_conditions(request, slug: str):
+    fund = get_object_or_404(funds_visible_to(request.user), slug=slug)
+    require(request.user.has_perm("awards.manage_conditions", fund))
+    form = ConditionTemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.condition_template_create(actor=request.user, fund=fund, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Condition \"{form.cleaned_data['title']}\" added for {fund.name}.")
+            return redirect("awards:fund_conditions", slug=fund.slug)
+    return render(request, "awards/fund_conditions.html", {
+        "fund": fund, "form": form, "templates": condition_templates_for(fund),
+        "crumbs": [("Home", reverse("dashboard")), (fund.name, fund.get_absolute_url())],
+    })
+
+
+LEDGER_COLUMNS = ["fund", "pot", "financial_year", "budget", "committed", "paid", "released", "remaining", "outstanding"]
+
+
+@require_GET
+def pot_ledger_csv(request, slug: str):
+    fund = get_object_or_404(Fund, slug=slug)
+    require(request.user.has_perm("governance.view_fund", fund))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{fund.slug}-pot-ledger.csv"'
+    writer = csv.writer(response)
+    writer.writerow(LEDGER_COLUMNS)
+    for row in pot_ledger(fund.pots.values_list("pk", flat=True)):
+        writer.writerow([
+            csv_safe(row.fund_name), csv_safe(row.pot_name), row.year_label, row.budget, row.committed, row.paid,
+            row.released, row.remaining, row.outstanding,
+        ])
+    return response

@@ -1,0 +1,157 @@
+"""From a panel's decision to an accepted offer.
+
+Given a released decision to fund, when the fund manager issues the award, then the offer
+letter is made; when the recipient's authorised signatory downloads and reads the letter and
+accepts the offer, then the award is accepted. Every page passes the accessibility check.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from awards.models import Award, AwardStatus
+from governance import fy
+from tests.awards.conftest import first_award_year, make_world
+from tests.e2e.conftest import check_accessibility
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_decision_becomes_an_accepted_offer(page, live_server, sign_in, tmp_path):
+    # Given a released decision to fund, with a condition set by the panel
+    world = make_world()
+    world.decision.conditions = ["Commissioner agreement to sustain the service after the award"]
+    world.decision.save()
+    bid = world.decision.bid
+    y = first_award_year()
+
+    # When the fund manager finds it on their dashboard
+    sign_in(world.manager)
+    page.goto(live_server.url + "/dashboard/")
+    expect(page.get_by_role("heading", name="Awards to act on")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name="Decisions ready for an award").first.click()
+    expect(page.locator("h1")).to_have_text("Decisions ready for an award")
+    check_accessibility(page)
+    page.get_by_role("link", name=re.compile(f"Issue award for {bid.reference}")).click()
+
+    # Then the issue form is pre-filled from the bid; they move some money to the second year
+    expect(page.locator("h1")).to_have_text(f"Issue an award for {bid.reference}")
+    expect(page.get_by_label(fy.label(y), exact=True)).to_have_value("100000.00")
+    check_accessibility(page)
+    page.get_by_label(fy.label(y), exact=True).fill("90000")
+    page.get_by_role("button", name="Issue the award and make the offer letter").click()
+    # A profile that no longer adds up is shown on the profile, and nothing is issued
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator("#profile-error")).to_contain_text("The profile must add up to the amount awarded")
+    check_accessibility(page)
+    assert not Award.objects.exists()
+    page.get_by_label(fy.label(y + 1), exact=True).fill("110000")
+    page.get_by_role("button", name="Issue the award and make the offer letter").click()
+
+    # Then the award is offered and its letter is made
+    expect(page.locator("h1")).to_have_text(bid.title)
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text(f"Award {bid.reference} offered")
+    expect(page.get_by_role("link", name="Offer letter version 1 (PDF)")).to_be_visible()
+    check_accessibility(page)
+
+    # When the recipient's authorised signatory signs in
+    page.context.clear_cookies()
+    sign_in(world.signatory)
+    page.goto(live_server.url + "/dashboard/")
+    expect(page.get_by_role("heading", name="Your awards")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name=re.compile(bid.reference)).first.click()
+    expect(page.locator("h1")).to_have_text(bid.title)
+    check_accessibility(page)
+
+    # And downloads and reads the letter
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Offer letter version 1 (PDF)").click()
+    pdf_path = tmp_path / "letter.pdf"
+    download.value.save_as(pdf_path)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf_path).pages).split())
+    award = Award.objects.get()
+    assert "Offer of funding" in text
+    assert bid.reference in text
+    assert "£200,000.00" in text
+    assert f"{fy.label(y)} £90,000.00" in text
+    assert f"{fy.label(y + 1)} £110,000.00" in text
+    assert "Commissioner agreement to sustain the service after the award" in text
+    assert f"Accept or decline this offer by {award.offer_deadline:%-d %B %Y}" in text
+
+    # And accepts the offer
+    page.get_by_role("button", name="Accept or decline the offer").click()
+    expect(page.locator("h1")).to_have_text("Accept or decline the offer")
+    check_accessibility(page)
+    page.get_by_role("button", name="Accept the offer").click()
+    # Accepting needs the signatory's confirmation, shown next to the box
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator("#id_accept-confirm-error")).to_contain_text("Confirm that you are authorised")
+    check_accessibility(page)
+    page.get_by_label(re.compile("I am an authorised signatory")).check()
+    page.get_by_role("button", name="Accept the offer").click()
+
+    # Then the award is accepted
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text(f"You accepted the offer for {bid.reference}")
+    expect(page.locator("main .nhsuk-tag").first).to_have_text("Accepted")
+    check_accessibility(page)
+    award.refresh_from_db()
+    assert award.status == AwardStatus.ACCEPTED
+    assert award.accepted_by == world.signatory
+
+
+def test_every_other_awards_page_passes_the_accessibility_check(page, live_server, sign_in):
+    # Given an accepted award with evidence waiting for review and a variation requested
+    from awards import services
+    from awards.models import VariationKind
+    from tests.awards.conftest import issue, pdf_upload
+
+    world = make_world()
+    world.decision.conditions = ["Data protection impact assessment (DPIA) completed"]
+    world.decision.save()
+    award = services.award_accept(actor=world.signatory, award=issue(world))
+    condition = award.conditions.get()
+    services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
+    ref = award.reference
+
+    # When the grantee opens their pages, then each passes
+    sign_in(world.member)
+    for path, heading in [
+        (f"/awards/{ref}/conditions/{condition.pk}/evidence/", "Send evidence for a condition"),
+        (f"/awards/{ref}/variations/new/", "Ask for a variation"),
+        ("/awards/", "Your awards"),
+    ]:
+        page.goto(live_server.url + path)
+        expect(page.locator("h1")).to_have_text(heading)
+        check_accessibility(page)
+    variation = services.variation_request(actor=world.member, award=award, kind=VariationKind.REPROFILE,
+                                           reasons="Recruitment slipped.",
+                                           proposed_profile={first_award_year(): 80000, first_award_year() + 1: 120000})
+    # With a request waiting, asking again leads to the request
+    page.goto(live_server.url + f"/awards/{ref}/variations/new/")
+    expect(page.locator("h1")).to_have_text("Re-profile across years")
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("A variation is already waiting")
+    check_accessibility(page)
+
+    # And the fund manager's pages
+    page.context.clear_cookies()
+    sign_in(world.manager)
+    for path, heading in [
+        (f"/awards/{ref}/conditions/{condition.pk}/review/", "Review a condition"),
+        (f"/awards/{ref}/variations/{variation.pk}/", "Re-profile across years"),
+        (f"/awards/{ref}/status/withdraw/", "Withdraw the award"),
+        (f"/awards/funds/{world.fund.slug}/conditions/", "Standard conditions"),
+        (world.fund.get_absolute_url(), world.fund.name),
+        ("/awards/?status=accepted", "Awards"),
+    ]:
+        page.goto(live_server.url + path)
+        expect(page.locator("h1")).to_have_text(heading)
+        check_accessibility(page)
+    # A form sent back with errors passes too
+    page.goto(live_server.url + f"/awards/{ref}/variations/{variation.pk}/")
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    check_accessibility(page)
