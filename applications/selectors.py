@@ -1,0 +1,217 @@
+"""Reads about bids, scoped to what a person may see, and the sums other stages rely on.
+
+Who sees a bid:
+- members of its lead organisation (they write it);
+- members of the commissioning organisation named on it, once endorsement is asked for;
+- fund managers of the call's host network, of the fund's host network, and of the network
+  whose pot the bid competes for;
+- auditors of the fund;
+- site admins.
+Assessors see bids through the assessment stage's own selectors (assigned, no conflict).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from governance.models import (
+    COMMISSIONING_KINDS,
+    Call,
+    FundRole,
+    FundRoleKind,
+    Membership,
+    MembershipRole,
+    Organisation,
+    User,
+)
+
+from .checks import projected_return
+from .models import (
+    Attachment,
+    Bid,
+    BidCost,
+    BidStatus,
+    EndorsementStatus,
+    ProjectedSaving,
+)
+
+ZERO = Decimal("0.00")
+# Endorsement states in which the commissioner has been asked, so may see the bid.
+ENDORSEMENT_ASKED = (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED)
+
+
+def _member_orgs(user: User):
+    return Membership.objects.filter(user=user).values("organisation_id")
+
+
+def _managed_networks(user: User):
+    return Membership.objects.filter(user=user, role=MembershipRole.FUND_MANAGER).values("organisation_id")
+
+
+def _bids_base() -> QuerySet[Bid]:
+    return Bid.objects.select_related(
+        "call", "call__fund", "call__host_network", "lead_organisation", "commissioner", "pot"
+    )
+
+
+def bids_visible_to(user: User) -> QuerySet[Bid]:
+    """Every bid ``user`` may open (read-only or to edit); nothing else."""
+    if not user.is_authenticated or not user.is_active:
+        return Bid.objects.none()
+    if user.is_superuser:
+        return _bids_base()
+    members = _member_orgs(user)
+    managed = _managed_networks(user)
+    audited = FundRole.objects.filter(user=user, role=FundRoleKind.AUDITOR).values("fund_id")
+    return _bids_base().filter(
+        Q(lead_organisation__in=members)
+        | Q(commissioner__in=members, endorsement_status__in=ENDORSEMENT_ASKED)
+        | Q(call__host_network__in=managed)
+        | Q(call__fund__host_network__in=managed)
+        | Q(pot__network__in=managed)
+        | Q(call__fund__in=audited)
+    )
+
+
+def bids_of_my_organisations(user: User) -> QuerySet[Bid]:
+    """Bids led by the person's organisations: their dashboard and 'Your bids'."""
+    if not user.is_authenticated:
+        return Bid.objects.none()
+    return _bids_base().filter(lead_organisation__in=_member_orgs(user)).order_by("call__closes_at", "-created_at")
+
+
+def bids_awaiting_endorsement(user: User) -> QuerySet[Bid]:
+    """Draft bids naming one of the person's commissioning organisations, waiting for them."""
+    if not user.is_authenticated:
+        return Bid.objects.none()
+    return _bids_base().filter(
+        commissioner__in=_member_orgs(user), endorsement_status=EndorsementStatus.PENDING, status=BidStatus.DRAFT,
+    ).order_by("call__closes_at")
+
+
+def bids_endorsed_or_declined_by(user: User) -> QuerySet[Bid]:
+    if not user.is_authenticated:
+        return Bid.objects.none()
+    return _bids_base().filter(
+        commissioner__in=_member_orgs(user),
+        endorsement_status__in=(EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED),
+    ).order_by("-endorsed_at", "-updated_at")
+
+
+def bids_for_call(call: Call) -> QuerySet[Bid]:
+    """Every bid on ``call``, in every state, for stages that have already checked access.
+
+    Filter by status as needed, e.g. ``bids_for_call(call).filter(status=BidStatus.SUBMITTED)``.
+    """
+    return _bids_base().filter(call=call).order_by("reference")
+
+
+def with_totals(bids: QuerySet[Bid]) -> QuerySet[Bid]:
+    """Annotate ``total_requested`` and ``total_savings`` (Decimal, 0 when none) in one query."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    requested = (
+        BidCost.objects.filter(bid=OuterRef("pk")).order_by().values("bid").annotate(total=Sum("amount")).values("total")
+    )
+    savings = (
+        ProjectedSaving.objects.filter(bid=OuterRef("pk")).order_by().values("bid")
+        .annotate(total=Sum("amount")).values("total")
+    )
+    return bids.annotate(
+        total_requested=Coalesce(Subquery(requested, output_field=money), Value(ZERO), output_field=money),
+        total_savings=Coalesce(Subquery(savings, output_field=money), Value(ZERO), output_field=money),
+    )
+
+
+def bid_status_counts(bids: QuerySet[Bid]) -> dict[str, int]:
+    """How many bids are in each state, every state listed (0 when none)."""
+    counted = Counter(dict(bids.order_by().values_list("status").annotate(n=Count("pk"))))
+    return {status: counted.get(status, 0) for status in BidStatus.values}
+
+
+# Money ---------------------------------------------------------------------------------------
+
+
+def bid_requested_by_year(bid: Bid) -> dict[int, Decimal]:
+    """What the bid asks the fund for in each financial year (every project year, 0 when none)."""
+    totals = dict.fromkeys(bid.years, ZERO)
+    for year, amount in (
+        BidCost.objects.filter(bid=bid).order_by().values_list("financial_year").annotate(total=Sum("amount"))
+    ):
+        totals[year] = amount
+    return dict(sorted(totals.items()))
+
+
+def bid_total_requested(bid: Bid) -> Decimal:
+    total = BidCost.objects.filter(bid=bid).aggregate(total=Sum("amount"))["total"]
+    return total if total is not None else ZERO
+
+
+def bid_costs_by_year_and_category(bid: Bid) -> dict[int, dict[str, Decimal]]:
+    table: dict[int, dict[str, Decimal]] = {year: {} for year in bid.years}
+    for year, category, amount in (
+        BidCost.objects.filter(bid=bid).order_by().values_list("financial_year", "category").annotate(total=Sum("amount"))
+    ):
+        table.setdefault(year, {})[category] = amount
+    return dict(sorted(table.items()))
+
+
+def bid_savings_by_year(bid: Bid) -> dict[int, dict[str, Decimal]]:
+    """Projected savings per financial year, split cashable / non-cashable."""
+    table: dict[int, dict[str, Decimal]] = {year: {} for year in bid.years}
+    for year, kind, amount in (
+        ProjectedSaving.objects.filter(bid=bid).order_by().values_list("financial_year", "kind").annotate(total=Sum("amount"))
+    ):
+        table.setdefault(year, {})[kind] = amount
+    return dict(sorted(table.items()))
+
+
+def bid_total_savings(bid: Bid) -> Decimal:
+    total = ProjectedSaving.objects.filter(bid=bid).aggregate(total=Sum("amount"))["total"]
+    return total if total is not None else ZERO
+
+
+def bid_total_match_funding(bid: Bid) -> Decimal:
+    total = bid.match_funding.aggregate(total=Sum("amount"))["total"]
+    return total if total is not None else ZERO
+
+
+def bid_projected_return(bid: Bid) -> Decimal | None:
+    """Projected savings (cashable and non-cashable) for each £1 asked for, to 2 places.
+
+    None when nothing is asked for yet. The savings form's script shows the same figure as
+    the applicant types (``frontend/js/bid-totals.mjs``); both round halves up.
+    """
+    return projected_return(bid_total_savings(bid), bid_total_requested(bid))
+
+
+# Related organisations and files ---------------------------------------------------------------
+
+
+def bid_organisations(bid: Bid) -> QuerySet[Organisation]:
+    """The lead, the partners and the commissioner: who may realise savings or match-fund."""
+    ids = {bid.lead_organisation_id, *bid.partners.values_list("organisation_id", flat=True)}
+    if bid.commissioner_id:
+        ids.add(bid.commissioner_id)
+    return Organisation.objects.filter(pk__in=ids).order_by("name")
+
+
+def commissioning_organisations() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(kind__in=COMMISSIONING_KINDS).order_by("name")
+
+
+def bid_attachments(bid: Bid) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(bid=bid).select_related("uploaded_by")
+
+
+def lead_org_member_users(bid: Bid) -> QuerySet[User]:
+    return User.objects.filter(memberships__organisation_id=bid.lead_organisation_id, is_active=True).distinct()
+
+
+def commissioner_users(bid: Bid) -> QuerySet[User]:
+    if not bid.commissioner_id:
+        return User.objects.none()
+    return User.objects.filter(memberships__organisation_id=bid.commissioner_id, is_active=True).distinct()
