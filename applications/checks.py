@@ -169,130 +169,146 @@ def projected_return(savings: Decimal, cost: Decimal) -> Decimal | None:
     return Decimal(hundredths) / 100
 
 
-def _section_problems(bid: Bid) -> dict[str, list[Problem]]:
-    call = bid.call
-    found: dict[str, list[Problem]] = {section: [] for section in BidSection.values}
-    found[ENDORSEMENT] = []
-
-    def add(section: str, message: str, ineligible: bool = False) -> None:
-        found[section].append(Problem(section, message, ineligible))
-
-    # Project summary
-    S = BidSection.SUMMARY
+def _summary(bid: Bid) -> list[Problem]:
+    found = []
     if not bid.title.strip():
-        add(S, TITLE_MISSING)
+        found.append(Problem(BidSection.SUMMARY, TITLE_MISSING))
     if not bid.summary.strip():
-        add(S, SUMMARY_MISSING)
+        found.append(Problem(BidSection.SUMMARY, SUMMARY_MISSING))
     if not bid.problem.strip():
-        add(S, PROBLEM_MISSING)
+        found.append(Problem(BidSection.SUMMARY, PROBLEM_MISSING))
     if not (bid.start_date and bid.end_date):
-        add(S, DATES_MISSING)
+        found.append(Problem(BidSection.SUMMARY, DATES_MISSING))
     else:
-        if message := duration_problem(call, bid.start_date, bid.end_date):
-            add(S, message, ineligible=True)
-        if message := fund_years_problem(call, bid.start_date, bid.end_date):
-            add(S, message, ineligible=True)
-    # The innovation
-    S = BidSection.INNOVATION
-    if not bid.innovation_type:
-        add(S, INNOVATION_TYPE_MISSING)
-    elif bid.innovation_type not in (call.innovation_types or []):
-        add(S, INNOVATION_TYPE_NOT_ACCEPTED.format(choices=" or ".join(call.innovation_type_labels)), ineligible=True)
-    if not bid.innovation_description.strip():
-        add(S, INNOVATION_MISSING)
-    if not bid.evidence_base.strip():
-        add(S, EVIDENCE_MISSING)
-    # Care pathway
-    S = BidSection.PATHWAY
-    if not bid.care_settings:
-        add(S, CARE_SETTINGS_MISSING)
-    if not bid.pathway_description.strip():
-        add(S, PATHWAY_MISSING)
-    # Partners and the commissioner
-    S = BidSection.PARTNERS
-    partners = list(bid.partners.all())
-    roles = {partner.role for partner in partners}
-    for kind in call.required_partner_kinds or []:
-        if kind not in roles and kind in PartnerKind.values:
-            add(S, PARTNER_KIND_MISSING.format(role=PartnerKind(kind).label.lower()), ineligible=True)
-    if call.endorsement_required:
-        if bid.commissioner_id is None:
-            add(S, COMMISSIONER_MISSING)
-        elif bid.commissioner.kind not in COMMISSIONING_KINDS:
-            add(S, COMMISSIONER_NOT_COMMISSIONING)
-        elif bid.endorsement_status == EndorsementStatus.DECLINED:
-            add(ENDORSEMENT, ENDORSEMENT_DECLINED)
-        elif bid.endorsement_status != EndorsementStatus.ENDORSED:
-            add(ENDORSEMENT, ENDORSEMENT_NEEDED)
-    # Costs
-    S = BidSection.COSTS
-    costs = list(bid.costs.all())
-    years = set(bid.years)
-    if not costs:
-        add(S, COSTS_MISSING)
-    else:
-        for year in sorted({cost.financial_year for cost in costs} - years):
-            add(S, year_outside_project(COST_YEAR_OUTSIDE_PROJECT, bid, year), ineligible=True)
-        total = sum((cost.amount for cost in costs), Decimal("0.00"))
-        if message := total_problem(call, total):
-            add(S, message, ineligible=True)
-    # Savings
-    S = BidSection.SAVINGS
-    savings = list(bid.projected_savings.all())
-    if not savings:
-        add(S, SAVINGS_MISSING)
-    for year in sorted({saving.financial_year for saving in savings} - years):
-        add(S, year_outside_project(SAVING_YEAR_OUTSIDE_PROJECT, bid, year), ineligible=True)
-    # Patient benefits
-    if not bid.benefit_measures.exists():
-        add(BidSection.BENEFITS, BENEFITS_MISSING)
-    # Delivery plan and milestones
-    S = BidSection.DELIVERY
-    if not bid.delivery_plan.strip():
-        add(S, DELIVERY_PLAN_MISSING)
-    milestones = list(bid.milestones.all())
-    if not milestones:
-        add(S, MILESTONES_MISSING)
-    elif bid.start_date and bid.end_date:
-        for milestone in milestones:
-            if not bid.start_date <= milestone.due_date <= bid.end_date:
-                add(S, MILESTONE_OUTSIDE_PROJECT.format(
-                    title=milestone.title, start=uk_date(bid.start_date), end=uk_date(bid.end_date)))
-    # Risks
-    if not bid.risks.exists():
-        add(BidSection.RISKS, RISKS_MISSING)
+        for message in (duration_problem(bid.call, bid.start_date, bid.end_date),
+                        fund_years_problem(bid.call, bid.start_date, bid.end_date)):
+            if message:
+                found.append(Problem(BidSection.SUMMARY, message, ineligible=True))
     return found
 
 
-def section_statuses(bid: Bid) -> dict[str, str]:
-    """Each section's status as it stands: not started until saved once, then in progress
-    until nothing in it is missing or ineligible, then completed."""
-    versions = {state.section: state.version for state in bid.section_states.all()}
-    problems = _section_problems(bid)
-    statuses = {}
-    for section in BidSection.values:
-        if not versions.get(section):
-            statuses[section] = SectionStatus.NOT_STARTED
-        elif problems[section]:
-            statuses[section] = SectionStatus.IN_PROGRESS
-        else:
-            statuses[section] = SectionStatus.COMPLETED
-    return statuses
+def _innovation(bid: Bid) -> list[Problem]:
+    S, call, found = BidSection.INNOVATION, bid.call, []
+    if not bid.innovation_type:
+        found.append(Problem(S, INNOVATION_TYPE_MISSING))
+    elif bid.innovation_type not in (call.innovation_types or []):
+        found.append(Problem(S, INNOVATION_TYPE_NOT_ACCEPTED.format(choices=" or ".join(call.innovation_type_labels)),
+                             ineligible=True))
+    if not bid.innovation_description.strip():
+        found.append(Problem(S, INNOVATION_MISSING))
+    if not bid.evidence_base.strip():
+        found.append(Problem(S, EVIDENCE_MISSING))
+    return found
 
 
-def section_status(bid: Bid, section: str) -> str:
-    return section_statuses(bid)[section]
+def _pathway(bid: Bid) -> list[Problem]:
+    found = []
+    if not bid.care_settings:
+        found.append(Problem(BidSection.PATHWAY, CARE_SETTINGS_MISSING))
+    if not bid.pathway_description.strip():
+        found.append(Problem(BidSection.PATHWAY, PATHWAY_MISSING))
+    return found
+
+
+def _partners(bid: Bid) -> list[Problem]:
+    S, call, found = BidSection.PARTNERS, bid.call, []
+    roles = {partner.role for partner in bid.partners.all()}
+    for kind in call.required_partner_kinds or []:
+        if kind not in roles and kind in PartnerKind.values:
+            found.append(Problem(S, PARTNER_KIND_MISSING.format(role=PartnerKind(kind).label.lower()), ineligible=True))
+    if call.endorsement_required:
+        if bid.commissioner_id is None:
+            found.append(Problem(S, COMMISSIONER_MISSING))
+        elif bid.commissioner.kind not in COMMISSIONING_KINDS:
+            found.append(Problem(S, COMMISSIONER_NOT_COMMISSIONING))
+    return found
+
+
+def _endorsement(bid: Bid) -> list[Problem]:
+    if not bid.call.endorsement_required or bid.commissioner_id is None:
+        return []
+    if bid.endorsement_status == EndorsementStatus.DECLINED:
+        return [Problem(ENDORSEMENT, ENDORSEMENT_DECLINED)]
+    if bid.endorsement_status != EndorsementStatus.ENDORSED:
+        return [Problem(ENDORSEMENT, ENDORSEMENT_NEEDED)]
+    return []
+
+
+def _costs(bid: Bid) -> list[Problem]:
+    S, found = BidSection.COSTS, []
+    costs = list(bid.costs.all())
+    if not costs:
+        return [Problem(S, COSTS_MISSING)]
+    for year in sorted({cost.financial_year for cost in costs} - set(bid.years)):
+        found.append(Problem(S, year_outside_project(COST_YEAR_OUTSIDE_PROJECT, bid, year), ineligible=True))
+    if message := total_problem(bid.call, sum((cost.amount for cost in costs), Decimal("0.00"))):
+        found.append(Problem(S, message, ineligible=True))
+    return found
+
+
+def _savings(bid: Bid) -> list[Problem]:
+    S = BidSection.SAVINGS
+    years = {saving.financial_year for saving in bid.projected_savings.all()}
+    if not years:
+        return [Problem(S, SAVINGS_MISSING)]
+    return [Problem(S, year_outside_project(SAVING_YEAR_OUTSIDE_PROJECT, bid, year), ineligible=True)
+            for year in sorted(years - set(bid.years))]
+
+
+def _benefits(bid: Bid) -> list[Problem]:
+    return [] if bid.benefit_measures.exists() else [Problem(BidSection.BENEFITS, BENEFITS_MISSING)]
+
+
+def _delivery(bid: Bid) -> list[Problem]:
+    S, found = BidSection.DELIVERY, []
+    if not bid.delivery_plan.strip():
+        found.append(Problem(S, DELIVERY_PLAN_MISSING))
+    milestones = list(bid.milestones.all())
+    if not milestones:
+        found.append(Problem(S, MILESTONES_MISSING))
+    elif bid.start_date and bid.end_date:
+        for milestone in milestones:
+            if not bid.start_date <= milestone.due_date <= bid.end_date:
+                found.append(Problem(S, MILESTONE_OUTSIDE_PROJECT.format(
+                    title=milestone.title, start=uk_date(bid.start_date), end=uk_date(bid.end_date))))
+    return found
+
+
+def _risks(bid: Bid) -> list[Problem]:
+    return [] if bid.risks.exists() else [Problem(BidSection.RISKS, RISKS_MISSING)]
+
+
+# What is missing or ineligible in each section (attachments and declarations have no rules).
+SECTION_CHECKS = {
+    BidSection.SUMMARY: _summary, BidSection.INNOVATION: _innovation, BidSection.PATHWAY: _pathway,
+    BidSection.PARTNERS: _partners, BidSection.COSTS: _costs, BidSection.SAVINGS: _savings,
+    BidSection.BENEFITS: _benefits, BidSection.DELIVERY: _delivery, BidSection.RISKS: _risks,
+    ENDORSEMENT: _endorsement,
+}
 
 
 def problems_in_section(bid: Bid, section: str) -> list[Problem]:
-    return _section_problems(bid).get(section, [])
+    """What is missing or ineligible in one section (only that section's rows are read)."""
+    check = SECTION_CHECKS.get(section)
+    return check(bid) if check else []
 
 
-def bid_problems(bid: Bid, now: dt.datetime | None = None) -> list[Problem]:
-    """Everything that stops the bid being submitted at ``now``, in task-list order.
+def _section_problems(bid: Bid) -> dict[str, list[Problem]]:
+    return {section: problems_in_section(bid, section) for section in [*BidSection.values, ENDORSEMENT]}
 
-    Sections never saved are listed as not done; a section saved with gaps lists each gap.
-    """
+
+def status_of(version: int, problems: list[Problem]) -> str:
+    """Not started until saved once, then in progress until nothing in it is missing."""
+    if not version:
+        return SectionStatus.NOT_STARTED
+    return SectionStatus.IN_PROGRESS if problems else SectionStatus.COMPLETED
+
+
+def bid_overview(bid: Bid, now: dt.datetime | None = None) -> tuple[dict[str, str], list[Problem]]:
+    """Each section's status and every problem stopping submission, worked out in one pass."""
+    versions = {state.section: state.version for state in bid.section_states.all()}
+    by_section = _section_problems(bid)
+    statuses = {section: status_of(versions.get(section, 0), by_section[section]) for section in BidSection.values}
     call = bid.call
     problems: list[Problem] = []
     moment = now or timezone.now()
@@ -301,11 +317,28 @@ def bid_problems(bid: Bid, now: dt.datetime | None = None) -> list[Problem]:
         problems.append(Problem("call", message, ineligible=True))
     if message := lead_eligibility_problem(call, bid.lead_organisation):
         problems.append(Problem(BidSection.SUMMARY, message, ineligible=True))
-    versions = {state.section: state.version for state in bid.section_states.all()}
-    by_section = _section_problems(bid)
     for section in FILLED_SECTIONS:
         if not versions.get(section) and not by_section[section]:
             problems.append(Problem(section, SECTION_NOT_SAVED.format(section=section.label.lower())))
         problems.extend(by_section[section])
     problems.extend(by_section[ENDORSEMENT])
-    return problems
+    return statuses, problems
+
+
+def section_statuses(bid: Bid) -> dict[str, str]:
+    """Each section's status as it stands: not started until saved once, then in progress
+    until nothing in it is missing or ineligible, then completed."""
+    return bid_overview(bid)[0]
+
+
+def section_status(bid: Bid, section: str) -> str:
+    state = bid.section_states.filter(section=section).first()
+    return status_of(state.version if state else 0, problems_in_section(bid, section))
+
+
+def bid_problems(bid: Bid, now: dt.datetime | None = None) -> list[Problem]:
+    """Everything that stops the bid being submitted at ``now``, in task-list order.
+
+    Sections never saved are listed as not done; a section saved with gaps lists each gap.
+    """
+    return bid_overview(bid, now)[1]

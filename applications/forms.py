@@ -98,6 +98,25 @@ class YearField(forms.TypedChoiceField):
         )
 
 
+class OrganisationChoiceField(forms.TypedChoiceField):
+    """One of the organisations on the bid, from a list read once for every row of a section."""
+
+    def __init__(self, organisations=(), **kwargs):
+        by_id = {str(org.pk): org for org in organisations}
+
+        def coerce(value):
+            if isinstance(value, Organisation):
+                return value
+            try:
+                return by_id[str(value)]
+            except KeyError:
+                raise ValueError(value) from None
+
+        kwargs.setdefault("error_messages", {"invalid_choice": "Choose one of the organisations on the bid"})
+        super().__init__(choices=[("", "Choose"), *[(key, str(org)) for key, org in by_id.items()]],
+                         coerce=coerce, empty_value=None, **kwargs)
+
+
 class SectionForm(forms.Form):
     use_required_attribute = False
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -214,10 +233,11 @@ class _RowForm(forms.Form):
         super().__init__(*args, **kwargs)
         if "financial_year" in self.fields:
             self.fields["financial_year"] = YearField(years or [])
-        if "organisation" in self.fields:
-            self.fields["organisation"].queryset = organisations
-        if "realised_by" in self.fields:
-            self.fields["realised_by"].queryset = organisations
+        for name in ("organisation", "realised_by"):
+            if name in self.fields:
+                old = self.fields[name]
+                self.fields[name] = OrganisationChoiceField(organisations or [], label=old.label,
+                                                            required=old.required, help_text=old.help_text)
 
 
 class CostForm(_RowForm):
@@ -234,7 +254,7 @@ class CostForm(_RowForm):
 
 
 class MatchFundingForm(_RowForm):
-    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Organisation", empty_label="Choose")
+    organisation = OrganisationChoiceField(label="Organisation")
     financial_year = forms.IntegerField()
     description = forms.CharField(label="What it pays for", max_length=300, required=False)
     amount = MoneyField(label="Amount (£)")
@@ -243,8 +263,7 @@ class MatchFundingForm(_RowForm):
 class SavingForm(_RowForm):
     financial_year = forms.IntegerField()
     kind = _choice("Cashable or non-cashable", SavingKind.choices)
-    realised_by = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Whose budget it falls in",
-                                         empty_label="Choose")
+    realised_by = OrganisationChoiceField(label="Whose budget it falls in")
     care_setting = _choice("Where on the pathway", CareSetting.choices)
     amount = MoneyField(label="Amount (£)")
     amount.widget.attrs["data-amount"] = "saving"
@@ -284,7 +303,8 @@ class RowFormSet(forms.BaseFormSet):
     """Rows of a section. Blank extra rows are ignored; ticked rows are removed."""
 
     def __init__(self, *args, years=None, organisations=None, **kwargs):
-        self.years, self.organisations = years, organisations
+        self.years = years
+        self.organisations = list(organisations) if organisations is not None else None
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
@@ -360,9 +380,12 @@ class IneligibleForm(forms.Form):
 
 
 class CallBidFilterForm(forms.Form):
-    q = forms.CharField(label="Reference, title or organisation", required=False, max_length=100)
-    status = forms.ChoiceField(label="State", required=False)
-    endorsement = forms.ChoiceField(label="Endorsement", required=False)
+    """Filters, each of which may be left blank (shown without "(optional)", as filters are)."""
+
+    use_required_attribute = False
+    q = DraftCharField(label="Reference, title or organisation", max_length=100)
+    status = DraftChoiceField(label="State")
+    endorsement = DraftChoiceField(label="Endorsement")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

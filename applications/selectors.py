@@ -77,6 +77,30 @@ def bids_visible_to(user: User) -> QuerySet[Bid]:
     )
 
 
+def bid_visible_to(user: User, pk: int) -> Bid | None:
+    """One bid if ``user`` may see it, else None: the same rule as ``bids_visible_to``, worked
+    out with two small queries rather than a query over every bid."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    bid = _bids_base().filter(pk=pk).first()
+    if bid is None or user.is_superuser:
+        return bid
+    roles = dict(Membership.objects.filter(user=user, organisation_id__in={
+        bid.lead_organisation_id, bid.commissioner_id, bid.call.host_network_id, bid.call.fund.host_network_id,
+        bid.pot.network_id if bid.pot_id else None,
+    } - {None}).values_list("organisation_id", "role"))
+    managed = {org for org, role in roles.items() if role == MembershipRole.FUND_MANAGER}
+    if (
+        bid.lead_organisation_id in roles
+        or (bid.commissioner_id in roles and bid.endorsement_status in ENDORSEMENT_ASKED)
+        or {bid.call.host_network_id, bid.call.fund.host_network_id} & managed
+        or (bid.pot_id and bid.pot.network_id in managed)
+        or FundRole.objects.filter(user=user, fund_id=bid.call.fund_id, role=FundRoleKind.AUDITOR).exists()
+    ):
+        return bid
+    return None
+
+
 def bids_of_my_organisations(user: User) -> QuerySet[Bid]:
     """Bids led by the person's organisations: their dashboard and 'Your bids'."""
     if not user.is_authenticated:

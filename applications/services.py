@@ -138,7 +138,8 @@ def _require_lead_member(actor: User, bid: Bid) -> None:
 
 def _lock(bid: Bid) -> Bid:
     """The bid's row, locked until the transaction ends, with its call."""
-    return Bid.objects.select_for_update(of=("self",)).select_related("call", "call__fund", "lead_organisation").get(pk=bid.pk)
+    return (Bid.objects.select_for_update(of=("self",))
+            .select_related("call", "call__fund", "lead_organisation", "commissioner").get(pk=bid.pk))
 
 
 def _check_changeable(bid: Bid, now: dt.datetime) -> None:
@@ -146,6 +147,15 @@ def _check_changeable(bid: Bid, now: dt.datetime) -> None:
         raise ValidationError(BID_LOCKED.format(status=bid.get_status_display().lower()), code="locked")
     if not bid.call.is_accepting_bids(now):
         raise ValidationError(CALL_CLOSED_FOR_CHANGES.format(closed=uk_datetime(bid.call.closes_at)), code="closed")
+
+
+# A bid's links that no section changes: checked when the bid is started, not on every save.
+_FIXED_LINKS = ("call", "lead_organisation", "pot", "created_by", "reference")
+
+
+def _clean_bid(bid: Bid, *changed_links: str) -> None:
+    """``full_clean`` for a bid, without re-reading the linked rows no section changes."""
+    bid.full_clean(exclude=[name for name in _FIXED_LINKS if name not in changed_links], validate_unique=False)
 
 
 def _section_state(bid: Bid, section: str) -> BidSectionState:
@@ -180,7 +190,7 @@ def _editing(*, actor: User, bid: Bid, section: str, version: int | None, messag
         state.version += 1
         state.updated_by = actor
         state.updated_at = now
-        state.status = checks.section_status(locked, section)
+        state.status = checks.status_of(state.version, checks.problems_in_section(locked, section))
         state.save()
         audit_record(
             actor=actor, action=record.get("action", "bid.section_saved"), target=locked,
@@ -309,8 +319,8 @@ def _save_fields(*, actor: User, bid: Bid, section: str, version: int, fields: t
             setattr(locked, name, value if value is not None else ("" if name not in ("start_date", "end_date") else None))
         if validate:
             validate(locked)
-        locked.full_clean()
-        locked.save()
+        _clean_bid(locked)
+        locked.save(update_fields=[*fields, "updated_at"])
         record.update(before=before, after=snapshot(locked, fields))
     return bid
 
@@ -365,8 +375,8 @@ def bid_delivery_save(*, actor: User, bid: Bid, version: int, delivery_plan: str
         before = {**snapshot(locked, DELIVERY_FIELDS), "milestones": list(locked.milestones.values_list("title", "due_date"))}
         locked.delivery_plan = _clean_text(delivery_plan)
         locked.sustainability_plan = _clean_text(sustainability_plan)
-        locked.full_clean()
-        locked.save()
+        _clean_bid(locked)
+        locked.save(update_fields=[*DELIVERY_FIELDS, "updated_at"])
         rows = [Milestone(bid=locked, title=_clean_text(row.get("title")), due_date=row.get("due_date"),
                           description=_clean_text(row.get("description"))) for row in milestones]
         _replace(locked.milestones, rows)
@@ -694,7 +704,7 @@ def _decide_endorsement(*, actor: User, bid: Bid, comment: str, endorse: bool) -
         locked.endorsement_status = EndorsementStatus.ENDORSED if endorse else EndorsementStatus.DECLINED
         locked.endorsement_comment = comment
         locked.endorsed_by, locked.endorsed_at = actor, now
-        locked.full_clean()
+        _clean_bid(locked)
         locked.save()
         verb = "endorsed" if endorse else "declined to endorse"
         audit_record(actor=actor, action="bid.endorsed" if endorse else "bid.endorsement_declined", target=locked,
@@ -741,7 +751,7 @@ def bid_submit(*, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.d
         locked.status = BidStatus.SUBMITTED
         locked.submitted_at, locked.submitted_by = now, actor
         locked.declarations_accepted_at, locked.declarations_accepted_by = now, actor
-        locked.full_clean()
+        _clean_bid(locked)
         locked.save()
         state = _section_state(locked, BidSection.DECLARATIONS)
         state.status, state.version, state.updated_by, state.updated_at = SectionStatus.COMPLETED, state.version + 1, actor, now
@@ -790,7 +800,7 @@ def _transition(*, actor: User | None, bid: Bid, allowed_from: Iterable[str], to
         locked.status = to
         for name, value in (changes or {}).items():
             setattr(locked, name, value)
-        locked.full_clean()
+        _clean_bid(locked)
         locked.save()
         audit_record(actor=actor, action=action, target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
                      message=message)

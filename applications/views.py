@@ -69,7 +69,10 @@ SECTION_HINTS = {
 
 
 def _visible_bid(request, pk: int) -> Bid:
-    return get_object_or_404(selectors.bids_visible_to(request.user), pk=pk)
+    bid = selectors.bid_visible_to(request.user, pk)
+    if bid is None:
+        raise Http404("No such bid")
+    return bid
 
 
 def _writable_bid(request, pk: int) -> Bid:
@@ -112,23 +115,31 @@ def _is_conflict(error: ValidationError) -> bool:
 # What a bid contains, for the read-only pages ------------------------------------------------------
 
 
-def bid_content(bid: Bid) -> dict[str, Any]:
-    """Everything in the bid, worked out for display (used by every read-only page)."""
-    requested_by_year = selectors.bid_requested_by_year(bid)
-    total_requested = sum(requested_by_year.values(), selectors.ZERO)
-    total_savings = selectors.bid_total_savings(bid)
-    savings_by_year = selectors.bid_savings_by_year(bid)
+def cost_content(bid: Bid) -> dict[str, Any]:
+    """The costs by category and year, totals by year and overall, and match funding."""
     costs_table = selectors.bid_costs_by_year_and_category(bid)
+    requested_by_year = {year: sum(row.values(), selectors.ZERO) for year, row in costs_table.items()}
     categories = [c for c in CostCategory if any(c.value in row for row in costs_table.values())]
+    match_funding = list(bid.match_funding.select_related("organisation"))
     return {
-        "partners": list(bid.partners.select_related("organisation")),
-        "costs": list(bid.costs.all()),
         "cost_years": list(costs_table),
         "cost_rows": [(category.label, [costs_table[y].get(category.value) for y in costs_table]) for category in categories],
         "requested_by_year": requested_by_year,
-        "total_requested": total_requested,
-        "match_funding": list(bid.match_funding.select_related("organisation")),
-        "total_match_funding": selectors.bid_total_match_funding(bid),
+        "total_requested": sum(requested_by_year.values(), selectors.ZERO),
+        "match_funding": match_funding,
+        "total_match_funding": sum((row.amount for row in match_funding), selectors.ZERO),
+    }
+
+
+def bid_content(bid: Bid) -> dict[str, Any]:
+    """Everything in the bid, worked out for display (used by every read-only page)."""
+    costs = cost_content(bid)
+    total_requested = costs["total_requested"]
+    total_savings = selectors.bid_total_savings(bid)
+    savings_by_year = selectors.bid_savings_by_year(bid)
+    return {
+        **costs,
+        "partners": list(bid.partners.select_related("organisation")),
         "savings": list(bid.projected_savings.select_related("realised_by")),
         "savings_by_year": [
             (year, row.get(SavingKind.CASHABLE, selectors.ZERO), row.get(SavingKind.NON_CASHABLE, selectors.ZERO),
@@ -216,8 +227,7 @@ def bid_detail(request, pk: int):
     can_write = request.user.has_perm("applications.write_bid", bid)
     context = {"bid": bid, "status_tags": STATUS_TAGS, "crumbs": _crumbs(), "can_write": can_write}
     if can_write and bid.status == BidStatus.DRAFT:
-        statuses = checks.section_statuses(bid)
-        problems = checks.bid_problems(bid)
+        statuses, problems = checks.bid_overview(bid)
         filled = list(checks.FILLED_SECTIONS)
         done = sum(1 for s in filled if statuses[s] == SectionStatus.COMPLETED)
         ready = not problems
@@ -263,12 +273,9 @@ def _main(bid: Bid, state: BidSectionState, data, form_class, fields: tuple[str,
     return form_class(data, initial=initial, **kwargs)
 
 
-def _extra_rows(data, existing: int) -> int:
-    return 3 if existing == 0 else 1
-
-
-def _formset(form_class, prefix: str, data, initial: list[dict], *, more: bool, **kwargs):
-    extra = (4 if more else 0) + _extra_rows(data, len(initial))
+def _formset(form_class, prefix: str, data, initial: list[dict], *, more: bool, blank_rows: int = 3, **kwargs):
+    """Rows already saved, and blank ones to add more: ``blank_rows`` when there are none yet."""
+    extra = (4 if more else 0) + (blank_rows if not initial else 1)
     formset_class = forms.row_formset(form_class, extra=extra)
     return formset_class(data, initial=initial, prefix=prefix, **kwargs)
 
@@ -313,7 +320,7 @@ def _build_costs(bid, state, data, more=False):
     return {
         "main": forms.SectionForm(data, initial={"version": state.version}),
         "costs": _formset(forms.CostForm, "costs", data, costs, more=more, years=bid.years),
-        "match": _formset(forms.MatchFundingForm, "match", data, match, more=False, years=bid.years,
+        "match": _formset(forms.MatchFundingForm, "match", data, match, more=more, blank_rows=1, years=bid.years,
                           organisations=organisations),
     }
 
@@ -425,8 +432,9 @@ def _error_items(built: dict) -> list[tuple[str, str]]:
     return items
 
 
-def _section_context(request, bid: Bid, section: str, built: dict, **extra) -> dict:
-    state = BidSectionState.objects.filter(bid=bid, section=section).select_related("updated_by").first()
+def _section_context(request, bid: Bid, section: str, built: dict, state=None, **extra) -> dict:
+    if state is None:
+        state = BidSectionState.objects.filter(bid=bid, section=section).select_related("updated_by").first()
     has_errors = any(form.is_bound and (form.total_error_count() if hasattr(form, "total_error_count") else form.errors)
                      for form in built.values())
     return {
@@ -447,7 +455,8 @@ def bid_section(request, pk: int, section: str):
         raise Http404("No such section")
     if refused := _closed_to_changes(request, bid):
         return refused
-    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=section)
+    state = BidSectionState.objects.select_related("updated_by").filter(bid=bid, section=section).first() \
+        or BidSectionState.objects.create(bid=bid, section=section)
     more = request.GET.get("rows") == "more"
     conflict = False
     if request.method == "POST":
@@ -465,15 +474,14 @@ def bid_section(request, pk: int, section: str):
                 return redirect(bid)
     else:
         built = page.build(bid, state, None, more=more)
-    context = _section_context(request, bid, section, built, conflict=conflict, rows=page.rows)
+    context = _section_context(request, bid, section, built, state=state, conflict=conflict, rows=page.rows)
     if section == BidSection.SAVINGS:
         context["total_requested"] = selectors.bid_total_requested(bid)
         context["total_savings"] = selectors.bid_total_savings(bid)
         context["projected_return"] = selectors.bid_projected_return(bid)
         context["cost_pence"] = int(context["total_requested"] * 100)
     if section == BidSection.COSTS:
-        context.update({k: v for k, v in bid_content(bid).items() if k in (
-            "cost_years", "cost_rows", "requested_by_year", "total_requested", "total_match_funding")})
+        context.update(cost_content(bid))
     if section == BidSection.PARTNERS:
         context["partners"] = list(bid.partners.select_related("organisation"))
         context["search_form"] = forms.PartnerSearchForm()
@@ -728,7 +736,7 @@ def bid_check(request, pk: int):
     return render(request, "applications/bid_check.html", {
         "bid": bid, "form": form, "problems": problems,
         "ineligible": [p for p in problems if p.ineligible], "incomplete": [p for p in problems if not p.ineligible],
-        "statuses": checks.section_statuses(bid), "editable": True, "crumbs": _crumbs(bid),
+        "editable": True, "crumbs": _crumbs(bid),
         "status_tags": STATUS_TAGS, **bid_content(bid),
     })
 

@@ -89,3 +89,19 @@ def test_the_applicants_dashboard_and_commissioners_queue(world, two_bids):
     services.bid_partners_save(actor=world.other_applicant, bid=two_bids[1], version=0, commissioner=world.icb)
     services.bid_endorsement_request(actor=world.other_applicant, bid=two_bids[1])
     assert [bid.title for bid in bids_awaiting_endorsement(world.commissioner)] == ["Theirs"]
+
+
+@pytest.mark.parametrize("role", ["applicant", "colleague", "other_applicant", "commissioner", "other_commissioner",
+                                  "assessor", "chair", "manager", "other_manager", "auditor", "nobody"])
+def test_one_bids_visibility_agrees_with_the_list(world, two_bids, role):
+    from applications.selectors import bid_visible_to
+    from tests.factories.governance import PotFactory
+
+    user = getattr(world, role)
+    # A third bid in a regional pot managed by the other network's fund manager.
+    regional = services.bid_start(actor=world.applicant, call=world.call, organisation=world.lead, title="Regional")
+    regional.pot = PotFactory(fund=world.call.fund, network=world.other_manager.memberships.get().organisation)
+    regional.save()
+    listed = set(bids_visible_to(user).values_list("pk", flat=True))
+    one_by_one = {bid.pk for bid in [*two_bids, regional] if bid_visible_to(user, bid.pk) is not None}
+    assert listed == one_by_one
