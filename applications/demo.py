@@ -109,25 +109,21 @@ def seed(ctx: DemoContext) -> None:
     bids: dict[str, Bid] = {}
     # References run on per network and financial year, as the portal numbers them.
     sequence_by_prefix: dict[str, int] = {}
-    for key, call_slug, lead, title, status, commissioner, partners, yearly, start_offset in BIDS:
+    specs = [(*spec, {}) for spec in BIDS] + [
+        (key, call_slug, lead, title, BidStatus.DRAFT, commissioner, partners, yearly, start_offset,
+         {"endorsement": endorsement, "complete": complete})
+        for key, call_slug, lead, title, commissioner, partners, yearly, start_offset, endorsement, complete
+        in ENDORSEMENT_DRAFTS
+    ]
+    for key, call_slug, lead, title, status, commissioner, partners, yearly, start_offset, extra in specs:
         call = ctx.calls[call_slug]
         prefix = reference_prefix(call)
         sequence_by_prefix[prefix] = sequence_by_prefix.get(prefix, 0) + 1
         reference = f"{prefix}-{sequence_by_prefix[prefix]:04d}"
         bid = Bid.objects.filter(reference=reference).first()
         if bid is None:
-            bid = _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset)
-            _record_history(ctx, bid)
-        bids[key] = bid
-    for key, call_slug, lead, title, commissioner, partners, yearly, start_offset, endorsement, complete in ENDORSEMENT_DRAFTS:
-        call = ctx.calls[call_slug]
-        prefix = reference_prefix(call)
-        sequence_by_prefix[prefix] = sequence_by_prefix.get(prefix, 0) + 1
-        reference = f"{prefix}-{sequence_by_prefix[prefix]:04d}"
-        bid = Bid.objects.filter(reference=reference).first()
-        if bid is None:
-            bid = _create_bid(ctx, call, reference, lead, title, BidStatus.DRAFT, commissioner, partners, yearly,
-                              start_offset, endorsement=endorsement, complete=complete)
+            bid = _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset,
+                              **extra)
             _record_history(ctx, bid)
         bids[key] = bid
     ctx.extra["bids"] = bids

@@ -304,8 +304,15 @@ class RowFormSet(forms.BaseFormSet):
 
     def __init__(self, *args, years=None, organisations=None, **kwargs):
         self.years = years
-        self.organisations = list(organisations) if organisations is not None else None
+        self._organisation_source, self._organisations = organisations, None
         super().__init__(*args, **kwargs)
+
+    @property
+    def organisations(self):
+        """The organisations a row may name, read once, and only if a row is built."""
+        if self._organisations is None and self._organisation_source is not None:
+            self._organisations = list(self._organisation_source)
+        return self._organisations
 
     def get_form_kwargs(self, index):
         return {"years": self.years, "organisations": self.organisations}
@@ -324,8 +331,14 @@ class RowFormSet(forms.BaseFormSet):
             form.fields["DELETE"].label = "Remove this row when saving"
 
     def rows(self) -> list[dict]:
-        return [form.cleaned_data for form in self.forms
-                if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        """The rows to keep: every saved row not ticked for removal, and each new row filled in."""
+        kept = []
+        for index, form in enumerate(self.forms):
+            is_new = index >= self.initial_form_count()
+            if (is_new and not form.has_changed()) or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            kept.append(form.cleaned_data)
+        return kept
 
 
 def row_formset(form_class, *, extra: int):

@@ -22,22 +22,26 @@ from .models import Bid
 from .selectors import ENDORSEMENT_ASKED
 
 
-def _member(user, organisation_id) -> bool:
+def _member(user, organisation_id, bid: Bid | None = None) -> bool:
     if not user.is_authenticated or organisation_id is None:
         return False
+    # bid_visible_to has already read this person's roles in the bid's organisations.
+    viewer = getattr(bid, "_viewer_roles", None)
+    if viewer is not None and viewer[0] == user.pk:
+        return organisation_id in viewer[1]
     return Membership.objects.filter(user=user, organisation_id=organisation_id).exists()
 
 
 @rules.predicate
 def is_lead_member(user, bid: Bid) -> bool:
     """A member of the organisation leading the bid: a colleague of its writers."""
-    return bid is not None and _member(user, bid.lead_organisation_id)
+    return bid is not None and _member(user, bid.lead_organisation_id, bid)
 
 
 @rules.predicate
 def is_named_commissioner(user, bid: Bid) -> bool:
     """A member of the commissioning organisation the bid names for endorsement."""
-    return bid is not None and _member(user, bid.commissioner_id)
+    return bid is not None and _member(user, bid.commissioner_id, bid)
 
 
 @rules.predicate

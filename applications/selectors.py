@@ -90,6 +90,8 @@ def bid_visible_to(user: User, pk: int) -> Bid | None:
         bid.pot.network_id if bid.pot_id else None,
     } - {None}).values_list("organisation_id", "role"))
     managed = {org for org, role in roles.items() if role == MembershipRole.FUND_MANAGER}
+    # Kept with the bid for this request, so the permission checks that follow need no query.
+    bid._viewer_roles = (user.pk, roles)
     if (
         bid.lead_organisation_id in roles
         or (bid.commissioner_id in roles and bid.endorsement_status in ENDORSEMENT_ASKED)
@@ -217,10 +219,9 @@ def bid_projected_return(bid: Bid) -> Decimal | None:
 
 def bid_organisations(bid: Bid) -> QuerySet[Organisation]:
     """The lead, the partners and the commissioner: who may realise savings or match-fund."""
-    ids = {bid.lead_organisation_id, *bid.partners.values_list("organisation_id", flat=True)}
-    if bid.commissioner_id:
-        ids.add(bid.commissioner_id)
-    return Organisation.objects.filter(pk__in=ids).order_by("name")
+    return Organisation.objects.filter(
+        Q(pk=bid.lead_organisation_id) | Q(pk=bid.commissioner_id) | Q(bid_partnerships__bid=bid)
+    ).distinct().order_by("name")
 
 
 def commissioning_organisations() -> QuerySet[Organisation]:

@@ -149,13 +149,15 @@ def _check_changeable(bid: Bid, now: dt.datetime) -> None:
         raise ValidationError(CALL_CLOSED_FOR_CHANGES.format(closed=uk_datetime(bid.call.closes_at)), code="closed")
 
 
-# A bid's links that no section changes: checked when the bid is started, not on every save.
-_FIXED_LINKS = ("call", "lead_organisation", "pot", "created_by", "reference")
+# A bid's links: the database keeps them whole, and a service sets them only to rows it has
+# in hand, so re-reading each linked row on every save would check nothing.
+_LINKS = ("call", "lead_organisation", "pot", "commissioner", "endorsed_by", "declarations_accepted_by",
+          "created_by", "submitted_by")
 
 
-def _clean_bid(bid: Bid, *changed_links: str) -> None:
-    """``full_clean`` for a bid, without re-reading the linked rows no section changes."""
-    bid.full_clean(exclude=[name for name in _FIXED_LINKS if name not in changed_links], validate_unique=False)
+def _clean_bid(bid: Bid) -> None:
+    """``full_clean`` for a bid (fields, choices, lengths, constraints) without re-reading linked rows."""
+    bid.full_clean(exclude=_LINKS, validate_unique=False)
 
 
 def _section_state(bid: Bid, section: str) -> BidSectionState:

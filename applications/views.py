@@ -267,9 +267,13 @@ class SectionPage:
     rows: bool = field(default=False)
 
 
-def _main(bid: Bid, state: BidSectionState, data, form_class, fields: tuple[str, ...], **kwargs):
-    initial = {name: getattr(bid, name) for name in fields}
-    initial["version"] = state.version
+def _version(state: BidSectionState | None) -> dict:
+    """The version the writer opened (a form that is being posted brings its own)."""
+    return {"version": state.version} if state is not None else {}
+
+
+def _main(bid: Bid, state: BidSectionState | None, data, form_class, fields: tuple[str, ...], **kwargs):
+    initial = {name: getattr(bid, name) for name in fields} | _version(state)
     return form_class(data, initial=initial, **kwargs)
 
 
@@ -318,7 +322,7 @@ def _build_costs(bid, state, data, more=False):
     match = [{"organisation": m.organisation_id, "financial_year": m.financial_year, "description": m.description,
               "amount": m.amount} for m in bid.match_funding.all()]
     return {
-        "main": forms.SectionForm(data, initial={"version": state.version}),
+        "main": forms.SectionForm(data, initial=_version(state)),
         "costs": _formset(forms.CostForm, "costs", data, costs, more=more, years=bid.years),
         "match": _formset(forms.MatchFundingForm, "match", data, match, more=more, blank_rows=1, years=bid.years,
                           organisations=organisations),
@@ -335,7 +339,7 @@ def _build_savings(bid, state, data, more=False):
              "care_setting": s.care_setting, "amount": s.amount, "assumptions": s.assumptions, "evidence": s.evidence}
             for s in bid.projected_savings.all()]
     return {
-        "main": forms.SectionForm(data, initial={"version": state.version}),
+        "main": forms.SectionForm(data, initial=_version(state)),
         "savings": _formset(forms.SavingForm, "savings", data, rows, more=more, years=bid.years,
                             organisations=selectors.bid_organisations(bid)),
     }
@@ -349,7 +353,7 @@ def _save_savings(actor, bid, built):
 def _build_benefits(bid, state, data, more=False):
     rows = [{"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "target_date": m.target_date,
              "higher_is_better": "yes" if m.higher_is_better else "no"} for m in bid.benefit_measures.all()]
-    return {"main": forms.SectionForm(data, initial={"version": state.version}),
+    return {"main": forms.SectionForm(data, initial=_version(state)),
             "measures": _formset(forms.MeasureForm, "measures", data, rows, more=more)}
 
 
@@ -373,7 +377,7 @@ def _save_delivery(actor, bid, built):
 def _build_risks(bid, state, data, more=False):
     rows = [{"description": r.description, "likelihood": r.likelihood, "impact": r.impact, "mitigation": r.mitigation}
             for r in bid.risks.all()]
-    return {"main": forms.SectionForm(data, initial={"version": state.version}),
+    return {"main": forms.SectionForm(data, initial=_version(state)),
             "risks": _formset(forms.RiskForm, "risks", data, rows, more=more)}
 
 
@@ -383,7 +387,7 @@ def _save_risks(actor, bid, built):
 
 def _build_partners(bid, state, data, more=False):
     return {"main": forms.CommissionerForm(
-        data, initial={"version": state.version, "commissioner": bid.commissioner_id},
+        data, initial={**_version(state), "commissioner": bid.commissioner_id},
         commissioners=selectors.commissioning_organisations(), required=bid.call.endorsement_required)}
 
 
@@ -455,11 +459,10 @@ def bid_section(request, pk: int, section: str):
         raise Http404("No such section")
     if refused := _closed_to_changes(request, bid):
         return refused
-    state = BidSectionState.objects.select_related("updated_by").filter(bid=bid, section=section).first() \
-        or BidSectionState.objects.create(bid=bid, section=section)
     more = request.GET.get("rows") == "more"
     conflict = False
     if request.method == "POST":
+        state = None  # the service reads the section's version itself
         built = page.build(bid, state, request.POST, more=more)
         if all(form.is_valid() for form in built.values()):
             try:
@@ -473,13 +476,14 @@ def bid_section(request, pk: int, section: str):
                     return redirect(reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": section}) + "?rows=more")
                 return redirect(bid)
     else:
+        state = BidSectionState.objects.select_related("updated_by").filter(bid=bid, section=section).first() \
+            or BidSectionState.objects.create(bid=bid, section=section)
         built = page.build(bid, state, None, more=more)
     context = _section_context(request, bid, section, built, state=state, conflict=conflict, rows=page.rows)
     if section == BidSection.SAVINGS:
-        context["total_requested"] = selectors.bid_total_requested(bid)
-        context["total_savings"] = selectors.bid_total_savings(bid)
-        context["projected_return"] = selectors.bid_projected_return(bid)
-        context["cost_pence"] = int(context["total_requested"] * 100)
+        requested, savings = selectors.bid_total_requested(bid), selectors.bid_total_savings(bid)
+        context.update(total_requested=requested, total_savings=savings, cost_pence=int(requested * 100),
+                       projected_return=checks.projected_return(savings, requested))
     if section == BidSection.COSTS:
         context.update(cost_content(bid))
     if section == BidSection.PARTNERS:
@@ -490,6 +494,10 @@ def bid_section(request, pk: int, section: str):
 
 
 # Partners --------------------------------------------------------------------------------------------
+
+
+def _partner_crumbs(bid: Bid) -> list[tuple[str, str]]:
+    return _crumbs(bid, ("Partners", reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": "partners"})))
 
 
 @require_GET
@@ -504,7 +512,7 @@ def partner_search(request, pk: int):
         results = [(org, org.pk in on_bid) for org in organisation_search(form.cleaned_data["q"])]
     return render(request, "applications/partners/search.html", {
         "bid": bid, "form": form, "results": results, "searched": form.is_bound,
-        "crumbs": _crumbs(bid, ("Partners", reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": "partners"}))),
+        "crumbs": _partner_crumbs(bid),
     })
 
 
@@ -525,7 +533,7 @@ def partner_add(request, pk: int, organisation_pk: int):
             return redirect("applications:bid_section", pk=bid.pk, section="partners")
     return render(request, "applications/partners/form.html", {
         "bid": bid, "form": form, "organisation": organisation, "adding": True,
-        "crumbs": _crumbs(bid, ("Partners", reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": "partners"}))),
+        "crumbs": _partner_crumbs(bid),
     })
 
 
@@ -550,7 +558,7 @@ def partner_change(request, pk: int, partner_pk: int):
             return redirect("applications:bid_section", pk=bid.pk, section="partners")
     return render(request, "applications/partners/form.html", {
         "bid": bid, "form": form, "organisation": partner.organisation, "adding": False, "conflict": conflict,
-        "crumbs": _crumbs(bid, ("Partners", reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": "partners"}))),
+        "crumbs": _partner_crumbs(bid),
     }, status=409 if conflict else 200)
 
 
@@ -607,7 +615,7 @@ def _bid_attachments(request, pk: int, handler: SizeLimitedUploadHandler):
     if refused := _closed_to_changes(request, bid):
         return refused
     state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.ATTACHMENTS)
-    main = forms.SectionForm(request.POST if "confirm" in request.POST else None, initial={"version": state.version})
+    main = forms.SectionForm(request.POST if "confirm" in request.POST else None, initial=_version(state))
     upload_form = forms.AttachmentForm(request.POST if "upload" in request.POST else None,
                                        request.FILES if "upload" in request.POST else None)
     conflict = False

@@ -4,6 +4,7 @@ people type is shown as text; lists, exports, dashboards and the call section.""
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -328,3 +329,21 @@ def test_endorsing_through_the_page(client, world, draft):
     assert draft.endorsement_status == "endorsed"
     assert draft.endorsement_comment == "Good"
 
+
+
+def test_saving_a_section_without_changing_its_rows_keeps_them(applicant_client, world, ready):
+    page = body(applicant_client.get(section_url(ready, "costs")))
+    assert 'name="costs-INITIAL_FORMS" value="2"' in page
+    data = {"version": str(version(ready, BidSection.COSTS)), "costs-TOTAL_FORMS": "3", "costs-INITIAL_FORMS": "2",
+            "match-TOTAL_FORMS": "1", "match-INITIAL_FORMS": "0"}
+    for index, row in enumerate(BidCost.objects.filter(bid=ready).order_by("financial_year")):
+        data.update({f"costs-{index}-financial_year": str(row.financial_year), f"costs-{index}-category": row.category,
+                     f"costs-{index}-nature": row.nature, f"costs-{index}-description": row.description,
+                     f"costs-{index}-amount": str(row.amount)})
+    response = applicant_client.post(section_url(ready, "costs"), data)
+    assert response.status_code == 302
+    assert BidCost.objects.filter(bid=ready).count() == 2
+    # Ticking "remove" on a saved row removes it, and only it.
+    data.update({"version": str(version(ready, BidSection.COSTS)), "costs-1-DELETE": "on", "costs-0-amount": "90000"})
+    assert applicant_client.post(section_url(ready, "costs"), data).status_code == 302
+    assert list(BidCost.objects.filter(bid=ready).values_list("amount", flat=True)) == [Decimal("90000.00")]
