@@ -81,12 +81,12 @@ def _writable_bid(request, pk: int) -> Bid:
     return bid
 
 
-def _closed_to_changes(request, bid: Bid):
+def _closed_to_changes(request, bid: Bid, now=None):
     """A redirect to the bid with the reason, if the bid can no longer change; else None."""
     if bid.status != BidStatus.DRAFT:
         messages.error(request, services.BID_LOCKED.format(status=bid.get_status_display().lower()))
         return redirect(bid)
-    if not bid.call.is_accepting_bids():
+    if not bid.call.is_accepting_bids(now):
         messages.error(request, services.CALL_CLOSED_FOR_CHANGES.format(closed=checks.uk_datetime(bid.call.closes_at)))
         return redirect(bid)
     return None
@@ -725,15 +725,16 @@ def bid_endorse(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def bid_check(request, pk: int):
+    received = timezone.now()  # the closing time is judged against when the submission arrived
     bid = _writable_bid(request, pk)
     if bid.status == BidStatus.SUBMITTED:
         return redirect("applications:bid_submitted", pk=bid.pk)
-    if refused := _closed_to_changes(request, bid):
+    if refused := _closed_to_changes(request, bid, received):
         return refused
     form = forms.SubmitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.bid_submit(actor=request.user, bid=bid, declarations_confirmed=form.confirmed())
+            services.bid_submit(actor=request.user, bid=bid, declarations_confirmed=form.confirmed(), now=received)
         except ValidationError as error:
             if getattr(error, "code", None) == "already_submitted":
                 return redirect("applications:bid_submitted", pk=bid.pk)

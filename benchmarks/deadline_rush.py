@@ -43,6 +43,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 DATABASE = "fp_bench_deadline_rush"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 QUEUE = "bench-deadline-rush"
+RUSH_REQUESTS = ("save section", "check answers", "submit", "confirmation")
 UNUSABLE = "!"  # the writers sign in by a session made for them, never by password
 
 # The locust side -------------------------------------------------------------------------------------
@@ -55,29 +56,37 @@ if os.environ.get("DEADLINE_RUSH_PLAN"):
     PLAN = json.loads(Path(os.environ["DEADLINE_RUSH_PLAN"]).read_text())
     WRITERS = list(PLAN["writers"])
     random.Random(7).shuffle(WRITERS)
-    TIMINGS: list[tuple[str, float, bool]] = []
+    TIMINGS: list[tuple[str, float, bool, float]] = []  # name, milliseconds, ok, finished at
     CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
     VERSION_RE = re.compile(r'name="version" value="(\d+)"')
 
     @events.request.add_listener
     def _record(request_type, name, response_time, response_length, exception, **kwargs):
-        TIMINGS.append((name, response_time, exception is None))
+        TIMINGS.append((name, response_time, exception is None, time.time()))
 
     @events.quitting.add_listener
     def _dump(environment, **kwargs):
         Path(os.environ["DEADLINE_RUSH_TIMINGS"]).write_text(json.dumps(TIMINGS))
 
     class BidWriter(HttpUser):
-        """One writer: at a random moment in the window, three saves then the submission."""
+        """One writer. Before the rush they open the bid and the three sections they will
+        change (as a writer has them open in tabs); in the last minute, at a random moment,
+        they save the three sections, check their answers and submit."""
 
         wait_time = constant(0)
 
         def on_start(self):
             self.writer = WRITERS.pop()
             self.client.cookies.set(PLAN["session_cookie"], self.writer["session"], domain="127.0.0.1", path="/")
-            # Start somewhere in the window, leaving time to finish before the call closes.
-            start_at = PLAN["window_starts"] + random.uniform(0, PLAN["latest_start"])
-            gevent.sleep(max(0.0, start_at - time.time()))
+            gevent.sleep(max(0.0, PLAN["opening_starts"] + random.uniform(0, PLAN["opening_seconds"]) - time.time()))
+            bid = self.writer["bid"]
+            self._get(f"/bids/{bid}/", "open task list")
+            self.opened = {}
+            for section in ("summary", "costs", "savings"):
+                page = self._get(f"/bids/{bid}/sections/{section}/", "open section")
+                self.opened[section] = (CSRF_RE.search(page).group(1), VERSION_RE.search(page).group(1))
+            # Then wait for their moment in the rush, leaving time to finish before the call closes.
+            gevent.sleep(max(0.0, PLAN["rush_starts"] + random.uniform(0, PLAN["latest_start"]) - time.time()))
 
         def _get(self, path, name):
             with self.client.get(path, name=name, catch_response=True) as response:
@@ -95,32 +104,32 @@ if os.environ.get("DEADLINE_RUSH_PLAN"):
 
         def _save(self, section, fields):
             bid = self.writer["bid"]
-            url = f"/bids/{bid}/sections/{section}/"
-            page = self._get(url, "open section")
-            data = {"csrfmiddlewaretoken": CSRF_RE.search(page).group(1), "version": VERSION_RE.search(page).group(1),
-                    "save": "", **fields}
-            self._post(url, data, "save section", f"/bids/{bid}/")
+            token, version = self.opened[section]
+            data = {"csrfmiddlewaretoken": token, "version": version, "save": "", **fields}
+            self._post(f"/bids/{bid}/sections/{section}/", data, "save section", f"/bids/{bid}/")
 
         @task
-        def write_and_submit(self):
+        def rush(self):
             bid = self.writer["bid"]
-            self._get(f"/bids/{bid}/", "open task list")
             self._save("summary", {
                 "title": f"Remote monitoring for frailty, site {bid}", "summary": "Monitoring at home, revised.",
                 "problem": "Avoidable admissions.", "start_date_day": "1", "start_date_month": "4",
                 "start_date_year": str(PLAN["first_year"]), "end_date_day": "31", "end_date_month": "3",
                 "end_date_year": str(PLAN["first_year"] + 2)})
             self._save("costs", {
-                "costs-TOTAL_FORMS": "2", "costs-INITIAL_FORMS": "0", "match-TOTAL_FORMS": "0", "match-INITIAL_FORMS": "0",
+                "costs-TOTAL_FORMS": "2", "costs-INITIAL_FORMS": "1", "match-TOTAL_FORMS": "0", "match-INITIAL_FORMS": "0",
                 "costs-0-financial_year": str(PLAN["first_year"]), "costs-0-category": "staff",
                 "costs-0-nature": "revenue", "costs-0-amount": "62,000", "costs-0-description": "Nurses",
                 "costs-1-financial_year": str(PLAN["first_year"] + 1), "costs-1-category": "evaluation",
                 "costs-1-nature": "revenue", "costs-1-amount": "41000.50"})
             self._save("savings", {
-                "savings-TOTAL_FORMS": "1", "savings-INITIAL_FORMS": "0",
-                "savings-0-financial_year": str(PLAN["first_year"] + 1), "savings-0-kind": "cashable",
-                "savings-0-realised_by": str(self.writer["organisation"]), "savings-0-care_setting": "secondary",
-                "savings-0-amount": "190000", "savings-0-assumptions": "Fewer admissions at £3,200 each."})
+                "savings-TOTAL_FORMS": "2", "savings-INITIAL_FORMS": "1",
+                "savings-0-financial_year": str(PLAN["first_year"]), "savings-0-kind": "cashable",
+                "savings-0-realised_by": str(self.writer["organisation"]), "savings-0-care_setting": "home",
+                "savings-0-amount": "90000", "savings-0-assumptions": "Fewer admissions.",
+                "savings-1-financial_year": str(PLAN["first_year"] + 1), "savings-1-kind": "cashable",
+                "savings-1-realised_by": str(self.writer["organisation"]), "savings-1-care_setting": "secondary",
+                "savings-1-amount": "190000", "savings-1-assumptions": "Fewer admissions at £3,200 each."})
             page = self._get(f"/bids/{bid}/check/", "check answers")
             self._post(f"/bids/{bid}/check/", {
                 "csrfmiddlewaretoken": CSRF_RE.search(page).group(1),
@@ -297,6 +306,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--writers", type=int, default=200)
     parser.add_argument("--window", type=float, default=60.0, help="seconds from the start of the rush to closing")
+    parser.add_argument("--opening", type=float, default=40.0,
+                        help="seconds before the rush in which the writers open their bids")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, default=8131)
@@ -325,20 +336,23 @@ def main() -> int:
             cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True)
         _wait_for(f"http://127.0.0.1:{args.port}/healthz", 60)
 
-        closes_at = _close_call_in(plan["call"], args.window)
-        plan.update(window_starts=time.time() + 1, latest_start=max(1.0, args.window - 20))
+        now = time.time()
+        closes_at = _close_call_in(plan["call"], args.opening + args.window)
+        plan.update(opening_starts=now + 1, opening_seconds=max(1.0, args.opening - 10),
+                    rush_starts=closes_at - args.window, latest_start=max(1.0, args.window - 20))
         plan_file, timings_file = RESULTS / "deadline_rush_plan.json", RESULTS / "deadline_rush_timings.json"
         plan_file.write_text(json.dumps(plan))
-        print(f"The call closes in {args.window:.0f} s; {args.writers} writers start at random in the first "
-              f"{plan['latest_start']:.0f} s of it.", flush=True)
+        print(f"The writers open their bids in the next {args.opening:.0f} s; the call closes {args.window:.0f} s "
+              f"after that, and each writer starts saving and submitting at random in the first "
+              f"{plan['latest_start']:.0f} s of those.", flush=True)
         load_before = os.getloadavg()
         started = time.time()
         subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(Path(__file__).resolve()), "--headless", "--only-summary",
-             "-u", str(args.writers), "-r", str(args.writers), "-t", f"{int(args.window + 15)}s",
+             "-u", str(args.writers), "-r", str(args.writers), "-t", f"{int(args.opening + args.window + 15)}s",
              "--host", f"http://127.0.0.1:{args.port}", "--loglevel", "WARNING", "--stop-timeout", "10"],
             cwd=ROOT, env={**env, "DEADLINE_RUSH_PLAN": str(plan_file), "DEADLINE_RUSH_TIMINGS": str(timings_file)},
-            check=False, timeout=args.window + 120)
+            check=False, timeout=args.opening + args.window + 120)
         elapsed = time.time() - started
         load_after = os.getloadavg()
         timings = json.loads(timings_file.read_text())
@@ -360,8 +374,10 @@ def main() -> int:
             _psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
     by_name: dict[str, list[float]] = {}
-    failures = sum(1 for _, _, ok in timings if not ok)
-    for name, response_time, ok in timings:
+    failures = sum(1 for _, _, ok, _ in timings if not ok)
+    rush = [(name, ms, end) for name, ms, _, end in timings if name in RUSH_REQUESTS]
+    rush_seconds = (max(end for *_, end in rush) - min(end - ms / 1000 for _, ms, end in rush)) if rush else 0
+    for name, response_time, ok, _ in timings:
         if ok:
             by_name.setdefault(name, []).append(response_time)
     server_errors = sum(1 for line in (RESULTS / "deadline_rush_access.log").read_text().splitlines()
@@ -375,6 +391,8 @@ def main() -> int:
         "throughput_rps": round(len(timings) / elapsed, 1), "submissions_per_s": round(database["submitted"] / elapsed, 2),
         "elapsed_s": round(elapsed, 1), "cpus": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load_before], "load_average_after": [round(x, 2) for x in load_after],
+        "rush_requests": len(rush), "rush_seconds": round(rush_seconds, 1),
+        "rush_throughput_rps": round(len(rush) / rush_seconds, 1) if rush_seconds else 0,
         "save": _percentiles(by_name.get("save section", [])), "submit": _percentiles(by_name.get("submit", [])),
         "open_section": _percentiles(by_name.get("open section", [])),
         "check_answers": _percentiles(by_name.get("check answers", [])),
