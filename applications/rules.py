@@ -18,6 +18,7 @@ import rules
 from governance.models import Membership, MembershipRole
 from governance.rules import audits_call, manages_call
 
+from .extensions import read_by_later_stage
 from .models import Bid
 from .selectors import ENDORSEMENT_ASKED
 
@@ -79,12 +80,19 @@ def manages_a_pot_of_call(user, call) -> bool:
     ).exists()
 
 
+@rules.predicate
+def reads_through_later_stage(user, bid: Bid) -> bool:
+    """Let in by a later stage, like an assessor assigned to the bid (see extensions.py)."""
+    return bid is not None and read_by_later_stage(user, bid)
+
+
 is_site_admin = rules.is_superuser
 manages_bid = manages_bid_call | manages_pot_network
 
 rules.add_perm(
     "applications.view_bid",
-    is_lead_member | (is_named_commissioner & endorsement_asked) | manages_bid | audits_bid_call | is_site_admin,
+    is_lead_member | (is_named_commissioner & endorsement_asked) | manages_bid | audits_bid_call | is_site_admin
+    | reads_through_later_stage,
 )
 rules.add_perm("applications.write_bid", is_lead_member)
 rules.add_perm("applications.endorse_bid", is_named_commissioner & endorsement_asked)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -23,6 +24,7 @@ from governance.models import (
     Call,
     FundRole,
     FundRoleKind,
+    InnovationType,
     Membership,
     MembershipRole,
     Organisation,
@@ -30,13 +32,17 @@ from governance.models import (
 )
 
 from .checks import projected_return
+from .extensions import read_by_later_stage
 from .models import (
     Attachment,
     Bid,
     BidCost,
     BidStatus,
+    CareSetting,
+    CostCategory,
     EndorsementStatus,
     ProjectedSaving,
+    SavingKind,
 )
 
 ZERO = Decimal("0.00")
@@ -79,7 +85,8 @@ def bids_visible_to(user: User) -> QuerySet[Bid]:
 
 def bid_visible_to(user: User, pk: int) -> Bid | None:
     """One bid if ``user`` may see it, else None: the same rule as ``bids_visible_to``, worked
-    out with two small queries rather than a query over every bid."""
+    out with two small queries rather than a query over every bid, and also anyone a later
+    stage lets read it (``applications.extensions.register_bid_reader``: assigned assessors)."""
     if not user.is_authenticated or not user.is_active:
         return None
     bid = _bids_base().filter(pk=pk).first()
@@ -98,6 +105,7 @@ def bid_visible_to(user: User, pk: int) -> Bid | None:
         or {bid.call.host_network_id, bid.call.fund.host_network_id} & managed
         or (bid.pot_id and bid.pot.network_id in managed)
         or FundRole.objects.filter(user=user, fund_id=bid.call.fund_id, role=FundRoleKind.AUDITOR).exists()
+        or read_by_later_stage(user, bid)
     ):
         return bid
     return None
@@ -240,3 +248,49 @@ def commissioner_users(bid: Bid) -> QuerySet[User]:
     if not bid.commissioner_id:
         return User.objects.none()
     return User.objects.filter(memberships__organisation_id=bid.commissioner_id, is_active=True).distinct()
+
+
+# What a bid contains, for the read-only pages (the bid's writers, its commissioner, fund managers
+# and, through the assessment stage, its assessors) -----------------------------------------------
+
+
+def cost_content(bid: Bid) -> dict[str, Any]:
+    """The costs by category and year, totals by year and overall, and match funding."""
+    costs_table = bid_costs_by_year_and_category(bid)
+    requested_by_year = {year: sum(row.values(), ZERO) for year, row in costs_table.items()}
+    categories = [c for c in CostCategory if any(c.value in row for row in costs_table.values())]
+    match_funding = list(bid.match_funding.select_related("organisation"))
+    return {
+        "cost_years": list(costs_table),
+        "cost_rows": [(category.label, [costs_table[y].get(category.value) for y in costs_table]) for category in categories],
+        "requested_by_year": requested_by_year,
+        "total_requested": sum(requested_by_year.values(), ZERO),
+        "match_funding": match_funding,
+        "total_match_funding": sum((row.amount for row in match_funding), ZERO),
+    }
+
+
+def bid_content(bid: Bid) -> dict[str, Any]:
+    """Everything in the bid, worked out for display (used by every read-only page)."""
+    costs = cost_content(bid)
+    total_requested = costs["total_requested"]
+    total_savings = bid_total_savings(bid)
+    savings_by_year = bid_savings_by_year(bid)
+    return {
+        **costs,
+        "partners": list(bid.partners.select_related("organisation")),
+        "savings": list(bid.projected_savings.select_related("realised_by")),
+        "savings_by_year": [
+            (year, row.get(SavingKind.CASHABLE, ZERO), row.get(SavingKind.NON_CASHABLE, ZERO),
+             row.get(SavingKind.CASHABLE, ZERO) + row.get(SavingKind.NON_CASHABLE, ZERO))
+            for year, row in savings_by_year.items()
+        ],
+        "total_savings": total_savings,
+        "projected_return": projected_return(total_savings, total_requested),
+        "measures": list(bid.benefit_measures.all()),
+        "milestones": list(bid.milestones.all()),
+        "risks": list(bid.risks.all()),
+        "attachments": list(bid_attachments(bid)),
+        "care_setting_labels": [label for value, label in CareSetting.choices if value in (bid.care_settings or [])],
+        "innovation_type_label": dict(InnovationType.choices).get(bid.innovation_type, ""),
+    }

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.access import require
-from governance.models import Call, Membership, Organisation
+from governance.models import Call, Organisation, OrganisationKind
 from governance.selectors import (
     calls_open_now,
     calls_public,
@@ -36,9 +36,7 @@ from .models import (
     BidSection,
     BidSectionState,
     BidStatus,
-    CostCategory,
     EndorsementStatus,
-    SavingKind,
     SectionStatus,
 )
 
@@ -112,51 +110,6 @@ def _is_conflict(error: ValidationError) -> bool:
         getattr(e, "code", None) == "conflict" for e in getattr(error, "error_list", []))
 
 
-# What a bid contains, for the read-only pages ------------------------------------------------------
-
-
-def cost_content(bid: Bid) -> dict[str, Any]:
-    """The costs by category and year, totals by year and overall, and match funding."""
-    costs_table = selectors.bid_costs_by_year_and_category(bid)
-    requested_by_year = {year: sum(row.values(), selectors.ZERO) for year, row in costs_table.items()}
-    categories = [c for c in CostCategory if any(c.value in row for row in costs_table.values())]
-    match_funding = list(bid.match_funding.select_related("organisation"))
-    return {
-        "cost_years": list(costs_table),
-        "cost_rows": [(category.label, [costs_table[y].get(category.value) for y in costs_table]) for category in categories],
-        "requested_by_year": requested_by_year,
-        "total_requested": sum(requested_by_year.values(), selectors.ZERO),
-        "match_funding": match_funding,
-        "total_match_funding": sum((row.amount for row in match_funding), selectors.ZERO),
-    }
-
-
-def bid_content(bid: Bid) -> dict[str, Any]:
-    """Everything in the bid, worked out for display (used by every read-only page)."""
-    costs = cost_content(bid)
-    total_requested = costs["total_requested"]
-    total_savings = selectors.bid_total_savings(bid)
-    savings_by_year = selectors.bid_savings_by_year(bid)
-    return {
-        **costs,
-        "partners": list(bid.partners.select_related("organisation")),
-        "savings": list(bid.projected_savings.select_related("realised_by")),
-        "savings_by_year": [
-            (year, row.get(SavingKind.CASHABLE, selectors.ZERO), row.get(SavingKind.NON_CASHABLE, selectors.ZERO),
-             row.get(SavingKind.CASHABLE, selectors.ZERO) + row.get(SavingKind.NON_CASHABLE, selectors.ZERO))
-            for year, row in savings_by_year.items()
-        ],
-        "total_savings": total_savings,
-        "projected_return": checks.projected_return(total_savings, total_requested),
-        "measures": list(bid.benefit_measures.all()),
-        "milestones": list(bid.milestones.all()),
-        "risks": list(bid.risks.all()),
-        "attachments": list(selectors.bid_attachments(bid)),
-        "care_setting_labels": [label for value, label in forms.CareSetting.choices if value in (bid.care_settings or [])],
-        "innovation_type_label": dict(forms.InnovationType.choices).get(bid.innovation_type, ""),
-    }
-
-
 # Lists -------------------------------------------------------------------------------------------
 
 
@@ -190,8 +143,8 @@ def bid_list(request):
 @require_http_methods(["GET", "POST"])
 def bid_start(request, slug: str):
     call = get_object_or_404(calls_public(), slug=slug)
-    organisations = organisations_of(request.user).exclude(kind="hin").order_by("name")
-    has_organisation = Membership.objects.filter(user=request.user).exists()
+    organisations = organisations_of(request.user).exclude(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
+    has_organisation = organisations_of(request.user).exists()
     form = forms.BidStartForm(request.POST or None, organisations=organisations,
                               initial={"organisation": organisations.first()} if organisations.count() == 1 else None)
     accepting = call.is_accepting_bids()
@@ -242,7 +195,7 @@ def bid_detail(request, pk: int):
             ),
         })
         return render(request, "applications/bid_tasks.html", context)
-    context.update(bid_content(bid))
+    context.update(selectors.bid_content(bid))
     context.update({
         "can_endorse": request.user.has_perm("applications.endorse_bid", bid)
         and bid.endorsement_status == EndorsementStatus.PENDING and bid.status == BidStatus.DRAFT,
@@ -485,7 +438,7 @@ def bid_section(request, pk: int, section: str):
         context.update(total_requested=requested, total_savings=savings, cost_pence=int(requested * 100),
                        projected_return=checks.projected_return(savings, requested))
     if section == BidSection.COSTS:
-        context.update(cost_content(bid))
+        context.update(selectors.cost_content(bid))
     if section == BidSection.PARTNERS:
         context["partners"] = list(bid.partners.select_related("organisation"))
         context["search_form"] = forms.PartnerSearchForm()
@@ -716,7 +669,7 @@ def bid_endorse(request, pk: int):
             return redirect(bid)
     return render(request, "applications/bid_endorse.html", {
         "bid": bid, "form": form, "pending": pending, "status_tags": STATUS_TAGS, "crumbs": _crumbs(bid),
-        **bid_content(bid),
+        **selectors.bid_content(bid),
     })
 
 
@@ -746,7 +699,7 @@ def bid_check(request, pk: int):
         "bid": bid, "form": form, "problems": problems,
         "ineligible": [p for p in problems if p.ineligible], "incomplete": [p for p in problems if not p.ineligible],
         "editable": True, "crumbs": _crumbs(bid),
-        "status_tags": STATUS_TAGS, **bid_content(bid),
+        "status_tags": STATUS_TAGS, **selectors.bid_content(bid),
     })
 
 

@@ -164,3 +164,23 @@ def test_a_fund_manager_of_the_pots_network_sees_bids_in_that_pot_only(client, w
     draft.save()
     assert client.get(f"/bids/{draft.pk}/").status_code == 200
     assert client.get(f"/bids/{draft.pk}/sections/summary/").status_code == 403
+
+
+def test_a_later_stage_can_let_an_assigned_assessor_read_the_bid_and_its_files(client, world, scene):
+    from applications.extensions import register_bid_reader, unregister_bid_reader
+
+    def assigned(user, bid):
+        return user == world.assessor and bid.pk == scene.pk
+
+    client.force_login(world.assessor)
+    attachment = scene.attachments.get()
+    assert client.get(f"/bids/{scene.pk}/").status_code == 404
+    register_bid_reader(assigned)
+    try:
+        assert client.get(f"/bids/{scene.pk}/").status_code == 200
+        assert client.get(f"/bids/{scene.pk}/attachments/{attachment.pk}/").status_code == 200
+        assert client.get(f"/bids/{scene.pk}/sections/summary/").status_code == 403
+        client.force_login(world.chair)
+        assert client.get(f"/bids/{scene.pk}/").status_code == 404
+    finally:
+        unregister_bid_reader(assigned)
