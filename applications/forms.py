@@ -192,8 +192,8 @@ class DeliveryForm(SectionForm):
 
 
 class PartnerSearchForm(forms.Form):
-    q = forms.CharField(label="Organisation name or ODS code", max_length=100, required=False,
-                        help_text="For example, Royal Devon or RH8.")
+    use_required_attribute = False
+    q = DraftCharField(label="Organisation name or ODS code", max_length=100, help_text="For example, Royal Devon or RH8.")
 
 
 class PartnerForm(forms.Form):
