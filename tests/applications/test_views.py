@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -283,6 +284,9 @@ def test_the_call_section_counts_bids_by_state_for_its_managers_only(rf, world, 
     panels = sections_for_call(request, world.call)
     assert [panel.title for panel in panels] == ["Bids"]
     assert ("Draft", 1) in panels[0].context["counts"]
+    html = render_to_string(panels[0].template, {"panel": panels[0]})
+    assert "1 bid on this call." in html
+    assert f'href="/bids/calls/{world.call.slug}/"' in html
     request.user = world.applicant
     assert sections_for_call(request, world.call) == []
 
