@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from governance import fy
+from governance.audit import audit_record
 from governance.demo import DemoContext
 from governance.models import Membership, PartnerKind, User
 
@@ -32,6 +32,7 @@ from .models import (
     SavingKind,
     SectionStatus,
 )
+from .services import reference_prefix
 
 # (key, call slug, lead ODS, title, status, commissioner ODS, partners [(ODS, role)], yearly cost, start offset days)
 BIDS = [
@@ -71,6 +72,15 @@ BIDS = [
      BidStatus.FUNDED, None, [("QJK", PartnerKind.COMMISSIONER)], Decimal("85000"), -480),
 ]
 
+# Drafts showing the endorsement states: (key, call, lead, title, commissioner, partners, yearly,
+# start offset, endorsement status, every section completed)
+ENDORSEMENT_DRAFTS = [
+    ("frailty-endorsed", "frailty-at-home-adoption", "RH8", "Digital falls risk assessment in community nursing",
+     "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("75000"), 150, EndorsementStatus.ENDORSED, True),
+    ("frailty-declined", "frailty-at-home-adoption", "REF", "Frailty hub at the front door in Truro",
+     "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("150000"), 150, EndorsementStatus.DECLINED, False),
+]
+
 MEASURES = [
     ("Bed days avoided", "days", Decimal("0"), Decimal("1200")),
     ("Patients reached", "patients", Decimal("0"), Decimal("800")),
@@ -94,29 +104,65 @@ def _author(ctx: DemoContext, ods_code: str) -> User:
     return user
 
 
-def _reference_prefix(call) -> str:
-    year = fy.FinancialYear.of(call.opens_at.date()).start_year
-    return f"{call.host_network.short_name}-{year % 100:02d}{(year + 1) % 100:02d}"
-
-
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
     bids: dict[str, Bid] = {}
     # References run on per network and financial year, as the portal numbers them.
     sequence_by_prefix: dict[str, int] = {}
-    for key, call_slug, lead, title, status, commissioner, partners, yearly, start_offset in BIDS:
+    specs = [(*spec, {}) for spec in BIDS] + [
+        (key, call_slug, lead, title, BidStatus.DRAFT, commissioner, partners, yearly, start_offset,
+         {"endorsement": endorsement, "complete": complete})
+        for key, call_slug, lead, title, commissioner, partners, yearly, start_offset, endorsement, complete
+        in ENDORSEMENT_DRAFTS
+    ]
+    for key, call_slug, lead, title, status, commissioner, partners, yearly, start_offset, extra in specs:
         call = ctx.calls[call_slug]
-        prefix = _reference_prefix(call)
+        prefix = reference_prefix(call)
         sequence_by_prefix[prefix] = sequence_by_prefix.get(prefix, 0) + 1
         reference = f"{prefix}-{sequence_by_prefix[prefix]:04d}"
         bid = Bid.objects.filter(reference=reference).first()
         if bid is None:
-            bid = _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset)
+            bid = _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset,
+                              **extra)
+            _record_history(ctx, bid)
         bids[key] = bid
     ctx.extra["bids"] = bids
 
 
-def _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset) -> Bid:
+# The audit events each demo bid's history would have written, in order.
+HISTORY = {
+    BidStatus.SUBMITTED: [("bid.submitted", "Bid submitted")],
+    BidStatus.WITHDRAWN: [("bid.submitted", "Bid submitted"), ("bid.withdrawn", "Bid withdrawn")],
+    BidStatus.INELIGIBLE: [("bid.submitted", "Bid submitted"), ("bid.marked_ineligible", "Marked ineligible")],
+    BidStatus.IN_ASSESSMENT: [("bid.submitted", "Bid submitted"), ("bid.assessment_started", "Assessment started")],
+    BidStatus.FUNDED: [("bid.submitted", "Bid submitted"), ("bid.assessment_started", "Assessment started"),
+                       ("bid.funded", "Panel decision: funded")],
+    BidStatus.NOT_FUNDED: [("bid.submitted", "Bid submitted"), ("bid.assessment_started", "Assessment started"),
+                           ("bid.not_funded", "Panel decision: not funded")],
+}
+
+
+def _record_history(ctx: DemoContext, bid: Bid) -> None:
+    """Audit events for a demo bid's past, so its trail reads as if people had done it."""
+    author = bid.created_by
+    audit_record(actor=author, action="bid.created", target=bid, message="Bid started (demo data)",
+                 after={"reference": bid.reference, "title": bid.title, "status": BidStatus.DRAFT})
+    if bid.endorsement_status in (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED):
+        audit_record(actor=author, action="bid.endorsement_requested", target=bid,
+                     message=f"Endorsement asked of {bid.commissioner.name} (demo data)")
+    if bid.endorsement_status == EndorsementStatus.ENDORSED:
+        audit_record(actor=bid.endorsed_by, action="bid.endorsed", target=bid, message="Endorsed (demo data)")
+    if bid.endorsement_status == EndorsementStatus.DECLINED:
+        audit_record(actor=bid.endorsed_by, action="bid.endorsement_declined", target=bid, message="Declined (demo data)")
+    manager = ctx.users.get("manager.southwest@example.com") if bid.call.host_network.short_name == "HISW" else \
+        ctx.users.get("manager.london@example.com")
+    for action, message in HISTORY.get(bid.status, []):
+        actor = author if action in ("bid.submitted", "bid.withdrawn") else manager
+        audit_record(actor=actor, action=action, target=bid, message=f"{message} (demo data)")
+
+
+def _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset,
+                endorsement=None, complete=False) -> Bid:
     author = _author(ctx, lead)
     lead_org = ctx.org(lead)
     start = ctx.today + dt.timedelta(days=start_offset)
@@ -126,7 +172,8 @@ def _create_bid(ctx, call, reference, lead, title, status, commissioner, partner
         end = start.replace(year=start.year + 1) - dt.timedelta(days=1)
     pot = call.pots.filter(network=lead_org.network).first() or call.pots.first()
     submitted = status != BidStatus.DRAFT
-    endorsed = call.endorsement_required and status != BidStatus.DRAFT
+    endorsed = call.endorsement_required and (status != BidStatus.DRAFT or endorsement == EndorsementStatus.ENDORSED)
+    declined = endorsement == EndorsementStatus.DECLINED
     bid = Bid.objects.create(
         call=call, lead_organisation=lead_org, pot=pot, reference=reference, title=title, status=status,
         summary=f"{title}: a proven approach adopted by {lead_org.name} with partners across the care pathway.",
@@ -143,11 +190,16 @@ def _create_bid(ctx, call, reference, lead, title, status, commissioner, partner
         commissioner=ctx.org(commissioner) if commissioner else None,
         endorsement_status=(
             EndorsementStatus.NOT_REQUIRED if not call.endorsement_required
-            else EndorsementStatus.ENDORSED if endorsed else EndorsementStatus.PENDING
+            else EndorsementStatus.ENDORSED if endorsed else EndorsementStatus.DECLINED if declined
+            else EndorsementStatus.PENDING
         ),
-        endorsement_comment="We support this bid and will sustain it if it succeeds." if endorsed else "",
-        endorsed_at=call.opens_at + dt.timedelta(days=5) if endorsed else None,
-        endorsed_by=_author(ctx, commissioner) if endorsed and commissioner else None,
+        endorsement_comment=(
+            "We support this bid and will sustain it if it succeeds." if endorsed
+            else "The savings rely on bed closures we have not agreed: show the savings without them and ask again."
+            if declined else ""
+        ),
+        endorsed_at=call.opens_at + dt.timedelta(days=5) if endorsed or declined else None,
+        endorsed_by=_author(ctx, commissioner) if (endorsed or declined) and commissioner else None,
         created_by=author, created_at=call.opens_at + dt.timedelta(days=1),
         submitted_at=call.opens_at + dt.timedelta(days=10) if submitted else None,
         submitted_by=author if submitted else None,
@@ -180,7 +232,8 @@ def _create_bid(ctx, call, reference, lead, title, status, commissioner, partner
     Risk.objects.create(bid=bid, description="Recruitment of specialist nurses is slower than planned.",
                         likelihood=RiskLevel.MEDIUM, impact=RiskLevel.HIGH, mitigation="Backfill with bank staff; start recruitment before the award.")
     for section in BidSection.values:
-        done = status != BidStatus.DRAFT or section in (BidSection.SUMMARY, BidSection.INNOVATION, BidSection.PARTNERS)
+        done = status != BidStatus.DRAFT or section in (BidSection.SUMMARY, BidSection.INNOVATION, BidSection.PARTNERS) \
+            or (complete and section != BidSection.DECLARATIONS)
         BidSectionState.objects.create(
             bid=bid, section=section, status=SectionStatus.COMPLETED if done else SectionStatus.NOT_STARTED,
             version=1 if done else 0, updated_by=author if done else None, updated_at=bid.created_at if done else None,

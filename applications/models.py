@@ -321,3 +321,17 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class BidReferenceSequence(models.Model):
+    """The last number handed out for a reference prefix like ``HISW-2627``.
+
+    ``bid_start`` locks this row to take the next number, so references stay unique and
+    gap-free per prefix even when many bids start at once.
+    """
+
+    prefix = models.CharField(max_length=24, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_number}"

@@ -1,0 +1,100 @@
+"""Object permissions for bids, as django-rules predicates.
+
+Views first find the bid in ``bids_visible_to(user)`` (404 for anyone else), then check one
+of these permissions (403 when the person may see the bid but not do this).
+
+- ``applications.view_bid``: see the bid read-only (mirrors ``bids_visible_to``).
+- ``applications.write_bid``: a member of the lead organisation; whether the bid can still
+  change (a draft on an open call) is the services' rule, shown as a message.
+- ``applications.endorse_bid``: a member of the commissioning organisation named on the bid.
+- ``applications.manage_bid``: a fund manager of the call (mark ineligible).
+- ``applications.view_call_bids``: the list of a call's bids and its export.
+"""
+
+from __future__ import annotations
+
+import rules
+
+from governance.models import Membership, MembershipRole
+from governance.rules import audits_call, manages_call
+
+from .extensions import read_by_later_stage
+from .models import Bid
+from .selectors import ENDORSEMENT_ASKED
+
+
+def _member(user, organisation_id, bid: Bid | None = None) -> bool:
+    if not user.is_authenticated or organisation_id is None:
+        return False
+    # bid_visible_to has already read this person's roles in the bid's organisations.
+    viewer = getattr(bid, "_viewer_roles", None)
+    if viewer is not None and viewer[0] == user.pk:
+        return organisation_id in viewer[1]
+    return Membership.objects.filter(user=user, organisation_id=organisation_id).exists()
+
+
+@rules.predicate
+def is_lead_member(user, bid: Bid) -> bool:
+    """A member of the organisation leading the bid: a colleague of its writers."""
+    return bid is not None and _member(user, bid.lead_organisation_id, bid)
+
+
+@rules.predicate
+def is_named_commissioner(user, bid: Bid) -> bool:
+    """A member of the commissioning organisation the bid names for endorsement."""
+    return bid is not None and _member(user, bid.commissioner_id, bid)
+
+
+@rules.predicate
+def endorsement_asked(user, bid: Bid) -> bool:
+    return bid is not None and bid.endorsement_status in ENDORSEMENT_ASKED
+
+
+@rules.predicate
+def manages_pot_network(user, bid: Bid) -> bool:
+    if bid is None or bid.pot_id is None or not user.is_authenticated:
+        return False
+    network_id = bid.pot.network_id
+    return network_id is not None and Membership.objects.filter(
+        user=user, organisation_id=network_id, role=MembershipRole.FUND_MANAGER
+    ).exists()
+
+
+@rules.predicate
+def manages_bid_call(user, bid: Bid) -> bool:
+    return bid is not None and manages_call(user, bid.call)
+
+
+@rules.predicate
+def audits_bid_call(user, bid: Bid) -> bool:
+    return bid is not None and audits_call(user, bid.call)
+
+
+@rules.predicate
+def manages_a_pot_of_call(user, call) -> bool:
+    if call is None or not user.is_authenticated:
+        return False
+    network_ids = [pot.network_id for pot in call.pots.all() if pot.network_id]
+    return bool(network_ids) and Membership.objects.filter(
+        user=user, organisation_id__in=network_ids, role=MembershipRole.FUND_MANAGER
+    ).exists()
+
+
+@rules.predicate
+def reads_through_later_stage(user, bid: Bid) -> bool:
+    """Let in by a later stage, like an assessor assigned to the bid (see extensions.py)."""
+    return bid is not None and read_by_later_stage(user, bid)
+
+
+is_site_admin = rules.is_superuser
+manages_bid = manages_bid_call | manages_pot_network
+
+rules.add_perm(
+    "applications.view_bid",
+    is_lead_member | (is_named_commissioner & endorsement_asked) | manages_bid | audits_bid_call | is_site_admin
+    | reads_through_later_stage,
+)
+rules.add_perm("applications.write_bid", is_lead_member)
+rules.add_perm("applications.endorse_bid", is_named_commissioner & endorsement_asked)
+rules.add_perm("applications.manage_bid", manages_bid | is_site_admin)
+rules.add_perm("applications.view_call_bids", manages_call | manages_a_pot_of_call | audits_call | is_site_admin)

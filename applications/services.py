@@ -1,0 +1,856 @@
+"""Writes for bids: one function per change, each in a transaction with its audit event.
+
+Every write to a bid locks the bid's row first (``SELECT ... FOR UPDATE``), so a section
+save, an endorsement and a submission never interleave: once a submission commits, any
+save waiting behind it finds a submitted bid and is refused, and a second submission
+(double click, two tabs) finds the first one and changes nothing.
+
+Each section carries a version. A save names the version its writer opened; if a
+colleague has saved the section since, the save is refused with ``SECTION_CONFLICT`` and
+nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from governance import fy
+from governance.audit import audit_record, snapshot
+from governance.models import (
+    COMMISSIONING_KINDS,
+    AllocationModel,
+    Call,
+    Membership,
+    Organisation,
+    PartnerKind,
+    Pot,
+    User,
+)
+from governance.money import format_money, parse_money
+from governance.services import notify
+
+from . import checks, filetypes
+from .checks import uk_datetime
+from .models import (
+    Attachment,
+    BenefitMeasure,
+    Bid,
+    BidCost,
+    BidPartner,
+    BidReferenceSequence,
+    BidSection,
+    BidSectionState,
+    BidStatus,
+    CareSetting,
+    EndorsementStatus,
+    MatchFunding,
+    Milestone,
+    ProjectedSaving,
+    Risk,
+    SectionStatus,
+)
+from .selectors import commissioner_users, lead_org_member_users
+
+# Starting a bid
+NO_ORGANISATION = (
+    "Your account is not linked to an organisation, so you cannot start a bid. "
+    "Ask your organisation's fund portal administrator to add you."
+)
+NOT_YOUR_ORGANISATION = "You can only start a bid for an organisation you belong to"
+CALL_NOT_OPEN = "This call is not open for bids"
+CALL_CLOSED = "This call closed on {closed}: it no longer accepts bids"
+NO_POT_FOR_NETWORK = "This call has no pot for {network}, so {organisation} cannot bid for it"
+TITLE_NEEDED = "Enter a title for the bid"
+# Changing a bid
+SECTION_CONFLICT = (
+    "{who} saved this section on {when}, after you opened it. Your changes have not been saved, "
+    "so nothing they wrote was overwritten. Open the section again to see the latest version, "
+    "then make your changes."
+)
+BID_LOCKED = "This bid is {status}: it can no longer be changed"
+CALL_CLOSED_FOR_CHANGES = "The call closed on {closed}: the bid can no longer be changed"
+AMOUNTS_AND_YEARS = "Check the amounts and years"
+MATCH_FUNDER_NOT_ON_BID = "Match funding must come from the lead organisation, a partner or the commissioner"
+SAVER_NOT_ON_BID = "Savings must fall in the budget of the lead organisation, a partner or the commissioner"
+PARTNER_IS_LEAD = "The lead organisation is already on the bid: choose a partner organisation"
+PARTNER_ALREADY_ADDED = "{organisation} is already a partner on this bid"
+PARTNER_ROLE_NEEDED = "Choose the partner's role"
+PARTNER_CONTRIBUTION_NEEDED = "Describe what the partner will contribute"
+PARTNER_NOT_ON_BID = "That partner is not on this bid"
+CARE_SETTING_UNKNOWN = "Choose parts of the care pathway from the list"
+INNOVATION_TYPE_UNKNOWN = "Choose a type of innovation this call funds"
+# Files
+FILE_NEEDED = "Select a file to upload"
+FILE_EMPTY = "The selected file is empty"
+FILE_TOO_LARGE = "The selected file must be smaller than 10MB"
+FILE_TYPE_NOT_ALLOWED = f"The selected file must be a {filetypes.ALLOWED_LABELS}"
+TOO_MANY_ATTACHMENTS = "A bid can have up to {limit} attachments: remove one before adding another"
+ATTACHMENT_LIMIT = 20
+# Endorsement
+ENDORSEMENT_NOT_REQUIRED = "This call does not need a commissioner's endorsement"
+ENDORSEMENT_NEEDS_COMMISSIONER = "Name the commissioning organisation in the partners section first"
+ENDORSEMENT_ALREADY_ASKED = "The commissioner has already been asked to endorse this bid"
+ENDORSEMENT_NOT_PENDING = "This bid is not waiting for your endorsement"
+DECLINE_NEEDS_COMMENT = "Tell the bid's writers why you are declining to endorse it"
+NOT_A_COMMISSIONING_ORG = checks.COMMISSIONER_NOT_COMMISSIONING
+# Submission and afterwards
+BID_ALREADY_SUBMITTED = "This bid has already been submitted"
+BID_INCOMPLETE = "The bid cannot be submitted yet: complete the sections listed"
+DECLARATIONS_NEEDED = "Confirm each declaration to submit the bid"
+WITHDRAW_ONLY_SUBMITTED = "Only a submitted bid can be withdrawn"
+WITHDRAW_AFTER_CLOSE = "The call closed on {closed}: the bid can no longer be withdrawn"
+INELIGIBLE_REASON_NEEDED = "Give the reason the bid is ineligible: the applicant will see it"
+TRANSITION_NOT_ALLOWED = "A bid that is {status} cannot be {action}"
+
+SUMMARY_FIELDS = ("title", "summary", "problem", "start_date", "end_date")
+INNOVATION_FIELDS = ("innovation_type", "innovation_description", "evidence_base", "nice_evidence")
+PATHWAY_FIELDS = ("care_settings", "pathway_description")
+DELIVERY_FIELDS = ("delivery_plan", "sustainability_plan")
+STATE_FIELDS = ("status", "endorsement_status", "submitted_at", "withdrawn_at", "ineligible_reason")
+
+
+# Helpers ---------------------------------------------------------------------------------------
+
+
+def _is_member(user: User | None, organisation_id: int | None) -> bool:
+    if user is None or organisation_id is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user=user, organisation_id=organisation_id).exists()
+
+
+def _require_lead_member(actor: User, bid: Bid) -> None:
+    if not _is_member(actor, bid.lead_organisation_id):
+        raise PermissionDenied("Only members of the lead organisation can change this bid")
+
+
+def _lock(bid: Bid) -> Bid:
+    """The bid's row, locked until the transaction ends, with its call."""
+    return (Bid.objects.select_for_update(of=("self",))
+            .select_related("call", "call__fund", "lead_organisation", "commissioner").get(pk=bid.pk))
+
+
+def _check_changeable(bid: Bid, now: dt.datetime) -> None:
+    if bid.status != BidStatus.DRAFT:
+        raise ValidationError(BID_LOCKED.format(status=bid.get_status_display().lower()), code="locked")
+    if not bid.call.is_accepting_bids(now):
+        raise ValidationError(CALL_CLOSED_FOR_CHANGES.format(closed=uk_datetime(bid.call.closes_at)), code="closed")
+
+
+# A bid's links: the database keeps them whole, and a service sets them only to rows it has
+# in hand, so re-reading each linked row on every save would check nothing.
+_LINKS = ("call", "lead_organisation", "pot", "commissioner", "endorsed_by", "declarations_accepted_by",
+          "created_by", "submitted_by")
+
+
+def _clean_bid(bid: Bid) -> None:
+    """``full_clean`` for a bid (fields, choices, lengths, constraints) without re-reading linked rows."""
+    bid.full_clean(exclude=_LINKS, validate_unique=False)
+
+
+def _section_state(bid: Bid, section: str) -> BidSectionState:
+    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=section)
+    return state
+
+
+def _conflict(state: BidSectionState) -> ValidationError:
+    who = state.updated_by.full_name if state.updated_by else "Someone else"
+    when = uk_datetime(state.updated_at) if state.updated_at else "an earlier date"
+    return ValidationError(SECTION_CONFLICT.format(who=who, when=when), code="conflict")
+
+
+@contextmanager
+def _editing(*, actor: User, bid: Bid, section: str, version: int | None, message: str = ""):
+    """Lock the bid, check it can change and the section has not moved on, then (after the
+    body has written) move the section to its next version and record who saved it.
+
+    ``version=None`` skips the conflict check: used for adding or removing one item
+    (a partner, a file), which cannot overwrite anyone's work.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(bid)
+        _require_lead_member(actor, locked)
+        _check_changeable(locked, now)
+        state = _section_state(locked, section)
+        if version is not None and version != state.version:
+            raise _conflict(state)
+        record: dict[str, Any] = {}
+        yield locked, record
+        state.version += 1
+        state.updated_by = actor
+        state.updated_at = now
+        state.status = checks.status_of(state.version, checks.problems_in_section(locked, section))
+        state.save()
+        audit_record(
+            actor=actor, action=record.get("action", "bid.section_saved"), target=locked,
+            message=message or f"{BidSection(section).label} saved (version {state.version})",
+            before=record.get("before"), after=record.get("after"),
+        )
+    bid.refresh_from_db()
+
+
+def _parse_amount(value, field_errors: list[str]) -> Decimal | None:
+    try:
+        return parse_money(value)
+    except ValidationError as error:
+        field_errors.extend(error.messages)
+        return None
+
+
+def _require_project_years(bid: Bid) -> list[int]:
+    if not bid.years:
+        raise ValidationError(checks.COSTS_NEED_DATES, code="no_dates")
+    return bid.years
+
+
+def _clean_text(value: Any) -> str:
+    return (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
+
+
+# References ------------------------------------------------------------------------------------
+
+
+def reference_prefix(call: Call) -> str:
+    """``HISW-2627``: the host network's short name and the financial year the call opened in."""
+    year = fy.FinancialYear.of(timezone.localtime(call.opens_at).date()).start_year
+    return f"{call.host_network.short_name}-{year % 100:02d}{(year + 1) % 100:02d}"
+
+
+def _highest_reference_number(prefix: str) -> int:
+    highest = 0
+    for reference in Bid.objects.filter(reference__startswith=f"{prefix}-").values_list("reference", flat=True):
+        tail = reference[len(prefix) + 1:]
+        if tail.isdigit():
+            highest = max(highest, int(tail))
+    return highest
+
+
+def next_reference(call: Call) -> str:
+    """The next reference for the call's prefix, taken under a row lock (call inside a transaction)."""
+    prefix = reference_prefix(call)
+    sequence = BidReferenceSequence.objects.select_for_update().filter(prefix=prefix).first()
+    if sequence is None:
+        try:
+            with transaction.atomic():
+                sequence = BidReferenceSequence.objects.create(prefix=prefix, last_number=0)
+        except IntegrityError:  # someone else created it a moment ago
+            pass
+        sequence = BidReferenceSequence.objects.select_for_update().get(prefix=prefix)
+    # References made elsewhere (the demo data, an import) are never handed out twice.
+    sequence.last_number = max(sequence.last_number, _highest_reference_number(prefix)) + 1
+    sequence.save(update_fields=["last_number"])
+    return f"{prefix}-{sequence.last_number:04d}"
+
+
+# Starting a bid --------------------------------------------------------------------------------
+
+
+def pot_for(call: Call, organisation: Organisation) -> Pot | None:
+    """The pot a bid led by ``organisation`` competes for on ``call``."""
+    pots = list(call.pots.all())
+    if call.fund.allocation_model == AllocationModel.RING_FENCED:
+        network = organisation.home_network
+        return next((pot for pot in pots if network is not None and pot.network_id == network.pk), None)
+    return next((pot for pot in pots if pot.network_id is None), pots[0] if pots else None)
+
+
+def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str, now: dt.datetime | None = None) -> Bid:
+    """Start a draft bid on an open call for one of the actor's organisations.
+
+    The lead organisation's eligibility is checked at once, with the reason.
+    """
+    now = now or timezone.now()
+    title = _clean_text(title)
+    if not Membership.objects.filter(user=actor).exists():
+        raise ValidationError(NO_ORGANISATION, code="no_organisation")
+    if not _is_member(actor, organisation.pk):
+        raise ValidationError({"organisation": NOT_YOUR_ORGANISATION}, code="not_member")
+    if not call.is_accepting_bids(now):
+        if call.is_published and now >= call.closes_at:
+            raise ValidationError(CALL_CLOSED.format(closed=uk_datetime(call.closes_at)), code="closed")
+        raise ValidationError(CALL_NOT_OPEN, code="not_open")
+    if reason := checks.lead_eligibility_problem(call, organisation):
+        raise ValidationError({"organisation": reason}, code="not_eligible")
+    pot = pot_for(call, organisation)
+    if pot is None:
+        network = organisation.home_network
+        raise ValidationError({"organisation": NO_POT_FOR_NETWORK.format(
+            network=network.name if network else "its region", organisation=organisation.name)}, code="no_pot")
+    if not title:
+        raise ValidationError({"title": TITLE_NEEDED}, code="required")
+    with transaction.atomic():
+        bid = Bid(
+            call=call, lead_organisation=organisation, pot=pot, title=title, status=BidStatus.DRAFT,
+            reference="pending", created_by=actor, created_at=now,
+            endorsement_status=(EndorsementStatus.NOT_REQUESTED if call.endorsement_required
+                                else EndorsementStatus.NOT_REQUIRED),
+        )
+        bid.full_clean(exclude=["reference"])
+        bid.reference = next_reference(call)
+        bid.save()
+        BidSectionState.objects.bulk_create(BidSectionState(bid=bid, section=section) for section in BidSection.values)
+        audit_record(actor=actor, action="bid.created", target=bid, message=f"Bid started for {organisation.name}",
+                     after=snapshot(bid, ("reference", "title", "lead_organisation", "call", "pot", "status")))
+    return bid
+
+
+# Sections: text ---------------------------------------------------------------------------------
+
+
+def _save_fields(*, actor: User, bid: Bid, section: str, version: int, fields: tuple[str, ...],
+                 values: Mapping[str, Any], validate: Callable[[Bid], None] | None = None) -> Bid:
+    with _editing(actor=actor, bid=bid, section=section, version=version) as (locked, record):
+        before = snapshot(locked, fields)
+        for name in fields:
+            value = values.get(name)
+            if isinstance(value, str):
+                value = value.strip()
+            setattr(locked, name, value if value is not None else ("" if name not in ("start_date", "end_date") else None))
+        if validate:
+            validate(locked)
+        _clean_bid(locked)
+        locked.save(update_fields=[*fields, "updated_at"])
+        record.update(before=before, after=snapshot(locked, fields))
+    return bid
+
+
+def bid_summary_save(*, actor: User, bid: Bid, version: int, title: str, summary: str = "", problem: str = "",
+                     start_date: dt.date | None = None, end_date: dt.date | None = None) -> Bid:
+    def validate(locked: Bid) -> None:
+        errors = {}
+        if not locked.title:
+            errors["title"] = TITLE_NEEDED
+        if locked.start_date and locked.end_date:
+            message = checks.duration_problem(locked.call, locked.start_date, locked.end_date) or \
+                checks.fund_years_problem(locked.call, locked.start_date, locked.end_date)
+            if message:
+                errors["end_date"] = message
+        if errors:
+            raise ValidationError(errors)
+
+    return _save_fields(
+        actor=actor, bid=bid, section=BidSection.SUMMARY, version=version, fields=SUMMARY_FIELDS, validate=validate,
+        values={"title": title, "summary": summary, "problem": problem, "start_date": start_date, "end_date": end_date},
+    )
+
+
+def bid_innovation_save(*, actor: User, bid: Bid, version: int, innovation_type: str = "",
+                        innovation_description: str = "", evidence_base: str = "", nice_evidence: str = "") -> Bid:
+    def validate(locked: Bid) -> None:
+        if locked.innovation_type and locked.innovation_type not in (locked.call.innovation_types or []):
+            raise ValidationError({"innovation_type": INNOVATION_TYPE_UNKNOWN})
+
+    return _save_fields(
+        actor=actor, bid=bid, section=BidSection.INNOVATION, version=version, fields=INNOVATION_FIELDS, validate=validate,
+        values={"innovation_type": innovation_type, "innovation_description": innovation_description,
+                "evidence_base": evidence_base, "nice_evidence": nice_evidence},
+    )
+
+
+def bid_pathway_save(*, actor: User, bid: Bid, version: int, care_settings: Iterable[str] = (),
+                     pathway_description: str = "") -> Bid:
+    settings_list = [value for value in CareSetting.values if value in set(care_settings)]
+    if set(care_settings) - set(CareSetting.values):
+        raise ValidationError({"care_settings": CARE_SETTING_UNKNOWN})
+    return _save_fields(
+        actor=actor, bid=bid, section=BidSection.PATHWAY, version=version, fields=PATHWAY_FIELDS,
+        values={"care_settings": settings_list, "pathway_description": pathway_description},
+    )
+
+
+def bid_delivery_save(*, actor: User, bid: Bid, version: int, delivery_plan: str = "", sustainability_plan: str = "",
+                      milestones: Sequence[Mapping[str, Any]] = ()) -> Bid:
+    with _editing(actor=actor, bid=bid, section=BidSection.DELIVERY, version=version) as (locked, record):
+        before = {**snapshot(locked, DELIVERY_FIELDS), "milestones": list(locked.milestones.values_list("title", "due_date"))}
+        locked.delivery_plan = _clean_text(delivery_plan)
+        locked.sustainability_plan = _clean_text(sustainability_plan)
+        _clean_bid(locked)
+        locked.save(update_fields=[*DELIVERY_FIELDS, "updated_at"])
+        rows = [Milestone(bid=locked, title=_clean_text(row.get("title")), due_date=row.get("due_date"),
+                          description=_clean_text(row.get("description"))) for row in milestones]
+        _replace(locked.milestones, rows)
+        record.update(before=before, after={**snapshot(locked, DELIVERY_FIELDS),
+                                            "milestones": [(row.title, row.due_date) for row in rows]})
+    return bid
+
+
+def _replace(manager, rows: list) -> None:
+    """Swap a section's rows for the new ones, each checked by its model first."""
+    errors = []
+    for row in rows:
+        try:
+            row.full_clean(exclude=["bid"])
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise ValidationError(sorted(set(errors)))
+    manager.all().delete()
+    manager.model.objects.bulk_create(rows)
+
+
+# Sections: partners and the commissioner -------------------------------------------------------
+
+
+def _clean_partner(locked: Bid, organisation: Organisation, role: str, contribution: str, partner: BidPartner | None = None):
+    errors = {}
+    if organisation.pk == locked.lead_organisation_id:
+        errors["organisation"] = PARTNER_IS_LEAD
+    elif locked.partners.filter(organisation=organisation).exclude(pk=partner.pk if partner else None).exists():
+        errors["organisation"] = PARTNER_ALREADY_ADDED.format(organisation=organisation.name)
+    if role not in PartnerKind.values:
+        errors["role"] = PARTNER_ROLE_NEEDED
+    if not _clean_text(contribution):
+        errors["contribution"] = PARTNER_CONTRIBUTION_NEEDED
+    if errors:
+        raise ValidationError(errors)
+
+
+def bid_partner_add(*, actor: User, bid: Bid, organisation: Organisation, role: str, contribution: str) -> BidPartner:
+    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=None,
+                  message=f"Partner added: {organisation.name}") as (locked, record):
+        _clean_partner(locked, organisation, role, contribution)
+        partner = BidPartner(bid=locked, organisation=organisation, role=role, contribution=_clean_text(contribution))
+        partner.full_clean()
+        partner.save()
+        record.update(action="bid.partner_added", after={"organisation": organisation.pk, "role": role})
+    return partner
+
+
+def bid_partner_change(*, actor: User, bid: Bid, version: int, partner: BidPartner, role: str, contribution: str) -> BidPartner:
+    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=version,
+                  message=f"Partner changed: {partner.organisation.name}") as (locked, record):
+        partner = locked.partners.filter(pk=partner.pk).select_related("organisation").first()
+        if partner is None:
+            raise ValidationError(PARTNER_NOT_ON_BID)
+        _clean_partner(locked, partner.organisation, role, contribution, partner=partner)
+        before = {"role": partner.role, "contribution": partner.contribution}
+        partner.role, partner.contribution = role, _clean_text(contribution)
+        partner.full_clean()
+        partner.save()
+        record.update(action="bid.partner_changed", before=before, after={"role": role, "contribution": partner.contribution})
+    return partner
+
+
+def bid_partner_remove(*, actor: User, bid: Bid, partner: BidPartner) -> None:
+    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=None,
+                  message=f"Partner removed: {partner.organisation.name}") as (locked, record):
+        found = locked.partners.filter(pk=partner.pk).first()
+        if found is None:
+            raise ValidationError(PARTNER_NOT_ON_BID)
+        record.update(action="bid.partner_removed", before={"organisation": found.organisation_id, "role": found.role})
+        found.delete()
+
+
+def bid_partners_save(*, actor: User, bid: Bid, version: int, commissioner: Organisation | None) -> Bid:
+    """Save the partners section: the commissioning organisation that will endorse the bid.
+
+    Naming a different commissioner withdraws any earlier request or endorsement.
+    """
+    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=version) as (locked, record):
+        before = snapshot(locked, ("commissioner", "endorsement_status"))
+        if commissioner is not None and commissioner.kind not in COMMISSIONING_KINDS:
+            raise ValidationError({"commissioner": NOT_A_COMMISSIONING_ORG})
+        new_id = commissioner.pk if commissioner else None
+        if new_id != locked.commissioner_id:
+            locked.commissioner = commissioner
+            if locked.call.endorsement_required:
+                locked.endorsement_status = EndorsementStatus.NOT_REQUESTED
+                locked.endorsement_comment = ""
+                locked.endorsed_by = None
+                locked.endorsed_at = None
+            locked.full_clean()
+            locked.save()
+        record.update(before=before, after=snapshot(locked, ("commissioner", "endorsement_status")))
+    return bid
+
+
+# Sections: money -------------------------------------------------------------------------------
+
+
+def bid_costs_save(*, actor: User, bid: Bid, version: int, costs: Sequence[Mapping[str, Any]],
+                   match_funding: Sequence[Mapping[str, Any]] = ()) -> Bid:
+    """Replace the bid's costs and match funding. The total must fall within the call's
+    minimum and maximum and every year within the project's years."""
+    with _editing(actor=actor, bid=bid, section=BidSection.COSTS, version=version) as (locked, record):
+        years = _require_project_years(locked)
+        errors: list[str] = []
+        cost_rows: list[BidCost] = []
+        for row in costs:
+            amount = _parse_amount(row.get("amount"), errors)
+            year = row.get("financial_year")
+            if year not in years:
+                errors.append(checks.year_outside_project(checks.COST_YEAR_OUTSIDE_PROJECT, locked, int(year or 0)))
+            cost_rows.append(BidCost(bid=locked, financial_year=year, category=row.get("category"),
+                                     nature=row.get("nature") or "revenue", description=_clean_text(row.get("description")),
+                                     amount=amount))
+        funders = set(_bid_organisation_ids(locked))
+        match_rows: list[MatchFunding] = []
+        for row in match_funding:
+            amount = _parse_amount(row.get("amount"), errors)
+            organisation = row.get("organisation")
+            year = row.get("financial_year")
+            if organisation is None or organisation.pk not in funders:
+                errors.append(MATCH_FUNDER_NOT_ON_BID)
+            if year not in years:
+                errors.append(checks.year_outside_project(checks.COST_YEAR_OUTSIDE_PROJECT, locked, int(year or 0)))
+            match_rows.append(MatchFunding(bid=locked, organisation=organisation, financial_year=year, amount=amount,
+                                           description=_clean_text(row.get("description"))))
+        if errors:
+            raise ValidationError(list(dict.fromkeys(errors)))
+        total = sum((row.amount for row in cost_rows), Decimal("0.00"))
+        if message := checks.total_problem(locked.call, total):
+            raise ValidationError(message, code="total")
+        before = {"total": str(sum(locked.costs.values_list("amount", flat=True), Decimal("0.00")))}
+        _replace(locked.costs, cost_rows)
+        _replace(locked.match_funding, match_rows)
+        record.update(before=before, after={
+            "total": str(total), "by_year": {str(y): str(sum((r.amount for r in cost_rows if r.financial_year == y), Decimal(0)))
+                                             for y in years},
+            "match_funding": str(sum((row.amount for row in match_rows), Decimal("0.00"))),
+        })
+    return bid
+
+
+def _bid_organisation_ids(bid: Bid) -> list[int]:
+    ids = [bid.lead_organisation_id, *bid.partners.values_list("organisation_id", flat=True)]
+    if bid.commissioner_id:
+        ids.append(bid.commissioner_id)
+    return ids
+
+
+def bid_savings_save(*, actor: User, bid: Bid, version: int, savings: Sequence[Mapping[str, Any]]) -> Bid:
+    """Replace the projected savings. Each falls in one of the project's years, in the budget of
+    an organisation on the bid."""
+    with _editing(actor=actor, bid=bid, section=BidSection.SAVINGS, version=version) as (locked, record):
+        years = _require_project_years(locked)
+        savers = set(_bid_organisation_ids(locked))
+        errors: list[str] = []
+        rows: list[ProjectedSaving] = []
+        for row in savings:
+            amount = _parse_amount(row.get("amount"), errors)
+            year = row.get("financial_year")
+            if year not in years:
+                errors.append(checks.year_outside_project(checks.SAVING_YEAR_OUTSIDE_PROJECT, locked, int(year or 0)))
+            organisation = row.get("realised_by")
+            if organisation is None or organisation.pk not in savers:
+                errors.append(SAVER_NOT_ON_BID)
+            rows.append(ProjectedSaving(
+                bid=locked, financial_year=year, kind=row.get("kind"), realised_by=organisation,
+                care_setting=row.get("care_setting"), amount=amount, assumptions=_clean_text(row.get("assumptions")),
+                evidence=_clean_text(row.get("evidence")),
+            ))
+        if errors:
+            raise ValidationError(list(dict.fromkeys(errors)))
+        before = {"total": str(sum(locked.projected_savings.values_list("amount", flat=True), Decimal("0.00")))}
+        _replace(locked.projected_savings, rows)
+        total = sum((row.amount for row in rows), Decimal("0.00"))
+        record.update(before=before, after={"total": str(total)})
+    return bid
+
+
+def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence[Mapping[str, Any]]) -> Bid:
+    """Replace the patient-benefit measures: at least one, each with a baseline, target and date."""
+    if not measures:
+        raise ValidationError(checks.BENEFITS_MISSING, code="required")
+    with _editing(actor=actor, bid=bid, section=BidSection.BENEFITS, version=version) as (locked, record):
+        rows = [BenefitMeasure(
+            bid=locked, name=_clean_text(row.get("name")), unit=_clean_text(row.get("unit")), baseline=row.get("baseline"),
+            target=row.get("target"), target_date=row.get("target_date"),
+            higher_is_better=bool(row.get("higher_is_better", True)),
+        ) for row in measures]
+        _replace(locked.benefit_measures, rows)
+        record.update(after={"measures": [row.name for row in rows]})
+    return bid
+
+
+def bid_risks_save(*, actor: User, bid: Bid, version: int, risks: Sequence[Mapping[str, Any]]) -> Bid:
+    with _editing(actor=actor, bid=bid, section=BidSection.RISKS, version=version) as (locked, record):
+        rows = [Risk(bid=locked, description=_clean_text(row.get("description")), likelihood=row.get("likelihood"),
+                     impact=row.get("impact"), mitigation=_clean_text(row.get("mitigation"))) for row in risks]
+        _replace(locked.risks, rows)
+        record.update(after={"risks": len(rows)})
+    return bid
+
+
+def bid_section_confirm(*, actor: User, bid: Bid, section: str, version: int) -> Bid:
+    """Save a section with nothing to change in it (partners or files already added)."""
+    with _editing(actor=actor, bid=bid, section=section, version=version):
+        pass
+    return bid
+
+
+# Sections: attachments -------------------------------------------------------------------------
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def check_upload(upload: UploadedFile | None) -> filetypes.FileType:
+    """The upload's real type; a ValidationError if it is missing, empty, too big or not allowed."""
+    if upload is None:
+        raise ValidationError({"file": FILE_NEEDED}, code="required")
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": FILE_TOO_LARGE}, code="too_large")
+    if upload.size == 0:
+        raise ValidationError({"file": FILE_EMPTY}, code="empty")
+    kind = filetypes.detect(upload)
+    if kind is None:
+        raise ValidationError({"file": FILE_TYPE_NOT_ALLOWED}, code="type")
+    return kind
+
+
+def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, description: str = "") -> Attachment:
+    """Store a checked file through the default storage (outside the web root)."""
+    kind = check_upload(upload)
+    stored_name = None
+    try:
+        with _editing(actor=actor, bid=bid, section=BidSection.ATTACHMENTS, version=None,
+                      message=f"File added: {upload.name[:100]}") as (locked, record):
+            if locked.attachments.count() >= ATTACHMENT_LIMIT:
+                raise ValidationError({"file": TOO_MANY_ATTACHMENTS.format(limit=ATTACHMENT_LIMIT)})
+            attachment = Attachment(
+                bid=locked, original_name=upload.name.replace("\\", "/").rsplit("/", 1)[-1][:200] or "attachment",
+                content_type=kind.content_type, size=upload.size, sha256=_sha256(upload),
+                description=_clean_text(description)[:200], uploaded_by=actor,
+            )
+            attachment.file.save(f"upload.{kind.extension}", upload, save=False)
+            stored_name = attachment.file.name
+            attachment.full_clean()
+            attachment.save()
+            record.update(action="bid.attachment_added", after={
+                "name": attachment.original_name, "type": kind.label, "size": attachment.size, "sha256": attachment.sha256})
+    except Exception:
+        if stored_name:
+            default_storage.delete(stored_name)
+        raise
+    return attachment
+
+
+def bid_attachment_remove(*, actor: User, bid: Bid, attachment: Attachment) -> None:
+    with _editing(actor=actor, bid=bid, section=BidSection.ATTACHMENTS, version=None,
+                  message=f"File removed: {attachment.original_name[:100]}") as (locked, record):
+        found = locked.attachments.filter(pk=attachment.pk).first()
+        if found is None:
+            raise ValidationError("That file is not on this bid")
+        name, storage = found.file.name, found.file.storage
+        record.update(action="bid.attachment_removed", before={"name": found.original_name, "sha256": found.sha256})
+        found.delete()
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+# Endorsement -----------------------------------------------------------------------------------
+
+
+def bid_endorsement_request(*, actor: User, bid: Bid) -> Bid:
+    """Ask the named commissioner to endorse the bid; its members are told."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(bid)
+        _require_lead_member(actor, locked)
+        _check_changeable(locked, now)
+        if not locked.call.endorsement_required:
+            raise ValidationError(ENDORSEMENT_NOT_REQUIRED, code="not_required")
+        if locked.commissioner_id is None:
+            raise ValidationError(ENDORSEMENT_NEEDS_COMMISSIONER, code="no_commissioner")
+        if locked.endorsement_status in (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED):
+            raise ValidationError(ENDORSEMENT_ALREADY_ASKED, code="already_asked")
+        before = snapshot(locked, ("endorsement_status",))
+        locked.endorsement_status = EndorsementStatus.PENDING
+        locked.endorsement_comment = ""
+        locked.endorsed_by, locked.endorsed_at = None, None
+        locked.save(update_fields=["endorsement_status", "endorsement_comment", "endorsed_by", "endorsed_at", "updated_at"])
+        audit_record(actor=actor, action="bid.endorsement_requested", target=locked, before=before,
+                     after=snapshot(locked, ("endorsement_status", "commissioner")),
+                     message=f"Endorsement asked of {locked.commissioner.name}")
+        link = reverse("applications:bid_endorse", kwargs={"pk": locked.pk})
+        for user in commissioner_users(locked):
+            notify(user=user, subject=f"Bid {locked.reference} needs your endorsement",
+                   body=(f"{locked.lead_organisation.name} asks {locked.commissioner.name} to endorse its bid "
+                         f"\u201c{locked.title}\u201d to {locked.call.title}. The call closes on "
+                         f"{uk_datetime(locked.call.closes_at)}."), link=link)
+    bid.refresh_from_db()
+    return bid
+
+
+def _decide_endorsement(*, actor: User, bid: Bid, comment: str, endorse: bool) -> Bid:
+    comment = _clean_text(comment)
+    if not endorse and not comment:
+        raise ValidationError({"comment": DECLINE_NEEDS_COMMENT}, code="required")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(bid)
+        if not _is_member(actor, locked.commissioner_id):
+            raise PermissionDenied("Only members of the named commissioning organisation can endorse this bid")
+        if locked.status != BidStatus.DRAFT or locked.endorsement_status != EndorsementStatus.PENDING:
+            raise ValidationError(ENDORSEMENT_NOT_PENDING, code="not_pending")
+        before = snapshot(locked, ("endorsement_status",))
+        locked.endorsement_status = EndorsementStatus.ENDORSED if endorse else EndorsementStatus.DECLINED
+        locked.endorsement_comment = comment
+        locked.endorsed_by, locked.endorsed_at = actor, now
+        _clean_bid(locked)
+        locked.save()
+        verb = "endorsed" if endorse else "declined to endorse"
+        audit_record(actor=actor, action="bid.endorsed" if endorse else "bid.endorsement_declined", target=locked,
+                     before=before, after=snapshot(locked, ("endorsement_status", "endorsement_comment")),
+                     message=f"{locked.commissioner.name} {verb} the bid")
+        for user in lead_org_member_users(locked):
+            notify(user=user, subject=f"{locked.commissioner.name} {verb} bid {locked.reference}",
+                   body=f"{actor.full_name} wrote: {comment or '(no comment)'}", link=locked.get_absolute_url())
+    bid.refresh_from_db()
+    return bid
+
+
+def bid_endorse(*, actor: User, bid: Bid, comment: str = "") -> Bid:
+    return _decide_endorsement(actor=actor, bid=bid, comment=comment, endorse=True)
+
+
+def bid_endorsement_decline(*, actor: User, bid: Bid, comment: str) -> Bid:
+    return _decide_endorsement(actor=actor, bid=bid, comment=comment, endorse=False)
+
+
+# Submission ------------------------------------------------------------------------------------
+
+
+def bid_submit(*, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.datetime | None = None) -> Bid:
+    """Submit the bid: once, before the closing time (to the second), when nothing is missing.
+
+    The bid's row is locked, so of two submissions at once (double click, two tabs) one
+    submits and the other finds it submitted (``BID_ALREADY_SUBMITTED``, code
+    ``already_submitted``). The submitter is emailed the reference.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(bid)
+        _require_lead_member(actor, locked)
+        if locked.status == BidStatus.SUBMITTED:
+            raise ValidationError(BID_ALREADY_SUBMITTED, code="already_submitted")
+        _check_changeable(locked, now)
+        problems = checks.bid_problems(locked, now=now)
+        if problems:
+            raise ValidationError([problem.message for problem in problems], code="incomplete")
+        if not declarations_confirmed:
+            raise ValidationError({"declarations": DECLARATIONS_NEEDED}, code="declarations")
+        before = snapshot(locked, STATE_FIELDS)
+        locked.status = BidStatus.SUBMITTED
+        locked.submitted_at, locked.submitted_by = now, actor
+        locked.declarations_accepted_at, locked.declarations_accepted_by = now, actor
+        _clean_bid(locked)
+        locked.save()
+        state = _section_state(locked, BidSection.DECLARATIONS)
+        state.status, state.version, state.updated_by, state.updated_at = SectionStatus.COMPLETED, state.version + 1, actor, now
+        state.save()
+        audit_record(actor=actor, action="bid.submitted", target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
+                     message=f"Bid {locked.reference} submitted")
+        requested = sum(locked.costs.values_list("amount", flat=True), Decimal("0.00"))
+        notify(user=actor, subject=f"Bid submitted: {locked.reference}",
+               body=(f"Your bid \u201c{locked.title}\u201d to {locked.call.title} was submitted on "
+                     f"{uk_datetime(now)}.\n\nReference: {locked.reference}\nLead organisation: "
+                     f"{locked.lead_organisation.name}\nAmount asked for: {format_money(requested)}\n\n"
+                     "Keep the reference: quote it if you contact the fund."),
+               link=locked.get_absolute_url())
+    bid.refresh_from_db()
+    return bid
+
+
+def bid_withdraw(*, actor: User, bid: Bid, now: dt.datetime | None = None) -> Bid:
+    """Withdraw a submitted bid, possible until the call closes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(bid)
+        _require_lead_member(actor, locked)
+        if locked.status != BidStatus.SUBMITTED:
+            raise ValidationError(WITHDRAW_ONLY_SUBMITTED, code="not_submitted")
+        if now >= locked.call.closes_at:
+            raise ValidationError(WITHDRAW_AFTER_CLOSE.format(closed=uk_datetime(locked.call.closes_at)), code="closed")
+        before = snapshot(locked, STATE_FIELDS)
+        locked.status, locked.withdrawn_at = BidStatus.WITHDRAWN, now
+        locked.save(update_fields=["status", "withdrawn_at", "updated_at"])
+        audit_record(actor=actor, action="bid.withdrawn", target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
+                     message=f"Bid {locked.reference} withdrawn")
+    bid.refresh_from_db()
+    return bid
+
+
+def _transition(*, actor: User | None, bid: Bid, allowed_from: Iterable[str], to: str, action: str, verb: str,
+                changes: Mapping[str, Any] | None = None, message: str = "",
+                then: Callable[[Bid], None] | None = None) -> Bid:
+    with transaction.atomic():
+        locked = _lock(bid)
+        if locked.status not in set(allowed_from):
+            raise ValidationError(TRANSITION_NOT_ALLOWED.format(status=locked.get_status_display().lower(), action=verb),
+                                  code="transition")
+        before = snapshot(locked, STATE_FIELDS)
+        locked.status = to
+        for name, value in (changes or {}).items():
+            setattr(locked, name, value)
+        _clean_bid(locked)
+        locked.save()
+        audit_record(actor=actor, action=action, target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
+                     message=message)
+        if then:
+            then(locked)
+    bid.refresh_from_db()
+    return bid
+
+
+def bid_mark_ineligible(*, actor: User | None, bid: Bid, reason: str) -> Bid:
+    """Submitted or in assessment → ineligible, with the reason the applicant will see."""
+    reason = _clean_text(reason)
+    if not reason:
+        raise ValidationError({"reason": INELIGIBLE_REASON_NEEDED}, code="required")
+
+    def tell_applicants(locked: Bid) -> None:
+        for user in lead_org_member_users(locked):
+            notify(user=user, subject=f"Bid {locked.reference} is ineligible",
+                   body=f"The fund has found your bid \u201c{locked.title}\u201d ineligible.\n\nReason: {reason}",
+                   link=locked.get_absolute_url())
+
+    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT),
+                       to=BidStatus.INELIGIBLE, action="bid.marked_ineligible", verb="marked ineligible",
+                       changes={"ineligible_reason": reason}, message=f"Marked ineligible: {reason[:200]}",
+                       then=tell_applicants)
+
+
+def bid_start_assessment(*, actor: User | None, bid: Bid) -> Bid:
+    """Submitted → in assessment (the assessment stage calls this when the call closes)."""
+    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.SUBMITTED,), to=BidStatus.IN_ASSESSMENT,
+                       action="bid.assessment_started", verb="put into assessment", message="Assessment started")
+
+
+def bid_mark_funded(*, actor: User | None, bid: Bid) -> Bid:
+    """In assessment → funded (the panel decided to fund it)."""
+    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.FUNDED,
+                       action="bid.funded", verb="marked funded", message="Panel decision: funded")
+
+
+def bid_mark_not_funded(*, actor: User | None, bid: Bid) -> Bid:
+    """In assessment → not funded."""
+    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.NOT_FUNDED,
+                       action="bid.not_funded", verb="marked not funded", message="Panel decision: not funded")
+
+
+# Reads used by the views after a write ---------------------------------------------------------
+
+
+def attachment_download_name(attachment: Attachment) -> str:
+    return filetypes.safe_download_name(attachment.original_name, filetypes.by_content_type(attachment.content_type))
+

@@ -1,0 +1,804 @@
+"""Bid pages. Thin: they find the bid in what the person may see (404 otherwise), check the
+permission (403), hand what was typed to a service and show what it says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance.access import require
+from governance.models import Call, Organisation, OrganisationKind
+from governance.selectors import (
+    calls_open_now,
+    calls_public,
+    organisation_search,
+    organisations_of,
+    request_roles,
+)
+
+from . import checks, forms, selectors, services
+from .exports import csv_text
+from .models import (
+    Bid,
+    BidSection,
+    BidSectionState,
+    BidStatus,
+    EndorsementStatus,
+    SectionStatus,
+)
+
+STATUS_TAGS = {
+    BidStatus.DRAFT: "nhsuk-tag--grey",
+    BidStatus.SUBMITTED: "nhsuk-tag--blue",
+    BidStatus.WITHDRAWN: "nhsuk-tag--orange",
+    BidStatus.INELIGIBLE: "nhsuk-tag--red",
+    BidStatus.IN_ASSESSMENT: "nhsuk-tag--purple",
+    BidStatus.FUNDED: "nhsuk-tag--green",
+    BidStatus.NOT_FUNDED: "nhsuk-tag--yellow",
+}
+SECTION_HINTS = {
+    BidSection.SUMMARY: "Title, summary, the problem and the project's dates",
+    BidSection.INNOVATION: "Type of innovation, evidence base, NICE or other evidence",
+    BidSection.PATHWAY: "Primary, community, secondary, tertiary, social care, patients at home",
+    BidSection.PARTNERS: "Partner organisations and the commissioner who endorses the bid",
+    BidSection.COSTS: "By financial year and category, capital or revenue; match funding",
+    BidSection.SAVINGS: "Cashable and non-cashable, by year, with the projected return",
+    BidSection.BENEFITS: "Measures with a baseline, target and date",
+    BidSection.DELIVERY: "Plan, sustainability and milestones",
+    BidSection.RISKS: "Risks and how you will manage them",
+    BidSection.ATTACHMENTS: "Evaluations, letters of support (optional)",
+}
+
+
+# Finding the bid -----------------------------------------------------------------------------------
+
+
+def _visible_bid(request, pk: int) -> Bid:
+    bid = selectors.bid_visible_to(request.user, pk)
+    if bid is None:
+        raise Http404("No such bid")
+    return bid
+
+
+def _writable_bid(request, pk: int) -> Bid:
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.write_bid", bid))
+    return bid
+
+
+def _closed_to_changes(request, bid: Bid, now=None):
+    """A redirect to the bid with the reason, if the bid can no longer change; else None."""
+    if bid.status != BidStatus.DRAFT:
+        messages.error(request, services.BID_LOCKED.format(status=bid.get_status_display().lower()))
+        return redirect(bid)
+    if not bid.call.is_accepting_bids(now):
+        messages.error(request, services.CALL_CLOSED_FOR_CHANGES.format(closed=checks.uk_datetime(bid.call.closes_at)))
+        return redirect(bid)
+    return None
+
+
+def _crumbs(bid: Bid | None = None, *extra) -> list[tuple[str, str]]:
+    crumbs = [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids"))]
+    if bid is not None:
+        crumbs.append((bid.reference, bid.get_absolute_url()))
+    return [*crumbs, *extra]
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _is_conflict(error: ValidationError) -> bool:
+    return getattr(error, "code", None) == "conflict" or any(
+        getattr(e, "code", None) == "conflict" for e in getattr(error, "error_list", []))
+
+
+# Lists -------------------------------------------------------------------------------------------
+
+
+@require_GET
+def bid_list(request):
+    """Your organisations' bids, bids waiting for your endorsement, and calls you manage."""
+    roles = request_roles(request)
+    managed_calls = []
+    if roles.is_fund_manager or roles.is_auditor or roles.is_site_admin:
+        visible = selectors.bids_visible_to(request.user)
+        call_ids = visible.values("call_id")
+        for call in calls_public().filter(pk__in=call_ids).order_by("-closes_at"):
+            counts = selectors.bid_status_counts(visible.filter(call=call))
+            managed_calls.append((call, [(BidStatus(s).label.lower(), n) for s, n in counts.items() if n]))
+    return render(request, "applications/bid_list.html", {
+        "my_bids": selectors.with_totals(selectors.bids_of_my_organisations(request.user)),
+        "to_endorse": selectors.bids_awaiting_endorsement(request.user),
+        "endorsed": selectors.bids_endorsed_or_declined_by(request.user)[:20],
+        "open_calls": list(calls_open_now()) if roles.is_applicant else [],
+        "managed_calls": managed_calls,
+        "roles": roles,
+        "status_tags": STATUS_TAGS,
+        "now": timezone.now(),
+        "crumbs_home": [("Home", reverse("dashboard"))],
+    })
+
+
+# Starting a bid ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def bid_start(request, slug: str):
+    call = get_object_or_404(calls_public(), slug=slug)
+    organisations = organisations_of(request.user).exclude(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
+    has_organisation = organisations_of(request.user).exists()
+    form = forms.BidStartForm(request.POST or None, organisations=organisations,
+                              initial={"organisation": organisations.first()} if organisations.count() == 1 else None)
+    accepting = call.is_accepting_bids()
+    if request.method == "POST" and form.is_valid():
+        try:
+            bid = services.bid_start(actor=request.user, call=call, organisation=form.cleaned_data["organisation"],
+                                     title=form.cleaned_data["title"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"Bid {bid.reference} started. Complete each section, then check and submit it.")
+            return redirect(bid)
+    elif request.method == "POST" and not has_organisation:
+        form.errors.clear()
+        form.add_error(None, services.NO_ORGANISATION)
+    eligibility = [(org, checks.lead_eligibility_problem(call, org)) for org in organisations]
+    return render(request, "applications/bid_start.html", {
+        "call": call, "form": form, "accepting": accepting, "has_organisation": has_organisation,
+        "eligibility": eligibility, "closed_message": (
+            services.CALL_CLOSED.format(closed=checks.uk_datetime(call.closes_at))
+            if timezone.now() >= call.closes_at else services.CALL_NOT_OPEN),
+        "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls")),
+                   (call.title, call.get_absolute_url())],
+    })
+
+
+# The bid: task list or read-only -------------------------------------------------------------------
+
+
+@require_GET
+def bid_detail(request, pk: int):
+    bid = _visible_bid(request, pk)
+    can_write = request.user.has_perm("applications.write_bid", bid)
+    context = {"bid": bid, "status_tags": STATUS_TAGS, "crumbs": _crumbs(), "can_write": can_write}
+    if can_write and bid.status == BidStatus.DRAFT:
+        statuses, problems = checks.bid_overview(bid)
+        filled = list(checks.FILLED_SECTIONS)
+        done = sum(1 for s in filled if statuses[s] == SectionStatus.COMPLETED)
+        ready = not problems
+        context.update({
+            "tasks": [(section, statuses[section], SECTION_HINTS.get(section, "")) for section in filled],
+            "completed_count": done, "section_count": len(filled), "ready": ready,
+            "accepting": bid.call.is_accepting_bids(),
+            "endorsement_problem": next((p for p in problems if p.section == checks.ENDORSEMENT), None),
+            "can_request_endorsement": (
+                bid.call.endorsement_required and bid.commissioner_id is not None
+                and bid.endorsement_status in (EndorsementStatus.NOT_REQUESTED, EndorsementStatus.DECLINED)
+            ),
+        })
+        return render(request, "applications/bid_tasks.html", context)
+    context.update(selectors.bid_content(bid))
+    context.update({
+        "can_endorse": request.user.has_perm("applications.endorse_bid", bid)
+        and bid.endorsement_status == EndorsementStatus.PENDING and bid.status == BidStatus.DRAFT,
+        "can_manage": request.user.has_perm("applications.manage_bid", bid)
+        and bid.status in (BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT),
+        "can_withdraw": can_write and bid.status == BidStatus.SUBMITTED and timezone.now() < bid.call.closes_at,
+    })
+    return render(request, "applications/bid_detail.html", context)
+
+
+# Sections ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SectionPage:
+    """One section's page: the forms it shows and the service that saves them."""
+
+    section: str
+    template: str
+    build: Any  # (bid, state, data) -> dict of forms/formsets, the first named "main"
+    save: Any  # (actor, bid, forms) -> None
+    rows: bool = field(default=False)
+
+
+def _version(state: BidSectionState | None) -> dict:
+    """The version the writer opened (a form that is being posted brings its own)."""
+    return {"version": state.version} if state is not None else {}
+
+
+def _main(bid: Bid, state: BidSectionState | None, data, form_class, fields: tuple[str, ...], **kwargs):
+    initial = {name: getattr(bid, name) for name in fields} | _version(state)
+    return form_class(data, initial=initial, **kwargs)
+
+
+def _formset(form_class, prefix: str, data, initial: list[dict], *, more: bool, blank_rows: int = 3, **kwargs):
+    """Rows already saved, and blank ones to add more: ``blank_rows`` when there are none yet."""
+    extra = (4 if more else 0) + (blank_rows if not initial else 1)
+    formset_class = forms.row_formset(form_class, extra=extra)
+    return formset_class(data, initial=initial, prefix=prefix, **kwargs)
+
+
+def _build_summary(bid, state, data, more=False):
+    return {"main": _main(bid, state, data, forms.SummaryForm, services.SUMMARY_FIELDS, call=bid.call)}
+
+
+def _save_summary(actor, bid, built):
+    data = built["main"].cleaned_data
+    services.bid_summary_save(actor=actor, bid=bid, version=data["version"], title=data["title"], summary=data["summary"],
+                              problem=data["problem"], start_date=data["start_date"], end_date=data["end_date"])
+
+
+def _build_innovation(bid, state, data, more=False):
+    return {"main": _main(bid, state, data, forms.InnovationForm, services.INNOVATION_FIELDS, call=bid.call)}
+
+
+def _save_innovation(actor, bid, built):
+    data = built["main"].cleaned_data
+    services.bid_innovation_save(actor=actor, bid=bid, version=data["version"], innovation_type=data["innovation_type"],
+                                 innovation_description=data["innovation_description"],
+                                 evidence_base=data["evidence_base"], nice_evidence=data["nice_evidence"])
+
+
+def _build_pathway(bid, state, data, more=False):
+    return {"main": _main(bid, state, data, forms.PathwayForm, services.PATHWAY_FIELDS)}
+
+
+def _save_pathway(actor, bid, built):
+    data = built["main"].cleaned_data
+    services.bid_pathway_save(actor=actor, bid=bid, version=data["version"], care_settings=data["care_settings"],
+                              pathway_description=data["pathway_description"])
+
+
+def _build_costs(bid, state, data, more=False):
+    organisations = selectors.bid_organisations(bid)
+    costs = [{"financial_year": c.financial_year, "category": c.category, "nature": c.nature,
+              "description": c.description, "amount": c.amount} for c in bid.costs.all()]
+    match = [{"organisation": m.organisation_id, "financial_year": m.financial_year, "description": m.description,
+              "amount": m.amount} for m in bid.match_funding.all()]
+    return {
+        "main": forms.SectionForm(data, initial=_version(state)),
+        "costs": _formset(forms.CostForm, "costs", data, costs, more=more, years=bid.years),
+        "match": _formset(forms.MatchFundingForm, "match", data, match, more=more, blank_rows=1, years=bid.years,
+                          organisations=organisations),
+    }
+
+
+def _save_costs(actor, bid, built):
+    services.bid_costs_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"],
+                            costs=built["costs"].rows(), match_funding=built["match"].rows())
+
+
+def _build_savings(bid, state, data, more=False):
+    rows = [{"financial_year": s.financial_year, "kind": s.kind, "realised_by": s.realised_by_id,
+             "care_setting": s.care_setting, "amount": s.amount, "assumptions": s.assumptions, "evidence": s.evidence}
+            for s in bid.projected_savings.all()]
+    return {
+        "main": forms.SectionForm(data, initial=_version(state)),
+        "savings": _formset(forms.SavingForm, "savings", data, rows, more=more, years=bid.years,
+                            organisations=selectors.bid_organisations(bid)),
+    }
+
+
+def _save_savings(actor, bid, built):
+    services.bid_savings_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"],
+                              savings=built["savings"].rows())
+
+
+def _build_benefits(bid, state, data, more=False):
+    rows = [{"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "target_date": m.target_date,
+             "higher_is_better": "yes" if m.higher_is_better else "no"} for m in bid.benefit_measures.all()]
+    return {"main": forms.SectionForm(data, initial=_version(state)),
+            "measures": _formset(forms.MeasureForm, "measures", data, rows, more=more)}
+
+
+def _save_benefits(actor, bid, built):
+    services.bid_benefits_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"],
+                               measures=built["measures"].rows())
+
+
+def _build_delivery(bid, state, data, more=False):
+    rows = [{"title": m.title, "due_date": m.due_date, "description": m.description} for m in bid.milestones.all()]
+    return {"main": _main(bid, state, data, forms.DeliveryForm, services.DELIVERY_FIELDS),
+            "milestones": _formset(forms.MilestoneForm, "milestones", data, rows, more=more)}
+
+
+def _save_delivery(actor, bid, built):
+    data = built["main"].cleaned_data
+    services.bid_delivery_save(actor=actor, bid=bid, version=data["version"], delivery_plan=data["delivery_plan"],
+                               sustainability_plan=data["sustainability_plan"], milestones=built["milestones"].rows())
+
+
+def _build_risks(bid, state, data, more=False):
+    rows = [{"description": r.description, "likelihood": r.likelihood, "impact": r.impact, "mitigation": r.mitigation}
+            for r in bid.risks.all()]
+    return {"main": forms.SectionForm(data, initial=_version(state)),
+            "risks": _formset(forms.RiskForm, "risks", data, rows, more=more)}
+
+
+def _save_risks(actor, bid, built):
+    services.bid_risks_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"], risks=built["risks"].rows())
+
+
+def _build_partners(bid, state, data, more=False):
+    return {"main": forms.CommissionerForm(
+        data, initial={**_version(state), "commissioner": bid.commissioner_id},
+        commissioners=selectors.commissioning_organisations(), required=bid.call.endorsement_required)}
+
+
+def _save_partners(actor, bid, built):
+    data = built["main"].cleaned_data
+    services.bid_partners_save(actor=actor, bid=bid, version=data["version"], commissioner=data["commissioner"])
+
+
+SECTION_PAGES = {
+    BidSection.SUMMARY: SectionPage(BidSection.SUMMARY, "applications/sections/simple.html", _build_summary, _save_summary),
+    BidSection.INNOVATION: SectionPage(BidSection.INNOVATION, "applications/sections/simple.html", _build_innovation, _save_innovation),
+    BidSection.PATHWAY: SectionPage(BidSection.PATHWAY, "applications/sections/simple.html", _build_pathway, _save_pathway),
+    BidSection.PARTNERS: SectionPage(BidSection.PARTNERS, "applications/sections/partners.html", _build_partners, _save_partners),
+    BidSection.COSTS: SectionPage(BidSection.COSTS, "applications/sections/costs.html", _build_costs, _save_costs, rows=True),
+    BidSection.SAVINGS: SectionPage(BidSection.SAVINGS, "applications/sections/savings.html", _build_savings, _save_savings, rows=True),
+    BidSection.BENEFITS: SectionPage(BidSection.BENEFITS, "applications/sections/rows.html", _build_benefits, _save_benefits, rows=True),
+    BidSection.DELIVERY: SectionPage(BidSection.DELIVERY, "applications/sections/rows.html", _build_delivery, _save_delivery, rows=True),
+    BidSection.RISKS: SectionPage(BidSection.RISKS, "applications/sections/rows.html", _build_risks, _save_risks, rows=True),
+}
+ROW_LABELS = {"costs": "Cost", "match": "Match funding", "savings": "Saving", "measures": "Measure",
+              "milestones": "Milestone", "risks": "Risk"}
+
+
+def _anchor(field) -> str:
+    if field.widget_type in ("nhsdate", "nhsdatetime", "radioselect", "checkboxselectmultiple"):
+        return f"#{field.auto_id}_0"
+    return f"#{field.auto_id}"
+
+
+def _error_items(built: dict) -> list[tuple[str, str]]:
+    """Every error on the page as (link to the field, message), for the error summary."""
+    items: list[tuple[str, str]] = []
+    for name, form in built.items():
+        if not form.is_bound:
+            continue
+        if hasattr(form, "forms"):
+            label = ROW_LABELS.get(name, "Row")
+            items += [(f"#{form.prefix}-errors", str(error)) for error in form.non_form_errors()]
+            for number, row in enumerate(form.forms, 1):
+                items += [(f"#{row.prefix}-errors", f"{label} {number}: {error}") for error in row.non_field_errors()]
+                items += [(_anchor(field), f"{label} {number}: {error}") for field in row for error in field.errors]
+        else:
+            anchor = "#main-errors" if name == "main" else f"#{name}-errors"
+            items += [(anchor, str(error)) for error in form.non_field_errors()]
+            items += [(_anchor(field), str(error)) for field in form for error in field.errors]
+    return items
+
+
+def _section_context(request, bid: Bid, section: str, built: dict, state=None, **extra) -> dict:
+    if state is None:
+        state = BidSectionState.objects.filter(bid=bid, section=section).select_related("updated_by").first()
+    has_errors = any(form.is_bound and (form.total_error_count() if hasattr(form, "total_error_count") else form.errors)
+                     for form in built.values())
+    return {
+        "bid": bid, "section": BidSection(section), "forms": built, "main": built["main"], "state": state,
+        "formsets": [(name, ROW_LABELS[name], built[name]) for name in built if name in ROW_LABELS],
+        "problems": checks.problems_in_section(bid, section) if not has_errors else [],
+        "has_errors": has_errors, "error_items": _error_items(built),
+        "crumbs": _crumbs(bid),
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def bid_section(request, pk: int, section: str):
+    bid = _writable_bid(request, pk)
+    page = SECTION_PAGES.get(section)
+    if page is None:
+        raise Http404("No such section")
+    if refused := _closed_to_changes(request, bid):
+        return refused
+    more = request.GET.get("rows") == "more"
+    conflict = False
+    if request.method == "POST":
+        state = None  # the service reads the section's version itself
+        built = page.build(bid, state, request.POST, more=more)
+        if all(form.is_valid() for form in built.values()):
+            try:
+                page.save(request.user, bid, built)
+            except ValidationError as error:
+                conflict = _is_conflict(error)
+                _apply_errors(built["main"], error)
+            else:
+                messages.success(request, f"{page.section.label} saved.")
+                if "more" in request.POST:
+                    return redirect(reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": section}) + "?rows=more")
+                return redirect(bid)
+    else:
+        state = BidSectionState.objects.select_related("updated_by").filter(bid=bid, section=section).first() \
+            or BidSectionState.objects.create(bid=bid, section=section)
+        built = page.build(bid, state, None, more=more)
+    context = _section_context(request, bid, section, built, state=state, conflict=conflict, rows=page.rows)
+    if section == BidSection.SAVINGS:
+        requested, savings = selectors.bid_total_requested(bid), selectors.bid_total_savings(bid)
+        context.update(total_requested=requested, total_savings=savings, cost_pence=int(requested * 100),
+                       projected_return=checks.projected_return(savings, requested))
+    if section == BidSection.COSTS:
+        context.update(selectors.cost_content(bid))
+    if section == BidSection.PARTNERS:
+        context["partners"] = list(bid.partners.select_related("organisation"))
+        context["search_form"] = forms.PartnerSearchForm()
+    status = 409 if conflict else 200
+    return render(request, page.template, context, status=status)
+
+
+# Partners --------------------------------------------------------------------------------------------
+
+
+def _partner_crumbs(bid: Bid) -> list[tuple[str, str]]:
+    return _crumbs(bid, ("Partners", reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": "partners"})))
+
+
+@require_GET
+def partner_search(request, pk: int):
+    bid = _writable_bid(request, pk)
+    if refused := _closed_to_changes(request, bid):
+        return refused
+    form = forms.PartnerSearchForm(request.GET or None)
+    results = []
+    if form.is_valid() and form.cleaned_data["q"]:
+        on_bid = {bid.lead_organisation_id, *bid.partners.values_list("organisation_id", flat=True)}
+        results = [(org, org.pk in on_bid) for org in organisation_search(form.cleaned_data["q"])]
+    return render(request, "applications/partners/search.html", {
+        "bid": bid, "form": form, "results": results, "searched": form.is_bound,
+        "crumbs": _partner_crumbs(bid),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def partner_add(request, pk: int, organisation_pk: int):
+    bid = _writable_bid(request, pk)
+    if refused := _closed_to_changes(request, bid):
+        return refused
+    organisation = get_object_or_404(Organisation, pk=organisation_pk)
+    form = forms.PartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bid_partner_add(actor=request.user, bid=bid, organisation=organisation, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{organisation.name} added as a partner.")
+            return redirect("applications:bid_section", pk=bid.pk, section="partners")
+    return render(request, "applications/partners/form.html", {
+        "bid": bid, "form": form, "organisation": organisation, "adding": True,
+        "crumbs": _partner_crumbs(bid),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def partner_change(request, pk: int, partner_pk: int):
+    bid = _writable_bid(request, pk)
+    if refused := _closed_to_changes(request, bid):
+        return refused
+    partner = get_object_or_404(bid.partners.select_related("organisation"), pk=partner_pk)
+    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.PARTNERS)
+    form = forms.PartnerChangeForm(request.POST or None, initial={
+        "version": state.version, "role": partner.role, "contribution": partner.contribution})
+    conflict = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bid_partner_change(actor=request.user, bid=bid, partner=partner, **form.cleaned_data)
+        except ValidationError as error:
+            conflict = _is_conflict(error)
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{partner.organisation.name} changed.")
+            return redirect("applications:bid_section", pk=bid.pk, section="partners")
+    return render(request, "applications/partners/form.html", {
+        "bid": bid, "form": form, "organisation": partner.organisation, "adding": False, "conflict": conflict,
+        "crumbs": _partner_crumbs(bid),
+    }, status=409 if conflict else 200)
+
+
+@require_POST
+def partner_remove(request, pk: int, partner_pk: int):
+    bid = _writable_bid(request, pk)
+    if refused := _closed_to_changes(request, bid):
+        return refused
+    partner = get_object_or_404(bid.partners.select_related("organisation"), pk=partner_pk)
+    try:
+        services.bid_partner_remove(actor=request.user, bid=bid, partner=partner)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{partner.organisation.name} removed from the partners.")
+    return redirect("applications:bid_section", pk=bid.pk, section="partners")
+
+
+# Attachments -------------------------------------------------------------------------------------------
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Stops taking a file once it passes the limit, so an oversized upload never reaches the
+    disk; the view then says the file is too large."""
+
+    def __init__(self, request, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.too_large = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+@csrf_exempt
+def bid_attachments(request, pk: int):
+    # The size limit must be in place before anything reads the upload, including the CSRF
+    # check, which is why CSRF protection is applied inside rather than by the middleware.
+    handler = SizeLimitedUploadHandler(request, settings.MAX_UPLOAD_BYTES)
+    request.upload_handlers.insert(0, handler)
+    return _bid_attachments(request, pk, handler)
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def _bid_attachments(request, pk: int, handler: SizeLimitedUploadHandler):
+    bid = _writable_bid(request, pk)
+    if refused := _closed_to_changes(request, bid):
+        return refused
+    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.ATTACHMENTS)
+    main = forms.SectionForm(request.POST if "confirm" in request.POST else None, initial=_version(state))
+    upload_form = forms.AttachmentForm(request.POST if "upload" in request.POST else None,
+                                       request.FILES if "upload" in request.POST else None)
+    conflict = False
+    if request.method == "POST" and "confirm" in request.POST and main.is_valid():
+        try:
+            services.bid_section_confirm(actor=request.user, bid=bid, section=BidSection.ATTACHMENTS,
+                                         version=main.cleaned_data["version"])
+        except ValidationError as error:
+            conflict = _is_conflict(error)
+            _apply_errors(main, error)
+        else:
+            messages.success(request, "Attachments saved.")
+            return redirect(bid)
+    elif request.method == "POST" and "upload" in request.POST and upload_form.is_valid():
+        try:
+            if handler.too_large:
+                raise ValidationError({"file": services.FILE_TOO_LARGE})
+            attachment = services.bid_attachment_add(actor=request.user, bid=bid, upload=request.FILES.get("file"),
+                                                     description=upload_form.cleaned_data["description"])
+        except ValidationError as error:
+            _apply_errors(upload_form, error)
+        else:
+            messages.success(request, f"{attachment.original_name} uploaded.")
+            return redirect("applications:bid_section", pk=bid.pk, section=BidSection.ATTACHMENTS)
+    elif request.method == "POST" and handler.too_large:
+        upload_form.add_error("file", services.FILE_TOO_LARGE)
+    built = {"main": main, "upload": upload_form}
+    return render(request, "applications/sections/attachments.html", {
+        **_section_context(request, bid, BidSection.ATTACHMENTS, built, conflict=conflict),
+        "attachments": list(selectors.bid_attachments(bid)),
+        "has_errors": bool(main.errors or upload_form.errors),
+    }, status=409 if conflict else 200)
+
+
+@require_GET
+def attachment_download(request, pk: int, attachment_pk: int):
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.view_bid", bid))
+    attachment = get_object_or_404(selectors.bid_attachments(bid), pk=attachment_pk)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("The file is missing") from None
+    response = FileResponse(handle, as_attachment=True, filename=services.attachment_download_name(attachment),
+                            content_type=attachment.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_POST
+def attachment_remove(request, pk: int, attachment_pk: int):
+    bid = _writable_bid(request, pk)
+    if refused := _closed_to_changes(request, bid):
+        return refused
+    attachment = get_object_or_404(selectors.bid_attachments(bid), pk=attachment_pk)
+    try:
+        services.bid_attachment_remove(actor=request.user, bid=bid, attachment=attachment)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{attachment.original_name} removed.")
+    return redirect("applications:bid_section", pk=bid.pk, section=BidSection.ATTACHMENTS)
+
+
+# Endorsement -------------------------------------------------------------------------------------------
+
+
+@require_POST
+def endorsement_request(request, pk: int):
+    bid = _writable_bid(request, pk)
+    try:
+        services.bid_endorsement_request(actor=request.user, bid=bid)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{bid.commissioner.name} has been asked to endorse the bid.")
+    return redirect(bid)
+
+
+@require_http_methods(["GET", "POST"])
+def bid_endorse(request, pk: int):
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.endorse_bid", bid))
+    form = forms.EndorsementForm(request.POST or None)
+    pending = bid.endorsement_status == EndorsementStatus.PENDING and bid.status == BidStatus.DRAFT
+    if request.method == "POST" and form.is_valid():
+        decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"]
+        try:
+            if decision == "endorse":
+                services.bid_endorse(actor=request.user, bid=bid, comment=comment)
+            else:
+                services.bid_endorsement_decline(actor=request.user, bid=bid, comment=comment)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Thank you: the bid's writers have been told your decision.")
+            return redirect(bid)
+    return render(request, "applications/bid_endorse.html", {
+        "bid": bid, "form": form, "pending": pending, "status_tags": STATUS_TAGS, "crumbs": _crumbs(bid),
+        **selectors.bid_content(bid),
+    })
+
+
+# Check, submit, confirm, withdraw ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def bid_check(request, pk: int):
+    received = timezone.now()  # the closing time is judged against when the submission arrived
+    bid = _writable_bid(request, pk)
+    if bid.status == BidStatus.SUBMITTED:
+        return redirect("applications:bid_submitted", pk=bid.pk)
+    if refused := _closed_to_changes(request, bid, received):
+        return refused
+    form = forms.SubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bid_submit(actor=request.user, bid=bid, declarations_confirmed=form.confirmed(), now=received)
+        except ValidationError as error:
+            if getattr(error, "code", None) == "already_submitted":
+                return redirect("applications:bid_submitted", pk=bid.pk)
+            _apply_errors(form, error)
+        else:
+            return redirect("applications:bid_submitted", pk=bid.pk)
+    problems = checks.bid_problems(bid)
+    return render(request, "applications/bid_check.html", {
+        "bid": bid, "form": form, "problems": problems,
+        "ineligible": [p for p in problems if p.ineligible], "incomplete": [p for p in problems if not p.ineligible],
+        "editable": True, "crumbs": _crumbs(bid),
+        "status_tags": STATUS_TAGS, **selectors.bid_content(bid),
+    })
+
+
+@require_GET
+def bid_submitted(request, pk: int):
+    bid = _writable_bid(request, pk)
+    if bid.submitted_at is None:
+        return redirect(bid)
+    return render(request, "applications/bid_submitted.html", {"bid": bid, "crumbs": _crumbs(bid)})
+
+
+@require_http_methods(["GET", "POST"])
+def bid_withdraw(request, pk: int):
+    bid = _writable_bid(request, pk)
+    if request.method == "POST":
+        try:
+            services.bid_withdraw(actor=request.user, bid=bid)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Bid {bid.reference} withdrawn.")
+        return redirect(bid)
+    if bid.status != BidStatus.SUBMITTED or timezone.now() >= bid.call.closes_at:
+        messages.error(request, services.WITHDRAW_ONLY_SUBMITTED if bid.status != BidStatus.SUBMITTED
+                       else services.WITHDRAW_AFTER_CLOSE.format(closed=checks.uk_datetime(bid.call.closes_at)))
+        return redirect(bid)
+    return render(request, "applications/bid_withdraw.html", {"bid": bid, "crumbs": _crumbs(bid)})
+
+
+# Fund managers -------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def bid_ineligible(request, pk: int):
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.manage_bid", bid))
+    form = forms.IneligibleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bid_mark_ineligible(actor=request.user, bid=bid, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"Bid {bid.reference} marked ineligible. The applicant has been told why.")
+            return redirect(bid)
+    return render(request, "applications/bid_ineligible.html", {"bid": bid, "form": form, "crumbs": _crumbs(bid)})
+
+
+def _call_for_bid_list(request, slug: str) -> Call:
+    call = get_object_or_404(Call.objects.select_related("fund", "host_network"), slug=slug)
+    require(request.user.has_perm("applications.view_call_bids", call))
+    return call
+
+
+def _filtered_call_bids(request, call: Call):
+    bids = selectors.with_totals(selectors.bids_visible_to(request.user).filter(call=call)).order_by("reference")
+    form = forms.CallBidFilterForm(request.GET or None)
+    if form.is_valid():
+        if q := form.cleaned_data["q"].strip():
+            bids = bids.filter(Q(reference__icontains=q) | Q(title__icontains=q) | Q(lead_organisation__name__icontains=q)
+                               | Q(lead_organisation__ods_code__iexact=q))
+        if status := form.cleaned_data["status"]:
+            bids = bids.filter(status=status)
+        if endorsement := form.cleaned_data["endorsement"]:
+            bids = bids.filter(endorsement_status=endorsement)
+    return form, bids
+
+
+@require_GET
+def call_bids(request, slug: str):
+    call = _call_for_bid_list(request, slug)
+    form, bids = _filtered_call_bids(request, call)
+    counts = selectors.bid_status_counts(selectors.bids_visible_to(request.user).filter(call=call))
+    page = Paginator(bids, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "applications/call_bids.html", {
+        "call": call, "form": form, "page": page, "counts": [(BidStatus(s).label, s, n) for s, n in counts.items()],
+        "total": sum(counts.values()), "status_tags": STATUS_TAGS, "query": query.urlencode(), "now": timezone.now(),
+        "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids"))],
+    })
+
+
+@require_GET
+def call_bids_export(request, slug: str):
+    call = _call_for_bid_list(request, slug)
+    _, bids = _filtered_call_bids(request, call)
+    header = ["Reference", "Title", "Lead organisation", "ODS code", "State", "Endorsement", "Pot",
+              "Amount asked for (£)", "Projected savings (£)", "Projected return", "Submitted at", "Ineligible reason"]
+    rows = (
+        [bid.reference, bid.title, bid.lead_organisation.name, bid.lead_organisation.ods_code or "",
+         bid.get_status_display(), bid.get_endorsement_status_display(), bid.pot.name if bid.pot else "",
+         f"{bid.total_requested:.2f}", f"{bid.total_savings:.2f}",
+         checks.projected_return(bid.total_savings, bid.total_requested) or "",
+         timezone.localtime(bid.submitted_at).strftime("%Y-%m-%d %H:%M:%S") if bid.submitted_at else "",
+         bid.ineligible_reason]
+        for bid in bids.iterator()
+    )
+    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bids-{call.slug}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
