@@ -152,3 +152,11 @@ def test_the_public_pages_make_a_fixed_number_of_queries(client, world, django_a
         assert client.get(reverse("governance:calls")).status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(call.get_absolute_url()).status_code == 200
+
+
+def test_an_open_call_page_offers_to_start_a_bid_and_a_scheduled_one_does_not(client):
+    open_call = CallFactory()
+    body = client.get(f"/calls/{open_call.slug}/").content.decode()
+    assert f'href="/bids/start/{open_call.slug}/"' in body
+    scheduled = CallFactory(status="scheduled", opens_at=open_call.closes_at, closes_at=open_call.closes_at + (open_call.closes_at - open_call.opens_at))
+    assert "/bids/start/" not in client.get(f"/calls/{scheduled.slug}/").content.decode()
