@@ -6,6 +6,8 @@ The OpenAPI schema is at ``/api/schema/`` (drf-spectacular) and described at ``/
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django.conf import settings
 from django.db.models import Prefetch
@@ -18,6 +20,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -40,6 +43,7 @@ from .register import (
     AwardFilter,
     applied_subquery,
     award_record,
+    choice_filter,
     paid_subquery,
     public_report_versions,
     published_awards,
@@ -59,10 +63,30 @@ class OpenDataThrottle(AnonRateThrottle):
         return getattr(settings, "OPEN_DATA_API_RATE", "600/minute")
 
 
+PAGE_SIZE_INVALID = "Give page_size as a whole number from 1 to 200"
+PAGE_INVALID = "Give page as a whole number, like 2"
+
+
 class OpenDataPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not re.fullmatch(r"[0-9]{1,9}", raw):
+            raise ValidationError({self.page_query_param: [PAGE_INVALID]})
+        return raw  # a page past the end is a 404, as DRF answers
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) < 1:
+            raise ValidationError({self.page_size_query_param: [PAGE_SIZE_INVALID]})
+        return min(int(raw), self.max_page_size)
 
 
 class PublicAPIMixin:
@@ -284,7 +308,7 @@ class CallSerializer(serializers.ModelSerializer):
 class CallFilter(django_filters.FilterSet):
     fund = django_filters.CharFilter(field_name="fund__slug", help_text="The fund's slug")
     network = django_filters.CharFilter(field_name="host_network__short_name", help_text="The hosting network's short name, like HISW")
-    purpose = django_filters.ChoiceFilter(choices=CallPurpose.choices)
+    purpose = choice_filter(choices=CallPurpose.choices)
 
     class Meta:
         model = Call
@@ -331,8 +355,8 @@ class ReportSerializer(serializers.Serializer):
 
 class ReportFilter(django_filters.FilterSet):
     fund = django_filters.CharFilter(field_name="report__fund__slug", help_text="The fund's slug")
-    scope = django_filters.ChoiceFilter(field_name="report__scope", choices=ReportScope.choices)
-    region = django_filters.ChoiceFilter(field_name="report__network__region", choices=Region.choices)
+    scope = choice_filter(field_name="report__scope", choices=ReportScope.choices)
+    region = choice_filter(field_name="report__network__region", choices=Region.choices)
 
     class Meta:
         model = ReportVersion

@@ -318,6 +318,8 @@ def csv_values(row: dict) -> list:
             values.append(safe_cell(str(value)))
         elif kind == "date":
             values.append(value.isoformat())
+        elif kind == "money":
+            values.append(f"{Decimal(value):.2f}")
         else:
             values.append(str(value))
     return values

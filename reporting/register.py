@@ -16,6 +16,7 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -58,6 +59,7 @@ from governance.models import (
     OrganisationKind,
     Region,
 )
+from governance.money import NOT_MONEY, parse_money
 
 from .models import (
     MonitoringReturn,
@@ -223,8 +225,31 @@ def sort_awards(queryset: QuerySet[Award], sort: str | None, text: str | None = 
 # Filters: the page, the exports and the API share one FilterSet ---------------------------
 
 
+# What an amount filter accepts: pounds with optional pence, an optional £ and thousands commas,
+# and spaces around it. The API schema publishes the same pattern.
+MONEY_PATTERN = r"^ *£? *(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})? *$"
+MONEY_SCHEMA = {"type": "string", "pattern": "^(" + MONEY_PATTERN[1:-1] + ")?$", "example": "250000"}  # empty: no filter
+
+
+class FilterMoneyField(MoneyField):
+    """An amount filter: ``parse_money``'s messages, and nothing it would stretch to accept."""
+
+    def __init__(self, **kwargs):
+        kwargs["strip"] = False
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        amount = parse_money(value)
+        if not re.fullmatch(MONEY_PATTERN, value):
+            raise ValidationError(NOT_MONEY, code="invalid")
+        return amount
+
+
+@extend_schema_field(MONEY_SCHEMA)
 class MoneyFilter(django_filters.Filter):
-    field_class = MoneyField
+    field_class = FilterMoneyField
 
 
 class RegisterFilterForm(forms.Form):
@@ -238,6 +263,12 @@ class RegisterFilterForm(forms.Form):
 
 def _choice(message: str) -> dict:
     return {"error_messages": {"invalid_choice": message}}
+
+
+def choice_filter(choices, **kwargs) -> django_filters.ChoiceFilter:
+    """A choice filter whose published schema lists its values and the empty value ("all")."""
+    values = ["", *(str(value) for value, _ in choices)]
+    return extend_schema_field({"type": "string", "enum": values})(django_filters.ChoiceFilter(choices=choices, **kwargs))
 
 
 class AwardFilter(django_filters.FilterSet):
@@ -264,7 +295,7 @@ class AwardFilter(django_filters.FilterSet):
         queryset=networks(), empty_label="All networks", **_choice(UNKNOWN_NETWORK),
         help_text="The network whose area the recipient is in (its short name, like HISW)",
     ))
-    region = django_filters.ChoiceFilter(
+    region = choice_filter(
         label="NHS England region", field_name="recipient__region", choices=Region.choices,
         empty_label="All regions", **_choice(UNKNOWN_REGION),
     )
@@ -272,29 +303,29 @@ class AwardFilter(django_filters.FilterSet):
         label="Recipient organisation", method="filter_recipient", max_length=200,
         help_text="Part of its name, or its ODS code", error_messages={"max_length": RECIPIENT_TOO_LONG},
     )
-    org_kind = django_filters.ChoiceFilter(
+    org_kind = choice_filter(
         label="Kind of recipient organisation", field_name="recipient__kind", choices=OrganisationKind.choices,
         empty_label="All kinds", **_choice(UNKNOWN_KIND),
     )
-    purpose = django_filters.ChoiceFilter(
+    purpose = choice_filter(
         label="Purpose", field_name="bid__call__purpose", choices=CallPurpose.choices,
         empty_label="All purposes", **_choice(UNKNOWN_PURPOSE),
     )
-    innovation_type = django_filters.ChoiceFilter(
+    innovation_type = choice_filter(
         label="Type of innovation", field_name="bid__innovation_type", choices=InnovationType.choices,
         empty_label="All types", **_choice(UNKNOWN_INNOVATION),
     )
-    year = extend_schema_field(OpenApiTypes.INT)(django_filters.ChoiceFilter(
+    year = extend_schema_field({"type": "string", "pattern": "^([0-9]{4})?$"})(django_filters.ChoiceFilter(
         label="Financial year awarded", method="filter_year", choices=year_choices,
         empty_label="All years", help_text="The year it starts in: 2026 is 2026/27", **_choice(UNKNOWN_YEAR),
     ))
     min_amount = MoneyFilter(label="Smallest amount (£)", field_name="amount", lookup_expr="gte")
     max_amount = MoneyFilter(label="Largest amount (£)", field_name="amount", lookup_expr="lte")
-    status = django_filters.ChoiceFilter(
+    status = choice_filter(
         label="Status", field_name="status", choices=PUBLIC_STATUS_CHOICES, empty_label="All statuses",
         **_choice(UNKNOWN_STATUS),
     )
-    sort = django_filters.ChoiceFilter(
+    sort = choice_filter(
         label="Order", method="filter_sort", choices=[(key, label) for key, (label, _) in SORTS.items()],
         empty_label=None, **_choice(UNKNOWN_SORT),
     )

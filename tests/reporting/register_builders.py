@@ -365,12 +365,12 @@ class Scene:
                                    decisions_released_at=now - dt.timedelta(days=400), pots=[PotFactory(fund=self.fund_a)])
         self.call_b = decided_call(fund=self.fund_b, title="Spread call", slug="spread-call", purpose=CallPurpose.DIFFUSION,
                                    pots=[PotFactory(fund=self.fund_b)])
-        self.trust = OrganisationFactory(name="Tamar Valley NHS Trust", ods_code="RTV", region=Region.SOUTH_WEST, network=self.sw)
+        self.trust = OrganisationFactory(name="Tamar Valley NHS Trust", ods_code="RTV01", region=Region.SOUTH_WEST, network=self.sw)
         self.practice = OrganisationFactory(name="Hackney Green Surgery", kind=OrganisationKind.GP_PRACTICE, ods_code="F84001",
                                             region=Region.LONDON, network=self.london)
         self.company = OrganisationFactory(name="Tyneside Sensors Ltd", kind=OrganisationKind.COMPANY, ods_code=None,
                                            company_number="01234567", region=Region.NORTH_EAST_AND_YORKSHIRE, network=self.north)
-        self.icb = ICBFactory(name="NHS Kernow Integrated Care Board", ods_code="QT9", network=self.sw)
+        self.icb = ICBFactory(name="NHS Kernow Integrated Care Board", ods_code="QT901", network=self.sw)
         self.a1 = published_award(call=self.call_a, recipient=self.trust, title="Remote monitoring for frailty at home",
                                   description="Wearables and a monitoring hub so people stay well at home.",
                                   amount=Decimal("100000.00"), innovation_type=InnovationType.DIGITAL, status=AwardStatus.ACTIVE,
