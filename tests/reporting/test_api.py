@@ -73,7 +73,8 @@ def test_bad_filters_are_a_400_naming_the_field(client, scene, params):
 
 def test_pages(client, scene):
     data = client.get(AWARDS, {"page_size": 2}).json()
-    assert len(data["results"]) == 2 and data["next"].endswith("page=2&page_size=2")
+    assert len(data["results"]) == 2
+    assert data["next"].endswith("page=2&page_size=2")
     assert len(client.get(AWARDS, {"page_size": 2, "page": 2}).json()["results"]) == 1
     assert client.get(AWARDS, {"page": 99}).status_code == 404
     assert client.get(AWARDS, {"page": "abc"}).status_code == 400
@@ -149,7 +150,8 @@ def test_the_awards_list_runs_the_same_queries_for_3_or_40_awards(client, scene)
 
 def test_the_root_and_the_schema(client, scene):
     root = client.get("/api/v1/").json()
-    assert root["awards"].endswith("/api/v1/awards/") and root["schema"].endswith("/api/schema/")
+    assert root["awards"].endswith("/api/v1/awards/")
+    assert root["schema"].endswith("/api/schema/")
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert schema["openapi"].startswith("3.")
     assert {"/api/v1/awards/", "/api/v1/awards/{reference}/", "/api/v1/calls/", "/api/v1/reports/"} <= set(schema["paths"])
