@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -23,7 +25,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api_schema(settings):
+def wsgi_in_test_transaction():
+    """Requests sent straight to the WSGI application must not close the test's database
+    connection when they finish (Django's own test client does the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(settings, wsgi_in_test_transaction):
     settings.OPEN_DATA_API_RATE = "1000000/minute"
     cache.clear()
     scene = Scene()
