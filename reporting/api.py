@@ -249,10 +249,16 @@ BAD_FILTER = OpenApiResponse(description="A filter value is not valid; the body 
 NOT_FOUND = OpenApiResponse(description="No such page of results, or no published object with this identifier.")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Published awards", responses={200: AwardSerializer(many=True), 400: BAD_FILTER, 404: NOT_FOUND}),
-    retrieve=extend_schema(summary="One published award", responses={200: AwardDetailSerializer, 404: NOT_FOUND}),
-)
+def documented(things: str, serializer, detail_serializer=None):
+    """The OpenAPI description of a read-only viewset: its list and its detail."""
+    detail_serializer = detail_serializer or serializer
+    return extend_schema_view(
+        list=extend_schema(summary=f"Published {things}", responses={200: serializer(many=True), 400: BAD_FILTER, 404: NOT_FOUND}),
+        retrieve=extend_schema(summary=f"One of the published {things}", responses={200: detail_serializer, 404: NOT_FOUND}),
+    )
+
+
+@documented("awards", AwardSerializer, AwardDetailSerializer)
 class AwardViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
     """Awards whose decision has been released; filter like the register page."""
 
@@ -315,10 +321,7 @@ class CallFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Published calls", responses={200: CallSerializer(many=True), 400: BAD_FILTER, 404: NOT_FOUND}),
-    retrieve=extend_schema(summary="One published call", responses={200: CallSerializer, 404: NOT_FOUND}),
-)
+@documented("calls", CallSerializer)
 class CallViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
     """Calls that have been published (never drafts), with their criteria."""
 
@@ -363,10 +366,7 @@ class ReportFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Published impact reports", responses={200: ReportSerializer(many=True), 400: BAD_FILTER, 404: NOT_FOUND}),
-    retrieve=extend_schema(summary="One published impact report", responses={200: ReportSerializer, 404: NOT_FOUND}),
-)
+@documented("impact reports", ReportSerializer)
 class ReportViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
     """Impact report versions that are published and not withdrawn."""
 

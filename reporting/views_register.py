@@ -5,7 +5,6 @@ Every view here is public and reads only published awards (``reporting.register`
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -44,6 +43,8 @@ STATUS_TAGS = {
     AwardStatus.CLOSED: "nhsuk-tag--grey",
     AwardStatus.WITHDRAWN: "nhsuk-tag--red",
 }
+NO_GRANTS = "No published awards match these filters; a 360Giving package needs at least one grant."
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_NOT_A_NUMBER = "Page numbers are whole numbers, like 2. Showing the first page."
 PAGE_OUT_OF_RANGE = "There is no page {asked}. Showing page {shown}, the last page."
 
@@ -63,16 +64,6 @@ def _page(paginator: Paginator, asked: str | None):
     return paginator.page(number), None
 
 
-def _page_links(page, params: dict) -> dict:
-    def link(number):
-        return "?" + urlencode({**params, "page": number})
-
-    return {
-        "previous": link(page.previous_page_number()) if page.has_previous() else None,
-        "next": link(page.next_page_number()) if page.has_next() else None,
-    }
-
-
 @public
 @require_safe
 def register(request):
@@ -83,8 +74,6 @@ def register(request):
     paginator.count = totals.count  # already counted with the totals: no second COUNT query
     page, page_message = _page(paginator, request.GET.get("page"))
     active = filterset.active
-    sort = filterset.form.cleaned_data.get("sort") or ""
-    params = {**active, **({"sort": sort} if sort else {})}
     query = urlencode(active)
     suffix = f"?{query}" if query else ""
     return render(request, "reporting/register/list.html", {
@@ -92,7 +81,6 @@ def register(request):
         "form": filterset.form,
         "page": page,
         "page_message": page_message,
-        "page_links": _page_links(page, params),
         "totals": totals,
         "active": active,
         "status_tags": STATUS_TAGS,
@@ -183,59 +171,51 @@ def _filename(extension: str) -> str:
     return f"award-register-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-@public
-@require_safe
-def register_360giving(request):
+def _export(request, kind: str, build):
+    """Filter, answer 304 if the client is up to date, else ``build(queryset, stamp, etag)``."""
     filterset, error = _filtered_for_export(request)
     if error:
         return error
     queryset = filterset.unsorted
-    stamp, etag, last_modified, not_modified = _conditional(request, "360giving", queryset)
+    stamp, etag, last_modified, not_modified = _conditional(request, kind, queryset)
     if not_modified is not None:
         return _finish(not_modified, etag, last_modified)
-    if stamp.count == 0:
-        response = JsonResponse({"detail": "No published awards match these filters; a 360Giving package needs at least one grant."}, status=404)
+    return build(queryset, stamp, etag, last_modified)
+
+
+@public
+@require_safe
+def register_360giving(request):
+    def build(queryset, stamp, etag, last_modified):
+        if stamp.count == 0:
+            response = JsonResponse({"detail": NO_GRANTS}, status=404)
+            return _finish(response, etag, last_modified)
+        download = site_url(request.get_full_path())
+        stream = stream_360giving(queryset, download_url=download, last_modified=stamp.last_modified)
+        response = StreamingHttpResponse((piece.encode() for piece in stream), content_type="application/json; charset=utf-8")
         return _finish(response, etag, last_modified)
-    download = site_url(request.get_full_path())
-    last = dt.datetime.fromtimestamp(last_modified, tz=dt.UTC) if last_modified else None
-    response = StreamingHttpResponse(
-        (piece.encode() for piece in stream_360giving(queryset, download_url=download, last_modified=last)),
-        content_type="application/json; charset=utf-8",
-    )
-    return _finish(response, etag, last_modified)
+
+    return _export(request, "360giving", build)
 
 
 @public
 @require_safe
 def register_csv(request):
-    filterset, error = _filtered_for_export(request)
-    if error:
-        return error
-    queryset = filterset.unsorted
-    _, etag, last_modified, not_modified = _conditional(request, "csv", queryset)
-    if not_modified is not None:
-        return _finish(not_modified, etag, last_modified)
-    response = StreamingHttpResponse(
-        (piece.encode() for piece in stream_csv(queryset)), content_type="text/csv; charset=utf-8"
-    )
-    return _finish(response, etag, last_modified, _filename("csv"))
+    def build(queryset, stamp, etag, last_modified):
+        response = StreamingHttpResponse((piece.encode() for piece in stream_csv(queryset)), content_type="text/csv; charset=utf-8")
+        return _finish(response, etag, last_modified, _filename("csv"))
+
+    return _export(request, "csv", build)
 
 
 @public
 @require_safe
 def register_xlsx(request):
-    filterset, error = _filtered_for_export(request)
-    if error:
-        return error
-    queryset = filterset.unsorted
-    _, etag, last_modified, not_modified = _conditional(request, "xlsx", queryset)
-    if not_modified is not None:
-        return _finish(not_modified, etag, last_modified)
-    handle = write_xlsx(queryset)
-    response = FileResponse(
-        handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    return _finish(response, etag, last_modified, _filename("xlsx"))
+    def build(queryset, stamp, etag, last_modified):
+        response = FileResponse(write_xlsx(queryset), content_type=XLSX_TYPE)
+        return _finish(response, etag, last_modified, _filename("xlsx"))
+
+    return _export(request, "xlsx", build)
 
 
 @public

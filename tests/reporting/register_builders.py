@@ -207,11 +207,27 @@ def _organisation(n: int, network: Organisation, rng: random.Random) -> Organisa
     return Organisation(**fields)
 
 
-@transaction.atomic
-def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000, returns_per_award: int = 2) -> list[int]:
+def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000, returns_per_award: int = 2,
+                  slice_size: int = 5000, progress=None) -> list[int]:
     """``n`` published awards (with partners, costs, a benefit measure, profile, payments and
-    approved returns) and a few unpublished ones; returns the published awards' ids."""
+    approved returns) and a few unpublished ones; returns the published awards' ids.
+
+    Built ``slice_size`` awards at a time, each slice in its own transaction, so memory stays
+    bounded however many awards are asked for."""
     rng = random.Random(seed)
+    with transaction.atomic():
+        base = _bulk_base(n, tag, rng)
+    total = n + max(1, n // 50)  # the extra ones are not published
+    published: list[int] = []
+    for first in range(0, total, slice_size):
+        with transaction.atomic():
+            published += _bulk_slice(range(first, min(total, first + slice_size)), n, base, rng, batch, returns_per_award)
+        if progress:
+            progress(min(total, first + slice_size), total)
+    return published
+
+
+def _bulk_base(n: int, tag: str, rng: random.Random) -> dict:
     now = timezone.now()
     this_year = fy.FinancialYear.of(timezone.localdate()).start_year
     author = User.objects.create_user(f"bulk.{tag.lower()}@example.com", None, full_name="Bulk author")
@@ -222,7 +238,7 @@ def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000
     ])
     org_count = max(8, n // 20)
     organisations = Organisation.objects.bulk_create(
-        [_organisation(i, networks[i % len(networks)], rng) for i in range(org_count)], batch_size=batch
+        [_organisation(i, networks[i % len(networks)], rng) for i in range(org_count)], batch_size=5000
     )
     funds = [
         Fund.objects.create(name=f"{tag} fund {i}", slug=f"{tag.lower()}-fund-{i}", host_network=networks[i],
@@ -254,9 +270,16 @@ def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000
         ])
         calls.append(call)
     criteria = {c.pk: list(c.criteria.order_by("position").values_list("pk", flat=True)) for c in calls}
-    total = n + max(1, n // 50)  # the extra ones are not published
+    return {"tag": tag, "author": author, "organisations": organisations, "pots": pots, "calls": calls, "criteria": criteria}
+
+
+def _bulk_slice(indexes: range, n: int, base: dict, rng: random.Random, batch: int, returns_per_award: int) -> list[int]:
+    tag, author, organisations, calls, pots, criteria = (
+        base["tag"], base["author"], base["organisations"], base["calls"], base["pots"], base["criteria"]
+    )
+    org_count = len(organisations)
     bids, plans = [], []
-    for i in range(total):
+    for i in indexes:
         call = calls[i % len(calls)]
         lead = organisations[rng.randrange(org_count)]
         start = (call.decisions_released_at + dt.timedelta(days=30 + rng.randrange(60))).date().replace(day=1)
@@ -276,9 +299,10 @@ def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000
         })
     bids = Bid.objects.bulk_create(bids, batch_size=batch)
     BidPartner.objects.bulk_create([
-        BidPartner(bid=bid, organisation=organisations[(k * 7 + j + 1) % org_count], role=PartnerKind.COMMISSIONER if j == 0 else PartnerKind.PRIMARY_CARE,
-                   contribution="Referrals and data.")
-        for k, bid in enumerate(bids) for j in range(1 + k % 2) if organisations[(k * 7 + j + 1) % org_count].pk != bid.lead_organisation_id
+        BidPartner(bid=bid, organisation=organisations[(k * 7 + j + 1) % org_count],
+                   role=PartnerKind.COMMISSIONER if j == 0 else PartnerKind.PRIMARY_CARE, contribution="Referrals and data.")
+        for k, bid in enumerate(bids) for j in range(1 + k % 2)
+        if organisations[(k * 7 + j + 1) % org_count].pk != bid.lead_organisation_id
     ], batch_size=batch)
     BidCost.objects.bulk_create([
         BidCost(bid=bid, financial_year=year, category="staff", amount=plan["amount"] / 2 + 5000)
@@ -328,9 +352,10 @@ def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000
     returns = MonitoringReturn.objects.bulk_create(returns, batch_size=batch)
     measure_of = {m.bid_id: m for m in measures}
     award_bid = {a.pk: a.bid_id for a in awards}
+    recipient_of = {a.pk: a.recipient_id for a in awards}
     ReturnSaving.objects.bulk_create([
         ReturnSaving(monitoring_return=ret, financial_year=fy.FinancialYear.of(ret.period_start).start_year, kind=SavingKind.CASHABLE,
-                     realised_by_id=ret.award.recipient_id, care_setting=CareSetting.SECONDARY, amount=Decimal("2500.00"))
+                     realised_by_id=recipient_of[ret.award_id], care_setting=CareSetting.SECONDARY, amount=Decimal("2500.00"))
         for ret in returns
     ], batch_size=batch)
     ReturnMeasureActual.objects.bulk_create([
