@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Count,
     DecimalField,
     Max,
     Min,
@@ -417,13 +416,37 @@ class Totals:
     paid: Decimal = ZERO
 
 
+def _over_selection(queryset: QuerySet[Award], columns: dict[str, str], selects: list[str], payments: str) -> tuple:
+    """Aggregates over the filtered awards, which are computed once as the common table
+    expression ``selected`` (so the published-award joins run once, not once per aggregate).
+    ``selects`` aggregate ``selected``; ``payments`` aggregates their payments ``l``."""
+    sql, params = queryset.order_by().values_list("id", *columns.values()).query.sql_with_params()
+    ledger = connection.ops.quote_name(PotLedgerEntry._meta.db_table)
+    # Only this module's fixed SQL is formatted in; every value from a request is a parameter.
+    parts = [*(f"(SELECT {select} FROM selected)" for select in selects),  # noqa: S608
+             f"(SELECT {payments} FROM {ledger} l INNER JOIN selected s ON s.id = l.award_id WHERE l.kind = %s)"]  # noqa: S608
+    statement = f"WITH selected({', '.join(['id', *columns])}) AS ({sql}) SELECT {', '.join(parts)}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, LedgerEntryKind.PAYMENT])
+        return cursor.fetchone()
+
+
+def _decimal(value) -> Decimal:
+    return ZERO if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _moment(value):
+    """A timestamp from a raw query: PostgreSQL gives datetimes, SQLite gives UTC text."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    moment = dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def register_totals(queryset: QuerySet[Award]) -> Totals:
-    """Number of awards, amount awarded and amount paid for the filtered set: two queries."""
-    money = queryset.order_by().aggregate(count=Count("pk"), awarded=Sum("amount"))
-    paid = PotLedgerEntry.objects.filter(
-        kind=LedgerEntryKind.PAYMENT, award_id__in=queryset.order_by().values("pk")
-    ).aggregate(total=Sum("amount"))["total"]
-    return Totals(count=money["count"], awarded=money["awarded"] or ZERO, paid=paid or ZERO)
+    """Number of awards, amount awarded and amount paid for the filtered set, in one query."""
+    count, awarded, paid = _over_selection(queryset, {"amount": "amount"}, ["COUNT(*)", "SUM(amount)"], "SUM(l.amount)")
+    return Totals(count=count or 0, awarded=_decimal(awarded), paid=_decimal(paid))
 
 
 @dataclass(frozen=True)
@@ -441,17 +464,13 @@ class Stamp:
 
 
 def register_stamp(queryset: QuerySet[Award]) -> Stamp:
-    """Two small aggregate queries, however many awards there are."""
-    base = queryset.order_by()
-    data = base.aggregate(
-        count=Count("pk"), award=Max("updated_at"), released=Max("decision__released_at"),
-        call=Max("bid__call__updated_at"),
+    """One aggregate query, however many awards there are."""
+    count, *moments = _over_selection(
+        queryset, {"updated": "updated_at", "released": "decision__released_at", "call_updated": "bid__call__updated_at"},
+        ["COUNT(*)", "MAX(updated)", "MAX(released)", "MAX(call_updated)"], "MAX(l.created_at)",
     )
-    paid = PotLedgerEntry.objects.filter(kind=LedgerEntryKind.PAYMENT, award_id__in=base.values("pk")).aggregate(
-        latest=Max("created_at")
-    )["latest"]
-    moments = [m for m in (data["award"], data["released"], data["call"], paid) if m is not None]
-    return Stamp(count=data["count"], last_modified=max(moments) if moments else None)
+    moments = [m for m in map(_moment, moments) if m is not None]
+    return Stamp(count=count or 0, last_modified=max(moments) if moments else None)
 
 
 # One award -------------------------------------------------------------------------------
