@@ -18,8 +18,9 @@ import tempfile
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Max, OuterRef, QuerySet, Subquery
@@ -51,6 +52,8 @@ TITLE_LIMIT = 140
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ILLEGAL_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 UK = zoneinfo.ZoneInfo("Europe/London")
+INNOVATION_TYPES = frozenset(InnovationType.values)
+REGIONS = frozenset(Region.values)
 
 ROW_FIELDS = (
     "pk", "reference", "title", "description", "amount", "start_date", "end_date", "status", "updated_at",
@@ -102,10 +105,13 @@ def label(choices: type, value: str) -> str:
 
 def org_identifier(row: dict) -> str:
     """The recipient's org-id (the model's rule, on the values already read)."""
-    return Organisation(
-        pk=row["recipient_id"], ods_code=row["recipient__ods_code"], company_number=row["recipient__company_number"] or "",
-        charity_number=row["recipient__charity_number"] or "",
-    ).org_identifier
+    return _org_identifier(row["recipient_id"], row["recipient__ods_code"], row["recipient__company_number"] or "",
+                           row["recipient__charity_number"] or "")
+
+
+@lru_cache(maxsize=4096)
+def _org_identifier(pk: int, ods_code: str | None, company_number: str, charity_number: str) -> str:
+    return Organisation(pk=pk, ods_code=ods_code, company_number=company_number, charity_number=charity_number).org_identifier
 
 
 def award_date(row: dict) -> dt.datetime:
@@ -119,9 +125,10 @@ def modified(row: dict) -> dt.datetime:
 
 
 def iso(moment: dt.datetime) -> str:
-    return timezone.localtime(moment, UK).isoformat(timespec="seconds")
+    return moment.astimezone(UK).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=4096)
 def iso_day(day: dt.date) -> str:
     """A date as a date-time at midnight UK time: valid under every reading of the schema's oneOf."""
     return dt.datetime.combine(day, dt.time.min, tzinfo=UK).isoformat(timespec="seconds")
@@ -138,7 +145,18 @@ def money_number(amount: Decimal) -> int | float:
 
 
 def award_path(reference: str) -> str:
-    return reverse("reporting:award", kwargs={"reference": reference})
+    return _award_path_prefix() + quote(reference, safe="") + "/"
+
+
+@cache
+def _award_path_prefix() -> str:
+    """``/register/``, from the URL configuration once (reversing for every row is slow)."""
+    return reverse("reporting:award", kwargs={"reference": "x"})[:-2]
+
+
+@lru_cache(maxsize=1024)
+def call_url(slug: str) -> str:
+    return site_url(reverse("governance:call_public", kwargs={"slug": slug}))
 
 
 def title_and_description(row: dict) -> tuple[str, str]:
@@ -166,7 +184,8 @@ def funders(fund_ids: Iterable[int] | None = None) -> dict[int, dict]:
     if fund_ids is not None:
         funds = funds.filter(pk__in=list(fund_ids))
     return {
-        fund.pk: {"id": fund.host_network.org_identifier, "name": fund.host_network.name, "department": fund.name}
+        fund.pk: {"id": fund.host_network.org_identifier, "name": redact_emails(fund.host_network.name),
+                  "department": redact_emails(fund.name)}
         for fund in funds
     }
 
@@ -196,7 +215,7 @@ def grant(row: dict, funding: dict[int, dict]) -> dict:
         "grantProgramme": [{
             "code": row["bid__call__slug"],
             "title": redact_emails(row["bid__call__title"]),
-            "url": site_url(reverse("governance:call_public", kwargs={"slug": row["bid__call__slug"]})),
+            "url": call_url(row["bid__call__slug"]),
         }],
         "fromOpenCall": "Yes",
         "classifications": [{
@@ -213,13 +232,13 @@ def grant(row: dict, funding: dict[int, dict]) -> dict:
         data["amountAppliedFor"] = money_number(row["applied"])
     if row["paid"]:
         data["amountDisbursed"] = money_number(row["paid"])
-    if row["bid__innovation_type"] in InnovationType.values:
+    if row["bid__innovation_type"] in INNOVATION_TYPES:
         data["classifications"].append({
             "vocabulary": f"360G-{settings.GRANTNAV_PREFIX}-innovation-type",
             "code": row["bid__innovation_type"],
             "title": label(InnovationType, row["bid__innovation_type"]),
         })
-    if row["recipient__region"] in Region.values:
+    if row["recipient__region"] in REGIONS:
         # The NHS England region and its ONS code (E40...). 360Giving's geoCodeType codelist has
         # no entry for NHS England regions, so the type is left out rather than guessed.
         data["beneficiaryLocation"] = [{
@@ -291,7 +310,7 @@ COLUMNS = [
     ("Amount applied for (£)", "money", lambda r: r["applied"]),
     ("Amount paid (£)", "money", lambda r: r["paid"]),
     ("Score (0 to 100)", "number", lambda r: r["decision__score"]),
-    ("Award date", "date", lambda r: timezone.localtime(award_date(r), UK).date()),
+    ("Award date", "date", lambda r: award_date(r).astimezone(UK).date()),
     ("Start date", "date", lambda r: r["start_date"]),
     ("End date", "date", lambda r: r["end_date"]),
     ("Status", "text", lambda r: label(AwardStatus, r["status"])),
