@@ -245,6 +245,28 @@ class AwardDetailSerializer(AwardSerializer):
         return ResultsSerializer(self._record(award)).data
 
 
+LIST_FIELDS = (
+    "id", "reference", "title", "description", "status", "amount", "start_date", "end_date", "decision_id", "bid_id",
+    "pot_id", "recipient_id", "decision__id", "decision__decided_at", "decision__score",
+    "recipient__id", "recipient__name", "recipient__kind", "recipient__ods_code", "recipient__company_number",
+    "recipient__charity_number", "recipient__region", "recipient__network_id", "recipient__network__id", "recipient__network__name",
+    "pot__id", "pot__fund_id", "pot__fund__id", "pot__fund__name", "pot__fund__slug",
+    "bid__id", "bid__innovation_type", "bid__call_id", "bid__call__id", "bid__call__title", "bid__call__slug", "bid__call__purpose",
+)
+
+
+def attach_money(awards: list) -> list:
+    """Set ``paid`` and ``applied`` on each award, in one query for the lot."""
+    money = {
+        pk: (paid, applied)
+        for pk, paid, applied in published_awards().filter(pk__in=[a.pk for a in awards])
+        .annotate(paid=paid_subquery(), applied=applied_subquery()).values_list("pk", "paid", "applied")
+    }
+    for award in awards:
+        award.paid, award.applied = money.get(award.pk, (None, None))
+    return awards
+
+
 BAD_FILTER = OpenApiResponse(description="A filter value is not valid; the body names the field and the problem.")
 NOT_FOUND = OpenApiResponse(description="No such page of results, or no published object with this identifier.")
 
@@ -267,10 +289,22 @@ class AwardViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        # AwardFilter starts from the published awards and sorts them.
-        return published_awards().select_related("decision", "recipient__network", "pot__fund", "bid__call").prefetch_related(
+        # AwardFilter sorts them. Money is added per page (below), so counting the filtered
+        # awards does not work out every award's payments.
+        queryset = published_awards().select_related("decision", "recipient__network", "pot__fund", "bid__call").prefetch_related(
             Prefetch("bid__partners", queryset=BidPartner.objects.select_related("organisation").order_by("pk"))
-        ).annotate(paid=paid_subquery(), applied=applied_subquery()).order_by("-decision__decided_at", "-pk")
+        ).order_by("-decision__decided_at", "-pk")
+        if self.action == "list":
+            # The bid's long texts are not part of the list: leave them in the database.
+            queryset = queryset.only(*LIST_FIELDS)
+        return queryset
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return attach_money(page) if page is not None else None
+
+    def get_object(self):
+        return attach_money([super().get_object()])[0]
 
     def get_serializer_class(self):
         return AwardDetailSerializer if self.action == "retrieve" else AwardSerializer

@@ -45,6 +45,8 @@ STATUS_TAGS = {
 }
 NO_GRANTS = "No published awards match these filters; a 360Giving package needs at least one grant."
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
 PAGE_NOT_A_NUMBER = "Page numbers are whole numbers, like 2. Showing the first page."
 PAGE_OUT_OF_RANGE = "There is no page {asked}. Showing page {shown}, the last page."
 
@@ -171,8 +173,9 @@ def _filename(extension: str) -> str:
     return f"award-register-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-def _export(request, kind: str, build):
-    """Filter, answer 304 if the client is up to date, else ``build(queryset, stamp, etag)``."""
+def _export(request, kind: str, content_type: str, build):
+    """Filter, answer 304 if the client is up to date (or just the headers to a HEAD request),
+    else ``build(queryset, stamp, etag, last_modified)``."""
     filterset, error = _filtered_for_export(request)
     if error:
         return error
@@ -180,6 +183,8 @@ def _export(request, kind: str, build):
     stamp, etag, last_modified, not_modified = _conditional(request, kind, queryset)
     if not_modified is not None:
         return _finish(not_modified, etag, last_modified)
+    if request.method == "HEAD":
+        return _finish(HttpResponse(content_type=content_type), etag, last_modified)
     return build(queryset, stamp, etag, last_modified)
 
 
@@ -192,20 +197,20 @@ def register_360giving(request):
             return _finish(response, etag, last_modified)
         download = site_url(request.get_full_path())
         stream = stream_360giving(queryset, download_url=download, last_modified=stamp.last_modified)
-        response = StreamingHttpResponse((piece.encode() for piece in stream), content_type="application/json; charset=utf-8")
+        response = StreamingHttpResponse((piece.encode() for piece in stream), content_type=JSON_TYPE)
         return _finish(response, etag, last_modified)
 
-    return _export(request, "360giving", build)
+    return _export(request, "360giving", JSON_TYPE, build)
 
 
 @public
 @require_safe
 def register_csv(request):
     def build(queryset, stamp, etag, last_modified):
-        response = StreamingHttpResponse((piece.encode() for piece in stream_csv(queryset)), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse((piece.encode() for piece in stream_csv(queryset)), content_type=CSV_TYPE)
         return _finish(response, etag, last_modified, _filename("csv"))
 
-    return _export(request, "csv", build)
+    return _export(request, "csv", CSV_TYPE, build)
 
 
 @public
@@ -215,7 +220,7 @@ def register_xlsx(request):
         response = FileResponse(write_xlsx(queryset), content_type=XLSX_TYPE)
         return _finish(response, etag, last_modified, _filename("xlsx"))
 
-    return _export(request, "xlsx", build)
+    return _export(request, "xlsx", XLSX_TYPE, build)
 
 
 @public

@@ -275,6 +275,15 @@ def test_bad_filters_on_an_export_are_refused_with_a_message(client, scene, path
     assert "min_amount: Enter an amount in pounds" in text
 
 
+@pytest.mark.parametrize(("path", "content_type"), [(JSON, "application/json"), (CSV, "text/csv"), (XLSX, "application/vnd.openxml")])
+def test_a_head_request_gets_the_headers_without_building_the_file(client, scene, path, content_type):
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+    assert response["ETag"] == client.get(path)["ETag"]
+    assert not response.streaming
+
+
 @pytest.mark.parametrize("path", [JSON, CSV, XLSX])
 def test_exports_stream(client, scene, path):
     response = client.get(path)
