@@ -233,10 +233,11 @@ class Server:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.base + "/bench/baseline/", timeout=2).status_code == 200:
+                if requests.get(self.base + "/bench/baseline/", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.3)
+        self.stop()
         raise RuntimeError("gunicorn did not start")
 
     def workers(self):
@@ -329,7 +330,7 @@ def drive(url: str, *, seconds: float, threads: int, max_requests: int | None = 
 def measure(size: int, info: dict, seconds: float) -> dict:
     name = database(size)
     server = Server(name)
-    results: dict[str, dict] = {}
+    results: dict[str, dict] = {"load average at start": {"1min": round(os.getloadavg()[0], 2)}}
     try:
         for label, path in endpoints(info["reference"]).items():
             url = server.base + path
@@ -347,13 +348,15 @@ def measure(size: int, info: dict, seconds: float) -> dict:
                   flush=True)
         baseline = results["minimal Django view (baseline)"]["throughput_rps"]
         for result in results.values():
-            result["vs_baseline"] = round(result["throughput_rps"] / baseline, 4)
+            if "throughput_rps" in result:
+                result["vs_baseline"] = round(result["throughput_rps"] / baseline, 4)
         run_child(name, "index", "off")
         results["/register/ search without the GIN index"] = drive(server.base + endpoints(info["reference"])["/register/ search"],
                                                                    seconds=seconds, threads=2)
         results["/register/ search without the GIN index"]["vs_baseline"] = round(
             results["/register/ search without the GIN index"]["throughput_rps"] / baseline, 4)
         run_child(name, "index", "on")
+        results["load average at end"] = {"1min": round(os.getloadavg()[0], 2)}
     finally:
         server.stop()
     return results
