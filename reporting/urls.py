@@ -1,6 +1,7 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
 
-from . import views_register, views_reports
+from . import api, views_register, views_reports
 
 app_name = "reporting"
 
@@ -9,6 +10,20 @@ monitoring_patterns: list = []
 
 register_patterns = [
     path("register/", views_register.register, name="register"),
+    path("register/360giving.json", views_register.register_360giving, name="register_360giving"),
+    path("register/awards.csv", views_register.register_csv, name="register_csv"),
+    path("register/awards.xlsx", views_register.register_xlsx, name="register_xlsx"),
+    path("register/<str:reference>/", views_register.award, name="award"),
+    # The read-only open data API, its OpenAPI schema and the page describing it.
+    path("api/v1/awards/", api.AwardViewSet.as_view({"get": "list"}), name="api_awards"),
+    path("api/v1/awards/<str:reference>/", api.AwardViewSet.as_view({"get": "retrieve"}), name="api_award"),
+    path("api/v1/calls/", api.CallViewSet.as_view({"get": "list"}), name="api_calls"),
+    path("api/v1/calls/<slug:slug>/", api.CallViewSet.as_view({"get": "retrieve"}), name="api_call"),
+    path("api/v1/reports/", api.ReportViewSet.as_view({"get": "list"}), name="api_reports"),
+    path("api/v1/reports/<int:pk>/", api.ReportViewSet.as_view({"get": "retrieve"}), name="api_report"),
+    path("api/v1/", api.api_root, name="api_root"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", views_register.api_docs, name="api_docs"),
 ]
 
 report_patterns = [

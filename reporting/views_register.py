@@ -1,12 +1,233 @@
-"""The public award register and open data."""
+"""The public award register and open data: the list, one award, the exports and the API docs.
 
+Every view here is public and reads only published awards (``reporting.register``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
 
+from awards.models import Award, AwardStatus
 from governance.access import public
+from governance.models import InnovationType
+
+from .opendata import stream_360giving, stream_csv, write_xlsx
+from .register import (
+    PAGE_SIZE,
+    AwardFilter,
+    award_record,
+    list_rows,
+    register_award,
+    register_stamp,
+    register_totals,
+    site_url,
+)
+
+NOT_PUBLISHED = "No published award has this reference"
+STATUS_TAGS = {
+    AwardStatus.OFFERED: "nhsuk-tag--blue",
+    AwardStatus.ACCEPTED: "nhsuk-tag--aqua-green",
+    AwardStatus.ACTIVE: "nhsuk-tag--green",
+    AwardStatus.SUSPENDED: "nhsuk-tag--orange",
+    AwardStatus.CLOSED: "nhsuk-tag--grey",
+    AwardStatus.WITHDRAWN: "nhsuk-tag--red",
+}
+NO_GRANTS = "No published awards match these filters; a 360Giving package needs at least one grant."
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
+PAGE_NOT_A_NUMBER = "Page numbers are whole numbers, like 2. Showing the first page."
+PAGE_OUT_OF_RANGE = "There is no page {asked}. Showing page {shown}, the last page."
+
+
+def _page(paginator: Paginator, asked: str | None):
+    """The page asked for, or the nearest real one with a message saying so."""
+    if asked in (None, ""):
+        return paginator.page(1), None
+    try:
+        number = int(asked)
+    except (TypeError, ValueError):
+        return paginator.page(1), PAGE_NOT_A_NUMBER
+    if number < 1:
+        return paginator.page(1), PAGE_NOT_A_NUMBER
+    if number > paginator.num_pages:
+        return paginator.page(paginator.num_pages), PAGE_OUT_OF_RANGE.format(asked=number, shown=paginator.num_pages)
+    return paginator.page(number), None
 
 
 @public
-@require_GET
+@require_safe
 def register(request):
-    return render(request, "reporting/register.html", {"awards": []})
+    filterset = AwardFilter(request.GET)
+    awards = filterset.qs
+    totals = register_totals(filterset.unsorted)
+    paginator = Paginator(list_rows(awards), PAGE_SIZE)
+    paginator.count = totals.count  # already counted with the totals: no second COUNT query
+    page, page_message = _page(paginator, request.GET.get("page"))
+    active = filterset.active
+    query = urlencode(active)
+    suffix = f"?{query}" if query else ""
+    return render(request, "reporting/register/list.html", {
+        "filter": filterset,
+        "form": filterset.form,
+        "page": page,
+        "page_message": page_message,
+        "totals": totals,
+        "active": active,
+        "status_tags": STATUS_TAGS,
+        "downloads": {
+            "csv": reverse("reporting:register_csv") + suffix,
+            "xlsx": reverse("reporting:register_xlsx") + suffix,
+            "json": reverse("reporting:register_360giving") + suffix,
+        },
+        "licence_url": settings.OPEN_DATA_LICENCE,
+        "crumbs": [("Home", reverse("home"))],
+    })
+
+
+def year_chart(years) -> dict | None:
+    """Bars for awarded and paid in each financial year, scaled into a 480 × 250 box."""
+    if not years:
+        return None
+    top = max(max(row.awarded, row.paid) for row in years) or Decimal(1)
+    width, height, left, base = 480, 250, 84, 190
+    slot = (width - left - 8) / len(years)
+    bar = min(56.0, slot / 3)
+    bars = []
+    for index, row in enumerate(years):
+        x = left + index * slot + (slot - 2 * bar) / 2
+        for offset, value, colour, name in ((0, row.awarded, "#005eb8", "awarded"), (bar, row.paid, "#007f3b", "paid")):
+            h = float(value / top) * (base - 20)
+            bars.append({"x": round(x + offset, 1), "y": round(base - h, 1), "h": round(h, 1), "w": round(bar - 2, 1),
+                         "colour": colour, "title": f"{row.label} {name}", "value": value})
+        bars[-1]["label_x"] = round(x + bar, 1)
+        bars[-1]["label"] = row.label
+    return {"width": width, "height": height, "left": left, "base": base, "bars": bars, "top": top}
+
+
+@public
+@require_safe
+def award(request, reference: str):
+    try:
+        award = register_award(reference)
+    except Award.DoesNotExist:
+        raise Http404(NOT_PUBLISHED) from None
+    record = award_record(award)
+    return render(request, "reporting/register/award.html", {
+        "award": award,
+        "record": record,
+        "call": award.bid.call,
+        "status_tag": STATUS_TAGS.get(award.status, ""),
+        "innovation_type": InnovationType(award.bid.innovation_type).label if award.bid.innovation_type in InnovationType.values else "",
+        "chart": year_chart(record.years),
+        "crumbs": [("Home", reverse("home")), ("Award register", reverse("reporting:register"))],
+    })
+
+
+# Exports ---------------------------------------------------------------------------------
+
+
+def _filtered_for_export(request):
+    """The filtered awards, or a 400 naming each filter that could not be used."""
+    filterset = AwardFilter(request.GET)
+    if not filterset.is_valid():
+        lines = [f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()]
+        body = "These filters could not be used, so nothing was exported:\n" + "\n".join(lines) + "\n"
+        return None, HttpResponse(body, status=400, content_type="text/plain; charset=utf-8")
+    filterset.qs  # noqa: B018 - builds the filtered queryset (lazily: no query yet)
+    return filterset, None
+
+
+def _conditional(request, kind: str, queryset):
+    """ETag and Last-Modified from two cheap aggregates; a 304 when the client is up to date."""
+    stamp = register_stamp(queryset)
+    etag = stamp.etag(kind, request.GET.urlencode())
+    last_modified = int(stamp.last_modified.timestamp()) if stamp.last_modified else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    return stamp, etag, last_modified, not_modified
+
+
+def _finish(response, etag: str, last_modified: int | None, filename: str | None = None):
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, no_cache=True)
+    response["X-Content-Type-Options"] = "nosniff"
+    if filename:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _filename(extension: str) -> str:
+    return f"award-register-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+def _export(request, kind: str, content_type: str, build):
+    """Filter, answer 304 if the client is up to date (or just the headers to a HEAD request),
+    else ``build(queryset, stamp, etag, last_modified)``."""
+    filterset, error = _filtered_for_export(request)
+    if error:
+        return error
+    queryset = filterset.unsorted
+    stamp, etag, last_modified, not_modified = _conditional(request, kind, queryset)
+    if not_modified is not None:
+        return _finish(not_modified, etag, last_modified)
+    if request.method == "HEAD":
+        return _finish(HttpResponse(content_type=content_type), etag, last_modified)
+    return build(queryset, stamp, etag, last_modified)
+
+
+@public
+@require_safe
+def register_360giving(request):
+    def build(queryset, stamp, etag, last_modified):
+        if stamp.count == 0:
+            response = JsonResponse({"detail": NO_GRANTS}, status=404)
+            return _finish(response, etag, last_modified)
+        download = site_url(request.get_full_path())
+        stream = stream_360giving(queryset, download_url=download, last_modified=stamp.last_modified)
+        response = StreamingHttpResponse((piece.encode() for piece in stream), content_type=JSON_TYPE)
+        return _finish(response, etag, last_modified)
+
+    return _export(request, "360giving", JSON_TYPE, build)
+
+
+@public
+@require_safe
+def register_csv(request):
+    def build(queryset, stamp, etag, last_modified):
+        response = StreamingHttpResponse((piece.encode() for piece in stream_csv(queryset)), content_type=CSV_TYPE)
+        return _finish(response, etag, last_modified, _filename("csv"))
+
+    return _export(request, "csv", CSV_TYPE, build)
+
+
+@public
+@require_safe
+def register_xlsx(request):
+    def build(queryset, stamp, etag, last_modified):
+        response = FileResponse(write_xlsx(queryset), content_type=XLSX_TYPE)
+        return _finish(response, etag, last_modified, _filename("xlsx"))
+
+    return _export(request, "xlsx", XLSX_TYPE, build)
+
+
+@public
+@require_safe
+def api_docs(request):
+    return render(request, "reporting/register/api_docs.html", {
+        "filter": AwardFilter(),
+        "licence_url": settings.OPEN_DATA_LICENCE,
+        "crumbs": [("Home", reverse("home")), ("Award register", reverse("reporting:register"))],
+    })

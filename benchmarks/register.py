@@ -1,0 +1,406 @@
+"""Award register benchmark: the public register, one award page and the open data exports
+served by gunicorn from PostgreSQL, against a minimal Django view on the same server.
+
+What it does, bounded in time and on loopback only:
+
+1. Builds (once; reused by later runs) two dedicated PostgreSQL databases of published awards
+   with partners, costs, profiles, payments and approved monitoring returns:
+   ``fp_register_bench_<small>`` and ``fp_register_bench_<large>`` (default 5,000 and 50,000),
+   using ``bulk_create`` (``tests/reporting/register_builders.bulk_register``). It adds the GIN
+   index proposed for ``awards.Award`` (``GinIndex(SearchVector("title", "description",
+   config="english"))``) so search is measured as it would run with that index.
+2. Counts the SQL queries of each request in-process (Django test client, same code path) at
+   both sizes: they must be the same.
+3. Serves the portal with gunicorn (2 sync workers) on 127.0.0.1, and for each page drives it
+   with 2 client threads for a few seconds: p50/p95 response time and throughput, and the
+   throughput as a ratio of a minimal Django view (``HttpResponse("ok")``) served by the same
+   gunicorn in the same run. Exports are downloaded in full a few times each while the
+   workers' memory (RSS) is sampled every 10 ms: the peak, and its rise over the idle worker.
+4. Measures search once more without the GIN index, to show what the index buys.
+
+Run:   .venv/bin/python benchmarks/register.py [--large 50000] [--small 5000] [--seconds 8] [--rebuild]
+Needs: PostgreSQL on 127.0.0.1:5432 with trust authentication (as in the development setup).
+Results are printed and written to benchmarks/results/register.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = "postgres://postgres@127.0.0.1:5432/"
+TAG = "BENCH"
+SEARCH_INDEX = "award_search_gin"
+
+SETTINGS = '''
+from fundportal.settings.base import *  # noqa
+DEBUG = False
+ROOT_URLCONF = "register_bench_urls"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+DATABASES["default"]["CONN_MAX_AGE"] = 600
+LOGGING["root"]["level"] = "WARNING"
+OPEN_DATA_API_RATE = "1000000/minute"
+'''
+URLS = '''
+from django.http import HttpResponse
+from django.urls import include, path
+from governance.access import public
+
+@public
+def baseline(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+urlpatterns = [path("bench/baseline/", baseline), path("", include("fundportal.urls"))]
+'''
+
+
+def endpoints(reference: str) -> dict[str, str]:
+    return {
+        "minimal Django view (baseline)": "/bench/baseline/",
+        "/register/ (no filter)": "/register/",
+        "/register/ search": "/register/?q=virtual+ward",
+        "/register/ three filters": "/register/?region=E40000006&purpose=adoption&min_amount=100000",
+        "award page": f"/register/{reference}/",
+        "API awards list": "/api/v1/awards/",
+        "360Giving JSON (all)": "/register/360giving.json",
+        "CSV (all)": "/register/awards.csv",
+        "XLSX (all)": "/register/awards.xlsx",
+    }
+
+
+EXPORTS = {"360Giving JSON (all)", "CSV (all)", "XLSX (all)"}
+
+
+# Databases ---------------------------------------------------------------------------------
+
+
+def database(size: int) -> str:
+    return f"fp_register_bench_{size}"
+
+
+def ensure_database(name: str, rebuild: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(SERVER + "postgres", autocommit=True) as conn:
+        if rebuild:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def child_env(name: str, **extra) -> dict:
+    return {**os.environ, "DATABASE_URL": SERVER + name, "DJANGO_SETTINGS_MODULE": "fundportal.settings.local",
+            "DEBUG": "False", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), **extra}
+
+
+def run_child(name: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], env=child_env(name), cwd=ROOT,
+                         check=True, capture_output=True, text=True, timeout=3600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def prepare(size: int, rebuild: bool) -> dict:
+    name = database(size)
+    ensure_database(name, rebuild)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=child_env(name), cwd=ROOT,
+                   check=True, timeout=600)
+    started = time.monotonic()
+    info = run_child(name, "build", str(size))
+    info["prepare_seconds"] = round(time.monotonic() - started, 1)
+    return info
+
+
+# Work done inside Django (child processes) ------------------------------------------------
+
+
+def child_main(argv: list[str]) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from awards.models import Award
+    from reporting.register import published_awards
+
+    command = argv[0]
+    if command == "build":
+        size = int(argv[1])
+        built = published_awards().filter(reference__startswith=f"{TAG}-").count()
+        reused = built >= size
+        if not reused:
+            from tests.reporting.register_builders import bulk_register
+
+            def progress(done, total):
+                print(f"  built {done:,} of {total:,}", file=sys.stderr, flush=True)
+
+            bulk_register(size, tag=TAG, seed=7, progress=progress)
+        set_search_index(True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        reference = published_awards().filter(reference__startswith=f"{TAG}-").order_by("pk")[size // 2].reference
+        print(json.dumps({"published": published_awards().count(), "awards": Award.objects.count(),
+                          "reused": reused, "reference": reference}))
+    elif command == "index":
+        set_search_index(argv[1] == "on")
+        print(json.dumps({"index": argv[1]}))
+    elif command == "queries":
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        client = Client()
+        counts = {}
+        for label, path in endpoints(argv[1]).items():
+            if path.startswith("/bench/"):
+                continue
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(path)
+                for _ in (response.streaming_content if response.streaming else [response.content]):
+                    pass
+            assert response.status_code == 200, (path, response.status_code)
+            counts[label] = len(captured.captured_queries)
+        print(json.dumps(counts))
+    elif command == "explain":
+        from django.contrib.postgres.search import SearchQuery
+
+        from reporting.register import award_search_vector
+
+        query = Award.objects.annotate(_v=award_search_vector()).filter(
+            _v=SearchQuery("virtual ward", search_type="websearch", config="english")).values("pk")
+        with connection.cursor() as cursor:
+            sql, params = query.query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        print(json.dumps({"uses_index": SEARCH_INDEX in plan, "plan": plan}))
+
+
+def set_search_index(on: bool) -> None:
+    from django.contrib.postgres.indexes import GinIndex
+    from django.db import connection
+
+    from awards.models import Award
+    from reporting.register import award_search_vector
+
+    index = GinIndex(award_search_vector(), name=SEARCH_INDEX)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX])
+        exists = cursor.fetchone() is not None
+    with connection.schema_editor() as editor:
+        if on and not exists:
+            editor.add_index(Award, index)
+        elif not on and exists:
+            editor.remove_index(Award, index)
+
+
+# The server and the load -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str):
+        self.folder = tempfile.TemporaryDirectory()
+        Path(self.folder.name, "register_bench_settings.py").write_text(SETTINGS)
+        Path(self.folder.name, "register_bench_urls.py").write_text(URLS)
+        self.port = free_port()
+        env = {**child_env(name), "DJANGO_SETTINGS_MODULE": "register_bench_settings",
+               "PYTHONPATH": f"{self.folder.name}{os.pathsep}{ROOT}"}
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        self.process = subprocess.Popen(
+            [str(gunicorn), "fundportal.wsgi:application", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
+             "--worker-class", "sync", "--timeout", "600", "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._wait()
+
+    def _wait(self) -> None:
+        import requests
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.base + "/bench/baseline/", timeout=10).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def workers(self):
+        import psutil
+
+        return psutil.Process(self.process.pid).children()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.folder.cleanup()
+
+
+class MemoryWatch:
+    """Samples the workers' resident memory every 10 ms while a download runs."""
+
+    def __init__(self, server: Server):
+        self.workers = server.workers()
+        self.idle = max(w.memory_info().rss for w in self.workers)
+        self.peak = self.idle
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for worker in self.workers:
+                try:
+                    self.peak = max(self.peak, worker.memory_info().rss)
+                except Exception:  # noqa: S112 - a worker may be restarting
+                    continue
+            time.sleep(0.01)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def drive(url: str, *, seconds: float, threads: int, max_requests: int | None = None) -> dict:
+    import requests
+
+    latencies: list[float] = []
+    sizes: list[int] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    begun = [0]
+
+    def client():
+        session = requests.Session()
+        while time.monotonic() < stop_at:
+            with lock:
+                if max_requests is not None and begun[0] >= max_requests:
+                    return
+                begun[0] += 1
+            started = time.perf_counter()
+            response = session.get(url, stream=True, timeout=600)
+            size = sum(len(chunk) for chunk in response.iter_content(65536))
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                sizes.append(size)
+                if response.status_code != 200:
+                    failures.append(response.status_code)
+
+    began = time.perf_counter()
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    wall = time.perf_counter() - began
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1),
+        "throughput_rps": round(len(ordered) / wall, 2),
+        "bytes": sizes[-1] if sizes else 0,
+        "failures": failures,
+    }
+
+
+def measure(size: int, info: dict, seconds: float) -> dict:
+    name = database(size)
+    server = Server(name)
+    results: dict[str, dict] = {"load average at start": {"1min": round(os.getloadavg()[0], 2)}}
+    try:
+        for label, path in endpoints(info["reference"]).items():
+            url = server.base + path
+            drive(url, seconds=600, threads=1, max_requests=1)  # warm up: connections, caches, imports
+            if label in EXPORTS:
+                with MemoryWatch(server) as watch:
+                    result = drive(url, seconds=max(seconds * 8, 60), threads=1, max_requests=3)
+                result["peak_rss_mb"] = round(watch.peak / 2**20, 1)
+                result["rss_rise_mb"] = round((watch.peak - watch.idle) / 2**20, 1)
+            else:
+                result = drive(url, seconds=seconds, threads=2)
+            results[label] = result
+            print(f"  {size:>6,} awards  {label:<32} p50 {result['p50_ms']:>8} ms  p95 {result['p95_ms']:>8} ms  "
+                  f"{result['throughput_rps']:>7} req/s" + (f"  peak RSS {result['peak_rss_mb']} MB (+{result['rss_rise_mb']})" if label in EXPORTS else ""),
+                  flush=True)
+        baseline = results["minimal Django view (baseline)"]["throughput_rps"]
+        for result in results.values():
+            if "throughput_rps" in result:
+                result["vs_baseline"] = round(result["throughput_rps"] / baseline, 4)
+        run_child(name, "index", "off")
+        results["/register/ search without the GIN index"] = drive(server.base + endpoints(info["reference"])["/register/ search"],
+                                                                   seconds=seconds, threads=2)
+        results["/register/ search without the GIN index"]["vs_baseline"] = round(
+            results["/register/ search without the GIN index"]["throughput_rps"] / baseline, 4)
+        run_child(name, "index", "on")
+        results["load average at end"] = {"1min": round(os.getloadavg()[0], 2)}
+    finally:
+        server.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--large", type=int, default=50_000)
+    parser.add_argument("--small", type=int, default=5_000)
+    parser.add_argument("--seconds", type=float, default=8.0, help="how long each page is driven")
+    parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the benchmark databases")
+    parser.add_argument("--prepare-only", action="store_true", help="build the databases and count queries; no load")
+    args = parser.parse_args()
+
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
+    for size in (args.small, args.large):
+        print(f"Preparing {database(size)} ...", flush=True)
+        info = prepare(size, args.rebuild)
+        print(f"  {info['published']:,} published awards ({info['awards']:,} in all), "
+              f"{'reused' if info['reused'] else 'built'} in {info['prepare_seconds']} s", flush=True)
+        queries = run_child(database(size), "queries", info["reference"])
+        explain = run_child(database(size), "explain")
+        report["sizes"][size] = {"info": info, "queries": queries, "search_uses_index": explain["uses_index"]}
+        print(f"  queries: {queries}", flush=True)
+    if args.prepare_only:
+        return
+    for size in (args.small, args.large):
+        print(f"Serving {database(size)} with gunicorn ...", flush=True)
+        report["sizes"][size]["timings"] = measure(size, report["sizes"][size]["info"], args.seconds)
+
+    small, large = report["sizes"][args.small], report["sizes"][args.large]
+    print("\nSQL queries per request (constant in the number of awards):")
+    for label, count in large["queries"].items():
+        print(f"  {label:<32} {small['queries'][label]:>3} at {args.small:,}   {count:>3} at {args.large:,}")
+    print(f"\nSearch plan uses {SEARCH_INDEX}: {large['search_uses_index']}")
+    out = ROOT / "benchmarks" / "results" / "register.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nWritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        sys.path.insert(0, str(ROOT))
+        child_main(sys.argv[2:])
+    else:
+        main()

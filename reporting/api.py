@@ -1,0 +1,443 @@
+"""The read-only open data API (``/api/v1/``): published awards, published calls and published
+impact reports. Anonymous, paginated, throttled, filterable like the register page.
+
+The OpenAPI schema is at ``/api/schema/`` (drf-spectacular) and described at ``/api/docs/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django.conf import settings
+from django.db.models import Prefetch
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from applications.models import BidPartner
+from governance.models import (
+    PUBLISHED_CALL_STATUSES,
+    Call,
+    CallPurpose,
+    CallStatus,
+    Criterion,
+    Region,
+)
+from governance.selectors import calls_public
+
+from .models import ReportScope, ReportVersion
+from .opendata import award_path
+from .register import (
+    AwardFilter,
+    applied_subquery,
+    award_record,
+    choice_filter,
+    paid_subquery,
+    public_report_versions,
+    published_awards,
+    redact_emails,
+    site_url,
+)
+
+# Throttling ------------------------------------------------------------------------------
+
+
+class OpenDataThrottle(AnonRateThrottle):
+    """Per client address. The rate can be set with ``OPEN_DATA_API_RATE`` (default 600/minute)."""
+
+    scope = "open_data"
+
+    def get_rate(self):
+        return getattr(settings, "OPEN_DATA_API_RATE", "600/minute")
+
+
+PAGE_SIZE_INVALID = "Give page_size as a whole number from 1 to 200"
+PAGE_INVALID = "Give page as a whole number, like 2"
+
+
+class OpenDataPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not re.fullmatch(r"[0-9]{1,9}", raw):
+            raise ValidationError({self.page_query_param: [PAGE_INVALID]})
+        return raw  # a page past the end is a 404, as DRF answers
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) < 1:
+            raise ValidationError({self.page_size_query_param: [PAGE_SIZE_INVALID]})
+        return min(int(raw), self.max_page_size)
+
+
+class PublicAPIMixin:
+    throttle_classes = [OpenDataThrottle]
+    pagination_class = OpenDataPagination
+    authentication_classes: list = []
+    permission_classes: list = []
+
+
+# Small nested shapes ---------------------------------------------------------------------
+
+
+class OrganisationSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    identifier = serializers.CharField(source="org_identifier", help_text="org-id.guide identifier, like GB-NHS-RH8")
+    kind = serializers.CharField(source="get_kind_display")
+
+
+class RecipientSerializer(OrganisationSerializer):
+    region = serializers.CharField(source="get_region_display", allow_blank=True)
+    region_code = serializers.CharField(source="region", allow_blank=True, help_text="ONS code of the NHS England region")
+    network = serializers.CharField(source="network.name", allow_null=True, default=None)
+
+
+class PartnerSerializer(serializers.Serializer):
+    name = serializers.CharField(source="organisation.name")
+    identifier = serializers.CharField(source="organisation.org_identifier")
+    role = serializers.CharField(source="get_role_display")
+
+
+class FundRefSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class CallRefSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, call) -> str:
+        return site_url(call.get_absolute_url())
+
+
+# Awards ----------------------------------------------------------------------------------
+
+
+class AwardSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    grant_id = serializers.CharField(help_text="The 360Giving identifier")
+    title = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    amount_awarded = serializers.DecimalField(source="amount", max_digits=14, decimal_places=2)
+    amount_applied_for = serializers.DecimalField(source="applied", max_digits=14, decimal_places=2, allow_null=True)
+    amount_paid = serializers.DecimalField(source="paid", max_digits=14, decimal_places=2)
+    award_date = serializers.DateTimeField(source="decision.decided_at")
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    score = serializers.DecimalField(source="decision.score", max_digits=6, decimal_places=2, allow_null=True,
+                                     help_text="The panel's overall score, 0 to 100")
+    recipient = RecipientSerializer()
+    partners = PartnerSerializer(source="bid.partners.all", many=True)
+    fund = FundRefSerializer(source="pot.fund")
+    call = CallRefSerializer(source="bid.call")
+    purpose = serializers.CharField(source="bid.call.purpose")
+    innovation_type = serializers.CharField(source="bid.innovation_type", allow_blank=True)
+    url = serializers.SerializerMethodField()
+
+    def get_title(self, award) -> str:
+        return redact_emails(award.title)
+
+    def get_description(self, award) -> str:
+        return redact_emails(award.description)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, award) -> str:
+        return site_url(award_path(award.reference))
+
+
+class YearSerializer(serializers.Serializer):
+    financial_year = serializers.IntegerField(source="year", help_text="The year it starts in: 2026 is 2026/27")
+    label = serializers.CharField()
+    awarded = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ScoreSerializer(serializers.Serializer):
+    criterion = serializers.CharField(source="criterion.title")
+    kind = serializers.CharField(source="criterion.get_kind_display")
+    weight = serializers.IntegerField(source="criterion.weight")
+    scale_min = serializers.IntegerField(source="criterion.scale_min")
+    scale_max = serializers.IntegerField(source="criterion.scale_max")
+    score = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    points = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True,
+                                      help_text="This criterion's share of the 0 to 100 score")
+
+
+class ConditionSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    status = serializers.CharField(source="get_status_display")
+
+
+class MeasureSerializer(serializers.Serializer):
+    name = serializers.CharField(source="measure.name")
+    unit = serializers.CharField(source="measure.unit")
+    baseline = serializers.DecimalField(source="measure.baseline", max_digits=14, decimal_places=2)
+    target = serializers.DecimalField(source="measure.target", max_digits=14, decimal_places=2)
+    target_date = serializers.DateField(source="measure.target_date")
+    latest_actual = serializers.DecimalField(source="actual", max_digits=14, decimal_places=2, allow_null=True)
+    progress_percent = serializers.IntegerField(source="progress", allow_null=True,
+                                                help_text="How far from baseline to target, in per cent")
+
+
+class ResultsSerializer(serializers.Serializer):
+    approved_returns = serializers.IntegerField()
+    savings_cashable = serializers.DecimalField(source="savings.cashable", max_digits=14, decimal_places=2)
+    savings_non_cashable = serializers.DecimalField(source="savings.non_cashable", max_digits=14, decimal_places=2)
+    reinvested = serializers.DecimalField(max_digits=14, decimal_places=2)
+    organisations_adopting = serializers.IntegerField(source="latest_return.organisations_adopting", allow_null=True, default=None)
+    sites_adopting = serializers.IntegerField(source="latest_return.sites_adopting", allow_null=True, default=None)
+    patients_reached = serializers.IntegerField(source="latest_return.patients_reached", allow_null=True, default=None)
+    measures = MeasureSerializer(many=True)
+    lessons_learned = serializers.CharField(source="final_return.lessons_learned", allow_null=True, default=None)
+
+
+class AwardDetailSerializer(AwardSerializer):
+    rationale = serializers.CharField(source="decision.rationale")
+    decision = serializers.CharField(source="decision.get_outcome_display")
+    profile = serializers.SerializerMethodField()
+    scores = serializers.SerializerMethodField()
+    conditions = serializers.SerializerMethodField()
+    results = serializers.SerializerMethodField()
+
+    def _record(self, award):
+        if getattr(award, "_record", None) is None:
+            award._record = award_record(award)
+        return award._record
+
+    @extend_schema_field(YearSerializer(many=True))
+    def get_profile(self, award):
+        return YearSerializer(self._record(award).years, many=True).data
+
+    @extend_schema_field(ScoreSerializer(many=True))
+    def get_scores(self, award):
+        return ScoreSerializer(self._record(award).scores, many=True).data
+
+    @extend_schema_field(ConditionSerializer(many=True))
+    def get_conditions(self, award):
+        return ConditionSerializer(self._record(award).conditions, many=True).data
+
+    @extend_schema_field(ResultsSerializer)
+    def get_results(self, award):
+        return ResultsSerializer(self._record(award)).data
+
+
+LIST_FIELDS = (
+    "id", "reference", "title", "description", "status", "amount", "start_date", "end_date", "decision_id", "bid_id",
+    "pot_id", "recipient_id", "decision__id", "decision__decided_at", "decision__score",
+    "recipient__id", "recipient__name", "recipient__kind", "recipient__ods_code", "recipient__company_number",
+    "recipient__charity_number", "recipient__region", "recipient__network_id", "recipient__network__id", "recipient__network__name",
+    "pot__id", "pot__fund_id", "pot__fund__id", "pot__fund__name", "pot__fund__slug",
+    "bid__id", "bid__innovation_type", "bid__call_id", "bid__call__id", "bid__call__title", "bid__call__slug", "bid__call__purpose",
+)
+
+
+def attach_money(awards: list) -> list:
+    """Set ``paid`` and ``applied`` on each award, in one query for the lot."""
+    money = {
+        pk: (paid, applied)
+        for pk, paid, applied in published_awards().filter(pk__in=[a.pk for a in awards])
+        .annotate(paid=paid_subquery(), applied=applied_subquery()).values_list("pk", "paid", "applied")
+    }
+    for award in awards:
+        award.paid, award.applied = money.get(award.pk, (None, None))
+    return awards
+
+
+BAD_FILTER = OpenApiResponse(description="A filter value is not valid; the body names the field and the problem.")
+NOT_FOUND = OpenApiResponse(description="No such page of results, or no published object with this identifier.")
+
+
+def documented(things: str, serializer, detail_serializer=None):
+    """The OpenAPI description of a read-only viewset: its list and its detail."""
+    detail_serializer = detail_serializer or serializer
+    return extend_schema_view(
+        list=extend_schema(summary=f"Published {things}", responses={200: serializer(many=True), 400: BAD_FILTER, 404: NOT_FOUND}),
+        retrieve=extend_schema(summary=f"One of the published {things}", responses={200: detail_serializer, 404: NOT_FOUND}),
+    )
+
+
+@documented("awards", AwardSerializer, AwardDetailSerializer)
+class AwardViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Awards whose decision has been released; filter like the register page."""
+
+    filterset_class = AwardFilter
+    lookup_field = "reference"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        # AwardFilter sorts them. Money is added per page (below), so counting the filtered
+        # awards does not work out every award's payments.
+        queryset = published_awards().select_related("decision", "recipient__network", "pot__fund", "bid__call").prefetch_related(
+            Prefetch("bid__partners", queryset=BidPartner.objects.select_related("organisation").order_by("pk"))
+        ).order_by("-decision__decided_at", "-pk")
+        if self.action == "list":
+            # The bid's long texts are not part of the list: leave them in the database.
+            queryset = queryset.only(*LIST_FIELDS)
+        return queryset
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return attach_money(page) if page is not None else None
+
+    def get_object(self):
+        return attach_money([super().get_object()])[0]
+
+    def get_serializer_class(self):
+        return AwardDetailSerializer if self.action == "retrieve" else AwardSerializer
+
+
+# Calls -----------------------------------------------------------------------------------
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = Criterion
+        fields = ["title", "kind", "kind_label", "weight", "scale_min", "scale_max", "gateway_min_score", "guidance_for_applicants"]
+
+
+class CallSerializer(serializers.ModelSerializer):
+    fund = FundRefSerializer()
+    host_network = OrganisationSerializer()
+    status = serializers.SerializerMethodField()
+    criteria = CriterionSerializer(many=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Call
+        fields = [
+            "slug", "title", "summary", "fund", "host_network", "purpose", "innovation_types", "status", "opens_at",
+            "closes_at", "min_amount", "max_amount", "max_duration_years", "eligible_org_kinds", "required_partner_kinds",
+            "endorsement_required", "decisions_expected_date", "criteria", "url",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=[c for c in CallStatus.values if c in PUBLISHED_CALL_STATUSES]))
+    def get_status(self, call) -> str:
+        return call.phase()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, call) -> str:
+        return site_url(call.get_absolute_url())
+
+
+class CallFilter(django_filters.FilterSet):
+    fund = django_filters.CharFilter(field_name="fund__slug", help_text="The fund's slug")
+    network = django_filters.CharFilter(field_name="host_network__short_name", help_text="The hosting network's short name, like HISW")
+    purpose = choice_filter(choices=CallPurpose.choices)
+
+    class Meta:
+        model = Call
+        fields: list[str] = []
+
+
+@documented("calls", CallSerializer)
+class CallViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Calls that have been published (never drafts), with their criteria."""
+
+    serializer_class = CallSerializer
+    filterset_class = CallFilter
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return calls_public().prefetch_related(
+            Prefetch("criteria", queryset=Criterion.objects.order_by("position", "pk"))
+        ).order_by("-opens_at", "pk")
+
+
+# Published reports -----------------------------------------------------------------------
+
+
+class ReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    title = serializers.CharField(source="report.title")
+    scope = serializers.ChoiceField(source="report.scope", choices=ReportScope.choices)
+    fund = FundRefSerializer(source="report.fund")
+    call = serializers.CharField(source="report.call.slug", allow_null=True, default=None)
+    network = serializers.CharField(source="report.network.name", allow_null=True, default=None)
+    period_start = serializers.DateField(source="report.period_start")
+    period_end = serializers.DateField(source="report.period_end")
+    version = serializers.IntegerField(source="number")
+    published_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, version) -> str:
+        return site_url(reverse("reporting:reports"))
+
+
+class ReportFilter(django_filters.FilterSet):
+    fund = django_filters.CharFilter(field_name="report__fund__slug", help_text="The fund's slug")
+    scope = choice_filter(field_name="report__scope", choices=ReportScope.choices)
+    region = choice_filter(field_name="report__network__region", choices=Region.choices)
+
+    class Meta:
+        model = ReportVersion
+        fields: list[str] = []
+
+
+@documented("impact reports", ReportSerializer)
+class ReportViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Impact report versions that are published and not withdrawn."""
+
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilter
+
+    def get_queryset(self):
+        return public_report_versions().select_related(
+            "report__fund", "report__call", "report__network"
+        ).order_by("-published_at", "-pk")
+
+
+# The root --------------------------------------------------------------------------------
+
+
+class RootSerializer(serializers.Serializer):
+    awards = serializers.URLField()
+    calls = serializers.URLField()
+    reports = serializers.URLField()
+    schema = serializers.URLField()
+    docs = serializers.URLField()
+    licence = serializers.URLField()
+
+
+class ApiRootView(PublicAPIMixin, APIView):
+    """Where each part of the API is."""
+
+    @extend_schema(summary="The API's parts, its schema, documentation and licence", responses={200: RootSerializer})
+    def get(self, request):
+        return Response({
+            "awards": site_url(reverse("reporting:api_awards")),
+            "calls": site_url(reverse("reporting:api_calls")),
+            "reports": site_url(reverse("reporting:api_reports")),
+            "schema": site_url(reverse("reporting:api_schema")),
+            "docs": site_url(reverse("reporting:api_docs")),
+            "licence": settings.OPEN_DATA_LICENCE,
+        })
+
+
+api_root = ApiRootView.as_view()

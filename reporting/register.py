@@ -1,0 +1,669 @@
+"""Reads for the public award register: what is published, search, filters, totals, one award.
+
+Everything public starts from ``published_awards()``: an award whose panel decision has been
+released (and its call's decisions released by then), and which was not declined or allowed to
+lapse. Withdrawn and closed awards stay public with their status. Nothing here returns personal
+data of individuals: no assessors, no user names, no emails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    DecimalField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from applications.models import BenefitMeasure, Bid, BidCost, BidPartner
+from assessment.models import PanelDecision
+from awards.models import (
+    Award,
+    AwardCondition,
+    AwardStatus,
+    AwardYear,
+    LedgerEntryKind,
+    PotLedgerEntry,
+)
+from governance import fy
+from governance.forms import MoneyField
+from governance.models import (
+    PUBLISHED_CALL_STATUSES,
+    Call,
+    CallPurpose,
+    Criterion,
+    Fund,
+    InnovationType,
+    Organisation,
+    OrganisationKind,
+    Region,
+)
+from governance.money import NOT_MONEY, parse_money
+
+from .models import (
+    MonitoringReturn,
+    Reinvestment,
+    ReportScope,
+    ReportVersion,
+    ReturnMeasureActual,
+    ReturnSaving,
+    ReturnStatus,
+)
+
+# Statuses that never appear in public: the offer was refused or never taken up.
+UNPUBLISHED_STATUSES = frozenset({AwardStatus.DECLINED, AwardStatus.LAPSED})
+PUBLIC_STATUS_CHOICES = [(value, label) for value, label in AwardStatus.choices if value not in UNPUBLISHED_STATUSES]
+
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 12
+PAGE_SIZE = 25
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Decimal("0.00")
+
+# Messages shown next to the filter that caused them (tests import these).
+SEARCH_TOO_LONG = f"Search terms must be {MAX_SEARCH_LENGTH} characters or fewer"
+UNKNOWN_FUND = "Choose a fund from the list"
+UNKNOWN_CALL = "Choose a call from the list"
+UNKNOWN_NETWORK = "Choose a network from the list"
+UNKNOWN_REGION = "Choose a region from the list"
+UNKNOWN_KIND = "Choose a kind of organisation from the list"
+UNKNOWN_PURPOSE = "Choose a purpose from the list"
+UNKNOWN_INNOVATION = "Choose a type of innovation from the list"
+UNKNOWN_YEAR = "Choose a financial year from the list"
+UNKNOWN_STATUS = "Choose a status from the list"
+UNKNOWN_SORT = "Choose an order from the list"
+RECIPIENT_TOO_LONG = "Recipient organisation must be 200 characters or fewer"
+AMOUNT_RANGE_BACKWARDS = "The largest amount must be the same as or more than the smallest amount"
+
+SORTS = {
+    "newest": ("Newest first", ["-decision__decided_at", "-pk"]),
+    "oldest": ("Oldest first", ["decision__decided_at", "pk"]),
+    "amount_desc": ("Largest amount first", ["-amount", "-pk"]),
+    "amount_asc": ("Smallest amount first", ["amount", "pk"]),
+    "title": ("Title A to Z", ["title", "pk"]),
+    "recipient": ("Recipient A to Z", ["recipient__name", "title", "pk"]),
+    "relevance": ("Best match (when searching)", None),
+}
+
+# Anything 360Giving's quality check would call an email address (it looks for this shape).
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w.-]+\.[\w.-]+")
+EMAIL_REDACTED = "[email address removed]"
+
+
+def redact_emails(text: str) -> str:
+    """Public text never carries an email address, even one an applicant typed into a summary."""
+    if not text or "@" not in text:
+        return text or ""
+    return EMAIL_RE.sub(EMAIL_REDACTED, text)
+
+
+def using_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# What is published -----------------------------------------------------------------------
+
+
+def published_awards(now=None) -> QuerySet[Award]:
+    """Every award the public may see, as of ``now``.
+
+    Written as exclusions of the (few) decisions and calls not yet released, so PostgreSQL can
+    answer from the awards table alone instead of joining decisions, bids and calls for every
+    award: the totals and exports of 50,000 awards run two to three times faster this way."""
+    now = now or timezone.now()
+    unreleased_decisions = PanelDecision.objects.filter(Q(released_at__isnull=True) | Q(released_at__gt=now))
+    unreleased_calls = Call.objects.filter(
+        Q(decisions_released_at__isnull=True) | Q(decisions_released_at__gt=now) | ~Q(status__in=PUBLISHED_CALL_STATUSES)
+    )
+    return (
+        Award.objects.exclude(status__in=UNPUBLISHED_STATUSES)
+        .exclude(decision_id__in=unreleased_decisions.values("id"))
+        .exclude(bid_id__in=Bid.objects.filter(call_id__in=unreleased_calls.values("id")).values("id"))
+    )
+
+
+def is_published(award: Award, now=None) -> bool:
+    return published_awards(now).filter(pk=award.pk).exists()
+
+
+def public_funds() -> QuerySet[Fund]:
+    return Fund.objects.filter(calls__status__in=PUBLISHED_CALL_STATUSES).distinct().order_by("name")
+
+
+def public_calls_with_awards() -> QuerySet[Call]:
+    return (
+        Call.objects.filter(status__in=PUBLISHED_CALL_STATUSES, decisions_released_at__isnull=False)
+        .only("pk", "slug", "title")
+        .order_by("title")
+    )
+
+
+def networks() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
+
+
+def year_choices() -> list[tuple[int, str]]:
+    """Financial years the funds run over (and the year before, when their calls decide)."""
+    span = Fund.objects.aggregate(first=Min("first_year"), last=Max("last_year"))
+    if span["first"] is None:
+        return []
+    return [(year, fy.label(year)) for year in range(span["last"], span["first"] - 2, -1)]
+
+
+# Search ----------------------------------------------------------------------------------
+
+
+def award_search_vector():
+    """The award's own words. A GIN index on exactly this expression makes search fast:
+    ``GinIndex(SearchVector("title", "description", config="english"), name="award_search_gin")``."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("title", "description", config="english")
+
+
+def search_awards(queryset: QuerySet[Award], text: str) -> QuerySet[Award]:
+    """Awards whose title, summary, recipient or partners match ``text``, or whose reference it is.
+
+    PostgreSQL: full-text search (``websearch`` syntax: words, "quoted phrases", -exclusions).
+    SQLite: every word must appear somewhere in those fields (case-insensitive).
+    """
+    text = " ".join((text or "").split())[:MAX_SEARCH_LENGTH]
+    if not text:
+        return queryset
+    by_reference = Q(reference__iexact=text)
+    if using_postgres():
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        query = SearchQuery(text, search_type="websearch", config="english")
+        own_words = Award.objects.annotate(_v=award_search_vector()).filter(_v=query).values("pk")
+        orgs = Organisation.objects.annotate(_v=SearchVector("name", config="english")).filter(_v=query).values("pk")
+        return queryset.filter(
+            by_reference
+            | Q(pk__in=own_words)
+            | Q(recipient_id__in=orgs)
+            | Q(bid_id__in=BidPartner.objects.filter(organisation_id__in=orgs).values("bid_id"))
+        )
+    condition = Q()
+    for word in text.split()[:MAX_SEARCH_WORDS]:
+        partner_bids = BidPartner.objects.filter(organisation__name__icontains=word).values("bid_id")
+        condition &= (
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(recipient__name__icontains=word)
+            | Q(bid_id__in=partner_bids)
+        )
+    return queryset.filter(by_reference | condition)
+
+
+def rank_by_relevance(queryset: QuerySet[Award], text: str) -> QuerySet[Award]:
+    if not using_postgres():
+        return queryset.order_by(*SORTS["newest"][1])
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+
+    query = SearchQuery(" ".join(text.split())[:MAX_SEARCH_LENGTH], search_type="websearch", config="english")
+    return queryset.annotate(rank=SearchRank(award_search_vector(), query)).order_by("-rank", *SORTS["newest"][1])
+
+
+def sort_awards(queryset: QuerySet[Award], sort: str | None, text: str | None = None) -> QuerySet[Award]:
+    if sort == "relevance" or (not sort and text):
+        return rank_by_relevance(queryset, text) if text else queryset.order_by(*SORTS["newest"][1])
+    return queryset.order_by(*SORTS.get(sort or "newest", SORTS["newest"])[1])
+
+
+# Filters: the page, the exports and the API share one FilterSet ---------------------------
+
+
+# What an amount filter accepts: pounds with optional pence, an optional £ and thousands commas,
+# and spaces around it. The API schema publishes the same pattern.
+MONEY_PATTERN = r"^ *£? *(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})? *$"
+MONEY_SCHEMA = {"type": "string", "pattern": "^(" + MONEY_PATTERN[1:-1] + ")?$", "example": "250000"}  # empty: no filter
+
+
+class FilterMoneyField(MoneyField):
+    """An amount filter: ``parse_money``'s messages, and nothing it would stretch to accept."""
+
+    def __init__(self, **kwargs):
+        kwargs["strip"] = False
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        amount = parse_money(value)
+        if not re.fullmatch(MONEY_PATTERN, value):
+            raise ValidationError(NOT_MONEY, code="invalid")
+        return amount
+
+
+@extend_schema_field(MONEY_SCHEMA)
+class MoneyFilter(django_filters.Filter):
+    field_class = FilterMoneyField
+
+
+class RegisterFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_amount"), cleaned.get("max_amount")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_amount", AMOUNT_RANGE_BACKWARDS)
+        return cleaned
+
+
+def _choice(message: str) -> dict:
+    return {"error_messages": {"invalid_choice": message}}
+
+
+def choice_filter(choices, **kwargs) -> django_filters.ChoiceFilter:
+    """A choice filter whose published schema lists its values and the empty value ("all")."""
+    values = ["", *(str(value) for value, _ in choices)]
+    return extend_schema_field({"type": "string", "enum": values})(django_filters.ChoiceFilter(choices=choices, **kwargs))
+
+
+class AwardFilter(django_filters.FilterSet):
+    """Filters in the URL: ``?q=falls&fund=<slug>&region=E40000006&min_amount=50000&sort=amount_desc``.
+
+    Invalid values are reported against their field and left out; the rest still apply.
+    """
+
+    q = django_filters.CharFilter(
+        label="Search", method="filter_search", max_length=MAX_SEARCH_LENGTH,
+        help_text="Words from the title or summary, or the name of the recipient or a partner",
+        error_messages={"max_length": SEARCH_TOO_LONG},
+    )
+    fund = django_filters.ModelChoiceFilter(
+        label="Fund", field_name="pot__fund", to_field_name="slug", queryset=public_funds(),
+        empty_label="All funds", **_choice(UNKNOWN_FUND),
+    )
+    call = django_filters.ModelChoiceFilter(
+        label="Call", field_name="bid__call", to_field_name="slug", queryset=public_calls_with_awards(),
+        empty_label="All calls", **_choice(UNKNOWN_CALL),
+    )
+    network = extend_schema_field(OpenApiTypes.STR)(django_filters.ModelChoiceFilter(
+        label="Health Innovation Network", method="filter_network", to_field_name="short_name",
+        queryset=networks(), empty_label="All networks", **_choice(UNKNOWN_NETWORK),
+        help_text="The network whose area the recipient is in (its short name, like HISW)",
+    ))
+    region = choice_filter(
+        label="NHS England region", field_name="recipient__region", choices=Region.choices,
+        empty_label="All regions", **_choice(UNKNOWN_REGION),
+    )
+    recipient = django_filters.CharFilter(
+        label="Recipient organisation", method="filter_recipient", max_length=200,
+        help_text="Part of its name, or its ODS code", error_messages={"max_length": RECIPIENT_TOO_LONG},
+    )
+    org_kind = choice_filter(
+        label="Kind of recipient organisation", field_name="recipient__kind", choices=OrganisationKind.choices,
+        empty_label="All kinds", **_choice(UNKNOWN_KIND),
+    )
+    purpose = choice_filter(
+        label="Purpose", field_name="bid__call__purpose", choices=CallPurpose.choices,
+        empty_label="All purposes", **_choice(UNKNOWN_PURPOSE),
+    )
+    innovation_type = choice_filter(
+        label="Type of innovation", field_name="bid__innovation_type", choices=InnovationType.choices,
+        empty_label="All types", **_choice(UNKNOWN_INNOVATION),
+    )
+    year = extend_schema_field({"type": "string", "pattern": "^([0-9]{4})?$"})(django_filters.ChoiceFilter(
+        label="Financial year awarded", method="filter_year", choices=year_choices,
+        empty_label="All years", help_text="The year it starts in: 2026 is 2026/27", **_choice(UNKNOWN_YEAR),
+    ))
+    min_amount = MoneyFilter(label="Smallest amount (£)", field_name="amount", lookup_expr="gte")
+    max_amount = MoneyFilter(label="Largest amount (£)", field_name="amount", lookup_expr="lte")
+    status = choice_filter(
+        label="Status", field_name="status", choices=PUBLIC_STATUS_CHOICES, empty_label="All statuses",
+        **_choice(UNKNOWN_STATUS),
+    )
+    sort = choice_filter(
+        label="Order", method="filter_sort", choices=[(key, label) for key, (label, _) in SORTS.items()],
+        empty_label=None, **_choice(UNKNOWN_SORT),
+    )
+
+    class Meta:
+        model = Award
+        form = RegisterFilterForm
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        super().__init__(data, queryset if queryset is not None else published_awards(), **kwargs)
+        self.unsorted: QuerySet[Award] | None = None
+
+    # Each method returns the queryset filtered by one value; django-filter calls them.
+    def filter_search(self, queryset, name, value):
+        return search_awards(queryset, value)
+
+    def filter_network(self, queryset, name, value):
+        return queryset.filter(Q(recipient__network=value) | Q(recipient=value))
+
+    def filter_recipient(self, queryset, name, value):
+        value = " ".join(value.split())
+        if not value:
+            return queryset
+        return queryset.filter(Q(recipient__name__icontains=value) | Q(recipient__ods_code__iexact=value))
+
+    def filter_year(self, queryset, name, value):
+        year = fy.FinancialYear(int(value))
+        start = timezone.make_aware(dt.datetime.combine(year.start, dt.time.min))
+        end = timezone.make_aware(dt.datetime.combine(year.end + dt.timedelta(days=1), dt.time.min))
+        return queryset.filter(decision__decided_at__gte=start, decision__decided_at__lt=end)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset
+
+    def filter_queryset(self, queryset):
+        filtered = super().filter_queryset(queryset)
+        self.unsorted = filtered
+        data = self.form.cleaned_data
+        return sort_awards(filtered, data.get("sort"), data.get("q"))
+
+    @property
+    def active(self) -> dict[str, str]:
+        """The filters in use (valid, non-empty), as URL parameters."""
+        if not self.is_bound:
+            return {}
+        self.form.is_valid()
+        return {
+            name: self.data.get(name)
+            for name, value in self.form.cleaned_data.items()
+            if value not in (None, "", []) and name != "sort"
+        }
+
+
+# Rows for the list, totals and the cheap change stamp -------------------------------------
+
+
+def paid_subquery(outer: str = "pk"):
+    payments = (
+        PotLedgerEntry.objects.filter(award_id=OuterRef(outer), kind=LedgerEntryKind.PAYMENT)
+        .order_by()
+        .values("award_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(payments, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def applied_subquery(outer: str = "bid_id"):
+    costs = BidCost.objects.filter(bid_id=OuterRef(outer)).order_by().values("bid_id").annotate(total=Sum("amount")).values("total")
+    return Subquery(costs, output_field=MONEY)
+
+
+def list_rows(queryset: QuerySet[Award]) -> QuerySet[Award]:
+    """What the register's table shows, in one query."""
+    return queryset.select_related("recipient", "bid__call", "pot__fund", "decision").only(
+        "id", "reference", "title", "amount", "status", "start_date", "end_date",
+        "recipient__id", "recipient__name", "recipient__kind", "recipient__region",
+        "bid__id", "bid__call__id", "bid__call__title", "bid__call__slug",
+        "pot__id", "pot__fund__id", "pot__fund__name", "pot__fund__slug",
+        "decision__id", "decision__decided_at", "decision__score",
+    ).annotate(paid=paid_subquery())
+
+
+@dataclass
+class Totals:
+    count: int = 0
+    awarded: Decimal = ZERO
+    paid: Decimal = ZERO
+
+
+def _over_selection(queryset: QuerySet[Award], columns: dict[str, str], selects: list[str], payments: str) -> tuple:
+    """Aggregates over the filtered awards, which are computed once as the common table
+    expression ``selected`` (so the published-award joins run once, not once per aggregate).
+    ``selects`` aggregate ``selected``; ``payments`` aggregates their payments ``l``."""
+    sql, params = queryset.order_by().values_list("id", *columns.values()).query.sql_with_params()
+    ledger = connection.ops.quote_name(PotLedgerEntry._meta.db_table)
+    # Only this module's fixed SQL is formatted in; every value from a request is a parameter.
+    parts = [*(f"(SELECT {select} FROM selected)" for select in selects),  # noqa: S608
+             f"(SELECT {payments} FROM {ledger} l INNER JOIN selected s ON s.id = l.award_id WHERE l.kind = %s)"]  # noqa: S608
+    statement = f"WITH selected({', '.join(['id', *columns])}) AS ({sql}) SELECT {', '.join(parts)}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, LedgerEntryKind.PAYMENT])
+        return cursor.fetchone()
+
+
+def _decimal(value) -> Decimal:
+    return ZERO if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _moment(value):
+    """A timestamp from a raw query: PostgreSQL gives datetimes, SQLite gives UTC text."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    moment = dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def register_totals(queryset: QuerySet[Award]) -> Totals:
+    """Number of awards, amount awarded and amount paid for the filtered set, in one query."""
+    count, awarded, paid = _over_selection(queryset, {"amount": "amount"}, ["COUNT(*)", "SUM(amount)"], "SUM(l.amount)")
+    return Totals(count=count or 0, awarded=_decimal(awarded), paid=_decimal(paid))
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What changes whenever an export of ``queryset`` would: count and latest changes."""
+
+    count: int
+    last_modified: object  # aware datetime or None
+
+    def etag(self, *parts: str) -> str:
+        import hashlib
+
+        text = "|".join([str(self.count), self.last_modified.isoformat() if self.last_modified else "-", *parts])
+        return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def register_stamp(queryset: QuerySet[Award]) -> Stamp:
+    """One aggregate query, however many awards there are."""
+    count, *moments = _over_selection(
+        queryset, {"updated": "updated_at", "released": "decision__released_at", "call_updated": "bid__call__updated_at"},
+        ["COUNT(*)", "MAX(updated)", "MAX(released)", "MAX(call_updated)"], "MAX(l.created_at)",
+    )
+    moments = [m for m in map(_moment, moments) if m is not None]
+    return Stamp(count=count or 0, last_modified=max(moments) if moments else None)
+
+
+# One award -------------------------------------------------------------------------------
+
+
+def register_award(reference: str) -> Award:
+    """The published award with this reference; ``Award.DoesNotExist`` for any other."""
+    return published_awards().select_related(
+        "decision", "bid__call__fund", "bid__call__host_network", "pot__fund__host_network", "pot__network",
+        "recipient__network",
+    ).get(reference=reference)
+
+
+@dataclass
+class CriterionScore:
+    criterion: Criterion
+    score: Decimal | None
+
+    @property
+    def points(self) -> Decimal | None:
+        """The criterion's share of the 0-100 score: weight × (score − min) / (max − min)."""
+        if self.score is None:
+            return None
+        span = Decimal(self.criterion.scale_max - self.criterion.scale_min)
+        return (Decimal(self.criterion.weight) * (self.score - self.criterion.scale_min) / span).quantize(Decimal("0.01"))
+
+
+@dataclass
+class MeasureResult:
+    measure: BenefitMeasure
+    actual: Decimal | None
+    reported_for: object = None  # the period end of the return it came from
+
+    @property
+    def progress(self) -> int | None:
+        """How far from baseline to target the latest actual is, in per cent (may exceed 100)."""
+        if self.actual is None or self.measure.target == self.measure.baseline:
+            return None
+        share = (self.actual - self.measure.baseline) / (self.measure.target - self.measure.baseline)
+        return int((share * 100).to_integral_value())
+
+
+@dataclass
+class YearRow:
+    year: int
+    awarded: Decimal
+    paid: Decimal
+
+    @property
+    def label(self) -> str:
+        return fy.label(self.year)
+
+
+@dataclass
+class AwardRecord:
+    """Everything the public page of one award shows."""
+
+    award: Award
+    partners: list[BidPartner]
+    years: list[YearRow]
+    paid: Decimal
+    applied_for: Decimal | None
+    scores: list[CriterionScore]
+    conditions: list[AwardCondition]
+    savings: dict[str, Decimal]
+    measures: list[MeasureResult]
+    latest_return: MonitoringReturn | None
+    final_return: MonitoringReturn | None
+    approved_returns: int
+    reinvested: Decimal
+    reinvestments: list[Reinvestment]
+    reports: list[ReportVersion] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        return redact_emails(self.award.description)
+
+    @property
+    def savings_total(self) -> Decimal:
+        return sum(self.savings.values(), ZERO)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.award.amount - self.paid
+
+    @property
+    def has_results(self) -> bool:
+        return self.latest_return is not None
+
+
+def award_record(award: Award) -> AwardRecord:
+    """A fixed number of queries, whatever the award's size."""
+    call = award.bid.call
+    partners = list(BidPartner.objects.filter(bid_id=award.bid_id).select_related("organisation").order_by("pk"))
+    profile = {row.financial_year: row.amount for row in AwardYear.objects.filter(award=award)}
+    paid_by_year = dict(
+        PotLedgerEntry.objects.filter(award=award, kind=LedgerEntryKind.PAYMENT)
+        .order_by().values_list("financial_year").annotate(total=Sum("amount"))
+    )
+    years = [YearRow(year, profile.get(year, ZERO), paid_by_year.get(year, ZERO)) for year in sorted(set(profile) | set(paid_by_year))]
+    applied = BidCost.objects.filter(bid_id=award.bid_id).aggregate(total=Sum("amount"))["total"]
+    used = award.decision.criterion_scores or {}
+    scores = []
+    for criterion in Criterion.objects.filter(call=call).order_by("position", "pk"):
+        raw = used.get(str(criterion.pk))
+        try:
+            value = Decimal(str(raw)) if raw not in (None, "") else None
+        except ArithmeticError:
+            value = None
+        scores.append(CriterionScore(criterion, value))
+    conditions = list(AwardCondition.objects.filter(award=award).order_by("pk"))
+
+    approved = MonitoringReturn.objects.filter(award=award, status=ReturnStatus.APPROVED)
+    savings = dict.fromkeys(("cashable", "non_cashable"), ZERO)
+    for kind, total in ReturnSaving.objects.filter(monitoring_return__in=approved).order_by().values_list("kind").annotate(total=Sum("amount")):
+        savings[kind] = total or ZERO
+    returns = list(approved.order_by("-period_end").only(
+        "pk", "period_start", "period_end", "is_final", "organisations_adopting", "sites_adopting",
+        "patients_reached", "adoption_notes", "lessons_learned", "will_be_sustained", "sustained_funding_by",
+    ))
+    latest = returns[0] if returns else None
+    final = next((r for r in returns if r.is_final), None)
+    actuals: dict[int, tuple[Decimal, object]] = {}
+    for measure_id, value, period_end in (
+        ReturnMeasureActual.objects.filter(monitoring_return__in=approved)
+        .order_by("measure_id", "-monitoring_return__period_end")
+        .values_list("measure_id", "value", "monitoring_return__period_end")
+    ):
+        actuals.setdefault(measure_id, (value, period_end))
+    measures = [
+        MeasureResult(measure, *actuals.get(measure.pk, (None, None)))
+        for measure in BenefitMeasure.objects.filter(bid_id=award.bid_id).order_by("pk")
+    ]
+    reinvestments = list(Reinvestment.objects.filter(monitoring_return__in=approved).order_by("pk"))
+    return AwardRecord(
+        award=award, partners=partners, years=years, paid=sum(paid_by_year.values(), ZERO), applied_for=applied,
+        scores=scores, conditions=conditions, savings=savings, measures=measures, latest_return=latest,
+        final_return=final, approved_returns=len(returns),
+        reinvested=sum((r.amount for r in reinvestments), ZERO), reinvestments=reinvestments,
+        reports=reports_covering(award),
+    )
+
+
+# Published reports -----------------------------------------------------------------------
+
+
+def public_report_versions() -> QuerySet[ReportVersion]:
+    return ReportVersion.objects.filter(published_at__isnull=False, unpublished_at__isnull=True)
+
+
+def reports_covering(award: Award) -> list[ReportVersion]:
+    """The latest public version of each report on the award's fund, call, pot or network."""
+    networks_of_award = {n for n in (award.pot.network_id, award.recipient.network_id, award.recipient_id) if n}
+    covers = (
+        Q(report__scope=ReportScope.FUND, report__fund_id=award.pot.fund_id)
+        | Q(report__scope=ReportScope.CALL, report__call_id=award.bid.call_id)
+        | Q(report__scope=ReportScope.POT, report__pot_id=award.pot_id)
+        | Q(report__scope=ReportScope.NETWORK, report__network_id__in=networks_of_award)
+    )
+    latest: dict[int, ReportVersion] = {}
+    for version in public_report_versions().filter(covers).select_related("report").order_by("report_id", "-number"):
+        latest.setdefault(version.report_id, version)
+    return sorted(latest.values(), key=lambda v: v.published_at, reverse=True)
+
+
+class JoinedText(Aggregate):
+    """Text values joined with "; " (STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite)."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, '; ')"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+
+
+def partner_names_subquery(outer: str = "bid_id"):
+    names = (
+        BidPartner.objects.filter(bid_id=OuterRef(outer)).order_by().values("bid_id")
+        .annotate(names=JoinedText("organisation__name")).values("names")
+    )
+    return Subquery(names, output_field=TextField())
+
+
+def site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
