@@ -1,8 +1,10 @@
 """Load the demo data set. Idempotent: running it twice changes nothing."""
 
+import logging
 from importlib import import_module
 
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 from governance.demo import ACCOUNTS, DEMO_PASSWORD, SITE_ADMIN, DemoContext
 
@@ -13,6 +15,20 @@ class Command(BaseCommand):
     help = "Create the demo networks, organisations, accounts, funds, calls, bids, awards and reports."
 
     def handle(self, *args, **options):
+        # The demo's notifications are listed on each person's notifications page; printing
+        # dozens of demo emails and task logs to the console would only hide what matters.
+        task_log = logging.getLogger("celery.app.trace")
+        previous_level = task_log.level
+        task_log.setLevel(logging.WARNING)
+        try:
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                self._seed()
+        finally:
+            task_log.setLevel(previous_level)
+        if options["verbosity"]:
+            self._print_accounts()
+
+    def _seed(self) -> None:
         ctx = DemoContext()
         # Each stage seeds what it owns, in lifecycle order, from its own demo.py.
         for app in LIFECYCLE_APPS:
@@ -23,9 +39,10 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(ctx)
-        if options["verbosity"]:
-            self.stdout.write(self.style.SUCCESS("Demo data is in place."))
-            self.stdout.write(f"Every demo account's password is: {DEMO_PASSWORD}")
-            for email, name, job_title, _ in ACCOUNTS:
-                self.stdout.write(f"  {email:<34} {name} ({job_title})")
-            self.stdout.write(f"  {SITE_ADMIN[0]:<34} {SITE_ADMIN[1]} (site admin)")
+
+    def _print_accounts(self) -> None:
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+        self.stdout.write(f"Every demo account's password is: {DEMO_PASSWORD}")
+        for email, name, job_title, _ in ACCOUNTS:
+            self.stdout.write(f"  {email:<34} {name} ({job_title})")
+        self.stdout.write(f"  {SITE_ADMIN[0]:<34} {SITE_ADMIN[1]} (site admin)")
