@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -213,7 +214,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, by task name. The database scheduler copies these into django_celery_beat.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Impact reports: send lost builds to the workers again; rebuild reports marked quarterly
+    # (the task runs daily and builds each such report once per NHS quarter).
+    "impact-reports-requeue-stale": {"task": "reporting.tasks.requeue_stale_impact_reports", "schedule": 300.0},
+    "impact-reports-quarterly": {"task": "reporting.tasks.build_scheduled_impact_reports",
+                                 "schedule": crontab(minute=30, hour=6)},
+}
 
 
 # Security headers ---------------------------------------------------------------------------
