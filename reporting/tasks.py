@@ -33,11 +33,18 @@ def build_impact_report(self, version_id: int) -> str:
     Temporary errors retry with backoff (the claim limits a version to MAX_ATTEMPTS builds);
     a version another live worker is building is checked again once its lease could lapse.
     """
+    eager = self.request.is_eager
     try:
-        claim = impact_build.report_version_build(version_id=version_id, heartbeat=not self.request.is_eager)
+        claim = impact_build.report_version_build(version_id=version_id, heartbeat=not eager)
     except impact_build.TRANSIENT_ERRORS as exc:
+        if eager:
+            # Run in-process (no broker): try again at once, a few times, then record the failure.
+            if self.request.retries >= impact_services.MAX_ATTEMPTS:
+                impact_services.report_version_fail(version_id=version_id, reason=f"The build kept meeting a temporary error ({exc})")
+                return "failed"
+            return self.retry(exc=exc, countdown=0, throw=False)  # apply() runs the retry straight away
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
-    if claim.outcome == "busy" and not self.request.is_eager:
+    if claim.outcome == "busy" and not eager:
         raise self.retry(countdown=claim.retry_after)
     return claim.outcome
 

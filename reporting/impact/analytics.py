@@ -127,10 +127,11 @@ CONVERTERS = {
 
 def table(
     key: str, title: str, columns: Sequence[tuple[str, str, str]], rows: Iterable[Sequence[Any]],
-    total: Sequence[Any] | None = None, note: str = "",
+    total: Sequence[Any] | None = None, note: str = "", keys: int = 1,
 ) -> dict:
     """A table in the snapshot: ``columns`` are (key, label, kind); values are converted by kind
-    (money in pence becomes pounds as text; measures in hundredths become decimal text)."""
+    (money in pence becomes pounds as text; measures in hundredths become decimal text).
+    The first ``keys`` columns name a row (a year and a pot, say): the CSV uses them."""
     convert = [CONVERTERS[kind] for _, _, kind in columns]
 
     def row(values):
@@ -143,6 +144,7 @@ def table(
         "rows": [row(values) for values in rows],
         "total": row(total) if total is not None else None,
         "note": note,
+        "keys": keys,
     }
 
 
@@ -315,7 +317,7 @@ def _money(sources: Sources, years: list[int]) -> tuple[dict, dict]:
               total=["Total", totals["budget"], committed, paid, totals["remaining"]], note=note),
         table("money_by_pot", "Budget, committed, paid and remaining by pot and year",
               [("year", "Financial year", "text"), ("pot", "Pot", "text"), *money_columns[1:]],
-              frame_rows(by_pot, ["year", "pot", "budget_p", "committed_p", "paid_p", "remaining_p"]), note=note),
+              frame_rows(by_pot, ["year", "pot", "budget_p", "committed_p", "paid_p", "remaining_p"]), note=note, keys=2),
         table("spend_against_profile", "Spend against the awards' profile by financial year",
               [("year", "Financial year", "text"), ("planned", "Profile", "money"), ("spent", "Spent (approved returns)", "money"),
                ("variance", "Difference", "money"), ("share", "Spent as % of profile", "percent")],
@@ -432,7 +434,7 @@ def _economic(sources: Sources, years: list[int], approved: pd.DataFrame, start:
               [("organisation", "Organisation", "text"), ("setting", "Care setting", "text"), ("proj_total", "Projected", "money"),
                ("real_cash", "Realised cashable", "money"), ("real_non", "Realised non-cashable", "money"),
                ("real_total", "Realised in total", "money")],
-              frame_rows(by_org, ["realised_by", "setting", "proj_total", "real_cash", "real_non", "real_total"])),
+              frame_rows(by_org, ["realised_by", "setting", "proj_total", "real_cash", "real_non", "real_total"]), keys=2),
         table("roi", "Return on investment",
               [("basis", "Savings counted", "text"), ("paid", "Paid by the fund", "money"), ("saved", "Savings realised", "money"),
                ("net", "Net saving", "money"), ("roi", "Return on investment (%)", "percent")], roi_rows, note=ROI_METHOD),
@@ -541,12 +543,12 @@ def _benefit(sources: Sources, approved: pd.DataFrame) -> tuple[dict, pd.DataFra
               [("measure", "Measure", "text"), ("unit", "Unit", "text"), ("awards", "Awards", "int"),
                ("reporting", "Awards reporting", "int"), ("baseline", "Baseline", "number"), ("target", "Target", "number"),
                ("actual", "Latest actual", "number"), ("progress", "Progress to target (%)", "percent")],
-              frame_rows(agg, ["name", "unit", "awards", "reporting", "baseline", "target", "actual", "progress"])),
+              frame_rows(agg, ["name", "unit", "awards", "reporting", "baseline", "target", "actual", "progress"]), keys=2),
         table("benefit_by_award", "Patient benefit by award",
               [("award", "Award", "text"), ("measure", "Measure", "text"), ("unit", "Unit", "text"),
                ("baseline", "Baseline", "number"), ("target", "Target", "number"), ("actual", "Latest actual", "number"),
                ("progress", "Progress to target (%)", "percent")],
-              frame_rows(measures, ["reference", "name", "unit", "baseline_h", "target_h", "value_h", "progress"])),
+              frame_rows(measures, ["reference", "name", "unit", "baseline_h", "target_h", "value_h", "progress"]), keys=2),
     ]
     charts = [chart("benefit_totals", "Progress to target by measure", "benefit_totals", "barh", "measure",
                     ["progress"], "percent")]
@@ -591,7 +593,7 @@ def _adoption(awards: pd.DataFrame, latest: pd.DataFrame) -> tuple[dict, dict]:
                ("sites", "Sites adopting", "int"), ("patients", "Patients reached", "int")],
               frame_rows(grouped, ["network", "region", "awards", "reporting", "organisations", "sites", "patients"]),
               total=["Total", "", len(reached), int(reached["reported"].sum()), totals["organisations"], totals["sites"],
-                     totals["patients"]], note=ADOPTION_METHOD),
+                     totals["patients"]], note=ADOPTION_METHOD, keys=2),
         table("awards_by_purpose", "Awards by purpose: adoption, diffusion and pump-priming",
               [("purpose", "Purpose", "text"), ("awards", "Awards", "int"), ("share_awards", "Share of awards (%)", "percent"),
                ("amount", "Amount awarded", "money"), ("share_amount", "Share of amount (%)", "percent")],

@@ -40,14 +40,9 @@ def _cell_text(value) -> str:
     return neutralise(str(value))
 
 
-def _row_key(columns: list[dict], values: list) -> tuple[str, int]:
-    """A row's name: its leading text columns joined (year / pot, or award / measure / unit)."""
-    count = 0
-    for column in columns:
-        if column["kind"] != "text":
-            break
-        count += 1
-    count = max(count, 1)
+def _row_key(data: dict, values: list) -> tuple[str, int]:
+    """A row's name: its key columns joined (a year and a pot: "2025/26 / National pot")."""
+    count = data.get("keys", 1)
     return " / ".join(str(v) for v in values[:count] if v not in (None, "")), count
 
 
@@ -68,7 +63,7 @@ def report_csv(snapshot: dict) -> bytes:
             columns = data["columns"]
             rows = list(data["rows"]) + ([data["total"]] if data.get("total") else [])
             for values in rows:
-                key, skip = _row_key(columns, values)
+                key, skip = _row_key(data, values)
                 for column, value in zip(columns[skip:], values[skip:], strict=True):
                     if column["kind"] == "text":
                         value = _cell_text(value)

@@ -228,10 +228,10 @@ def impact_sources(report: ImpactReport, cutoff: dt.datetime) -> Sources:
         ["return_id", "award_id", "period_start", "period_end", "due_date", "status", "submitted_at", "reviewed_at",
          "is_final", "rag", "organisations_adopting", "sites_adopting", "patients_reached"],
     )
-    approved = dict(
-        monitoring_return__award__in=award_ids, monitoring_return__status=ReturnStatus.APPROVED,
-        monitoring_return__period_end__range=(start, end),
-    )
+    approved = {
+        "monitoring_return__award__in": award_ids, "monitoring_return__status": ReturnStatus.APPROVED,
+        "monitoring_return__period_end__range": (start, end),
+    }
     spend = _frame(
         ReturnSpend.objects.filter(**approved).values_list("monitoring_return_id", "financial_year").annotate(
             amount_p=_pence("amount")).order_by(),

@@ -28,7 +28,15 @@ from django.utils import timezone
 
 from applications.models import BenefitMeasure, BidStatus, CareSetting, ProjectedSaving, SavingKind
 from assessment.models import DecisionOutcome
-from awards.models import AwardStatus, AwardYear, LedgerEntryKind, PotLedgerEntry, Variation, VariationKind, VariationStatus
+from awards.models import (
+    AwardStatus,
+    AwardYear,
+    LedgerEntryKind,
+    PotLedgerEntry,
+    Variation,
+    VariationKind,
+    VariationStatus,
+)
 from governance.models import CallPurpose, CallStatus, Region
 from reporting.models import (
     RAG,
@@ -44,6 +52,7 @@ from tests.factories.awards import AwardFactory
 from tests.factories.governance import (
     CallFactory,
     FundFactory,
+    FundManagerFactory,
     ICBFactory,
     NetworkFactory,
     OrganisationFactory,
@@ -108,6 +117,7 @@ def build_world() -> World:
     manager = UserFactory(full_name="Sam Manager")
     sw = NetworkFactory(name="Health Innovation South West", short_name="TSW", region=Region.SOUTH_WEST)
     ldn = NetworkFactory(name="London Health Innovation", short_name="TLDN", region=Region.LONDON)
+    FundManagerFactory(user=manager, organisation=sw)
     fund = FundFactory(name="Test Innovation Fund", host_network=sw, first_year=2025, last_year=2026)
     pot = PotFactory(fund=fund, name="National pot")
     PotBudgetFactory(pot=pot, financial_year=2025, amount=Decimal("1000000.00"))
