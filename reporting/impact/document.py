@@ -89,6 +89,7 @@ class Block:
     """A table, with the chart drawn from it when there is one."""
 
     table: SafeString
+    title: str
     note: str
     chart_title: str = ""
     chart_src: str = ""
@@ -102,7 +103,7 @@ def document_sections(snapshot: dict, charts: dict[str, str]) -> list[dict]:
         blocks = []
         for data in part["tables"]:
             spec = by_table.get(data["key"])
-            block = Block(table=table_html(data), note=data.get("note", ""))
+            block = Block(table=table_html(data), title=data["title"], note=data.get("note", ""))
             if spec and spec["key"] in charts:
                 block.chart_title = spec["title"]
                 block.chart_src = svg_data_uri(charts[spec["key"]])

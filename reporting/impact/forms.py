@@ -14,6 +14,8 @@ from ..models import ReportScope
 from .services import REASON_REQUIRED
 
 QUARTER_NOT_REAL = "Choose a quarter from the list"
+SCOPE_CHOICES = [(ReportScope.FUND, "The whole fund"), (ReportScope.CALL, "A call"), (ReportScope.POT, "A pot"),
+                 (ReportScope.NETWORK, "A network")]
 
 
 def quarter_value(year: int, quarter: int) -> str:
@@ -41,15 +43,16 @@ def parse_quarter(value: str) -> tuple[int, int]:
 
 class ReportRequestForm(forms.Form):
     scope = forms.ChoiceField(
-        label="What should the report cover?", choices=ReportScope.choices, initial=ReportScope.FUND,
+        label="What should the report cover?", choices=SCOPE_CHOICES, initial=ReportScope.FUND,
         widget=forms.RadioSelect,
         help_text="For a call, a pot or a network, choose which one below.",
     )
-    call = forms.ModelChoiceField(label="Call", queryset=Call.objects.none(), required=False,
+    call = forms.ModelChoiceField(label="Call", queryset=Call.objects.none(), required=False, empty_label="Choose a call",
                                   help_text="Only if the report covers a call.")
-    pot = forms.ModelChoiceField(label="Pot", queryset=Pot.objects.none(), required=False,
+    pot = forms.ModelChoiceField(label="Pot", queryset=Pot.objects.none(), required=False, empty_label="Choose a pot",
                                  help_text="Only if the report covers a pot.")
     network = forms.ModelChoiceField(label="Network", queryset=Organisation.objects.none(), required=False,
+                                     empty_label="Choose a network",
                                      help_text="Only if the report covers a network: its ring-fenced pot and the awards made in its area.")
     period_start = forms.ChoiceField(label="From the start of", help_text="Choose Q1 to Q4 of the same years for whole financial years.")
     period_end = forms.ChoiceField(label="To the end of")
