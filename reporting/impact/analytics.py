@@ -127,11 +127,13 @@ CONVERTERS = {
 
 def table(
     key: str, title: str, columns: Sequence[tuple[str, str, str]], rows: Iterable[Sequence[Any]],
-    total: Sequence[Any] | None = None, note: str = "", keys: int = 1,
+    total: Sequence[Any] | None = None, note: str = "", keys: int = 1, detail: bool = False,
 ) -> dict:
     """A table in the snapshot: ``columns`` are (key, label, kind); values are converted by kind
     (money in pence becomes pounds as text; measures in hundredths become decimal text).
-    The first ``keys`` columns name a row (a year and a pot, say): the CSV uses them."""
+    The first ``keys`` columns name a row (a year and a pot, say): the CSV uses them. A ``detail``
+    table (a row per award and measure, say) is shortened in the PDF of a big fund; the CSV and
+    XLSX always have every row."""
     convert = [CONVERTERS[kind] for _, _, kind in columns]
 
     def row(values):
@@ -145,6 +147,7 @@ def table(
         "total": row(total) if total is not None else None,
         "note": note,
         "keys": keys,
+        "detail": detail,
     }
 
 
@@ -213,8 +216,13 @@ def _local_dates(series: pd.Series) -> pd.Series:
 
 
 def _quarter_keys(dates: pd.Series) -> pd.Series:
-    """Dates to sortable quarter keys (year * 10 + quarter)."""
-    return dates.map(lambda d: None if _missing(d) else fy.quarter_of(d)[0] * 10 + fy.quarter_of(d)[1])
+    """Dates to sortable NHS quarter keys, year * 10 + quarter (2025 Q3 = 20253), vectorised."""
+    if dates.empty:
+        return pd.Series([], dtype="int64", index=dates.index)
+    stamps = pd.to_datetime(dates)
+    month = stamps.dt.month
+    year = stamps.dt.year - (month < 4).astype("int64")
+    return year * 10 + ((month - 4) % 12) // 3 + 1
 
 
 # The snapshot -------------------------------------------------------------------------------------
@@ -434,7 +442,8 @@ def _economic(sources: Sources, years: list[int], approved: pd.DataFrame, start:
               [("organisation", "Organisation", "text"), ("setting", "Care setting", "text"), ("proj_total", "Projected", "money"),
                ("real_cash", "Realised cashable", "money"), ("real_non", "Realised non-cashable", "money"),
                ("real_total", "Realised in total", "money")],
-              frame_rows(by_org, ["realised_by", "setting", "proj_total", "real_cash", "real_non", "real_total"]), keys=2),
+              frame_rows(by_org, ["realised_by", "setting", "proj_total", "real_cash", "real_non", "real_total"]), keys=2,
+              detail=True),
         table("roi", "Return on investment",
               [("basis", "Savings counted", "text"), ("paid", "Paid by the fund", "money"), ("saved", "Savings realised", "money"),
                ("net", "Net saving", "money"), ("roi", "Return on investment (%)", "percent")], roi_rows, note=ROI_METHOD),
@@ -548,7 +557,8 @@ def _benefit(sources: Sources, approved: pd.DataFrame) -> tuple[dict, pd.DataFra
               [("award", "Award", "text"), ("measure", "Measure", "text"), ("unit", "Unit", "text"),
                ("baseline", "Baseline", "number"), ("target", "Target", "number"), ("actual", "Latest actual", "number"),
                ("progress", "Progress to target (%)", "percent")],
-              frame_rows(measures, ["reference", "name", "unit", "baseline_h", "target_h", "value_h", "progress"]), keys=2),
+              frame_rows(measures, ["reference", "name", "unit", "baseline_h", "target_h", "value_h", "progress"]), keys=2,
+              detail=True),
     ]
     charts = [chart("benefit_totals", "Progress to target by measure", "benefit_totals", "barh", "measure",
                     ["progress"], "percent")]

@@ -28,6 +28,9 @@ STYLESHEET = Path(__file__).with_name("report.css")
 # WeasyPrint logs every layout step at INFO; a worker's log wants only its warnings.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 NUMERIC_KINDS = {"money", "int", "percent", "number", "score"}
+# Detail tables (a row per award and measure...) show this many rows in the PDF and the preview;
+# the CSV and XLSX always have them all. Every award's own line is always shown.
+DETAIL_ROWS_SHOWN = 300
 EMPTY = "—"
 
 
@@ -70,8 +73,14 @@ def table_html(data: dict, heading_level: int = 3) -> SafeString:
         css = "nhsuk-table__row app-table__row--total" if total else "nhsuk-table__row"
         return f'<tr class="{css}">{"".join(cells)}</tr>'
 
-    body = "".join(row_html(values) for values in data["rows"])
-    if not data["rows"]:
+    rows = data["rows"]
+    shortened = data.get("detail") and len(rows) > DETAIL_ROWS_SHOWN
+    body = "".join(row_html(values) for values in (rows[:DETAIL_ROWS_SHOWN] if shortened else rows))
+    if shortened:
+        body += (f'<tr class="nhsuk-table__row"><td class="nhsuk-table__cell" colspan="{len(columns)}">'
+                 f"The first {DETAIL_ROWS_SHOWN:,} of {len(rows):,} rows: every row is in the CSV and spreadsheet "
+                 "downloads.</td></tr>")
+    if not rows:
         body = (f'<tr class="nhsuk-table__row"><td class="nhsuk-table__cell" colspan="{len(columns)}">'
                 "Nothing to show for this period.</td></tr>")
     foot = f'<tfoot class="nhsuk-table__body">{row_html(data["total"], total=True)}</tfoot>' if data.get("total") else ""

@@ -113,32 +113,29 @@ def _frame(rows, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows), columns=columns)
 
 
+def _scope(report: ImpactReport, *, fund: str, call: str, organisation: str) -> Q:
+    q = Q(**{fund: report.fund_id})
+    if report.scope == ReportScope.CALL:
+        q &= Q(**{call: report.call_id})
+    elif report.scope == ReportScope.POT:
+        q &= Q(pot_id=report.pot_id)
+    elif report.scope == ReportScope.NETWORK:
+        n = report.network_id
+        q &= Q(pot__network_id=n) | Q(**{f"{organisation}__network_id": n}) | Q(**{f"{organisation}_id": n})
+    return q
+
+
 def award_scope(report: ImpactReport) -> Q:
     """The awards a report covers: always within its fund, then by call, pot or network.
 
     A network's awards are those from its ring-fenced pot or made to organisations in its area.
     """
-    q = Q(pot__fund_id=report.fund_id)
-    if report.scope == ReportScope.CALL:
-        q &= Q(bid__call_id=report.call_id)
-    elif report.scope == ReportScope.POT:
-        q &= Q(pot_id=report.pot_id)
-    elif report.scope == ReportScope.NETWORK:
-        n = report.network_id
-        q &= Q(pot__network_id=n) | Q(recipient__network_id=n) | Q(recipient_id=n)
-    return q
+    return _scope(report, fund="pot__fund_id", call="bid__call_id", organisation="recipient")
 
 
 def bid_scope(report: ImpactReport) -> Q:
-    q = Q(call__fund_id=report.fund_id)
-    if report.scope == ReportScope.CALL:
-        q &= Q(call_id=report.call_id)
-    elif report.scope == ReportScope.POT:
-        q &= Q(pot_id=report.pot_id)
-    elif report.scope == ReportScope.NETWORK:
-        n = report.network_id
-        q &= Q(pot__network_id=n) | Q(lead_organisation__network_id=n) | Q(lead_organisation_id=n)
-    return q
+    """The bids whose process a report describes, chosen the same way as its awards."""
+    return _scope(report, fund="call__fund_id", call="call_id", organisation="lead_organisation")
 
 
 def budget_pots(report: ImpactReport) -> tuple[QuerySet[Pot], bool]:

@@ -338,11 +338,16 @@ def report_version_complete(
                  after={"number": version.number, "data_cutoff": data_cutoff, "attempts": version.attempts,
                         "pdf_bytes": len(pdf)},
                  message=f"Version {version.number} built in {int((version.finished_at - version.started_at).total_seconds())} s")
-    if version.requested_by_id:
-        notify(user=version.requested_by, subject=f"Impact report ready: {version.report.title}",
-               body=f"Version {version.number} of the impact report is ready to preview and publish.",
-               link=reverse("reporting:report_version", args=[version.report_id, version.number]))
+    _tell_requester(version, subject=f"Impact report ready: {version.report.title}",
+                    body=f"Version {version.number} of the impact report is ready to preview and publish.")
     return version
+
+
+def _tell_requester(version: ReportVersion, *, subject: str, body: str) -> None:
+    """Notify whoever asked for the build (for a scheduled build, whoever asked for the report)."""
+    user = version.requested_by or version.report.requested_by
+    notify(user=user, subject=subject, body=body,
+           link=reverse("reporting:report_version", args=[version.report_id, version.number]))
 
 
 def _fail(version: ReportVersion, reason: str, now: dt.datetime) -> None:
@@ -352,10 +357,8 @@ def _fail(version: ReportVersion, reason: str, now: dt.datetime) -> None:
     version.finished_at = now
     version.save(update_fields=["status", "error", "step", "finished_at"])
     audit_record(actor=None, action="report_version.build_failed", target=version, message=reason)
-    if version.requested_by_id:
-        notify(user=version.requested_by, subject=f"Impact report failed: {version.report.title}",
-               body=f"Version {version.number} could not be built: {reason}",
-               link=reverse("reporting:report_version", args=[version.report_id, version.number]))
+    _tell_requester(version, subject=f"Impact report failed: {version.report.title}",
+                    body=f"Version {version.number} could not be built: {reason}")
 
 
 @transaction.atomic

@@ -134,3 +134,22 @@ def test_an_empty_report_still_exports():
                          "period_end": "2027-03-31", "data_cutoff": "2026-05-01T12:00:00+00:00", "title": "T"},
                 "headline": [], "sections": []}
     assert report_csv(snapshot).decode("utf-8-sig").startswith("Section,Table,Row,Column,Value,Unit")
+
+
+def test_a_long_detail_table_is_shortened_in_the_document_but_not_in_the_csv():
+    from reporting.impact.analytics import table
+    from reporting.impact.document import DETAIL_ROWS_SHOWN, table_html
+
+    rows = [(f"A-{i:04d}", 100 * i) for i in range(DETAIL_ROWS_SHOWN + 1)]
+    detail = table("t", "Detail", [("award", "Award", "text"), ("amount", "Amount", "money")], rows, detail=True)
+    html = str(table_html(detail))
+    assert f"A-{DETAIL_ROWS_SHOWN - 1:04d}" in html
+    assert f"A-{DETAIL_ROWS_SHOWN:04d}" not in html
+    assert f"The first {DETAIL_ROWS_SHOWN} of {DETAIL_ROWS_SHOWN + 1} rows" in html
+    snapshot = {"meta": {"fund": "F", "scope_label": "S", "period_label": "P", "period_start": "", "period_end": "",
+                         "data_cutoff": "", "title": "T"}, "headline": [],
+                "sections": [{"title": "Awards", "tables": [detail]}]}
+    assert f"A-{DETAIL_ROWS_SHOWN:04d}" in report_csv(snapshot).decode("utf-8-sig")
+    # Every award's own line is never shortened.
+    everything = table("t", "Every award", [("award", "Award", "text"), ("amount", "Amount", "money")], rows)
+    assert f"A-{DETAIL_ROWS_SHOWN:04d}" in str(table_html(everything))
