@@ -7,8 +7,6 @@ Drafts, failed builds and withdrawn versions are never public.
 
 from __future__ import annotations
 
-import mimetypes
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -88,8 +86,7 @@ def report_file(request, pk: int, number: int, kind: str):
     except FileNotFoundError:
         raise Http404 from None
     name = field.name.rsplit("/", 1)[-1]
-    response = FileResponse(handle, content_type=FILE_KINDS[kind] or mimetypes.guess_type(name)[0],
-                            as_attachment=kind != "pdf", filename=name)
+    response = FileResponse(handle, content_type=FILE_KINDS[kind], as_attachment=kind != "pdf", filename=name)
     if not version.is_public:
         response["Cache-Control"] = "private, no-store"
     return response

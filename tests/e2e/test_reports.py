@@ -58,7 +58,8 @@ def test_a_manager_requests_follows_previews_and_publishes_a_report(page, live_s
     check_accessibility(page)
 
     # ...then the public finds it on /reports/ with its PDF and figures.
-    public = browser.new_context().new_page()
+    visitor = browser.new_context()
+    public = visitor.new_page()
     public.goto(f"{live_server.url}/reports/")
     expect(public.get_by_role("heading", name="Test fund impact 2025/26")).to_be_visible()
     expect(public.get_by_role("link", name=re.compile(r"^Download the report\W+Test fund impact 2025.26 .PDF"))).to_be_visible()
@@ -66,6 +67,7 @@ def test_a_manager_requests_follows_previews_and_publishes_a_report(page, live_s
     response = public.request.get(f"{live_server.url}/reports/{version.report_id}/v1/report.pdf")
     assert response.status == 200
     assert response.body().startswith(b"%PDF")
+    visitor.close()
 
 
 def test_a_failed_build_shows_its_reason_and_can_be_tried_again(page, live_server, sign_in):
