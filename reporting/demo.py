@@ -70,7 +70,37 @@ def seed(ctx: DemoContext) -> None:
                         ReminderSent.objects.create(monitoring_return=ret, kind=kind, recipients=[award.bid.created_by.email])
                 continue
             _fill(ctx, ret, award, measures, index + 1, len(periods), year)
+    _seed_reports(ctx)
     return None
+
+
+# Impact reports ------------------------------------------------------------------------------
+DEMO_REPORT_FUND = "south-west-adoption-fund"
+DEMO_REPORT_TITLE = "South West Innovation Adoption Fund: impact so far"
+
+
+def _seed_reports(ctx: DemoContext) -> None:
+    """One published impact report, requested, built and published through the services (so
+    the audit trail has each step). Built synchronously on the eager task path, whatever the
+    broker settings. Idempotent: found by title."""
+    from .impact import services as impact_services
+    from .models import ImpactReport
+    from .tasks import build_impact_report
+
+    fund = ctx.funds[DEMO_REPORT_FUND]
+    if ImpactReport.objects.filter(fund=fund, title=DEMO_REPORT_TITLE).exists():
+        return
+    manager = ctx.users["manager.southwest@example.com"]
+    first, last = fy.FinancialYear(ctx.this_year - 1), fy.FinancialYear(ctx.this_year)
+    version = impact_services.impact_report_request(
+        actor=manager, fund=fund, period_start=first.start, period_end=last.end, title=DEMO_REPORT_TITLE,
+        enqueue=False,
+    )
+    build_impact_report.apply(args=[version.pk])
+    version.refresh_from_db()
+    if version.status != "ready":
+        raise RuntimeError(f"The demo impact report did not build: {version.error}")
+    impact_services.report_version_publish(actor=manager, version=version)
 
 
 def _fill(ctx, ret: MonitoringReturn, award, measures, number: int, total: int, year: int) -> None:

@@ -216,6 +216,10 @@ class ReportVersion(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When the build was last sent to the workers.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="The building worker's last sign of life; a stale one means the build was lost.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -225,6 +229,7 @@ class ReportVersion(models.Model):
     class Meta:
         ordering = ["report", "-number"]
         constraints = [models.UniqueConstraint(fields=["report", "number"], name="report_version_unique")]
+        indexes = [models.Index(fields=["status", "enqueued_at"], name="report_version_status_idx")]
 
     def __str__(self) -> str:
         return f"{self.report.title} v{self.number}"

@@ -208,7 +208,9 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="fundportal")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis hands an unacknowledged task to another worker after this many seconds: keep it longer
+# than the longest task (the default suits report builds); tests use a short one.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, by task name. The database scheduler copies these into django_celery_beat.
@@ -218,6 +220,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "governance-advance-calls": {"task": "governance.tasks.advance_calls", "schedule": 60.0},
     # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
     "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
+    # Impact reports: send lost builds to the workers again; rebuild reports marked quarterly
+    # (the task runs daily and builds each such report once per NHS quarter).
+    "impact-reports-requeue-stale": {"task": "reporting.tasks.requeue_stale_impact_reports", "schedule": 300.0},
+    "impact-reports-quarterly": {"task": "reporting.tasks.build_scheduled_impact_reports",
+                                 "schedule": crontab(minute=30, hour=6)},
 }
 
 

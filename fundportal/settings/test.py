@@ -17,3 +17,10 @@ ALLOWED_HOSTS = ["*"]
 # Each test session has a queue of its own, so sessions sharing one Redis never take each
 # other's tasks; the session's worker is started on the same queue.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"fundportal-test-{os.getpid()}")
+# A short visibility timeout, swept every second, so a task lost with a killed worker is handed
+# to the next worker within seconds (the test worker runs with these settings too).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=10),
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
