@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from awards.models import ConditionStatus
 from reporting.models import ReportScope, ReturnStatus
@@ -138,6 +139,14 @@ def test_links_to_published_reports_covering_the_award(client, scene):
         assert hidden not in body
     assert "Spread Fund impact" in page(client, scene.a3)
     assert "North East network report" in page(client, scene.a3)  # the recipient's network
+
+
+def test_report_links_open_the_published_pdf(client, scene):
+    from reporting.register import reports_covering
+
+    version = reports_covering(scene.a1)[0]
+    pdf_url = reverse("reporting:report_pdf", args=[version.report_id, version.number])
+    assert f'href="{pdf_url}"' in page(client, scene.a1)
 
 
 def test_no_personal_data_appears(client, scene):
