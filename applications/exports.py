@@ -6,15 +6,12 @@ import csv
 from collections.abc import Iterable, Sequence
 from io import StringIO
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from governance.exports import safe_cell as _safe_cell
 
 
 def safe_cell(value) -> str:
     """The value as text; text a spreadsheet would run as a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return _safe_cell("" if value is None else str(value))
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from awards.models import Award, AwardStatus, LedgerEntryKind, PotLedgerEntry
+from governance.exports import safe_cell
 from governance.models import (
     CallPurpose,
     Fund,
@@ -49,7 +50,6 @@ CHUNK = 2000
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 PACKAGE_VERSION = "1.4"
 TITLE_LIMIT = 140
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ILLEGAL_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 UK = zoneinfo.ZoneInfo("Europe/London")
 INNOVATION_TYPES = frozenset(InnovationType.values)
@@ -63,13 +63,6 @@ ROW_FIELDS = (
     "pot__fund_id", "pot__fund__name", "pot__fund__slug", "pot__name",
     "bid__call__slug", "bid__call__title", "bid__call__purpose", "bid__call__updated_at", "bid__innovation_type",
 )
-
-
-def safe_cell(value: str) -> str:
-    """A text cell no spreadsheet will run: a leading = + - @ tab or CR gets a leading '."""
-    if value and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def xlsx_text(value: str) -> str:

@@ -20,8 +20,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+from governance.exports import safe_cell
+
 UNITS = {"money": "GBP", "int": "count", "percent": "percent", "score": "score out of 100", "number": "", "text": ""}
 MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 SHEET_NAME_LIMIT = 31
@@ -29,9 +29,7 @@ SHEET_NAME_LIMIT = 31
 
 def neutralise(value: str) -> str:
     """Text that a spreadsheet would treat as a formula gets a leading apostrophe."""
-    if value and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
+    return safe_cell(value)
 
 
 def _cell_text(value) -> str:
