@@ -24,6 +24,10 @@ from .selectors import pathway_organisations, period_profile, period_profile_by_
 NOT_A_NUMBER = "Enter a number, like 120 or 12.5"
 WHOLE_NUMBER = "Enter a whole number, like 12"
 DECISION_MISSING = "Select whether you approve the return or send it back"
+SAVING_ORGANISATION_MISSING = "Select whose budget the saving fell in"
+SAVING_AMOUNT_MISSING = "Enter the amount realised"
+MEASURE_VALUE_REQUIRED = "Enter the actual value for this measure"
+MILESTONE_STATUS_REQUIRED = "Select whether the milestone is done, on track or slipped"
 CONFIRM_MISSING = "Confirm that the return is accurate and complete"
 
 
@@ -72,8 +76,10 @@ class CountField(forms.CharField):
         return int(text)
 
 
-def _text(label: str, *, required: bool = False, rows: int = 4, hint: str = "") -> forms.CharField:
-    return forms.CharField(label=label, required=required, help_text=hint, widget=forms.Textarea(attrs={"rows": rows}))
+def _text(label: str, *, required: str = "", rows: int = 4, hint: str = "") -> forms.CharField:
+    """A long answer; ``required`` is the message when it is left empty (optional if none)."""
+    return forms.CharField(label=label, required=bool(required), help_text=hint, widget=forms.Textarea(attrs={"rows": rows}),
+                           error_messages={"required": required} if required else {})
 
 
 class VersionForm(forms.Form):
@@ -83,44 +89,30 @@ class VersionForm(forms.Form):
 # Row forms ---------------------------------------------------------------------------------------
 
 
-class RowForm(forms.Form):
-    """A row of a section made of rows: blank rows are ignored; "remove" drops a saved row."""
-
-    remove = forms.BooleanField(label="Remove this row", required=False)
-    fields_that_count: tuple[str, ...] = ()
-
-    def is_blank(self) -> bool:
-        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
-        return not any(data.get(name) not in (None, "") for name in self.fields_that_count)
-
-    def is_kept(self) -> bool:
-        return not self.is_blank() and not self.cleaned_data.get("remove")
-
-
-class SavingRowForm(RowForm):
-    kind = forms.ChoiceField(label="Kind of saving", required=False, choices=[("", "Select")] + SavingKind.choices)
-    realised_by = forms.ModelChoiceField(label="Whose budget it fell in", required=False, queryset=None,
-                                         empty_label="Select")
-    care_setting = forms.ChoiceField(label="Where on the pathway", required=False,
-                                     choices=[("", "Select")] + CareSetting.choices)
-    amount = MoneyField(label="Amount realised in the period", required=False)
+class SavingRowForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of saving", choices=[("", "Select")] + SavingKind.choices,
+                             error_messages={"required": services.SAVING_KIND_MISSING})
+    realised_by = forms.ModelChoiceField(label="Whose budget it fell in", queryset=None, empty_label="Select",
+                                         error_messages={"required": SAVING_ORGANISATION_MISSING})
+    care_setting = forms.ChoiceField(label="Where on the pathway", choices=[("", "Select")] + CareSetting.choices,
+                                     error_messages={"required": services.SAVING_SETTING_MISSING})
+    amount = MoneyField(label="Amount realised in the period", error_messages={"required": SAVING_AMOUNT_MISSING})
     note = forms.CharField(label="How it was worked out", required=False, max_length=300,
                            widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
-    fields_that_count = ("kind", "realised_by", "care_setting", "amount", "note")
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["realised_by"].queryset = organisations
 
 
-class ReinvestmentRowForm(RowForm):
-    amount = MoneyField(label="Amount reinvested", required=False)
-    destination = forms.CharField(label="Where it went", required=False, max_length=300,
+class ReinvestmentRowForm(forms.Form):
+    amount = MoneyField(label="Amount reinvested", error_messages={"required": services.REINVESTMENT_AMOUNT_MISSING})
+    destination = forms.CharField(label="Where it went", max_length=300,
                                   help_text="The local service or project, like extra community falls classes.",
+                                  error_messages={"required": services.REINVESTMENT_DESTINATION_MISSING},
                                   widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
     organisation = forms.ModelChoiceField(label="Organisation that received it", required=False, queryset=None,
                                           empty_label="Not one of the award's organisations")
-    fields_that_count = ("amount", "destination", "organisation")
 
     def __init__(self, *args, organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,15 +121,17 @@ class ReinvestmentRowForm(RowForm):
 
 class BenefitRowForm(forms.Form):
     measure = forms.IntegerField(widget=forms.HiddenInput)
-    value = NumberField(label="Actual value at the end of the period", required=False)
+    value = NumberField(label="Actual value at the end of the period",
+                        error_messages={"required": MEASURE_VALUE_REQUIRED})
     note = forms.CharField(label="Note", required=False, max_length=300,
                            widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
 
 
 class MilestoneRowForm(forms.Form):
     milestone = forms.IntegerField(widget=forms.HiddenInput)
-    status = forms.ChoiceField(label="Where it stands", required=False, choices=MilestoneProgress.choices,
-                               widget=forms.RadioSelect(attrs={"inline": True}))
+    status = forms.ChoiceField(label="Where it stands", choices=MilestoneProgress.choices,
+                               widget=forms.RadioSelect(attrs={"inline": True}),
+                               error_messages={"required": MILESTONE_STATUS_REQUIRED})
     revised_date = NHSDateField(label="New date, if it slipped", required=False, help_text="For example, 30 9 2027")
     note = forms.CharField(label="Note", required=False, max_length=300,
                            widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
@@ -161,12 +155,13 @@ class SectionPage:
     def __init__(self, monitoring_return: MonitoringReturn, data=None):
         self.monitoring_return = monitoring_return
         self.award = monitoring_return.award
+        self.page_errors: list[str] = []  # errors about the page as a whole (a save refused as stale)
         version = int((monitoring_return.section_versions or {}).get(self.section.value, 0))
         self.form = self.form_class(data, initial={"version": version, **self.initial()}, prefix="section",
                                     **self.form_kwargs())
         self.formset = None
         if self.row_form is not None:
-            factory = forms.formset_factory(self.row_form, extra=self.extra_rows)
+            factory = forms.formset_factory(self.row_form, extra=self.extra_rows, can_delete=self.extra_rows > 0)
             self.formset = factory(data, initial=self.row_initial(), prefix="rows", form_kwargs=self.row_kwargs())
 
     # What each section provides
@@ -209,20 +204,33 @@ class SectionPage:
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.form.errors or (self.formset is not None and (self.formset.total_error_count())))
+        return bool(self.page_errors or self.form.errors
+                    or (self.formset is not None and self.formset.is_bound and self.formset.total_error_count()))
 
     def rows(self) -> list[dict]:
         if self.formset is None:
             return []
-        return [{"form": form, "legend": self.row_legend_for(index, form)} for index, form in enumerate(self.formset)]
+        existing = self.formset.initial_form_count()
+        rows = []
+        for index, form in enumerate(self.formset):
+            if "DELETE" in form.fields:
+                form.fields["DELETE"].label = f"Remove this {self.row_legend.lower()}"
+            rows.append({"form": form, "legend": self.row_legend_for(index, form), "existing": index < existing})
+        return rows
 
     def row_legend_for(self, index: int, form) -> str:
         return f"{self.row_legend} {index + 1}"
 
     def kept_rows(self) -> list[forms.Form]:
-        return [form for form in self.formset if form.is_kept()]
+        """Rows to save: not marked for removal, and not blank extra rows."""
+        deleted = set(map(id, self.formset.deleted_forms)) if self.formset.can_delete else set()
+        return [form for form in self.formset if id(form) not in deleted and form.cleaned_data
+                and (form.has_changed() or form in self.formset.initial_forms)]
 
     def add_errors(self, exc: ValidationError) -> None:
+        if not self.form.is_bound:  # a fresh page (the section changed meanwhile): errors go at the top
+            self.page_errors.extend(exc.messages)
+            return
         if not hasattr(exc, "error_dict"):
             for error in exc.error_list:
                 self.form.add_error(None, error)
@@ -366,9 +374,12 @@ class BenefitsPage(SectionPage):
 
 
 class AdoptionForm(VersionForm):
-    organisations_adopting = CountField(label="Organisations now using the innovation", required=False)
-    sites_adopting = CountField(label="Sites now using it", required=False, help_text="Wards, practices, pharmacies, teams.")
-    patients_reached = CountField(label="Patients reached so far", required=False)
+    organisations_adopting = CountField(label="Organisations now using the innovation",
+                                        error_messages={"required": "Enter the number of organisations, or 0"})
+    sites_adopting = CountField(label="Sites now using it", help_text="Wards, practices, pharmacies, teams.",
+                                error_messages={"required": "Enter the number of sites, or 0"})
+    patients_reached = CountField(label="Patients reached so far",
+                                  error_messages={"required": "Enter the number of patients, or 0"})
     adoption_notes = _text("Spread to other places", hint="Who else is adopting it, or has asked about it.")
 
 
@@ -439,7 +450,7 @@ class MilestonesPage(SectionPage):
 
 
 class RisksForm(VersionForm):
-    risks_update = _text("Risks and issues", rows=6, hint="New risks, issues that happened, and what you are doing "
+    risks_update = _text("Risks and issues", rows=6, required=services.RISKS_MISSING, hint="New risks, issues that happened, and what you are doing "
                                                           "about them. Say if there are none.")
 
 
@@ -456,10 +467,11 @@ class RisksPage(SectionPage):
 
 
 class RagForm(VersionForm):
-    rag = forms.ChoiceField(label="Overall RAG status", required=False, choices=RAG.choices, widget=forms.RadioSelect,
+    rag = forms.ChoiceField(label="Overall RAG status", choices=RAG.choices, widget=forms.RadioSelect,
+                            error_messages={"required": services.RAG_MISSING},
                             help_text="Red: at risk of not delivering. Amber: behind, with a plan to recover. "
                                       "Green: on track.")
-    rag_reason = _text("Reason for the status")
+    rag_reason = _text("Reason for the status", required=services.RAG_REASON_MISSING)
 
 
 class RagPage(SectionPage):
@@ -476,13 +488,15 @@ class RagPage(SectionPage):
 
 
 class NarrativeForm(VersionForm):
-    narrative = _text("How the project went in this period", rows=8)
-    lessons_learned = _text("Lessons learned", rows=6, hint="What others adopting this innovation should know.")
+    narrative = _text("How the project went in this period", rows=8, required=services.NARRATIVE_MISSING)
+    lessons_learned = _text("Lessons learned", rows=6, required=services.LESSONS_MISSING,
+                            hint="What others adopting this innovation should know.")
 
     def __init__(self, *args, is_final: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not is_final:
-            self.fields["lessons_learned"].label = "Lessons learned so far (optional)"
+            self.fields["lessons_learned"].required = False
+            self.fields["lessons_learned"].label = "Lessons learned so far"
 
 
 class NarrativePage(SectionPage):
@@ -525,12 +539,14 @@ class ReinvestmentPage(_Rows, SectionPage):
 
 class SustainabilityForm(VersionForm):
     will_be_sustained = forms.TypedChoiceField(
-        label="Will the innovation carry on after the award ends?", required=False, choices=YES_NO,
+        label="Will the innovation carry on after the award ends?", choices=YES_NO,
         coerce=lambda value: value in (True, "True"), empty_value=None, widget=forms.RadioSelect,
+        error_messages={"required": services.SUSTAINED_MISSING},
     )
     sustained_funding_by = forms.CharField(label="Who will fund it, and from which budget", required=False, max_length=300,
+                                           help_text="Needed if it will carry on.",
                                            widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
-    sustainability_notes = _text("The plan, or why it will not carry on")
+    sustainability_notes = _text("The plan, or why it will not carry on", hint="Needed if it will not carry on.")
 
 
 class SustainabilityPage(SectionPage):

@@ -328,7 +328,18 @@ def can_submit_from(monitoring_return: MonitoringReturn) -> dt.date:
 
 
 def _not_sent(kind: str):
-    return ~Exists(ReminderSent.objects.filter(monitoring_return=OuterRef("pk"), kind=kind, due_date=OuterRef("due_date")))
+    """Not sent yet: "opened" once per return; the others once per due date."""
+    sent = ReminderSent.objects.filter(monitoring_return=OuterRef("pk"), kind=kind)
+    if kind != ReminderKind.OPENED:
+        sent = sent.filter(due_date=OuterRef("due_date"))
+    return ~Exists(sent)
+
+
+def reminder_already_sent(monitoring_return: MonitoringReturn, kind: str) -> bool:
+    sent = ReminderSent.objects.filter(monitoring_return=monitoring_return, kind=kind)
+    if kind != ReminderKind.OPENED:
+        sent = sent.filter(due_date=monitoring_return.due_date)
+    return sent.exists()
 
 
 def reminder_is_due(monitoring_return: MonitoringReturn, award: Award, kind: str, today: dt.date) -> bool:

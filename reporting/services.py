@@ -57,6 +57,7 @@ from .selectors import (
     instalment_key_after,
     pathway_organisations,
     period_profile,
+    reminder_already_sent,
     reminder_is_due,
     return_periods,
     return_spend_total,
@@ -285,7 +286,8 @@ def _reminder_text(ret: MonitoringReturn, kind: str) -> tuple[str, str]:
 
 
 def return_reminder_send(*, return_id: int, kind: str, today: dt.date | None = None) -> bool:
-    """Send one reminder, once for the return's current due date. Returns True if it went now.
+    """Send one reminder: "opened" once per return, the others once per due date (a due date that
+    moves earns a fresh reminder). Returns True if it went now.
 
     The ``ReminderSent`` row and the notifications are written in one transaction, so a crash
     either sends nothing (and the next run sends it) or records it (and nobody sends it again).
@@ -301,7 +303,7 @@ def return_reminder_send(*, return_id: int, kind: str, today: dt.date | None = N
         ret.award = award
         if not reminder_is_due(ret, award, kind, today):
             return False
-        if ReminderSent.objects.filter(monitoring_return=ret, kind=kind, due_date=ret.due_date).exists():
+        if reminder_already_sent(ret, kind):
             return False
         people = grantee_contacts(award)
         if kind == ReminderKind.OVERDUE:
@@ -404,7 +406,7 @@ def return_spend_save(
             cleaned[category] = amount
     explanation = (explanation or "").strip()
     total = sum(cleaned.values(), ZERO)
-    if not errors and total > award.amount:
+    if not any(errors.values()) and total > award.amount:
         errors["__all__"].append(ValidationError(SPEND_TOTAL_ABOVE_AWARD, code="total_above_award",
                                                  params={"award": _money(award.amount), "total": _money(total)}))
     profile = period_profile(ret)

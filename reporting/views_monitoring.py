@@ -171,7 +171,7 @@ def return_submit(request, pk: int):
     if not ret.is_editable:
         messages.info(request, f"This return is {ret.get_status_display().lower()}.")
         return redirect(ret)
-    form = SubmitForm(request.POST or None)
+    form = SubmitForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.return_submit(actor=request.user, monitoring_return=ret)
@@ -194,7 +194,7 @@ def return_review(request, pk: int):
     if ret.status != ReturnStatus.SUBMITTED:
         messages.info(request, f"This return is {ret.get_status_display().lower()}, so there is nothing to review.")
         return redirect(ret)
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
