@@ -16,7 +16,13 @@ from applications.models import BenefitMeasure, ProjectedSaving
 from awards.models import AwardStatus, AwardYear
 from governance import fy
 from reporting import services
-from reporting.models import MonitoringReturn, ReturnMeasureActual, ReturnSaving, ReturnSpend, ReturnStatus
+from reporting.models import (
+    MonitoringReturn,
+    ReturnMeasureActual,
+    ReturnSaving,
+    ReturnSpend,
+    ReturnStatus,
+)
 from reporting.selectors import PortfolioFilters, portfolio
 from tests.factories.awards import AwardFactory
 from tests.factories.governance import CallFactory, FundFactory, NetworkFactory, PotFactory
