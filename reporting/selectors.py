@@ -287,7 +287,7 @@ class ReturnFigures:
 
     @property
     def variance_percent(self) -> str:
-        if self.variance is None:
+        if not self.variance:
             return ""
         return f"{abs(self.variance) * 100:.1f}% {'over' if self.variance > 0 else 'under'}"
 
