@@ -32,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from applications.models import BenefitMeasure, CostCategory, ProjectedSaving, SavingKind
@@ -596,39 +596,35 @@ def portfolio(user: User, filters: PortfolioFilters, *, today: dt.date | None = 
 def _benefits(award_ids, filters: PortfolioFilters) -> tuple[list[tuple[str, str, int]], list[dict]]:
     """Each measure's latest approved actual against its baseline and target, banded by progress
     ((actual − baseline) / (target − baseline), which also works where lower is better); and totals
-    for measures sharing a name and unit."""
+    for measures sharing a name and unit. The band is worked out inside one correlated subquery per
+    measure (so the database evaluates it once per measure), then counted by band."""
     latest = (
         ReturnMeasureActual.objects
         .filter(measure=OuterRef("pk"), monitoring_return__status=ReturnStatus.APPROVED)
         .filter(_returns_q(filters, "monitoring_return__"))
         .order_by("-monitoring_return__period_end")
     )
-    # A fraction for banding only (never money): float division on every database.
-    measures = BenefitMeasure.objects.filter(bid__award__in=award_ids).annotate(
-        latest=Subquery(latest.values("value")[:1]),
-    ).annotate(
-        progress=Case(
-            When(target=F("baseline"), then=Value(None, output_field=FloatField())),
-            default=Cast(F("latest") - F("baseline"), FloatField()) / Cast(F("target") - F("baseline"), FloatField()),
-            output_field=FloatField(),
-        ),
-    ).annotate(
-        band=Case(
-            When(latest__isnull=True, then=Value("not_reported")),
-            When(target=F("baseline"), latest=F("target"), then=Value("met")),
-            When(target=F("baseline"), then=Value("none")),
-            When(progress__gte=1, then=Value("met")),
-            When(progress__gte=0.5, then=Value("over_half")),
-            When(progress__gt=0, then=Value("started")),
-            default=Value("none"),
-        ),
-    )
-    counts = {row["band"]: row["n"] for row in measures.order_by().values("band").annotate(n=Count("pk"))}
+    # A fraction for banding only (never money): float division on every database; NULL where
+    # the target equals the baseline.
+    progress = Cast(F("value") - OuterRef("baseline"), FloatField()) / NullIf(
+        Cast(OuterRef("target") - OuterRef("baseline"), FloatField()), Value(0.0))
+    band = latest.annotate(progress=progress).annotate(band=Case(
+        When(progress__isnull=True, value=OuterRef("target"), then=Value("met")),
+        When(progress__isnull=True, then=Value("none")),
+        When(progress__gte=1, then=Value("met")),
+        When(progress__gte=0.5, then=Value("over_half")),
+        When(progress__gt=0, then=Value("started")),
+        default=Value("none"),
+    )).values("band")[:1]
+    measures = BenefitMeasure.objects.filter(bid__award__in=award_ids)
+    counts = {row["band"]: row["n"] for row in measures.annotate(
+        band=Coalesce(Subquery(band), Value("not_reported")),
+    ).order_by().values("band").annotate(n=Count("pk"))}
     bands = [(value, label, counts.get(value, 0)) for value, label in BENEFIT_BANDS]
     totals = list(
-        measures.order_by().values("name", "unit").annotate(
+        measures.annotate(latest=Subquery(latest.values("value")[:1])).order_by().values("name", "unit").annotate(
             n=Count("pk"), baseline_total=Sum("baseline"), target_total=Sum("target"), actual_total=Sum("latest"),
-            reported=Count("pk", filter=Q(latest__isnull=False)),
+            reported=Count("latest"),
         ).order_by("-n", "name", "unit")[:10]
     )
     return bands, totals
