@@ -151,6 +151,7 @@ class SectionPage:
     extra_rows = 0
     template = "reporting/monitoring/section.html"
     intro = ""
+    fields_after_rows = False  # the form's own fields below the rows (a summary after the details)
 
     def __init__(self, monitoring_return: MonitoringReturn, data=None):
         self.monitoring_return = monitoring_return
@@ -402,13 +403,14 @@ class AdoptionPage(SectionPage):
 
 
 class MilestonesForm(VersionForm):
-    milestones_update = _text("Anything else about progress", hint="Optional: what was delivered in the period.")
+    milestones_update = _text("Anything else about progress", hint="What was delivered in the period.")
 
 
 class MilestonesPage(SectionPage):
     section = ReturnSection.MILESTONES
     form_class = MilestonesForm
     row_form = MilestoneRowForm
+    fields_after_rows = True
     intro = "Where each milestone in the bid's delivery plan stands. Give the new date of any that slipped."
 
     def __init__(self, monitoring_return, data=None):
@@ -586,7 +588,7 @@ class SubmitForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Your decision", choices=[("approve", "Approve the return"), ("send_back", "Send it back for changes")],
+        label="Do you approve the return?", choices=[("approve", "Approve the return"), ("send_back", "Send it back for changes")],
         widget=forms.RadioSelect, error_messages={"required": DECISION_MISSING},
     )
     comments = _text("Comments for the grantee", rows=5,
