@@ -167,7 +167,9 @@ class SectionPage:
 
     # What each section provides
     def initial(self) -> dict:
-        return {}
+        """The saved answers: the return's fields named like the form's."""
+        names = [name for name in self.form_class.base_fields if name != "version"]
+        return {name: getattr(self.monitoring_return, name) for name in names if hasattr(self.monitoring_return, name)}
 
     def row_initial(self) -> list[dict]:
         return []
@@ -389,11 +391,6 @@ class AdoptionPage(SectionPage):
     form_class = AdoptionForm
     intro = "How far the innovation has spread by the end of this period."
 
-    def initial(self):
-        ret = self.monitoring_return
-        return {"organisations_adopting": ret.organisations_adopting, "sites_adopting": ret.sites_adopting,
-                "patients_reached": ret.patients_reached, "adoption_notes": ret.adoption_notes}
-
     def save(self, actor):
         data = self.form.cleaned_data
         return services.return_adoption_save(
@@ -416,9 +413,6 @@ class MilestonesPage(SectionPage):
     def __init__(self, monitoring_return, data=None):
         self.milestones = {m.pk: m for m in monitoring_return.award.bid.milestones.all()}
         super().__init__(monitoring_return, data)
-
-    def initial(self):
-        return {"milestones_update": self.monitoring_return.milestones_update}
 
     def row_initial(self):
         updates = {u.milestone_id: u for u in self.monitoring_return.milestone_updates.all()}
@@ -460,9 +454,6 @@ class RisksPage(SectionPage):
     section = ReturnSection.RISKS
     form_class = RisksForm
 
-    def initial(self):
-        return {"risks_update": self.monitoring_return.risks_update}
-
     def save(self, actor):
         return services.return_risks_save(actor=actor, monitoring_return=self.monitoring_return, version=self.version,
                                           risks=self.form.cleaned_data["risks_update"])
@@ -479,9 +470,6 @@ class RagForm(VersionForm):
 class RagPage(SectionPage):
     section = ReturnSection.RAG
     form_class = RagForm
-
-    def initial(self):
-        return {"rag": self.monitoring_return.rag or None, "rag_reason": self.monitoring_return.rag_reason}
 
     def save(self, actor):
         data = self.form.cleaned_data
@@ -507,9 +495,6 @@ class NarrativePage(SectionPage):
 
     def form_kwargs(self):
         return {"is_final": self.monitoring_return.is_final}
-
-    def initial(self):
-        return {"narrative": self.monitoring_return.narrative, "lessons_learned": self.monitoring_return.lessons_learned}
 
     def save(self, actor):
         data = self.form.cleaned_data
@@ -555,11 +540,6 @@ class SustainabilityPage(SectionPage):
     section = ReturnSection.SUSTAINABILITY
     form_class = SustainabilityForm
     intro = "The final return asks whether the innovation will be sustained once the award ends, and who pays for it."
-
-    def initial(self):
-        ret = self.monitoring_return
-        return {"will_be_sustained": ret.will_be_sustained, "sustained_funding_by": ret.sustained_funding_by,
-                "sustainability_notes": ret.sustainability_notes}
 
     def save(self, actor):
         data = self.form.cleaned_data
