@@ -60,9 +60,15 @@ def _build(awards: int) -> dict:
         Pot,
         User,
     )
-    from tests.factories.governance import CallFactory
-    from reporting.models import MonitoringReturn, ReturnMeasureActual, ReturnSaving, ReturnSpend, ReturnStatus
+    from reporting.models import (
+        MonitoringReturn,
+        ReturnMeasureActual,
+        ReturnSaving,
+        ReturnSpend,
+        ReturnStatus,
+    )
     from reporting.selectors import due_date_for, return_periods
+    from tests.factories.governance import CallFactory
 
     rng = random.Random(7)
     today = timezone.localdate()
@@ -84,7 +90,7 @@ def _build(awards: int) -> dict:
         FundRole.objects.create(user=auditor, fund=fund, role=FundRoleKind.AUDITOR)
         fund_pots = [Pot.objects.create(fund=fund, name=f"Pot {index}-{n.short_name}", network=n) for n in networks]
         pots.extend(fund_pots)
-        for c in range(2):
+        for _c in range(2):
             calls.append(CallFactory(fund=fund, host_network=networks[0], status="closed_out", pots=fund_pots,
                                      opens_at=timezone.now() - dt.timedelta(days=900),
                                      closes_at=timezone.now() - dt.timedelta(days=800)))

@@ -49,7 +49,7 @@ def run_monitoring() -> dict:
     ).values_list("pk", flat=True).distinct()[:500])
     for notification_id in stuck:
         deliver_notification.delay(notification_id)
-    summary = {"synced": result["synced"], "opened": len(result["opened"]), "reminders": len(result["reminders"]),
-               "emails_requeued": len(stuck)}
+    summary = {"synced": result["synced"], "failed": result["failed"], "opened": len(result["opened"]),
+               "reminders": len(result["reminders"]), "emails_requeued": len(stuck)}
     logger.info("Monitoring run: %s", summary)
     return summary

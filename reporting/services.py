@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from awards.models import Award, Instalment, InstalmentStatus
@@ -824,8 +824,18 @@ def monitoring_run(*, today: dt.date | None = None) -> dict:
 
     today = today or timezone.localdate()
     synced = {"created": 0, "moved": 0, "removed": 0}
+    failed = []
     for award in Award.objects.filter(status__in=SCHEDULED_AWARD_STATUSES).order_by("pk"):
-        for key, value in return_schedule_sync(award=award, today=today).items():
+        try:
+            changes = return_schedule_sync(award=award, today=today)
+        except (OperationalError, InterfaceError):
+            raise  # the database itself is in trouble: the task retries later
+        except Exception:
+            # One award's odd dates must not stop every other award's returns and reminders.
+            logger.exception("Monitoring schedule of award %s could not be updated", award.pk)
+            failed.append(award.pk)
+            continue
+        for key, value in changes.items():
             synced[key] += value
     opened = returns_open_ended(today=today)
-    return {"synced": synced, "opened": opened, "reminders": reminders_due(today=today)}
+    return {"synced": synced, "failed": failed, "opened": opened, "reminders": reminders_due(today=today)}

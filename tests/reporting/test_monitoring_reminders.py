@@ -15,7 +15,7 @@ from governance.models import AuditEvent, Membership, Notification
 from reporting import monitoring_tasks, services
 from reporting.models import ReminderKind, ReminderSent, ReturnStatus
 from reporting.selectors import reminders_due
-from tests.reporting.conftest import submitted
+from tests.reporting.conftest import start_award, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +180,30 @@ def test_the_reminder_task_retries_when_the_database_fails(mw):
     retry.assert_called_once()
     assert 0 <= retry.call_args.kwargs["countdown"] <= 5  # first backoff: up to 5 s, with jitter
     assert _sent(ret) == [kind]
+
+
+def test_one_awards_failure_does_not_stop_the_others(mw):
+    ret = mw.ended()[-1]
+    real = services.return_schedule_sync
+
+    def broken_for_mw(*, award, today=None):
+        if award.pk == mw.award.pk:
+            raise ValueError("odd dates")
+        return real(award=award, today=today)
+
+    other = start_award(mw.world, mw.world.new_decision())
+    with mock.patch.object(services, "return_schedule_sync", side_effect=broken_for_mw):
+        result = services.monitoring_run()
+    assert result["failed"] == [mw.award.pk]
+    assert other.returns.exists()  # the other award was scheduled
+    assert ret.pk in result["opened"]  # and the returns that ended still opened
+
+    def database_down(**kwargs):
+        raise OperationalError("server closed the connection")
+
+    with mock.patch.object(services, "return_schedule_sync", side_effect=database_down), \
+            pytest.raises(OperationalError):
+        services.monitoring_run()  # the task's autoretry takes it from here
 
 
 def test_the_task_settings_retry_with_backoff():
