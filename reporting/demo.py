@@ -1,5 +1,14 @@
-"""Demo monitoring returns over several quarters: approved, submitted, sent back, overdue and
-a final return with lessons learned. Idempotent: awards that have returns are left alone."""
+"""Demo monitoring returns over several quarters, made through the monitoring services so every
+submission and review has its audit event and notifications, then dated back to when they would
+have happened.
+
+Consistent with the awards demo: an award's schedule comes from ``_sync`` (its dates and
+instalments); a return whose instalment the awards demo already paid is approved; the latest
+return of each award ends in the state below; the beat's work then opens and chases what is left.
+Idempotent: awards that already have returns are left alone, and reminders go once.
+
+Leaves ``ctx.extra["returns"]``: award key -> its returns, in period order.
+"""
 
 from __future__ import annotations
 
@@ -9,69 +18,146 @@ from decimal import Decimal
 from django.db import transaction
 
 from applications.models import CareSetting, CostCategory, SavingKind
+from awards.models import Award, InstalmentStatus
 from governance import fy
 from governance.demo import DemoContext
 
-from .models import (
-    RAG,
-    MonitoringReturn,
-    Reinvestment,
-    ReminderKind,
-    ReminderSent,
-    ReturnMeasureActual,
-    ReturnSaving,
-    ReturnSpend,
-    ReturnStatus,
-)
+from . import services
+from .models import RAG, MilestoneProgress, MonitoringReturn, ReturnStatus
+from .selectors import period_profile
 
-DUE_AFTER_DAYS = 30
-
-# award key -> status of its latest past-quarter return (earlier ones are approved)
+# award key -> status of its latest past return (earlier ones are approved)
 LATEST = {
     "falls-devon": ReturnStatus.APPROVED,
     "falls-plymouth": ReturnStatus.RETURNED,
     "cvd-barts": ReturnStatus.SUBMITTED,
-    "cvd-newcastle": ReturnStatus.OPEN,  # overdue: due date passed, not submitted
-    "outpatients-devon": ReturnStatus.APPROVED,
+    "cvd-newcastle": ReturnStatus.OPEN,  # left unsubmitted past its due date: overdue
+    "outpatients-devon": ReturnStatus.APPROVED,  # the final return of a closed award
 }
+# Awards whose next return has a draft started ahead of its period's end.
+DRAFT_AHEAD = {"falls-devon"}
+SENT_BACK = "Spend is more than 10% over the profile: explain the variance and the plan to recover it."
+PAID = (InstalmentStatus.RELEASED, InstalmentStatus.PAID)
 
 
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
+    returns: dict[str, list[MonitoringReturn]] = {}
     for key, latest in LATEST.items():
         award = ctx.extra["awards"][key]
-        if award.returns.exists():
-            continue
-        periods = [
-            (max(first, award.start_date), min(last, award.end_date), year, quarter)
-            for year, quarter, first, last in fy.quarters_between(award.start_date, award.end_date)
-        ]
-        instalments = {(i.financial_year, i.quarter): i for i in award.instalments.all()}
-        measures = list(award.bid.benefit_measures.all())
-        past = [p for p in periods if p[1] < ctx.today]
-        for index, (start, end, year, quarter) in enumerate(periods):
-            is_final = index == len(periods) - 1
-            due = end + dt.timedelta(days=DUE_AFTER_DAYS)
-            next_quarter = periods[index + 1][2:] if index + 1 < len(periods) else None
-            if end >= ctx.today:
-                status = ReturnStatus.UPCOMING
-            elif (start, end, year, quarter) == past[-1]:
-                status = latest
-            else:
-                status = ReturnStatus.APPROVED
-            ret = MonitoringReturn.objects.create(
-                award=award, period_start=start, period_end=end, due_date=due, is_final=is_final, status=status,
-                instalment=instalments.get(next_quarter) if next_quarter else None,
-                opened_at=ctx.at(0) - dt.timedelta(days=(ctx.today - end).days) if status != ReturnStatus.UPCOMING else None,
-            )
-            if status in (ReturnStatus.UPCOMING, ReturnStatus.OPEN):
-                if status == ReturnStatus.OPEN and due < ctx.today:
-                    for kind in (ReminderKind.OPENED, ReminderKind.DUE_SOON, ReminderKind.OVERDUE):
-                        ReminderSent.objects.create(monitoring_return=ret, kind=kind, recipients=[award.bid.created_by.email])
-                continue
-            _fill(ctx, ret, award, measures, index + 1, len(periods), year)
+        if not award.returns.exists():
+            _seed_award(ctx, key, award, latest)
+        returns[key] = list(award.returns.order_by("period_start"))
+    # The beat's work: open the returns whose period has ended and send the reminders due today.
+    result = services.monitoring_run(today=ctx.today)
+    for return_id, kind in result["reminders"]:
+        services.return_reminder_send(return_id=return_id, kind=kind, today=ctx.today)
+    ctx.extra["returns"] = returns
     _seed_reports(ctx)
-    return None
+
+
+def _seed_award(ctx: DemoContext, key: str, award: Award, latest: str) -> None:
+    award = Award.objects.select_for_update().get(pk=award.pk)
+    services._sync(award, today=ctx.today)  # also closed awards: their returns were made while they ran
+    grantee, manager = award.accepted_by, award.issued_by
+    schedule = list(award.returns.select_related("instalment").order_by("period_start"))
+    past = [ret for ret in schedule if ret.period_end < ctx.today]
+    left_open = set()
+    if latest == ReturnStatus.OPEN and past:
+        left_open.add(past[-1].pk)
+        not_overdue_yet = past[-1].due_date >= ctx.today
+        if not_overdue_yet and len(past) > 1 and not (past[-2].instalment and past[-2].instalment.status in PAID):
+            left_open.add(past[-2].pk)  # so the demo always has an overdue return
+    for index, ret in enumerate(past):
+        if ret.pk in left_open:
+            continue
+        status = latest if index == len(past) - 1 else ReturnStatus.APPROVED
+        _fill(ctx, ret, grantee, number=index + 1, total=len(schedule), over_profile=status == ReturnStatus.RETURNED)
+        services.return_submit(actor=grantee, monitoring_return=ret, today=ctx.today)
+        if status == ReturnStatus.RETURNED:
+            services.return_send_back(actor=manager, monitoring_return=ret, comments=SENT_BACK)
+        elif status == ReturnStatus.APPROVED:
+            services.return_approve(actor=manager, monitoring_return=ret, comments="Approved. Thank you.")
+        submitted = ctx.at(0) - dt.timedelta(days=(ctx.today - ret.period_end).days - 20)
+        reviewed = submitted + dt.timedelta(days=5) if status != ReturnStatus.SUBMITTED else None
+        MonitoringReturn.objects.filter(pk=ret.pk).update(
+            opened_at=submitted - dt.timedelta(days=19), submitted_at=submitted,
+            reviewed_at=reviewed if status in (ReturnStatus.APPROVED, ReturnStatus.RETURNED) else None,
+        )
+    if key in DRAFT_AHEAD:
+        upcoming = next((ret for ret in schedule if ret.period_end >= ctx.today), None)
+        if upcoming is not None:
+            _draft(upcoming, grantee)
+
+
+def _fill(ctx: DemoContext, ret: MonitoringReturn, grantee, *, number: int, total: int, over_profile: bool) -> None:
+    """Every section of a return, through the services (each at version 0)."""
+    ret = MonitoringReturn.objects.select_related("award__bid", "award__recipient").get(pk=ret.pk)
+    award, bid = ret.award, ret.award.bid
+    profile = period_profile(ret)
+    factor = Decimal("1.15") if over_profile else Decimal("0.95")
+    spend = {CostCategory.STAFF: Decimal("0.7"), CostCategory.DIGITAL_LICENCES: Decimal("0.2"),
+             CostCategory.EVALUATION: Decimal("0.1")}
+    services.return_spend_save(
+        actor=grantee, monitoring_return=ret, version=0,
+        amounts={category: (profile * share * factor).quantize(Decimal("0.01")) for category, share in spend.items()},
+        explanation="Agency staff covered two vacancies while we recruited." if over_profile else "",
+    )
+    commissioner = bid.commissioner or award.recipient
+    base = profile if profile > 0 else Decimal("10000")
+    services.return_savings_save(actor=grantee, monitoring_return=ret, version=0, lines=[
+        services.SavingLine(SavingKind.CASHABLE, award.recipient, CareSetting.SECONDARY,
+                            (base * Decimal("0.6") * number).quantize(Decimal("0.01")),
+                            "Admissions avoided at the national average cost."),
+        services.SavingLine(SavingKind.NON_CASHABLE, commissioner, CareSetting.COMMUNITY,
+                            (base * Decimal("0.3") * number).quantize(Decimal("0.01")), "Community nursing hours released."),
+    ])
+    progress = Decimal(number) / Decimal(total)
+    services.return_benefits_save(actor=grantee, monitoring_return=ret, version=0, actuals={
+        measure.pk: ((measure.baseline + (measure.target - measure.baseline) * progress * Decimal("0.9")).quantize(Decimal("0.01")), "")
+        for measure in bid.benefit_measures.all()
+    })
+    services.return_adoption_save(actor=grantee, monitoring_return=ret, version=0, organisations=1 + number,
+                                  sites=2 * number, patients=120 * number,
+                                  notes="Two more community teams now use the model.")
+    updates = []
+    for milestone in bid.milestones.all():
+        if milestone.due_date <= ret.period_end:
+            updates.append(services.MilestoneUpdate(milestone.pk, MilestoneProgress.DONE))
+        elif over_profile:
+            updates.append(services.MilestoneUpdate(milestone.pk, MilestoneProgress.SLIPPED,
+                                                    milestone.due_date + dt.timedelta(days=60), "Recruitment delays."))
+        else:
+            updates.append(services.MilestoneUpdate(milestone.pk, MilestoneProgress.ON_TRACK))
+    services.return_milestones_save(actor=grantee, monitoring_return=ret, version=0, updates=updates,
+                                    summary="Service live in the first site." if number == 1 else "All milestones to date met.")
+    services.return_risks_save(actor=grantee, monitoring_return=ret, version=0,
+                               risks="Recruitment of specialist nurses remains the main risk; bank staff cover the gap.")
+    services.return_reinvestment_save(actor=grantee, monitoring_return=ret, version=0, lines=[] if number == 1 else [
+        services.ReinvestmentLine((base * Decimal("0.2")).quantize(Decimal("0.01")),
+                                  "Extra falls prevention classes in community hubs", commissioner),
+    ])
+    amber = over_profile
+    services.return_rag_save(actor=grantee, monitoring_return=ret, version=0, rag=RAG.AMBER if amber else RAG.GREEN,
+                             reason="Recruitment is behind plan." if amber else "On track against the plan.")
+    services.return_narrative_save(
+        actor=grantee, monitoring_return=ret, version=0,
+        narrative="The service is running as planned and patients report high satisfaction.",
+        lessons_learned=("Start recruitment before the award begins; involve community pharmacists from the first "
+                         "month; agree the evaluation measures with the commissioner at the start.") if ret.is_final else "",
+    )
+    if ret.is_final:
+        services.return_sustainability_save(actor=grantee, monitoring_return=ret, version=0, will_be_sustained=True,
+                                            funded_by=f"{commissioner.name}, from its recurrent community services budget",
+                                            notes="The service moves into the ICB's community contract.")
+
+
+def _draft(ret: MonitoringReturn, grantee) -> None:
+    """A return filled in part, ahead of its period's end."""
+    services.return_adoption_save(actor=grantee, monitoring_return=ret, version=0, organisations=3, sites=5,
+                                  patients=410, notes="A fourth practice has asked to join.")
+    services.return_risks_save(actor=grantee, monitoring_return=ret, version=0,
+                               risks="Winter pressures may delay the second site's training.")
 
 
 # Impact reports ------------------------------------------------------------------------------
@@ -101,50 +187,3 @@ def _seed_reports(ctx: DemoContext) -> None:
     if version.status != "ready":
         raise RuntimeError(f"The demo impact report did not build: {version.error}")
     impact_services.report_version_publish(actor=manager, version=version)
-
-
-def _fill(ctx, ret: MonitoringReturn, award, measures, number: int, total: int, year: int) -> None:
-    progress = Decimal(number) / Decimal(total)
-    profile_year = award.profile.filter(financial_year=year).first()
-    quarter_budget = (profile_year.amount / 4) if profile_year else Decimal("0")
-    spend_factor = Decimal("1.15") if ret.status == ReturnStatus.RETURNED else Decimal("0.95")
-    ReturnSpend.objects.create(monitoring_return=ret, financial_year=year, category=CostCategory.STAFF,
-                               amount=(quarter_budget * Decimal("0.7") * spend_factor).quantize(Decimal("0.01")))
-    ReturnSpend.objects.create(monitoring_return=ret, financial_year=year, category=CostCategory.DIGITAL_LICENCES,
-                               amount=(quarter_budget * Decimal("0.2") * spend_factor).quantize(Decimal("0.01")))
-    ReturnSaving.objects.create(monitoring_return=ret, financial_year=year, kind=SavingKind.CASHABLE, realised_by=award.recipient,
-                                care_setting=CareSetting.SECONDARY, amount=(quarter_budget * Decimal("0.6") * number).quantize(Decimal("0.01")),
-                                note="Admissions avoided at the national average cost.")
-    commissioner = award.bid.commissioner or award.recipient
-    ReturnSaving.objects.create(monitoring_return=ret, financial_year=year, kind=SavingKind.NON_CASHABLE, realised_by=commissioner,
-                                care_setting=CareSetting.COMMUNITY, amount=(quarter_budget * Decimal("0.3") * number).quantize(Decimal("0.01")),
-                                note="Community nursing hours released.")
-    for measure in measures:
-        value = measure.baseline + (measure.target - measure.baseline) * progress * Decimal("0.9")
-        ReturnMeasureActual.objects.create(monitoring_return=ret, measure=measure, value=value.quantize(Decimal("0.01")))
-    if number > 1:
-        Reinvestment.objects.create(monitoring_return=ret, amount=(quarter_budget * Decimal("0.2")).quantize(Decimal("0.01")),
-                                    destination="Extra falls prevention classes in community hubs", organisation=commissioner)
-    ret.rag = RAG.AMBER if ret.status == ReturnStatus.RETURNED else RAG.GREEN
-    ret.rag_reason = "Recruitment is behind plan." if ret.rag == RAG.AMBER else "On track against the plan."
-    ret.spend_variance_explanation = "Agency staff covered two vacancies." if ret.status == ReturnStatus.RETURNED else ""
-    ret.organisations_adopting = 1 + number
-    ret.sites_adopting = 2 * number
-    ret.patients_reached = 120 * number
-    ret.adoption_notes = "Two more community teams now use the model."
-    ret.milestones_update = "Service live in the first site." if number == 1 else "All milestones to date met."
-    ret.risks_update = "Recruitment remains the main risk."
-    ret.narrative = "The service is running as planned and patients report high satisfaction."
-    ret.submitted_by = award.bid.created_by
-    ret.submitted_at = ctx.at(0) - dt.timedelta(days=(ctx.today - ret.period_end).days - 20)
-    if ret.is_final:
-        ret.lessons_learned = ("Start recruitment before the award begins; involve community pharmacists from the first "
-                               "month; agree the evaluation measures with the commissioner at the start.")
-        ret.will_be_sustained = True
-        ret.sustained_funding_by = "NHS Devon ICB, from its recurrent community services budget"
-    if ret.status in (ReturnStatus.APPROVED, ReturnStatus.RETURNED):
-        ret.reviewed_at = ret.submitted_at + dt.timedelta(days=5)
-        ret.reviewed_by = award.issued_by
-        ret.review_comments = ("Spend is more than 10% over the profile: explain the variance and the plan to recover."
-                               if ret.status == ReturnStatus.RETURNED else "Approved. Thank you.")
-    ret.save()

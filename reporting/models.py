@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import BenefitMeasure, CareSetting, CostCategory, SavingKind
+from applications.models import BenefitMeasure, CareSetting, CostCategory, Milestone, SavingKind
 from awards.models import Award, DocumentStatus, Instalment
 from governance import fy
-from governance.models import Fund, Organisation
+from governance.models import Fund, Notification, Organisation
 from governance.money import money_field
 
 
@@ -20,6 +21,26 @@ class ReturnStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted, awaiting review"
     RETURNED = "returned", "Sent back for changes"
     APPROVED = "approved", "Approved"
+
+
+class ReturnSection(models.TextChoices):
+    """The parts of a return, in the order of its task list. Each saves on its own, with its own
+    version in ``MonitoringReturn.section_versions`` (a save made from an old version is refused)."""
+
+    SPEND = "spend", "Spend against the profile"
+    SAVINGS = "savings", "Savings realised"
+    BENEFITS = "benefits", "Patient benefits"
+    ADOPTION = "adoption", "Adoption and spread"
+    MILESTONES = "milestones", "Milestones"
+    RISKS = "risks", "Risks and issues"
+    REINVESTMENT = "reinvestment", "Savings reinvested locally"
+    RAG = "rag", "RAG status"
+    NARRATIVE = "narrative", "Narrative and lessons learned"
+    SUSTAINABILITY = "sustainability", "Sustaining the innovation"
+
+
+# Asked only in the final return.
+FINAL_ONLY_SECTIONS = frozenset({ReturnSection.SUSTAINABILITY})
 
 
 class RAG(models.TextChoices):
@@ -53,6 +74,7 @@ class MonitoringReturn(models.Model):
     lessons_learned = models.TextField(blank=True)
     will_be_sustained = models.BooleanField(null=True, blank=True)
     sustained_funding_by = models.CharField(max_length=300, blank=True)
+    sustainability_notes = models.TextField(blank=True, help_text="Why the innovation will not be sustained, or the plan.")
     section_versions = models.JSONField(default=dict, blank=True, help_text="Section name to version, for conflict checks.")
     sections_completed = models.JSONField(default=list, blank=True)
     # Workflow
@@ -61,6 +83,9 @@ class MonitoringReturn(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     review_comments = models.TextField(blank=True)
+    payment_note = models.TextField(
+        blank=True, help_text="Why the instalment waiting on this approved return is not released yet.",
+    )
     opened_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,15 +94,36 @@ class MonitoringReturn(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["award", "period_start"], name="return_one_per_period"),
             models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="return_period_in_order"),
+            models.CheckConstraint(condition=Q(due_date__gte=models.F("period_end")), name="return_due_after_period"),
         ]
         indexes = [models.Index(fields=["status", "due_date"])]
 
     def __str__(self) -> str:
         return f"{self.award.reference} return {self.period_start:%d/%m/%Y}–{self.period_end:%d/%m/%Y}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("reporting:return_detail", kwargs={"pk": self.pk})
+
     @property
     def audit_fund(self) -> Fund:
         return self.award.pot.fund
+
+    @property
+    def financial_year(self) -> int:
+        """Periods never cross a financial year (the schedule restarts each April)."""
+        return fy.FinancialYear.of(self.period_start).start_year
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period_start:%-d %B %Y} to {self.period_end:%-d %B %Y}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_RETURN_STATUSES
+
+
+# A grantee may write in these; submitted returns wait for review and approved ones are final.
+EDITABLE_RETURN_STATUSES = frozenset({ReturnStatus.UPCOMING, ReturnStatus.OPEN, ReturnStatus.RETURNED})
 
 
 class ReturnSpend(models.Model):
@@ -140,6 +186,34 @@ class Reinvestment(models.Model):
         return f"£{self.amount} to {self.destination}"
 
 
+class MilestoneProgress(models.TextChoices):
+    DONE = "done", "Done"
+    ON_TRACK = "on_track", "On track"
+    SLIPPED = "slipped", "Slipped"
+
+
+class ReturnMilestone(models.Model):
+    """Where one of the bid's milestones stands at the end of the period."""
+
+    monitoring_return = models.ForeignKey(MonitoringReturn, on_delete=models.CASCADE, related_name="milestone_updates")
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=MilestoneProgress.choices)
+    revised_date = models.DateField(null=True, blank=True, help_text="The new date of a slipped milestone.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["milestone__due_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["monitoring_return", "milestone"], name="return_milestone_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="slipped") | Q(revised_date__isnull=False), name="return_milestone_slipped_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.milestone.title}: {self.get_status_display()}"
+
+
 class ReminderKind(models.TextChoices):
     OPENED = "opened", "Return opened"
     DUE_SOON = "due_soon", "Due soon"
@@ -147,15 +221,22 @@ class ReminderKind(models.TextChoices):
 
 
 class ReminderSent(models.Model):
-    """A record that a reminder went out: the unique constraint makes each one go once."""
+    """A record that a reminder went out, written in the same transaction as its notifications:
+    the unique constraint makes each reminder go once for each due date (a variation that moves
+    the due date earns a fresh reminder for the new date)."""
 
     monitoring_return = models.ForeignKey(MonitoringReturn, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    due_date = models.DateField(help_text="The return's due date when the reminder was sent.")
     sent_at = models.DateTimeField(default=timezone.now)
     recipients = models.JSONField(default=list)
+    notifications = models.ManyToManyField(Notification, blank=True, related_name="monitoring_reminders")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["monitoring_return", "kind"], name="reminder_once_per_kind")]
+        ordering = ["sent_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["monitoring_return", "kind", "due_date"], name="reminder_once_per_kind_and_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} reminder for {self.monitoring_return}"

@@ -225,6 +225,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "impact-reports-requeue-stale": {"task": "reporting.tasks.requeue_stale_impact_reports", "schedule": 300.0},
     "impact-reports-quarterly": {"task": "reporting.tasks.build_scheduled_impact_reports",
                                  "schedule": crontab(minute=30, hour=6)},
+    # Monitoring returns: schedules follow the awards, returns open when their period ends, and
+    # reminders go once each (idempotent, so a missed or repeated run is harmless).
+    "reporting-run-monitoring": {"task": "reporting.monitoring_tasks.run_monitoring", "schedule": crontab(minute=15)},
 }
 
 

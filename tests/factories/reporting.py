@@ -1,8 +1,11 @@
 import datetime as dt
+from decimal import Decimal
 
 import factory
 
+from applications.models import Milestone
 from reporting import models as m
+from tests.factories.applications import BenefitMeasureFactory
 from tests.factories.awards import AwardFactory
 
 
@@ -43,3 +46,63 @@ class ReportVersionFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: n + 1)
     status = "queued"
     requested_by = factory.SelfAttribute("report.requested_by")
+
+
+class ReturnSpendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.ReturnSpend
+
+    monitoring_return = factory.SubFactory(MonitoringReturnFactory)
+    financial_year = factory.LazyAttribute(lambda s: s.monitoring_return.financial_year)
+    category = "staff"
+    amount = Decimal("20000.00")
+
+
+class ReturnSavingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.ReturnSaving
+
+    monitoring_return = factory.SubFactory(MonitoringReturnFactory)
+    financial_year = factory.LazyAttribute(lambda s: s.monitoring_return.financial_year)
+    kind = "cashable"
+    realised_by = factory.SelfAttribute("monitoring_return.award.recipient")
+    care_setting = "secondary"
+    amount = Decimal("15000.00")
+
+
+class ReturnMeasureActualFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.ReturnMeasureActual
+
+    monitoring_return = factory.SubFactory(MonitoringReturnFactory)
+    measure = factory.SubFactory(BenefitMeasureFactory, bid=factory.SelfAttribute("..monitoring_return.award.bid"))
+    value = Decimal("120.00")
+
+
+class ReturnMilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.ReturnMilestone
+
+    monitoring_return = factory.SubFactory(MonitoringReturnFactory)
+    milestone = factory.LazyAttribute(lambda u: Milestone.objects.create(
+        bid=u.monitoring_return.award.bid, title="Service live", due_date=u.monitoring_return.period_end))
+    status = m.MilestoneProgress.DONE
+
+
+class ReinvestmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Reinvestment
+
+    monitoring_return = factory.SubFactory(MonitoringReturnFactory)
+    amount = Decimal("5000.00")
+    destination = "Community falls classes"
+
+
+class ReminderSentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.ReminderSent
+
+    monitoring_return = factory.SubFactory(MonitoringReturnFactory)
+    kind = m.ReminderKind.OPENED
+    due_date = factory.SelfAttribute("monitoring_return.due_date")
+    recipients = factory.LazyFunction(lambda: ["grantee@example.com"])
