@@ -288,7 +288,7 @@ def assignments_auto(
                      + ", ".join(a.bid.reference for a in mine)
                      + ". Declare any conflict of interest on each first; then the bid and its score sheet open."
                      + (f"\n\nScores are due by {locked.assessment_due_date:%-d %B %Y}." if locked.assessment_due_date else "")),
-               link=_link("queue"))
+               link=_link("hub"))
     return result
 
 
@@ -318,7 +318,7 @@ def assignment_reassign(
     audit_record(actor=actor, action="assignment.withdrawn", target=locked, before=before,
                  after=_assignment_snapshot(locked), message=f"{locked.assessor.full_name} came off {locked.bid.reference}: {reason}")
     notify(user=locked.assessor, subject=f"You are no longer assessing {locked.bid.reference}",
-           body=f"The fund manager has taken you off bid {locked.bid.reference}.\n\nReason: {reason}", link=_link("queue"))
+           body=f"The fund manager has taken you off bid {locked.bid.reference}.\n\nReason: {reason}", link=_link("hub"))
     if replacement is not None:
         try:
             return assignment_create(actor=actor, bid=locked.bid, assessor=replacement, due_date=locked.due_date, now=now)

@@ -8,7 +8,7 @@ declared a conflict on a bid gets a 404 for it, as for a bid never assigned to t
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -479,11 +479,11 @@ def conflicts(request, slug: str):
 
 @require_GET
 def feedback(request, pk: int):
+    # Feedback is the applicant's (and, to check it, the fund's managers' and auditors'); anyone
+    # else who may read the bid, like its assessors, gets no feedback page.
     bid = bid_visible_to(request.user, pk)
-    if bid is None:
+    if bid is None or not request.user.has_perm("assessment.view_feedback", bid):
         raise Http404("No such bid")
-    if not request.user.has_perm("assessment.view_feedback", bid):
-        raise PermissionDenied
     released = selectors.released_decision(bid)
     if released is None:
         raise Http404("No feedback yet")
