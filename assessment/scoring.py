@@ -47,6 +47,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import NamedTuple
 
 TWO_PLACES = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -79,9 +81,8 @@ class CriterionSpec:
         return self.scale_min + share * self.span
 
 
-@dataclass(frozen=True)
-class RawScore:
-    """One submitted score as the assessor gave it."""
+class RawScore(NamedTuple):
+    """One submitted score as the assessor gave it (a tuple: a call has thousands)."""
 
     bid_id: int
     assessor_id: int
@@ -124,33 +125,35 @@ def normalised_scores(scores: Iterable[RawScore], criteria: Mapping[int, Criteri
 
 @dataclass
 class CriterionResult:
+    """One criterion of one bid. Worked out once and then only read (its figures are cached)."""
+
     criterion: CriterionSpec
     raw: list[int] = field(default_factory=list)  # the submitted scores as given
     mean: Decimal | None = None  # mean of the (normalised, if on) scores, unrounded
     moderated: Decimal | None = None
     threshold: Decimal = ZERO
 
-    @property
+    @cached_property
     def spread(self) -> int | None:
         return max(self.raw) - min(self.raw) if self.raw else None
 
-    @property
+    @cached_property
     def flagged(self) -> bool:
         """The assessors disagree by more than the call's threshold."""
         return self.spread is not None and self.spread > self.threshold
 
-    @property
+    @cached_property
     def needs_moderation(self) -> bool:
         return self.flagged and self.moderated is None
 
-    @property
+    @cached_property
     def used(self) -> Decimal | None:
         """The score the panel uses: the moderated score, else the mean, to 2 places."""
         if self.moderated is not None:
             return round2(Decimal(self.moderated))
         return round2(self.mean) if self.mean is not None else None
 
-    @property
+    @cached_property
     def gateway_failed(self) -> bool:
         gateway = self.criterion.gateway_min
         return gateway is not None and self.used is not None and self.used < gateway
@@ -162,23 +165,23 @@ class BidResult:
     criteria: list[CriterionResult]
     score: Decimal | None
 
-    @property
+    @cached_property
     def needing_moderation(self) -> list[CriterionResult]:
         return [c for c in self.criteria if c.needs_moderation]
 
-    @property
+    @cached_property
     def flagged(self) -> list[CriterionResult]:
         return [c for c in self.criteria if c.flagged]
 
-    @property
+    @cached_property
     def gateway_failures(self) -> list[CriterionResult]:
         return [c for c in self.criteria if c.gateway_failed]
 
-    @property
+    @cached_property
     def fundable(self) -> bool:
         return self.score is not None and not self.gateway_failures
 
-    @property
+    @cached_property
     def criterion_scores(self) -> dict[str, str]:
         """criterion id -> score used, as text: the decision's snapshot."""
         return {str(c.criterion.id): str(c.used) for c in self.criteria if c.used is not None}
@@ -208,13 +211,19 @@ def bid_result(
     """
     values = values if values is not None else {key: Decimal(score) for key, score in raw.items()}
     moderated = moderated or {}
+    given: dict[int, list[int]] = defaultdict(list)
+    for (_, cid), score in sorted(raw.items()):
+        given[cid].append(score)
+    counted: dict[int, list[Decimal]] = defaultdict(list)
+    for (_, cid), value in values.items():
+        counted[cid].append(Decimal(value))
+    threshold = Decimal(threshold)
     results = []
     for criterion in criteria:
-        given = [score for (_, cid), score in sorted(raw.items()) if cid == criterion.id]
-        counted = [Decimal(v) for (_, cid), v in sorted(values.items()) if cid == criterion.id]
+        mine = counted.get(criterion.id)
         results.append(CriterionResult(
-            criterion=criterion, raw=given, mean=sum(counted, ZERO) / len(counted) if counted else None,
-            moderated=moderated.get(criterion.id), threshold=Decimal(threshold),
+            criterion=criterion, raw=given.get(criterion.id, []), mean=sum(mine, ZERO) / len(mine) if mine else None,
+            moderated=moderated.get(criterion.id), threshold=threshold,
         ))
     score = weighted_score({r.criterion.id: r.used for r in results}, criteria)
     return BidResult(bid_id=bid_id, criteria=results, score=score)

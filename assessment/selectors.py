@@ -586,6 +586,11 @@ class CallRanking:
         return [row for pot in self.pots for row in (*pot.rows, *pot.unscored)]
 
 
+# What the ranking, its page and its export read of each bid (the rest is left in the database).
+RANKED_BID_FIELDS = ("pk", "call_id", "pot_id", "reference", "title", "status", "submitted_at", "lead_organisation_id",
+                     "commissioner_id", "lead_organisation__name", "lead_organisation__ods_code")
+
+
 def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRanking:
     """The call's bids ranked within each pot, with their scores, flags, requested money per
     year, running totals against the pot's remaining budget, the funding line and any decision
@@ -593,7 +598,10 @@ def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRan
     criteria = criteria if criteria is not None else criteria_of(call)
     specs = criterion_specs(criteria)
     spec_by_id = {spec.id: spec for spec in specs}
-    bids = list(bids_for_call(call).filter(status__in=ASSESSED_BID_STATUSES))
+    bids = list(
+        bids_for_call(call).filter(status__in=ASSESSED_BID_STATUSES).select_related(None).select_related("lead_organisation")
+        .only(*RANKED_BID_FIELDS)
+    )
     bid_ids = [bid.pk for bid in bids]
 
     expected: dict[int, int] = defaultdict(int)
@@ -604,17 +612,21 @@ def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRan
         expected[bid_id] += 1
         submitted[bid_id] += sheet_status == SheetStatus.SUBMITTED
     raw_scores = [
-        scoring.RawScore(bid_id, assessor_id, criterion_id, score)
-        for bid_id, assessor_id, criterion_id, score in Score.objects.filter(
+        scoring.RawScore._make(row)
+        for row in Score.objects.filter(
             sheet__assignment__bid__call=call, sheet__assignment__bid__status__in=ASSESSED_BID_STATUSES,
             sheet__assignment__status=AssignmentStatus.ACTIVE, sheet__status=SheetStatus.SUBMITTED,
             criterion_id__in=list(spec_by_id), score__isnull=False,
         ).values_list("sheet__assignment__bid_id", "sheet__assignment__assessor_id", "criterion_id", "score")
     ]
-    values = scoring.normalised_scores(raw_scores, spec_by_id) if call.normalise_scores else None
     raw_by_bid: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
     for s in raw_scores:
         raw_by_bid[s.bid_id][(s.assessor_id, s.criterion_id)] = s.score
+    values_by_bid: dict[int, dict[tuple[int, int], Decimal]] | None = None
+    if call.normalise_scores:
+        values_by_bid = defaultdict(dict)
+        for (bid_id, assessor_id, criterion_id), value in scoring.normalised_scores(raw_scores, spec_by_id).items():
+            values_by_bid[bid_id][(assessor_id, criterion_id)] = value
     moderated: dict[int, dict[int, Decimal]] = defaultdict(dict)
     for bid_id, criterion_id, score in Moderation.objects.filter(bid__call=call).values_list("bid_id", "criterion_id", "score"):
         moderated[bid_id][criterion_id] = score
@@ -630,9 +642,7 @@ def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRan
     for bid in bids:
         result = None
         if raw_by_bid.get(bid.pk):
-            bid_values = None
-            if values is not None:
-                bid_values = {(a, c): v for (b, a, c), v in values.items() if b == bid.pk}
+            bid_values = values_by_bid.get(bid.pk, {}) if values_by_bid is not None else None
             result = scoring.bid_result(bid.pk, specs, raw_by_bid[bid.pk], bid_values, moderated.get(bid.pk),
                                         call.moderation_threshold)
         ranked[bid.pk] = RankedBid(bid, result, expected[bid.pk], submitted[bid.pk],
