@@ -218,6 +218,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "governance-advance-calls": {"task": "governance.tasks.advance_calls", "schedule": 60.0},
     # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
     "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
+    # Assessors whose scores are due within 3 days (or overdue) are reminded once (idempotent).
+    "assessment-send-reminders": {"task": "assessment.tasks.send_assessment_reminders", "schedule": crontab(hour=7, minute=30)},
 }
 
 
