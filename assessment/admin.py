@@ -3,6 +3,8 @@ the audit trail), so the records are read-only here."""
 
 from django.contrib import admin
 
+from applications.admin import ReadOnlyInline
+
 from . import models
 
 
@@ -30,16 +32,8 @@ class ConflictDeclarationAdmin(ReadOnlyAdmin):
     list_filter = ["has_conflict", "kind"]
 
 
-class ScoreInline(admin.TabularInline):
+class ScoreInline(ReadOnlyInline):
     model = models.Score
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.ScoreSheet)

@@ -38,7 +38,7 @@ from governance.models import (
     PotBudget,
     User,
 )
-from governance.selectors import calls_managed_by
+from governance.selectors import BudgetCell, calls_managed_by
 
 from . import scoring
 from .models import (
@@ -543,24 +543,9 @@ class RankedBid:
 
 
 @dataclass
-class YearBudget:
-    year: int
-    budget: Decimal
-    committed: Decimal
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.budget - self.committed
-
-    @property
-    def label(self) -> str:
-        return fy.label(self.year)
-
-
-@dataclass
 class PotRanking:
     pot: object
-    years: list[YearBudget]
+    years: list[BudgetCell]  # the pot's budget, committed and remaining for each year asked for
     rows: list[RankedBid]  # ranked: scoring complete
     unscored: list[RankedBid]
 
@@ -579,7 +564,7 @@ class CallRanking:
 
     @property
     def years(self) -> list[int]:
-        return sorted({y.year for pot in self.pots for y in pot.years})
+        return sorted({y.financial_year for pot in self.pots for y in pot.years})
 
     @property
     def all_rows(self) -> list[RankedBid]:
@@ -681,7 +666,7 @@ def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRan
             ]
         pot_rankings.append(PotRanking(
             pot=pots.get(pot_id) or bids[0].pot,
-            years=[YearBudget(year, budgets.get((pot_id, year), ZERO), committed.get((pot_id, year), ZERO)) for year in years],
+            years=[BudgetCell(year, budgets.get((pot_id, year), ZERO), committed.get((pot_id, year), ZERO)) for year in years],
             rows=rows,
             unscored=sorted((row for row in members if not row.complete), key=lambda r: r.bid.reference),
         ))

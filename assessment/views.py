@@ -20,9 +20,9 @@ from applications.models import BidStatus
 from applications.selectors import bid_content, bid_visible_to, bids_for_call
 from governance import fy
 from governance.access import require
-from governance.forms import add_service_errors
 from governance.models import CallStatus, Criterion
 from governance.selectors import call_by_slug, fund_by_slug, request_roles
+from governance.views import _submit  # a valid POST runs the service; its errors go on the form
 
 from . import forms, selectors, services
 from .models import AssignmentStatus, SheetStatus
@@ -65,18 +65,6 @@ def _bid_of_call(call, pk: int, statuses=selectors.ASSESSED_BID_STATUSES):
 
 def _criteria(call) -> list[Criterion]:
     return selectors.criteria_with_rubric(call)
-
-
-def _submit(request, form, save):
-    """On a valid POST run the service; its ValidationError is shown on the form (None returned)."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        result = save()
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    return True if result is None else result
 
 
 def _managed_assignment(request, pk: int):
@@ -324,7 +312,7 @@ def ranking_csv(request, slug: str):
               *[f"Pot remaining {fy.label(y)} (£)" for y in years], "Decision", "Amount approved (£)"]
     rows = []
     for pot in table.pots:
-        remaining = {y.year: y.remaining for y in pot.years}
+        remaining = {y.financial_year: y.remaining for y in pot.years}
         for row in (*pot.rows, *pot.unscored):
             used = {c.criterion.id: c.used for c in row.result.criteria} if row.result else {}
             decision = row.decision

@@ -42,7 +42,7 @@ def test_the_line_falls_where_a_later_year_would_be_overspent_against_what_remai
     scored(world, third, world.assessor_c, [3, 3])  # 75
     ranking = selectors.call_ranking(world.call)
     (pot,) = ranking.pots
-    assert [(y_.year, y_.remaining) for y_ in pot.years] == [(y, D("300000")), (y + 1, D("250000"))]
+    assert [(y_.financial_year, y_.remaining) for y_ in pot.years] == [(y, D("300000")), (y + 1, D("250000"))]
     assert [(r.bid, r.rank, r.score, r.above_line) for r in pot.rows] == [
         (first, 1, D("100.00"), True), (second, 2, D("87.50"), False), (third, 3, D("75.00"), False),
     ]
