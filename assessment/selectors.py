@@ -406,6 +406,11 @@ def _sheet_status(assignment: Assignment) -> str | None:
     return sheet.status if sheet is not None else None
 
 
+def live_assignments_of(bid) -> QuerySet[Assignment]:
+    """The bid's assessors who have not withdrawn or declared a conflict."""
+    return Assignment.objects.filter(bid=bid, status__in=LIVE_STATUSES).select_related("assessor")
+
+
 def scoring_members(call: Call) -> list[PanelMember]:
     if call.panel_id is None:
         return []

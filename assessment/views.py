@@ -237,8 +237,9 @@ def bid_assign(request, slug: str, pk: int):
     if made:
         messages.success(request, f"{made.assessor.full_name} is assigned to {bid.reference}.")
         return redirect(reverse("assessment:call", args=[call.slug]) + f"#bid-{bid.pk}")
+    live = sum(1 for a in selectors.live_assignments_of(bid))
     return render(request, "assessment/bid_assign.html", {
-        "call": call, "bid": bid, "form": form, "candidates": candidates,
+        "call": call, "bid": bid, "form": form, "candidates": candidates, "full": live >= call.assessors_per_bid,
         "crumbs": _call_crumbs(call),
     })
 
