@@ -1,5 +1,18 @@
 """Demo assessment: assignments, declarations, scores (with a flagged spread and a moderation)
-and panel decisions on the demo calls. Idempotent: nothing is added to a bid that has some."""
+and panel decisions on the demo calls. Idempotent: nothing is added to a bid that has some.
+
+- The call still in assessment (virtual wards) is assessed through the services, so its audit
+  trail and notifications are real, and it leaves work to do: the demo assessor has a bid to
+  declare on and score, the chair a flagged criterion to moderate and a bid to decide, and the
+  conflicts register has a declared conflict.
+- Calls already decided (falls, cardiovascular, outpatients) are written as their history, at
+  model level (the services rightly refuse to score a decided call), with their audit events;
+  their decisions snapshot the ranking worked out by ``selectors.call_ranking``, the same
+  arithmetic the panel pages use.
+
+``awards/demo.py`` runs next: it issues awards from the funded decisions below and adds a few
+extra funded bids with released decisions (references ending 0901-0906) of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +22,16 @@ from decimal import Decimal
 from django.db import transaction
 
 from applications.models import Bid
+from governance.audit import audit_record
 from governance.demo import DemoContext
-from governance.models import User
+from governance.models import CallStatus, User
 
+from . import selectors, services
 from .models import (
     Assignment,
     AssignmentStatus,
     ConflictDeclaration,
+    ConflictKind,
     DecisionOutcome,
     Moderation,
     PanelDecision,
@@ -24,12 +40,15 @@ from .models import (
     SheetStatus,
 )
 
+CONFLICT = "conflict"
 # bid key: [(assessor email, sheet state, scores per criterion in call order)]
-# A sheet state of None leaves the assignment waiting for the conflict declaration.
+# A sheet state of None leaves the assignment waiting for the conflict declaration; CONFLICT
+# declares a conflict (the assessor comes off the bid).
 ASSESSMENTS = {
     "wards-devon": [("assessor@example.com", SheetStatus.SUBMITTED, [1, 3, 3, 2, 3]),
                     ("priya.shah@example.com", SheetStatus.SUBMITTED, [4, 3, 2, 3, 3])],
-    "wards-plymouth": [("chair@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 2]),
+    "wards-plymouth": [("margaret.hughes@example.com", CONFLICT, []),
+                       ("chair@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 2]),
                        ("priya.shah@example.com", SheetStatus.DRAFT, [3, 2, None, None, None])],
     "wards-somerset": [("assessor@example.com", None, []),
                        ("tom.evans@example.com", SheetStatus.SUBMITTED, [2, 3, 2, 2, 2])],
@@ -40,7 +59,7 @@ ASSESSMENTS = {
     "falls-somerset": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 3, 2, 3, 3]),
                        ("tom.evans@example.com", SheetStatus.SUBMITTED, [3, 2, 3, 3, 2])],
     "falls-cornwall": [("assessor@example.com", SheetStatus.SUBMITTED, [1, 2, 2, 1, 2]),
-                       ("priya.shah@example.com", SheetStatus.SUBMITTED, [4, 2, 1, 2, 1])],
+                       ("priya.shah@example.com", SheetStatus.SUBMITTED, [4, 1, 1, 2, 1])],
     "cvd-barts": [("assessor@example.com", SheetStatus.SUBMITTED, [4, 3, 4, 4, 3]),
                   ("priya.shah@example.com", SheetStatus.SUBMITTED, [3, 4, 3, 4, 4])],
     "cvd-newcastle": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 4, 3]),
@@ -51,7 +70,9 @@ ASSESSMENTS = {
                           ("priya.shah@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 3])],
 }
 
-# Moderated scores: bid key -> (criterion position, score, rationale)
+CONFLICT_DESCRIPTION = "My sister is a ward manager at University Hospitals Plymouth, which leads this bid."
+
+# Moderated scores on decided calls: bid key -> (criterion position, score, rationale)
 MODERATIONS = {
     "falls-cornwall": (0, Decimal("2.00"), "The panel agreed the savings case relies on unevidenced admission costs."),
 }
@@ -64,94 +85,131 @@ DECISIONS = {
                        ["Commissioner agreement to sustain the service after the award",
                         "Data protection impact assessment (DPIA) completed"],
                        "Fundable if the ICB commits to sustaining the service; evaluation budget reduced."),
-    "falls-cornwall": (DecisionOutcome.NOT_FUND, Decimal("0"), [], "Below the funding line; savings not evidenced."),
+    "falls-cornwall": (DecisionOutcome.NOT_FUND, Decimal("0"), [],
+                       "Below the gateway minimum for benefit to patients; savings not evidenced."),
     "cvd-barts": (DecisionOutcome.FUND, Decimal("1"), [], "Highest-scoring bid in the UCLPartners pot."),
     "cvd-newcastle": (DecisionOutcome.FUND, Decimal("1"), [], "Highest-scoring bid in the North East and North Cumbria pot."),
-    "cvd-uclh": (DecisionOutcome.NOT_FUND, Decimal("0"), [], "Below the funding line in the UCLPartners pot."),
+    "cvd-uclh": (DecisionOutcome.NOT_FUND, Decimal("0"), [], "Below the gateway minimum for benefit to patients."),
     "outpatients-devon": (DecisionOutcome.FUND, Decimal("1"), [], "A clear adoption case with an agreed evaluation."),
 }
+MANAGERS = {"HISW": "manager.southwest@example.com", "UCLP": "manager.london@example.com"}
+# Should a demo decision depart from the ranking, this is its recorded reason.
+DEPARTURE = "The panel departed from the ranking after discussing the bid's evidence (demo data)."
 
 
-def criterion_means(bid: Bid) -> dict[int, Decimal]:
-    """Each criterion's mean submitted score, or its moderated score where there is one."""
-    means = {}
-    for criterion in bid.call.criteria.all():
-        moderated = Moderation.objects.filter(bid=bid, criterion=criterion).first()
-        if moderated:
-            means[criterion.pk] = moderated.score
-            continue
-        values = list(Score.objects.filter(sheet__assignment__bid=bid, sheet__status=SheetStatus.SUBMITTED,
-                                           criterion=criterion).values_list("score", flat=True))
-        if values:
-            means[criterion.pk] = (Decimal(sum(values)) / len(values)).quantize(Decimal("0.01"))
-    return means
-
-
-def weighted_score(bid: Bid) -> Decimal:
-    """The bid's 0-100 score: weighted mean over criteria of the mean (or moderated) score."""
-    means = criterion_means(bid)
-    total = Decimal("0")
-    for criterion in bid.call.criteria.all():
-        if criterion.pk not in means:
-            return Decimal("0")
-        total += Decimal(criterion.weight) * (means[criterion.pk] - criterion.scale_min) / (criterion.scale_max - criterion.scale_min)
-    return total.quantize(Decimal("0.01"))
+def _comment(criterion, value: int | None) -> str:
+    if value is None:
+        return ""
+    return f"{criterion.title}: scored {value} against the descriptors; see the evidence section."
 
 
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
     bids: dict[str, Bid] = ctx.extra["bids"]
-    manager = ctx.users["manager.southwest@example.com"]
     chair = ctx.users["chair@example.com"]
     for key, plan in ASSESSMENTS.items():
         bid = bids[key]
         if bid.assignments.exists():
             continue
-        criteria = list(bid.call.criteria.all())
-        for email, state, scores in plan:
-            assessor = User.objects.get(email=email)
-            assignment = Assignment.objects.create(
-                bid=bid, assessor=assessor, assigned_by=manager, assigned_at=bid.call.closes_at + dt.timedelta(days=1),
-                due_date=bid.call.assessment_due_date,
-                status=AssignmentStatus.AWAITING_DECLARATION if state is None else AssignmentStatus.ACTIVE,
-            )
-            if state is None:
-                continue
-            ConflictDeclaration.objects.create(assignment=assignment, has_conflict=False,
-                                               declared_at=assignment.assigned_at + dt.timedelta(hours=3))
-            sheet = ScoreSheet.objects.create(
-                assignment=assignment, status=state,
-                submitted_at=assignment.assigned_at + dt.timedelta(days=7) if state == SheetStatus.SUBMITTED else None,
-            )
-            for criterion, value in zip(criteria, scores, strict=True):
-                if value is not None:
-                    Score.objects.create(sheet=sheet, criterion=criterion, score=value,
-                                         comment=f"{criterion.title}: scored {value} against the descriptors; see the evidence section.")
-        if key in MODERATIONS:
-            position, score, rationale = MODERATIONS[key]
-            Moderation.objects.create(bid=bid, criterion=criteria[position], score=score, rationale=rationale,
-                                      moderated_by=chair, moderated_at=bid.call.closes_at + dt.timedelta(days=30))
+        manager = _manager(ctx, bid.call)
+        if bid.call.status == CallStatus.ASSESSMENT:
+            _assess_through_services(bid, plan, manager)
+        else:
+            _assess_as_history(key, bid, plan, manager, chair)
     _seed_decisions(ctx, bids, chair)
 
 
+def _manager(ctx: DemoContext, call) -> User:
+    return ctx.users[MANAGERS[call.host_network.short_name]]
+
+
+def _assess_through_services(bid: Bid, plan, manager: User) -> None:
+    """Assign, declare and score as the people would, dated a day after the call closed."""
+    assigned_at = bid.call.closes_at + dt.timedelta(days=1)
+    criteria = list(bid.call.criteria.all())
+    for email, state, scores in plan:
+        assessor = User.objects.get(email=email)
+        assignment = services.assignment_create(actor=manager, bid=bid, assessor=assessor, now=assigned_at)
+        if state is None:
+            continue
+        services.conflict_declare(
+            actor=assessor, assignment=assignment, has_conflict=state == CONFLICT,
+            kind=ConflictKind.PERSONAL if state == CONFLICT else "",
+            description=CONFLICT_DESCRIPTION if state == CONFLICT else "", now=assigned_at + dt.timedelta(hours=3),
+        )
+        if state == CONFLICT:
+            continue
+        given = {c.pk: (value, _comment(c, value)) for c, value in zip(criteria, scores, strict=True)}
+        service = services.score_sheet_submit if state == SheetStatus.SUBMITTED else services.score_sheet_save
+        service(actor=assessor, assignment=assignment, scores=given, now=assigned_at + dt.timedelta(days=7))
+
+
+def _assess_as_history(key: str, bid: Bid, plan, manager: User, chair: User) -> None:
+    """A decided call's assessment, written as it happened (the services refuse decided calls)."""
+    criteria = list(bid.call.criteria.all())
+    fund = bid.call.fund
+    for email, state, scores in plan:
+        assessor = User.objects.get(email=email)
+        assignment = Assignment.objects.create(
+            bid=bid, assessor=assessor, assigned_by=manager, assigned_at=bid.call.closes_at + dt.timedelta(days=1),
+            due_date=bid.call.assessment_due_date,
+            status=AssignmentStatus.AWAITING_DECLARATION if state is None else AssignmentStatus.ACTIVE,
+        )
+        audit_record(actor=manager, action="assignment.created", target=assignment,
+                     message=f"{assessor.full_name} assigned to {bid.reference} (demo data)")
+        if state is None:
+            continue
+        declaration = ConflictDeclaration.objects.create(
+            assignment=assignment, has_conflict=False, declared_at=assignment.assigned_at + dt.timedelta(hours=3))
+        audit_record(actor=assessor, action="conflict.none_declared", target=declaration,
+                     message=f"{assessor.full_name} declared no conflict of interest on {bid.reference} (demo data)")
+        sheet = ScoreSheet.objects.create(
+            assignment=assignment, status=state,
+            submitted_at=assignment.assigned_at + dt.timedelta(days=7) if state == SheetStatus.SUBMITTED else None,
+        )
+        for criterion, value in zip(criteria, scores, strict=True):
+            if value is not None:
+                Score.objects.create(sheet=sheet, criterion=criterion, score=value, comment=_comment(criterion, value))
+        if state == SheetStatus.SUBMITTED:
+            audit_record(actor=assessor, action="score_sheet.submitted", target=sheet, fund=fund,
+                         after={str(c.pk): v for c, v in zip(criteria, scores, strict=True)},
+                         message=f"{assessor.full_name} submitted their scores on {bid.reference} (demo data)")
+    if key in MODERATIONS:
+        position, score, rationale = MODERATIONS[key]
+        moderation = Moderation.objects.create(bid=bid, criterion=criteria[position], score=score, rationale=rationale,
+                                               moderated_by=chair, moderated_at=bid.call.closes_at + dt.timedelta(days=30))
+        audit_record(actor=chair, action="moderation.recorded", target=moderation,
+                     message=f"{criteria[position].title}: moderated score {score.normalize():f} (demo data)")
+
+
 def _seed_decisions(ctx: DemoContext, bids: dict[str, Bid], chair: User) -> None:
-    by_call: dict[int, list[tuple[str, Bid]]] = {}
+    """The decided calls' decisions, with the snapshot the panel would have recorded."""
+    by_call: dict[int, list[str]] = {}
     for key in DECISIONS:
-        by_call.setdefault(bids[key].call_id, []).append((key, bids[key]))
-    for entries in by_call.values():
-        ranked = sorted(entries, key=lambda entry: weighted_score(entry[1]), reverse=True)
-        for rank, (key, bid) in enumerate(ranked, start=1):
+        by_call.setdefault(bids[key].call_id, []).append(key)
+    for keys in by_call.values():
+        if all(PanelDecision.objects.filter(bid=bids[key]).exists() for key in keys):
+            continue
+        call = bids[keys[0]].call
+        ranking = selectors.call_ranking(call)
+        for key in keys:
+            bid = bids[key]
             if PanelDecision.objects.filter(bid=bid).exists():
                 continue
+            row = ranking.by_bid[bid.pk]
             outcome, share, conditions, rationale = DECISIONS[key]
-            requested = sum((cost.amount for cost in bid.costs.all()), Decimal("0"))
-            call = bid.call
-            PanelDecision.objects.create(
-                bid=bid, outcome=outcome, rationale=rationale, conditions=conditions, rank=rank,
-                amount_approved=(requested * share).quantize(Decimal("1")) if share else None,
-                score=weighted_score(bid),
-                criterion_scores={str(pk): str(mean) for pk, mean in criterion_means(bid).items()},
-                above_funding_line=outcome != DecisionOutcome.NOT_FUND,
+            departs = selectors.departs_from_ranking(row, outcome)
+            decision = PanelDecision.objects.create(
+                bid=bid, outcome=outcome, rationale=rationale, conditions=conditions, rank=row.rank,
+                amount_approved=(row.total_requested * share).quantize(Decimal("1")) if share else None,
+                score=row.score, criterion_scores=row.result.criterion_scores,
+                above_funding_line=bool(row.fundable and row.above_line), departs_from_ranking=departs,
+                departure_rationale=DEPARTURE if departs else "",
                 decided_by=chair, decided_at=call.decisions_released_at - dt.timedelta(days=10),
                 released_at=call.decisions_released_at,
             )
+            decision.excluded_members.set([e.member for e in selectors.panel_exclusions(call, bid)])
+            audit_record(actor=chair, action="decision.recorded", target=decision,
+                         message=f"Panel decision on {bid.reference}: {decision.get_outcome_display()} (demo data)")
+        audit_record(actor=_manager(ctx, call), action="decisions.released", target=call,
+                     message=f"Decisions on {call.title} released (demo data)")

@@ -29,6 +29,9 @@ class Assignment(models.Model):
     assigned_at = models.DateTimeField(default=timezone.now)
     due_date = models.DateField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the assessor was reminded that their scores are due (once)."
+    )
 
     class Meta:
         ordering = ["bid", "assigned_at"]
@@ -101,10 +104,13 @@ class ScoreSheet(models.Model):
 
 
 class Score(models.Model):
+    """One criterion's score and comment on a sheet. A draft may lack either; a submitted
+    sheet has both for every criterion (``score_sheet_submit`` checks)."""
+
     sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
-    score = models.PositiveSmallIntegerField()
-    comment = models.TextField()
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sheet", "criterion"], name="score_one_per_criterion")]
@@ -157,6 +163,9 @@ class PanelDecision(models.Model):
     )
     above_funding_line = models.BooleanField(null=True)
     departs_from_ranking = models.BooleanField(default=False)
+    departure_rationale = models.TextField(
+        blank=True, help_text="Why the panel departs from the ranking and funding line (required when it does).",
+    )
     excluded_members = models.ManyToManyField(PanelMember, blank=True, related_name="excluded_from_decisions")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
@@ -166,6 +175,9 @@ class PanelDecision(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_approved__isnull=True) | Q(amount_approved__gte=0), name="decision_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(departs_from_ranking=False) | ~Q(departure_rationale=""), name="decision_departure_explained"
             ),
         ]
 

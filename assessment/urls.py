@@ -1,5 +1,26 @@
-from django.urls import path  # noqa: F401 - the stage's pages are added here
+from django.urls import path
+
+from . import views
 
 app_name = "assessment"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.hub, name="hub"),
+    path("assignments/<int:pk>/", views.assignment, name="assignment"),
+    path("assignments/<int:pk>/declare/", views.declare, name="declare"),
+    path("assignments/<int:pk>/sheet/", views.sheet, name="sheet"),
+    path("assignments/<int:pk>/withdraw/", views.assignment_withdraw, name="assignment_withdraw"),
+    path("assignments/<int:pk>/reopen/", views.sheet_reopen, name="sheet_reopen"),
+    path("calls/<slug:slug>/", views.call_overview, name="call"),
+    path("calls/<slug:slug>/start/", views.call_start, name="call_start"),
+    path("calls/<slug:slug>/assign/", views.call_auto_assign, name="call_auto_assign"),
+    path("calls/<slug:slug>/ranking/", views.ranking, name="ranking"),
+    path("calls/<slug:slug>/ranking.csv", views.ranking_csv, name="ranking_csv"),
+    path("calls/<slug:slug>/release/", views.release, name="release"),
+    path("calls/<slug:slug>/bids/<int:pk>/", views.bid_scores, name="bid_scores"),
+    path("calls/<slug:slug>/bids/<int:pk>/assign/", views.bid_assign, name="bid_assign"),
+    path("calls/<slug:slug>/bids/<int:pk>/moderate/<int:criterion_pk>/", views.moderate, name="moderate"),
+    path("calls/<slug:slug>/bids/<int:pk>/decision/", views.decision, name="decision"),
+    path("funds/<slug:slug>/conflicts/", views.conflicts, name="conflicts"),
+    path("feedback/<int:pk>/", views.feedback, name="feedback"),
+]

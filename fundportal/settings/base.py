@@ -228,6 +228,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Monitoring returns: schedules follow the awards, returns open when their period ends, and
     # reminders go once each (idempotent, so a missed or repeated run is harmless).
     "reporting-run-monitoring": {"task": "reporting.monitoring_tasks.run_monitoring", "schedule": crontab(minute=15)},
+    # Assessors whose scores are due within 3 days (or overdue) are reminded once (idempotent).
+    "assessment-send-reminders": {"task": "assessment.tasks.send_assessment_reminders", "schedule": crontab(hour=7, minute=30)},
 }
 
 

@@ -1,0 +1,93 @@
+"""Header link, dashboard panels and sections of the call and fund pages for assessment."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.urls import reverse
+
+from applications.models import BidStatus
+from applications.selectors import bids_for_call
+from governance.models import CallStatus
+from governance.selectors import Roles
+from governance.ui import DashboardPanel, NavItem
+
+from .selectors import (
+    assessor_queue,
+    call_ranking,
+    calls_chaired_by,
+    calls_to_assess_managed_by,
+    conflicts_register,
+    feedback_decisions_for,
+)
+
+ASSESSMENT_STATUSES = (CallStatus.CLOSED, CallStatus.ASSESSMENT, CallStatus.DECIDED, CallStatus.CLOSED_OUT)
+
+
+def navigation(request, roles: Roles) -> list[NavItem]:
+    if roles.is_assessor or roles.is_fund_manager or roles.is_auditor or roles.is_site_admin:
+        return [NavItem("Assessment", reverse("assessment:hub"), order=30)]
+    return []
+
+
+def chair_summary(call) -> dict:
+    """How far the panel has got on a call: bids scored, to moderate, decided."""
+    ranking = call_ranking(call)
+    rows = ranking.all_rows
+    live = [row for row in rows if row.bid.status == BidStatus.IN_ASSESSMENT]
+    return {
+        "call": call,
+        "bids": len(live),
+        "scored": sum(1 for row in live if row.complete),
+        "to_moderate": sum(1 for row in live if row.complete and row.needs_moderation),
+        "decided": sum(1 for row in live if row.decision is not None),
+    }
+
+
+def panels(request, roles: Roles) -> list[DashboardPanel]:
+    found: list[DashboardPanel] = []
+    if roles.is_assessor:
+        queue = assessor_queue(request.user)
+        if queue:
+            found.append(DashboardPanel("Bids to assess", "assessment/dashboard/queue.html",
+                                        {"queue": [item for item in queue if not item.submitted][:10],
+                                         "submitted": sum(1 for item in queue if item.submitted)}, order=12))
+    if roles.is_panel_chair:
+        summaries = [chair_summary(call) for call in calls_chaired_by(request.user)[:5]]
+        if summaries:
+            found.append(DashboardPanel("Calls to moderate and decide", "assessment/dashboard/chair.html",
+                                        {"summaries": summaries}, order=13))
+    if roles.is_fund_manager:
+        calls = list(calls_to_assess_managed_by(request.user)[:10])
+        if calls:
+            found.append(DashboardPanel("Calls in assessment", "assessment/dashboard/manager.html",
+                                        {"calls": calls}, order=14))
+    if roles.is_applicant:
+        decisions = list(feedback_decisions_for(request.user)[:10])
+        if decisions:
+            found.append(DashboardPanel("Feedback on your bids", "assessment/dashboard/feedback.html",
+                                        {"decisions": decisions}, order=21))
+    return found
+
+
+def call_section(request, call) -> list[DashboardPanel]:
+    """On a call's management page: where assessment stands, with links to its pages."""
+    if call.status not in ASSESSMENT_STATUSES or not request.user.has_perm("assessment.view_call", call):
+        return []
+    counts = dict(bids_for_call(call).order_by().values_list("status").annotate(n=Count("pk")))
+    return [DashboardPanel("Assessment", "assessment/sections/call.html", {
+        "call": call,
+        "submitted": counts.get(BidStatus.SUBMITTED, 0),
+        "in_assessment": counts.get(BidStatus.IN_ASSESSMENT, 0),
+        "funded": counts.get(BidStatus.FUNDED, 0),
+        "not_funded": counts.get(BidStatus.NOT_FUNDED, 0),
+        "can_manage": request.user.has_perm("assessment.manage_call", call),
+    }, order=25)]
+
+
+def fund_section(request, fund) -> list[DashboardPanel]:
+    """On a fund's page: the conflicts of interest register, for its managers and auditors."""
+    if not request.user.has_perm("assessment.view_conflicts", fund):
+        return []
+    return [DashboardPanel("Conflicts of interest", "assessment/sections/fund.html", {
+        "fund": fund, "count": conflicts_register(fund).count(),
+    }, order=55)]

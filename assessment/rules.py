@@ -1,0 +1,54 @@
+"""Object permissions for the assessment stage, as django-rules predicates.
+
+Views first find the object in what the person may see (404 otherwise: an assessor's own
+assignments, a call's bids), then check one of these (403 when they may not do this).
+
+- ``assessment.manage_call`` (call): the fund managers who run the call: start assessment,
+  assign and re-assign assessors, reopen score sheets, release decisions.
+- ``assessment.chair_call`` (call): the chair of the call's panel: moderate and decide.
+- ``assessment.view_call`` (call): the above and the fund's auditors: the assignments, the
+  ranking and funding line, each bid's scores, the decisions (read only for auditors).
+- ``assessment.view_conflicts`` (fund): the fund's conflicts of interest register, for its fund
+  managers and auditors.
+- ``assessment.view_feedback`` (bid): the applicant's organisation (and the fund's managers and
+  auditors) once decisions are released: the views check the release.
+- ``assessment.use_assessment``: anyone with a part in assessment (the menu and hub page).
+"""
+
+from __future__ import annotations
+
+import rules
+
+from applications.rules import audits_bid_call, is_lead_member, manages_bid
+from governance.models import FundRole, Membership, MembershipRole, PanelMember, PanelRole
+from governance.rules import audits_call, audits_fund, manages_call, manages_fund
+
+
+@rules.predicate
+def chairs_call(user, call) -> bool:
+    """The chair of the call's panel."""
+    if call is None or not user.is_authenticated or call.panel_id is None:
+        return False
+    return PanelMember.objects.filter(panel_id=call.panel_id, user=user, role=PanelRole.CHAIR).exists()
+
+
+@rules.predicate
+def has_assessment_role(user) -> bool:
+    """Sits on a panel, manages a network's funds, or audits a fund."""
+    if not user.is_authenticated:
+        return False
+    return (
+        PanelMember.objects.filter(user=user).exists()
+        or Membership.objects.filter(user=user, role=MembershipRole.FUND_MANAGER).exists()
+        or FundRole.objects.filter(user=user).exists()
+    )
+
+
+is_site_admin = rules.is_superuser
+
+rules.add_perm("assessment.manage_call", manages_call | is_site_admin)
+rules.add_perm("assessment.chair_call", chairs_call)
+rules.add_perm("assessment.view_call", manages_call | chairs_call | audits_call | is_site_admin)
+rules.add_perm("assessment.view_conflicts", manages_fund | audits_fund | is_site_admin)
+rules.add_perm("assessment.view_feedback", is_lead_member | manages_bid | audits_bid_call | is_site_admin)
+rules.add_perm("assessment.use_assessment", has_assessment_role | is_site_admin)

@@ -1,0 +1,805 @@
+"""Reads for the assessment stage, scoped to what the person may see.
+
+- Assessors see their own assignments only (``assignment_of``); a bid's content only once they
+  have declared no conflict on it (the score sheet, and the bid's page through
+  ``applications.extensions.register_bid_reader``: see ``assessor_reads_bid``).
+- Fund managers, panel chairs and the fund's auditors see a call's assignments, ranking and
+  decisions; the views check ``assessment.*`` permissions (``rules.py``) first.
+- Applicants see feedback on their own organisations' bids once decisions are released.
+
+The ranking (``call_ranking``) reads a call's scores, assignments, moderations, costs, budgets
+and decisions in a fixed number of queries however many bids the call has, and hands them to
+the plain arithmetic in ``scoring.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from applications.models import BidCost, BidPartner, BidStatus
+from applications.selectors import bids_for_call
+from governance import fy
+from governance.extensions import committed_by_pot_year
+from governance.models import (
+    Call,
+    CallStatus,
+    Criterion,
+    Fund,
+    Membership,
+    Organisation,
+    PanelMember,
+    PanelRole,
+    PotBudget,
+    User,
+)
+from governance.selectors import BudgetCell, calls_managed_by
+
+from . import scoring
+from .models import (
+    Assignment,
+    AssignmentStatus,
+    ConflictDeclaration,
+    DecisionOutcome,
+    Moderation,
+    PanelDecision,
+    Score,
+    ScoreSheet,
+    SheetStatus,
+)
+
+ZERO = Decimal("0.00")
+# Assignments that still count: the assessor has not withdrawn or declared a conflict.
+LIVE_STATUSES = (AssignmentStatus.AWAITING_DECLARATION, AssignmentStatus.ACTIVE)
+# Bids that take part in a call's assessment once it has started.
+ASSESSED_BID_STATUSES = (BidStatus.IN_ASSESSMENT, BidStatus.FUNDED, BidStatus.NOT_FUNDED)
+# Panel roles that score bids (observers do not).
+SCORING_ROLES = (PanelRole.ASSESSOR, PanelRole.LAY_MEMBER, PanelRole.CHAIR)
+# Automatic assignment spreads work over assessors and lay members first; chairs, who also
+# moderate and decide, are given bids last.
+ROLE_PREFERENCE = {PanelRole.ASSESSOR: 0, PanelRole.LAY_MEMBER: 0, PanelRole.CHAIR: 1}
+
+
+def criteria_of(call: Call) -> list[Criterion]:
+    """The call's criteria in order (uses a prefetch when the call came with one)."""
+    return list(call.criteria.all())
+
+
+def criteria_with_rubric(call: Call) -> list[Criterion]:
+    return list(Criterion.objects.filter(call=call).prefetch_related("descriptors").order_by("position", "pk"))
+
+
+def criterion_specs(criteria: list[Criterion]) -> list[scoring.CriterionSpec]:
+    return [
+        scoring.CriterionSpec(id=c.pk, weight=c.weight, scale_min=c.scale_min, scale_max=c.scale_max,
+                              gateway_min=c.gateway_min_score, title=c.title)
+        for c in criteria
+    ]
+
+
+# Conflicts of interest --------------------------------------------------------------------------
+
+
+def member_org_ids(user_ids) -> dict[int, set[int]]:
+    """Each person's own organisations: where they are members, and (for panel members) the
+    organisations they declared they work for or with on any panel. Two queries."""
+    user_ids = list(user_ids)
+    orgs: dict[int, set[int]] = defaultdict(set)
+    for user_id, org_id in Membership.objects.filter(user_id__in=user_ids).values_list("user_id", "organisation_id"):
+        orgs[user_id].add(org_id)
+    through = PanelMember.affiliations.through
+    for user_id, org_id in through.objects.filter(panelmember__user_id__in=user_ids).values_list(
+        "panelmember__user_id", "organisation_id"
+    ):
+        orgs[user_id].add(org_id)
+    return orgs
+
+
+def bid_org_ids(bids) -> dict[int, set[int]]:
+    """The organisations on each bid: its lead, its partners and its commissioner. One query."""
+    bids = list(bids)
+    orgs = {bid.pk: {bid.lead_organisation_id} | ({bid.commissioner_id} if bid.commissioner_id else set())
+            for bid in bids}
+    for bid_id, org_id in BidPartner.objects.filter(bid_id__in=list(orgs)).values_list("bid_id", "organisation_id"):
+        orgs[bid_id].add(org_id)
+    return orgs
+
+
+def automatic_conflicts(user_id: int, bid_id: int, people: dict[int, set[int]], bids: dict[int, set[int]]) -> set[int]:
+    """The organisations both on the bid and the person's own: a conflict when not empty."""
+    return people.get(user_id, set()) & bids.get(bid_id, set())
+
+
+def organisation_names(org_ids) -> dict[int, str]:
+    return dict(Organisation.objects.filter(pk__in=set(org_ids)).values_list("pk", "name"))
+
+
+@dataclass
+class Exclusion:
+    member: PanelMember
+    reason: str
+
+
+def panel_exclusions(call: Call, bid) -> list[Exclusion]:
+    """Panel members conflicted on a bid: their own organisation leads or partners it, or they
+    declared a conflict on it. They take no part in the bid's moderation or decision."""
+    if call.panel_id is None:
+        return []
+    members = list(PanelMember.objects.filter(panel_id=call.panel_id).select_related("user").order_by("user__full_name"))
+    people = member_org_ids([m.user_id for m in members])
+    on_bid = bid_org_ids([bid])
+    declared = {
+        a.assessor_id: a for a in Assignment.objects.filter(bid=bid, status=AssignmentStatus.CONFLICTED)
+        .select_related("declaration")
+    }
+    names = organisation_names(on_bid[bid.pk])
+    exclusions = []
+    for member in members:
+        common = automatic_conflicts(member.user_id, bid.pk, people, on_bid)
+        if common:
+            orgs = ", ".join(sorted(names.get(org, "") for org in common))
+            exclusions.append(Exclusion(member, f"Works for or with {orgs}"))
+        elif member.user_id in declared:
+            declaration = getattr(declared[member.user_id], "declaration", None)
+            kind = declaration.get_kind_display().lower() if declaration else "declared"
+            exclusions.append(Exclusion(member, f"Declared a conflict of interest ({kind})"))
+    return exclusions
+
+
+def is_excluded(user: User, call: Call, bid) -> bool:
+    return any(e.member.user_id == user.pk for e in panel_exclusions(call, bid))
+
+
+def excluded_bid_ids(user: User, call: Call, bids) -> set[int]:
+    """Of ``bids``, those the person is conflicted on (their own organisation is on the bid, or
+    they declared a conflict on it): they never see those bids' scores. Three queries."""
+    bids = list(bids)
+    if not user.is_authenticated or not bids:
+        return set()
+    people = member_org_ids([user.pk])
+    on_bid = bid_org_ids(bids)
+    ids = {bid.pk for bid in bids if automatic_conflicts(user.pk, bid.pk, people, on_bid)}
+    ids |= set(Assignment.objects.filter(assessor=user, bid_id__in=list(on_bid), status=AssignmentStatus.CONFLICTED)
+               .values_list("bid_id", flat=True))
+    return ids
+
+
+def conflicts_register(fund: Fund) -> QuerySet[ConflictDeclaration]:
+    """Every conflict of interest declared on the fund's bids, newest first."""
+    return (
+        ConflictDeclaration.objects.filter(has_conflict=True, assignment__bid__call__fund=fund)
+        .select_related("assignment__assessor", "assignment__bid__call", "assignment__bid__lead_organisation")
+        .order_by("-declared_at", "-pk")
+    )
+
+
+def panel_affiliations(fund: Fund) -> list[PanelMember]:
+    """The fund's panel members with the organisations they declared they work for or with."""
+    return list(
+        PanelMember.objects.filter(panel__fund=fund).select_related("user", "panel")
+        .prefetch_related("affiliations").order_by("panel__name", "user__full_name")
+    )
+
+
+# Assessors: their queue and their own assignments ---------------------------------------------
+
+
+def assignment_of(user: User, pk: int) -> Assignment | None:
+    """One of the person's own assignments (withdrawn ones are gone from their view), else None."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Assignment.objects.filter(pk=pk, assessor=user).exclude(status=AssignmentStatus.WITHDRAWN)
+        .select_related("bid__call__fund", "bid__call__panel", "bid__lead_organisation", "bid__commissioner", "bid__pot")
+        .first()
+    )
+
+
+def panel_reads_bid(user: User, bid) -> bool:
+    """Who the assessment stage lets read a bid and its files (``register_bid_reader``): an
+    assessor assigned to it who has declared no conflict, and the chair of the call's panel,
+    who moderates and decides, once the bid is in assessment, unless conflicted on it."""
+    if not user.is_authenticated:
+        return False
+    if Assignment.objects.filter(bid=bid, assessor=user, status=AssignmentStatus.ACTIVE).exists():
+        return True
+    call = bid.call
+    if bid.status not in ASSESSED_BID_STATUSES or call.panel_id is None:
+        return False
+    if not PanelMember.objects.filter(panel_id=call.panel_id, user=user, role=PanelRole.CHAIR).exists():
+        return False
+    return not excluded_bid_ids(user, call, [bid])
+
+
+@dataclass
+class QueueItem:
+    assignment: Assignment
+    criteria: int
+    done: int
+
+    @property
+    def submitted(self) -> bool:
+        sheet = getattr(self.assignment, "sheet", None)
+        return sheet is not None and sheet.status == SheetStatus.SUBMITTED
+
+    @property
+    def state(self) -> str:
+        if self.assignment.status == AssignmentStatus.AWAITING_DECLARATION:
+            return "Declare any conflict"
+        if self.submitted:
+            return "Submitted"
+        if self.done:
+            return "In progress"
+        return "Not started"
+
+    @property
+    def overdue(self) -> bool:
+        due = self.assignment.due_date
+        return bool(due) and not self.submitted and due < timezone.localdate()
+
+
+def assessor_queue(user: User) -> list[QueueItem]:
+    """The person's assignments on calls in assessment: declaration needed, scoring (with how many
+    criteria are scored and commented) or submitted; soonest due first. Three queries."""
+    if not user.is_authenticated:
+        return []
+    done = Count("sheet__scores", filter=Q(sheet__scores__score__isnull=False) & ~Q(sheet__scores__comment=""))
+    assignments = list(
+        Assignment.objects.filter(assessor=user, status__in=LIVE_STATUSES, bid__status=BidStatus.IN_ASSESSMENT,
+                                  bid__call__status=CallStatus.ASSESSMENT)
+        .select_related("bid__call", "bid__lead_organisation", "sheet")
+        .annotate(done=done).order_by("due_date", "bid__reference")
+    )
+    call_ids = {a.bid.call_id for a in assignments}
+    counts = dict(Criterion.objects.filter(call_id__in=call_ids).values_list("call_id").annotate(n=Count("pk")))
+    return [QueueItem(a, counts.get(a.bid.call_id, 0), a.done) for a in assignments]
+
+
+def assignments_managed_by(user: User) -> QuerySet[Assignment]:
+    """Assignments on calls the person runs as a fund manager."""
+    return Assignment.objects.filter(bid__call__in=calls_managed_by(user)).select_related(
+        "bid__call__fund", "bid__lead_organisation", "assessor", "sheet"
+    )
+
+
+def decision_of(bid) -> PanelDecision | None:
+    return PanelDecision.objects.filter(bid=bid).first()
+
+
+def sheet_scores(assignment: Assignment) -> dict[int, Score]:
+    sheet = ScoreSheet.objects.filter(assignment=assignment).first()
+    if sheet is None:
+        return {}
+    return {score.criterion_id: score for score in sheet.scores.all()}
+
+
+# What the applicant wrote, by criterion ---------------------------------------------------------
+
+# For each kind of criterion, the parts of the bid an assessor needs beside it (keys below), and
+# the headings in the whole bid (``applications/includes/bid_content.html``) to read more.
+ANSWERS_BY_KIND = {
+    "cost_saving": (["savings_total", "projected_return", "savings_assumptions", "requested_total"], ["savings", "costs"]),
+    "patient_benefit": (["problem", "measures", "care_settings"], ["benefits", "pathway"]),
+    "deliverability": (["dates", "delivery_plan", "milestones", "risks"], ["delivery", "risks"]),
+    "scalability": (["innovation", "evidence_base", "nice_evidence", "sustainability"], ["innovation", "delivery"]),
+    "collaboration": (["pathway", "partners", "commissioner"], ["partners", "pathway"]),
+    "value_for_money": (["requested_total", "match_funding", "savings_total", "projected_return"], ["costs", "savings"]),
+    "other": (["summary", "problem"], ["summary"]),
+}
+SECTION_LABELS = {
+    "summary": "Project summary", "innovation": "The innovation", "pathway": "Care pathway", "partners": "Partners",
+    "costs": "Costs", "savings": "Projected savings", "benefits": "Patient benefits",
+    "delivery": "Delivery plan and milestones", "risks": "Risks",
+}
+
+
+def _answer(key: str, bid, content: dict) -> tuple[str, str]:
+    """(label, text) of one part of the bid, as plain text (templates escape it)."""
+    money = lambda amount: f"£{amount:,.2f}"  # noqa: E731
+    if key == "savings_total":
+        return "Projected savings", money(content["total_savings"])
+    if key == "projected_return":
+        value = content["projected_return"]
+        return "Projected return", f"£{value} of savings for each £1 asked for" if value is not None else "Not worked out"
+    if key == "savings_assumptions":
+        lines = [f"{fy.label(s.financial_year)} {s.get_kind_display().lower()} {money(s.amount)}: {s.assumptions}"
+                 for s in content["savings"]]
+        return "Savings and their assumptions", "\n".join(lines) or "None given"
+    if key == "requested_total":
+        years = ", ".join(f"{fy.label(y)} {money(a)}" for y, a in content["requested_by_year"].items())
+        return "Amount asked for", f"{money(content['total_requested'])}{f' ({years})' if years else ''}"
+    if key == "match_funding":
+        return "Match funding", money(content["total_match_funding"])
+    if key == "problem":
+        return "The problem it solves", bid.problem or "Not given"
+    if key == "summary":
+        return "Summary", bid.summary or "Not given"
+    if key == "measures":
+        lines = [f"{m.name}: from {m.baseline.normalize():f} to {m.target.normalize():f} {m.unit} by {m.target_date:%-d %B %Y}"
+                 for m in content["measures"]]
+        return "Patient-benefit measures", "\n".join(lines) or "None given"
+    if key == "care_settings":
+        return "Settings covered", ", ".join(content["care_setting_labels"]) or "Not given"
+    if key == "dates":
+        dates = f"{bid.start_date:%-d %B %Y} to {bid.end_date:%-d %B %Y}" if bid.start_date and bid.end_date else "Not given"
+        return "Dates", dates
+    if key == "delivery_plan":
+        return "Delivery plan", bid.delivery_plan or "Not given"
+    if key == "milestones":
+        lines = [f"{m.due_date:%-d %b %Y}: {m.title}" for m in content["milestones"]]
+        return "Milestones", "\n".join(lines) or "None given"
+    if key == "risks":
+        lines = [f"{r.description} (likelihood {r.get_likelihood_display().lower()}, impact "
+                 f"{r.get_impact_display().lower()}). Managed by: {r.mitigation}" for r in content["risks"]]
+        return "Risks", "\n".join(lines) or "None given"
+    if key == "innovation":
+        label = content["innovation_type_label"]
+        return "The innovation", f"{label}: {bid.innovation_description}" if label else bid.innovation_description or "Not given"
+    if key == "evidence_base":
+        return "Evidence base", bid.evidence_base or "Not given"
+    if key == "nice_evidence":
+        return "NICE or other evidence", bid.nice_evidence or "None given"
+    if key == "sustainability":
+        return "Sustainability", bid.sustainability_plan or "Not given"
+    if key == "pathway":
+        return "The care pathway", bid.pathway_description or "Not given"
+    if key == "partners":
+        lines = [f"{p.organisation.name} ({p.get_role_display().lower()}): {p.contribution}" for p in content["partners"]]
+        return "Partners", "\n".join(lines) or "None"
+    if key == "commissioner":
+        if not bid.commissioner_id:
+            return "Commissioner", "None named"
+        comment = f"\n{bid.endorsement_comment}" if bid.endorsement_comment else ""
+        return "Commissioner", f"{bid.commissioner.name} ({bid.get_endorsement_status_display().lower()}){comment}"
+    raise KeyError(key)
+
+
+def criterion_answers(criterion: Criterion, bid, content: dict) -> dict:
+    """The applicant's answers relevant to a criterion, with links to read more in the bid."""
+    keys, sections = ANSWERS_BY_KIND.get(criterion.kind, ANSWERS_BY_KIND["other"])
+    return {
+        "answers": [_answer(key, bid, content) for key in keys],
+        "sections": [(section, SECTION_LABELS[section]) for section in sections],
+    }
+
+
+# Fund managers: a call's assignments and each assessor's load ----------------------------------
+
+
+@dataclass
+class MemberLoad:
+    member: PanelMember
+    assigned: int = 0  # live assignments in the call
+    awaiting: int = 0
+    scoring: int = 0
+    submitted: int = 0
+    conflicts: int = 0
+    withdrawn: int = 0
+
+
+@dataclass
+class BidAssignments:
+    bid: object
+    assignments: list[Assignment]
+    needed: int
+
+    @property
+    def live(self) -> list[Assignment]:
+        return [a for a in self.assignments if a.status in LIVE_STATUSES]
+
+    @property
+    def shortfall(self) -> int:
+        return max(self.needed - len(self.live), 0)
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for a in self.live if _sheet_status(a) == SheetStatus.SUBMITTED)
+
+
+def _sheet_status(assignment: Assignment) -> str | None:
+    sheet = getattr(assignment, "sheet", None)
+    return sheet.status if sheet is not None else None
+
+
+def live_assignments_of(bid) -> QuerySet[Assignment]:
+    """The bid's assessors who have not withdrawn or declared a conflict."""
+    return Assignment.objects.filter(bid=bid, status__in=LIVE_STATUSES).select_related("assessor")
+
+
+def scoring_members(call: Call) -> list[PanelMember]:
+    if call.panel_id is None:
+        return []
+    return list(
+        PanelMember.objects.filter(panel_id=call.panel_id, role__in=SCORING_ROLES)
+        .select_related("user").order_by("user__full_name", "pk")
+    )
+
+
+def call_assignments(call: Call) -> tuple[list[BidAssignments], list[MemberLoad]]:
+    """Each bid in (or waiting for) assessment with its assignments, and each scoring member's
+    load in the call. A fixed number of queries."""
+    bids = list(bids_for_call(call).filter(status__in=(BidStatus.SUBMITTED, *ASSESSED_BID_STATUSES)))
+    assignments = list(
+        Assignment.objects.filter(bid__call=call).select_related("assessor", "sheet", "declaration")
+        .order_by("assigned_at", "pk")
+    )
+    by_bid: dict[int, list[Assignment]] = defaultdict(list)
+    for assignment in assignments:
+        by_bid[assignment.bid_id].append(assignment)
+    rows = [BidAssignments(bid, by_bid.get(bid.pk, []), call.assessors_per_bid) for bid in bids]
+    loads = {m.user_id: MemberLoad(m) for m in scoring_members(call)}
+    for assignment in assignments:
+        load = loads.get(assignment.assessor_id)
+        if load is None:
+            continue
+        if assignment.status in LIVE_STATUSES:
+            load.assigned += 1
+            if assignment.status == AssignmentStatus.AWAITING_DECLARATION:
+                load.awaiting += 1
+            elif _sheet_status(assignment) == SheetStatus.SUBMITTED:
+                load.submitted += 1
+            else:
+                load.scoring += 1
+        elif assignment.status == AssignmentStatus.CONFLICTED:
+            load.conflicts += 1
+        else:
+            load.withdrawn += 1
+    return rows, list(loads.values())
+
+
+@dataclass
+class Candidate:
+    member: PanelMember
+    load: int
+    conflict: str = ""  # why they cannot take the bid, if they cannot
+
+
+def assessor_candidates(call: Call, bid) -> list[Candidate]:
+    """The panel's scoring members not already on the bid, least loaded first, each with the
+    reason they cannot take it (their organisation is on the bid, or they declared a conflict)."""
+    members = scoring_members(call)
+    current = dict(Assignment.objects.filter(bid=bid).exclude(status=AssignmentStatus.WITHDRAWN)
+                   .values_list("assessor_id", "status"))
+    loads = dict(
+        Assignment.objects.filter(bid__call=call, status__in=LIVE_STATUSES).values_list("assessor_id")
+        .annotate(n=Count("pk"))
+    )
+    people = member_org_ids([m.user_id for m in members])
+    on_bid = bid_org_ids([bid])
+    names = organisation_names(on_bid[bid.pk])
+    candidates = []
+    for member in members:
+        status = current.get(member.user_id)
+        if status in LIVE_STATUSES:
+            continue
+        common = automatic_conflicts(member.user_id, bid.pk, people, on_bid)
+        reason = ""
+        if common:
+            reason = f"Works for or with {', '.join(sorted(names.get(org, '') for org in common))}"
+        elif status == AssignmentStatus.CONFLICTED:
+            reason = "Declared a conflict of interest on this bid"
+        candidates.append(Candidate(member, loads.get(member.user_id, 0), reason))
+    candidates.sort(key=lambda c: (bool(c.conflict), c.load, ROLE_PREFERENCE.get(c.member.role, 0),
+                                   c.member.user.full_name, c.member.pk))
+    return candidates
+
+
+# The ranking and the funding line ---------------------------------------------------------------
+
+
+@dataclass
+class YearCell:
+    year: int
+    requested: Decimal
+    running: Decimal | None
+    overspent: bool
+
+
+@dataclass
+class RankedBid:
+    bid: object
+    result: scoring.BidResult | None
+    sheets_expected: int
+    sheets_submitted: int
+    requested: dict[int, Decimal]
+    decision: PanelDecision | None = None
+    rank: int | None = None
+    above_line: bool | None = None
+    running: dict[int, Decimal] = field(default_factory=dict)
+    overspent_years: list[int] = field(default_factory=list)
+    cells: list[YearCell] = field(default_factory=list)
+    line_falls_here: bool = False
+    excluded: bool = False  # the viewer is conflicted on the bid: its scores are not shown to them
+
+    @property
+    def complete(self) -> bool:
+        """Every assessor still on the bid has submitted, and there is a score."""
+        return (self.sheets_expected > 0 and self.sheets_submitted == self.sheets_expected
+                and self.result is not None and self.result.score is not None)
+
+    @property
+    def total_requested(self) -> Decimal:
+        return sum(self.requested.values(), ZERO)
+
+    @property
+    def score(self) -> Decimal | None:
+        return self.result.score if self.result else None
+
+    @property
+    def fundable(self) -> bool:
+        return bool(self.result and self.result.fundable)
+
+    @property
+    def needs_moderation(self) -> bool:
+        return bool(self.result and self.result.needing_moderation)
+
+    @property
+    def recommended(self) -> str:
+        if not self.complete:
+            return "Still being scored"
+        if not self.fundable:
+            return "Not fundable: gateway not met"
+        return "Above the funding line" if self.above_line else "Below the funding line"
+
+
+@dataclass
+class PotRanking:
+    pot: object
+    years: list[BudgetCell]  # the pot's budget, committed and remaining for each year asked for
+    rows: list[RankedBid]  # ranked: scoring complete
+    unscored: list[RankedBid]
+
+    @property
+    def line_year_labels(self) -> str:
+        row = next((r for r in self.rows if r.line_falls_here), None)
+        return ", ".join(fy.label(y) for y in row.overspent_years) if row else ""
+
+
+@dataclass
+class CallRanking:
+    call: Call
+    criteria: list[Criterion]
+    pots: list[PotRanking]
+    by_bid: dict[int, RankedBid]
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({y.financial_year for pot in self.pots for y in pot.years})
+
+    @property
+    def all_rows(self) -> list[RankedBid]:
+        return [row for pot in self.pots for row in (*pot.rows, *pot.unscored)]
+
+
+# What the ranking, its page and its export read of each bid (the rest is left in the database).
+RANKED_BID_FIELDS = ("pk", "call_id", "pot_id", "reference", "title", "status", "submitted_at", "lead_organisation_id",
+                     "commissioner_id", "lead_organisation__name", "lead_organisation__ods_code")
+
+
+def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRanking:
+    """The call's bids ranked within each pot, with their scores, flags, requested money per
+    year, running totals against the pot's remaining budget, the funding line and any decision
+    recorded. About ten queries, whatever the number of bids."""
+    criteria = criteria if criteria is not None else criteria_of(call)
+    specs = criterion_specs(criteria)
+    spec_by_id = {spec.id: spec for spec in specs}
+    bids = list(
+        bids_for_call(call).filter(status__in=ASSESSED_BID_STATUSES).select_related(None).select_related("lead_organisation")
+        .only(*RANKED_BID_FIELDS)
+    )
+    bid_ids = [bid.pk for bid in bids]
+
+    expected: dict[int, int] = defaultdict(int)
+    submitted: dict[int, int] = defaultdict(int)
+    for bid_id, sheet_status in Assignment.objects.filter(bid__call=call, status__in=LIVE_STATUSES).values_list(
+        "bid_id", "sheet__status"
+    ):
+        expected[bid_id] += 1
+        submitted[bid_id] += sheet_status == SheetStatus.SUBMITTED
+    raw_scores = [
+        scoring.RawScore._make(row)
+        for row in Score.objects.filter(
+            sheet__assignment__bid__call=call, sheet__assignment__bid__status__in=ASSESSED_BID_STATUSES,
+            sheet__assignment__status=AssignmentStatus.ACTIVE, sheet__status=SheetStatus.SUBMITTED,
+            criterion_id__in=list(spec_by_id), score__isnull=False,
+        ).values_list("sheet__assignment__bid_id", "sheet__assignment__assessor_id", "criterion_id", "score")
+    ]
+    raw_by_bid: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
+    for s in raw_scores:
+        raw_by_bid[s.bid_id][(s.assessor_id, s.criterion_id)] = s.score
+    values_by_bid: dict[int, dict[tuple[int, int], Decimal]] | None = None
+    if call.normalise_scores:
+        values_by_bid = defaultdict(dict)
+        for (bid_id, assessor_id, criterion_id), value in scoring.normalised_scores(raw_scores, spec_by_id).items():
+            values_by_bid[bid_id][(assessor_id, criterion_id)] = value
+    moderated: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for bid_id, criterion_id, score in Moderation.objects.filter(bid__call=call).values_list("bid_id", "criterion_id", "score"):
+        moderated[bid_id][criterion_id] = score
+    requested: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for bid_id, year, amount in (
+        BidCost.objects.filter(bid_id__in=bid_ids).order_by().values_list("bid_id", "financial_year")
+        .annotate(total=Sum("amount"))
+    ):
+        requested[bid_id][year] = amount
+    decisions = {d.bid_id: d for d in PanelDecision.objects.filter(bid_id__in=bid_ids)}
+
+    ranked: dict[int, RankedBid] = {}
+    for bid in bids:
+        result = None
+        if raw_by_bid.get(bid.pk):
+            bid_values = values_by_bid.get(bid.pk, {}) if values_by_bid is not None else None
+            result = scoring.bid_result(bid.pk, specs, raw_by_bid[bid.pk], bid_values, moderated.get(bid.pk),
+                                        call.moderation_threshold)
+        ranked[bid.pk] = RankedBid(bid, result, expected[bid.pk], submitted[bid.pk],
+                                   dict(sorted(requested[bid.pk].items())), decisions.get(bid.pk))
+
+    pot_ids = sorted({bid.pot_id for bid in bids if bid.pot_id})
+    pots = {pot.pk: pot for pot in call.pots.all()}
+    budgets = {(pot_id, year): amount for pot_id, year, amount in
+               PotBudget.objects.filter(pot_id__in=pot_ids).values_list("pot_id", "financial_year", "amount")}
+    committed = committed_by_pot_year(pot_ids) if pot_ids else {}
+    pot_rankings = []
+    for pot_id in pot_ids:
+        members = [ranked[bid.pk] for bid in bids if bid.pot_id == pot_id]
+        years = sorted({year for row in members for year in row.requested})
+        remaining = {year: budgets.get((pot_id, year), ZERO) - committed.get((pot_id, year), ZERO) for year in years}
+        complete = [row for row in members if row.complete]
+        entries = [
+            scoring.LineEntry(row.bid.pk, row.score, row.fundable, row.requested,
+                              (row.bid.submitted_at or timezone.now(), row.bid.reference))
+            for row in complete
+        ]
+        rows = []
+        line_drawn = False
+        for line in scoring.funding_line(entries, remaining):
+            row = ranked[line.bid_id]
+            row.rank, row.above_line, row.running, row.overspent_years = (
+                line.rank, line.above_line, line.running, line.overspent_years)
+            if row.fundable and not row.above_line and not line_drawn:
+                row.line_falls_here = line_drawn = True
+            rows.append(row)
+        for row in members:
+            row.cells = [
+                YearCell(year, row.requested.get(year, ZERO), row.running.get(year) if row.rank else None,
+                         year in row.overspent_years)
+                for year in years
+            ]
+        pot_rankings.append(PotRanking(
+            pot=pots.get(pot_id) or bids[0].pot,
+            years=[BudgetCell(year, budgets.get((pot_id, year), ZERO), committed.get((pot_id, year), ZERO)) for year in years],
+            rows=rows,
+            unscored=sorted((row for row in members if not row.complete), key=lambda r: r.bid.reference),
+        ))
+    return CallRanking(call=call, criteria=criteria, pots=pot_rankings, by_bid=ranked)
+
+
+def ranking_of_bid(call: Call, bid) -> RankedBid | None:
+    return call_ranking(call).by_bid.get(bid.pk)
+
+
+def departs_from_ranking(row: RankedBid, outcome: str) -> bool:
+    """A decision departs from the ranking when it funds a bid below the funding line (or one
+    failing a gateway), or does not fund a bid above the line."""
+    funds = outcome in (DecisionOutcome.FUND, DecisionOutcome.FUND_WITH_CONDITIONS)
+    return funds != bool(row.above_line)
+
+
+# A bid's scores for the panel --------------------------------------------------------------------
+
+
+@dataclass
+class AssessorScores:
+    assignment: Assignment
+    scores: dict[int, Score]
+
+
+def bid_sheets(bid) -> list[AssessorScores]:
+    """Each live assignment's sheet with its scores (submitted or not), in assignment order."""
+    assignments = list(
+        Assignment.objects.filter(bid=bid, status__in=LIVE_STATUSES).select_related("assessor", "sheet")
+        .prefetch_related(Prefetch("sheet__scores", queryset=Score.objects.order_by("criterion_id")))
+        .order_by("assigned_at", "pk")
+    )
+    result = []
+    for assignment in assignments:
+        sheet = getattr(assignment, "sheet", None)
+        result.append(AssessorScores(assignment, {s.criterion_id: s for s in sheet.scores.all()} if sheet else {}))
+    return result
+
+
+def moderations_of(bid) -> dict[int, Moderation]:
+    return {m.criterion_id: m for m in Moderation.objects.filter(bid=bid).select_related("moderated_by")}
+
+
+# Chairs, fund managers and applicants --------------------------------------------------------------
+
+
+def calls_chaired_by(user: User) -> QuerySet[Call]:
+    """Calls in assessment whose panel the person chairs."""
+    if not user.is_authenticated:
+        return Call.objects.none()
+    panels = PanelMember.objects.filter(user=user, role=PanelRole.CHAIR).values("panel_id")
+    return Call.objects.filter(panel__in=panels, status=CallStatus.ASSESSMENT).select_related("fund").order_by("closes_at")
+
+
+def calls_to_assess_managed_by(user: User) -> QuerySet[Call]:
+    """Calls a fund manager runs that have closed (assessment can start) or are in assessment."""
+    closed = Q(status__in=(CallStatus.SCHEDULED, CallStatus.OPEN), closes_at__lte=timezone.now())
+    return calls_managed_by(user).filter(closed | Q(status__in=(CallStatus.CLOSED, CallStatus.ASSESSMENT))).order_by("closes_at")
+
+
+def calls_audited_by(user: User) -> QuerySet[Call]:
+    if not user.is_authenticated:
+        return Call.objects.none()
+    funds = user.fund_roles.values("fund_id")
+    return Call.objects.filter(fund__in=funds, status__in=(CallStatus.ASSESSMENT, CallStatus.DECIDED, CallStatus.CLOSED_OUT)).select_related("fund").order_by("-closes_at")
+
+
+def released_decision(bid) -> PanelDecision | None:
+    decision = PanelDecision.objects.filter(bid=bid, released_at__isnull=False, released_at__lte=timezone.now()).first()
+    return decision
+
+
+def feedback_decisions_for(user: User) -> QuerySet[PanelDecision]:
+    """Released decisions on bids led by the person's organisations: their feedback."""
+    if not user.is_authenticated:
+        return PanelDecision.objects.none()
+    orgs = Membership.objects.filter(user=user).values("organisation_id")
+    return (
+        PanelDecision.objects.filter(bid__lead_organisation__in=orgs, released_at__isnull=False, released_at__lte=timezone.now())
+        .select_related("bid__call").order_by("-released_at", "bid__reference")
+    )
+
+
+@dataclass
+class CriterionFeedback:
+    criterion: Criterion
+    score: str | None  # the score the panel used, as recorded with the decision
+    comments: list[tuple[int, str]]  # (assessor number, comment): no names
+
+
+def bid_feedback(bid, decision: PanelDecision) -> list[CriterionFeedback]:
+    """Per criterion: the score used in the decision and every assessor's comment, numbered
+    (Assessor 1, 2...) in the order they were assigned, never named."""
+    criteria = criteria_of(bid.call)
+    numbers: dict[int, int] = {}
+    comments: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for sheet_id, criterion_id, comment in (
+        Score.objects.filter(sheet__assignment__bid=bid, sheet__assignment__status=AssignmentStatus.ACTIVE,
+                             sheet__status=SheetStatus.SUBMITTED)
+        .order_by("sheet__assignment__assigned_at", "sheet__assignment_id", "criterion_id")
+        .values_list("sheet_id", "criterion_id", "comment")
+    ):
+        number = numbers.setdefault(sheet_id, len(numbers) + 1)
+        if comment.strip():
+            comments[criterion_id].append((number, comment))
+    snapshot = decision.criterion_scores or {}
+    return [CriterionFeedback(c, snapshot.get(str(c.pk)), comments.get(c.pk, [])) for c in criteria]
+
+
+def decisions_of_call(call: Call) -> QuerySet[PanelDecision]:
+    return PanelDecision.objects.filter(bid__call=call).select_related("bid__lead_organisation", "bid__pot", "decided_by")
+
+
+def decisions_in_rank_order(call: Call) -> list[PanelDecision]:
+    """The call's decisions by pot, then by the rank recorded with each (unranked last)."""
+    return list(decisions_of_call(call).order_by("bid__pot__name", F("rank").asc(nulls_last=True), "bid__reference"))
+
+
+def assignments_due_for_reminder(today) -> QuerySet[Assignment]:
+    """Live assignments on calls in assessment, not yet submitted or reminded, due within 3 days
+    (or overdue)."""
+    return (
+        Assignment.objects.filter(
+            status__in=LIVE_STATUSES, reminded_at__isnull=True, due_date__isnull=False,
+            due_date__lte=today + dt.timedelta(days=3),
+            bid__status=BidStatus.IN_ASSESSMENT, bid__call__status=CallStatus.ASSESSMENT,
+        )
+        .exclude(sheet__status=SheetStatus.SUBMITTED)
+        .select_related("assessor", "bid")
+    )

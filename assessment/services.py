@@ -1,0 +1,760 @@
+"""Writes for the assessment stage: one function per change, each in a transaction with its
+audit event, raising ``ValidationError`` with the message constants below (keyed by the form
+field they belong to where there is one).
+
+Locks: a change to a call's assignments, moderations or decisions locks the call's row first,
+so automatic assignment, a decision and the release never interleave; a change to a score
+sheet locks its assignment's row, so two saves of one sheet (two tabs) run one after the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Bid, BidStatus
+from applications.selectors import bids_for_call, lead_org_member_users
+from applications.services import bid_mark_funded, bid_mark_not_funded, bid_start_assessment
+from governance.audit import audit_record, snapshot
+from governance.models import Call, CallStatus, Criterion, PanelMember, PanelRole, User
+from governance.money import format_money
+from governance.services import CALL_NOT_CLOSED, call_mark_decided, call_start_assessment, notify
+
+from . import selectors
+from .models import (
+    FUNDING_OUTCOMES,
+    Assignment,
+    AssignmentStatus,
+    ConflictDeclaration,
+    ConflictKind,
+    DecisionOutcome,
+    Moderation,
+    PanelDecision,
+    Score,
+    ScoreSheet,
+    SheetStatus,
+)
+
+# Starting assessment and assigning assessors
+NOT_IN_ASSESSMENT = "The call is not in assessment"
+NO_PANEL = "The call has no panel to assess its bids: choose one on the call's settings"
+BID_NOT_IN_ASSESSMENT = "This bid is not in assessment"
+BID_DECIDED = "The panel has decided on this bid: its assessment can no longer change"
+NOT_A_SCORING_MEMBER = "Choose a member of the call's panel who scores bids"
+ALREADY_ASSIGNED = "{name} is already assessing this bid"
+ASSESSOR_CONFLICTED = "{name} works for or with {organisations}, which is on this bid: choose another assessor"
+ASSESSOR_DECLARED_CONFLICT = "{name} has declared a conflict of interest on this bid: choose another assessor"
+BID_HAS_ENOUGH = "This bid already has the {n} assessors the call asks for"
+WITHDRAW_REASON_NEEDED = "Give the reason the assessor is coming off this bid"
+WITHDRAW_SUBMITTED = "This assessor has submitted their scores, so they cannot come off the bid"
+ASSIGNMENT_ENDED = "This assignment has already ended"
+NO_REPLACEMENT = "No other panel member can take this bid: add a member to the panel, then assign them"
+
+# Declarations
+ALREADY_DECLARED = "You have already made your declaration on this bid"
+CONFLICT_CHOICE_NEEDED = "Say whether you have a conflict of interest with this bid"
+CONFLICT_KIND_NEEDED = "Choose the kind of conflict of interest"
+CONFLICT_DESCRIPTION_NEEDED = "Describe the conflict of interest"
+
+# Score sheets
+DECLARE_FIRST = "Declare any conflict of interest before you score the bid"
+SCORING_CLOSED = "Scoring has closed: the call is no longer in assessment"
+SCORE_NOT_WHOLE = "Enter the score for {criterion} as a whole number, like 3"
+SCORE_OUTSIDE_SCALE = "Enter a score for {criterion} from {low} to {high}"
+SCORE_NEEDED = "Choose a score for {criterion}"
+COMMENT_NEEDED = "Write a comment explaining your score for {criterion}"
+SHEET_SUBMITTED = (
+    "Your scores have been submitted and are locked: ask the fund manager to reopen the sheet if you need to change them"
+)
+SHEET_NOT_SUBMITTED = "Only a submitted score sheet can be reopened"
+REOPEN_REASON_NEEDED = "Give the reason the score sheet is being reopened: the assessor will see it"
+
+# Moderation and decisions
+NOT_THE_CHAIR = "Only the chair of the call's panel can do this"
+CHAIR_CONFLICTED = "You are conflicted on this bid, so you are excluded from its moderation and decision"
+NOT_FLAGGED = "The assessors' scores on this criterion do not differ by more than the call's threshold: it needs no moderation"
+MODERATION_RATIONALE_NEEDED = "Explain why the panel agreed this score"
+SCORING_NOT_FINISHED = "Scoring of this bid is not finished: {done} of {expected} score sheets submitted"
+MODERATION_OUTSTANDING = "Moderate the flagged criteria first: {titles}"
+OUTCOME_NEEDED = "Choose the panel's decision"
+AMOUNT_NEEDED = "Enter the amount approved"
+AMOUNT_ZERO = "Enter an amount approved of more than £0"
+AMOUNT_ABOVE_REQUESTED = "The amount approved cannot be more than the {requested} the bid asks for"
+CONDITIONS_NEEDED = "List the conditions of funding, one on each line"
+RATIONALE_NEEDED = "Give the panel's rationale for the decision"
+DEPARTURE_RATIONALE_NEEDED = (
+    "This decision departs from the ranking (the bid is {where}): explain why the panel decided otherwise"
+)
+DECISION_RELEASED = "Decisions on this call have been released: they can no longer change"
+BIDS_WAITING = "Some bids have not been put into assessment yet ({refs}): start their assessment or mark them ineligible first"
+DECISIONS_MISSING = "Record the panel's decision on every bid before releasing them: {refs} still need one"
+
+DECISION_FIELDS = (
+    "outcome", "amount_approved", "rationale", "conditions", "departure_rationale", "rank", "score",
+    "criterion_scores", "above_funding_line", "departs_from_ranking",
+)
+
+
+def _lock_call(call: Call) -> Call:
+    return Call.objects.select_for_update().select_related("fund").get(pk=call.pk)
+
+
+def _require_in_assessment(call: Call, message: str = NOT_IN_ASSESSMENT) -> None:
+    if call.status != CallStatus.ASSESSMENT:
+        raise ValidationError(message, code="not_in_assessment")
+
+
+def _require_assessable(call: Call, bid: Bid) -> None:
+    _require_in_assessment(call)
+    if bid.status != BidStatus.IN_ASSESSMENT:
+        raise ValidationError(BID_NOT_IN_ASSESSMENT, code="bid_not_in_assessment")
+    if PanelDecision.objects.filter(bid=bid).exists():
+        raise ValidationError(BID_DECIDED, code="decided")
+
+
+def _link(name: str, *args) -> str:
+    return reverse(f"assessment:{name}", args=args)
+
+
+# Starting assessment ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def call_assessment_start(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
+    """Closed → in assessment, and every submitted bid → in assessment.
+
+    Also finishes the job for a call already moved into assessment (from the call's own page)
+    whose submitted bids were left behind. Each move writes its own audit event.
+    """
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.status != CallStatus.ASSESSMENT:
+        if locked.phase(now) != CallStatus.CLOSED:
+            raise ValidationError(CALL_NOT_CLOSED, code="not_closed")
+        if locked.panel_id is None:
+            raise ValidationError(NO_PANEL, code="no_panel")
+        locked = call_start_assessment(actor=actor, call=locked, now=now)
+    for bid in bids_for_call(locked).filter(status=BidStatus.SUBMITTED):
+        bid_start_assessment(actor=actor, bid=bid)
+    call.status = locked.status
+    return locked
+
+
+# Assigning assessors ---------------------------------------------------------------------------
+
+
+def _assignment_problem(call: Call, bid: Bid, assessor: User) -> str:
+    """Why ``assessor`` cannot take ``bid`` (empty if they can): checked by hand and by the
+    automatic assignment alike."""
+    member = PanelMember.objects.filter(
+        panel_id=call.panel_id, user=assessor, role__in=selectors.SCORING_ROLES
+    ).first() if call.panel_id else None
+    if member is None:
+        return NOT_A_SCORING_MEMBER
+    existing = Assignment.objects.filter(bid=bid, assessor=assessor).exclude(status=AssignmentStatus.WITHDRAWN).first()
+    if existing is not None:
+        if existing.status == AssignmentStatus.CONFLICTED:
+            return ASSESSOR_DECLARED_CONFLICT.format(name=assessor.full_name)
+        return ALREADY_ASSIGNED.format(name=assessor.full_name)
+    common = selectors.automatic_conflicts(
+        assessor.pk, bid.pk, selectors.member_org_ids([assessor.pk]), selectors.bid_org_ids([bid])
+    )
+    if common:
+        names = ", ".join(sorted(selectors.organisation_names(common).values()))
+        return ASSESSOR_CONFLICTED.format(name=assessor.full_name, organisations=names)
+    live = Assignment.objects.filter(bid=bid, status__in=selectors.LIVE_STATUSES).count()
+    if live >= call.assessors_per_bid:
+        return BID_HAS_ENOUGH.format(n=call.assessors_per_bid)
+    return ""
+
+
+def _assignment_snapshot(assignment: Assignment) -> dict:
+    return {"bid": assignment.bid.reference, "assessor": assignment.assessor.email, "status": assignment.status,
+            "due_date": assignment.due_date}
+
+
+@transaction.atomic
+def assignment_create(
+    *, actor: User, bid: Bid, assessor: User, due_date: dt.date | None = None, now: dt.datetime | None = None,
+) -> Assignment:
+    """Assign one assessor to one bid by hand (the fund manager). Never a person whose own
+    organisation (membership or declared affiliation) leads or partners the bid."""
+    now = now or timezone.now()
+    call = _lock_call(bid.call)
+    bid = Bid.objects.select_related("call").get(pk=bid.pk)
+    _require_assessable(call, bid)
+    problem = _assignment_problem(call, bid, assessor)
+    if problem:
+        raise ValidationError({"assessor": problem}, code="not_assignable")
+    assignment = Assignment(bid=bid, assessor=assessor, assigned_by=actor, assigned_at=now,
+                            due_date=due_date or call.assessment_due_date)
+    assignment.full_clean()
+    assignment.save()
+    audit_record(actor=actor, action="assignment.created", target=assignment, after=_assignment_snapshot(assignment),
+                 message=f"{assessor.full_name} assigned to {bid.reference}")
+    notify(user=assessor, subject=f"A bid to assess: {bid.reference}",
+           body=(f"You have been asked to assess \u201c{bid.title}\u201d ({bid.reference}) on {call.title}. "
+                 "Declare any conflict of interest first; then the bid and its score sheet open."
+                 + (f"\n\nScores are due by {assignment.due_date:%-d %B %Y}." if assignment.due_date else "")),
+           link=_link("assignment", assignment.pk))
+    return assignment
+
+
+@dataclass
+class AutoAssignment:
+    created: list[Assignment] = field(default_factory=list)
+    short: dict[str, int] = field(default_factory=dict)  # bid reference -> assessors still missing
+
+
+@transaction.atomic
+def assignments_auto(
+    *, actor: User, call: Call, bids: Iterable[Bid] | None = None, exclude: Iterable[int] = (),
+    now: dt.datetime | None = None,
+) -> AutoAssignment:
+    """Give every bid in assessment (or just ``bids``) the call's number of assessors.
+
+    For each bid short of assessors, in reference order, the panel's scoring members who are
+    not conflicted (their organisations are not on the bid, they have not declared a conflict
+    on it) and not already on it are taken least loaded first (fewest live assignments in this
+    call), assessors and lay members before the chair, then by name. A bid for which too few
+    members are free is reported in ``short``. ``exclude`` are user ids never to pick.
+    """
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    _require_in_assessment(locked)
+    if locked.panel_id is None:
+        raise ValidationError(NO_PANEL, code="no_panel")
+    candidates_bids = bids_for_call(locked).filter(status=BidStatus.IN_ASSESSMENT, decision__isnull=True)
+    if bids is not None:
+        candidates_bids = candidates_bids.filter(pk__in=[bid.pk for bid in bids])
+    targets = list(candidates_bids.order_by("reference"))
+    members = selectors.scoring_members(locked)
+    people = selectors.member_org_ids([m.user_id for m in members])
+    on_bid = selectors.bid_org_ids(targets)
+    taken: dict[int, set[int]] = defaultdict(set)
+    live: Counter = Counter()
+    load: Counter = Counter()
+    for bid_id, assessor_id, status in Assignment.objects.filter(bid__call=locked).exclude(
+        status=AssignmentStatus.WITHDRAWN
+    ).values_list("bid_id", "assessor_id", "status"):
+        taken[bid_id].add(assessor_id)
+        if status in selectors.LIVE_STATUSES:
+            live[bid_id] += 1
+            load[assessor_id] += 1
+    excluded = set(exclude)
+    result = AutoAssignment()
+    for bid in targets:
+        need = locked.assessors_per_bid - live[bid.pk]
+        if need <= 0:
+            continue
+        free = [
+            m for m in members
+            if m.user_id not in taken[bid.pk] and m.user_id not in excluded
+            and not selectors.automatic_conflicts(m.user_id, bid.pk, people, on_bid)
+        ]
+        free.sort(key=lambda m: (load[m.user_id], selectors.ROLE_PREFERENCE.get(m.role, 0), m.user.full_name, m.pk))
+        for member in free[:need]:
+            result.created.append(Assignment(bid=bid, assessor=member.user, assigned_by=actor, assigned_at=now,
+                                             due_date=locked.assessment_due_date))
+            load[member.user_id] += 1
+            taken[bid.pk].add(member.user_id)
+        if len(free) < need:
+            result.short[bid.reference] = need - len(free)
+    Assignment.objects.bulk_create(result.created)
+    for assignment in result.created:
+        audit_record(actor=actor, action="assignment.created", target=assignment, fund=locked.fund,
+                     after=_assignment_snapshot(assignment),
+                     message=f"{assignment.assessor.full_name} assigned to {assignment.bid.reference} automatically")
+    if result.created:
+        audit_record(actor=actor, action="assignments.automatic", target=locked,
+                     message=f"{len(result.created)} assignment{'s' if len(result.created) != 1 else ''} made automatically"
+                     + (f"; still short: {', '.join(result.short)}" if result.short else ""),
+                     after={"created": len(result.created), "short": result.short})
+    per_person: dict[int, list[Assignment]] = defaultdict(list)
+    for assignment in result.created:
+        per_person[assignment.assessor_id].append(assignment)
+    for mine in per_person.values():
+        count = len(mine)
+        notify(user=mine[0].assessor, subject=f"{count} bid{'s' if count != 1 else ''} to assess on {locked.title}",
+               body=(f"You have been asked to assess {count} bid{'s' if count != 1 else ''} on {locked.title}: "
+                     + ", ".join(a.bid.reference for a in mine)
+                     + ". Declare any conflict of interest on each first; then the bid and its score sheet open."
+                     + (f"\n\nScores are due by {locked.assessment_due_date:%-d %B %Y}." if locked.assessment_due_date else "")),
+               link=_link("hub"))
+    return result
+
+
+@transaction.atomic
+def assignment_reassign(
+    *, actor: User, assignment: Assignment, reason: str, replacement: User | None = None, auto: bool = True,
+    now: dt.datetime | None = None,
+) -> Assignment | None:
+    """An assessor comes off a bid (they withdrew, or cannot do it in time), with the reason;
+    the bid is given to ``replacement``, or (``auto``) to the least-loaded free member, or to
+    nobody yet. Returns the new assignment, if any."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    call = _lock_call(assignment.bid.call)
+    locked = Assignment.objects.select_for_update().select_related("bid", "assessor").get(pk=assignment.pk)
+    _require_assessable(call, locked.bid)
+    if locked.status not in selectors.LIVE_STATUSES:
+        raise ValidationError(ASSIGNMENT_ENDED, code="ended")
+    if ScoreSheet.objects.filter(assignment=locked, status=SheetStatus.SUBMITTED).exists():
+        raise ValidationError(WITHDRAW_SUBMITTED, code="submitted")
+    if not reason:
+        raise ValidationError({"reason": WITHDRAW_REASON_NEEDED}, code="required")
+    before = _assignment_snapshot(locked)
+    locked.status = AssignmentStatus.WITHDRAWN
+    locked.withdrawn_reason = reason
+    locked.save(update_fields=["status", "withdrawn_reason"])
+    audit_record(actor=actor, action="assignment.withdrawn", target=locked, before=before,
+                 after=_assignment_snapshot(locked), message=f"{locked.assessor.full_name} came off {locked.bid.reference}: {reason}")
+    notify(user=locked.assessor, subject=f"You are no longer assessing {locked.bid.reference}",
+           body=f"The fund manager has taken you off bid {locked.bid.reference}.\n\nReason: {reason}", link=_link("hub"))
+    if replacement is not None:
+        try:
+            return assignment_create(actor=actor, bid=locked.bid, assessor=replacement, due_date=locked.due_date, now=now)
+        except ValidationError as error:
+            raise ValidationError({"replacement": error.messages}, code="not_assignable") from None
+    if auto:
+        made = assignments_auto(actor=actor, call=call, bids=[locked.bid], exclude=[locked.assessor_id], now=now)
+        return made.created[0] if made.created else None
+    return None
+
+
+# Conflicts of interest -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def conflict_declare(
+    *, actor: User, assignment: Assignment, has_conflict: bool | None, kind: str = "", description: str = "",
+    now: dt.datetime | None = None,
+) -> ConflictDeclaration:
+    """The assessor declares no conflict (the bid opens to them) or a conflict, with its kind and
+    a description (they come off the bid; the fund's conflicts register records it)."""
+    now = now or timezone.now()
+    locked = Assignment.objects.select_for_update().select_related("bid__call__fund", "assessor", "assigned_by").get(
+        pk=assignment.pk
+    )
+    if locked.assessor_id != actor.pk:
+        raise PermissionDenied("Only the assigned assessor can declare on their assignment")
+    if locked.status != AssignmentStatus.AWAITING_DECLARATION:
+        raise ValidationError(ALREADY_DECLARED if locked.status != AssignmentStatus.WITHDRAWN else ASSIGNMENT_ENDED,
+                              code="declared")
+    _require_in_assessment(locked.bid.call, SCORING_CLOSED)
+    description = (description or "").strip()
+    errors: dict[str, str] = {}
+    if has_conflict is None:
+        errors["has_conflict"] = CONFLICT_CHOICE_NEEDED
+    elif has_conflict:
+        if kind not in ConflictKind.values:
+            errors["kind"] = CONFLICT_KIND_NEEDED
+        if not description:
+            errors["description"] = CONFLICT_DESCRIPTION_NEEDED
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    declaration = ConflictDeclaration(
+        assignment=locked, has_conflict=bool(has_conflict), kind=kind if has_conflict else "",
+        description=description if has_conflict else "", declared_at=now,
+    )
+    declaration.full_clean()
+    declaration.save()
+    locked.status = AssignmentStatus.CONFLICTED if has_conflict else AssignmentStatus.ACTIVE
+    locked.save(update_fields=["status"])
+    bid = locked.bid
+    if has_conflict:
+        audit_record(actor=actor, action="conflict.declared", target=declaration,
+                     after={"bid": bid.reference, "kind": kind, "description": description},
+                     message=f"{actor.full_name} declared a {declaration.get_kind_display().lower()} conflict of interest "
+                             f"on {bid.reference} and comes off the bid")
+        notify(user=locked.assigned_by, subject=f"Conflict of interest declared on {bid.reference}",
+               body=(f"{actor.full_name} declared a conflict of interest on bid {bid.reference} and has come off it. "
+                     "Assign another assessor."),
+               link=_link("call", bid.call.slug))
+    else:
+        audit_record(actor=actor, action="conflict.none_declared", target=declaration, after={"bid": bid.reference},
+                     message=f"{actor.full_name} declared no conflict of interest on {bid.reference}")
+    return declaration
+
+
+# Score sheets ------------------------------------------------------------------------------------
+
+ScoreInput = Mapping[int, tuple[object, str]]  # criterion id -> (score, comment)
+
+
+def _whole(value) -> int | None:
+    """The score as an int if it is a whole number (``3``, ``Decimal("3")``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return None
+
+
+def _check_scores(criteria: list[Criterion], scores: ScoreInput, *, complete: bool) -> dict[int, tuple[int | None, str]]:
+    errors: dict[str, str] = {}
+    clean: dict[int, tuple[int | None, str]] = {}
+    for criterion in criteria:
+        value, comment = scores.get(criterion.pk, (None, ""))
+        comment = (comment or "").strip()
+        score = None
+        if value is not None and value != "":
+            score = _whole(value)
+            if score is None:
+                errors[f"score_{criterion.pk}"] = SCORE_NOT_WHOLE.format(criterion=criterion.title)
+            elif not criterion.scale_min <= score <= criterion.scale_max:
+                errors[f"score_{criterion.pk}"] = SCORE_OUTSIDE_SCALE.format(
+                    criterion=criterion.title, low=criterion.scale_min, high=criterion.scale_max)
+        elif complete:
+            errors[f"score_{criterion.pk}"] = SCORE_NEEDED.format(criterion=criterion.title)
+        if complete and not comment:
+            errors[f"comment_{criterion.pk}"] = COMMENT_NEEDED.format(criterion=criterion.title)
+        clean[criterion.pk] = (score, comment)
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    return clean
+
+
+def _score_change(title: str, old: Score | None, score: int | None, comment: str) -> str:
+    parts = []
+    old_score = old.score if old else None
+    if old_score != score:
+        if old_score is None:
+            parts.append(f"score set to {score}")
+        elif score is None:
+            parts.append(f"score {old_score} removed")
+        else:
+            parts.append(f"score changed from {old_score} to {score}")
+    if (old.comment if old else "") != comment:
+        parts.append("comment written" if not (old and old.comment) else "comment changed")
+    return f"{title}: {' and '.join(parts)}"
+
+
+def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, submit: bool,
+                  now: dt.datetime) -> ScoreSheet:
+    locked = Assignment.objects.select_for_update().select_related("bid__call__fund").get(pk=assignment.pk)
+    if locked.assessor_id != actor.pk:
+        raise PermissionDenied("Only the assigned assessor can score their assignment")
+    if locked.status == AssignmentStatus.AWAITING_DECLARATION:
+        raise ValidationError(DECLARE_FIRST, code="declare_first")
+    if locked.status != AssignmentStatus.ACTIVE:
+        raise ValidationError(ASSIGNMENT_ENDED, code="ended")
+    bid, call = locked.bid, locked.bid.call
+    _require_in_assessment(call, SCORING_CLOSED)
+    if bid.status != BidStatus.IN_ASSESSMENT or PanelDecision.objects.filter(bid=bid).exists():
+        raise ValidationError(BID_DECIDED, code="decided")
+    sheet, _ = ScoreSheet.objects.get_or_create(assignment=locked)
+    if sheet.status == SheetStatus.SUBMITTED:
+        raise ValidationError(SHEET_SUBMITTED, code="submitted")
+    criteria = list(call.criteria.all())
+    clean = _check_scores(criteria, scores, complete=submit)
+    existing = {score.criterion_id: score for score in sheet.scores.all()}
+    for criterion in criteria:
+        value, comment = clean[criterion.pk]
+        old = existing.get(criterion.pk)
+        if old is None and value is None and not comment:
+            continue
+        if old is not None and (old.score, old.comment) == (value, comment):
+            continue
+        before = {"criterion": criterion.pk, "score": old.score, "comment": old.comment} if old else None
+        message = _score_change(criterion.title, old, value, comment)
+        if old is None:
+            old = Score(sheet=sheet, criterion=criterion)
+        old.score, old.comment = value, comment
+        old.full_clean(exclude=["sheet", "criterion"])
+        old.save()
+        audit_record(actor=actor, action="score.changed" if before else "score.set", target=sheet, fund=call.fund,
+                     before=before, after={"criterion": criterion.pk, "score": value, "comment": comment}, message=message)
+    if submit:
+        sheet.status, sheet.submitted_at = SheetStatus.SUBMITTED, now
+        sheet.save(update_fields=["status", "submitted_at", "updated_at"])
+        audit_record(actor=actor, action="score_sheet.submitted", target=sheet,
+                     after={str(pk): score for pk, (score, _) in clean.items()},
+                     message=f"{actor.full_name} submitted their scores on {bid.reference}")
+    else:
+        sheet.save(update_fields=["updated_at"])
+    return sheet
+
+
+@transaction.atomic
+def score_sheet_save(*, actor: User, assignment: Assignment, scores: ScoreInput, now: dt.datetime | None = None) -> ScoreSheet:
+    """Save a draft: any scores given must be whole numbers on the scale; gaps are allowed."""
+    return _write_scores(actor=actor, assignment=assignment, scores=scores, submit=False, now=now or timezone.now())
+
+
+@transaction.atomic
+def score_sheet_submit(*, actor: User, assignment: Assignment, scores: ScoreInput, now: dt.datetime | None = None) -> ScoreSheet:
+    """Save and submit: every criterion needs a score and a comment. Then the sheet is locked."""
+    return _write_scores(actor=actor, assignment=assignment, scores=scores, submit=True, now=now or timezone.now())
+
+
+@transaction.atomic
+def score_sheet_reopen(*, actor: User, assignment: Assignment, reason: str, now: dt.datetime | None = None) -> ScoreSheet:
+    """A fund manager unlocks a submitted sheet so its assessor can change it, with the reason."""
+    reason = (reason or "").strip()
+    call = _lock_call(assignment.bid.call)
+    locked = Assignment.objects.select_for_update().select_related("bid", "assessor").get(pk=assignment.pk)
+    _require_in_assessment(call, SCORING_CLOSED)
+    if locked.bid.status != BidStatus.IN_ASSESSMENT or PanelDecision.objects.filter(bid=locked.bid).exists():
+        raise ValidationError(BID_DECIDED, code="decided")
+    sheet = ScoreSheet.objects.select_for_update().filter(assignment=locked).first()
+    if sheet is None or sheet.status != SheetStatus.SUBMITTED or locked.status != AssignmentStatus.ACTIVE:
+        raise ValidationError(SHEET_NOT_SUBMITTED, code="not_submitted")
+    if not reason:
+        raise ValidationError({"reason": REOPEN_REASON_NEEDED}, code="required")
+    sheet.status, sheet.submitted_at, sheet.reopened_reason = SheetStatus.DRAFT, None, reason
+    sheet.save(update_fields=["status", "submitted_at", "reopened_reason", "updated_at"])
+    audit_record(actor=actor, action="score_sheet.reopened", target=sheet, before={"status": SheetStatus.SUBMITTED},
+                 after={"status": SheetStatus.DRAFT, "reason": reason}, message=f"Reopened: {reason}")
+    notify(user=locked.assessor, subject=f"Your score sheet for {locked.bid.reference} has been reopened",
+           body=f"The fund manager has reopened your scores on bid {locked.bid.reference} so you can change them.\n\n"
+                f"Reason: {reason}\n\nSubmit the sheet again when you have finished.",
+           link=_link("sheet", locked.pk))
+    return sheet
+
+
+# Moderation ---------------------------------------------------------------------------------------
+
+
+def _require_chair(actor: User, call: Call) -> None:
+    if not PanelMember.objects.filter(panel_id=call.panel_id, user=actor, role=PanelRole.CHAIR).exists():
+        raise PermissionDenied(NOT_THE_CHAIR)
+
+
+def _require_not_excluded(actor: User, call: Call, bid: Bid) -> None:
+    if selectors.is_excluded(actor, call, bid):
+        raise ValidationError(CHAIR_CONFLICTED, code="conflicted")
+
+
+def _score_on_scale(criterion: Criterion, value) -> int:
+    if value is None or value == "":
+        raise ValidationError({"score": SCORE_NEEDED.format(criterion=criterion.title)}, code="required")
+    score = _whole(value)
+    if score is None:
+        raise ValidationError({"score": SCORE_NOT_WHOLE.format(criterion=criterion.title)}, code="invalid")
+    if not criterion.scale_min <= score <= criterion.scale_max:
+        raise ValidationError({"score": SCORE_OUTSIDE_SCALE.format(
+            criterion=criterion.title, low=criterion.scale_min, high=criterion.scale_max)}, code="invalid")
+    return score
+
+
+@transaction.atomic
+def moderation_record(
+    *, actor: User, bid: Bid, criterion: Criterion, score, rationale: str, now: dt.datetime | None = None,
+) -> Moderation:
+    """The panel chair's agreed score on a criterion whose assessors' scores differ by more than
+    the call's threshold, with the rationale. It replaces the mean for that criterion."""
+    now = now or timezone.now()
+    call = _lock_call(bid.call)
+    bid = Bid.objects.get(pk=bid.pk)
+    _require_chair(actor, call)
+    _require_assessable(call, bid)
+    _require_not_excluded(actor, call, bid)
+    if criterion.call_id != call.pk:
+        raise ValidationError(NOT_FLAGGED, code="not_flagged")
+    existing = Moderation.objects.filter(bid=bid, criterion=criterion).first()
+    given = list(Score.objects.filter(
+        sheet__assignment__bid=bid, sheet__assignment__status=AssignmentStatus.ACTIVE,
+        sheet__status=SheetStatus.SUBMITTED, criterion=criterion, score__isnull=False,
+    ).values_list("score", flat=True))
+    spread = max(given) - min(given) if given else 0
+    if existing is None and not spread > call.moderation_threshold:
+        raise ValidationError(NOT_FLAGGED, code="not_flagged")
+    value = _score_on_scale(criterion, score)
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise ValidationError({"rationale": MODERATION_RATIONALE_NEEDED}, code="required")
+    gave = ", ".join(str(s) for s in sorted(given))
+    if existing is None:
+        moderation = Moderation(bid=bid, criterion=criterion, score=Decimal(value), rationale=rationale,
+                                moderated_by=actor, moderated_at=now)
+        moderation.full_clean()
+        moderation.save()
+        audit_record(actor=actor, action="moderation.recorded", target=moderation,
+                     after={"criterion": criterion.pk, "score": value, "rationale": rationale, "assessors_gave": given},
+                     message=f"{criterion.title}: moderated score {value} (the assessors gave {gave})")
+        return moderation
+    before = {"criterion": criterion.pk, "score": existing.score, "rationale": existing.rationale}
+    if existing.score == value and existing.rationale == rationale:
+        return existing
+    old = existing.score.normalize()
+    existing.score, existing.rationale, existing.moderated_by, existing.moderated_at = Decimal(value), rationale, actor, now
+    existing.full_clean()
+    existing.save()
+    audit_record(actor=actor, action="moderation.changed", target=existing, before=before,
+                 after={"criterion": criterion.pk, "score": value, "rationale": rationale},
+                 message=f"{criterion.title}: moderated score changed from {old:f} to {value}")
+    return existing
+
+
+# Panel decisions ------------------------------------------------------------------------------------
+
+
+def _where(row: selectors.RankedBid) -> str:
+    if not row.fundable:
+        return "below a gateway minimum"
+    return "above the funding line" if row.above_line else "below the funding line"
+
+
+@transaction.atomic
+def decision_record(
+    *, actor: User, bid: Bid, outcome: str, rationale: str, amount_approved: Decimal | None = None,
+    conditions: Iterable[str] = (), departure_rationale: str = "", now: dt.datetime | None = None,
+) -> PanelDecision:
+    """The chair records (or, until release, changes) the panel's decision on a bid.
+
+    Scoring must be finished and flagged criteria moderated. The decision keeps a snapshot of
+    the bid's score, rank, criterion scores and place against the funding line; a decision
+    that departs from the ranking needs its own rationale. Members conflicted on the bid are
+    recorded as excluded; a conflicted chair cannot record it.
+    """
+    now = now or timezone.now()
+    call = _lock_call(bid.call)
+    bid = Bid.objects.select_related("call").get(pk=bid.pk)
+    _require_chair(actor, call)
+    existing = PanelDecision.objects.filter(bid=bid).first()
+    if existing is not None and existing.released_at is not None:
+        raise ValidationError(DECISION_RELEASED, code="released")
+    _require_in_assessment(call)
+    if bid.status != BidStatus.IN_ASSESSMENT:
+        raise ValidationError(BID_NOT_IN_ASSESSMENT, code="bid_not_in_assessment")
+    _require_not_excluded(actor, call, bid)
+    row = selectors.call_ranking(call).by_bid[bid.pk]
+    if not row.complete:
+        raise ValidationError(SCORING_NOT_FINISHED.format(done=row.sheets_submitted, expected=row.sheets_expected),
+                              code="scoring_not_finished")
+    if row.needs_moderation:
+        titles = ", ".join(c.criterion.title for c in row.result.needing_moderation)
+        raise ValidationError(MODERATION_OUTSTANDING.format(titles=titles), code="moderation_outstanding")
+    errors: dict[str, str] = {}
+    rationale = (rationale or "").strip()
+    departure_rationale = (departure_rationale or "").strip()
+    conditions = [text.strip() for text in conditions if text and text.strip()]
+    if outcome not in DecisionOutcome.values:
+        errors["outcome"] = OUTCOME_NEEDED
+    funds = outcome in FUNDING_OUTCOMES
+    if funds:
+        if amount_approved is None:
+            errors["amount_approved"] = AMOUNT_NEEDED
+        elif amount_approved <= 0:
+            errors["amount_approved"] = AMOUNT_ZERO
+        elif amount_approved > row.total_requested:
+            errors["amount_approved"] = AMOUNT_ABOVE_REQUESTED.format(requested=format_money(row.total_requested, pence=True))
+    else:
+        amount_approved = None
+    if outcome == DecisionOutcome.FUND_WITH_CONDITIONS and not conditions:
+        errors["conditions"] = CONDITIONS_NEEDED
+    if outcome != DecisionOutcome.FUND_WITH_CONDITIONS:
+        conditions = []
+    if not rationale:
+        errors["rationale"] = RATIONALE_NEEDED
+    departs = outcome in DecisionOutcome.values and selectors.departs_from_ranking(row, outcome)
+    if departs and not departure_rationale:
+        errors["departure_rationale"] = DEPARTURE_RATIONALE_NEEDED.format(where=_where(row))
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    decision = existing or PanelDecision(bid=bid)
+    before = snapshot(existing, DECISION_FIELDS) if existing else None
+    decision.outcome, decision.amount_approved, decision.rationale = outcome, amount_approved, rationale
+    decision.conditions = conditions
+    decision.departure_rationale = departure_rationale if departs else ""
+    decision.rank, decision.score, decision.criterion_scores = row.rank, row.score, row.result.criterion_scores
+    decision.above_funding_line, decision.departs_from_ranking = bool(row.fundable and row.above_line), departs
+    decision.decided_by, decision.decided_at = actor, now
+    decision.full_clean(exclude=["bid"])
+    decision.save()
+    decision.excluded_members.set([e.member for e in selectors.panel_exclusions(call, bid)])
+    after = snapshot(decision, DECISION_FIELDS)
+    summary = (f"{decision.get_outcome_display()}"
+               + (f", {format_money(amount_approved, pence=True)} approved" if amount_approved else "")
+               + (" (departs from the ranking)" if departs else ""))
+    if before is None:
+        audit_record(actor=actor, action="decision.recorded", target=decision, after=after,
+                     message=f"Panel decision on {bid.reference}: {summary}")
+    elif before != after:
+        changed = [name for name in DECISION_FIELDS if before[name] != after[name]]
+        audit_record(actor=actor, action="decision.changed", target=decision,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+                     message=f"Panel decision on {bid.reference} changed: {summary}")
+    return decision
+
+
+@transaction.atomic
+def decisions_release(*, actor: User, call: Call, now: dt.datetime | None = None) -> list[PanelDecision]:
+    """Release every decision on the call at once: bids become funded or not funded, the call
+    moves to decided and each applicant is told, with a link to their feedback."""
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    _require_in_assessment(locked)
+    bids = list(bids_for_call(locked).filter(status__in=(BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT)))
+    waiting = [bid.reference for bid in bids if bid.status == BidStatus.SUBMITTED]
+    if waiting:
+        raise ValidationError(BIDS_WAITING.format(refs=", ".join(waiting)), code="bids_waiting")
+    decisions = {d.bid_id: d for d in PanelDecision.objects.filter(bid__in=bids).select_for_update()}
+    missing = [bid.reference for bid in bids if bid.pk not in decisions]
+    if missing:
+        raise ValidationError(DECISIONS_MISSING.format(refs=", ".join(missing)), code="decisions_missing")
+    funded = 0
+    for bid in bids:
+        decision = decisions[bid.pk]
+        decision.released_at = now
+        decision.save(update_fields=["released_at"])
+        if decision.is_funded:
+            funded += 1
+            bid_mark_funded(actor=actor, bid=bid)
+        else:
+            bid_mark_not_funded(actor=actor, bid=bid)
+    audit_record(actor=actor, action="decisions.released", target=locked,
+                 after={"released": len(decisions), "funded": funded, "not_funded": len(decisions) - funded},
+                 message=f"{len(decisions)} decision{'s' if len(decisions) != 1 else ''} released: "
+                         f"{funded} funded, {len(decisions) - funded} not funded")
+    call_mark_decided(actor=actor, call=locked, now=now)
+    for bid in bids:
+        decision = decisions[bid.pk]
+        verdict = "funded" if decision.is_funded else "not funded"
+        for user in lead_org_member_users(bid):
+            notify(user=user, subject=f"Decision on bid {bid.reference}: {verdict}",
+                   body=(f"The panel's decision on \u201c{bid.title}\u201d ({bid.reference}) is: "
+                         f"{decision.get_outcome_display().lower()}."
+                         + (f"\n\nAmount approved: {format_money(decision.amount_approved, pence=True)}."
+                            if decision.amount_approved else "")
+                         + "\n\nYour score on each criterion and the assessors' comments are on the feedback page."),
+                   link=_link("feedback", bid.pk))
+    call.status = CallStatus.DECIDED
+    return list(decisions.values())
+
+
+# Reminders ---------------------------------------------------------------------------------------
+
+
+def assignment_reminders_send(*, today: dt.date | None = None, now: dt.datetime | None = None) -> int:
+    """Remind each assessor once when their scores are due within 3 days (or overdue). Idempotent:
+    each assignment is locked and re-read, and reminded at most once. Returns how many were sent."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    sent = 0
+    for pk in list(selectors.assignments_due_for_reminder(today).values_list("pk", flat=True)):
+        with transaction.atomic():
+            assignment = (Assignment.objects.select_for_update().select_related("bid", "assessor")
+                          .filter(pk=pk, reminded_at__isnull=True).first())
+            if assignment is None:
+                continue
+            due = assignment.due_date
+            when = "are overdue" if due < today else f"are due by {due:%-d %B %Y}"
+            notify(user=assignment.assessor, subject=f"Your scores on {assignment.bid.reference} {when}",
+                   body=f"Your scores on bid {assignment.bid.reference} \u201c{assignment.bid.title}\u201d {when}.",
+                   link=_link("assignment", assignment.pk))
+            assignment.reminded_at = now
+            assignment.save(update_fields=["reminded_at"])
+            sent += 1
+    return sent

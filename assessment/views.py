@@ -1,0 +1,484 @@
+"""Assessment pages. Thin: find the object in what the person may see (404 otherwise), check
+the permission (403), hand what was typed to a service and show what it says next to the field.
+
+An assessor only ever reaches their own assignments (``selectors.assignment_of``); one who has
+declared a conflict on a bid gets a 404 for it, as for a bid never assigned to them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from applications.exports import csv_text
+from applications.models import BidStatus
+from applications.selectors import bid_content, bid_visible_to, bids_for_call
+from governance import fy
+from governance.access import require
+from governance.models import CallStatus, Criterion
+from governance.selectors import call_by_slug, fund_by_slug, request_roles
+from governance.views import _submit  # a valid POST runs the service; its errors go on the form
+
+from . import forms, selectors, services
+from .models import AssignmentStatus, SheetStatus
+
+ASSIGNMENT_TAGS = {
+    "Declare any conflict": "nhsuk-tag--blue",
+    "Not started": "nhsuk-tag--grey",
+    "In progress": "nhsuk-tag--yellow",
+    "Submitted": "nhsuk-tag--green",
+}
+
+
+def _home() -> tuple[str, str]:
+    return ("Assessment", reverse("assessment:hub"))
+
+
+def _call_crumbs(call, *extra) -> list[tuple[str, str]]:
+    return [("Home", reverse("dashboard")), _home(), (call.title, reverse("assessment:call", args=[call.slug])), *extra]
+
+
+def _call_or_404(slug: str):
+    call = call_by_slug(slug)
+    if call is None:
+        raise Http404("No such call")
+    return call
+
+
+def _viewable_call(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.view_call", call))
+    return call
+
+
+def _bid_of_call(call, pk: int, statuses=selectors.ASSESSED_BID_STATUSES):
+    bid = bids_for_call(call).filter(pk=pk, status__in=statuses).first()
+    if bid is None:
+        raise Http404("No such bid in assessment on this call")
+    return bid
+
+
+def _criteria(call) -> list[Criterion]:
+    return selectors.criteria_with_rubric(call)
+
+
+def _managed_assignment(request, pk: int):
+    """An assignment on a call the person runs as fund manager, else 404."""
+    assignment = selectors.assignments_managed_by(request.user).filter(pk=pk).first()
+    if assignment is None:
+        raise Http404("No such assignment")
+    return assignment
+
+
+# The hub: a person's part in assessment --------------------------------------------------------------
+
+
+@require_GET
+def hub(request):
+    require(request.user.has_perm("assessment.use_assessment"))
+    roles = request_roles(request)
+    queue = selectors.assessor_queue(request.user)
+    return render(request, "assessment/hub.html", {
+        "queue": queue, "tags": ASSIGNMENT_TAGS, "roles": roles,
+        "chaired": list(selectors.calls_chaired_by(request.user)),
+        "managed": list(selectors.calls_to_assess_managed_by(request.user)) if roles.is_fund_manager or roles.is_site_admin else [],
+        "audited": list(selectors.calls_audited_by(request.user)) if roles.is_auditor else [],
+        "crumbs": [("Home", reverse("dashboard"))],
+    })
+
+
+# Assessors: declaring and scoring ----------------------------------------------------------------------
+
+
+def _own_assignment(request, pk: int):
+    """The person's own assignment, unless withdrawn or conflicted: else 404 (never the bid)."""
+    assignment = selectors.assignment_of(request.user, pk)
+    if assignment is None or assignment.status == AssignmentStatus.CONFLICTED:
+        raise Http404("No such assignment")
+    return assignment
+
+
+@require_GET
+def assignment(request, pk: int):
+    own = _own_assignment(request, pk)
+    if own.status == AssignmentStatus.AWAITING_DECLARATION:
+        return redirect("assessment:declare", pk=own.pk)
+    return redirect("assessment:sheet", pk=own.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def declare(request, pk: int):
+    own = _own_assignment(request, pk)
+    if own.status != AssignmentStatus.AWAITING_DECLARATION:
+        return redirect("assessment:sheet", pk=own.pk)
+    bid = own.bid
+    form = forms.DeclarationForm(request.POST if request.method == "POST" else None)
+    declaration = _submit(request, form, lambda: services.conflict_declare(
+        actor=request.user, assignment=own, **form.service_fields()))
+    if declaration:
+        if declaration.has_conflict:
+            messages.success(request, f"Your conflict of interest is recorded. You are no longer assessing {bid.reference}.")
+            return redirect("assessment:hub")
+        messages.success(request, "You have declared no conflict of interest. The bid and its score sheet are open to you.")
+        return redirect("assessment:sheet", pk=own.pk)
+    return render(request, "assessment/declare.html", {
+        "assignment": own, "bid": bid, "form": form,
+        "partners": list(bid.partners.select_related("organisation")),
+        "crumbs": [("Home", reverse("dashboard")), _home()],
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def sheet(request, pk: int):
+    own = _own_assignment(request, pk)
+    if own.status == AssignmentStatus.AWAITING_DECLARATION:
+        return redirect("assessment:declare", pk=own.pk)
+    bid, call = own.bid, own.bid.call
+    criteria = _criteria(call)
+    saved = selectors.sheet_scores(own)
+    score_sheet = getattr(own, "sheet", None)
+    submitted = score_sheet is not None and score_sheet.status == SheetStatus.SUBMITTED
+    decided = selectors.decision_of(bid) is not None
+    closed = call.status != CallStatus.ASSESSMENT or bid.status != BidStatus.IN_ASSESSMENT or decided
+    editable = not submitted and not closed
+    form = forms.ScoreSheetForm(request.POST if request.method == "POST" else None, criteria=criteria, scores=saved)
+    refused = []
+    if request.method == "POST":
+        if not editable:
+            refused = [services.SHEET_SUBMITTED if submitted else services.SCORING_CLOSED]
+        else:
+            submitting = request.POST.get("action") == "submit"
+            service = services.score_sheet_submit if submitting else services.score_sheet_save
+            if _submit(request, form, lambda: service(actor=request.user, assignment=own, scores=form.scores())):
+                if submitting:
+                    messages.success(request, f"Your scores on {bid.reference} are submitted. Thank you.")
+                    return redirect("assessment:hub")
+                messages.success(request, "Your draft scores are saved. Submit them when every criterion is scored.")
+                return redirect("assessment:sheet", pk=own.pk)
+    content = bid_content(bid)
+    rows = [
+        {"criterion": c, "descriptors": {d.score: d.descriptor for d in c.descriptors.all()},
+         "descriptors_by_text": {str(d.score): d.descriptor for d in c.descriptors.all()},
+         "fields": form.row(c), "saved": saved.get(c.pk), **selectors.criterion_answers(c, bid, content)}
+        for c in criteria
+    ]
+    return render(request, "assessment/sheet.html", {
+        "assignment": own, "bid": bid, "call": call, "form": form, "rows": rows, "editable": editable,
+        "submitted": submitted, "closed": closed, "score_sheet": score_sheet, "refused": refused,
+        "has_errors": bool(refused), **content,
+        "crumbs": [("Home", reverse("dashboard")), _home()],
+    }, status=400 if refused else 200)
+
+
+# Fund managers: starting assessment, assigning and re-assigning ---------------------------------------
+
+
+@require_GET
+def call_overview(request, slug: str):
+    call = _viewable_call(request, slug)
+    rows, loads = selectors.call_assignments(call)
+    waiting = [row for row in rows if row.bid.status == BidStatus.SUBMITTED]
+    in_assessment = [row for row in rows if row.bid.status != BidStatus.SUBMITTED]
+    return render(request, "assessment/call.html", {
+        "call": call, "rows": in_assessment, "waiting": waiting, "loads": loads,
+        "phase": call.phase(), "can_manage": request.user.has_perm("assessment.manage_call", call),
+        "can_chair": request.user.has_perm("assessment.chair_call", call),
+        "can_conflicts": request.user.has_perm("assessment.view_conflicts", call.fund),
+        "short": sum(row.shortfall for row in in_assessment if row.bid.status == BidStatus.IN_ASSESSMENT),
+        "crumbs": [("Home", reverse("dashboard")), _home()],
+    })
+
+
+@require_POST
+def call_start(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.manage_call", call))
+    try:
+        services.call_assessment_start(actor=request.user, call=call)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Assessment has started: the submitted bids are in assessment. Assign the assessors next.")
+    return redirect("assessment:call", slug=call.slug)
+
+
+@require_POST
+def call_auto_assign(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.manage_call", call))
+    try:
+        result = services.assignments_auto(actor=request.user, call=call)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        made = len(result.created)
+        text = f"{made} assignment{'s' if made != 1 else ''} made."
+        if result.short:
+            text += (f" Not enough free panel members for {', '.join(result.short)}: add members to the panel, "
+                     "or assign by hand.")
+        messages.success(request, text)
+    return redirect("assessment:call", slug=call.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def bid_assign(request, slug: str, pk: int):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.manage_call", call))
+    bid = _bid_of_call(call, pk, statuses=(BidStatus.IN_ASSESSMENT,))
+    candidates = selectors.assessor_candidates(call, bid)
+    form = forms.AssignForm(request.POST if request.method == "POST" else None, candidates=candidates)
+    made = _submit(request, form, lambda: services.assignment_create(
+        actor=request.user, bid=bid, assessor=form.chosen(), due_date=form.cleaned_data.get("due_date")))
+    if made:
+        messages.success(request, f"{made.assessor.full_name} is assigned to {bid.reference}.")
+        return redirect(reverse("assessment:call", args=[call.slug]) + f"#bid-{bid.pk}")
+    live = sum(1 for a in selectors.live_assignments_of(bid))
+    return render(request, "assessment/bid_assign.html", {
+        "call": call, "bid": bid, "form": form, "candidates": candidates, "full": live >= call.assessors_per_bid,
+        "crumbs": _call_crumbs(call),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def assignment_withdraw(request, pk: int):
+    current = _managed_assignment(request, pk)
+    call, bid = current.bid.call, current.bid
+    candidates = [c for c in selectors.assessor_candidates(call, bid) if c.member.user_id != current.assessor_id]
+    form = forms.ReassignForm(request.POST if request.method == "POST" else None, candidates=candidates)
+    done = _submit(request, form, lambda: services.assignment_reassign(
+        actor=request.user, assignment=current, **form.service_fields()) or "none")
+    if done:
+        text = f"{current.assessor.full_name} has come off {bid.reference}."
+        if done != "none":
+            text += f" {done.assessor.full_name} takes the bid instead."
+        messages.success(request, text)
+        return redirect(reverse("assessment:call", args=[call.slug]) + f"#bid-{bid.pk}")
+    return render(request, "assessment/reassign.html", {
+        "call": call, "bid": bid, "current": current, "form": form, "crumbs": _call_crumbs(call),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def sheet_reopen(request, pk: int):
+    current = _managed_assignment(request, pk)
+    call, bid = current.bid.call, current.bid
+    form = forms.ReasonForm(request.POST if request.method == "POST" else None)
+    if _submit(request, form, lambda: services.score_sheet_reopen(
+            actor=request.user, assignment=current, reason=form.cleaned_data.get("reason") or "")):
+        messages.success(request, f"{current.assessor.full_name}'s score sheet for {bid.reference} is reopened; they have been told.")
+        return redirect("assessment:bid_scores", slug=call.slug, pk=bid.pk)
+    return render(request, "assessment/reopen.html", {
+        "call": call, "bid": bid, "current": current, "form": form, "crumbs": _call_crumbs(call),
+    })
+
+
+# The panel: ranking, each bid's scores, moderation and decisions -----------------------------------------
+
+
+@require_GET
+def ranking(request, slug: str):
+    call = _viewable_call(request, slug)
+    criteria = _criteria(call)
+    decided = call.status != CallStatus.ASSESSMENT
+    table = None if decided else selectors.call_ranking(call, criteria)
+    if table is not None:
+        excluded = selectors.excluded_bid_ids(request.user, call, [row.bid for row in table.all_rows])
+        for row in table.all_rows:
+            row.excluded = row.bid.pk in excluded
+    return render(request, "assessment/ranking.html", {
+        "call": call, "ranking": table, "criteria": criteria,
+        "can_chair": request.user.has_perm("assessment.chair_call", call) and call.status == CallStatus.ASSESSMENT,
+        "can_manage": request.user.has_perm("assessment.manage_call", call),
+        "decided": decided,
+        "decisions": selectors.decisions_in_rank_order(call) if decided else [],
+        "crumbs": _call_crumbs(call),
+    })
+
+
+@require_GET
+def ranking_csv(request, slug: str):
+    call = _viewable_call(request, slug)
+    criteria = _criteria(call)
+    table = selectors.call_ranking(call, criteria)
+    years = table.years
+    header = ["Pot", "Rank", "Reference", "Title", "Lead organisation", "Score (0-100)",
+              *[f"{c.title} (score used)" for c in criteria], "Gateways met", "Moderation needed",
+              "Recommendation",
+              *[f"Asked for {fy.label(y)} (£)" for y in years], *[f"Running total {fy.label(y)} (£)" for y in years],
+              *[f"Pot remaining {fy.label(y)} (£)" for y in years], "Decision", "Amount approved (£)"]
+    rows = []
+    for pot in table.pots:
+        remaining = {y.financial_year: y.remaining for y in pot.years}
+        for row in (*pot.rows, *pot.unscored):
+            used = {c.criterion.id: c.used for c in row.result.criteria} if row.result else {}
+            decision = row.decision
+            rows.append([
+                pot.pot.name, row.rank or "", row.bid.reference, row.bid.title, row.bid.lead_organisation.name,
+                row.score if row.score is not None else "",
+                *[used.get(c.pk, "") if used.get(c.pk) is not None else "" for c in criteria],
+                ("yes" if row.fundable else "no") if row.result and row.score is not None else "",
+                "yes" if row.needs_moderation else "no", row.recommended,
+                *[f"{row.requested.get(y, 0):.2f}" for y in years],
+                *[f"{row.running[y]:.2f}" if row.rank and y in row.running else "" for y in years],
+                *[f"{remaining[y]:.2f}" if y in remaining else "" for y in years],
+                decision.get_outcome_display() if decision else "",
+                f"{decision.amount_approved:.2f}" if decision and decision.amount_approved is not None else "",
+            ])
+    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ranking-{call.slug}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _panel_bid(request, slug: str, pk: int):
+    """A bid on the call for the panel's pages: 404 for anyone conflicted on it."""
+    call = _viewable_call(request, slug)
+    bid = _bid_of_call(call, pk)
+    if bid.pk in selectors.excluded_bid_ids(request.user, call, [bid]):
+        raise Http404("You are conflicted on this bid")
+    return call, bid
+
+
+@require_GET
+def bid_scores(request, slug: str, pk: int):
+    call, bid = _panel_bid(request, slug, pk)
+    criteria = _criteria(call)
+    row = selectors.call_ranking(call, criteria).by_bid[bid.pk]
+    sheets = selectors.bid_sheets(bid)
+    results = {c.criterion.id: c for c in row.result.criteria} if row.result else {}
+    moderations = selectors.moderations_of(bid)
+    open_call = call.status == CallStatus.ASSESSMENT and bid.status == BidStatus.IN_ASSESSMENT
+    table = [
+        {"criterion": c, "result": results.get(c.pk), "moderation": moderations.get(c.pk),
+         "scores": [(s.assignment, s.scores.get(c.pk)) for s in sheets]}
+        for c in criteria
+    ]
+    return render(request, "assessment/bid_scores.html", {
+        "call": call, "bid": bid, "row": row, "sheets": sheets, "table": table,
+        "exclusions": selectors.panel_exclusions(call, bid), "decision": row.decision,
+        "can_chair": request.user.has_perm("assessment.chair_call", call) and open_call
+        and not (row.decision and row.decision.released_at),
+        "can_manage": request.user.has_perm("assessment.manage_call", call) and open_call and row.decision is None,
+        "crumbs": _call_crumbs(call, ("Ranking", reverse("assessment:ranking", args=[call.slug]))),
+    })
+
+
+def _chair_bid(request, slug: str, pk: int):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.chair_call", call))
+    bid = _bid_of_call(call, pk)
+    return call, bid
+
+
+@require_http_methods(["GET", "POST"])
+def moderate(request, slug: str, pk: int, criterion_pk: int):
+    call, bid = _chair_bid(request, slug, pk)
+    criterion = next((c for c in _criteria(call) if c.pk == criterion_pk), None)
+    if criterion is None:
+        raise Http404("No such criterion")
+    excluded = bid.pk in selectors.excluded_bid_ids(request.user, call, [bid])
+    existing = selectors.moderations_of(bid).get(criterion.pk)
+    form = forms.ModerationForm(request.POST if request.method == "POST" else None, criterion=criterion,
+                                initial={"score": str(int(existing.score)) if existing else None,
+                                         "rationale": existing.rationale if existing else ""})
+    done = _submit(request, form, lambda: services.moderation_record(
+        actor=request.user, bid=bid, criterion=criterion, score=form.cleaned_data.get("score"),
+        rationale=form.cleaned_data.get("rationale") or ""))
+    if done:
+        messages.success(request, f"The moderated score for {criterion.title} on {bid.reference} is recorded.")
+        return redirect("assessment:bid_scores", slug=call.slug, pk=bid.pk)
+    given = [] if excluded else [
+        (s.assignment, s.scores.get(criterion.pk)) for s in selectors.bid_sheets(bid)
+        if s.assignment.sheet and s.assignment.sheet.status == SheetStatus.SUBMITTED
+    ]
+    return render(request, "assessment/moderate.html", {
+        "call": call, "bid": bid, "criterion": criterion, "form": form, "given": given, "excluded": excluded,
+        "existing": existing, "descriptors": {str(d.score): d.descriptor for d in criterion.descriptors.all()},
+        "crumbs": _call_crumbs(call, ("Ranking", reverse("assessment:ranking", args=[call.slug]))),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def decision(request, slug: str, pk: int):
+    call, bid = _chair_bid(request, slug, pk)
+    excluded_ids = selectors.excluded_bid_ids(request.user, call, [bid])
+    row = None if bid.pk in excluded_ids else selectors.call_ranking(call).by_bid[bid.pk]
+    existing = selectors.decision_of(bid)
+    initial = {}
+    if existing:
+        initial = {"outcome": existing.outcome, "amount_approved": existing.amount_approved,
+                   "conditions": "\n".join(existing.conditions), "rationale": existing.rationale,
+                   "departure_rationale": existing.departure_rationale}
+    form = forms.DecisionForm(request.POST if request.method == "POST" else None, initial=initial,
+                              requested=row.total_requested if row else None)
+    done = _submit(request, form, lambda: services.decision_record(actor=request.user, bid=bid, **form.service_fields()))
+    if done:
+        messages.success(request, f"The panel's decision on {bid.reference} is recorded: {done.get_outcome_display().lower()}.")
+        return redirect(reverse("assessment:ranking", args=[call.slug]) + f"#bid-{bid.pk}")
+    return render(request, "assessment/decision.html", {
+        "call": call, "bid": bid, "row": row, "form": form, "existing": existing,
+        "excluded": bid.pk in excluded_ids, "exclusions": selectors.panel_exclusions(call, bid),
+        "crumbs": _call_crumbs(call, ("Ranking", reverse("assessment:ranking", args=[call.slug]))),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def release(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.manage_call", call))
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            released = services.decisions_release(actor=request.user, call=call)
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            messages.success(request, f"{len(released)} decision{'s' if len(released) != 1 else ''} released. "
+                                      "The applicants have been told and can read their feedback.")
+            return redirect("assessment:call", slug=call.slug)
+    bids = list(bids_for_call(call).filter(status__in=(BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT)))
+    decisions = {d.bid_id: d for d in selectors.decisions_of_call(call)}
+    return render(request, "assessment/release.html", {
+        "call": call, "rows": [(bid, decisions.get(bid.pk)) for bid in bids], "errors": errors,
+        "has_errors": bool(errors), "missing": [bid for bid in bids if bid.pk not in decisions],
+        "crumbs": _call_crumbs(call),
+    }, status=400 if errors else 200)
+
+
+# The conflicts register and feedback ---------------------------------------------------------------------
+
+
+@require_GET
+def conflicts(request, slug: str):
+    fund = fund_by_slug(slug)
+    if fund is None:
+        raise Http404("No such fund")
+    require(request.user.has_perm("assessment.view_conflicts", fund))
+    return render(request, "assessment/conflicts.html", {
+        "fund": fund, "declarations": list(selectors.conflicts_register(fund)),
+        "members": selectors.panel_affiliations(fund),
+        "crumbs": [("Funds", reverse("governance:funds")), (fund.name, fund.get_absolute_url())],
+    })
+
+
+@require_GET
+def feedback(request, pk: int):
+    # Feedback is the applicant's (and, to check it, the fund's managers' and auditors'); anyone
+    # else who may read the bid, like its assessors, gets no feedback page.
+    bid = bid_visible_to(request.user, pk)
+    if bid is None or not request.user.has_perm("assessment.view_feedback", bid):
+        raise Http404("No such bid")
+    released = selectors.released_decision(bid)
+    if released is None:
+        raise Http404("No feedback yet")
+    call = call_by_slug(bid.call.slug)
+    return render(request, "assessment/feedback.html", {
+        "bid": bid, "call": call, "decision": released, "rows": selectors.bid_feedback(bid, released),
+        "now": timezone.now(),
+        "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids")), (bid.reference, bid.get_absolute_url())],
+    })
