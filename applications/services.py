@@ -836,6 +836,19 @@ def bid_start_assessment(*, actor: User | None, bid: Bid) -> Bid:
                        action="bid.assessment_started", verb="put into assessment", message="Assessment started")
 
 
+def bids_start_assessment_for_call(*, actor: User | None, call: Call) -> int:
+    """Every submitted bid of a call → in assessment; run when the call enters assessment
+    (``governance.signals.call_entered_assessment``), inside the same transaction."""
+    bids = list(Bid.objects.filter(call=call, status=BidStatus.SUBMITTED).order_by("pk"))
+    for bid in bids:
+        bid_start_assessment(actor=actor, bid=bid)
+    return len(bids)
+
+
+def _on_call_entered_assessment(sender, *, call: Call, actor: User | None, **kwargs) -> None:
+    bids_start_assessment_for_call(actor=actor, call=call)
+
+
 def bid_mark_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → funded (the panel decided to fund it)."""
     return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.FUNDED,

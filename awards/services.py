@@ -62,6 +62,7 @@ from .selectors import (
     prestart_conditions_met,
     spread_in_proportion,
 )
+from .signals import award_changed
 
 logger = logging.getLogger(__name__)
 
@@ -575,6 +576,7 @@ def _change_status(award: Award, *, actor: User, status: str, action: str, reaso
     award.save(update_fields=["status", "status_reason", "updated_at"])
     audit_record(actor=actor, action=action, target=award, before=before,
                  after=snapshot(award, ("status", "status_reason")), message=message)
+    award_changed.send(sender=Award, award=award, actor=actor, change="status")
     return award
 
 
@@ -998,6 +1000,7 @@ def variation_approve(*, actor: User, variation: Variation, note: str = "") -> V
     award.full_clean(validate_unique=False)
     award.save(update_fields=fields)
     _reschedule(award)
+    award_changed.send(sender=Award, award=award, actor=actor, change="variation")
     variation.status = VariationStatus.APPROVED
     variation.decided_by = actor
     variation.decided_at = timezone.now()

@@ -21,6 +21,7 @@ from governance.selectors import funds_visible_to, request_roles
 
 from . import services
 from .exports import csv_safe
+from .extensions import sections_for_award
 from .forms import (
     AwardFilterForm,
     AwardIssueForm,
@@ -153,6 +154,7 @@ def award_detail(request, reference: str):
         "is_signatory": user.has_perm("awards.respond_to_offer", award),
         "is_live": award.status in (AwardStatus.OFFERED, AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.SUSPENDED),
         "can_vary": award.status in services.VARIABLE_STATUSES,
+        "sections": sections_for_award(request, award),
         "crumbs": _crumbs(),
     })
 

@@ -45,6 +45,7 @@ from .models import (
     User,
 )
 from .money import ZERO, format_money, parse_money
+from .signals import call_entered_assessment
 
 EMAIL_TAKEN = "An account with this email address already exists"
 
@@ -809,6 +810,7 @@ def call_start_assessment(*, actor: User | None, call: Call, now: dt.datetime | 
                     message="Closed at its published closing time")
     _set_status(actor=actor, locked=locked, to=CallStatus.ASSESSMENT, action="call.assessment_started",
                 message="Assessment started")
+    call_entered_assessment.send(sender=Call, call=locked, actor=actor)
     return _sync(call, locked)
 
 

@@ -16,3 +16,13 @@ class ReportingConfig(AppConfig):
         from .impact.ui import fund_section
 
         register_fund_section(fund_section)
+
+        # Monitoring: an award that starts, stops or is varied gets its return schedule now,
+        # not at the next hourly run; and its page links to its returns.
+        from awards.extensions import register_award_section
+        from awards.signals import award_changed
+
+        from .monitoring_hooks import award_section, sync_schedule_after_change
+
+        award_changed.connect(sync_schedule_after_change, dispatch_uid="reporting.sync_schedule_after_change")
+        register_award_section(award_section)

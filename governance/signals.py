@@ -1,0 +1,11 @@
+"""Signals for later stages: governance cannot import them, so it announces its transitions.
+
+Receivers run inside the sending service's transaction: what they change commits or rolls
+back with the transition itself.
+"""
+
+from django.dispatch import Signal
+
+# A call moved from closed to in assessment. Arguments: ``call``, ``actor``.
+# The applications stage moves the call's submitted bids into assessment with it.
+call_entered_assessment = Signal()
