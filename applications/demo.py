@@ -70,6 +70,20 @@ BIDS = [
      BidStatus.NOT_FUNDED, None, [("QMJ", PartnerKind.PRIMARY_CARE)], Decimal("140000"), -180),
     ("outpatients-devon", "digital-outpatients-adoption", "RH8", "Patient-initiated follow-up app for outpatients",
      BidStatus.FUNDED, None, [("QJK", PartnerKind.COMMISSIONER)], Decimal("85000"), -480),
+    # Funded bids whose awards end in each remaining state (offered, accepted, withdrawn, declined,
+    # lapsed, and one decision still waiting for its award).
+    ("offer-devon", "falls-prevention-adoption", "RH8", "Falls risk screening in GP practices",
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("60000"), 75),
+    ("accepted-barts", "cvd-prevention-spread", "R1H", "Statin optimisation clinics in community pharmacies",
+     BidStatus.FUNDED, "QMF", [("QMF", PartnerKind.COMMISSIONER)], Decimal("80000"), 45),
+    ("withdrawn-plymouth", "falls-prevention-adoption", "RK9", "Falls prevention in care homes with wearable sensors",
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("50000"), -150),
+    ("declined-uclh", "cvd-prevention-spread", "RRV", "Digital cardiac rehabilitation",
+     BidStatus.FUNDED, "QMJ", [("QMJ", PartnerKind.COMMISSIONER)], Decimal("70000"), 60),
+    ("lapsed-homerton", "cvd-prevention-spread", "RQX", "Atrial fibrillation detection at flu clinics",
+     BidStatus.FUNDED, "QMF", [("QMF", PartnerKind.COMMISSIONER)], Decimal("45000"), 60),
+    ("ready-cornwall", "falls-prevention-adoption", "REF", "Strength and balance classes in Cornwall",
+     BidStatus.FUNDED, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("55000"), 120),
 ]
 
 # Drafts showing the endorsement states: (key, call, lead, title, commissioner, partners, yearly,

@@ -10,8 +10,8 @@ and panel decisions on the demo calls. Idempotent: nothing is added to a bid tha
   their decisions snapshot the ranking worked out by ``selectors.call_ranking``, the same
   arithmetic the panel pages use.
 
-``awards/demo.py`` runs next: it issues awards from the funded decisions below and adds a few
-extra funded bids with released decisions (references ending 0901-0906) of its own.
+``awards/demo.py`` runs next: it issues awards from the funded decisions below, in every
+award state, and leaves one funded decision waiting for its award.
 """
 
 from __future__ import annotations
@@ -68,6 +68,18 @@ ASSESSMENTS = {
                  ("tom.evans@example.com", SheetStatus.SUBMITTED, [2, 1, 2, 2, 1])],
     "outpatients-devon": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 3, 4, 3, 3]),
                           ("priya.shah@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 3])],
+    "offer-devon": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 3]),
+                    ("priya.shah@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 4])],
+    "accepted-barts": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 4, 3, 3, 3]),
+                       ("tom.evans@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 4, 3])],
+    "withdrawn-plymouth": [("priya.shah@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 2, 3]),
+                           ("tom.evans@example.com", SheetStatus.SUBMITTED, [3, 3, 2, 3, 3])],
+    "declined-uclh": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 2]),
+                      ("priya.shah@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 3])],
+    "lapsed-homerton": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 3, 2, 3, 3]),
+                        ("tom.evans@example.com", SheetStatus.SUBMITTED, [3, 2, 3, 3, 3])],
+    "ready-cornwall": [("assessor@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 3]),
+                       ("priya.shah@example.com", SheetStatus.SUBMITTED, [3, 3, 3, 3, 3])],
 }
 
 CONFLICT_DESCRIPTION = "My sister is a ward manager at University Hospitals Plymouth, which leads this bid."
@@ -91,6 +103,19 @@ DECISIONS = {
     "cvd-newcastle": (DecisionOutcome.FUND, Decimal("1"), [], "Highest-scoring bid in the North East and North Cumbria pot."),
     "cvd-uclh": (DecisionOutcome.NOT_FUND, Decimal("0"), [], "Below the gateway minimum for benefit to patients."),
     "outpatients-devon": (DecisionOutcome.FUND, Decimal("1"), [], "A clear adoption case with an agreed evaluation."),
+    "offer-devon": (DecisionOutcome.FUND_WITH_CONDITIONS, Decimal("1"),
+                    ["Commissioner agreement to sustain the service after the award"],
+                    "Fundable within the pot; strong commissioner support."),
+    "accepted-barts": (DecisionOutcome.FUND_WITH_CONDITIONS, Decimal("1"),
+                       ["Commissioner agreement to sustain the service after the award"],
+                       "Fundable within the pot; strong commissioner support."),
+    "withdrawn-plymouth": (DecisionOutcome.FUND, Decimal("1"), [], "Fundable within the pot; a clear ward-level plan."),
+    "declined-uclh": (DecisionOutcome.FUND, Decimal("1"), [], "Fundable within the pot; good evidence of benefit."),
+    "lapsed-homerton": (DecisionOutcome.FUND, Decimal("1"), [], "Fundable within the pot; low cost per patient reached."),
+    "ready-cornwall": (DecisionOutcome.FUND_WITH_CONDITIONS, Decimal("1"),
+                       ["Commissioner agreement to sustain the service after the award",
+                        "NICE or other evidence of effectiveness"],
+                       "Fundable if the ICB commits to sustaining the classes and the evidence is confirmed."),
 }
 MANAGERS = {"HISW": "manager.southwest@example.com", "UCLP": "manager.london@example.com"}
 # Should a demo decision depart from the ranking, this is its recorded reason.

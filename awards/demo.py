@@ -10,16 +10,14 @@ for its award, can be shown.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from applications.models import Bid, BidCost, BidPartner, BidStatus, CostCategory, EndorsementStatus
-from assessment.models import DecisionOutcome, PanelDecision
+from applications.models import Bid
 from governance import fy
 from governance.demo import DemoContext
-from governance.models import Membership, PartnerKind, User
+from governance.models import Membership, User
 
 from . import services
 from .models import (
@@ -47,24 +45,6 @@ STANDARD_CONDITIONS = [
 
 # Extra funded bids for the states the application demo's bids do not cover:
 # key -> (call slug, lead ODS, title, yearly cost, start offset in days, outcome, conditions, partner ODS)
-EXTRA_BIDS = {
-    "offer-devon": ("falls-prevention-adoption", "RH8", "Falls risk screening in GP practices", Decimal("60000"), 75,
-                    DecisionOutcome.FUND_WITH_CONDITIONS, ["Commissioner agreement to sustain the service after the award"], "QJK"),
-    "accepted-barts": ("cvd-prevention-spread", "R1H", "Statin optimisation clinics in community pharmacies", Decimal("80000"), 45,
-                       DecisionOutcome.FUND_WITH_CONDITIONS,
-                       ["Commissioner agreement to sustain the service after the award"], "QMF"),
-    "withdrawn-plymouth": ("falls-prevention-adoption", "RK9", "Falls prevention in care homes with wearable sensors", Decimal("50000"), -150,
-                           DecisionOutcome.FUND, [], "QJK"),
-    "declined-uclh": ("cvd-prevention-spread", "RRV", "Digital cardiac rehabilitation", Decimal("70000"), 60,
-                      DecisionOutcome.FUND, [], "QMJ"),
-    "lapsed-homerton": ("cvd-prevention-spread", "RQX", "Atrial fibrillation detection at flu clinics", Decimal("45000"), 60,
-                        DecisionOutcome.FUND, [], "QMF"),
-    "ready-cornwall": ("falls-prevention-adoption", "REF", "Strength and balance classes in Cornwall", Decimal("55000"), 120,
-                       DecisionOutcome.FUND_WITH_CONDITIONS,
-                       ["Commissioner agreement to sustain the service after the award",
-                        "NICE or other evidence of effectiveness"], "QT6"),
-}
-
 # award key -> (final status, reason)
 AWARDS = {
     "falls-devon": (AwardStatus.ACTIVE, ""),
@@ -88,10 +68,7 @@ MANAGERS = {"HISW": "manager.southwest@example.com", "UCLP": "manager.london@exa
 def seed(ctx: DemoContext) -> None:
     for title, description, digital in STANDARD_CONDITIONS:
         ConditionTemplate.objects.get_or_create(fund=None, title=title, defaults={"description": description, "for_digital": digital})
-    bids: dict[str, Bid] = dict(ctx.extra["bids"])
-    for key, spec in EXTRA_BIDS.items():
-        bids[key] = _extra_bid(ctx, key, *spec)
-    ctx.extra["bids"].update({key: bids[key] for key in EXTRA_BIDS})
+    bids: dict[str, Bid] = ctx.extra["bids"]
     awards: dict[str, Award] = {}
     for key, (status, reason) in AWARDS.items():
         bid = bids[key]
@@ -100,50 +77,6 @@ def seed(ctx: DemoContext) -> None:
             award = _make_award(ctx, bid, status, reason)
         awards[key] = award
     ctx.extra["awards"] = awards
-
-
-def _extra_bid(ctx: DemoContext, key: str, call_slug: str, lead: str, title: str, yearly: Decimal, start_offset: int,
-               outcome: str, conditions: list[str], partner: str) -> Bid:
-    call = ctx.calls[call_slug]
-    year = fy.FinancialYear.of(call.opens_at.date()).start_year
-    number = 900 + list(EXTRA_BIDS).index(key) + 1
-    reference = f"{call.host_network.short_name}-{year % 100:02d}{(year + 1) % 100:02d}-{number:04d}"
-    bid = Bid.objects.filter(reference=reference).first()
-    if bid is not None:
-        return bid
-    lead_org = ctx.org(lead)
-    author = _grantee(lead_org)
-    start = (ctx.today + dt.timedelta(days=start_offset)).replace(day=1)
-    end = start.replace(year=start.year + 2) - dt.timedelta(days=1)
-    bid = Bid.objects.create(
-        call=call, lead_organisation=lead_org, pot=call.pots.filter(network=lead_org.network).first() or call.pots.first(),
-        reference=reference, title=title, status=BidStatus.FUNDED,
-        summary=f"{title}: a proven approach adopted by {lead_org.name} with partners across the care pathway.",
-        problem="Avoidable admissions that a proven intervention prevents elsewhere.",
-        start_date=start, end_date=end, innovation_type=call.innovation_types[0],
-        commissioner=ctx.org(partner), endorsement_status=(
-            EndorsementStatus.ENDORSED if call.endorsement_required else EndorsementStatus.NOT_REQUIRED
-        ),
-        created_by=author, created_at=call.opens_at + dt.timedelta(days=2),
-        submitted_at=call.opens_at + dt.timedelta(days=12), submitted_by=author,
-        declarations_accepted_at=call.opens_at + dt.timedelta(days=12), declarations_accepted_by=author,
-    )
-    BidPartner.objects.create(bid=bid, organisation=ctx.org(partner), role=PartnerKind.COMMISSIONER,
-                              contribution="Commissioning support, referrals and data for the evaluation.")
-    for index, cost_year in enumerate(bid.years):
-        share = yearly if index < len(bid.years) - 1 else (yearly / 2).quantize(Decimal("1"))
-        BidCost.objects.create(bid=bid, financial_year=cost_year, category=CostCategory.STAFF, amount=share * Decimal("0.8"),
-                               description="Project and clinical staff")
-        BidCost.objects.create(bid=bid, financial_year=cost_year, category=CostCategory.EVALUATION, amount=share * Decimal("0.2"),
-                               description="Independent evaluation")
-    requested = sum(cost.amount for cost in bid.costs.all())
-    PanelDecision.objects.create(
-        bid=bid, outcome=outcome, amount_approved=requested, conditions=conditions,
-        rationale="Fundable within the pot; strong commissioner support.", rank=None,
-        above_funding_line=True, decided_by=ctx.users["chair@example.com"],
-        decided_at=call.decisions_released_at - dt.timedelta(days=10), released_at=call.decisions_released_at,
-    )
-    return bid
 
 
 def _grantee(organisation) -> User:

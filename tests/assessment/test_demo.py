@@ -37,7 +37,8 @@ def test_the_decided_calls_decisions_match_the_ranking():
     falls = Call.objects.get(slug="falls-prevention-adoption")
     ranking = selectors.call_ranking(falls)
     scored = PanelDecision.objects.filter(bid__call=falls, rank__isnull=False)
-    assert scored.count() == 4
+    # Every decision of the call is scored now, the extra funded bids included.
+    assert scored.count() == PanelDecision.objects.filter(bid__call=falls).count() == 7
     for decision in scored:
         row = ranking.by_bid[decision.bid_id]
         assert (decision.rank, decision.score, decision.criterion_scores) == (row.rank, row.score, row.result.criterion_scores)
