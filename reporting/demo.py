@@ -5,7 +5,8 @@ have happened.
 Consistent with the awards demo: an award's schedule comes from ``_sync`` (its dates and
 instalments); a return whose instalment the awards demo already paid is approved; the latest
 return of each award ends in the state below; the beat's work then opens and chases what is left.
-Idempotent: awards that already have returns are left alone, and reminders go once.
+Idempotent: awards that already have a submitted return are left alone, and reminders go once.
+(An award's schedule may already exist: the awards stage's signals sync it when the award changes.)
 
 Leaves ``ctx.extra["returns"]``: award key -> its returns, in period order.
 """
@@ -45,7 +46,7 @@ def seed(ctx: DemoContext) -> None:
     returns: dict[str, list[MonitoringReturn]] = {}
     for key, latest in LATEST.items():
         award = ctx.extra["awards"][key]
-        if not award.returns.exists():
+        if not award.returns.filter(submitted_at__isnull=False).exists():
             _seed_award(ctx, key, award, latest)
         returns[key] = list(award.returns.order_by("period_start"))
     # The beat's work: open the returns whose period has ended and send the reminders due today.
