@@ -6,9 +6,9 @@ What it does, bounded in time and on loopback only:
 1. Builds (once; reused by later runs) two dedicated PostgreSQL databases of published awards
    with partners, costs, profiles, payments and approved monitoring returns:
    ``fp_register_bench_<small>`` and ``fp_register_bench_<large>`` (default 5,000 and 50,000),
-   using ``bulk_create`` (``tests/reporting/register_builders.bulk_register``). It adds the GIN
-   index proposed for ``awards.Award`` (``GinIndex(SearchVector("title", "description",
-   config="english"))``) so search is measured as it would run with that index.
+   using ``bulk_create`` (``tests/reporting/register_builders.bulk_register``). It makes sure the
+   GIN index of ``awards/migrations/0004_award_search_index.py`` is there (``GinIndex(
+   SearchVector("title", "description", config="english"))``) so search runs as in production.
 2. Counts the SQL queries of each request in-process (Django test client, same code path) at
    both sizes: they must be the same.
 3. Serves the portal with gunicorn (2 sync workers) on 127.0.0.1, and for each page drives it
