@@ -282,9 +282,8 @@ class PanelForm(forms.Form):
     )
 
 
-class PanelMemberForm(forms.Form):
-    email = forms.EmailField(label="Email address", help_text="The address they sign in to the portal with.")
-    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect)
+class PortalUserForm(forms.Form):
+    """Finds the active account with the ``email`` given; it is ``self.user`` once valid."""
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -292,6 +291,18 @@ class PanelMemberForm(forms.Form):
         if self.user is None:
             raise ValidationError(NO_SUCH_USER)
         return email
+
+
+class PanelMemberForm(PortalUserForm):
+    email = forms.EmailField(label="Email address", help_text="The address they sign in to the portal with.")
+    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect)
+
+
+class FundAuditorForm(PortalUserForm):
+    email = forms.EmailField(
+        label="Email address of the auditor",
+        help_text="The address they sign in to the portal with. They will read everything of this fund and change nothing.",
+    )
 
 
 class PanelMemberRoleForm(forms.Form):

@@ -242,6 +242,11 @@ def pots_of_fund(fund: Fund) -> QuerySet[Pot]:
     return Pot.objects.filter(fund=fund).select_related("network").order_by("name")
 
 
+def fund_auditors(fund: Fund) -> QuerySet[FundRole]:
+    return FundRole.objects.filter(fund=fund, role=FundRoleKind.AUDITOR).select_related("user").order_by(
+        "user__full_name", "user__email")
+
+
 def panels_of_fund(fund: Fund) -> QuerySet[Panel]:
     return Panel.objects.filter(fund=fund).annotate(member_count=Count("members")).order_by("name")
 

@@ -30,6 +30,8 @@ from .models import (
     Criterion,
     CriterionKind,
     Fund,
+    FundRole,
+    FundRoleKind,
     InnovationType,
     Membership,
     MembershipRole,
@@ -356,6 +358,36 @@ def pot_budget_set(*, actor: User | None, pot: Pot, financial_year: int, amount:
         message=f"{pot.name} budget for {fy.label(financial_year)} set to {format_money(amount, pence=True)}",
     )
     return budget
+
+
+# Fund auditors ----------------------------------------------------------------------------------
+
+FUND_AUDITOR_TAKEN = "This person is already an auditor of this fund"
+FUND_AUDITOR_IS_MANAGER = "A fund manager of the network that hosts this fund cannot also audit it"
+
+
+@transaction.atomic
+def fund_auditor_add(*, actor: User | None, fund: Fund, user: User) -> FundRole:
+    """Let ``user`` read everything of ``fund`` and change nothing. Auditors must be independent
+    of the fund's management, so the host network's fund managers are refused."""
+    if Membership.objects.filter(user=user, organisation_id=fund.host_network_id,
+                                 role=MembershipRole.FUND_MANAGER).exists():
+        raise ValidationError({"email": FUND_AUDITOR_IS_MANAGER})
+    if FundRole.objects.filter(fund=fund, user=user, role=FundRoleKind.AUDITOR).exists():
+        raise ValidationError({"email": FUND_AUDITOR_TAKEN})
+    role = FundRole(fund=fund, user=user, role=FundRoleKind.AUDITOR)
+    _save_unique(role, "email", FUND_AUDITOR_TAKEN)
+    audit_record(actor=actor, action="fund.auditor_added", target=fund, after={"auditor": user.email},
+                 message=f"{user} made an auditor of {fund.name}")
+    return role
+
+
+@transaction.atomic
+def fund_auditor_remove(*, actor: User | None, role: FundRole) -> None:
+    fund, user = role.fund, role.user
+    role.delete()
+    audit_record(actor=actor, action="fund.auditor_removed", target=fund, before={"auditor": user.email},
+                 message=f"{user} is no longer an auditor of {fund.name}")
 
 
 # Panels -----------------------------------------------------------------------------------------

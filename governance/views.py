@@ -28,6 +28,7 @@ from .forms import (
     CallForm,
     CriteriaWeightsForm,
     CriterionForm,
+    FundAuditorForm,
     FundForm,
     OrganisationSearchForm,
     PanelForm,
@@ -48,6 +49,7 @@ from .selectors import (
     calls_public_listing,
     fund_audit_events,
     fund_audit_filter_options,
+    fund_auditors,
     fund_by_slug,
     funds_visible_to,
     networks,
@@ -75,6 +77,13 @@ def _submit(request, form, save):
         add_service_errors(form, exc)
         return None
     return True if result is None else result
+
+
+def _posted_id(request, name: str) -> int:
+    """A posted record id, or 0 (which matches nothing, so the lookup answers 404) when it is
+    missing or not a whole number."""
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() else 0
 
 
 def _posted(request):
@@ -216,6 +225,30 @@ def fund_audit(request, slug: str):
         event.kind_label = AUDIT_OBJECT_TYPES.get(event.target_type, event.target_type)
     return render(request, "governance/funds/audit.html", {
         "fund": fund, "form": form, "filter_form": form, "page": page, "filtered": bool(filters),
+        "crumbs": _fund_crumbs(fund),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def fund_auditors_page(request, slug: str):
+    """Who audits the fund. Its managers add auditors by email and remove them."""
+    fund = _fund_or_404(slug)
+    require(request.user.has_perm("governance.view_fund_audit", fund))
+    can_manage = request.user.has_perm("governance.manage_fund", fund)
+    require(can_manage or request.method != "POST")
+    here = reverse("governance:fund_auditors", args=[fund.slug])
+    form = FundAuditorForm(request.POST if request.POST.get("action") == "add" else None) if can_manage else None
+    if request.POST.get("action") == "remove":
+        role = get_object_or_404(fund_auditors(fund), pk=_posted_id(request, "auditor"))
+        services.fund_auditor_remove(actor=request.user, role=role)
+        messages.success(request, f"{role.user} is no longer an auditor of this fund.")
+        return redirect(here)
+    if form is not None and _submit(request, form, lambda: services.fund_auditor_add(
+            actor=request.user, fund=fund, user=form.user)):
+        messages.success(request, f"{form.user} is now an auditor of this fund.")
+        return redirect(here)
+    return render(request, "governance/funds/auditors.html", {
+        "fund": fund, "auditors": fund_auditors(fund), "form": form, "can_manage": can_manage,
         "crumbs": _fund_crumbs(fund),
     })
 
@@ -376,7 +409,7 @@ def panel_member(request, slug: str, pk: int, member_pk: int):
                 messages.success(request, "The member's role has been saved.")
                 return redirect(here)
         elif action in ("add_affiliation", "remove_affiliation"):
-            organisation = get_object_or_404(organisations(), pk=request.POST.get("organisation") or 0)
+            organisation = get_object_or_404(organisations(), pk=_posted_id(request, "organisation"))
             if action == "add_affiliation":
                 services.panel_member_affiliation_add(actor=request.user, member=member, organisation=organisation)
                 messages.success(request, f"Affiliation with {organisation.name} declared.")

@@ -181,6 +181,7 @@ def _demo_pages():
         "manager.southwest@example.com": [
             "/manage/funds/", "/manage/funds/new/", f"/manage/funds/{fund.slug}/", f"/manage/funds/{fund.slug}/edit/",
             f"/manage/funds/{fund.slug}/audit/", f"/manage/funds/{fund.slug}/audit/?action=call.opened",
+            f"/manage/funds/{fund.slug}/auditors/",
             f"/manage/funds/{fund.slug}/pots/{pot.pk}/", f"/manage/funds/{fund.slug}/pots/{pot.pk}/edit/",
             f"/manage/funds/{fund.slug}/panels/new/", f"/manage/funds/{fund.slug}/panels/{panel.pk}/",
             f"/manage/funds/{fund.slug}/panels/{panel.pk}/edit/",
@@ -198,6 +199,7 @@ def _demo_pages():
             f"/manage/calls/{draft.slug}/criteria/weights/",
         ],
         "auditor@example.com": [f"/manage/funds/{fund.slug}/", f"/manage/funds/{fund.slug}/audit/",
+                                f"/manage/funds/{fund.slug}/auditors/",
                                 f"/manage/calls/{draft.slug}/"],
         None: ["/calls/?status=closed", "/calls/community-diagnostics-pump-priming/", "/calls/virtual-wards-adoption/",
                "/calls/cvd-prevention-spread/"],

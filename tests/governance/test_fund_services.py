@@ -232,3 +232,27 @@ def test_an_affiliation_can_be_any_organisation(world):
     university = OrganisationFactory(name="University of Exeter", network=world.host)
     services.panel_member_affiliation_add(actor=None, member=member, organisation=university)
     assert university in member.affiliations.all()
+
+
+# Auditors -------------------------------------------------------------------------------------
+
+
+def test_an_auditor_is_added_once_audited_and_removed(world):
+    person = UserFactory(email="audit@example.com")
+    role = services.fund_auditor_add(actor=world.people.manager, fund=world.fund, user=person)
+    assert (role.user, role.role) == (person, "auditor")
+    with pytest.raises(ValidationError) as refused:
+        services.fund_auditor_add(actor=world.people.manager, fund=world.fund, user=person)
+    assert refused.value.message_dict == {"email": [services.FUND_AUDITOR_TAKEN]}
+    services.fund_auditor_remove(actor=world.people.manager, role=role)
+    assert not world.fund.roles.filter(user=person).exists()
+    assert list(AuditEvent.objects.filter(fund=world.fund, action__startswith="fund.auditor_")
+                .order_by("pk").values_list("action", flat=True)) == ["fund.auditor_added", "fund.auditor_removed"]
+
+
+def test_the_funds_own_managers_cannot_audit_it_but_another_networks_can(world):
+    with pytest.raises(ValidationError) as refused:
+        services.fund_auditor_add(actor=None, fund=world.fund, user=world.people.manager)
+    assert refused.value.message_dict == {"email": [services.FUND_AUDITOR_IS_MANAGER]}
+    services.fund_auditor_add(actor=None, fund=world.fund, user=world.people.other_manager)
+    assert world.fund.roles.filter(user=world.people.other_manager).exists()

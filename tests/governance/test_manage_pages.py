@@ -22,7 +22,7 @@ from governance.models import (
     PotBudget,
 )
 from governance.money import NEGATIVE, NOT_MONEY, TOO_MANY_DECIMALS
-from tests.factories.governance import CallFactory, UserFactory
+from tests.factories.governance import CallFactory, FundFactory, FundRoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +175,8 @@ def test_a_member_is_added_by_email_and_an_affiliation_declared(manager, world):
     assert list(member.affiliations.all()) == [world.trust]
     manager.post(member_url, {"action": "remove_affiliation", "organisation": world.trust.pk})
     assert not member.affiliations.exists()
+    for bad in ("x", "", "-1", "1e3"):
+        assert manager.post(member_url, {"action": "add_affiliation", "organisation": bad}).status_code == 404
 
 
 def test_an_unknown_email_is_shown_next_to_the_email(manager, world):
@@ -188,6 +190,55 @@ def test_a_person_already_on_the_panel_is_shown_next_to_the_email(manager, world
     url = reverse("governance:panel_detail", args=[world.fund.slug, world.panel.pk])
     response = manager.post(url, {"email": "assessor@example.com", "role": PanelRole.CHAIR})
     assert field_error(response, "email") == services.PANEL_MEMBER_TAKEN
+
+
+# Auditors ---------------------------------------------------------------------------------
+
+
+def test_an_auditor_is_added_by_email_and_then_reads_the_fund(manager, world):
+    person = UserFactory(email="internal.audit@example.com")
+    url = reverse("governance:fund_auditors", args=[world.fund.slug])
+    response = manager.post(url, {"action": "add", "email": "Internal.Audit@example.com"})
+    assert response["Location"] == url
+    assert world.fund.roles.filter(user=person).exists()
+    event = AuditEvent.objects.get(action="fund.auditor_added")
+    assert (event.actor, event.fund, event.after) == (world.people.manager, world.fund, {"auditor": person.email})
+    page = manager.get(url)
+    assert person.email in page.content.decode()
+    manager.logout()
+    manager.force_login(person)
+    assert manager.get(reverse("governance:fund_audit", args=[world.fund.slug])).status_code == 200
+    assert manager.get(reverse("governance:fund_edit", args=[world.fund.slug])).status_code == 403
+
+
+@pytest.mark.parametrize(("email", "message"), [
+    ("nobody@example.com", NO_SUCH_USER),
+    ("auditor@example.com", services.FUND_AUDITOR_TAKEN),
+    ("manager@example.com", services.FUND_AUDITOR_IS_MANAGER),
+])
+def test_an_auditor_who_cannot_be_added_is_shown_next_to_the_email(manager, world, email, message):
+    response = manager.post(reverse("governance:fund_auditors", args=[world.fund.slug]),
+                            {"action": "add", "email": email})
+    assert response.status_code == 200
+    assert field_error(response, "email") == message
+    assert response.context["form"].errors
+    assert list(world.fund.roles.values_list("user__email", flat=True)) == ["auditor@example.com"]
+    assert not AuditEvent.objects.filter(action="fund.auditor_added").exists()
+
+
+def test_an_auditor_is_removed_and_can_no_longer_read_the_fund(manager, world):
+    role = world.fund.roles.get(user=world.people.auditor)
+    url = reverse("governance:fund_auditors", args=[world.fund.slug])
+    # Another fund's auditor cannot be removed through this fund's page.
+    elsewhere = FundRoleFactory(user=world.people.auditor, fund=FundFactory(host_network=world.other))
+    assert manager.post(url, {"action": "remove", "auditor": elsewhere.pk}).status_code == 404
+    assert manager.post(url, {"action": "remove", "auditor": "x"}).status_code == 404
+    assert manager.post(url, {"action": "remove", "auditor": role.pk})["Location"] == url
+    assert list(world.people.auditor.fund_roles.all()) == [elsewhere]
+    assert AuditEvent.objects.get(action="fund.auditor_removed").before == {"auditor": "auditor@example.com"}
+    manager.logout()
+    manager.force_login(world.people.auditor)
+    assert manager.get(reverse("governance:fund_detail", args=[world.fund.slug])).status_code == 403
 
 
 # Calls ------------------------------------------------------------------------------------

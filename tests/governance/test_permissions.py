@@ -34,6 +34,7 @@ def _pages(world):
         ("governance:fund_detail", [fund.slug], VIEW),
         ("governance:fund_edit", [fund.slug], MANAGE),
         ("governance:fund_audit", [fund.slug], AUDIT),
+        ("governance:fund_auditors", [fund.slug], AUDIT),
         ("governance:pot_create", [fund.slug], MANAGE),
         ("governance:pot_budget", [fund.slug, pot.pk], VIEW),
         ("governance:pot_edit", [fund.slug, pot.pk], MANAGE),
@@ -101,6 +102,9 @@ def test_readers_cannot_change_budgets_panels_or_calls(client, world, role):
     posts = [
         (reverse("governance:pot_budget", args=[fund.slug, world.host_pot.pk]), {"financial_year": "2026/27", "amount": "1"}),
         (reverse("governance:panel_detail", args=[fund.slug, world.panel.pk]), {"email": "x@example.com", "role": "chair"}),
+        (reverse("governance:fund_auditors", args=[fund.slug]), {"action": "add", "email": world.people.applicant.email}),
+        (reverse("governance:fund_auditors", args=[fund.slug]),
+         {"action": "remove", "auditor": fund.roles.get(user=world.people.auditor).pk}),
         (reverse("governance:call_publish", args=[call.slug]), {}),
         (reverse("governance:call_status", args=[call.slug]), {"action": "start_assessment"}),
     ]
@@ -108,6 +112,7 @@ def test_readers_cannot_change_budgets_panels_or_calls(client, world, role):
         assert client.post(url, data).status_code == 403, url
     call.refresh_from_db()
     assert call.status == "draft"
+    assert list(fund.roles.values_list("user__email", flat=True)) == [world.people.auditor.email]
     assert world.host_pot.budgets.get(financial_year=2026).amount == 1000000
 
 
