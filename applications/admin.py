@@ -3,18 +3,9 @@ change is audited; the admin is for looking things up."""
 
 from django.contrib import admin
 
+from governance.admin import ReadOnlyInline
+
 from . import models
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class SectionStateInline(ReadOnlyInline):

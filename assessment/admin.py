@@ -3,20 +3,9 @@ the audit trail), so the records are read-only here."""
 
 from django.contrib import admin
 
-from applications.admin import ReadOnlyInline
+from governance.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import models
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Assignment)

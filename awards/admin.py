@@ -3,30 +3,13 @@ ledger), so awards, profiles, ledger entries and instalments are read-only here.
 
 from django.contrib import admin
 
+from governance.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from . import models
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class AwardYearInline(admin.TabularInline):
+class AwardYearInline(ReadOnlyInline):
     model = models.AwardYear
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Award)

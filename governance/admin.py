@@ -1,7 +1,35 @@
+"""Site admin. Accounts, organisations, memberships and fund roles are set up here. Funds,
+pots and budgets, calls, criteria and panels change only through the portal's pages, whose
+services check the rules and write the audit trail, so they are read-only here; so are the
+later stages' records (they use the two read-only classes below)."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import models
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 
 @admin.register(models.User)
@@ -32,49 +60,44 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
 
-class PotBudgetInline(admin.TabularInline):
+class PotBudgetInline(ReadOnlyInline):
     model = models.PotBudget
-    extra = 0
 
 
 @admin.register(models.Pot)
-class PotAdmin(admin.ModelAdmin):
+class PotAdmin(ReadOnlyAdmin):
     list_display = ["name", "fund", "network"]
     inlines = [PotBudgetInline]
 
 
 @admin.register(models.Fund)
-class FundAdmin(admin.ModelAdmin):
+class FundAdmin(ReadOnlyAdmin):
     list_display = ["name", "host_network", "allocation_model", "first_year", "last_year"]
-    prepopulated_fields = {"slug": ["name"]}
 
 
-class RubricInline(admin.TabularInline):
+class RubricInline(ReadOnlyInline):
     model = models.RubricDescriptor
-    extra = 0
 
 
 @admin.register(models.Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(ReadOnlyAdmin):
     list_display = ["title", "call", "kind", "weight"]
     inlines = [RubricInline]
 
 
 @admin.register(models.Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(ReadOnlyAdmin):
     list_display = ["title", "fund", "status", "opens_at", "closes_at"]
     list_filter = ["status", "purpose"]
     search_fields = ["title", "slug"]
 
 
-class PanelMemberInline(admin.TabularInline):
+class PanelMemberInline(ReadOnlyInline):
     model = models.PanelMember
-    extra = 0
-    autocomplete_fields = ["user"]
 
 
 @admin.register(models.Panel)
-class PanelAdmin(admin.ModelAdmin):
+class PanelAdmin(ReadOnlyAdmin):
     list_display = ["name", "fund"]
     inlines = [PanelMemberInline]
 

@@ -125,3 +125,21 @@ def test_a_partner_network_manages_the_call_it_hosts_but_not_the_fund(client, wo
     assert client.get(reverse("governance:call_edit", args=[call.slug])).status_code == 200
     assert client.get(reverse("governance:call_edit", args=[world.call.slug])).status_code == 403
     assert client.get(reverse("governance:fund_edit", args=[world.fund.slug])).status_code == 403
+
+
+def test_the_site_admin_reads_funds_and_calls_in_the_django_admin_but_changes_them_only_through_the_portal(
+        client, world):
+    """The portal's pages change these through services that check the rules and write the
+    audit trail; the Django admin must not be a way round them."""
+    client.force_login(world.people.admin)
+    call_url = reverse("admin:governance_call_change", args=[world.call.pk])
+    assert client.get(call_url).status_code == 200
+    assert client.post(call_url, {"status": "open"}).status_code == 403
+    pot_url = reverse("admin:governance_pot_change", args=[world.host_pot.pk])
+    assert client.post(pot_url, {"name": "Renamed"}).status_code == 403
+    assert client.get(reverse("admin:governance_fund_add")).status_code == 403
+    world.call.refresh_from_db()
+    assert world.call.status == "draft"
+    # Accounts and fund roles are still set up in the admin.
+    assert client.get(reverse("admin:governance_user_add")).status_code == 200
+    assert client.get(reverse("admin:governance_fundrole_add")).status_code == 200
