@@ -691,7 +691,12 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            # The periodic sweep for emails left unsent reads only these few rows.
+            models.Index(fields=["created_at"], condition=models.Q(emailed_at__isnull=True),
+                         name="notification_unemailed_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.subject

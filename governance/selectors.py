@@ -364,6 +364,17 @@ def unread_notification_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
+def notifications_unemailed(*, older_than: dt.timedelta, limit: int = 500) -> list[int]:
+    """Notifications whose email should have gone by now and has not, oldest first.
+
+    The email is queued after the change commits; a process that dies between the commit and
+    the queuing (or a broker that refused the message) leaves one of these behind.
+    """
+    cutoff = timezone.now() - older_than
+    return list(Notification.objects.filter(emailed_at__isnull=True, created_at__lt=cutoff)
+                .order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
 # Calls ---------------------------------------------------------------------------------------
 
 

@@ -4,7 +4,9 @@
 whose period has ended, and queues one ``send_return_reminder`` per reminder due. Both are
 idempotent: a reminder goes once per return, kind and due date whatever the number of runs,
 and a run after missed ones catches up. Tasks are acknowledged late, so a worker killed mid-run
-has its task redelivered; what was committed is not done again.
+has its task redelivered; what was committed is not done again. A reminder whose email was
+not queued (the worker died between commit and publishing) is emailed by the governance
+stage's periodic ``deliver_unemailed_notifications``.
 
 Imported by ``ReportingConfig.ready()`` so the worker registers these tasks (Celery's
 autodiscovery only looks for ``tasks.py``).
@@ -16,10 +18,6 @@ import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
-
-from governance.models import Notification
-from governance.tasks import deliver_notification
 
 from .services import monitoring_run, return_reminder_send
 
@@ -27,9 +25,6 @@ logger = logging.getLogger(__name__)
 
 # Database hiccups and a return locked by another worker are worth retrying, with backoff.
 RETRY_ON = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
-# A reminder's email not sent this long after its notification was written is queued again
-# (the worker that should have queued it may have died between commit and publishing).
-EMAIL_GRACE = timezone.timedelta(minutes=10)
 
 
 @shared_task(autoretry_for=RETRY_ON, retry_backoff=5, retry_backoff_max=600, retry_jitter=True, max_retries=8)
@@ -44,12 +39,7 @@ def run_monitoring() -> dict:
     result = monitoring_run()
     for return_id, kind in result["reminders"]:
         send_return_reminder.delay(return_id, kind)
-    stuck = list(Notification.objects.filter(
-        monitoring_reminders__isnull=False, emailed_at__isnull=True, created_at__lt=timezone.now() - EMAIL_GRACE,
-    ).values_list("pk", flat=True).distinct()[:500])
-    for notification_id in stuck:
-        deliver_notification.delay(notification_id)
     summary = {"synced": result["synced"], "failed": result["failed"], "opened": len(result["opened"]),
-               "reminders": len(result["reminders"]), "emails_requeued": len(stuck)}
+               "reminders": len(result["reminders"])}
     logger.info("Monitoring run: %s", summary)
     return summary

@@ -17,6 +17,8 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# A notification's email not sent this long after it was written is queued again.
+NOTIFICATION_EMAIL_GRACE_SECONDS = env.int("NOTIFICATION_EMAIL_GRACE_SECONDS", default=600)
 
 # Database --------------------------------------------------------------------------------
 _DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
@@ -218,6 +220,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Calls open and close at their published times; the call pages also derive the phase
     # from the times, so a late beat never lets a bid in after closing.
     "governance-advance-calls": {"task": "governance.tasks.advance_calls", "schedule": 60.0},
+    # Emails a dead worker or a refused publish left unsent go again (each is sent once).
+    "governance-deliver-unemailed-notifications": {"task": "governance.tasks.deliver_unemailed_notifications",
+                                                   "schedule": 300.0},
     # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
     "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
     # Impact reports: send lost builds to the workers again; rebuild reports marked quarterly

@@ -1,10 +1,14 @@
+import datetime as dt
 import time
 
 import pytest
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from governance.models import Notification
 from governance.services import notification_email_send, notify
+from governance.tasks import deliver_unemailed_notifications
 from tests.factories.governance import UserFactory
 
 
@@ -44,6 +48,33 @@ def test_sending_twice_emails_once(mailoutbox):
 
 
 @pytest.mark.django_db
+def test_emails_left_unsent_past_the_grace_period_are_sent_once_by_the_sweep(mailoutbox):
+    user = UserFactory()
+    grace = dt.timedelta(seconds=settings.NOTIFICATION_EMAIL_GRACE_SECONDS)
+    # Written, but the email was never queued (the process died between commit and publishing).
+    lost = Notification.objects.create(user=user, subject="Lost", body="b", created_at=timezone.now() - grace * 2)
+    recent = Notification.objects.create(user=user, subject="Still in the queue", body="b")
+    sent = Notification.objects.create(user=user, subject="Sent", body="b", created_at=timezone.now() - grace * 2,
+                                       emailed_at=timezone.now() - grace)
+    assert deliver_unemailed_notifications.delay().get() == 1
+    assert [m.subject for m in mailoutbox] == ["Lost"]
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert lost.emailed_at is not None
+    assert recent.emailed_at is None  # its own task may still be waiting: not raced
+    assert Notification.objects.get(pk=sent.pk).emailed_at == sent.emailed_at
+    assert deliver_unemailed_notifications.delay().get() == 0
+    assert len(mailoutbox) == 1
+
+
+def test_the_sweep_runs_every_few_minutes_in_the_beat():
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values()
+               if e["task"] == "governance.tasks.deliver_unemailed_notifications"]
+    assert len(entries) == 1
+    assert entries[0]["schedule"] <= settings.NOTIFICATION_EMAIL_GRACE_SECONDS
+
+
+@pytest.mark.django_db
 def test_the_notifications_page_lists_only_my_notifications(client):
     me, other = UserFactory(), UserFactory()
     Notification.objects.create(user=me, subject="Mine", body="For me")
@@ -69,3 +100,19 @@ def test_a_real_worker_emails_the_notification(real_celery):
             break
         time.sleep(0.2)
     assert notification.emailed_at is not None
+
+
+@pytest.mark.requires_broker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_an_email_whose_queuing_was_lost(real_celery):
+    # Committed an hour ago, but its delivery task never reached the broker.
+    lost = Notification.objects.create(user=UserFactory(), subject="Lost in transit", body="b",
+                                       created_at=timezone.now() - dt.timedelta(hours=1))
+    deliver_unemailed_notifications.delay()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lost.refresh_from_db()
+        if lost.emailed_at:
+            break
+        time.sleep(0.2)
+    assert lost.emailed_at is not None

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from awards import services as award_services
 from governance.models import AuditEvent, Membership, Notification
+from governance.tasks import deliver_unemailed_notifications
 from reporting import monitoring_tasks, services
 from reporting.models import ReminderKind, ReminderSent, ReturnStatus
 from reporting.selectors import reminders_due
@@ -214,7 +215,7 @@ def test_the_task_settings_retry_with_backoff():
     assert task.max_retries >= 5
 
 
-def test_emails_of_reminders_left_unsent_are_queued_again(mw):
+def test_emails_of_reminders_left_unsent_are_sent_by_the_periodic_sweep(mw, mailoutbox):
     services.returns_open_ended()
     for pk, kind in reminders_due():
         services.return_reminder_send(return_id=pk, kind=kind)
@@ -222,10 +223,11 @@ def test_emails_of_reminders_left_unsent_are_queued_again(mw):
     assert stuck
     # As if the worker died between committing the reminder and queuing its emails.
     Notification.objects.filter(pk__in=stuck).update(emailed_at=None, created_at=timezone.now() - dt.timedelta(hours=1))
-    summary = monitoring_tasks.run_monitoring.delay().get()
-    assert summary["emails_requeued"] == len(stuck)
+    mailoutbox.clear()
+    assert deliver_unemailed_notifications.delay().get() == len(stuck)
     assert not Notification.objects.filter(pk__in=stuck, emailed_at__isnull=True).exists()
-    assert monitoring_tasks.run_monitoring.delay().get()["emails_requeued"] == 0
+    assert len(mailoutbox) == len(stuck)
+    assert deliver_unemailed_notifications.delay().get() == 0
 
 
 @pytest.mark.requires_postgres

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import Notification
+from governance.tasks import deliver_unemailed_notifications
 from reporting import services
 from reporting.models import MonitoringReturn, ReminderSent, ReturnStatus
 from reporting.monitoring_tasks import run_monitoring, send_return_reminder
@@ -122,15 +123,21 @@ def test_killing_the_worker_mid_run_loses_no_reminder_and_sends_none_twice(real_
     real_celery.kill()  # mid-run: reminders queued, some sent, one perhaps half-done
     done = ReminderSent.objects.count()
     assert 0 < done < len(expected), f"the run finished before the kill ({done} of {len(expected)})"
-    # Restart with a short visibility timeout, so the task the dead worker held is delivered again.
+    # Restart with a short visibility timeout, so the task the dead worker held is delivered again,
+    # and a short email grace, so the sweep sends an email the dead worker committed but never queued.
     real_celery.env["CELERY_VISIBILITY_TIMEOUT"] = "1"
+    real_celery.env["NOTIFICATION_EMAIL_GRACE_SECONDS"] = "1"
     try:
         time.sleep(1.5)
         real_celery.start()
         run_monitoring.delay()  # and the next beat comes round
         _settled(real_celery)
+        time.sleep(1.5)
+        deliver_unemailed_notifications.delay()  # and the next sweep
+        _settled(real_celery)
         _reminder_invariants(expected)
     finally:
         real_celery.stop()
-        real_celery.env.pop("CELERY_VISIBILITY_TIMEOUT", None)
+        for name in ("CELERY_VISIBILITY_TIMEOUT", "NOTIFICATION_EMAIL_GRACE_SECONDS"):
+            real_celery.env.pop(name, None)
         real_celery.start()
