@@ -7,11 +7,13 @@ class ApplicationsConfig(AppConfig):
 
     def ready(self) -> None:
         from governance.extensions import register_call_section
-        from governance.signals import call_entered_assessment
+        from governance.signals import call_closing_extended, call_entered_assessment
 
         from .dashboard import call_section
-        from .services import _on_call_entered_assessment
+        from .services import _on_call_closing_extended, _on_call_entered_assessment
 
         register_call_section(call_section)
         # When a call enters assessment, its submitted bids go with it, whichever page started it.
         call_entered_assessment.connect(_on_call_entered_assessment, dispatch_uid="applications.bids_into_assessment")
+        # When a call's closing time moves later, the writers of its draft bids hear of it.
+        call_closing_extended.connect(_on_call_closing_extended, dispatch_uid="applications.tell_drafts_of_extension")

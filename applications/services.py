@@ -849,6 +849,22 @@ def _on_call_entered_assessment(sender, *, call: Call, actor: User | None, **kwa
     bids_start_assessment_for_call(actor=actor, call=call)
 
 
+def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previous_closes_at: dt.datetime,
+                              **kwargs) -> None:
+    """Tell everyone writing a draft bid on the call that they have longer, and why."""
+    drafts = list(Bid.objects.filter(call=call, status=BidStatus.DRAFT).order_by("pk"))
+    told: set[int] = set()
+    for bid in drafts:
+        for user in lead_org_member_users(bid):
+            if user.pk in told:
+                continue
+            told.add(user.pk)
+            notify(user=user, subject=f"More time to bid: {call.title}"[:200],
+                   body=(f"The closing time for {call.title} has moved from {uk_datetime(previous_closes_at)} "
+                         f"to {uk_datetime(call.closes_at)}.\n\nThe reason given: {call.closing_extension_reason}"),
+                   link=reverse("applications:bid_detail", kwargs={"pk": bid.pk}))
+
+
 def bid_mark_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → funded (the panel decided to fund it)."""
     return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.FUNDED,

@@ -430,6 +430,15 @@ class CallCloseForm(forms.Form):
     )
 
 
+class CallExtendForm(forms.Form):
+    closes_at = NHSDateTimeField(label="New closing time", help_text="UK time. Bids are refused after this moment.")
+    reason = forms.CharField(
+        label="Why is the closing time moving?", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the reason for the extension: it is shown on the call's public page"},
+        help_text="Shown on the call's public page and sent to everyone with a draft bid.",
+    )
+
+
 def _scale_bounds(data, default: tuple[int, int]) -> tuple[int, int]:
     """The scale the rubric fields are drawn for: as typed if it is sensible, else the default."""
     try:

@@ -479,6 +479,11 @@ class Call(models.Model):
     pots = models.ManyToManyField(Pot, related_name="calls")
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
+    # Set when a published call's closing time is first extended: bidders see what moved and why.
+    published_closes_at = models.DateTimeField(
+        "closing time as first published", null=True, blank=True,
+    )
+    closing_extension_reason = models.TextField(blank=True)
     # Eligibility
     eligible_org_kinds = models.JSONField(default=list, help_text="OrganisationKind values that may lead a bid.")
     min_amount = money_field("minimum amount per bid")

@@ -47,7 +47,7 @@ from .models import (
     User,
 )
 from .money import ZERO, format_money, parse_money
-from .signals import call_entered_assessment
+from .signals import call_closing_extended, call_entered_assessment
 
 EMAIL_TAKEN = "An account with this email address already exists"
 
@@ -538,6 +538,11 @@ CALL_NOT_YET_OPENING = "The call cannot open before its published opening time"
 CALL_NOT_OPEN = "Only an open call can be closed"
 CALL_NOT_STARTED = "A call that has not opened yet cannot be closed early"
 CLOSE_EARLY_REASON = "Give the reason for closing the call before its published closing time"
+CALL_NOT_EXTENDABLE = "Only a published call that has not closed yet can have its closing time extended"
+EXTENSION_NOT_LATER = "The new closing time must be later than the current one"
+EXTENSION_TOO_LONG = "A closing time can be moved by up to a year at a time"
+EXTENSION_REASON = "Give the reason for the extension: it is shown on the call's public page"
+EXTENSION_PAST_TIMETABLE = "The new closing time is on or after the {what} ({date}): move that date first"
 CALL_NOT_CLOSED = "Assessment can only start once the call has closed"
 CALL_NOT_IN_ASSESSMENT = "Only a call in assessment can be marked as decided"
 CALL_NOT_DECIDED = "Only a call whose decisions are made can be closed out"
@@ -827,6 +832,55 @@ def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None
         message = f"Closed early: {reason}"
     _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED, action="call.closed", message=message, extra=extra)
     return _sync(call, locked)
+
+
+@transaction.atomic
+def call_extend_closing(
+    *, actor: User | None, call: Call, closes_at: dt.datetime, reason: str, now: dt.datetime | None = None,
+) -> Call:
+    """Move a published call's closing time later, before it has closed, with a published reason.
+
+    Only the closing time moves (criteria and eligibility stay frozen); the later timetable must
+    still follow it. The first published closing time is kept to show bidders what changed.
+    """
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.phase(now) not in (CallStatus.SCHEDULED, CallStatus.OPEN):
+        raise ValidationError(CALL_NOT_EXTENDABLE)
+    errors: dict[str, list[str]] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        _add(errors, "reason", EXTENSION_REASON)
+    if closes_at <= locked.closes_at:
+        _add(errors, "closes_at", EXTENSION_NOT_LATER)
+    elif closes_at - locked.closes_at > dt.timedelta(days=366):
+        _add(errors, "closes_at", EXTENSION_TOO_LONG)
+    else:
+        closes_on = timezone.localdate(closes_at)
+        for name, what in (("assessment_due_date", "date assessors' scores are due"),
+                           ("panel_meeting_date", "panel meeting"),
+                           ("decisions_expected_date", "date decisions are announced by")):
+            date = getattr(locked, name)
+            if date and date <= closes_on:
+                _add(errors, "closes_at", EXTENSION_PAST_TIMETABLE.format(what=what, date=f"{date:%-d %B %Y}"))
+                break
+    if errors:
+        raise ValidationError(errors)
+    previous = locked.closes_at
+    before = snapshot(locked, ("closes_at", "closing_extension_reason"))
+    locked.published_closes_at = locked.published_closes_at or previous
+    locked.closes_at = closes_at
+    locked.closing_extension_reason = reason
+    locked.full_clean()
+    locked.save(update_fields=["closes_at", "published_closes_at", "closing_extension_reason", "updated_at"])
+    shown = timezone.localtime(closes_at)
+    audit_record(actor=actor, action="call.closing_extended", target=locked, before=before,
+                 after=snapshot(locked, ("closes_at", "closing_extension_reason")),
+                 message=f"Closing time extended to {shown:%-d %B %Y, %H:%M %Z}: {reason}")
+    call_closing_extended.send(sender=Call, call=locked, actor=actor, previous_closes_at=previous)
+    _sync(call, locked)
+    call.published_closes_at, call.closing_extension_reason = locked.published_closes_at, reason
+    return locked
 
 
 @transaction.atomic

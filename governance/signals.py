@@ -9,3 +9,7 @@ from django.dispatch import Signal
 # A call moved from closed to in assessment. Arguments: ``call``, ``actor``.
 # The applications stage moves the call's submitted bids into assessment with it.
 call_entered_assessment = Signal()
+
+# A published call's closing time moved later. Arguments: ``call``, ``actor``, ``previous_closes_at``.
+# The applications stage tells the writers of the call's draft bids.
+call_closing_extended = Signal()

@@ -25,6 +25,7 @@ from .forms import (
     AuditFilterForm,
     CallCloseForm,
     CallCopyForm,
+    CallExtendForm,
     CallForm,
     CriteriaWeightsForm,
     CriterionForm,
@@ -582,6 +583,20 @@ def call_close(request, slug: str):
     return render(request, "governance/calls/close.html", {
         "call": call, "form": form, "early": early, "crumbs": _call_crumbs(call),
     })
+
+
+def call_extend(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("governance.manage_call", call))
+    form = CallExtendForm(_posted(request), initial={"closes_at": call.closes_at})
+    saved = _submit(request, form, lambda: services.call_extend_closing(
+        actor=request.user, call=call, closes_at=form.cleaned_data["closes_at"], reason=form.cleaned_data["reason"],
+    ))
+    if saved:
+        messages.success(request, "The closing time has moved. The public page shows the change and the reason, "
+                                  "and everyone writing a draft bid has been told.")
+        return redirect("governance:call_manage", slug=call.slug)
+    return render(request, "governance/calls/extend.html", {"call": call, "form": form, "crumbs": _call_crumbs(call)})
 
 
 STATUS_ACTIONS = {

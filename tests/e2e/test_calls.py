@@ -138,6 +138,18 @@ def test_a_fund_manager_opens_a_call_and_the_public_reads_its_criteria(page, liv
     check_accessibility(page)
     assert Call.objects.get(slug="falls-detection-at-home").status == CallStatus.OPEN
 
+    # And, when trusts ask for more time, extends the closing time with a reason (a reason is required)
+    page.get_by_role("button", name="Extend the closing time").click()
+    check_accessibility(page)
+    _fill_moment(page, "closes_at", timezone.now() + dt.timedelta(days=44))
+    page.get_by_role("button", name="Extend the closing time").click()
+    expect(page.locator("#id_reason-error")).to_contain_text("Give the reason for the extension")
+    check_accessibility(page)
+    page.fill("#id_reason", "Trusts asked for two more weeks after the winter pressures.")
+    page.get_by_role("button", name="Extend the closing time").click()
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("The closing time has moved")
+    expect(page.locator("main")).to_contain_text("Extended from")
+
     # Then an anonymous visitor finds it on /calls/
     page.context.clear_cookies()
     page.goto(live_server.url + "/calls/")
@@ -151,6 +163,7 @@ def test_a_fund_manager_opens_a_call_and_the_public_reads_its_criteria(page, liv
     # And reads its criteria, weights and rubric, the money and how decisions are made
     expect(page.locator("h1")).to_have_text("Falls detection at home")
     check_accessibility(page)
+    expect(page.locator("main")).to_contain_text("after the winter pressures")
     criteria = page.get_by_role("table", name="Criteria and their weights")
     expect(criteria).to_contain_text("Cost saving")
     expect(criteria).to_contain_text("60%")
@@ -188,7 +201,7 @@ def _demo_pages():
             f"/manage/funds/{fund.slug}/panels/{panel.pk}/members/{member.pk}/?q=trust",
             f"/manage/funds/{fund.slug}/calls/new/", f"/manage/calls/{open_call.slug}/",
             f"/manage/calls/{open_call.slug}/edit/", f"/manage/calls/{open_call.slug}/copy/",
-            f"/manage/calls/{open_call.slug}/close/", f"/manage/calls/{open_call.slug}/criteria/{criterion.pk}/",
+            f"/manage/calls/{open_call.slug}/close/", f"/manage/calls/{open_call.slug}/extend/", f"/manage/calls/{open_call.slug}/criteria/{criterion.pk}/",
             f"/manage/calls/{open_call.slug}/criteria/weights/", "/manage/calls/virtual-wards-adoption/",
             "/manage/calls/falls-prevention-adoption/", f"/manage/funds/{joint.slug}/", "/dashboard/",
         ],

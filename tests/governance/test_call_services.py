@@ -398,6 +398,76 @@ def test_a_call_that_has_not_opened_cannot_be_closed_early(world):
     assert caught.value.messages == [services.CALL_NOT_OPEN]
 
 
+def test_an_open_call_s_closing_time_is_extended_with_a_published_reason(world):
+    call = CallFactory(fund=world.fund, panel=world.panel)
+    first = call.closes_at
+    later = first + dt.timedelta(days=7)
+    services.call_extend_closing(actor=world.people.manager, call=call, closes_at=later,
+                                 reason="Trusts asked for time after the winter pressures", now=NOW)
+    call.refresh_from_db()
+    assert (call.closes_at, call.published_closes_at) == (later, first)
+    assert call.closing_extension_reason == "Trusts asked for time after the winter pressures"
+    assert call.phase(first + dt.timedelta(hours=1)) == CallStatus.OPEN  # bids still go in after the old time
+    event = _events(call, "call.closing_extended").get()
+    assert event.actor == world.people.manager
+    assert "winter pressures" in event.message
+    # A second extension keeps the first published time.
+    services.call_extend_closing(actor=None, call=call, closes_at=later + dt.timedelta(days=1), reason="Again", now=NOW)
+    call.refresh_from_db()
+    assert call.published_closes_at == first
+    assert _events(call, "call.closing_extended").count() == 2
+
+
+def test_an_extension_is_refused_without_a_reason_or_a_later_time_and_changes_nothing(world):
+    call = CallFactory(fund=world.fund, panel=world.panel, assessment_due_date=None, panel_meeting_date=None,
+                       decisions_expected_date=None)
+    first = call.closes_at
+    cases = [
+        ({"closes_at": first + dt.timedelta(days=1), "reason": "  "}, "reason", services.EXTENSION_REASON),
+        ({"closes_at": first, "reason": "x"}, "closes_at", services.EXTENSION_NOT_LATER),
+        ({"closes_at": first - dt.timedelta(days=1), "reason": "x"}, "closes_at", services.EXTENSION_NOT_LATER),
+        ({"closes_at": first + dt.timedelta(days=400), "reason": "x"}, "closes_at", services.EXTENSION_TOO_LONG),
+    ]
+    for kwargs, field, message in cases:
+        with pytest.raises(ValidationError) as caught:
+            services.call_extend_closing(actor=None, call=call, now=NOW, **kwargs)
+        assert caught.value.message_dict[field] == [message]
+    call.refresh_from_db()
+    assert (call.closes_at, call.published_closes_at) == (first, None)
+    assert not _events(call, "call.closing_extended").exists()
+
+
+def test_an_extension_past_the_later_timetable_names_the_date_to_move_first(world):
+    call = CallFactory(fund=world.fund, panel=world.panel)
+    due = timezone.localdate(call.closes_at) + dt.timedelta(days=3)
+    call.assessment_due_date, call.panel_meeting_date, call.decisions_expected_date = (
+        due, due + dt.timedelta(days=5), due + dt.timedelta(days=10))
+    call.save()
+    with pytest.raises(ValidationError) as caught:
+        services.call_extend_closing(actor=None, call=call, closes_at=call.closes_at + dt.timedelta(days=4),
+                                     reason="More time", now=NOW)
+    [message] = caught.value.message_dict["closes_at"]
+    assert "date assessors' scores are due" in message
+    assert f"{due:%-d %B %Y}" in message
+
+
+def test_only_a_published_call_that_has_not_closed_can_be_extended(world):
+    draft = DraftCallFactory(fund=world.fund)
+    closed = CallFactory(fund=world.fund, panel=world.panel)
+    services.call_close(actor=None, call=closed, now=closed.closes_at)
+    past_closing = CallFactory(fund=world.fund, panel=world.panel)  # the beat has not closed it yet
+    for call, now in ((draft, NOW), (closed, NOW), (past_closing, past_closing.closes_at + dt.timedelta(minutes=1))):
+        with pytest.raises(ValidationError) as caught:
+            services.call_extend_closing(actor=None, call=call, closes_at=call.closes_at + dt.timedelta(days=2),
+                                         reason="Late", now=now)
+        assert caught.value.messages == [services.CALL_NOT_EXTENDABLE]
+    scheduled = world.call
+    services.call_publish(actor=None, call=scheduled, now=NOW)
+    assert scheduled.status == CallStatus.SCHEDULED
+    services.call_extend_closing(actor=None, call=scheduled, closes_at=scheduled.closes_at + dt.timedelta(days=2),
+                                 reason="Aligned with the national call", now=NOW)
+
+
 def test_the_phase_is_derived_from_the_times_even_if_the_beat_is_late(world):
     call = CallFactory(fund=world.fund, status=CallStatus.OPEN)
     assert call.phase(call.closes_at - dt.timedelta(seconds=1)) == CallStatus.OPEN

@@ -405,6 +405,40 @@ def test_publishing_a_complete_call_schedules_it_and_closing_early_needs_a_reaso
     assert open_call.status == CallStatus.CLOSED
 
 
+def test_a_closing_time_is_extended_from_the_call_page_and_the_public_page_says_why(manager, world, client):
+    call = CallFactory(fund=world.fund, host_network=world.host, assessment_due_date=None, panel_meeting_date=None,
+                       decisions_expected_date=None)
+    first = call.closes_at
+    assert reverse("governance:call_extend", args=[call.slug]) in manager.get(
+        reverse("governance:call_manage", args=[call.slug])).content.decode()
+    url = reverse("governance:call_extend", args=[call.slug])
+    later = first + dt.timedelta(days=14)
+    refused = [
+        ({**_split_datetime("closes_at", later), "reason": ""}, "reason", services.EXTENSION_REASON),
+        ({**_split_datetime("closes_at", first - dt.timedelta(days=1)), "reason": "More time"}, "closes_at",
+         services.EXTENSION_NOT_LATER),
+        ({"closes_at_day": "31", "closes_at_month": "2", "closes_at_year": "2027", "closes_at_time": "12:00",
+          "reason": "More time"}, "closes_at", None),
+        ({**_split_datetime("closes_at", later), "closes_at_time": "25:99", "reason": "More time"}, "closes_at", None),
+    ]
+    for data, field, message in refused:
+        response = manager.post(url, data)
+        assert response.status_code == 200
+        shown = field_error(response, field)
+        assert shown, data
+        assert message is None or shown == message, (data, shown)
+    call.refresh_from_db()
+    assert call.closes_at == first
+    response = manager.post(url, {**_split_datetime("closes_at", later), "reason": "<b>Winter</b> pressures"})
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert call.closes_at == later.replace(second=0, microsecond=0)
+    public = client.get(call.get_absolute_url()).content.decode()
+    assert "The closing time was extended from" in public
+    assert "&lt;b&gt;Winter&lt;/b&gt; pressures" in public
+    assert "<b>Winter</b>" not in public
+
+
 def test_assessment_is_started_and_a_call_closed_out_from_the_call_page(manager, world):
     call = CallFactory(fund=world.fund, host_network=world.host, status=CallStatus.CLOSED)
     url = reverse("governance:call_status", args=[call.slug])
