@@ -24,7 +24,7 @@ from django.db import transaction
 from applications.models import Bid
 from governance.audit import audit_record
 from governance.demo import DemoContext
-from governance.models import CallStatus, User
+from governance.models import CallStatus, PanelRole, User
 
 from . import selectors, services
 from .models import (
@@ -200,11 +200,21 @@ def _assess_as_history(key: str, bid: Bid, plan, manager: User, chair: User) -> 
                          after={str(c.pk): v for c, v in zip(criteria, scores, strict=True)},
                          message=f"{assessor.full_name} submitted their scores on {bid.reference} (demo data)")
     if key in MODERATIONS:
+        moderator = _chairing(bid, chair)
         position, score, rationale = MODERATIONS[key]
         moderation = Moderation.objects.create(bid=bid, criterion=criteria[position], score=score, rationale=rationale,
-                                               moderated_by=chair, moderated_at=bid.call.closes_at + dt.timedelta(days=30))
-        audit_record(actor=chair, action="moderation.recorded", target=moderation,
+                                               moderated_by=moderator, moderated_at=bid.call.closes_at + dt.timedelta(days=30))
+        audit_record(actor=moderator, action="moderation.recorded", target=moderation,
                      message=f"{criteria[position].title}: moderated score {score.normalize():f} (demo data)")
+
+
+def _chairing(bid: Bid, chair: User) -> User:
+    """Who chairs the bid: the chair, or the deputy chair when the chair is conflicted on it."""
+    if bid.pk in selectors.bids_chaired_by(chair, bid.call, [bid]):
+        return chair
+    deputy = User.objects.filter(panel_memberships__panel_id=bid.call.panel_id,
+                                 panel_memberships__role=PanelRole.DEPUTY_CHAIR).first()
+    return deputy or chair
 
 
 def _seed_decisions(ctx: DemoContext, bids: dict[str, Bid], chair: User) -> None:
@@ -230,11 +240,11 @@ def _seed_decisions(ctx: DemoContext, bids: dict[str, Bid], chair: User) -> None
                 score=row.score, criterion_scores=row.result.criterion_scores,
                 above_funding_line=bool(row.fundable and row.above_line), departs_from_ranking=departs,
                 departure_rationale=DEPARTURE if departs else "",
-                decided_by=chair, decided_at=call.decisions_released_at - dt.timedelta(days=10),
+                decided_by=_chairing(bid, chair), decided_at=call.decisions_released_at - dt.timedelta(days=10),
                 released_at=call.decisions_released_at,
             )
             decision.excluded_members.set([e.member for e in selectors.panel_exclusions(call, bid)])
-            audit_record(actor=chair, action="decision.recorded", target=decision,
+            audit_record(actor=decision.decided_by, action="decision.recorded", target=decision,
                          message=f"Panel decision on {bid.reference}: {decision.get_outcome_display()} (demo data)")
         audit_record(actor=_manager(ctx, call), action="decisions.released", target=call,
                      message=f"Decisions on {call.title} released (demo data)")

@@ -5,7 +5,8 @@ assignments, a call's bids), then check one of these (403 when they may not do t
 
 - ``assessment.manage_call`` (call): the fund managers who run the call: start assessment,
   assign and re-assign assessors, reopen score sheets, release decisions.
-- ``assessment.chair_call`` (call): the chair of the call's panel: moderate and decide.
+- ``assessment.chair_call`` (call): the chair and deputy chair of the call's panel: moderate
+  and decide; which bids each chairs is the services' rule (``selectors.bids_chaired_by``).
 - ``assessment.view_call`` (call): the above and the fund's auditors: the assignments, the
   ranking and funding line, each bid's scores, the decisions (read only for auditors).
 - ``assessment.view_conflicts`` (fund): the fund's conflicts of interest register, for its fund
@@ -26,10 +27,12 @@ from governance.rules import audits_call, audits_fund, manages_call, manages_fun
 
 @rules.predicate
 def chairs_call(user, call) -> bool:
-    """The chair of the call's panel."""
+    """The chair or a deputy chair of the call's panel."""
     if call is None or not user.is_authenticated or call.panel_id is None:
         return False
-    return PanelMember.objects.filter(panel_id=call.panel_id, user=user, role=PanelRole.CHAIR).exists()
+    return PanelMember.objects.filter(
+        panel_id=call.panel_id, user=user, role__in=(PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR),
+    ).exists()
 
 
 @rules.predicate

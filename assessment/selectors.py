@@ -59,10 +59,13 @@ LIVE_STATUSES = (AssignmentStatus.AWAITING_DECLARATION, AssignmentStatus.ACTIVE)
 # Bids that take part in a call's assessment once it has started.
 ASSESSED_BID_STATUSES = (BidStatus.IN_ASSESSMENT, BidStatus.FUNDED, BidStatus.NOT_FUNDED)
 # Panel roles that score bids (observers do not).
-SCORING_ROLES = (PanelRole.ASSESSOR, PanelRole.LAY_MEMBER, PanelRole.CHAIR)
+SCORING_ROLES = (PanelRole.ASSESSOR, PanelRole.LAY_MEMBER, PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR)
+# Panel roles that moderate and decide: the chair, and the deputy chair on bids every chair is
+# conflicted on (see ``bids_chaired_by``).
+CHAIRING_ROLES = (PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR)
 # Automatic assignment spreads work over assessors and lay members first; chairs, who also
 # moderate and decide, are given bids last.
-ROLE_PREFERENCE = {PanelRole.ASSESSOR: 0, PanelRole.LAY_MEMBER: 0, PanelRole.CHAIR: 1}
+ROLE_PREFERENCE = {PanelRole.ASSESSOR: 0, PanelRole.LAY_MEMBER: 0, PanelRole.CHAIR: 1, PanelRole.DEPUTY_CHAIR: 1}
 
 
 def criteria_of(call: Call) -> list[Criterion]:
@@ -169,6 +172,42 @@ def excluded_bid_ids(user: User, call: Call, bids) -> set[int]:
     return ids
 
 
+def bids_chaired_by(user: User, call: Call, bids) -> set[int]:
+    """Of ``bids``, those whose moderation and decision this person chairs.
+
+    The chair chairs every bid they are not conflicted on. A deputy chair chairs the bids that
+    every chair of the panel is conflicted on (and they are not), so a conflicted chair never
+    leaves a bid, and with it the call's release, undecided.
+    """
+    bids = list(bids)
+    if not user.is_authenticated or call.panel_id is None or not bids:
+        return set()
+    roles = set(PanelMember.objects.filter(panel_id=call.panel_id, user=user, role__in=CHAIRING_ROLES)
+                .values_list("role", flat=True))
+    if not roles:
+        return set()
+    chaired = {bid.pk for bid in bids} - excluded_bid_ids(user, call, bids)
+    if PanelRole.CHAIR in roles:
+        return chaired
+    for chair in User.objects.filter(panel_memberships__panel_id=call.panel_id,
+                                     panel_memberships__role=PanelRole.CHAIR):
+        chaired &= excluded_bid_ids(chair, call, bids)
+    return chaired
+
+
+def bids_no_chair_can_decide(call: Call, bids) -> list:
+    """Of ``bids``, those that every chair and deputy chair of the panel is conflicted on: the
+    fund manager must add a deputy chair before the panel can decide them."""
+    bids = list(bids)
+    if call.panel_id is None or not bids:
+        return bids
+    open_ids = {bid.pk for bid in bids}
+    for person in User.objects.filter(panel_memberships__panel_id=call.panel_id,
+                                      panel_memberships__role__in=CHAIRING_ROLES).distinct():
+        open_ids -= {bid.pk for bid in bids} - excluded_bid_ids(person, call, bids)
+    return [bid for bid in bids if bid.pk in open_ids]
+
+
 def conflicts_register(fund: Fund) -> QuerySet[ConflictDeclaration]:
     """Every conflict of interest declared on the fund's bids, newest first."""
     return (
@@ -211,9 +250,7 @@ def panel_reads_bid(user: User, bid) -> bool:
     call = bid.call
     if bid.status not in ASSESSED_BID_STATUSES or call.panel_id is None:
         return False
-    if not PanelMember.objects.filter(panel_id=call.panel_id, user=user, role=PanelRole.CHAIR).exists():
-        return False
-    return not excluded_bid_ids(user, call, [bid])
+    return bid.pk in bids_chaired_by(user, call, [bid])
 
 
 @dataclass
@@ -720,10 +757,10 @@ def moderations_of(bid) -> dict[int, Moderation]:
 
 
 def calls_chaired_by(user: User) -> QuerySet[Call]:
-    """Calls in assessment whose panel the person chairs."""
+    """Calls in assessment whose panel the person chairs or deputy-chairs."""
     if not user.is_authenticated:
         return Call.objects.none()
-    panels = PanelMember.objects.filter(user=user, role=PanelRole.CHAIR).values("panel_id")
+    panels = PanelMember.objects.filter(user=user, role__in=CHAIRING_ROLES).values("panel_id")
     return Call.objects.filter(panel__in=panels, status=CallStatus.ASSESSMENT).select_related("fund").order_by("closes_at")
 
 

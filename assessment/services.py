@@ -24,7 +24,7 @@ from applications.models import Bid, BidStatus
 from applications.selectors import bids_for_call, lead_org_member_users
 from applications.services import bid_mark_funded, bid_mark_not_funded, bid_start_assessment
 from governance.audit import audit_record, snapshot
-from governance.models import Call, CallStatus, Criterion, PanelMember, PanelRole, User
+from governance.models import Call, CallStatus, Criterion, PanelMember, User
 from governance.money import format_money
 from governance.services import CALL_NOT_CLOSED, call_mark_decided, call_start_assessment, notify
 
@@ -80,6 +80,10 @@ REOPEN_REASON_NEEDED = "Give the reason the score sheet is being reopened: the a
 # Moderation and decisions
 NOT_THE_CHAIR = "Only the chair of the call's panel can do this"
 CHAIR_CONFLICTED = "You are conflicted on this bid, so you are excluded from its moderation and decision"
+DEPUTY_NOT_NEEDED = (
+    "The chair is not conflicted on this bid, so the chair records its moderation and decision: a deputy chair "
+    "chairs only the bids the chair is conflicted on"
+)
 NOT_FLAGGED = "The assessors' scores on this criterion do not differ by more than the call's threshold: it needs no moderation"
 MODERATION_RATIONALE_NEEDED = "Explain why the panel agreed this score"
 SCORING_NOT_FINISHED = "Scoring of this bid is not finished: {done} of {expected} score sheets submitted"
@@ -527,13 +531,17 @@ def score_sheet_reopen(*, actor: User, assignment: Assignment, reason: str, now:
 
 
 def _require_chair(actor: User, call: Call) -> None:
-    if not PanelMember.objects.filter(panel_id=call.panel_id, user=actor, role=PanelRole.CHAIR).exists():
+    if not PanelMember.objects.filter(panel_id=call.panel_id, user=actor, role__in=selectors.CHAIRING_ROLES).exists():
         raise PermissionDenied(NOT_THE_CHAIR)
 
 
-def _require_not_excluded(actor: User, call: Call, bid: Bid) -> None:
+def _require_chairs_bid(actor: User, call: Call, bid: Bid) -> None:
+    """The actor chairs this bid: the chair if not conflicted, else a deputy chair who is not."""
+    if bid.pk in selectors.bids_chaired_by(actor, call, [bid]):
+        return
     if selectors.is_excluded(actor, call, bid):
         raise ValidationError(CHAIR_CONFLICTED, code="conflicted")
+    raise ValidationError(DEPUTY_NOT_NEEDED, code="chair_not_conflicted")
 
 
 def _score_on_scale(criterion: Criterion, value) -> int:
@@ -559,7 +567,7 @@ def moderation_record(
     bid = Bid.objects.get(pk=bid.pk)
     _require_chair(actor, call)
     _require_assessable(call, bid)
-    _require_not_excluded(actor, call, bid)
+    _require_chairs_bid(actor, call, bid)
     if criterion.call_id != call.pk:
         raise ValidationError(NOT_FLAGGED, code="not_flagged")
     existing = Moderation.objects.filter(bid=bid, criterion=criterion).first()
@@ -628,7 +636,7 @@ def decision_record(
     _require_in_assessment(call)
     if bid.status != BidStatus.IN_ASSESSMENT:
         raise ValidationError(BID_NOT_IN_ASSESSMENT, code="bid_not_in_assessment")
-    _require_not_excluded(actor, call, bid)
+    _require_chairs_bid(actor, call, bid)
     row = selectors.call_ranking(call).by_bid[bid.pk]
     if not row.complete:
         raise ValidationError(SCORING_NOT_FINISHED.format(done=row.sheets_submitted, expected=row.sheets_expected),

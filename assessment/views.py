@@ -286,14 +286,22 @@ def ranking(request, slug: str):
     criteria = _criteria(call)
     decided = call.status != CallStatus.ASSESSMENT
     table = None if decided else selectors.call_ranking(call, criteria)
+    can_chair = request.user.has_perm("assessment.chair_call", call) and call.status == CallStatus.ASSESSMENT
+    can_manage = request.user.has_perm("assessment.manage_call", call)
+    no_chair = []
     if table is not None:
-        excluded = selectors.excluded_bid_ids(request.user, call, [row.bid for row in table.all_rows])
+        bids = [row.bid for row in table.all_rows]
+        excluded = selectors.excluded_bid_ids(request.user, call, bids)
+        chaired = selectors.bids_chaired_by(request.user, call, bids) if can_chair else set()
         for row in table.all_rows:
             row.excluded = row.bid.pk in excluded
+            row.chaired = row.bid.pk in chaired
+        if can_manage or can_chair:
+            no_chair = selectors.bids_no_chair_can_decide(
+                call, [row.bid for row in table.all_rows if row.bid.status == BidStatus.IN_ASSESSMENT])
     return render(request, "assessment/ranking.html", {
-        "call": call, "ranking": table, "criteria": criteria,
-        "can_chair": request.user.has_perm("assessment.chair_call", call) and call.status == CallStatus.ASSESSMENT,
-        "can_manage": request.user.has_perm("assessment.manage_call", call),
+        "call": call, "ranking": table, "criteria": criteria, "can_chair": can_chair, "can_manage": can_manage,
+        "no_chair": no_chair,
         "decided": decided,
         "decisions": selectors.decisions_in_rank_order(call) if decided else [],
         "crumbs": _call_crumbs(call),
@@ -362,7 +370,7 @@ def bid_scores(request, slug: str, pk: int):
         "call": call, "bid": bid, "row": row, "sheets": sheets, "table": table,
         "exclusions": selectors.panel_exclusions(call, bid), "decision": row.decision,
         "can_chair": request.user.has_perm("assessment.chair_call", call) and open_call
-        and not (row.decision and row.decision.released_at),
+        and not (row.decision and row.decision.released_at) and bid.pk in selectors.bids_chaired_by(request.user, call, [bid]),
         "can_manage": request.user.has_perm("assessment.manage_call", call) and open_call and row.decision is None,
         "crumbs": _call_crumbs(call, ("Ranking", reverse("assessment:ranking", args=[call.slug]))),
     })
@@ -372,6 +380,10 @@ def _chair_bid(request, slug: str, pk: int):
     call = _call_or_404(slug)
     require(request.user.has_perm("assessment.chair_call", call))
     bid = _bid_of_call(call, pk)
+    # A deputy chair chairs only the bids every chair is conflicted on; a conflicted chair is
+    # shown why they are excluded.
+    require(bid.pk in selectors.bids_chaired_by(request.user, call, [bid])
+            or bid.pk in selectors.excluded_bid_ids(request.user, call, [bid]))
     return call, bid
 
 

@@ -170,6 +170,8 @@ PANEL_EXTRAS = [
     ("priya.shah@example.com", "Dr Priya Shah", None, PanelRole.ASSESSOR),
     ("tom.evans@example.com", "Tom Evans", "RTD", PanelRole.ASSESSOR),
     ("margaret.hughes@example.com", "Margaret Hughes", None, PanelRole.LAY_MEMBER),
+    # Chairs the bids of the chair's own trust.
+    ("james.okafor@example.com", "Dr James Okafor", None, PanelRole.DEPUTY_CHAIR),
 ]
 
 

@@ -293,9 +293,16 @@ class PortalUserForm(forms.Form):
         return email
 
 
+PANEL_ROLE_HELP = (
+    "The chair moderates and records the panel's decisions; a deputy chair does so for the bids the chair is "
+    "conflicted on. Chairs, deputy chairs, assessors and lay members score bids; observers do not."
+)
+
+
 class PanelMemberForm(PortalUserForm):
     email = forms.EmailField(label="Email address", help_text="The address they sign in to the portal with.")
-    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect)
+    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect,
+                             help_text=PANEL_ROLE_HELP)
 
 
 class FundAuditorForm(PortalUserForm):
@@ -306,7 +313,8 @@ class FundAuditorForm(PortalUserForm):
 
 
 class PanelMemberRoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect)
+    role = forms.ChoiceField(label="Role on the panel", choices=PanelRole.choices, widget=forms.RadioSelect,
+                             help_text=PANEL_ROLE_HELP)
 
 
 class OrganisationSearchForm(forms.Form):

@@ -393,6 +393,8 @@ class Panel(models.Model):
 
 class PanelRole(models.TextChoices):
     CHAIR = "chair", "Chair"
+    # Chairs the moderation and decision of the bids every chair is conflicted on.
+    DEPUTY_CHAIR = "deputy_chair", "Deputy chair"
     ASSESSOR = "assessor", "Assessor"
     LAY_MEMBER = "lay_member", "Lay or patient member"
     OBSERVER = "observer", "Observer"
@@ -416,7 +418,7 @@ class PanelMember(models.Model):
 
     @property
     def scores_bids(self) -> bool:
-        return self.role in (PanelRole.ASSESSOR, PanelRole.CHAIR, PanelRole.LAY_MEMBER)
+        return self.role in (PanelRole.ASSESSOR, PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR, PanelRole.LAY_MEMBER)
 
     @property
     def audit_fund(self) -> Fund:

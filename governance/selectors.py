@@ -115,9 +115,9 @@ def roles_of(user: User) -> Roles:
         if kind in COMMISSIONING_KINDS:
             roles.commissioner_org_ids.add(org_id)
     for panel_id, role in PanelMember.objects.filter(user=user).values_list("panel_id", "role"):
-        if role == PanelRole.CHAIR:
+        if role in (PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR):
             roles.chair_panel_ids.add(panel_id)
-        if role in (PanelRole.ASSESSOR, PanelRole.LAY_MEMBER, PanelRole.CHAIR):
+        if role in (PanelRole.ASSESSOR, PanelRole.LAY_MEMBER, PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR):
             roles.assessor_panel_ids.add(panel_id)
     roles.audited_fund_ids = set(
         FundRole.objects.filter(user=user, role=FundRoleKind.AUDITOR).values_list("fund_id", flat=True)

@@ -458,14 +458,55 @@ def test_a_conflicted_chair_is_excluded_and_cannot_record_the_decision(world):
                                  amount_approved=Decimal("1000.00"), rationale="Fine")
     assert exc.value.messages == [services.CHAIR_CONFLICTED]
     assert not PanelDecision.objects.exists()
-    # Another chair records it; the conflicted members are recorded as excluded.
-    deputy = PanelMemberFactory(panel=world.call.panel, role=PanelRole.CHAIR).user
+    # The deputy chair records it; the conflicted members are recorded as excluded.
+    deputy = PanelMemberFactory(panel=world.call.panel, role=PanelRole.DEPUTY_CHAIR).user
     decision = services.decision_record(actor=deputy, bid=bid, outcome=DecisionOutcome.FUND,
                                         amount_approved=Decimal("1000.00"), rationale="Fine")
     assert {m.user for m in decision.excluded_members.all()} == {world.chair, world.insider}
     with pytest.raises(PermissionDenied):
         services.decision_record(actor=world.assessor, bid=bid, outcome=DecisionOutcome.FUND,
                                  amount_approved=Decimal("1000.00"), rationale="Fine")
+
+
+def test_a_deputy_chair_moderates_and_decides_only_the_bids_the_chair_is_conflicted_on(world):
+    bid = _spread(world)
+    first = world.criteria[0]
+    deputy = PanelMemberFactory(panel=world.call.panel, role=PanelRole.DEPUTY_CHAIR).user
+    # The chair is free to chair the bid, so the deputy is not needed.
+    with pytest.raises(ValidationError) as exc:
+        services.moderation_record(actor=deputy, bid=bid, criterion=first, score=3, rationale="Agreed")
+    assert exc.value.messages == [services.DEPUTY_NOT_NEEDED]
+    assert selectors.bids_chaired_by(world.chair, world.call, world.bids) == {b.pk for b in world.bids}
+    assert selectors.bids_chaired_by(deputy, world.call, world.bids) == set()
+    # Once the chair is conflicted (their trust leads the bid), the deputy chairs it and the chair cannot.
+    PanelMember.objects.get(panel=world.call.panel, user=world.chair).affiliations.add(world.lead)
+    assert selectors.bids_chaired_by(deputy, world.call, [bid]) == {bid.pk}
+    with pytest.raises(ValidationError) as exc:
+        services.moderation_record(actor=world.chair, bid=bid, criterion=first, score=3, rationale="Mine")
+    assert exc.value.messages == [services.CHAIR_CONFLICTED]
+    moderation = services.moderation_record(actor=deputy, bid=bid, criterion=first, score=3, rationale="Agreed")
+    assert moderation.moderated_by == deputy
+    decision = services.decision_record(actor=deputy, bid=bid, outcome=DecisionOutcome.FUND,
+                                        amount_approved=Decimal("1000.00"), rationale="Strong evidence")
+    assert decision.decided_by == deputy
+    assert world.chair in {m.user for m in decision.excluded_members.all()}
+    assert _events("decision.recorded")[0].actor == deputy
+
+
+def test_a_deputy_chair_conflicted_too_cannot_chair_the_bid_and_the_bid_is_reported(world):
+    bid = _ready(world)
+    assert selectors.bids_no_chair_can_decide(world.call, [bid]) == []
+    PanelMember.objects.get(panel=world.call.panel, user=world.chair).affiliations.add(world.lead)
+    assert selectors.bids_no_chair_can_decide(world.call, [bid]) == [bid]
+    deputy_member = PanelMemberFactory(panel=world.call.panel, role=PanelRole.DEPUTY_CHAIR)
+    assert selectors.bids_no_chair_can_decide(world.call, [bid]) == []
+    deputy_member.affiliations.add(world.lead)
+    assert selectors.bids_no_chair_can_decide(world.call, [bid]) == [bid]
+    with pytest.raises(ValidationError) as exc:
+        services.decision_record(actor=deputy_member.user, bid=bid, outcome=DecisionOutcome.FUND,
+                                 amount_approved=Decimal("1000.00"), rationale="Fine")
+    assert exc.value.messages == [services.CHAIR_CONFLICTED]
+    assert not PanelDecision.objects.exists()
 
 
 def test_a_decision_waits_for_scoring_and_moderation(world):

@@ -27,12 +27,12 @@ from governance.models import CallStatus, PanelMember
 from tests.assessment.conftest import assign, declare_none, make_world, scored, scores_for
 from tests.factories.applications import SubmittedBidFactory
 from tests.factories.assessment import PanelDecisionFactory
-from tests.factories.governance import CallFactory
+from tests.factories.governance import CallFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "applicant", "other_applicant", "commissioner", "assigned", "unassigned", "conflicted", "chair",
-         "manager", "other_manager", "auditor"]
+         "deputy", "manager", "other_manager", "auditor"]
 
 
 @pytest.fixture
@@ -58,6 +58,8 @@ def scene(db):
 
 def _user(scene, role):
     w = scene["world"]
+    if role == "deputy":  # a deputy chair, while the chair is free to chair every bid
+        return PanelMember.objects.create(panel=w.call.panel, user=UserFactory(), role="deputy_chair").user
     return {
         "applicant": w.applicant, "other_applicant": w.other_applicant, "commissioner": w.commissioner,
         "assigned": w.assessor, "unassigned": w.lay, "conflicted": w.assessor_c, "chair": w.chair,
@@ -90,10 +92,10 @@ def _url(name, scene):
     }[name]
 
 
-PANEL = {"manager": 200, "chair": 200, "auditor": 200}
+PANEL = {"manager": 200, "chair": 200, "deputy": 200, "auditor": 200}
 # view -> (method, {role: status}); every role not named gets the default (last item).
 MATRIX = {
-    "hub": ("get", {"assigned": 200, "unassigned": 200, "conflicted": 200, "chair": 200, "manager": 200,
+    "hub": ("get", {"assigned": 200, "unassigned": 200, "conflicted": 200, "chair": 200, "deputy": 200, "manager": 200,
                     "other_manager": 200, "auditor": 200}, 403),
     "assignment": ("get", {"assigned": 302}, 404),
     "declare": ("get", {"assigned": 200}, 404),
@@ -345,6 +347,34 @@ def test_a_conflicted_chair_is_shown_as_excluded_and_cannot_record_the_decision(
     # Nor does the conflicted chair see the bid's scores.
     assert client.get(reverse("assessment:bid_scores", args=[w.call.slug, bid.pk])).status_code == 404
     assert "Hidden: you are conflicted" in client.get(reverse("assessment:ranking", args=[w.call.slug])).content.decode()
+
+
+def test_the_deputy_chair_decides_the_bid_the_chair_is_conflicted_on_from_the_ranking(client, scene):
+    w, bid = _decide_ready(scene)
+    ranking_url = reverse("assessment:ranking", args=[w.call.slug])
+    decision_url = reverse("assessment:decision", args=[w.call.slug, bid.pk])
+    deputy = UserFactory(full_name="Dee Deputy")
+    deputy_member = PanelMember.objects.create(panel=w.call.panel, user=deputy, role="deputy_chair")
+    client.force_login(deputy)
+    # While the chair can chair the bid, the deputy chair has no decision to record.
+    assert "Record the decision" not in client.get(ranking_url).content.decode()
+    assert client.get(decision_url).status_code == 403
+    # The chair turns out to be conflicted: the fund manager is told nobody else can chair it...
+    deputy_member.delete()
+    PanelMember.objects.get(panel=w.call.panel, user=w.chair).affiliations.add(w.icb)
+    client.force_login(w.manager)
+    page = client.get(ranking_url).content.decode()
+    assert "No one can chair 2 bids" in page  # the chair's ICB commissions both
+    assert bid.reference in page
+    assert reverse("governance:panel_detail", args=[w.fund.slug, w.call.panel_id]) in page
+    # ...adds a deputy chair, and the deputy records the decision.
+    PanelMember.objects.create(panel=w.call.panel, user=deputy, role="deputy_chair")
+    assert "No one can chair" not in client.get(ranking_url).content.decode()
+    client.force_login(deputy)
+    assert "Record the decision" in client.get(ranking_url).content.decode()
+    response = client.post(decision_url, {"outcome": "fund", "amount_approved": "150000", "rationale": "Strong"})
+    assert response.status_code == 302
+    assert PanelDecision.objects.get(bid=bid).decided_by == deputy
 
 
 def test_the_ranking_downloads_as_a_formula_safe_spreadsheet(client, scene):
