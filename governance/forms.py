@@ -438,6 +438,15 @@ class CallCloseForm(forms.Form):
     )
 
 
+class CallUnpublishForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the call going back to draft?", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded on the fund's audit trail.",
+        error_messages={"required": "Give the reason for taking the call back to draft: it is recorded on the fund's "
+                                    "audit trail"},
+    )
+
+
 class CallExtendForm(forms.Form):
     closes_at = NHSDateTimeField(label="New closing time", help_text="UK time. Bids are refused after this moment.")
     reason = forms.CharField(

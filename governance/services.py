@@ -534,6 +534,11 @@ GATEWAY_OUTSIDE_SCALE = "The gateway minimum must be a score on the criterion's 
 
 CALL_NOT_DRAFT = "Only a draft call can be published"
 CALL_NOT_SCHEDULED = "Only a published call that has not opened yet can be opened"
+CALL_ALREADY_OPENED = (
+    "Only a call that has not opened yet can go back to draft: once it opens, applicants may be writing bids "
+    "against it. Extend its closing time or close it early instead"
+)
+UNPUBLISH_REASON = "Give the reason for taking the call back to draft: it is recorded on the fund's audit trail"
 CALL_NOT_YET_OPENING = "The call cannot open before its published opening time"
 CALL_NOT_OPEN = "Only an open call can be closed"
 CALL_NOT_STARTED = "A call that has not opened yet cannot be closed early"
@@ -783,6 +788,30 @@ def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = No
         audit_record(actor=actor, action="call.opened", target=locked, before={"status": CallStatus.SCHEDULED},
                      after={"status": CallStatus.OPEN}, message="Opened for bids on publication")
     return _sync(call, locked)
+
+
+@transaction.atomic
+def call_unpublish(*, actor: User | None, call: Call, reason: str, now: dt.datetime | None = None) -> Call:
+    """Scheduled → draft, before the opening time: the call leaves the public pages and its
+    criteria and eligibility can be corrected, then published again. Nobody can have bid yet."""
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    if locked.status != CallStatus.SCHEDULED or locked.phase(now) != CallStatus.SCHEDULED:
+        raise ValidationError(CALL_ALREADY_OPENED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": UNPUBLISH_REASON})
+    before = {"status": locked.status, "published_at": locked.published_at}
+    locked.status, locked.published_at = CallStatus.DRAFT, None
+    locked.published_closes_at, locked.closing_extension_reason = None, ""
+    locked.full_clean()
+    locked.save(update_fields=["status", "published_at", "published_closes_at", "closing_extension_reason", "updated_at"])
+    audit_record(actor=actor, action="call.unpublished", target=locked, before=before,
+                 after={"status": CallStatus.DRAFT, "published_at": None},
+                 message=f"Taken back to draft before opening: {reason}")
+    _sync(call, locked)
+    call.published_closes_at, call.closing_extension_reason = None, ""
+    return locked
 
 
 def _set_status(

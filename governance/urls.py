@@ -32,6 +32,7 @@ urlpatterns = [
     path("manage/calls/<slug:slug>/publish/", views.call_publish, name="call_publish"),
     path("manage/calls/<slug:slug>/close/", views.call_close, name="call_close"),
     path("manage/calls/<slug:slug>/extend/", views.call_extend, name="call_extend"),
+    path("manage/calls/<slug:slug>/unpublish/", views.call_unpublish, name="call_unpublish"),
     path("manage/calls/<slug:slug>/status/", views.call_status, name="call_status"),
     path("manage/calls/<slug:slug>/criteria/new/", views.criterion_add, name="call_criterion_add"),
     path("manage/calls/<slug:slug>/criteria/weights/", views.criteria_weights, name="call_criteria_weights"),

@@ -27,6 +27,7 @@ from .forms import (
     CallCopyForm,
     CallExtendForm,
     CallForm,
+    CallUnpublishForm,
     CriteriaWeightsForm,
     CriterionForm,
     FundAuditorForm,
@@ -585,6 +586,7 @@ def call_close(request, slug: str):
     })
 
 
+@require_http_methods(["GET", "POST"])
 def call_extend(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
@@ -597,6 +599,23 @@ def call_extend(request, slug: str):
                                   "and everyone writing a draft bid has been told.")
         return redirect("governance:call_manage", slug=call.slug)
     return render(request, "governance/calls/extend.html", {"call": call, "form": form, "crumbs": _call_crumbs(call)})
+
+
+@require_http_methods(["GET", "POST"])
+def call_unpublish(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("governance.manage_call", call))
+    form = CallUnpublishForm(_posted(request))
+    saved = _submit(request, form, lambda: services.call_unpublish(
+        actor=request.user, call=call, reason=form.cleaned_data["reason"],
+    ))
+    if saved:
+        messages.success(request, "The call is a draft again and no longer public. Correct it, then publish it again.")
+        return redirect("governance:call_manage", slug=call.slug)
+    return render(request, "governance/calls/unpublish.html", {
+        "call": call, "form": form, "scheduled": call.status == CallStatus.SCHEDULED and call.phase() == CallStatus.SCHEDULED,
+        "crumbs": _call_crumbs(call),
+    })
 
 
 STATUS_ACTIONS = {

@@ -468,6 +468,42 @@ def test_only_a_published_call_that_has_not_closed_can_be_extended(world):
                                  reason="Aligned with the national call", now=NOW)
 
 
+def test_a_scheduled_call_goes_back_to_draft_with_a_reason_and_can_be_corrected(world):
+    call = world.call
+    services.call_publish(actor=None, call=call, now=NOW)
+    assert call.status == CallStatus.SCHEDULED
+    with pytest.raises(ValidationError) as caught:
+        services.call_unpublish(actor=world.people.manager, call=call, reason=" ", now=NOW)
+    assert caught.value.message_dict["reason"] == [services.UNPUBLISH_REASON]
+    call.refresh_from_db()
+    assert call.status == CallStatus.SCHEDULED
+    services.call_unpublish(actor=world.people.manager, call=call, reason="The rubric had a typo", now=NOW)
+    call.refresh_from_db()
+    assert (call.status, call.published_at) == (CallStatus.DRAFT, None)
+    event = _events(call, "call.unpublished").get()
+    assert event.actor == world.people.manager
+    assert "The rubric had a typo" in event.message
+    # Its criteria can change again, and it can be published again.
+    criterion = call.criteria.first()
+    services.criterion_update(actor=None, criterion=criterion, title="Corrected title")
+    services.call_publish(actor=None, call=call, now=NOW)
+    assert call.status == CallStatus.SCHEDULED
+
+
+def test_a_call_that_has_opened_cannot_go_back_to_draft(world):
+    open_call = CallFactory(fund=world.fund, panel=world.panel)
+    services.call_publish(actor=None, call=world.call, now=NOW)
+    due_to_open = world.call  # the beat has not opened it yet, but its opening time has passed
+    for call, now in ((open_call, NOW), (due_to_open, world.call.opens_at + dt.timedelta(minutes=1)),
+                      (DraftCallFactory(fund=world.fund), NOW)):
+        with pytest.raises(ValidationError) as caught:
+            services.call_unpublish(actor=None, call=call, reason="Mistake", now=now)
+        assert caught.value.messages == [services.CALL_ALREADY_OPENED]
+    open_call.refresh_from_db()
+    assert open_call.status == CallStatus.OPEN
+    assert not AuditEvent.objects.filter(action="call.unpublished").exists()
+
+
 def test_the_phase_is_derived_from_the_times_even_if_the_beat_is_late(world):
     call = CallFactory(fund=world.fund, status=CallStatus.OPEN)
     assert call.phase(call.closes_at - dt.timedelta(seconds=1)) == CallStatus.OPEN

@@ -439,6 +439,31 @@ def test_a_closing_time_is_extended_from_the_call_page_and_the_public_page_says_
     assert "<b>Winter</b>" not in public
 
 
+def test_a_scheduled_call_is_taken_back_to_draft_from_the_call_page_and_leaves_the_public_pages(manager, world):
+    call = world.call
+    services.call_publish(actor=None, call=call)
+    assert manager.get(call.get_absolute_url()).status_code == 200
+    page = manager.get(reverse("governance:call_manage", args=[call.slug])).content.decode()
+    url = reverse("governance:call_unpublish", args=[call.slug])
+    assert url in page
+    refused = manager.post(url, {"reason": ""})
+    assert field_error(refused, "reason") == services.UNPUBLISH_REASON
+    call.refresh_from_db()
+    assert call.status == CallStatus.SCHEDULED
+    assert manager.post(url, {"reason": "Wrong pot chosen"}).status_code == 302
+    call.refresh_from_db()
+    assert call.status == CallStatus.DRAFT
+    assert manager.get(call.get_absolute_url()).status_code == 404
+    # An open call offers no way back to draft, and a typed URL is refused with the reason.
+    open_call = CallFactory(fund=world.fund, host_network=world.host)
+    url = reverse("governance:call_unpublish", args=[open_call.slug])
+    assert url not in manager.get(reverse("governance:call_manage", args=[open_call.slug])).content.decode()
+    response = manager.post(url, {"reason": "Mistake"})
+    assert services.CALL_ALREADY_OPENED in html.unescape(response.content.decode())
+    open_call.refresh_from_db()
+    assert open_call.status == CallStatus.OPEN
+
+
 def test_assessment_is_started_and_a_call_closed_out_from_the_call_page(manager, world):
     call = CallFactory(fund=world.fund, host_network=world.host, status=CallStatus.CLOSED)
     url = reverse("governance:call_status", args=[call.slug])

@@ -49,6 +49,7 @@ def _pages(world):
         ("governance:call_publish", [call.slug], MANAGE),
         ("governance:call_close", [call.slug], MANAGE),
         ("governance:call_extend", [call.slug], MANAGE),
+        ("governance:call_unpublish", [call.slug], MANAGE),
         ("governance:call_criterion_add", [call.slug], MANAGE),
         ("governance:call_criteria_weights", [call.slug], MANAGE),
         ("governance:call_criterion_edit", [call.slug, criterion.pk], MANAGE),
@@ -108,6 +109,7 @@ def test_readers_cannot_change_budgets_panels_or_calls(client, world, role):
          {"action": "remove", "auditor": fund.roles.get(user=world.people.auditor).pk}),
         (reverse("governance:call_publish", args=[call.slug]), {}),
         (reverse("governance:call_extend", args=[call.slug]), {"reason": "Taken over"}),
+        (reverse("governance:call_unpublish", args=[call.slug]), {"reason": "Taken over"}),
         (reverse("governance:call_status", args=[call.slug]), {"action": "start_assessment"}),
     ]
     for url, data in posts:
