@@ -19,6 +19,8 @@ from .selectors import condition_templates_for, suggested_profile, years_for
 from .services import (
     DECLINE_REASON_MISSING,
     EVIDENCE_TOO_LARGE,
+    RETURN_FREQUENCIES,
+    RETURN_FREQUENCY_NOT_ALLOWED,
     VARIATION_REASONS_MISSING,
     ConditionSpec,
 )
@@ -89,6 +91,12 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
     end_date = NHSDateField(label="End date", help_text="For example, 31 3 2029")
     offer_deadline = NHSDateField(
         label="Offer deadline", help_text="The recipient must accept by this date or the offer lapses."
+    )
+    return_frequency_months = forms.TypedChoiceField(
+        label="Monitoring returns", coerce=int, initial=3, widget=forms.RadioSelect,
+        choices=[(months, label) for months, label in RETURN_FREQUENCIES.items()],
+        help_text="Each payment after the first waits for the approved return of the period before it.",
+        error_messages={"required": RETURN_FREQUENCY_NOT_ALLOWED, "invalid_choice": RETURN_FREQUENCY_NOT_ALLOWED},
     )
     decision_conditions = forms.MultipleChoiceField(
         label="Conditions set by the panel", required=False, widget=forms.CheckboxSelectMultiple,

@@ -30,6 +30,7 @@ from governance.models import (
 )
 from governance.money import PENNY, ZERO
 
+from .extensions import returns_found_for
 from .models import (
     COMMITTING_STATUSES,
     Award,
@@ -314,16 +315,38 @@ def award_profile(award: Award) -> dict[int, Decimal]:
     return {row.financial_year: row.amount for row in award.profile.all()}
 
 
+def instalment_returns(instalments) -> dict[int, object]:
+    """The monitoring return each instalment waits for, by instalment id (absent: none yet).
+
+    The monitoring stage links one return to the instalment it releases; an instalment with no
+    linked return (returns every six or twelve months) waits for the return the monitoring
+    stage finds for it: the one covering the quarter before it.
+    """
+    instalments = list(instalments)
+    waits: dict[int, object] = {}
+    unlinked = []
+    for instalment in instalments:
+        try:
+            waits[instalment.pk] = instalment.monitoring_return
+        except Instalment.monitoring_return.RelatedObjectDoesNotExist:
+            unlinked.append(instalment)
+    if unlinked:
+        waits.update(returns_found_for(unlinked))
+    return waits
+
+
 def instalment_return(instalment: Instalment):
-    """The monitoring return the instalment waits for, linked by the monitoring stage, or None."""
-    try:
-        return instalment.monitoring_return
-    except Instalment.monitoring_return.RelatedObjectDoesNotExist:
-        return None
+    """The monitoring return the instalment waits for, or None (see ``instalment_returns``)."""
+    return instalment_returns([instalment]).get(instalment.pk)
 
 
-def instalments_of(award: Award) -> QuerySet[Instalment]:
-    return award.instalments.select_related("monitoring_return").order_by("financial_year", "quarter")
+def instalments_of(award: Award) -> list[Instalment]:
+    """The award's instalments in order, each with ``waits_on``: the return it waits for, or None."""
+    instalments = list(award.instalments.select_related("monitoring_return").order_by("financial_year", "quarter"))
+    waits = instalment_returns([i for i in instalments if i.requires_return])
+    for instalment in instalments:
+        instalment.waits_on = waits.get(instalment.pk)
+    return instalments
 
 
 def open_prestart_conditions(award: Award) -> QuerySet[AwardCondition]:
@@ -433,11 +456,13 @@ def manager_to_do(user: User) -> ManagerToDo:
     waiting_on_conditions = AwardCondition.objects.filter(
         pre_start=True, status__in=[ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED]
     ).values("award_id")
-    releasable = (
-        Instalment.objects.filter(award__in=active, status=InstalmentStatus.SCHEDULED)
-        .filter(Q(requires_return=False) | Q(monitoring_return__status=RETURN_APPROVED))
-        .exclude(award__in=waiting_on_conditions)
-    )
+    scheduled = (Instalment.objects.filter(award__in=active, status=InstalmentStatus.SCHEDULED)
+                 .exclude(award__in=waiting_on_conditions))
+    releasable = scheduled.filter(Q(requires_return=False) | Q(monitoring_return__status=RETURN_APPROVED)).count()
+    # Instalments a six- or twelve-monthly return covers: only those whose quarter has begun can be due.
+    unlinked = [i for i in scheduled.filter(requires_return=True, monitoring_return__isnull=True)
+                if i.period[0] <= timezone.localdate()]
+    releasable += sum(1 for ret in instalment_returns(unlinked).values() if ret.status == RETURN_APPROVED)
     return ManagerToDo(
         decisions_ready=decisions_ready_for_award(user).count(),
         offers_waiting=awards.filter(status=AwardStatus.OFFERED).count(),
@@ -445,6 +470,6 @@ def manager_to_do(user: User) -> ManagerToDo:
             award__in=awards.filter(status__in=COMMITTING_STATUSES), status=ConditionStatus.EVIDENCE_SUBMITTED
         ).count(),
         variations_to_decide=Variation.objects.filter(award__in=awards, status=VariationStatus.REQUESTED).count(),
-        instalments_to_release=releasable.count(),
+        instalments_to_release=releasable,
         instalments_to_pay=Instalment.objects.filter(award__in=active, status=InstalmentStatus.RELEASED).count(),
     )

@@ -144,7 +144,11 @@ EVIDENCE_TYPES = {
     "application/vnd.oasis.opendocument.spreadsheet": "ods",
 }
 
-AWARD_FIELDS = ("reference", "amount", "start_date", "end_date", "status", "offer_deadline", "status_reason", "pot")
+AWARD_FIELDS = ("reference", "amount", "start_date", "end_date", "status", "offer_deadline", "status_reason", "pot",
+                "return_frequency_months")
+# Monitoring returns every NHS quarter, six months or year; payments wait on the return before them.
+RETURN_FREQUENCIES = {3: "Every NHS quarter", 6: "Every six months", 12: "Every year"}
+RETURN_FREQUENCY_NOT_ALLOWED = "Choose how often monitoring returns are due: every quarter, six months or year"
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,7 @@ def award_issue(
     profile: dict[int, Decimal],
     offer_deadline,
     conditions: list[ConditionSpec] | None = None,
+    return_frequency_months: int = 3,
 ) -> Award:
     """Offer an award for a released decision to fund, committing its profile against the pot.
 
@@ -321,6 +326,8 @@ def award_issue(
         errors["end_date"].append(ValidationError(END_AFTER_FUND, code="after_fund", params={"last": _date(fund_last)}))
     if offer_deadline is None or offer_deadline <= timezone.localdate():
         errors["offer_deadline"].append(ValidationError(OFFER_DEADLINE_PAST, code="deadline_past"))
+    if return_frequency_months not in RETURN_FREQUENCIES:
+        errors["return_frequency_months"].append(ValidationError(RETURN_FREQUENCY_NOT_ALLOWED, code="frequency"))
     profile = _clean_profile(profile)
     errors["profile"].extend(_profile_errors(
         profile, amount=amount if amount and amount > 0 else None, start=start_date, end=end_date, fund=fund
@@ -345,6 +352,7 @@ def award_issue(
         decision=decision, bid=bid, pot=pot, recipient=bid.lead_organisation, reference=bid.reference,
         title=bid.title, description=bid.summary or bid.title, amount=amount, start_date=start_date, end_date=end_date,
         status=AwardStatus.OFFERED, offer_deadline=offer_deadline, issued_by=actor, issued_at=timezone.now(),
+        return_frequency_months=return_frequency_months,
     )
     award.full_clean(validate_unique=False)
     try:

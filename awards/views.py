@@ -111,7 +111,7 @@ def award_issue(request, pk: int):
             award = services.award_issue(
                 actor=request.user, decision=decision, amount=data["amount"], start_date=data["start_date"],
                 end_date=data["end_date"], profile=form.cleaned_profile(), offer_deadline=data["offer_deadline"],
-                conditions=form.condition_specs(),
+                conditions=form.condition_specs(), return_frequency_months=data["return_frequency_months"],
             )
         except ValidationError as exc:
             if getattr(exc, "code", None) == "already_issued":  # another manager issued it a moment ago

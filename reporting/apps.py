@@ -19,10 +19,13 @@ class ReportingConfig(AppConfig):
 
         # Monitoring: an award that starts, stops or is varied gets its return schedule now,
         # not at the next hourly run; and its page links to its returns.
-        from awards.extensions import register_award_section
+        from awards.extensions import register_award_section, register_instalment_return_finder
         from awards.signals import award_changed
 
         from .monitoring_hooks import award_section, sync_schedule_after_change
+        from .selectors import returns_covering_quarter_before
 
         award_changed.connect(sync_schedule_after_change, dispatch_uid="reporting.sync_schedule_after_change")
         register_award_section(award_section)
+        # Six- and twelve-monthly returns stand for the instalments of the quarters they cover.
+        register_instalment_return_finder(returns_covering_quarter_before)

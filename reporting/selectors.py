@@ -36,8 +36,8 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from applications.models import BenefitMeasure, CostCategory, ProjectedSaving, SavingKind
-from awards.models import Award, AwardStatus, AwardYear
-from awards.selectors import awards_visible_to, spread_in_proportion
+from awards.models import Award, AwardStatus, AwardYear, Instalment
+from awards.selectors import awards_visible_to, instalment_returns, spread_in_proportion
 from governance import fy
 from governance.models import (
     Call,
@@ -177,6 +177,37 @@ def instalment_key_after(period_end: dt.date) -> tuple[int, int]:
     the one its period ends in (a final period that stops mid-quarter releases nothing more)."""
     year, quarter = fy.quarter_of(period_end)
     return (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+
+
+def returns_covering_quarter_before(instalments) -> dict[int, MonitoringReturn]:
+    """For instalments no return is linked to (returns every six or twelve months), the return
+    whose period covers the NHS quarter before each one's, by instalment id: every payment still
+    waits for the monitoring of the period before it. Registered with the awards stage."""
+    by_award: dict[int, list] = defaultdict(list)
+    for instalment in instalments:
+        by_award[instalment.award_id].append(instalment)
+    if not by_award:
+        return {}
+    returns: dict[int, list[MonitoringReturn]] = defaultdict(list)
+    for ret in MonitoringReturn.objects.filter(award_id__in=list(by_award)).order_by("period_start"):
+        returns[ret.award_id].append(ret)
+    found = {}
+    for award_id, items in by_award.items():
+        for instalment in items:
+            day_before = instalment.period[0] - dt.timedelta(days=1)
+            covering = next((r for r in returns[award_id] if r.period_start <= day_before <= r.period_end), None)
+            if covering is not None:
+                found[instalment.pk] = covering
+    return found
+
+
+def instalments_waiting_on(monitoring_return: MonitoringReturn) -> list[Instalment]:
+    """The instalments, in any state, that wait on this return: the one linked to it, and the
+    earlier ones it also covers when returns are six- or twelve-monthly."""
+    instalments = list(Instalment.objects.filter(award_id=monitoring_return.award_id, requires_return=True)
+                       .select_related("monitoring_return").order_by("financial_year", "quarter"))
+    waits = instalment_returns(instalments)
+    return [i for i in instalments if getattr(waits.get(i.pk), "pk", None) == monitoring_return.pk]
 
 
 # A return's sections and its figures ------------------------------------------------------------

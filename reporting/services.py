@@ -55,6 +55,7 @@ from .selectors import (
     grantee_contacts,
     incomplete_sections,
     instalment_key_after,
+    instalments_waiting_on,
     pathway_organisations,
     period_profile,
     reminder_already_sent,
@@ -705,7 +706,7 @@ def return_submit(*, actor: User, monitoring_return: MonitoringReturn, today: dt
 @dataclass(frozen=True)
 class ReviewOutcome:
     monitoring_return: MonitoringReturn
-    released: Instalment | None = None
+    released: tuple[Instalment, ...] = ()
     payment_note: str = ""
 
 
@@ -719,17 +720,18 @@ def _lock_for_review(actor: User, ret: MonitoringReturn) -> MonitoringReturn:
     return ret
 
 
-def _release_waiting(actor: User, ret: MonitoringReturn) -> tuple[Instalment | None, str]:
-    """Release the instalment that waits on this approved return; the approval stands even when
+def _release_waiting(actor: User, ret: MonitoringReturn) -> tuple[tuple[Instalment, ...], str]:
+    """Release the instalments that wait on this approved return; the approval stands even when
     the awards stage refuses (its reason is kept on the return and shown to the manager)."""
-    instalment = Instalment.objects.filter(pk=ret.instalment_id).first() if ret.instalment_id else None
-    if instalment is None or instalment.status != InstalmentStatus.SCHEDULED:
-        return None, ""
-    try:
-        released = instalment_release(actor=actor, instalment=instalment)  # atomic: a savepoint here
-    except ValidationError as exc:
-        return None, " ".join(exc.messages)
-    return released, ""
+    released: list[Instalment] = []
+    for instalment in instalments_waiting_on(ret):
+        if instalment.status != InstalmentStatus.SCHEDULED:
+            continue
+        try:
+            released.append(instalment_release(actor=actor, instalment=instalment))  # atomic: a savepoint here
+        except ValidationError as exc:
+            return tuple(released), " ".join(exc.messages)
+    return tuple(released), ""
 
 
 @transaction.atomic
@@ -754,8 +756,8 @@ def return_approve(*, actor: User, monitoring_return: MonitoringReturn, comments
     body = f"Your monitoring return for {_period(ret)} was approved."
     if ret.review_comments:
         body += f" Comments: {ret.review_comments}"
-    if released is not None:
-        body += f" The {released.label} instalment of {_money(released.amount)} is released for payment."
+    if released:
+        body += f" {released_sentence(released)}"
     for user in _grantee_audience(ret):
         notify(user=user, subject=f"Monitoring return approved: {award.reference}", body=body, link=ret.get_absolute_url())
     return ReviewOutcome(ret, released, note)
@@ -789,8 +791,15 @@ def _grantee_audience(ret: MonitoringReturn) -> list[User]:
     return people
 
 
-def return_payment_release(*, actor: User, monitoring_return: MonitoringReturn) -> Instalment:
-    """Try again to release the instalment waiting on an approved return (say once the award has
+def released_sentence(released: tuple[Instalment, ...]) -> str:
+    """Like 'The 2026/27 Q3 instalment of £10,000.00 is released for payment.'"""
+    parts = [f"{i.label} instalment of {_money(i.amount)}" for i in released]
+    listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    return f"The {listed} {'is' if len(parts) == 1 else 'are'} released for payment."
+
+
+def return_payment_release(*, actor: User, monitoring_return: MonitoringReturn) -> tuple[Instalment, ...]:
+    """Try again to release the instalments waiting on an approved return (say once the award has
     resumed or its conditions are met). On refusal the reason is kept on the return and raised."""
     with transaction.atomic():
         Award.objects.select_for_update().filter(pk=monitoring_return.award_id).first()
@@ -799,13 +808,12 @@ def return_payment_release(*, actor: User, monitoring_return: MonitoringReturn) 
             raise ValidationError(NOT_REVIEWER, code="not_reviewer")
         if ret.status != ReturnStatus.APPROVED:
             raise ValidationError(RETURN_NOT_APPROVED_YET, code="not_approved")
-        instalment = Instalment.objects.filter(pk=ret.instalment_id).first() if ret.instalment_id else None
-        if instalment is None or instalment.status != InstalmentStatus.SCHEDULED:
+        if not any(i.status == InstalmentStatus.SCHEDULED for i in instalments_waiting_on(ret)):
             raise ValidationError(NO_PAYMENT_WAITING, code="nothing_waiting")
         released, note = _release_waiting(actor, ret)
         ret.payment_note = note
         ret.save(update_fields=["payment_note", "updated_at"])
-    if released is None:
+    if note:
         raise ValidationError(note, code="release_refused")
     return released
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from awards.models import InstalmentStatus
 from awards.selectors import awards_visible_to
 from governance.access import require
 from governance.selectors import request_roles
@@ -23,6 +24,7 @@ from .monitoring_charts import bar_chart
 from .selectors import (
     PortfolioFilters,
     can_submit_from,
+    instalments_waiting_on,
     is_overdue,
     portfolio,
     portfolio_filter_choices,
@@ -126,9 +128,11 @@ def return_detail(request, pk: int):
     require(request.user.has_perm("reporting.view_return", ret))
     perms = _permissions(request.user, ret)
     ret.overdue = is_overdue(ret)
+    payments = instalments_waiting_on(ret) if ret.status == ReturnStatus.APPROVED else []
     return render(request, "reporting/monitoring/return_detail.html", {
         "ret": ret, "award": ret.award, "sections": section_states(ret), "figures": return_figures(ret),
-        "overdue": ret.overdue, "submit_from": can_submit_from(ret),
+        "overdue": ret.overdue, "submit_from": can_submit_from(ret), "payments": payments,
+        "payments_waiting": any(i.status == InstalmentStatus.SCHEDULED for i in payments),
         "period_ended": ret.period_end < timezone.localdate(),
         "problems": services.submission_problems(ret) if perms["can_edit"] else [],
         "crumbs": _return_crumbs(ret)[:-1], **perms,
@@ -211,9 +215,8 @@ def return_review(request, pk: int):
         else:
             if data["decision"] == "send_back":
                 messages.success(request, "Return sent back to the grantee with your comments.")
-            elif outcome.released is not None:
-                messages.success(request, f"Return approved. The {outcome.released.label} instalment of "
-                                          f"£{outcome.released.amount:,.2f} is released for payment.")
+            elif outcome.released and not outcome.payment_note:
+                messages.success(request, f"Return approved. {services.released_sentence(outcome.released)}")
             elif outcome.payment_note:
                 messages.warning(request, f"Return approved, but its payment is not released yet: {outcome.payment_note}")
             else:
@@ -230,11 +233,11 @@ def return_release_payment(request, pk: int):
     ret = _return(request, pk)
     require(request.user.has_perm("reporting.review_return", ret))
     try:
-        instalment = services.return_payment_release(actor=request.user, monitoring_return=ret)
+        released = services.return_payment_release(actor=request.user, monitoring_return=ret)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"The {instalment.label} instalment is released for payment.")
+        messages.success(request, services.released_sentence(released))
     return redirect(ret.get_absolute_url() + "#payment")
 
 

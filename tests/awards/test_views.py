@@ -159,7 +159,7 @@ def _issue_data(decision, **overrides):
     bid = decision.bid
     y = first_award_year()
     deadline = timezone.localdate() + dt.timedelta(days=21)
-    data = {"amount": "200000", f"year_{y}": "100000", f"year_{y + 1}": "100000"}
+    data = {"amount": "200000", f"year_{y}": "100000", f"year_{y + 1}": "100000", "return_frequency_months": "3"}
     for name, day in (("start_date", bid.start_date), ("end_date", bid.end_date), ("offer_deadline", deadline)):
         data.update({f"{name}_day": day.day, f"{name}_month": day.month, f"{name}_year": day.year})
     data.update(overrides)
@@ -194,6 +194,19 @@ def test_a_manager_issues_an_award_through_the_page(client, world, django_captur
     assert [c.title for c in award.conditions.all()] == ["DTAC assessment", "Named clinical lead in post"]
     page = client.get(award.get_absolute_url())
     assert b"Offer letter version 1 (PDF)" in page.content
+
+
+def test_the_return_frequency_is_chosen_on_the_issue_page_and_a_made_up_one_refused(client, world):
+    client.force_login(world.manager)
+    response = client.post(_issue_url(world.decision), _issue_data(world.decision, return_frequency_months="5"))
+    assert response.status_code == 200
+    assert _error_next_to(response, "id_return_frequency_months") == services.RETURN_FREQUENCY_NOT_ALLOWED
+    assert not Award.objects.exists()
+    response = client.post(_issue_url(world.decision), _issue_data(world.decision, return_frequency_months="6"))
+    assert response.status_code == 302
+    award = Award.objects.get()
+    assert award.return_frequency_months == 6
+    assert "Every 6 months, and a final return at the end" in client.get(award.get_absolute_url()).content.decode()
 
 
 def _error_next_to(response, field_id: str) -> str:

@@ -70,13 +70,14 @@ def extend_fund(world: World) -> None:
 
 
 def start_award(world: World, decision=None, *, quarters_back: int = 2, years: int = 2,
-                amount: Decimal = Decimal("200000.00")) -> Award:
+                amount: Decimal = Decimal("200000.00"), return_frequency_months: int = 3) -> Award:
     """Issue, accept and start an award that began ``quarters_back`` NHS quarters ago, profiled evenly."""
     start = quarter_start(timezone.localdate(), quarters_back)
     end = start.replace(year=start.year + years) - dt.timedelta(days=1)
     profile = spread_in_proportion(amount, dict.fromkeys(years_for(start, end, world.fund), Decimal(1)))
     decision = decision or world.decision
-    award = issue(world, decision=decision, amount=amount, start_date=start, end_date=end, profile=profile)
+    award = issue(world, decision=decision, amount=amount, start_date=start, end_date=end, profile=profile,
+                  return_frequency_months=return_frequency_months)
     return accept_and_start(world, award)
 
 

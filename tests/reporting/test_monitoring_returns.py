@@ -10,15 +10,17 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from awards import services as award_services
-from awards.models import InstalmentStatus
+from awards.models import Instalment, InstalmentStatus
+from awards.selectors import instalment_returns, manager_to_do
 from governance import fy
 from governance.models import AuditEvent, Notification
 from governance.money import NEGATIVE, TOO_LARGE
 from reporting import services
-from reporting.models import MilestoneProgress, ReturnSpend, ReturnStatus
-from reporting.selectors import period_profile, return_figures
+from reporting.models import MilestoneProgress, MonitoringReturn, ReturnSpend, ReturnStatus
+from reporting.selectors import instalments_waiting_on, period_profile, return_figures
+from tests.awards.conftest import issue
 from tests.factories.applications import BenefitMeasureFactory
-from tests.reporting.conftest import complete, submitted, version
+from tests.reporting.conftest import complete, make_monitoring_world, submitted, version
 
 pytestmark = pytest.mark.django_db
 
@@ -272,7 +274,7 @@ def test_approval_releases_the_instalment_waiting_on_the_return(mw):
     outcome = services.return_approve(actor=mw.manager, monitoring_return=ret, comments="Thanks")
     instalment.refresh_from_db()
     assert instalment.status == InstalmentStatus.RELEASED
-    assert outcome.released == instalment
+    assert outcome.released == (instalment,)
     assert outcome.payment_note == ""
     ret.refresh_from_db()
     assert (ret.status, ret.reviewed_by, ret.review_comments) == (ReturnStatus.APPROVED, mw.manager, "Thanks")
@@ -287,13 +289,50 @@ def test_approval_releases_the_instalment_waiting_on_the_return(mw):
     assert instalment.status == InstalmentStatus.PAID
 
 
+def test_six_monthly_returns_release_the_instalments_of_the_quarters_they_cover(db):
+    mw = make_monitoring_world(quarters_back=4, return_frequency_months=6)
+    first = mw.returns()[0]
+    assert first.period_end >= first.period_start + dt.timedelta(days=170)  # six months, not three
+    instalments = list(mw.award.instalments.order_by("financial_year", "quarter"))
+    waits = instalment_returns(instalments)
+    # Every instalment after the first waits on the return covering the quarter before it.
+    assert all(waits.get(i.pk) is not None for i in instalments if i.requires_return)
+    covered = [i for i in instalments if waits.get(i.pk) == first]
+    assert len(covered) == 2  # the quarter inside the return's period and the quarter after it
+    assert [i.pk for i in instalments_waiting_on(first)] == [i.pk for i in covered]
+    award_services.award_suspend(actor=mw.manager, award=mw.award, reason="Paused")
+    services.return_open(return_id=first.pk)
+    ret = submitted(mw, MonitoringReturn.objects.get(pk=first.pk))
+    outcome = services.return_approve(actor=mw.manager, monitoring_return=ret)
+    assert outcome.released == ()  # held while the award is suspended
+    award_services.award_resume(actor=mw.manager, award=mw.award)
+    assert manager_to_do(mw.manager).instalments_to_release == 3  # the first (no return needed) and the two covered
+    released = services.return_payment_release(actor=mw.manager, monitoring_return=ret)
+    assert [i.pk for i in released] == [i.pk for i in covered]
+    assert all(Instalment.objects.get(pk=i.pk).status == InstalmentStatus.RELEASED for i in covered)
+    assert manager_to_do(mw.manager).instalments_to_release == 1
+    # Later instalments still wait on their own returns.
+    later = [i for i in instalments if i.requires_return and i not in covered]
+    assert later
+    with pytest.raises(ValidationError):
+        award_services.instalment_release(actor=mw.manager, instalment=later[0])
+
+
+def test_an_award_is_issued_only_with_a_return_frequency_of_a_quarter_six_months_or_a_year(db):
+    world = make_monitoring_world().world
+    with pytest.raises(ValidationError) as exc:
+        issue(world, decision=world.new_decision(), return_frequency_months=5)
+    assert _errors(exc)["return_frequency_months"] == [award_services.RETURN_FREQUENCY_NOT_ALLOWED]
+    assert issue(world, decision=world.new_decision(), return_frequency_months=12).return_frequency_months == 12
+
+
 def test_when_awards_refuses_the_release_the_approval_stands_with_the_reason(mw):
     ret = submitted(mw)
     award_services.award_suspend(actor=mw.manager, award=mw.award, reason="Data sharing agreement lapsed")
     outcome = services.return_approve(actor=mw.manager, monitoring_return=ret)
     ret.refresh_from_db()
     assert ret.status == ReturnStatus.APPROVED
-    assert outcome.released is None
+    assert outcome.released == ()
     assert ret.payment_note == award_services.AWARD_NOT_ACTIVE % {"status": "suspended"}
     assert ret.instalment.status == InstalmentStatus.SCHEDULED
     assert AuditEvent.objects.filter(action="return.payment_held", target_id=str(ret.pk)).exists()
@@ -302,7 +341,7 @@ def test_when_awards_refuses_the_release_the_approval_stands_with_the_reason(mw)
         services.return_payment_release(actor=mw.manager, monitoring_return=ret)
     assert exc.value.messages == [ret.payment_note]
     award_services.award_resume(actor=mw.manager, award=mw.award)
-    released = services.return_payment_release(actor=mw.manager, monitoring_return=ret)
+    [released] = services.return_payment_release(actor=mw.manager, monitoring_return=ret)
     assert released.status == InstalmentStatus.RELEASED
     ret.refresh_from_db()
     assert ret.payment_note == ""
