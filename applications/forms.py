@@ -11,7 +11,7 @@ from decimal import Decimal
 from django import forms
 
 from governance import fy
-from governance.forms import MoneyField, NHSDateField
+from governance.forms import MoneyField, NHSDateField, needed_when
 from governance.models import InnovationType, Organisation, PartnerKind
 
 from . import checks
@@ -366,8 +366,8 @@ class EndorsementForm(forms.Form):
         choices=[("endorse", "Yes, we endorse it"), ("decline", "No, we decline to endorse it")],
         error_messages={"required": "Choose whether you endorse the bid"},
     )
-    comment = _text("Comment for the bid's writers", limit=SHORT_TEXT_LIMIT, rows=4,
-                    help_text="Needed if you decline: say what would change your mind.")
+    comment = needed_when(_text("Comment for the bid's writers", limit=SHORT_TEXT_LIMIT, rows=4,
+                                help_text="Needed if you decline: say what would change your mind."))
 
 
 class SubmitForm(forms.Form):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from governance import fy
-from governance.forms import MoneyField, NHSDateField
+from governance.forms import MoneyField, NHSDateField, needed_when
 from governance.money import ZERO, format_money
 
 from .models import ConditionTemplate, VariationKind
@@ -190,10 +190,10 @@ class ConditionReviewForm(forms.Form):
             ("waive", "Waive the condition"),
         ],
     )
-    note = forms.CharField(
+    note = needed_when(forms.CharField(
         label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Needed to send evidence back or to waive the condition. The grantee sees it.",
-    )
+    ))
 
     def __init__(self, *args, has_evidence: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -238,8 +238,8 @@ class VariationDecisionForm(forms.Form):
         label="Your decision", widget=forms.RadioSelect, error_messages={"required": DECISION_MISSING},
         choices=[("approve", "Approve the variation"), ("reject", "Reject the variation")],
     )
-    note = forms.CharField(label="Note to the grantee", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="Needed to reject.")
+    note = needed_when(forms.CharField(label="Note to the grantee", required=False,
+                                       widget=forms.Textarea(attrs={"rows": 3}), help_text="Needed to reject."))
 
 
 class ConditionTemplateForm(forms.Form):

@@ -142,6 +142,13 @@ class NHSDateTimeField(forms.MultiValueField):
         return None
 
 
+def needed_when(field: forms.Field) -> forms.Field:
+    """Mark a field that is needed only in some cases (its hint says which, and the service
+    checks it): the label then shows no "(optional)", which would mislead."""
+    field.conditional = True
+    return field
+
+
 class MoneyField(forms.CharField):
     """An amount in pounds and pence, returned as ``Decimal``; never a float."""
 
@@ -432,10 +439,10 @@ class CallCopyForm(forms.Form):
 
 
 class CallCloseForm(forms.Form):
-    reason = forms.CharField(
+    reason = needed_when(forms.CharField(
         label="Why is the call closing before its published closing time?", required=False,
         widget=forms.Textarea(attrs={"rows": 3}), help_text="Recorded on the fund's audit trail.",
-    )
+    ))
 
 
 class CallUnpublishForm(forms.Form):

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from applications.models import CareSetting, CostCategory, SavingKind
 from governance import fy
-from governance.forms import YES_NO, MoneyField, NHSDateField
+from governance.forms import YES_NO, MoneyField, NHSDateField, needed_when
 from governance.money import format_money
 
 from . import services
@@ -530,10 +530,10 @@ class SustainabilityForm(VersionForm):
         coerce=lambda value: value in (True, "True"), empty_value=None, widget=forms.RadioSelect,
         error_messages={"required": services.SUSTAINED_MISSING},
     )
-    sustained_funding_by = forms.CharField(label="Who will fund it, and from which budget", required=False, max_length=300,
-                                           help_text="Needed if it will carry on.",
-                                           widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
-    sustainability_notes = _text("The plan, or why it will not carry on", hint="Needed if it will not carry on.")
+    sustained_funding_by = needed_when(forms.CharField(
+        label="Who will fund it, and from which budget", required=False, max_length=300,
+        help_text="Needed if it will carry on.", widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"})))
+    sustainability_notes = needed_when(_text("The plan, or why it will not carry on", hint="Needed if it will not carry on."))
 
 
 class SustainabilityPage(SectionPage):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from governance import fy
+from governance.forms import needed_when
 from governance.models import Call, Fund, Organisation, OrganisationKind, Pot
 
 from ..models import ReportScope
@@ -47,13 +48,13 @@ class ReportRequestForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="For a call, a pot or a network, choose which one below.",
     )
-    call = forms.ModelChoiceField(label="Call", queryset=Call.objects.none(), required=False, empty_label="Choose a call",
-                                  help_text="Only if the report covers a call.")
-    pot = forms.ModelChoiceField(label="Pot", queryset=Pot.objects.none(), required=False, empty_label="Choose a pot",
-                                 help_text="Only if the report covers a pot.")
-    network = forms.ModelChoiceField(label="Network", queryset=Organisation.objects.none(), required=False,
-                                     empty_label="Choose a network",
-                                     help_text="Only if the report covers a network: its ring-fenced pot and the awards made in its area.")
+    call = needed_when(forms.ModelChoiceField(label="Call", queryset=Call.objects.none(), required=False,
+                                              empty_label="Choose a call", help_text="Only if the report covers a call."))
+    pot = needed_when(forms.ModelChoiceField(label="Pot", queryset=Pot.objects.none(), required=False,
+                                             empty_label="Choose a pot", help_text="Only if the report covers a pot."))
+    network = needed_when(forms.ModelChoiceField(
+        label="Network", queryset=Organisation.objects.none(), required=False, empty_label="Choose a network",
+        help_text="Only if the report covers a network: its ring-fenced pot and the awards made in its area."))
     period_start = forms.ChoiceField(label="From the start of", help_text="Choose Q1 to Q4 of the same years for whole financial years.")
     period_end = forms.ChoiceField(label="To the end of")
     title = forms.CharField(label="Title", max_length=200, required=False,

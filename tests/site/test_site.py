@@ -167,3 +167,23 @@ def test_the_compose_file_runs_every_service_the_design_names():
     # Uploads and PDFs are shared through storage, not kept inside a web container.
     assert any("media" in volume for volume in services["web"]["volumes"])
     assert services["web"]["healthcheck"]["test"]
+
+
+@pytest.mark.django_db
+def test_a_field_needed_only_in_some_cases_is_not_labelled_optional():
+    from django import forms
+    from django.template.loader import render_to_string
+
+    from governance.forms import needed_when
+
+    class Example(forms.Form):
+        reason = needed_when(forms.CharField(label="Reason", required=False, help_text="Needed to reject."))
+        note = forms.CharField(label="Note", required=False)
+
+    form = Example()
+    assert Example().fields["reason"].conditional  # kept on each form's own copy of the field
+    reason = render_to_string("nhsuk/field.html", {"field": form["reason"]})
+    note = render_to_string("nhsuk/field.html", {"field": form["note"]})
+    assert "Reason (optional)" not in reason
+    assert "Needed to reject." in reason
+    assert "Note (optional)" in note
