@@ -165,6 +165,8 @@ class Organisation(models.Model):
         help_text="For networks: the prefix of bid and award references, like HISW.",
     )
     website = models.URLField(blank=True)
+    # Open data exports name organisations: their ETag changes when one is renamed.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

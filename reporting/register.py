@@ -474,11 +474,13 @@ class Stamp:
 
 
 def register_stamp(queryset: QuerySet[Award]) -> Stamp:
-    """One aggregate query, however many awards there are."""
+    """Two aggregate queries, however many awards there are: the awards' own changes, and the
+    latest change to any organisation (exports name recipients and partners; renames are rare)."""
     count, *moments = _over_selection(
         queryset, {"updated": "updated_at", "released": "decision__released_at", "call_updated": "bid__call__updated_at"},
         ["COUNT(*)", "MAX(updated)", "MAX(released)", "MAX(call_updated)"], "MAX(l.created_at)",
     )
+    moments.append(Organisation.objects.aggregate(latest=Max("updated_at"))["latest"])
     moments = [m for m in map(_moment, moments) if m is not None]
     return Stamp(count=count or 0, last_modified=max(moments) if moments else None)
 

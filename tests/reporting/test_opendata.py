@@ -311,6 +311,13 @@ def test_repeat_downloads_get_304_until_something_changes(client, scene, path):
     changed = client.get(path, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+    # So does renaming an organisation the export names.
+    recipient = scene.a1.recipient
+    recipient.name = "Renamed University Hospitals NHS Trust"
+    recipient.save()
+    renamed = client.get(path, HTTP_IF_NONE_MATCH=changed["ETag"])
+    assert renamed.status_code == 200
+    assert renamed["ETag"] != changed["ETag"]
 
 
 @pytest.mark.parametrize("path", [JSON, CSV, XLSX])
