@@ -224,6 +224,17 @@ def test_every_other_assessment_page_passes_the_accessibility_check(page, live_s
             check_accessibility(page)
     assert done.sheet.status == "submitted"
 
+    # And when the chair turns out to be conflicted, the fund manager's ranking says nobody can chair those bids
+    from governance.models import PanelMember
+
+    PanelMember.objects.get(panel=world.call.panel, user=world.chair).affiliations.add(world.lead)
+    _sign_in_as(page, sign_in, world.manager)
+    page.goto(base + f"/assessment/calls/{slug}/ranking/")
+    expect(page.locator("main")).to_contain_text("No one can chair")
+    expect(page.get_by_role("link", name=f"Add a deputy chair to {world.call.panel.name}")).to_be_visible()
+    check_accessibility(page)
+    PanelMember.objects.get(panel=world.call.panel, user=world.chair).affiliations.remove(world.lead)
+
     # And once released, the decided call's ranking shows the decisions as recorded
     world.bids[0].status = BidStatus.NOT_FUNDED
     world.bids[0].save()
