@@ -172,12 +172,13 @@ def excluded_bid_ids(user: User, call: Call, bids) -> set[int]:
     return ids
 
 
-def bids_chaired_by(user: User, call: Call, bids) -> set[int]:
+def bids_chaired_by(user: User, call: Call, bids, excluded: set[int] | None = None) -> set[int]:
     """Of ``bids``, those whose moderation and decision this person chairs.
 
     The chair chairs every bid they are not conflicted on. A deputy chair chairs the bids that
     every chair of the panel is conflicted on (and they are not), so a conflicted chair never
-    leaves a bid, and with it the call's release, undecided.
+    leaves a bid, and with it the call's release, undecided. ``excluded``: the person's own
+    ``excluded_bid_ids`` for these bids, when the caller has it already.
     """
     bids = list(bids)
     if not user.is_authenticated or call.panel_id is None or not bids:
@@ -186,7 +187,7 @@ def bids_chaired_by(user: User, call: Call, bids) -> set[int]:
                 .values_list("role", flat=True))
     if not roles:
         return set()
-    chaired = {bid.pk for bid in bids} - excluded_bid_ids(user, call, bids)
+    chaired = {bid.pk for bid in bids} - (excluded if excluded is not None else excluded_bid_ids(user, call, bids))
     if PanelRole.CHAIR in roles:
         return chaired
     for chair in User.objects.filter(panel_memberships__panel_id=call.panel_id,
@@ -195,16 +196,19 @@ def bids_chaired_by(user: User, call: Call, bids) -> set[int]:
     return chaired
 
 
-def bids_no_chair_can_decide(call: Call, bids) -> list:
+def bids_no_chair_can_decide(call: Call, bids, known: dict[int, set[int]] | None = None) -> list:
     """Of ``bids``, those that every chair and deputy chair of the panel is conflicted on: the
-    fund manager must add a deputy chair before the panel can decide them."""
+    fund manager must add a deputy chair before the panel can decide them. ``known`` maps a
+    person's id to their ``excluded_bid_ids`` for these bids, when the caller has them."""
     bids = list(bids)
     if call.panel_id is None or not bids:
         return bids
+    known = known or {}
     open_ids = {bid.pk for bid in bids}
     for person in User.objects.filter(panel_memberships__panel_id=call.panel_id,
                                       panel_memberships__role__in=CHAIRING_ROLES).distinct():
-        open_ids -= {bid.pk for bid in bids} - excluded_bid_ids(person, call, bids)
+        excluded = known[person.pk] if person.pk in known else excluded_bid_ids(person, call, bids)
+        open_ids -= {bid.pk for bid in bids} - excluded
     return [bid for bid in bids if bid.pk in open_ids]
 
 

@@ -292,13 +292,14 @@ def ranking(request, slug: str):
     if table is not None:
         bids = [row.bid for row in table.all_rows]
         excluded = selectors.excluded_bid_ids(request.user, call, bids)
-        chaired = selectors.bids_chaired_by(request.user, call, bids) if can_chair else set()
+        chaired = selectors.bids_chaired_by(request.user, call, bids, excluded=excluded) if can_chair else set()
         for row in table.all_rows:
             row.excluded = row.bid.pk in excluded
             row.chaired = row.bid.pk in chaired
         if can_manage or can_chair:
-            no_chair = selectors.bids_no_chair_can_decide(
-                call, [row.bid for row in table.all_rows if row.bid.status == BidStatus.IN_ASSESSMENT])
+            in_assessment = [row.bid for row in table.all_rows if row.bid.status == BidStatus.IN_ASSESSMENT]
+            # The viewer's own conflicts, already read for the table, are not read again.
+            no_chair = selectors.bids_no_chair_can_decide(call, in_assessment, known={request.user.pk: excluded})
     return render(request, "assessment/ranking.html", {
         "call": call, "ranking": table, "criteria": criteria, "can_chair": can_chair, "can_manage": can_manage,
         "no_chair": no_chair,
