@@ -334,7 +334,12 @@ class CallSerializer(serializers.ModelSerializer):
             "slug", "title", "summary", "fund", "host_network", "purpose", "innovation_types", "status", "opens_at",
             "closes_at", "min_amount", "max_amount", "max_duration_years", "eligible_org_kinds", "required_partner_kinds",
             "endorsement_required", "decisions_expected_date", "criteria", "url",
+            "published_closes_at", "closing_extension_reason",
         ]
+        extra_kwargs = {
+            "published_closes_at": {"help_text": "The closing time first published, when it has since been extended"},
+            "closing_extension_reason": {"help_text": "Why the closing time was extended (empty if it was not)"},
+        }
 
     @extend_schema_field(serializers.ChoiceField(choices=[c for c in CallStatus.values if c in PUBLISHED_CALL_STATUSES]))
     def get_status(self, call) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -111,6 +113,20 @@ def test_calls_are_listed_only_once_published(client, scene):
     detail = client.get(f"{CALLS}frailty-call/").json()
     assert [c["weight"] for c in detail["criteria"]] == [50, 50]
     assert {c["slug"] for c in client.get(CALLS, {"fund": "spread-fund"}).json()["results"]} == {"spread-call"}
+    assert (detail["published_closes_at"], detail["closing_extension_reason"]) == (None, "")
+
+
+def test_an_extended_closing_time_is_in_the_api_with_its_reason(client, scene):
+    from governance.services import call_extend_closing
+
+    call = CallFactory(status=CallStatus.OPEN, fund=scene.fund_a, slug="open-call", assessment_due_date=None,
+                       panel_meeting_date=None, decisions_expected_date=None)
+    first = call.closes_at
+    call_extend_closing(actor=None, call=call, closes_at=first + dt.timedelta(days=7), reason="More time for trusts")
+    detail = client.get(f"{CALLS}{call.slug}/").json()
+    assert detail["closing_extension_reason"] == "More time for trusts"
+    assert detail["published_closes_at"] is not None
+    assert detail["closes_at"] != detail["published_closes_at"]
 
 
 def test_only_published_reports_are_listed(client, scene):
