@@ -796,6 +796,8 @@ def call_unpublish(*, actor: User | None, call: Call, reason: str, now: dt.datet
     criteria and eligibility can be corrected, then published again. Nobody can have bid yet."""
     now = now or timezone.now()
     locked = _lock_call(call)
+    if locked.status == CallStatus.DRAFT:
+        return _sync(call, locked)  # already a draft (say the form was sent twice): nothing to do
     if locked.status != CallStatus.SCHEDULED or locked.phase(now) != CallStatus.SCHEDULED:
         raise ValidationError(CALL_ALREADY_OPENED)
     reason = (reason or "").strip()
@@ -878,6 +880,8 @@ def call_extend_closing(
         raise ValidationError(CALL_NOT_EXTENDABLE)
     errors: dict[str, list[str]] = {}
     reason = (reason or "").strip()
+    if locked.published_closes_at and closes_at == locked.closes_at and reason == locked.closing_extension_reason:
+        return _sync(call, locked)  # the same extension sent twice (a double submit): already done
     if not reason:
         _add(errors, "reason", EXTENSION_REASON)
     if closes_at <= locked.closes_at:

@@ -411,6 +411,10 @@ def test_an_open_call_s_closing_time_is_extended_with_a_published_reason(world):
     event = _events(call, "call.closing_extended").get()
     assert event.actor == world.people.manager
     assert "winter pressures" in event.message
+    # The same extension sent again (a double submit) changes nothing and records nothing.
+    services.call_extend_closing(actor=world.people.manager, call=call, closes_at=later,
+                                 reason="Trusts asked for time after the winter pressures", now=NOW)
+    assert _events(call, "call.closing_extended").count() == 1
     # A second extension keeps the first published time.
     services.call_extend_closing(actor=None, call=call, closes_at=later + dt.timedelta(days=1), reason="Again", now=NOW)
     call.refresh_from_db()
@@ -494,13 +498,16 @@ def test_a_call_that_has_opened_cannot_go_back_to_draft(world):
     open_call = CallFactory(fund=world.fund, panel=world.panel)
     services.call_publish(actor=None, call=world.call, now=NOW)
     due_to_open = world.call  # the beat has not opened it yet, but its opening time has passed
-    for call, now in ((open_call, NOW), (due_to_open, world.call.opens_at + dt.timedelta(minutes=1)),
-                      (DraftCallFactory(fund=world.fund), NOW)):
+    for call, now in ((open_call, NOW), (due_to_open, world.call.opens_at + dt.timedelta(minutes=1))):
         with pytest.raises(ValidationError) as caught:
             services.call_unpublish(actor=None, call=call, reason="Mistake", now=now)
         assert caught.value.messages == [services.CALL_ALREADY_OPENED]
     open_call.refresh_from_db()
     assert open_call.status == CallStatus.OPEN
+    # A draft stays a draft (the form sent twice): nothing happens, nothing is recorded.
+    draft = DraftCallFactory(fund=world.fund)
+    services.call_unpublish(actor=None, call=draft, reason="Mistake", now=NOW)
+    assert draft.status == CallStatus.DRAFT
     assert not AuditEvent.objects.filter(action="call.unpublished").exists()
 
 
