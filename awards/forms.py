@@ -85,6 +85,19 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field, error)
 
 
+def _return_frequency_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label="Monitoring returns", coerce=int, initial=3, widget=forms.RadioSelect,
+        choices=[(months, label) for months, label in RETURN_FREQUENCIES.items()],
+        help_text="Each payment after the first waits for the approved return of the period before it.",
+        error_messages={"required": RETURN_FREQUENCY_NOT_ALLOWED, "invalid_choice": RETURN_FREQUENCY_NOT_ALLOWED},
+    )
+
+
+class ReturnFrequencyForm(forms.Form):
+    return_frequency_months = _return_frequency_field()
+
+
 class AwardIssueForm(ProfileFieldsMixin, forms.Form):
     amount = MoneyField(label="Amount awarded", help_text="No more than the amount the panel approved.")
     start_date = NHSDateField(label="Start date", help_text="For example, 1 4 2027")
@@ -92,12 +105,7 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
     offer_deadline = NHSDateField(
         label="Offer deadline", help_text="The recipient must accept by this date or the offer lapses."
     )
-    return_frequency_months = forms.TypedChoiceField(
-        label="Monitoring returns", coerce=int, initial=3, widget=forms.RadioSelect,
-        choices=[(months, label) for months, label in RETURN_FREQUENCIES.items()],
-        help_text="Each payment after the first waits for the approved return of the period before it.",
-        error_messages={"required": RETURN_FREQUENCY_NOT_ALLOWED, "invalid_choice": RETURN_FREQUENCY_NOT_ALLOWED},
-    )
+    return_frequency_months = _return_frequency_field()
     decision_conditions = forms.MultipleChoiceField(
         label="Conditions set by the panel", required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Each must be met before the first payment.",

@@ -149,6 +149,10 @@ AWARD_FIELDS = ("reference", "amount", "start_date", "end_date", "status", "offe
 # Monitoring returns every NHS quarter, six months or year; payments wait on the return before them.
 RETURN_FREQUENCIES = {3: "Every NHS quarter", 6: "Every six months", 12: "Every year"}
 RETURN_FREQUENCY_NOT_ALLOWED = "Choose how often monitoring returns are due: every quarter, six months or year"
+RETURN_FREQUENCY_FIXED = (
+    "How often returns are due is part of the offer's terms: it can change only while the offer waits for an "
+    "answer, not once it is %(status)s"
+)
 
 
 @dataclass(frozen=True)
@@ -597,6 +601,31 @@ def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
         raise ValidationError(PRESTART_CONDITIONS_OPEN, code="conditions_open")
     return _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.activated",
                           reason=(reason or "").strip(), message="Award started")
+
+
+@transaction.atomic
+def award_return_frequency_set(*, actor: User, award: Award, months: int) -> Award:
+    """Change how often monitoring returns are due while the offer waits for an answer: the
+    terms change, so a new offer letter is made and the recipient is told."""
+    award = _lock_award(award)
+    if award.status != AwardStatus.OFFERED:
+        raise ValidationError(RETURN_FREQUENCY_FIXED, code="frequency_fixed",
+                              params={"status": _status_label(award.status)})
+    if months not in RETURN_FREQUENCIES:
+        raise ValidationError({"return_frequency_months": ValidationError(RETURN_FREQUENCY_NOT_ALLOWED, code="frequency")})
+    if months == award.return_frequency_months:
+        return award
+    before = snapshot(award, ("return_frequency_months",))
+    award.return_frequency_months = months
+    award.save(update_fields=["return_frequency_months", "updated_at"])
+    audit_record(actor=actor, action="award.return_frequency_changed", target=award, before=before,
+                 after=snapshot(award, ("return_frequency_months",)),
+                 message=f"Monitoring returns now due {RETURN_FREQUENCIES[months].lower()}")
+    _request_letter(actor, award)
+    _notify_recipient(award, f"Offer changed: {award.reference}",
+                      f"Monitoring returns for \"{award.title}\" will be due {RETURN_FREQUENCIES[months].lower()}. "
+                      "A new offer letter is being made: read it before you accept the offer.")
+    return award
 
 
 @transaction.atomic

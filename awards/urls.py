@@ -20,6 +20,7 @@ urlpatterns = [
     path("<str:reference>/instalments/<int:pk>/release/", views.instalment_release, name="instalment_release"),
     path("<str:reference>/instalments/<int:pk>/pay/", views.instalment_pay, name="instalment_pay"),
     path("<str:reference>/status/<slug:action>/", views.award_status, name="award_status"),
+    path("<str:reference>/returns-frequency/", views.award_return_frequency, name="award_return_frequency"),
     path("<str:reference>/variations/new/", views.variation_request, name="variation_request"),
     path("<str:reference>/variations/<int:pk>/", views.variation_detail, name="variation_detail"),
 ]

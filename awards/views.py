@@ -31,6 +31,7 @@ from .forms import (
     OfferAcceptForm,
     OfferDeclineForm,
     ReasonForm,
+    ReturnFrequencyForm,
     VariationDecisionForm,
     VariationRequestForm,
     add_service_errors,
@@ -185,7 +186,8 @@ def offer_respond(request, reference: str):
     return render(request, "awards/respond.html", {
         "award": award, "accept_form": accept_form, "decline_form": decline_form,
         "has_errors": bool(form is not None and form.errors),
-        "letter": award_letters(award).filter(status=DocumentStatus.READY).first(),
+        # The latest letter only: an older one may carry terms that have since changed.
+        "letter": award_letters(award).first(),
         "money": award_money_by_year(award), "conditions": award.conditions.all(),
         "crumbs": _award_crumbs(award),
     })
@@ -323,6 +325,25 @@ def award_status(request, reference: str, action: str):
     return render(request, "awards/status.html", {
         "award": award, "form": form, "title": title, "button": button, "action": action,
         "money": award_money_by_year(award), "crumbs": _award_crumbs(award),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def award_return_frequency(request, reference: str):
+    award = _award(request, reference)
+    require(request.user.has_perm("awards.manage_award", award))
+    form = ReturnFrequencyForm(request.POST or None, initial={"return_frequency_months": award.return_frequency_months})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.award_return_frequency_set(actor=request.user, award=award,
+                                                months=form.cleaned_data["return_frequency_months"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Saved. A new offer letter is being made, and the recipient has been told.")
+            return redirect(award)
+    return render(request, "awards/return_frequency.html", {
+        "award": award, "form": form, "offered": award.status == AwardStatus.OFFERED, "crumbs": _award_crumbs(award),
     })
 
 

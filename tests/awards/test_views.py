@@ -23,7 +23,7 @@ from awards.models import (
 )
 from awards.selectors import award_profile, pot_ledger
 from governance import fy
-from governance.models import PotBudget
+from governance.models import AuditEvent, Notification, PotBudget
 from reporting.models import ReturnStatus
 from tests.awards.conftest import PDF_BYTES, first_award_year, issue, pdf_upload
 from tests.factories.reporting import MonitoringReturnFactory
@@ -75,6 +75,7 @@ def _url(name, scene):
         "instalment_release": reverse("awards:instalment_release", args=[a.reference, i.pk]),
         "instalment_pay": reverse("awards:instalment_pay", args=[a.reference, i.pk]),
         "award_status": reverse("awards:award_status", args=[a.reference, "withdraw"]),
+        "award_return_frequency": reverse("awards:award_return_frequency", args=[a.reference]),
         "variation_request": reverse("awards:variation_request", args=[a.reference]),
         "variation_detail": reverse("awards:variation_detail", args=[scene["accepted"].reference, v.pk]),
         "fund_conditions": reverse("awards:fund_conditions", args=[slug]),
@@ -97,6 +98,7 @@ MATRIX = {
     "instalment_release": ("post", {"signatory": 403, "member": 403, "manager": 302, "auditor": 403}, 404),
     "instalment_pay": ("post", {"signatory": 403, "member": 403, "manager": 302, "auditor": 403}, 404),
     "award_status": ("get", {"signatory": 403, "member": 403, "manager": 200, "auditor": 403}, 404),
+    "award_return_frequency": ("get", {"signatory": 403, "member": 403, "manager": 200, "auditor": 403}, 404),
     "variation_request": ("get", {"signatory": 200, "member": 200, "manager": 403, "auditor": 403}, 404),
     "variation_detail": ("get", {"signatory": 200, "member": 200, "manager": 200, "auditor": 200}, 404),
     "fund_conditions": ("get", {"manager": 200, "auditor": 403}, 404),
@@ -207,6 +209,34 @@ def test_the_return_frequency_is_chosen_on_the_issue_page_and_a_made_up_one_refu
     award = Award.objects.get()
     assert award.return_frequency_months == 6
     assert "Every 6 months, and a final return at the end" in client.get(award.get_absolute_url()).content.decode()
+
+
+def test_the_return_frequency_changes_while_the_offer_waits_and_then_no_more(client, scene):
+    world, offered, accepted = scene["world"], scene["offered"], scene["accepted"]
+    client.force_login(world.manager)
+    url = reverse("awards:award_return_frequency", args=[offered.reference])
+    assert url in client.get(offered.get_absolute_url()).content.decode()
+    bad = client.post(url, {"return_frequency_months": "7"})
+    assert _error_next_to(bad, "id_return_frequency_months") == services.RETURN_FREQUENCY_NOT_ALLOWED
+    assert client.post(url, {"return_frequency_months": "12"}).status_code == 302
+    offered.refresh_from_db()
+    assert offered.return_frequency_months == 12
+    assert offered.letters.count() == 2  # the terms changed: a new letter is made
+    assert AuditEvent.objects.filter(action="award.return_frequency_changed", target_id=str(offered.pk)).count() == 1
+    assert Notification.objects.filter(user=world.signatory, subject=f"Offer changed: {offered.reference}").exists()
+    # The signatory is not offered the first letter, whose terms are out of date, while the new one is made.
+    client.force_login(world.signatory)
+    respond = client.get(reverse("awards:offer_respond", args=[offered.reference])).content.decode()
+    assert "The offer letter is still being made" in respond
+    assert reverse("awards:letter_download", args=[offered.reference, 1]) not in respond
+    client.force_login(world.manager)
+    # Once accepted, the frequency is part of the terms: no link, and a typed URL changes nothing.
+    accepted_url = reverse("awards:award_return_frequency", args=[accepted.reference])
+    assert accepted_url not in client.get(accepted.get_absolute_url()).content.decode()
+    response = client.post(accepted_url, {"return_frequency_months": "6"})
+    assert "can change only while the offer waits for an answer" in html_module.unescape(response.content.decode())
+    accepted.refresh_from_db()
+    assert accepted.return_frequency_months == 3
 
 
 def _error_next_to(response, field_id: str) -> str:
