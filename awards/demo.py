@@ -118,6 +118,8 @@ def _make_award(ctx: DemoContext, bid: Bid, status: str, reason: str) -> Award:
     if status in (AwardStatus.OFFERED, AwardStatus.LAPSED, AwardStatus.DECLINED) or not historical and status == AwardStatus.WITHDRAWN:
         return _end_offer(ctx, award, status, reason, manager, grantee)
     accepted_at = issued_at + dt.timedelta(days=7)
+    # The signatory reads the letter before accepting: make it now rather than after the seed commits.
+    services.offer_letter_generate(letter_id=award.letters.order_by("-version").first().pk)
     award = services.award_accept(actor=grantee, award=award)
     Award.objects.filter(pk=award.pk).update(accepted_at=accepted_at, offer_deadline=deadline)
     if status == AwardStatus.ACCEPTED:

@@ -92,6 +92,10 @@ TEMPLATE_TITLE_TAKEN = "This fund already has a condition with this title"
 
 NOT_OFFERED = "This offer is no longer open: the award is %(status)s"
 OFFER_EXPIRED = "The deadline to accept this offer has passed"
+OFFER_LETTER_NOT_READY = (
+    "The offer letter is still being made (or could not be made): the offer can be accepted once its latest letter "
+    "is ready to read"
+)
 NOT_SIGNATORY = "Only an authorised signatory of %(organisation)s can accept or decline this offer"
 DECLINE_REASON_MISSING = "Tell us why you are declining the offer"
 TRANSITION_NOT_ALLOWED = "An award that is %(status)s cannot be %(action)s"
@@ -481,6 +485,10 @@ def award_accept(*, actor: User, award: Award) -> Award:
     _require_signatory(actor, award)
     if timezone.localdate() > award.offer_deadline:
         raise ValidationError(OFFER_EXPIRED, code="offer_expired")
+    # The signatory accepts the terms in the letter: the latest one, which must exist to be read.
+    letter = award.letters.order_by("-version").first()
+    if letter is None or letter.status != DocumentStatus.READY:
+        raise ValidationError(OFFER_LETTER_NOT_READY, code="letter_not_ready")
     before = snapshot(award, ("status",))
     award.status = AwardStatus.ACCEPTED
     award.accepted_by = actor
@@ -488,8 +496,8 @@ def award_accept(*, actor: User, award: Award) -> Award:
     award.full_clean(validate_unique=False)
     award.save(update_fields=["status", "accepted_by", "accepted_at", "updated_at"])
     audit_record(actor=actor, action="award.accepted", target=award, before=before,
-                 after=snapshot(award, ("status", "accepted_by", "accepted_at")),
-                 message=f"Offer accepted for {award.recipient.name}")
+                 after={**snapshot(award, ("status", "accepted_by", "accepted_at")), "letter_version": letter.version},
+                 message=f"Offer accepted for {award.recipient.name} on the terms of offer letter version {letter.version}")
     _notify_manager(award, f"Offer accepted: {award.reference}",
                     f"{actor.full_name} accepted the offer for \"{award.title}\" on behalf of {award.recipient.name}.")
     return award

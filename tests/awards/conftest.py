@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from awards import services
 from awards.models import (
     COMMITTING_STATUSES,
     Award,
+    DocumentStatus,
     InstalmentStatus,
 )
 from awards.selectors import (
@@ -188,9 +190,24 @@ def issue(world: World, decision=None, **overrides) -> Award:
     return services.award_issue(**kwargs)
 
 
+def letter_ready(award: Award) -> Award:
+    """The award's latest offer letter, made: the letter task is tested on its own
+    (test_ledger_and_letters, test_worker); other tests need only a letter to read."""
+    letter = award.letters.order_by("-version").first()
+    letter.file.save(f"offer-letter-v{letter.version}.pdf", ContentFile(PDF_BYTES), save=False)
+    letter.status = DocumentStatus.READY
+    letter.save()
+    return award
+
+
+def accept(world: World, award: Award) -> Award:
+    """The signatory accepts the offer, once its letter is ready to read."""
+    return services.award_accept(actor=world.signatory, award=letter_ready(award))
+
+
 def accept_and_start(world: World, award: Award) -> Award:
     """Accept as the signatory, meet every pre-start condition, and start the award."""
-    award = services.award_accept(actor=world.signatory, award=award)
+    award = accept(world, award)
     for condition in award.conditions.filter(pre_start=True):
         services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
         services.condition_sign_off(actor=world.manager, condition=condition)

@@ -20,6 +20,7 @@ from governance.models import AuditEvent
 from reporting.models import ReturnStatus
 from tests.awards.conftest import (
     PDF_BYTES,
+    accept,
     accept_and_start,
     first_award_year,
     issue,
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.django_db
 def conditioned(world):
     world.decision.conditions = ["Data protection impact assessment (DPIA) completed"]
     world.decision.save()
-    award = services.award_accept(actor=world.signatory, award=issue(world))
+    award = accept(world, issue(world))
     return award, award.conditions.get()
 
 

@@ -19,7 +19,15 @@ from awards.models import (
 )
 from awards.selectors import award_paid_to_date, pot_ledger
 from governance.models import AuditEvent
-from tests.awards.conftest import accept_and_start, first_award_year, issue, messages_of, pdf_upload
+from tests.awards.conftest import (
+    accept,
+    accept_and_start,
+    first_award_year,
+    issue,
+    letter_ready,
+    messages_of,
+    pdf_upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +36,29 @@ def _remaining(world, year):
     return next(row.remaining for row in pot_ledger([world.pot.pk]) if row.financial_year == year)
 
 
-def test_the_authorised_signatory_accepts_the_offer(world):
+def test_the_authorised_signatory_accepts_the_offer_once_its_letter_is_ready(world):
     award = issue(world)
-    award = services.award_accept(actor=world.signatory, award=award)
+    # The letter is still being made: nothing to read, so nothing to accept yet.
+    with pytest.raises(ValidationError) as exc:
+        services.award_accept(actor=world.signatory, award=award)
+    assert messages_of(exc) == [services.OFFER_LETTER_NOT_READY]
+    award.refresh_from_db()
+    assert award.status == AwardStatus.OFFERED
+    award = services.award_accept(actor=world.signatory, award=letter_ready(award))
     assert award.status == AwardStatus.ACCEPTED
     assert award.accepted_by == world.signatory
-    assert AuditEvent.objects.filter(action="award.accepted", target_id=str(award.pk), actor=world.signatory).exists()
+    event = AuditEvent.objects.get(action="award.accepted", target_id=str(award.pk), actor=world.signatory)
+    assert event.after["letter_version"] == 1
+
+
+def test_an_offer_whose_terms_changed_waits_for_its_new_letter(world):
+    award = letter_ready(issue(world))
+    services.award_return_frequency_set(actor=world.manager, award=award, months=6)  # version 2 is being made
+    with pytest.raises(ValidationError) as exc:
+        services.award_accept(actor=world.signatory, award=award)
+    assert messages_of(exc) == [services.OFFER_LETTER_NOT_READY]
+    award = services.award_accept(actor=world.signatory, award=letter_ready(award))
+    assert AuditEvent.objects.get(action="award.accepted", target_id=str(award.pk)).after["letter_version"] == 2
 
 
 @pytest.mark.parametrize("who", ["member", "outsider", "manager"])
@@ -96,7 +121,7 @@ def test_offers_past_their_deadline_lapse_once_and_release_their_money(world):
 def test_an_accepted_award_starts_only_when_its_pre_start_conditions_are_met_or_waived(world):
     world.decision.conditions = ["DPIA completed", "Clinical safety case"]
     world.decision.save()
-    award = services.award_accept(actor=world.signatory, award=issue(world))
+    award = accept(world, issue(world))
     with pytest.raises(ValidationError) as exc:
         services.award_activate(actor=world.manager, award=award)
     assert messages_of(exc) == [services.PRESTART_CONDITIONS_OPEN]

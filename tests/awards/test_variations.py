@@ -18,7 +18,7 @@ from awards.models import (
 from awards.selectors import award_profile, pot_ledger
 from governance import fy
 from governance.models import AuditEvent, PotBudget
-from tests.awards.conftest import accept_and_start, first_award_year, issue, messages_of
+from tests.awards.conftest import accept, accept_and_start, first_award_year, issue, messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ def test_only_the_grantee_asks_and_only_for_a_live_award(world):
     with pytest.raises(ValidationError) as exc:
         services.variation_request(actor=world.member, award=award, kind=VariationKind.SCOPE, reasons="x", proposed_scope="y")
     assert messages_of(exc) == [services.VARIATION_NOT_ALLOWED % {"status": "offered"}]
-    award = services.award_accept(actor=world.signatory, award=award)
+    award = accept(world, award)
     with pytest.raises(ValidationError) as exc:
         services.variation_request(actor=world.outsider, award=award, kind=VariationKind.SCOPE, reasons="x", proposed_scope="y")
     assert messages_of(exc) == [services.NOT_RECIPIENT % {"organisation": world.lead.name}]

@@ -25,7 +25,7 @@ from awards.selectors import award_profile, pot_ledger
 from governance import fy
 from governance.models import AuditEvent, Notification, PotBudget
 from reporting.models import ReturnStatus
-from tests.awards.conftest import PDF_BYTES, first_award_year, issue, pdf_upload
+from tests.awards.conftest import PDF_BYTES, accept, first_award_year, issue, pdf_upload
 from tests.factories.reporting import MonitoringReturnFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def scene(world):
     world.decision.conditions = ["DPIA completed"]
     world.decision.save()
     offered = issue(world)
-    accepted = services.award_accept(actor=world.signatory, award=issue(world, decision=world.new_decision()))
+    accepted = accept(world, issue(world, decision=world.new_decision()))
     # The letter task is tested on its own; here the letter is simply ready.
     letter = offered.letters.get()
     letter.file.save("offer.pdf", ContentFile(PDF_BYTES), save=False)
@@ -229,6 +229,12 @@ def test_the_return_frequency_changes_while_the_offer_waits_and_then_no_more(cli
     respond = client.get(reverse("awards:offer_respond", args=[offered.reference])).content.decode()
     assert "The offer letter is still being made" in respond
     assert reverse("awards:letter_download", args=[offered.reference, 1]) not in respond
+    assert "You can accept once the offer letter is ready to read" in respond
+    refused = client.post(reverse("awards:offer_respond", args=[offered.reference]),
+                          {"response": "accept", "accept-confirm": "on"})
+    assert services.OFFER_LETTER_NOT_READY in html_module.unescape(refused.content.decode())
+    offered.refresh_from_db()
+    assert offered.status == "offered"
     client.force_login(world.manager)
     # Once accepted, the frequency is part of the terms: no link, and a typed URL changes nothing.
     accepted_url = reverse("awards:award_return_frequency", args=[accepted.reference])
@@ -331,7 +337,7 @@ def test_evidence_of_the_wrong_type_is_shown_next_to_the_file(client, scene):
 
 
 def test_paying_an_instalment_whose_return_is_not_approved_shows_why(client, world):
-    award = services.award_accept(actor=world.signatory, award=issue(world))
+    award = accept(world, issue(world))
     services.award_activate(actor=world.manager, award=award)
     second = award.instalments.order_by("financial_year", "quarter")[1]
     MonitoringReturnFactory(award=award, instalment=second, status=ReturnStatus.RETURNED)
@@ -345,7 +351,7 @@ def test_paying_an_instalment_whose_return_is_not_approved_shows_why(client, wor
 
 def test_a_variation_that_would_overspend_is_shown_on_the_decision(client, world):
     y = first_award_year()
-    award = services.award_accept(actor=world.signatory, award=issue(world))
+    award = accept(world, issue(world))
     PotBudget.objects.filter(pot=world.pot, financial_year=y + 1).update(amount=Decimal("110000.00"))
     variation = services.variation_request(actor=world.member, award=award, kind=VariationKind.REPROFILE,
                                            reasons="Later", proposed_profile={y: Decimal("50000"), y + 1: Decimal("150000")})
@@ -362,7 +368,7 @@ def test_a_variation_that_would_overspend_is_shown_on_the_decision(client, world
 
 def test_a_grantee_asks_for_a_re_profile_through_the_page(client, world):
     y = first_award_year()
-    award = services.award_accept(actor=world.signatory, award=issue(world))
+    award = accept(world, issue(world))
     client.force_login(world.member)
     response = client.post(reverse("awards:variation_request", args=[award.reference]), {
         "kind": VariationKind.REPROFILE, "reasons": "Recruitment slipped.", f"year_{y}": "80000", f"year_{y + 1}": "120000",

@@ -107,12 +107,12 @@ def test_every_other_awards_page_passes_the_accessibility_check(page, live_serve
     # Given an accepted award with evidence waiting for review and a variation requested
     from awards import services
     from awards.models import VariationKind
-    from tests.awards.conftest import issue, pdf_upload
+    from tests.awards.conftest import accept, issue, pdf_upload
 
     world = make_world()
     world.decision.conditions = ["Data protection impact assessment (DPIA) completed"]
     world.decision.save()
-    award = services.award_accept(actor=world.signatory, award=issue(world))
+    award = accept(world, issue(world))
     condition = award.conditions.get()
     services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
     ref = award.reference
