@@ -231,6 +231,11 @@ class MembershipRole(models.TextChoices):
     FUND_MANAGER = "fund_manager", "Fund manager"
 
 
+MANAGER_AUDITS_FUND = (
+    "This person audits {funds}, which this network hosts: an auditor cannot also manage the funds they audit"
+)
+
+
 class Membership(models.Model):
     """A person's place in an organisation. Being a member of an ICB makes one a commissioner."""
 
@@ -250,6 +255,16 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.organisation} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        # Auditors are independent of the funds they audit: the host network's fund managers
+        # may not audit, and an auditor may not become one (whichever comes first is refused).
+        if self.role == MembershipRole.FUND_MANAGER and self.user_id and self.organisation_id:
+            audited = list(FundRole.objects.filter(user_id=self.user_id, role=FundRoleKind.AUDITOR,
+                                                   fund__host_network_id=self.organisation_id)
+                           .values_list("fund__name", flat=True))
+            if audited:
+                raise ValidationError({"role": MANAGER_AUDITS_FUND.format(funds=", ".join(sorted(audited)))})
 
 
 # Funds and pots ----------------------------------------------------------------------------

@@ -92,6 +92,7 @@ def membership_add(
 ) -> Membership:
     if role == MembershipRole.FUND_MANAGER and not organisation.is_network:
         raise ValidationError({"role": "Fund managers belong to a Health Innovation Network"})
+    Membership(user=user, organisation=organisation, role=role).clean()  # auditors stay independent
     membership, created = Membership.objects.update_or_create(
         user=user, organisation=organisation,
         defaults={"role": role, "is_authorised_signatory": is_authorised_signatory},

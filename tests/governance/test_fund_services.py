@@ -256,3 +256,22 @@ def test_the_funds_own_managers_cannot_audit_it_but_another_networks_can(world):
     assert refused.value.message_dict == {"email": [services.FUND_AUDITOR_IS_MANAGER]}
     services.fund_auditor_add(actor=None, fund=world.fund, user=world.people.other_manager)
     assert world.fund.roles.filter(user=world.people.other_manager).exists()
+
+
+def test_an_auditor_cannot_then_become_a_fund_manager_of_the_network_hosting_the_fund(world):
+    from governance.models import MANAGER_AUDITS_FUND, Membership
+
+    auditor = world.people.auditor
+    assert world.fund.roles.filter(user=auditor, role="auditor").exists()
+    expected = MANAGER_AUDITS_FUND.format(funds=world.fund.name)
+    with pytest.raises(ValidationError) as refused:
+        services.membership_add(actor=None, user=auditor, organisation=world.host, role="fund_manager")
+    assert refused.value.message_dict == {"role": [expected]}
+    assert not Membership.objects.filter(user=auditor, organisation=world.host).exists()
+    # The same rule holds where the site admin edits memberships (the admin runs the model's checks).
+    with pytest.raises(ValidationError) as refused:
+        Membership(user=auditor, organisation=world.host, role="fund_manager").full_clean()
+    assert refused.value.message_dict["role"] == [expected]
+    # Another network's manager role, or a plain membership, is fine.
+    services.membership_add(actor=None, user=auditor, organisation=world.other, role="fund_manager")
+    services.membership_add(actor=None, user=auditor, organisation=world.host, role="member")
