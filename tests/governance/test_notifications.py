@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import Notification
+from governance.selectors import EMAIL_GIVE_UP_AFTER
 from governance.services import notification_email_send, notify
 from governance.tasks import deliver_unemailed_notifications
 from tests.factories.governance import UserFactory
@@ -56,6 +57,9 @@ def test_emails_left_unsent_past_the_grace_period_are_sent_once_by_the_sweep(mai
     recent = Notification.objects.create(user=user, subject="Still in the queue", body="b")
     sent = Notification.objects.create(user=user, subject="Sent", body="b", created_at=timezone.now() - grace * 2,
                                        emailed_at=timezone.now() - grace)
+    # Failing for days (an address the mail server refuses for good): given up, not retried for ever.
+    Notification.objects.create(user=user, subject="Given up", body="b",
+                                created_at=timezone.now() - EMAIL_GIVE_UP_AFTER - dt.timedelta(minutes=1))
     assert deliver_unemailed_notifications.delay().get() == 1
     assert [m.subject for m in mailoutbox] == ["Lost"]
     lost.refresh_from_db()
