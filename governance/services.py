@@ -626,7 +626,8 @@ def _lock_call(call: Call) -> Call:
 
 def _sync(call: Call, locked: Call) -> Call:
     """Bring the caller's copy up to date with the saved one."""
-    for name in ("status", "published_at", "closes_at", "decisions_released_at", "updated_at"):
+    for name in ("status", "published_at", "closes_at", "published_closes_at", "closing_extension_reason",
+                 "decisions_released_at", "updated_at"):
         setattr(call, name, getattr(locked, name))
     return locked
 
@@ -812,9 +813,7 @@ def call_unpublish(*, actor: User | None, call: Call, reason: str, now: dt.datet
     audit_record(actor=actor, action="call.unpublished", target=locked, before=before,
                  after={"status": CallStatus.DRAFT, "published_at": None},
                  message=f"Taken back to draft before opening: {reason}")
-    _sync(call, locked)
-    call.published_closes_at, call.closing_extension_reason = None, ""
-    return locked
+    return _sync(call, locked)
 
 
 def _set_status(
@@ -912,9 +911,7 @@ def call_extend_closing(
                  after=snapshot(locked, ("closes_at", "closing_extension_reason")),
                  message=f"Closing time extended to {shown:%-d %B %Y, %H:%M %Z}: {reason}")
     call_closing_extended.send(sender=Call, call=locked, actor=actor, previous_closes_at=previous)
-    _sync(call, locked)
-    call.published_closes_at, call.closing_extension_reason = locked.published_closes_at, reason
-    return locked
+    return _sync(call, locked)
 
 
 @transaction.atomic
