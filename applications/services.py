@@ -852,17 +852,21 @@ def _on_call_entered_assessment(sender, *, call: Call, actor: User | None, **kwa
 def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previous_closes_at: dt.datetime,
                               **kwargs) -> None:
     """Tell everyone writing a draft bid on the call that they have longer, and why."""
-    drafts = list(Bid.objects.filter(call=call, status=BidStatus.DRAFT).order_by("pk"))
-    told: set[int] = set()
-    for bid in drafts:
-        for user in lead_org_member_users(bid):
-            if user.pk in told:
-                continue
-            told.add(user.pk)
-            notify(user=user, subject=f"More time to bid: {call.title}"[:200],
-                   body=(f"The closing time for {call.title} has moved from {uk_datetime(previous_closes_at)} "
-                         f"to {uk_datetime(call.closes_at)}.\n\nThe reason given: {call.closing_extension_reason}"),
-                   link=reverse("applications:bid_detail", kwargs={"pk": bid.pk}))
+    # Each lead organisation's first draft, then its members in one query: one message a person.
+    first_draft: dict[int, int] = {}
+    for bid_id, org_id in (Bid.objects.filter(call=call, status=BidStatus.DRAFT).order_by("pk")
+                           .values_list("pk", "lead_organisation_id")):
+        first_draft.setdefault(org_id, bid_id)
+    writers: dict[User, int] = {}
+    for membership in (Membership.objects.filter(organisation_id__in=list(first_draft), user__is_active=True)
+                       .select_related("user")):
+        bid_id = first_draft[membership.organisation_id]
+        writers[membership.user] = min(bid_id, writers.get(membership.user, bid_id))
+    for user, bid_id in writers.items():
+        notify(user=user, subject=f"More time to bid: {call.title}"[:200],
+               body=(f"The closing time for {call.title} has moved from {uk_datetime(previous_closes_at)} "
+                     f"to {uk_datetime(call.closes_at)}.\n\nThe reason given: {call.closing_extension_reason}"),
+               link=reverse("applications:bid_detail", kwargs={"pk": bid_id}))
 
 
 def bid_mark_funded(*, actor: User | None, bid: Bid) -> Bid:
