@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,7 +24,13 @@ from awards.selectors import award_profile, pot_ledger
 from governance import fy
 from governance.models import AuditEvent, Notification, PotBudget
 from reporting.models import ReturnStatus
-from tests.awards.conftest import PDF_BYTES, accept, first_award_year, issue, pdf_upload
+from tests.awards.conftest import (
+    accept,
+    first_award_year,
+    issue,
+    letter_ready,
+    pdf_upload,
+)
 from tests.factories.reporting import MonitoringReturnFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +45,8 @@ def scene(world):
     variation requested; and a decision still waiting for its award."""
     world.decision.conditions = ["DPIA completed"]
     world.decision.save()
-    offered = issue(world)
+    offered = letter_ready(issue(world))
     accepted = accept(world, issue(world, decision=world.new_decision()))
-    # The letter task is tested on its own; here the letter is simply ready.
-    letter = offered.letters.get()
-    letter.file.save("offer.pdf", ContentFile(PDF_BYTES), save=False)
-    letter.status = DocumentStatus.READY
-    letter.save()
     condition = offered.conditions.get()
     services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
     variation = services.variation_request(actor=world.member, award=accepted, kind=VariationKind.SCOPE,

@@ -92,17 +92,22 @@ def test_the_notifications_page_lists_only_my_notifications(client):
     assert Notification.objects.filter(user=other, read_at__isnull=True).exists()
 
 
+def _wait_until_emailed(notification: Notification, *, seconds: float) -> None:
+    """Give the worker up to ``seconds`` to email the notification (refreshed as it goes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        notification.refresh_from_db()
+        if notification.emailed_at:
+            return
+        time.sleep(0.2)
+
+
 @pytest.mark.requires_broker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_emails_the_notification(real_celery):
     user = UserFactory()
     notification = notify(user=user, subject="From the worker", body="Sent by Celery")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        notification.refresh_from_db()
-        if notification.emailed_at:
-            break
-        time.sleep(0.2)
+    _wait_until_emailed(notification, seconds=30)
     assert notification.emailed_at is not None
 
 
@@ -113,10 +118,5 @@ def test_a_real_worker_sends_an_email_whose_queuing_was_lost(real_celery):
     lost = Notification.objects.create(user=UserFactory(), subject="Lost in transit", body="b",
                                        created_at=timezone.now() - dt.timedelta(hours=1))
     deliver_unemailed_notifications.delay()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        lost.refresh_from_db()
-        if lost.emailed_at:
-            break
-        time.sleep(0.2)
+    _wait_until_emailed(lost, seconds=30)
     assert lost.emailed_at is not None
