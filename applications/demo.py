@@ -34,65 +34,66 @@ from .models import (
 )
 from .services import reference_prefix
 
-# (key, call slug, lead ODS, title, status, commissioner ODS, partners [(ODS, role)], yearly cost, start offset days)
+# (key, call slug, lead ODS, title, status, commissioner ODS, partners [(ODS, role)], yearly cost,
+#  start: the NHS quarter the project starts in, counted from today's; see DemoContext.quarter_start)
 BIDS = [
     ("frailty-draft", "frailty-at-home-adoption", "RH8", "Proactive frailty care at home with remote monitoring",
-     BidStatus.DRAFT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("90000"), 150),
+     BidStatus.DRAFT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("90000"), 2),
     ("frailty-submitted", "frailty-at-home-adoption", "RH8", "Acute frailty assessment at the front door",
-     BidStatus.SUBMITTED, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RK9", PartnerKind.SECONDARY_CARE)], Decimal("120000"), 150),
+     BidStatus.SUBMITTED, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RK9", PartnerKind.SECONDARY_CARE)], Decimal("120000"), 2),
     ("frailty-withdrawn", "frailty-at-home-adoption", "RH8", "Falls sensors for care homes",
-     BidStatus.WITHDRAWN, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("40000"), 150),
+     BidStatus.WITHDRAWN, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("40000"), 2),
     ("remote-submitted", "remote-monitoring-spread", "R1H", "Remote blood pressure monitoring in East London",
-     BidStatus.SUBMITTED, None, [("QMF", PartnerKind.COMMISSIONER), ("RQX", PartnerKind.PRIMARY_CARE)], Decimal("110000"), 120),
+     BidStatus.SUBMITTED, None, [("QMF", PartnerKind.COMMISSIONER), ("RQX", PartnerKind.PRIMARY_CARE)], Decimal("110000"), 2),
     ("remote-draft", "remote-monitoring-spread", "R1H", "Home spirometry for COPD",
-     BidStatus.DRAFT, None, [], Decimal("60000"), 120),
+     BidStatus.DRAFT, None, [], Decimal("60000"), 2),
     ("wards-devon", "virtual-wards-adoption", "RH8", "Frailty virtual ward for North Devon",
-     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("130000"), 60),
+     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("130000"), 2),
     ("wards-plymouth", "virtual-wards-adoption", "RK9", "Respiratory virtual ward for Plymouth",
-     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("110000"), 60),
+     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("110000"), 2),
     ("wards-somerset", "virtual-wards-adoption", "RH5", "Heart failure virtual ward for Somerset",
-     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RH8", PartnerKind.SECONDARY_CARE)], Decimal("95000"), 60),
+     BidStatus.IN_ASSESSMENT, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RH8", PartnerKind.SECONDARY_CARE)], Decimal("95000"), 2),
     ("wards-cornwall", "virtual-wards-adoption", "REF", "Cornwall virtual ward hub",
-     BidStatus.INELIGIBLE, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("250000"), 60),
+     BidStatus.INELIGIBLE, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("250000"), 2),
     ("falls-devon", "falls-prevention-adoption", "RH8", "Falls prevention exercise programme at home",
-     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RK9", PartnerKind.SECONDARY_CARE)], Decimal("100000"), -150),
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER), ("RK9", PartnerKind.SECONDARY_CARE)], Decimal("100000"), -3),
     ("falls-plymouth", "falls-prevention-adoption", "RK9", "Hip protectors and bed sensors on older people's wards",
-     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("70000"), -150),
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("70000"), -3),
     ("falls-somerset", "falls-prevention-adoption", "RH5", "Community falls response service",
-     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("80000"), -150),
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("80000"), -3),
     ("falls-cornwall", "falls-prevention-adoption", "REF", "Falls clinic redesign",
-     BidStatus.NOT_FUNDED, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("90000"), -150),
+     BidStatus.NOT_FUNDED, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("90000"), -3),
     ("cvd-barts", "cvd-prevention-spread", "R1H", "Lipid optimisation in primary care",
-     BidStatus.FUNDED, None, [("QMF", PartnerKind.COMMISSIONER), ("RQX", PartnerKind.PRIMARY_CARE)], Decimal("150000"), -180),
+     BidStatus.FUNDED, None, [("QMF", PartnerKind.COMMISSIONER), ("RQX", PartnerKind.PRIMARY_CARE)], Decimal("150000"), -3),
     ("cvd-newcastle", "cvd-prevention-spread", "RTD", "Blood pressure case finding in community pharmacies",
-     BidStatus.FUNDED, None, [("QHM", PartnerKind.COMMISSIONER), ("R0B", PartnerKind.PRIMARY_CARE)], Decimal("120000"), -180),
+     BidStatus.FUNDED, None, [("QHM", PartnerKind.COMMISSIONER), ("R0B", PartnerKind.PRIMARY_CARE)], Decimal("120000"), -3),
     ("cvd-uclh", "cvd-prevention-spread", "RRV", "Familial hypercholesterolaemia screening",
-     BidStatus.NOT_FUNDED, None, [("QMJ", PartnerKind.PRIMARY_CARE)], Decimal("140000"), -180),
+     BidStatus.NOT_FUNDED, None, [("QMJ", PartnerKind.PRIMARY_CARE)], Decimal("140000"), -3),
     ("outpatients-devon", "digital-outpatients-adoption", "RH8", "Patient-initiated follow-up app for outpatients",
-     BidStatus.FUNDED, None, [("QJK", PartnerKind.COMMISSIONER)], Decimal("85000"), -480),
+     BidStatus.FUNDED, None, [("QJK", PartnerKind.COMMISSIONER)], Decimal("85000"), -6),
     # Funded bids whose awards end in each remaining state (offered, accepted, withdrawn, declined,
     # lapsed, and one decision still waiting for its award).
     ("offer-devon", "falls-prevention-adoption", "RH8", "Falls risk screening in GP practices",
-     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("60000"), 75),
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("60000"), 1),
     ("accepted-barts", "cvd-prevention-spread", "R1H", "Statin optimisation clinics in community pharmacies",
-     BidStatus.FUNDED, "QMF", [("QMF", PartnerKind.COMMISSIONER)], Decimal("80000"), 45),
+     BidStatus.FUNDED, "QMF", [("QMF", PartnerKind.COMMISSIONER)], Decimal("80000"), 1),
     ("withdrawn-plymouth", "falls-prevention-adoption", "RK9", "Falls prevention in care homes with wearable sensors",
-     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("50000"), -150),
+     BidStatus.FUNDED, "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("50000"), -3),
     ("declined-uclh", "cvd-prevention-spread", "RRV", "Digital cardiac rehabilitation",
-     BidStatus.FUNDED, "QMJ", [("QMJ", PartnerKind.COMMISSIONER)], Decimal("70000"), 60),
+     BidStatus.FUNDED, "QMJ", [("QMJ", PartnerKind.COMMISSIONER)], Decimal("70000"), 1),
     ("lapsed-homerton", "cvd-prevention-spread", "RQX", "Atrial fibrillation detection at flu clinics",
-     BidStatus.FUNDED, "QMF", [("QMF", PartnerKind.COMMISSIONER)], Decimal("45000"), 60),
+     BidStatus.FUNDED, "QMF", [("QMF", PartnerKind.COMMISSIONER)], Decimal("45000"), 1),
     ("ready-cornwall", "falls-prevention-adoption", "REF", "Strength and balance classes in Cornwall",
-     BidStatus.FUNDED, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("55000"), 120),
+     BidStatus.FUNDED, "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("55000"), 2),
 ]
 
 # Drafts showing the endorsement states: (key, call, lead, title, commissioner, partners, yearly,
-# start offset, endorsement status, every section completed)
+# start quarter, endorsement status, every section completed)
 ENDORSEMENT_DRAFTS = [
     ("frailty-endorsed", "frailty-at-home-adoption", "RH8", "Digital falls risk assessment in community nursing",
-     "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("75000"), 150, EndorsementStatus.ENDORSED, True),
+     "QJK", [("QJK", PartnerKind.COMMISSIONER)], Decimal("75000"), 2, EndorsementStatus.ENDORSED, True),
     ("frailty-declined", "frailty-at-home-adoption", "REF", "Frailty hub at the front door in Truro",
-     "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("150000"), 150, EndorsementStatus.DECLINED, False),
+     "QT6", [("QT6", PartnerKind.COMMISSIONER)], Decimal("150000"), 2, EndorsementStatus.DECLINED, False),
 ]
 
 MEASURES = [
@@ -124,19 +125,19 @@ def seed(ctx: DemoContext) -> None:
     # References run on per network and financial year, as the portal numbers them.
     sequence_by_prefix: dict[str, int] = {}
     specs = [(*spec, {}) for spec in BIDS] + [
-        (key, call_slug, lead, title, BidStatus.DRAFT, commissioner, partners, yearly, start_offset,
+        (key, call_slug, lead, title, BidStatus.DRAFT, commissioner, partners, yearly, start_quarter,
          {"endorsement": endorsement, "complete": complete})
-        for key, call_slug, lead, title, commissioner, partners, yearly, start_offset, endorsement, complete
+        for key, call_slug, lead, title, commissioner, partners, yearly, start_quarter, endorsement, complete
         in ENDORSEMENT_DRAFTS
     ]
-    for key, call_slug, lead, title, status, commissioner, partners, yearly, start_offset, extra in specs:
+    for key, call_slug, lead, title, status, commissioner, partners, yearly, start_quarter, extra in specs:
         call = ctx.calls[call_slug]
         prefix = reference_prefix(call)
         sequence_by_prefix[prefix] = sequence_by_prefix.get(prefix, 0) + 1
         reference = f"{prefix}-{sequence_by_prefix[prefix]:04d}"
         bid = Bid.objects.filter(reference=reference).first()
         if bid is None:
-            bid = _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset,
+            bid = _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_quarter,
                               **extra)
             _record_history(ctx, bid)
         bids[key] = bid
@@ -175,12 +176,11 @@ def _record_history(ctx: DemoContext, bid: Bid) -> None:
         audit_record(actor=actor, action=action, target=bid, message=f"{message} (demo data)")
 
 
-def _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_offset,
+def _create_bid(ctx, call, reference, lead, title, status, commissioner, partners, yearly, start_quarter,
                 endorsement=None, complete=False) -> Bid:
     author = _author(ctx, lead)
     lead_org = ctx.org(lead)
-    start = ctx.today + dt.timedelta(days=start_offset)
-    start = start.replace(day=1)
+    start = ctx.quarter_start(start_quarter)
     end = start.replace(year=start.year + 2) - dt.timedelta(days=1)
     if call.slug == "digital-outpatients-adoption":
         end = start.replace(year=start.year + 1) - dt.timedelta(days=1)

@@ -91,13 +91,33 @@ class DemoContext:
     funds: dict[str, Fund] = field(default_factory=dict)
     calls: dict[str, Call] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-    # The demo is laid out around the day it is first loaded, so open calls are open then.
+    # The demo is laid out around the day it is first loaded: open calls are open then, and
+    # projects start on NHS quarter days counted from today's quarter, so every stage has work
+    # in it (past quarters to report on, offers to accept) whatever the date.
     today: dt.date = field(default_factory=timezone.localdate)
 
     @property
     def this_year(self) -> int:
         """The financial year containing today."""
         return fy.FinancialYear.of(self.today).start_year
+
+    @property
+    def first_year(self) -> int:
+        """The demo funds' first financial year: early enough for the oldest demo project."""
+        return self.this_year - 2
+
+    @property
+    def last_year(self) -> int:
+        """The demo funds' last financial year: late enough for a two-year project starting two
+        quarters from now."""
+        return self.this_year + 3
+
+    def quarter_start(self, offset: int) -> dt.date:
+        """The first day of the NHS quarter ``offset`` quarters after today's (before, if negative)."""
+        year, quarter = fy.quarter_of(self.today)
+        index = year * 4 + (quarter - 1) + offset
+        first, _ = fy.FinancialYear(index // 4).quarter(index % 4 + 1)
+        return first
 
     def at(self, days: int, hour: int = 12) -> dt.datetime:
         """A moment ``days`` from today at ``hour`` o'clock, UK time."""
@@ -161,8 +181,12 @@ FUNDS = [
         "Cardiovascular disease prevention\nMental health crisis care\nDigital remote monitoring",
     ),
 ]
-# Budgets per financial year, from last year to two years ahead of today's.
-POT_BUDGET_BY_OFFSET = {-1: Decimal("1500000.00"), 0: Decimal("2000000.00"), 1: Decimal("2000000.00"), 2: Decimal("1500000.00")}
+# Budgets per financial year, by offset from today's (the funds run from two years before it
+# to three after).
+POT_BUDGET_BY_OFFSET = {
+    -2: Decimal("1000000.00"), -1: Decimal("1500000.00"), 0: Decimal("2000000.00"), 1: Decimal("2000000.00"),
+    2: Decimal("1500000.00"), 3: Decimal("1000000.00"),
+}
 
 
 # Panel members who are not demo sign-in accounts: (email, name, affiliation, role).
@@ -201,7 +225,7 @@ def _seed_funds(ctx: DemoContext) -> None:
             fund = services.fund_create(
                 actor=manager, slug=slug, name=name, host_network=ctx.networks[host], allocation_model=model,
                 description=description, priorities=priorities,
-                first_year=ctx.this_year - 1, last_year=ctx.this_year + 2,
+                first_year=ctx.first_year, last_year=ctx.last_year,
             )
         ctx.funds[slug] = fund
         if model == AllocationModel.NATIONAL:
@@ -215,7 +239,7 @@ def _seed_funds(ctx: DemoContext) -> None:
             ]
         for pot in pots:
             for offset, amount in POT_BUDGET_BY_OFFSET.items():
-                year = fund.first_year + 1 + offset
+                year = ctx.this_year + offset
                 if not PotBudget.objects.filter(pot=pot, financial_year=year).exists():
                     services.pot_budget_set(actor=manager, pot=pot, financial_year=year, amount=amount)
         FundRole.objects.get_or_create(user=ctx.users["auditor@example.com"], fund=fund, role=FundRoleKind.AUDITOR)
@@ -284,15 +308,15 @@ CALLS = [
      [InnovationType.DIGITAL, InnovationType.SERVICE_MODEL],
      "Funding to adopt proven virtual ward models so more patients are cared for safely at home."),
     ("falls-prevention-adoption", "Falls prevention: adopting what works", "south-west-adoption-fund", "HISW",
-     CallPurpose.ADOPTION, CallStatus.DECIDED, -300, -240, -200, True, [PartnerKind.COMMISSIONER],
+     CallPurpose.ADOPTION, CallStatus.DECIDED, -500, -440, -400, True, [PartnerKind.COMMISSIONER],
      [InnovationType.DEVICE, InnovationType.SERVICE_MODEL, InnovationType.DIGITAL],
      "Funding to adopt proven falls prevention innovations in community and acute settings."),
     ("cvd-prevention-spread", "Cardiovascular disease prevention at scale", "national-innovation-spread-fund", "UCLP",
-     CallPurpose.DIFFUSION, CallStatus.DECIDED, -330, -270, -210, False, [PartnerKind.PRIMARY_CARE],
+     CallPurpose.DIFFUSION, CallStatus.DECIDED, -530, -470, -420, False, [PartnerKind.PRIMARY_CARE],
      [InnovationType.MEDICINE, InnovationType.DIGITAL, InnovationType.SERVICE_MODEL],
      "Spreading proven approaches to finding and treating high blood pressure and high cholesterol."),
     ("digital-outpatients-adoption", "Digital outpatients: adoption pilots", "south-west-adoption-fund", "HISW",
-     CallPurpose.ADOPTION, CallStatus.CLOSED_OUT, -600, -540, -500, False, [],
+     CallPurpose.ADOPTION, CallStatus.CLOSED_OUT, -820, -760, -720, False, [],
      [InnovationType.DIGITAL],
      "One-year pilots adopting digital outpatient follow-up, now complete and reported."),
     ("care-home-medicines-adoption", "Medicines optimisation in care homes", "south-west-adoption-fund", "HISW",

@@ -326,14 +326,17 @@ class PotBudgetTable:
         return not self.rows
 
 
-def pot_budget_table(fund: Fund, pots: list[Pot] | QuerySet[Pot] | None = None) -> PotBudgetTable:
+def pot_budget_table(fund: Fund, pots: list[Pot] | QuerySet[Pot] | None = None, *,
+                     from_year: int | None = None) -> PotBudgetTable:
     """Each pot's budget by financial year (years across), with committed and remaining.
 
+    ``from_year`` leaves out the years before it: money of a financial year that has ended can
+    no longer be awarded, so what a call has available starts at the current year.
     Committed money comes from ``governance.extensions.committed_by_pot_year``: the awards
     stage registers its pot ledger there; until then nothing is committed.
     """
     pots = list(pots if pots is not None else pots_of_fund(fund))
-    years = fund.years
+    years = [year for year in fund.years if from_year is None or year >= from_year]
     pot_ids = [pot.pk for pot in pots]
     budgets = {
         (pot_id, year): amount
@@ -354,6 +357,12 @@ def pot_budget_table(fund: Fund, pots: list[Pot] | QuerySet[Pot] | None = None) 
         for i, year in enumerate(years)
     ])
     return PotBudgetTable(years=years, rows=rows, totals=totals)
+
+
+def money_available_to_call(call: Call, *, today: dt.date | None = None) -> PotBudgetTable:
+    """What a call's pots have left to award, by financial year, from the current year on."""
+    today = today or timezone.localdate()
+    return pot_budget_table(call.fund, list(call.pots.all()), from_year=fy.FinancialYear.of(today).start_year)
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:

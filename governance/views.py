@@ -54,6 +54,7 @@ from .selectors import (
     fund_auditors,
     fund_by_slug,
     funds_visible_to,
+    money_available_to_call,
     networks,
     networks_managed_by,
     notifications_for,
@@ -127,10 +128,9 @@ def call_public(request, slug: str):
     call = call_public_by_slug(slug)
     if call is None:
         raise Http404("No such call")
-    pots = list(call.pots.all())
     return render(request, "governance/calls/detail.html", {
         "call": call,
-        "budget": pot_budget_table(call.fund, pots),
+        "budget": money_available_to_call(call),
         "composition": panel_composition(call.panel) if call.panel_id else [],
         "now_phase": call.phase(),
         "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls"))],
@@ -507,7 +507,7 @@ def call_manage(request, slug: str):
         "call": call, "fund": call.fund, "phase": call.phase(now), "tasks": tasks, "ready": not problems,
         "can_manage": request.user.has_perm("governance.manage_call", call),
         "can_audit": request.user.has_perm("governance.view_fund_audit", call.fund),
-        "budget": pot_budget_table(call.fund, list(call.pots.all())),
+        "budget": money_available_to_call(call),
         "sections": sections_for_call(request, call),
         "crumbs": _fund_crumbs(call.fund),
     })

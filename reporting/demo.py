@@ -28,13 +28,17 @@ from .models import RAG, MilestoneProgress, MonitoringReturn, ReturnStatus
 from .selectors import period_profile
 
 # award key -> status of its latest past return (earlier ones are approved)
+# Awards start on quarter days three quarters (six for the closed one) before today's quarter, so
+# every award has at least two past returns whatever the date.
 LATEST = {
-    "falls-devon": ReturnStatus.APPROVED,
+    "falls-devon": ReturnStatus.OPEN,  # the demo applicant's return to file, section by section
     "falls-plymouth": ReturnStatus.RETURNED,
     "cvd-barts": ReturnStatus.SUBMITTED,
     "cvd-newcastle": ReturnStatus.OPEN,  # left unsubmitted past its due date: overdue
     "outpatients-devon": ReturnStatus.APPROVED,  # the final return of a closed award
 }
+# Awards whose unsubmitted returns include one past its due date, early in a quarter too.
+OVERDUE = {"cvd-newcastle"}
 # Awards whose next return has a draft started ahead of its period's end.
 DRAFT_AHEAD = {"falls-devon"}
 SENT_BACK = "Spend is more than 10% over the profile: explain the variance and the plan to recover it."
@@ -67,7 +71,7 @@ def _seed_award(ctx: DemoContext, key: str, award: Award, latest: str) -> None:
     if latest == ReturnStatus.OPEN and past:
         left_open.add(past[-1].pk)
         not_overdue_yet = past[-1].due_date >= ctx.today
-        if not_overdue_yet and len(past) > 1 and not (past[-2].instalment and past[-2].instalment.status in PAID):
+        if key in OVERDUE and not_overdue_yet and len(past) > 1 and not (past[-2].instalment and past[-2].instalment.status in PAID):
             left_open.add(past[-2].pk)  # so the demo always has an overdue return
     for index, ret in enumerate(past):
         if ret.pk in left_open:

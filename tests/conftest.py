@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,8 +17,10 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +44,29 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+# The suite runs on a pinned clock: every test starts its day at this moment (UK time) and the
+# clock runs on from there, so dates written in tests and factories (financial years 2026/27
+# onwards, a call that opened a week ago) mean the same thing whatever day the suite runs. The
+# Celery worker the session starts runs on the same clock. Tests about other days travel
+# further themselves (tests/site/test_demo_calendar.py seeds the demo around the real today).
+PINNED_NOW = dt.datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+def pytest_configure(config):
+    config._pinned_clock = time_machine.travel(PINNED_NOW, tick=True)
+    config._pinned_clock.start()
+
+
+def pytest_unconfigure(config):
+    pinned = getattr(config, "_pinned_clock", None)
+    if pinned is not None:
+        pinned.stop()
+
+
+def pytest_report_header(config):
+    return f"clock pinned to {PINNED_NOW.isoformat()} (tests/conftest.py), running on"
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -109,8 +135,10 @@ class WorkerHandle:
         from fundportal.celery import app
 
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        # The worker's clock starts where the session's pinned clock is now.
+        self.env["FUNDPORTAL_PINNED_NOW"] = dt.datetime.now(dt.UTC).isoformat()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "fundportal", "worker", "-Q", self.queue,
+            [sys.executable, "-m", "tests.pinned_worker", "-A", "fundportal", "worker", "-Q", self.queue,
              "-c", "1", "--pool", "prefork", "-l", "info", "--without-heartbeat", "--without-gossip",
              "--without-mingle", "-n", f"{self.queue}@%h", "--logfile", str(self.log)],
             cwd=ROOT, env=self.env, start_new_session=True,

@@ -34,7 +34,8 @@ def _returns_in_every_state_over_several_quarters():
     assert final.will_be_sustained is True
     for award_id in MonitoringReturn.objects.values_list("award", flat=True).distinct():
         assert MonitoringReturn.objects.filter(award_id=award_id, period_end__lt=today).count() >= 2
-    # A draft started ahead of its period's end.
+    # The demo applicant has a return to file, and a draft started ahead of its period's end.
+    assert MonitoringReturn.objects.filter(status=ReturnStatus.OPEN, award__recipient__ods_code="RH8").exists()
     assert MonitoringReturn.objects.filter(status=ReturnStatus.UPCOMING).exclude(sections_completed=[]).exists()
 
 
@@ -50,7 +51,9 @@ def _returns_match_the_payments():
 def _submissions_and_reviews_went_through_the_services():
     for action in ("return.submitted", "return.approved", "return.sent_back", "returns.scheduled"):
         assert AuditEvent.objects.filter(action=action).exists(), action
-    overdue = ReminderSent.objects.get(kind="overdue")
+    # The suspended national award's return is overdue on any day: its fund's manager is told.
+    overdue = ReminderSent.objects.filter(kind="overdue", monitoring_return__award__recipient__ods_code="RTD").first()
+    assert overdue is not None
     assert "manager.london@example.com" in overdue.recipients
     assert overdue.notifications.count() == len(overdue.recipients)
 
