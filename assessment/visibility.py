@@ -316,6 +316,9 @@ def ranking_export(user: User, call: Call, criteria: list[Criterion]) -> Ranking
             decision = row.decision
             if row.excluded:
                 scores = [HIDDEN_CONFLICTED, *["" for _ in criteria], "", "", HIDDEN_CONFLICTED]
+            elif not row.complete:
+                # The page lists it as still being scored, with no score: so does the file.
+                scores = ["", *["" for _ in criteria], "", "", row.recommended]
             else:
                 scores = [
                     row.score if row.score is not None else "",
