@@ -281,6 +281,55 @@ def test_every_score_change_is_audited_and_draft_values_stay_the_authors(world):
     assert not any("3" in m for m in messages)
 
 
+@pytest.mark.parametrize(("value", "message"), [
+    (5, services.SCORE_OUTSIDE_SCALE), (Decimal("2.5"), services.SCORE_NOT_WHOLE), ("3", services.SCORE_NOT_WHOLE),
+])
+def test_a_score_off_the_scale_or_not_whole_is_refused(world, value, message):
+    assignment = declare_none(assign(world, world.bids[0], world.assessor))
+    criterion = world.criteria[0]
+    with pytest.raises(ValidationError) as exc:
+        services.score_sheet_save(actor=world.assessor, assignment=assignment,
+                                  scores={criterion.pk: (value, "Comment")})
+    expected = message.format(criterion=criterion.title, low=0, high=4)
+    assert _messages(exc) == {f"score_{criterion.pk}": [expected]}
+    assert not Score.objects.exists()
+
+
+def test_submitting_needs_every_score_and_comment(world):
+    assignment = declare_none(assign(world, world.bids[0], world.assessor))
+    first, second = world.criteria
+    with pytest.raises(ValidationError) as exc:
+        services.score_sheet_submit(actor=world.assessor, assignment=assignment,
+                                    scores={first.pk: (3, ""), second.pk: (None, "No score given")})
+    assert _messages(exc) == {
+        f"comment_{first.pk}": [services.COMMENT_NEEDED.format(criterion=first.title)],
+        f"score_{second.pk}": [services.SCORE_NEEDED.format(criterion=second.title)],
+    }
+    assert not ScoreSheet.objects.exists()
+    assert not Score.objects.exists()
+
+
+def test_scoring_needs_a_declaration_and_the_assessors_own_assignment(world):
+    assignment = assign(world, world.bids[0], world.assessor)
+    with pytest.raises(ValidationError) as exc:
+        services.score_sheet_save(actor=world.assessor, assignment=assignment, scores=scores_for(world, [3, 3]))
+    assert exc.value.messages == [services.DECLARE_FIRST]
+    declare_none(assignment)
+    with pytest.raises(PermissionDenied):
+        services.score_sheet_save(actor=world.assessor_b, assignment=assignment, scores=scores_for(world, [3, 3]))
+    assert not Score.objects.exists()
+
+
+def test_scoring_after_the_call_is_decided_is_refused(world):
+    assignment = declare_none(assign(world, world.bids[0], world.assessor))
+    world.call.status = CallStatus.DECIDED
+    world.call.save()
+    with pytest.raises(ValidationError) as exc:
+        services.score_sheet_save(actor=world.assessor, assignment=assignment, scores=scores_for(world, [3, 3]))
+    assert exc.value.messages == [services.SCORING_CLOSED]
+    assert not Score.objects.exists()
+
+
 def test_the_fund_manager_reopens_a_submitted_sheet_with_a_reason(world):
     assignment = scored(world, world.bids[0], world.assessor, [3, 3])
     with pytest.raises(ValidationError) as exc:
