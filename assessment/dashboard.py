@@ -13,12 +13,11 @@ from governance.ui import DashboardPanel, NavItem
 
 from .selectors import (
     assessor_queue,
-    call_ranking,
     calls_chaired_by,
     calls_to_assess_managed_by,
     conflicts_register,
-    feedback_decisions_for,
 )
+from .visibility import feedback_decisions_for, ranking_for
 
 ASSESSMENT_STATUSES = (CallStatus.CLOSED, CallStatus.ASSESSMENT, CallStatus.DECIDED, CallStatus.CLOSED_OUT)
 
@@ -29,9 +28,10 @@ def navigation(request, roles: Roles) -> list[NavItem]:
     return []
 
 
-def chair_summary(call) -> dict:
-    """How far the panel has got on a call: bids scored, to moderate, decided."""
-    ranking = call_ranking(call)
+def chair_summary(call, user) -> dict:
+    """How far the panel has got on a call: bids scored, to moderate, decided (of the bids the
+    person may see the scores of: not those they are conflicted on)."""
+    ranking = ranking_for(user, call)
     rows = ranking.all_rows
     live = [row for row in rows if row.bid.status == BidStatus.IN_ASSESSMENT]
     return {
@@ -52,7 +52,7 @@ def panels(request, roles: Roles) -> list[DashboardPanel]:
                                         {"queue": [item for item in queue if not item.submitted][:10],
                                          "submitted": sum(1 for item in queue if item.submitted)}, order=12))
     if roles.is_panel_chair:
-        summaries = [chair_summary(call) for call in calls_chaired_by(request.user)[:5]]
+        summaries = [chair_summary(call, request.user) for call in calls_chaired_by(request.user)[:5]]
         if summaries:
             found.append(DashboardPanel("Calls to moderate and decide", "assessment/dashboard/chair.html",
                                         {"summaries": summaries}, order=13))

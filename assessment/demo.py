@@ -117,6 +117,24 @@ DECISIONS = {
                         "NICE or other evidence of effectiveness"],
                        "Fundable if the ICB commits to sustaining the classes and the evidence is confirmed."),
 }
+# bid key -> the decision's public reason: what the applicant and the register read (the
+# rationale above is the panel's internal note and is never published).
+PUBLIC_REASONS = {
+    "falls-devon": "Ranked first: strong evidence of benefit to patients and of savings.",
+    "falls-plymouth": "Good value for money, with clear ward-level measures of benefit.",
+    "falls-somerset": "Funded with conditions: the service must be sustained by the commissioner after the award.",
+    "falls-cornwall": "Below the published minimum score for benefit to patients.",
+    "cvd-barts": "The highest-scoring bid in the UCLPartners pot.",
+    "cvd-newcastle": "The highest-scoring bid in the North East and North Cumbria pot.",
+    "cvd-uclh": "Below the published minimum score for benefit to patients.",
+    "outpatients-devon": "A clear adoption case with an agreed evaluation.",
+    "offer-devon": "Fundable within the pot, with the commissioner's support to sustain the service.",
+    "accepted-barts": "Fundable within the pot, with the commissioner's support to sustain the service.",
+    "withdrawn-plymouth": "Fundable within the pot, with a clear ward-level plan.",
+    "declined-uclh": "Fundable within the pot, with good evidence of benefit to patients.",
+    "lapsed-homerton": "Fundable within the pot, at a low cost per patient reached.",
+    "ready-cornwall": "Funded with conditions: sustained classes and confirmed evidence of effectiveness.",
+}
 MANAGERS = {"HISW": "manager.southwest@example.com", "UCLP": "manager.london@example.com"}
 # Should a demo decision depart from the ranking, this is its recorded reason.
 DEPARTURE = "The panel departed from the ranking after discussing the bid's evidence (demo data)."
@@ -235,7 +253,8 @@ def _seed_decisions(ctx: DemoContext, bids: dict[str, Bid], chair: User) -> None
             outcome, share, conditions, rationale = DECISIONS[key]
             departs = selectors.departs_from_ranking(row, outcome)
             decision = PanelDecision.objects.create(
-                bid=bid, outcome=outcome, rationale=rationale, conditions=conditions, rank=row.rank,
+                bid=bid, outcome=outcome, internal_rationale=rationale, public_reason=PUBLIC_REASONS[key],
+                conditions=conditions, rank=row.rank,
                 amount_approved=(row.total_requested * share).quantize(Decimal("1")) if share else None,
                 score=row.score, criterion_scores=row.result.criterion_scores,
                 above_funding_line=bool(row.fundable and row.above_line), departs_from_ranking=departs,

@@ -127,11 +127,21 @@ class DecisionForm(forms.Form):
     amount_approved = CheckedMoney(label="Amount approved")
     conditions = _text("Conditions of funding", rows=4,
                        help_text="Only for a decision to fund with conditions: one condition on each line.")
-    rationale = _text("The panel's rationale", rows=5, help_text="The applicant does not see this.")
+    public_reason = _text(
+        "The public reason for the decision", rows=4,
+        help_text="Published: the applicant reads it with their feedback, and for a funded bid it is shown on the "
+                  "public award register, its API and open data. Write it for anyone to read; if the decision departs "
+                  "from the ranking, say why here too.",
+    )
+    internal_rationale = _text(
+        "The panel's internal rationale (optional)", rows=5,
+        help_text="Not published: seen only by the panel, the fund's managers and its auditors. The applicant "
+                  "does not see it.",
+    )
     departure_rationale = _text(
         "Why does the panel depart from the ranking?", rows=4,
         help_text="Only needed to fund a bid below the funding line (or one below a gateway minimum), or not to "
-                  "fund a bid above it.",
+                  "fund a bid above it. Not published: seen only by the panel, the fund's managers and its auditors.",
     )
 
     def __init__(self, *args, requested=None, **kwargs):
@@ -147,7 +157,8 @@ class DecisionForm(forms.Form):
             "outcome": data.get("outcome") or "",
             "amount_approved": data.get("amount_approved"),
             "conditions": (data.get("conditions") or "").splitlines(),
-            "rationale": data.get("rationale") or "",
+            "public_reason": data.get("public_reason") or "",
+            "internal_rationale": data.get("internal_rationale") or "",
             "departure_rationale": data.get("departure_rationale") or "",
         }
 

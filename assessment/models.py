@@ -153,7 +153,15 @@ class PanelDecision(models.Model):
     bid = models.OneToOneField(Bid, on_delete=models.PROTECT, related_name="decision")
     outcome = models.CharField(max_length=30, choices=DecisionOutcome.choices)
     amount_approved = money_field(null=True, blank=True)
-    rationale = models.TextField()
+    public_reason = models.TextField(
+        help_text="Why the panel decided this, in words fit to publish: the register, the API, 360Giving, the open "
+                  "data and the applicant's feedback show it. Required.",
+    )
+    internal_rationale = models.TextField(
+        blank=True,
+        help_text="The panel's own note: seen only by the panel, the fund's managers and its auditors, never published "
+                  "(see assessment.visibility).",
+    )
     conditions = models.JSONField(default=list, blank=True, help_text="Conditions of funding, one text each.")
     rank = models.PositiveIntegerField(null=True, blank=True, help_text="The bid's rank when decided.")
     score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True, help_text="0-100 when decided.")
@@ -164,7 +172,8 @@ class PanelDecision(models.Model):
     above_funding_line = models.BooleanField(null=True)
     departs_from_ranking = models.BooleanField(default=False)
     departure_rationale = models.TextField(
-        blank=True, help_text="Why the panel departs from the ranking and funding line (required when it does).",
+        blank=True, help_text="Why the panel departs from the ranking and funding line (required when it does). "
+                              "Internal, like the rationale: the public reason says what may be published.",
     )
     excluded_members = models.ManyToManyField(PanelMember, blank=True, related_name="excluded_from_decisions")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -179,6 +188,7 @@ class PanelDecision(models.Model):
             models.CheckConstraint(
                 condition=Q(departs_from_ranking=False) | ~Q(departure_rationale=""), name="decision_departure_explained"
             ),
+            models.CheckConstraint(condition=~Q(public_reason=""), name="decision_has_public_reason"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,9 @@
   decisions; the views check ``assessment.*`` permissions (``rules.py``) first.
 - Applicants see feedback on their own organisations' bids once decisions are released.
 
+Who may see which fields of sheets, scores, conflicts and decisions is ``visibility.py``'s rule;
+the pages and files read through it, and these selectors give it the raw material.
+
 The ranking (``call_ranking``) reads a call's scores, assignments, moderations, costs, budgets
 and decisions in a fixed number of queries however many bids the call has, and hands them to
 the plain arithmetic in ``scoring.py``.
@@ -779,22 +782,6 @@ def calls_audited_by(user: User) -> QuerySet[Call]:
         return Call.objects.none()
     funds = user.fund_roles.values("fund_id")
     return Call.objects.filter(fund__in=funds, status__in=(CallStatus.ASSESSMENT, CallStatus.DECIDED, CallStatus.CLOSED_OUT)).select_related("fund").order_by("-closes_at")
-
-
-def released_decision(bid) -> PanelDecision | None:
-    decision = PanelDecision.objects.filter(bid=bid, released_at__isnull=False, released_at__lte=timezone.now()).first()
-    return decision
-
-
-def feedback_decisions_for(user: User) -> QuerySet[PanelDecision]:
-    """Released decisions on bids led by the person's organisations: their feedback."""
-    if not user.is_authenticated:
-        return PanelDecision.objects.none()
-    orgs = Membership.objects.filter(user=user).values("organisation_id")
-    return (
-        PanelDecision.objects.filter(bid__lead_organisation__in=orgs, released_at__isnull=False, released_at__lte=timezone.now())
-        .select_related("bid__call").order_by("-released_at", "bid__reference")
-    )
 
 
 @dataclass

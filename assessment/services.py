@@ -24,7 +24,7 @@ from applications.models import Bid, BidStatus
 from applications.selectors import bids_for_call, lead_org_member_users
 from applications.services import bid_mark_funded, bid_mark_not_funded, bid_start_assessment
 from governance.audit import audit_record, snapshot
-from governance.models import Call, CallStatus, Criterion, PanelMember, User
+from governance.models import AuditEvent, Call, CallStatus, Criterion, PanelMember, User
 from governance.money import format_money
 from governance.services import CALL_NOT_CLOSED, call_mark_decided, call_start_assessment, notify
 
@@ -93,7 +93,7 @@ AMOUNT_NEEDED = "Enter the amount approved"
 AMOUNT_ZERO = "Enter an amount approved of more than £0"
 AMOUNT_ABOVE_REQUESTED = "The amount approved cannot be more than the {requested} the bid asks for"
 CONDITIONS_NEEDED = "List the conditions of funding, one on each line"
-RATIONALE_NEEDED = "Give the panel's rationale for the decision"
+PUBLIC_REASON_NEEDED = "Give the public reason for the decision: the applicant reads it, and the register shows it for a funded bid"
 DEPARTURE_RATIONALE_NEEDED = (
     "This decision departs from the ranking (the bid is {where}): explain why the panel decided otherwise"
 )
@@ -102,7 +102,7 @@ BIDS_WAITING = "Some bids have not been put into assessment yet ({refs}): start 
 DECISIONS_MISSING = "Record the panel's decision on every bid before releasing them: {refs} still need one"
 
 DECISION_FIELDS = (
-    "outcome", "amount_approved", "rationale", "conditions", "departure_rationale", "rank", "score",
+    "outcome", "amount_approved", "public_reason", "internal_rationale", "conditions", "departure_rationale", "rank", "score",
     "criterion_scores", "above_funding_line", "departs_from_ranking",
 )
 
@@ -429,21 +429,6 @@ def _check_scores(criteria: list[Criterion], scores: ScoreInput, *, complete: bo
     return clean
 
 
-def _score_change(title: str, old: Score | None, score: int | None, comment: str) -> str:
-    parts = []
-    old_score = old.score if old else None
-    if old_score != score:
-        if old_score is None:
-            parts.append(f"score set to {score}")
-        elif score is None:
-            parts.append(f"score {old_score} removed")
-        else:
-            parts.append(f"score changed from {old_score} to {score}")
-    if (old.comment if old else "") != comment:
-        parts.append("comment written" if not (old and old.comment) else "comment changed")
-    return f"{title}: {' and '.join(parts)}"
-
-
 def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, submit: bool,
                   now: dt.datetime) -> ScoreSheet:
     locked = Assignment.objects.select_for_update().select_related("bid__call__fund").get(pk=assignment.pk)
@@ -463,22 +448,47 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
     criteria = list(call.criteria.all())
     clean = _check_scores(criteria, scores, complete=submit)
     existing = {score.criterion_id: score for score in sheet.scores.all()}
+    # What the panel last saw of this sheet: the scores it had when last submitted (before a
+    # reopening). What a draft held in between stays its author's (``visibility``).
+    last_submitted = {}
+    if submit:
+        last = (AuditEvent.objects.filter(action="score_sheet.submitted", target_type=ScoreSheet._meta.label_lower,
+                                          target_id=str(sheet.pk)).order_by("-occurred_at", "-pk").first())
+        last_submitted = (last.after or {}) if last else {}
     for criterion in criteria:
         value, comment = clean[criterion.pk]
         old = existing.get(criterion.pk)
         if old is None and value is None and not comment:
             continue
-        if old is not None and (old.score, old.comment) == (value, comment):
+        unchanged = old is not None and (old.score, old.comment) == (value, comment)
+        if unchanged and (not submit or last_submitted.get(str(criterion.pk), "none") == value):
             continue
-        before = {"criterion": criterion.pk, "score": old.score, "comment": old.comment} if old else None
-        message = _score_change(criterion.title, old, value, comment)
+        was_set = old is not None
+        if submit:
+            # Submitted now: the values are the panel's to see, so the trail records them, from
+            # what was last submitted (if anything), never from the draft.
+            seen = last_submitted.get(str(criterion.pk))
+            before = {"criterion": criterion.pk, "score": seen} if str(criterion.pk) in last_submitted else None
+            after = {"criterion": criterion.pk, "score": value, "comment": comment}
+            if before is not None and seen != value:
+                message = f"{criterion.title}: score changed from {seen} to {value}"
+            elif before is not None:
+                message = f"{criterion.title}: score {value} submitted again with its comment"
+            else:
+                message = f"{criterion.title}: score {value} submitted with its comment"
+        else:
+            # A draft is its author's alone (``visibility``): the trail records that it changed, not to what.
+            before = {"criterion": criterion.pk} if was_set else None
+            after = {"criterion": criterion.pk}
+            message = f"{criterion.title}: draft score or comment saved (values withheld until submitted)"
         if old is None:
             old = Score(sheet=sheet, criterion=criterion)
         old.score, old.comment = value, comment
         old.full_clean(exclude=["sheet", "criterion"])
         old.save()
-        audit_record(actor=actor, action="score.changed" if before else "score.set", target=sheet, fund=call.fund,
-                     before=before, after={"criterion": criterion.pk, "score": value, "comment": comment}, message=message)
+        action = "score.changed" if (before is not None if submit else was_set) else "score.set"
+        audit_record(actor=actor, action=action, target=sheet, fund=call.fund,
+                     before=before, after=after, message=message)
     if submit:
         sheet.status, sheet.submitted_at = SheetStatus.SUBMITTED, now
         sheet.save(update_fields=["status", "submitted_at", "updated_at"])
@@ -616,15 +626,18 @@ def _where(row: selectors.RankedBid) -> str:
 
 @transaction.atomic
 def decision_record(
-    *, actor: User, bid: Bid, outcome: str, rationale: str, amount_approved: Decimal | None = None,
-    conditions: Iterable[str] = (), departure_rationale: str = "", now: dt.datetime | None = None,
+    *, actor: User, bid: Bid, outcome: str, public_reason: str, internal_rationale: str = "",
+    amount_approved: Decimal | None = None, conditions: Iterable[str] = (), departure_rationale: str = "",
+    now: dt.datetime | None = None,
 ) -> PanelDecision:
     """The chair records (or, until release, changes) the panel's decision on a bid.
 
     Scoring must be finished and flagged criteria moderated. The decision keeps a snapshot of
     the bid's score, rank, criterion scores and place against the funding line; a decision
     that departs from the ranking needs its own rationale. Members conflicted on the bid are
-    recorded as excluded; a conflicted chair cannot record it.
+    recorded as excluded; a conflicted chair cannot record it. ``public_reason`` (required) is
+    what the applicant and the public read; ``internal_rationale`` and ``departure_rationale``
+    stay with the panel, the fund's managers and auditors (``visibility``).
     """
     now = now or timezone.now()
     call = _lock_call(bid.call)
@@ -645,7 +658,8 @@ def decision_record(
         titles = ", ".join(c.criterion.title for c in row.result.needing_moderation)
         raise ValidationError(MODERATION_OUTSTANDING.format(titles=titles), code="moderation_outstanding")
     errors: dict[str, str] = {}
-    rationale = (rationale or "").strip()
+    public_reason = (public_reason or "").strip()
+    internal_rationale = (internal_rationale or "").strip()
     departure_rationale = (departure_rationale or "").strip()
     conditions = [text.strip() for text in conditions if text and text.strip()]
     if outcome not in DecisionOutcome.values:
@@ -664,8 +678,8 @@ def decision_record(
         errors["conditions"] = CONDITIONS_NEEDED
     if outcome != DecisionOutcome.FUND_WITH_CONDITIONS:
         conditions = []
-    if not rationale:
-        errors["rationale"] = RATIONALE_NEEDED
+    if not public_reason:
+        errors["public_reason"] = PUBLIC_REASON_NEEDED
     departs = outcome in DecisionOutcome.values and selectors.departs_from_ranking(row, outcome)
     if departs and not departure_rationale:
         errors["departure_rationale"] = DEPARTURE_RATIONALE_NEEDED.format(where=_where(row))
@@ -673,7 +687,8 @@ def decision_record(
         raise ValidationError(errors, code="invalid")
     decision = existing or PanelDecision(bid=bid)
     before = snapshot(existing, DECISION_FIELDS) if existing else None
-    decision.outcome, decision.amount_approved, decision.rationale = outcome, amount_approved, rationale
+    decision.outcome, decision.amount_approved = outcome, amount_approved
+    decision.public_reason, decision.internal_rationale = public_reason, internal_rationale
     decision.conditions = conditions
     decision.departure_rationale = departure_rationale if departs else ""
     decision.rank, decision.score, decision.criterion_scores = row.rank, row.score, row.result.criterion_scores
@@ -736,6 +751,7 @@ def decisions_release(*, actor: User, call: Call, now: dt.datetime | None = None
                          f"{decision.get_outcome_display().lower()}."
                          + (f"\n\nAmount approved: {format_money(decision.amount_approved, pence=True)}."
                             if decision.amount_approved else "")
+                         + f"\n\nWhy: {decision.public_reason}"
                          + "\n\nYour score on each criterion and the assessors' comments are on the feedback page."),
                    link=_link("feedback", bid.pk))
     call.status = CallStatus.DECIDED

@@ -18,13 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applications.exports import csv_text
 from applications.models import BidStatus
 from applications.selectors import bid_content, bid_visible_to, bids_for_call
-from governance import fy
 from governance.access import require
 from governance.models import CallStatus, Criterion
 from governance.selectors import call_by_slug, fund_by_slug, request_roles
 from governance.views import _submit  # a valid POST runs the service; its errors go on the form
 
-from . import forms, selectors, services
+from . import forms, selectors, services, visibility
 from .models import AssignmentStatus, SheetStatus
 
 ASSIGNMENT_TAGS = {
@@ -284,27 +283,20 @@ def sheet_reopen(request, pk: int):
 def ranking(request, slug: str):
     call = _viewable_call(request, slug)
     criteria = _criteria(call)
-    decided = call.status != CallStatus.ASSESSMENT
-    table = None if decided else selectors.call_ranking(call, criteria)
+    decided = visibility.call_is_decided(call)
+    table = None if decided else visibility.ranking_for(request.user, call, criteria)
     can_chair = request.user.has_perm("assessment.chair_call", call) and call.status == CallStatus.ASSESSMENT
     can_manage = request.user.has_perm("assessment.manage_call", call)
     no_chair = []
-    if table is not None:
-        bids = [row.bid for row in table.all_rows]
-        excluded = selectors.excluded_bid_ids(request.user, call, bids)
-        chaired = selectors.bids_chaired_by(request.user, call, bids, excluded=excluded) if can_chair else set()
-        for row in table.all_rows:
-            row.excluded = row.bid.pk in excluded
-            row.chaired = row.bid.pk in chaired
-        if can_manage or can_chair:
-            in_assessment = [row.bid for row in table.all_rows if row.bid.status == BidStatus.IN_ASSESSMENT]
-            # The viewer's own conflicts, already read for the table, are not read again.
-            no_chair = selectors.bids_no_chair_can_decide(call, in_assessment, known={request.user.pk: excluded})
+    if table is not None and (can_manage or can_chair):
+        in_assessment = [row.bid for row in table.all_rows if row.bid.status == BidStatus.IN_ASSESSMENT]
+        # The viewer's own conflicts, already read for the table, are not read again.
+        no_chair = selectors.bids_no_chair_can_decide(call, in_assessment, known={request.user.pk: table.excluded})
     return render(request, "assessment/ranking.html", {
         "call": call, "ranking": table, "criteria": criteria, "can_chair": can_chair, "can_manage": can_manage,
         "no_chair": no_chair,
         "decided": decided,
-        "decisions": selectors.decisions_in_rank_order(call) if decided else [],
+        "decided_pots": visibility.decided_ranking_for(request.user, call) if decided else [],
         "crumbs": _call_crumbs(call),
     })
 
@@ -312,33 +304,8 @@ def ranking(request, slug: str):
 @require_GET
 def ranking_csv(request, slug: str):
     call = _viewable_call(request, slug)
-    criteria = _criteria(call)
-    table = selectors.call_ranking(call, criteria)
-    years = table.years
-    header = ["Pot", "Rank", "Reference", "Title", "Lead organisation", "Score (0-100)",
-              *[f"{c.title} (score used)" for c in criteria], "Gateways met", "Moderation needed",
-              "Recommendation",
-              *[f"Asked for {fy.label(y)} (£)" for y in years], *[f"Running total {fy.label(y)} (£)" for y in years],
-              *[f"Pot remaining {fy.label(y)} (£)" for y in years], "Decision", "Amount approved (£)"]
-    rows = []
-    for pot in table.pots:
-        remaining = {y.financial_year: y.remaining for y in pot.years}
-        for row in (*pot.rows, *pot.unscored):
-            used = {c.criterion.id: c.used for c in row.result.criteria} if row.result else {}
-            decision = row.decision
-            rows.append([
-                pot.pot.name, row.rank or "", row.bid.reference, row.bid.title, row.bid.lead_organisation.name,
-                row.score if row.score is not None else "",
-                *[used.get(c.pk, "") if used.get(c.pk) is not None else "" for c in criteria],
-                ("yes" if row.fundable else "no") if row.result and row.score is not None else "",
-                "yes" if row.needs_moderation else "no", row.recommended,
-                *[f"{row.requested.get(y, 0):.2f}" for y in years],
-                *[f"{row.running[y]:.2f}" if row.rank and y in row.running else "" for y in years],
-                *[f"{remaining[y]:.2f}" if y in remaining else "" for y in years],
-                decision.get_outcome_display() if decision else "",
-                f"{decision.amount_approved:.2f}" if decision and decision.amount_approved is not None else "",
-            ])
-    response = HttpResponse(csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    export = visibility.ranking_export(request.user, call, _criteria(call))
+    response = HttpResponse(csv_text(export.header, export.rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ranking-{call.slug}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response
@@ -357,19 +324,20 @@ def _panel_bid(request, slug: str, pk: int):
 def bid_scores(request, slug: str, pk: int):
     call, bid = _panel_bid(request, slug, pk)
     criteria = _criteria(call)
-    row = selectors.call_ranking(call, criteria).by_bid[bid.pk]
-    sheets = selectors.bid_sheets(bid)
+    row = visibility.ranking_for(request.user, call, criteria).by_bid[bid.pk]
+    sheets = visibility.panel_sheets(request.user, bid)
     results = {c.criterion.id: c for c in row.result.criteria} if row.result else {}
     moderations = selectors.moderations_of(bid)
     open_call = call.status == CallStatus.ASSESSMENT and bid.status == BidStatus.IN_ASSESSMENT
     table = [
         {"criterion": c, "result": results.get(c.pk), "moderation": moderations.get(c.pk),
-         "scores": [(s.assignment, s.scores.get(c.pk)) for s in sheets]}
+         "scores": [(s.assignment, s.scores.get(c.pk), s.visible) for s in sheets]}
         for c in criteria
     ]
     return render(request, "assessment/bid_scores.html", {
         "call": call, "bid": bid, "row": row, "sheets": sheets, "table": table,
-        "exclusions": selectors.panel_exclusions(call, bid), "decision": row.decision,
+        "exclusions": selectors.panel_exclusions(call, bid),
+        "decision": visibility.decision_view(request.user, row.decision, excluded=False),
         "can_chair": request.user.has_perm("assessment.chair_call", call) and open_call
         and not (row.decision and row.decision.released_at) and bid.pk in selectors.bids_chaired_by(request.user, call, [bid]),
         "can_manage": request.user.has_perm("assessment.manage_call", call) and open_call and row.decision is None,
@@ -406,8 +374,7 @@ def moderate(request, slug: str, pk: int, criterion_pk: int):
         messages.success(request, f"The moderated score for {criterion.title} on {bid.reference} is recorded.")
         return redirect("assessment:bid_scores", slug=call.slug, pk=bid.pk)
     given = [] if excluded else [
-        (s.assignment, s.scores.get(criterion.pk)) for s in selectors.bid_sheets(bid)
-        if s.assignment.sheet and s.assignment.sheet.status == SheetStatus.SUBMITTED
+        (s.assignment, s.scores.get(criterion.pk)) for s in visibility.panel_sheets(request.user, bid) if s.submitted
     ]
     return render(request, "assessment/moderate.html", {
         "call": call, "bid": bid, "criterion": criterion, "form": form, "given": given, "excluded": excluded,
@@ -420,12 +387,15 @@ def moderate(request, slug: str, pk: int, criterion_pk: int):
 def decision(request, slug: str, pk: int):
     call, bid = _chair_bid(request, slug, pk)
     excluded_ids = selectors.excluded_bid_ids(request.user, call, [bid])
-    row = None if bid.pk in excluded_ids else selectors.call_ranking(call).by_bid[bid.pk]
-    existing = selectors.decision_of(bid)
+    excluded = bid.pk in excluded_ids
+    row = None if excluded else visibility.ranking_for(request.user, call).by_bid[bid.pk]
+    # A conflicted chair is shown why they are excluded, and nothing of the decision.
+    existing = None if excluded else selectors.decision_of(bid)
     initial = {}
     if existing:
         initial = {"outcome": existing.outcome, "amount_approved": existing.amount_approved,
-                   "conditions": "\n".join(existing.conditions), "rationale": existing.rationale,
+                   "conditions": "\n".join(existing.conditions), "public_reason": existing.public_reason,
+                   "internal_rationale": existing.internal_rationale,
                    "departure_rationale": existing.departure_rationale}
     form = forms.DecisionForm(request.POST if request.method == "POST" else None, initial=initial,
                               requested=row.total_requested if row else None)
@@ -435,7 +405,7 @@ def decision(request, slug: str, pk: int):
         return redirect(reverse("assessment:ranking", args=[call.slug]) + f"#bid-{bid.pk}")
     return render(request, "assessment/decision.html", {
         "call": call, "bid": bid, "row": row, "form": form, "existing": existing,
-        "excluded": bid.pk in excluded_ids, "exclusions": selectors.panel_exclusions(call, bid),
+        "excluded": excluded, "exclusions": selectors.panel_exclusions(call, bid),
         "crumbs": _call_crumbs(call, ("Ranking", reverse("assessment:ranking", args=[call.slug]))),
     })
 
@@ -486,12 +456,13 @@ def feedback(request, pk: int):
     bid = bid_visible_to(request.user, pk)
     if bid is None or not request.user.has_perm("assessment.view_feedback", bid):
         raise Http404("No such bid")
-    released = selectors.released_decision(bid)
+    released = visibility.released_decision(request.user, bid)
     if released is None:
         raise Http404("No feedback yet")
     call = call_by_slug(bid.call.slug)
     return render(request, "assessment/feedback.html", {
-        "bid": bid, "call": call, "decision": released, "rows": selectors.bid_feedback(bid, released),
+        "bid": bid, "call": call, "decision": visibility.public_decision_view(released),
+        "rows": selectors.bid_feedback(bid, released),
         "now": timezone.now(),
         "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids")), (bid.reference, bid.get_absolute_url())],
     })

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from assessment.visibility import decision_view
 from governance.access import require
 from governance.models import Fund
 from governance.money import ZERO
@@ -123,7 +124,7 @@ def award_issue(request, pk: int):
             messages.success(request, f"Award {award.reference} offered to {award.recipient.name}. The offer letter is being made.")
             return redirect(award)
     return render(request, "awards/issue.html", {
-        "form": form, "decision": decision, "bid": bid, "grant_id": f"360G-{settings.GRANTNAV_PREFIX}-{bid.reference}",
+        "form": form, "decision": decision_view(request.user, decision), "bid": bid, "grant_id": f"360G-{settings.GRANTNAV_PREFIX}-{bid.reference}",
         "partners": bid.partners.select_related("organisation"),
         "pot_years": pot_years(bid.pot_id, bid.call.fund.years) if bid.pot_id else [],
         "crumbs": _crumbs(("Decisions ready for an award", reverse("awards:decisions_ready"))),

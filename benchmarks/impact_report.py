@@ -151,7 +151,7 @@ def seed(awards: int, returns_per_award: int = 12) -> int:
         decisions = PanelDecision.objects.bulk_create(
             (PanelDecision(bid=b, outcome=DecisionOutcome.FUND if b.status == BidStatus.FUNDED else DecisionOutcome.NOT_FUND,
                            amount_approved=Decimal(rng.randrange(90, 300) * 1000) if b.status == BidStatus.FUNDED else None,
-                           rationale="Synthetic.", score=Decimal(rng.randrange(3000, 9500)) / 100, decided_by=user,
+                           public_reason="Synthetic.", score=Decimal(rng.randrange(3000, 9500)) / 100, decided_by=user,
                            decided_at=dt.datetime(2024, 2, 20, tzinfo=tz), above_funding_line=b.status == BidStatus.FUNDED)
              for b in decided), batch_size=batch)
         funded = [d for d in decisions if d.outcome == DecisionOutcome.FUND]

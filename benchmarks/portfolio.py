@@ -99,7 +99,7 @@ def _build(awards: int) -> dict:
             reference=f"BENCH-{n:05d}", title=f"Innovation {n}", status="funded", created_by=manager)
         for n in range(awards))
     decisions = PanelDecision.objects.bulk_create(
-        PanelDecision(bid=bid, outcome="fund", amount_approved=Decimal("200000"), rationale="x", decided_by=manager,
+        PanelDecision(bid=bid, outcome="fund", amount_approved=Decimal("200000"), public_reason="x", decided_by=manager,
                       released_at=timezone.now()) for bid in bids)
     statuses = [AwardStatus.ACTIVE] * 8 + [AwardStatus.SUSPENDED, AwardStatus.CLOSED]
     award_rows = []

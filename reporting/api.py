@@ -216,7 +216,13 @@ class ResultsSerializer(serializers.Serializer):
 
 
 class AwardDetailSerializer(AwardSerializer):
-    rationale = serializers.CharField(source="decision.rationale")
+    # Only the decision's public fields (``assessment.visibility.PUBLIC_DECISION_FIELDS``): never
+    # the panel's internal rationale.
+    public_reason = serializers.CharField(source="decision.public_reason",
+                                          help_text="Why the panel decided this, as published")
+    rationale = serializers.CharField(source="decision.public_reason",
+                                      help_text="Deprecated: the same text as public_reason (the panel's internal "
+                                                "rationale is never published)")
     decision = serializers.CharField(source="decision.get_outcome_display")
     profile = serializers.SerializerMethodField()
     scores = serializers.SerializerMethodField()

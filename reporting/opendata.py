@@ -57,7 +57,7 @@ REGIONS = frozenset(Region.values)
 
 ROW_FIELDS = (
     "pk", "reference", "title", "description", "amount", "start_date", "end_date", "status", "updated_at",
-    "decision__decided_at", "decision__released_at", "decision__score",
+    "decision__decided_at", "decision__released_at", "decision__score", "decision__public_reason",
     "recipient_id", "recipient__name", "recipient__kind", "recipient__ods_code", "recipient__company_number",
     "recipient__charity_number", "recipient__region", "recipient__network__name", "recipient__network__short_name",
     "pot__fund_id", "pot__fund__name", "pot__fund__slug", "pot__name",
@@ -217,6 +217,8 @@ def grant(row: dict, funding: dict[int, dict]) -> dict:
             "title": label(CallPurpose, row["bid__call__purpose"]),
         }],
         "url": page,
+        # The portal's own field: the panel's public reason (never its internal rationale).
+        "panelDecisionReason": redact_emails(row["decision__public_reason"] or ""),
         "dateModified": iso(modified(row)),
         "dataSource": page,
     }
@@ -303,6 +305,8 @@ COLUMNS = [
     ("Amount applied for (£)", "money", lambda r: r["applied"]),
     ("Amount paid (£)", "money", lambda r: r["paid"]),
     ("Score (0 to 100)", "number", lambda r: r["decision__score"]),
+    # The decision's public reason only (``assessment.visibility``): never the internal rationale.
+    ("Why the panel funded it", "text", lambda r: redact_emails(r["decision__public_reason"] or "")),
     ("Award date", "date", lambda r: award_date(r).astimezone(UK).date()),
     ("Start date", "date", lambda r: r["start_date"]),
     ("End date", "date", lambda r: r["end_date"]),

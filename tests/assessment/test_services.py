@@ -258,19 +258,27 @@ def test_a_draft_saves_what_is_given_and_a_submission_locks_the_sheet(world):
     assert sorted(Score.objects.values_list("score", flat=True)) == [2, 3]
 
 
-def test_every_score_change_is_audited_from_and_to(world):
+def test_every_score_change_is_audited_and_draft_values_stay_the_authors(world):
     assignment = declare_none(assign(world, world.bids[0], world.assessor))
     services.score_sheet_save(actor=world.assessor, assignment=assignment, scores=scores_for(world, [3, None]))
     services.score_sheet_save(actor=world.assessor, assignment=assignment, scores=scores_for(world, [4, None]))
     cost = world.criteria[0].title
-    assert [e.message for e in _events("score.set")] == [f"{cost}: score set to 3 and comment written"]
-    changed = _events("score.changed")
-    assert [e.message for e in changed] == [f"{cost}: score changed from 3 to 4"]
-    assert changed[0].before["score"] == 3
-    assert changed[0].after["score"] == 4
+    # Draft saves are audited without their values: a draft is seen only by its author.
+    drafted = [*_events("score.set"), *_events("score.changed")]
+    assert len(drafted) == 2
+    for event in drafted:
+        assert event.message == f"{cost}: draft score or comment saved (values withheld until submitted)"
+        assert "score" not in (event.after or {})
+        assert "score" not in (event.before or {})
+        assert "comment" not in (event.after or {})
     # Saving the same again writes nothing.
     services.score_sheet_save(actor=world.assessor, assignment=assignment, scores=scores_for(world, [4, None]))
     assert len(_events("score.changed")) == 1
+    # Submitting records the values, never what the draft held before.
+    services.score_sheet_submit(actor=world.assessor, assignment=assignment, scores=scores_for(world, [4, 2]))
+    messages = [e.message for e in [*_events("score.set"), *_events("score.changed")]]
+    assert f"{cost}: score 4 submitted with its comment" in messages
+    assert not any("3" in m for m in messages)
 
 
 @pytest.mark.parametrize(("value", "message"), [
@@ -399,7 +407,7 @@ def _ready(world, values=((3, 3), (3, 4))):
 def test_the_chair_records_a_decision_with_its_snapshot(world):
     bid = _ready(world)
     decision = services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND_WITH_CONDITIONS,
-                                        amount_approved=Decimal("150000.00"), rationale="Strong case",
+                                        amount_approved=Decimal("150000.00"), public_reason="Strong case",
                                         conditions=["DPIA completed", "  ", "Commissioner letter"])
     # First criterion 3 and 3 -> 3.00; second 3 and 4 -> 3.50. Score 50 x 0.75 + 50 x 0.875 = 81.25.
     assert decision.score == Decimal("81.25")
@@ -412,7 +420,7 @@ def test_the_chair_records_a_decision_with_its_snapshot(world):
     assert _events("decision.recorded")[0].message == f"Panel decision on {bid.reference}: Fund with conditions, £150,000.00 approved"
     # Until release the chair may change it; the change is audited.
     services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND, amount_approved=Decimal("200000.00"),
-                             rationale="Strong case")
+                             public_reason="Strong case")
     changed = _events("decision.changed")[0]
     assert changed.before["outcome"] == DecisionOutcome.FUND_WITH_CONDITIONS
     assert changed.after["outcome"] == DecisionOutcome.FUND
@@ -422,7 +430,7 @@ def test_a_decision_above_the_amount_requested_is_refused(world):
     bid = _ready(world)  # asks for 100,000 in each of two years
     with pytest.raises(ValidationError) as exc:
         services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND,
-                                 amount_approved=Decimal("200000.01"), rationale="Generous")
+                                 amount_approved=Decimal("200000.01"), public_reason="Generous")
     assert _messages(exc) == {"amount_approved": [services.AMOUNT_ABOVE_REQUESTED.format(requested="£200,000.00")]}
     assert not PanelDecision.objects.exists()
 
@@ -430,10 +438,10 @@ def test_a_decision_above_the_amount_requested_is_refused(world):
 def test_a_decision_needs_its_parts(world):
     bid = _ready(world)
     with pytest.raises(ValidationError) as exc:
-        services.decision_record(actor=world.chair, bid=bid, outcome="", rationale="")
-    assert _messages(exc) == {"outcome": [services.OUTCOME_NEEDED], "rationale": [services.RATIONALE_NEEDED]}
+        services.decision_record(actor=world.chair, bid=bid, outcome="", public_reason="")
+    assert _messages(exc) == {"outcome": [services.OUTCOME_NEEDED], "public_reason": [services.PUBLIC_REASON_NEEDED]}
     with pytest.raises(ValidationError) as exc:
-        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND_WITH_CONDITIONS, rationale="Yes")
+        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND_WITH_CONDITIONS, public_reason="Yes")
     assert _messages(exc) == {"amount_approved": [services.AMOUNT_NEEDED], "conditions": [services.CONDITIONS_NEEDED]}
     assert not PanelDecision.objects.exists()
 
@@ -441,9 +449,9 @@ def test_a_decision_needs_its_parts(world):
 def test_a_decision_departing_from_the_ranking_needs_its_own_rationale(world):
     bid = _ready(world)  # above the funding line: not funding it departs
     with pytest.raises(ValidationError) as exc:
-        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.NOT_FUND, rationale="No")
+        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.NOT_FUND, public_reason="No")
     assert _messages(exc) == {"departure_rationale": [services.DEPARTURE_RATIONALE_NEEDED.format(where="above the funding line")]}
-    decision = services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.NOT_FUND, rationale="No",
+    decision = services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.NOT_FUND, public_reason="No",
                                         departure_rationale="Duplicates a service already funded locally", amount_approved=Decimal(5))
     assert decision.departs_from_ranking
     assert decision.amount_approved is None
@@ -455,17 +463,17 @@ def test_a_conflicted_chair_is_excluded_and_cannot_record_the_decision(world):
     PanelMember.objects.get(panel=world.call.panel, user=world.chair).affiliations.add(world.lead)
     with pytest.raises(ValidationError) as exc:
         services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND,
-                                 amount_approved=Decimal("1000.00"), rationale="Fine")
+                                 amount_approved=Decimal("1000.00"), public_reason="Fine")
     assert exc.value.messages == [services.CHAIR_CONFLICTED]
     assert not PanelDecision.objects.exists()
     # The deputy chair records it; the conflicted members are recorded as excluded.
     deputy = PanelMemberFactory(panel=world.call.panel, role=PanelRole.DEPUTY_CHAIR).user
     decision = services.decision_record(actor=deputy, bid=bid, outcome=DecisionOutcome.FUND,
-                                        amount_approved=Decimal("1000.00"), rationale="Fine")
+                                        amount_approved=Decimal("1000.00"), public_reason="Fine")
     assert {m.user for m in decision.excluded_members.all()} == {world.chair, world.insider}
     with pytest.raises(PermissionDenied):
         services.decision_record(actor=world.assessor, bid=bid, outcome=DecisionOutcome.FUND,
-                                 amount_approved=Decimal("1000.00"), rationale="Fine")
+                                 amount_approved=Decimal("1000.00"), public_reason="Fine")
 
 
 def test_a_deputy_chair_moderates_and_decides_only_the_bids_the_chair_is_conflicted_on(world):
@@ -487,7 +495,7 @@ def test_a_deputy_chair_moderates_and_decides_only_the_bids_the_chair_is_conflic
     moderation = services.moderation_record(actor=deputy, bid=bid, criterion=first, score=3, rationale="Agreed")
     assert moderation.moderated_by == deputy
     decision = services.decision_record(actor=deputy, bid=bid, outcome=DecisionOutcome.FUND,
-                                        amount_approved=Decimal("1000.00"), rationale="Strong evidence")
+                                        amount_approved=Decimal("1000.00"), public_reason="Strong evidence")
     assert decision.decided_by == deputy
     assert world.chair in {m.user for m in decision.excluded_members.all()}
     assert _events("decision.recorded")[0].actor == deputy
@@ -504,7 +512,7 @@ def test_a_deputy_chair_conflicted_too_cannot_chair_the_bid_and_the_bid_is_repor
     assert selectors.bids_no_chair_can_decide(world.call, [bid]) == [bid]
     with pytest.raises(ValidationError) as exc:
         services.decision_record(actor=deputy_member.user, bid=bid, outcome=DecisionOutcome.FUND,
-                                 amount_approved=Decimal("1000.00"), rationale="Fine")
+                                 amount_approved=Decimal("1000.00"), public_reason="Fine")
     assert exc.value.messages == [services.CHAIR_CONFLICTED]
     assert not PanelDecision.objects.exists()
 
@@ -514,12 +522,12 @@ def test_a_decision_waits_for_scoring_and_moderation(world):
     scored(world, bid, world.assessor, [0, 3])
     declare_none(assign(world, bid, world.assessor_b))
     with pytest.raises(ValidationError) as exc:
-        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND, amount_approved=Decimal(1), rationale="x")
+        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND, amount_approved=Decimal(1), public_reason="x")
     assert exc.value.messages == [services.SCORING_NOT_FINISHED.format(done=1, expected=2)]
     assignment = Assignment.objects.get(bid=bid, assessor=world.assessor_b)
     services.score_sheet_submit(actor=world.assessor_b, assignment=assignment, scores=scores_for(world, [4, 3]))
     with pytest.raises(ValidationError) as exc:
-        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND, amount_approved=Decimal(1), rationale="x")
+        services.decision_record(actor=world.chair, bid=bid, outcome=DecisionOutcome.FUND, amount_approved=Decimal(1), public_reason="x")
     assert exc.value.messages == [services.MODERATION_OUTSTANDING.format(titles=world.criteria[0].title)]
 
 
@@ -534,11 +542,11 @@ def test_releasing_funds_and_declines_the_bids_decides_the_call_and_tells_the_ap
         scored(world, bid, world.assessor, [3, 3])
         scored(world, bid, world.assessor_b, [3, 3])
     services.decision_record(actor=world.chair, bid=funded, outcome=DecisionOutcome.FUND,
-                             amount_approved=Decimal("200000.00"), rationale="Good")
+                             amount_approved=Decimal("200000.00"), public_reason="Good")
     with pytest.raises(ValidationError) as exc:
         services.decisions_release(actor=world.manager, call=world.call)
     assert exc.value.messages == [services.DECISIONS_MISSING.format(refs=declined.reference)]
-    services.decision_record(actor=world.chair, bid=declined, outcome=DecisionOutcome.NOT_FUND, rationale="Weaker",
+    services.decision_record(actor=world.chair, bid=declined, outcome=DecisionOutcome.NOT_FUND, public_reason="Weaker",
                              departure_rationale="The panel preferred one bid in this area")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -557,7 +565,7 @@ def test_releasing_funds_and_declines_the_bids_decides_the_call_and_tells_the_ap
     assert any(funded.reference in m.subject for m in mail.outbox)
     # Released decisions are final; scoring has closed.
     with pytest.raises(ValidationError) as exc:
-        services.decision_record(actor=world.chair, bid=funded, outcome=DecisionOutcome.NOT_FUND, rationale="x")
+        services.decision_record(actor=world.chair, bid=funded, outcome=DecisionOutcome.NOT_FUND, public_reason="x")
     assert exc.value.messages == [services.DECISION_RELEASED]
 
 

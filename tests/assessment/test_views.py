@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from applications.models import BidStatus
@@ -49,7 +50,8 @@ def scene(db):
     services.conflict_declare(actor=world.assessor_c, assignment=conflicted, has_conflict=True,
                               kind=ConflictKind.PERSONAL, description="A relative works there")
     awaiting = assign(world, other, world.assessor)
-    decided_call = CallFactory(fund=world.fund, pots=[world.pot], status=CallStatus.DECIDED, panel=world.call.panel)
+    decided_call = CallFactory(fund=world.fund, pots=[world.pot], status=CallStatus.DECIDED, panel=world.call.panel,
+                               decisions_released_at=timezone.now())
     released = PanelDecisionFactory(bid=SubmittedBidFactory(call=decided_call, lead_organisation=world.lead, pot=world.pot,
                                                             commissioner=world.icb, status=BidStatus.FUNDED))
     return {"world": world, "bid": bid, "active": active, "submitted": submitted, "conflicted": conflicted,
@@ -322,11 +324,11 @@ def test_a_decision_above_the_amount_asked_for_is_shown_next_to_the_amount(clien
     w, bid = _decide_ready(scene)
     client.force_login(w.chair)
     url = reverse("assessment:decision", args=[w.call.slug, bid.pk])
-    response = client.post(url, {"outcome": "fund", "amount_approved": "250000", "rationale": "Strong"})
+    response = client.post(url, {"outcome": "fund", "amount_approved": "250000", "public_reason": "Strong"})
     expected = services.AMOUNT_ABOVE_REQUESTED.format(requested="£200,000.00")
     assert re.search(r'id="id_amount_approved-error">.*' + re.escape(expected), response.content.decode())
     assert not PanelDecision.objects.filter(bid=bid).exists()
-    response = client.post(url, {"outcome": "fund", "amount_approved": "£180,000", "rationale": "Strong"})
+    response = client.post(url, {"outcome": "fund", "amount_approved": "£180,000", "public_reason": "Strong"})
     assert response.status_code == 302
     decision = PanelDecision.objects.get(bid=bid)
     assert decision.amount_approved == Decimal("180000.00")
@@ -341,7 +343,7 @@ def test_a_conflicted_chair_is_shown_as_excluded_and_cannot_record_the_decision(
     page = client.get(url).content.decode()
     assert "You are excluded from this decision" in page
     assert "Chris Chair (chair): Works for or with NHS Example ICB" in page
-    response = client.post(url, {"outcome": "fund", "amount_approved": "1000", "rationale": "Fine"})
+    response = client.post(url, {"outcome": "fund", "amount_approved": "1000", "public_reason": "Fine"})
     assert services.CHAIR_CONFLICTED in response.content.decode()
     assert not PanelDecision.objects.filter(bid=bid).exists()
     # Nor does the conflicted chair see the bid's scores.
@@ -372,7 +374,7 @@ def test_the_deputy_chair_decides_the_bid_the_chair_is_conflicted_on_from_the_ra
     assert "No one can chair" not in client.get(ranking_url).content.decode()
     client.force_login(deputy)
     assert "Record the decision" in client.get(ranking_url).content.decode()
-    response = client.post(decision_url, {"outcome": "fund", "amount_approved": "150000", "rationale": "Strong"})
+    response = client.post(decision_url, {"outcome": "fund", "amount_approved": "150000", "public_reason": "Strong"})
     assert response.status_code == 302
     assert PanelDecision.objects.get(bid=bid).decided_by == deputy
 
@@ -399,13 +401,13 @@ def test_release_tells_each_applicant_and_they_read_their_feedback_without_names
     other = w.bids[1]
     scored(w, other, w.lay, [2, 2])
     services.decision_record(actor=w.chair, bid=bid, outcome=DecisionOutcome.FUND, amount_approved=Decimal("200000"),
-                             rationale="Strong")
+                             public_reason="Strong")
     client.force_login(w.manager)
     response = client.post(reverse("assessment:release", args=[w.call.slug]))
     assert response.status_code == 400
     assert escape(services.DECISIONS_MISSING.format(refs=other.reference)) in response.content.decode()
     Assignment.objects.filter(bid=other).exclude(assessor=w.lay).update(status=AssignmentStatus.WITHDRAWN)
-    services.decision_record(actor=w.chair, bid=other, outcome=DecisionOutcome.NOT_FUND, rationale="Weaker",
+    services.decision_record(actor=w.chair, bid=other, outcome=DecisionOutcome.NOT_FUND, public_reason="Weaker",
                              departure_rationale="One bid per area")
     assert client.post(reverse("assessment:release", args=[w.call.slug])).status_code == 302
     client.force_login(w.applicant)

@@ -146,7 +146,7 @@ def test_a_bid_is_assigned_declared_scored_moderated_decided_released_and_fed_ba
     check_accessibility(page)
     page.get_by_label("Fund", exact=True).check()
     page.get_by_label("Amount approved").fill("250000")
-    page.get_by_label("The panel's rationale").fill("A strong adoption case with a committed commissioner.")
+    page.get_by_label("The public reason for the decision").fill("A strong adoption case with a committed commissioner.")
     page.get_by_role("button", name="Record the decision").click()
     expect(page.locator("#id_amount_approved-error")).to_contain_text("cannot be more than the £200,000.00")
     check_accessibility(page)
@@ -203,7 +203,7 @@ def test_every_other_assessment_page_passes_the_accessibility_check(page, live_s
                               kind=ConflictKind.EMPLOYER, description="I used to work there.")
     done = scored(world, other, world.lay, [4, 4])
     services.decision_record(actor=world.chair, bid=other, outcome="fund_with_conditions", amount_approved=Decimal("150000"),
-                             rationale="Good", conditions=["DPIA completed"])
+                             public_reason="Good", conditions=["DPIA completed"])
     base, slug = live_server.url, world.call.slug
 
     # When each person opens their pages, then each passes

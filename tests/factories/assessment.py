@@ -58,7 +58,8 @@ class PanelDecisionFactory(factory.django.DjangoModelFactory):
     bid = factory.SubFactory(SubmittedBidFactory, status="funded")
     outcome = m.DecisionOutcome.FUND
     amount_approved = Decimal("200000.00")
-    rationale = "Strong evidence of savings and benefit."
+    public_reason = "Strong evidence of savings and benefit."
+    internal_rationale = "The panel's own note: the chair doubts the evaluation budget."
     rank = 1
     score = Decimal("75.00")
     above_funding_line = True

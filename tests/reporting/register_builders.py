@@ -314,7 +314,7 @@ def _bulk_slice(indexes: range, n: int, base: dict, rng: random.Random, batch: i
     ], batch_size=batch)
     decisions = PanelDecision.objects.bulk_create([
         PanelDecision(
-            bid=bid, outcome=DecisionOutcome.FUND, amount_approved=plan["amount"], rationale="Above the funding line.",
+            bid=bid, outcome=DecisionOutcome.FUND, amount_approved=plan["amount"], public_reason="Above the funding line.",
             rank=1 + k % 10, score=Decimal(50 + k % 50), above_funding_line=True, decided_by=author,
             criterion_scores={str(pk): f"{1 + (k + p) % 4}.00" for p, pk in enumerate(criteria[bid.call_id])},
             decided_at=bid.call.decisions_released_at - dt.timedelta(days=10),
