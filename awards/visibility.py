@@ -43,12 +43,12 @@ PUBLIC_STATUS_CHOICES = [(value, label) for value, label in AwardStatus.choices 
 
 # The award's own fields the public sees (with its recipient's public identifiers).
 PUBLIC_AWARD_FIELDS = (
-    "reference", "title", "description", "amount", "start_date", "end_date", "status", "recipient", "pot", "bid",
+    "reference", "title", "description", "amount", "start_date", "end_date", "status", "status_reason", "recipient",
+    "pot", "bid",
 )
 # Never public, whoever asks through a public channel.
 PRIVATE_AWARD_FIELDS = (
-    "offer_deadline", "issued_by", "issued_at", "accepted_by", "accepted_at", "status_reason",
-    "return_frequency_months",
+    "offer_deadline", "issued_by", "issued_at", "accepted_by", "accepted_at", "return_frequency_months",
 )
 
 
