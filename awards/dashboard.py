@@ -16,6 +16,7 @@ from .selectors import (
     manager_to_do,
     pot_ledger,
 )
+from .visibility import sees_pot_ledger
 
 
 def navigation(request, roles: Roles) -> list[NavItem]:
@@ -63,6 +64,8 @@ def panels(request, roles: Roles) -> list[DashboardPanel]:
 
 def fund_sections(request, fund) -> list[DashboardPanel]:
     """The fund page's pot ledger: per pot and year, budget, committed, paid, released, remaining."""
+    if not sees_pot_ledger(request.user, fund):
+        return []
     rows = pot_ledger(fund.pots.values_list("pk", flat=True))
     return [DashboardPanel("Pot ledger", "awards/sections/pot_ledger.html", {
         "fund": fund,

@@ -20,7 +20,6 @@ from assessment.models import FUNDING_OUTCOMES, PanelDecision
 from governance import fy
 from governance.models import (
     Fund,
-    FundRoleKind,
     Membership,
     MembershipRole,
     OrganisationKind,
@@ -57,26 +56,6 @@ def _managed_network_ids(user: User) -> QuerySet:
     return Membership.objects.filter(
         user=user, role=MembershipRole.FUND_MANAGER, organisation__kind=OrganisationKind.HEALTH_INNOVATION_NETWORK
     ).values("organisation_id")
-
-
-def awards_visible_to(user: User) -> QuerySet[Award]:
-    """Awards a person may read: fund managers of the call's, fund's or pot's network; the
-    fund's auditors; members of the recipient organisation; site admins."""
-    awards = Award.objects.select_related("pot__fund", "recipient", "bid__call")
-    if not user.is_authenticated:
-        return awards.none()
-    if user.is_superuser:
-        return awards
-    managed = _managed_network_ids(user)
-    audited = user.fund_roles.filter(role=FundRoleKind.AUDITOR).values("fund_id")
-    member_of = Membership.objects.filter(user=user).values("organisation_id")
-    return awards.filter(
-        Q(bid__call__host_network__in=managed)
-        | Q(pot__fund__host_network__in=managed)
-        | Q(pot__network__in=managed)
-        | Q(pot__fund__in=audited)
-        | Q(recipient__in=member_of)
-    )
 
 
 def awards_managed_by(user: User) -> QuerySet[Award]:

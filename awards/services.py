@@ -63,6 +63,7 @@ from .selectors import (
     spread_in_proportion,
 )
 from .signals import award_changed
+from .visibility import award_private_audience
 
 logger = logging.getLogger(__name__)
 
@@ -259,12 +260,12 @@ def _ledger(award: Award, kind: str, year: int, amount: Decimal, actor: User | N
 def _notify_recipient(award: Award, subject: str, body: str) -> None:
     people = {m.user for m in Membership.objects.filter(organisation_id=award.recipient_id).select_related("user")
               if m.user.is_active and (m.is_authorised_signatory or m.user_id == award.bid.created_by_id)}
-    for user in people:
+    for user in award_private_audience(award, people):
         notify(user=user, subject=subject, body=body, link=award.get_absolute_url())
 
 
 def _notify_manager(award: Award, subject: str, body: str) -> None:
-    if award.issued_by.is_active:
+    if award_private_audience(award, [award.issued_by]):
         notify(user=award.issued_by, subject=subject, body=body, link=award.get_absolute_url())
 
 
@@ -1082,7 +1083,7 @@ def variation_reject(*, actor: User, variation: Variation, note: str) -> Variati
 
 
 def _notify_requester(variation: Variation, outcome: str, body: str) -> None:
-    if variation.requested_by.is_active:
+    if award_private_audience(variation.award, [variation.requested_by]):
         notify(user=variation.requested_by, subject=f"Variation {outcome}: {variation.award.reference}", body=body,
                link=variation.award.get_absolute_url())
 

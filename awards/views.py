@@ -45,7 +45,6 @@ from .selectors import (
     award_paid_to_date,
     award_profile,
     award_variations,
-    awards_visible_to,
     condition_templates_for,
     decisions_managed_by,
     decisions_ready_for_award,
@@ -54,6 +53,12 @@ from .selectors import (
     pot_ledger,
     pot_years,
     prestart_conditions_met,
+)
+from .visibility import (
+    awards_visible_to,
+    sees_condition_evidence,
+    sees_offer_letters,
+    sees_pot_ledger,
 )
 
 
@@ -197,6 +202,7 @@ def offer_respond(request, reference: str):
 @require_GET
 def letter_download(request, reference: str, version: int):
     award = _award(request, reference)
+    require(sees_offer_letters(request.user, award))
     letter = get_object_or_404(award.letters, version=version, status=DocumentStatus.READY)
     if not letter.file:
         raise Http404
@@ -240,6 +246,7 @@ def condition_evidence(request, reference: str, pk: int):
 @require_GET
 def condition_evidence_file(request, reference: str, pk: int):
     award = _award(request, reference)
+    require(sees_condition_evidence(request.user, award))
     condition = get_object_or_404(award.conditions, pk=pk)
     if not condition.evidence:
         raise Http404
@@ -435,7 +442,7 @@ LEDGER_COLUMNS = ["fund", "pot", "financial_year", "budget", "committed", "paid"
 @require_GET
 def pot_ledger_csv(request, slug: str):
     fund = get_object_or_404(Fund, slug=slug)
-    require(request.user.has_perm("governance.view_fund", fund))
+    require(sees_pot_ledger(request.user, fund))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{fund.slug}-pot-ledger.csv"'
     writer = csv.writer(response)

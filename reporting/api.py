@@ -27,6 +27,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from applications.models import BidPartner
+from awards.visibility import published_awards
 from governance.models import (
     PUBLISHED_CALL_STATUSES,
     Call,
@@ -45,11 +46,10 @@ from .register import (
     award_record,
     choice_filter,
     paid_subquery,
-    public_report_versions,
-    published_awards,
     redact_emails,
     site_url,
 )
+from .visibility import public_versions
 
 # Throttling ------------------------------------------------------------------------------
 
@@ -419,7 +419,7 @@ class ReportViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ReportFilter
 
     def get_queryset(self):
-        return public_report_versions().select_related(
+        return public_versions().select_related(
             "report__fund", "report__call", "report__network"
         ).order_by("-published_at", "-pk")
 

@@ -1,8 +1,7 @@
 """Reads for monitoring returns, scoped to what the person may see.
 
-A return is visible to whoever may see its award (``awards_visible_to``): the grantee's
-members, the fund managers of the award's call, fund or pot, the fund's auditors and site
-admins. Views find returns here (404 outside) and then check a rule (403).
+Who sees a return is decided in ``reporting.visibility`` (``returns_visible_to``): whoever may
+see its award's private parts. Views find returns there (404 outside) and then check a rule (403).
 
 The schedule's arithmetic lives here too (``return_periods``, ``period_profile``), because both
 the services and the pages read it.
@@ -37,7 +36,8 @@ from django.utils import timezone
 
 from applications.models import BenefitMeasure, CostCategory, ProjectedSaving, SavingKind
 from awards.models import Award, AwardStatus, AwardYear, Instalment
-from awards.selectors import awards_visible_to, instalment_returns, spread_in_proportion
+from awards.selectors import instalment_returns, spread_in_proportion
+from awards.visibility import awards_visible_to
 from governance import fy
 from governance.models import (
     Call,
@@ -93,12 +93,6 @@ def reminder_days() -> int:
 
 
 # Who sees what ---------------------------------------------------------------------------------
-
-
-def returns_visible_to(user: User) -> QuerySet[MonitoringReturn]:
-    return MonitoringReturn.objects.filter(award__in=awards_visible_to(user).values("pk")).select_related(
-        "award__pot__fund", "award__recipient", "award__bid__call", "instalment",
-    )
 
 
 def returns_of_award(award: Award) -> QuerySet[MonitoringReturn]:

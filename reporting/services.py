@@ -65,6 +65,7 @@ from .selectors import (
     spend_variance,
     variance_needs_explanation,
 )
+from .visibility import return_audience
 
 logger = logging.getLogger(__name__)
 
@@ -309,6 +310,7 @@ def return_reminder_send(*, return_id: int, kind: str, today: dt.date | None = N
         people = grantee_contacts(award)
         if kind == ReminderKind.OVERDUE:
             people += [user for user in award_managers(award) if user not in people]
+        people = return_audience(ret, people)
         try:
             with transaction.atomic():
                 reminder = ReminderSent.objects.create(
@@ -692,7 +694,7 @@ def return_submit(*, actor: User, monitoring_return: MonitoringReturn, today: dt
                  after={**snapshot(ret, ("status", "rag")), "spend": return_spend_total(ret)},
                  message=f"Monitoring return for {_period(ret)} submitted (RAG {ret.get_rag_display() or 'not given'})")
     award = ret.award
-    for manager in award_managers(award):
+    for manager in return_audience(ret, award_managers(award)):
         notify(user=manager, subject=f"Monitoring return to review: {award.reference}",
                body=f"{award.recipient.name} submitted the monitoring return for {_period(ret)} "
                     f"(RAG status {ret.get_rag_display().lower() or 'not given'}).",
@@ -788,7 +790,7 @@ def _grantee_audience(ret: MonitoringReturn) -> list[User]:
     people = grantee_contacts(ret.award)
     if ret.submitted_by_id and ret.submitted_by.is_active and ret.submitted_by not in people:
         people.append(ret.submitted_by)
-    return people
+    return return_audience(ret, people)
 
 
 def released_sentence(released: tuple[Instalment, ...]) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from awards.models import InstalmentStatus
-from awards.selectors import awards_visible_to
+from awards.visibility import awards_visible_to
 from governance.access import require
 from governance.selectors import request_roles
 
@@ -32,9 +32,9 @@ from .selectors import (
     return_figures,
     return_sections,
     returns_of_award,
-    returns_visible_to,
     section_states,
 )
+from .visibility import returns_visible_to
 
 RAG_COLOURS = {"red": "#d5281b", "amber": "#ffb81c", "green": "#007f3b", "": "#aeb7bd"}
 

@@ -24,15 +24,14 @@ from .impact import services
 from .impact.charts import draw_charts
 from .impact.document import document_sections, headline_items
 from .impact.forms import ReportRequestForm, ScheduleForm, UnpublishForm
-from .impact.selectors import (
-    public_report_funds,
-    public_reports,
-    public_versions,
-    report_funds_visible_to,
-    report_versions_of,
-    reports_visible_to,
-)
+from .impact.selectors import public_report_funds, public_reports, report_versions_of
 from .models import ImpactReport, ReportVersion
+from .visibility import (
+    publication_blockers,
+    report_funds_visible_to,
+    reports_visible_to,
+    version_for_download,
+)
 
 FILE_KINDS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -74,10 +73,7 @@ def report_file(request, pk: int, number: int, kind: str):
     managers and auditors (everyone else gets 404, as if it did not exist)."""
     if kind not in FILE_KINDS:
         raise Http404
-    version = public_versions().filter(report_id=pk, number=number).first()
-    if version is None and request.user.is_authenticated:
-        report = reports_visible_to(request.user).filter(pk=pk).first()
-        version = report.versions.filter(number=number).first() if report else None
+    version = version_for_download(request.user, pk, number)
     field = getattr(version, kind, None) if version else None
     if not field:
         raise Http404
@@ -221,8 +217,9 @@ def _status(version: ReportVersion) -> dict:
 def report_version(request, pk: int, number: int):
     version = _version(request, pk, number)
     report = version.report
+    blockers = publication_blockers(version) if version.status == "ready" and not version.is_public else []
     return render(request, "reporting/reports/version.html", {
-        "report": report, "version": version, "state": _status(version),
+        "report": report, "version": version, "state": _status(version), "publication_blockers": blockers,
         "can_manage": request.user.has_perm("reporting.manage_impact_report", report),
         "status_url": reverse("reporting:report_version_status", args=[pk, number]),
         "crumbs": _crumbs(report, (report.title, reverse("reporting:report_detail", args=[pk]))),

@@ -24,9 +24,10 @@ from governance import fy
 from governance.models import CallPurpose, Region
 
 from ..models import RAG, ImpactReport, ReportScope, ReturnStatus
+from ..visibility import coverage
 from .selectors import Sources
 
-SNAPSHOT_SCHEMA = 1
+SNAPSHOT_SCHEMA = 2  # 2: public data only, with a record of what the snapshot covers
 
 PURPOSES = dict(CallPurpose.choices)
 PURPOSE_SHORT = {CallPurpose.ADOPTION: "adoption", CallPurpose.DIFFUSION: "diffusion", CallPurpose.PUMP_PRIMING: "pump-priming"}
@@ -272,6 +273,10 @@ def impact_snapshot(report: ImpactReport, sources: Sources, cutoff: dt.datetime)
             "granularity": period_granularity(start, end),
             "years": [fy.label(year) for year in years],
             "data_cutoff": cutoff.isoformat(),
+            "coverage": coverage(
+                award_ids=awards["award_id"].tolist(), call_ids=sources.calls["call_id"].tolist(),
+                withheld_calls=_withheld(sources),
+            ),
         },
         "headline": headline,
         "sections": [money, economic, benefit, adoption, health, process, award_lines],
@@ -672,6 +677,14 @@ def _health(sources: Sources, latest: pd.DataFrame, start: dt.date, end: dt.date
 # The process -----------------------------------------------------------------------------------------
 
 
+def _withheld(sources: Sources) -> list[dict]:
+    """Calls in the scope whose decisions were not released at the cut-off: left out of the report."""
+    withheld = sources.withheld_calls
+    if withheld is None or withheld.empty:
+        return []
+    return [{"id": int(pk), "title": str(title)} for pk, title in zip(withheld["call_id"], withheld["call"], strict=True)]
+
+
 def _process(sources: Sources) -> dict:
     bids = sources.bids.merge(sources.decisions, on="bid_id", how="left")
     bids["eligible"] = bids["status"].isin(ELIGIBLE_BID_STATUSES)
@@ -712,6 +725,12 @@ def _process(sources: Sources) -> dict:
         "each with its rationale recorded.",
         *how,
     ]
+    withheld = [call["title"] for call in _withheld(sources)]
+    if withheld:
+        paragraphs.append(
+            "Only calls whose decisions have been released are counted. Not yet counted, because their panels' "
+            f"decisions are not released: {'; '.join(withheld)}."
+        )
     tables = [
         table("process_by_call", "Bids received, eligible and funded by call",
               [("call", "Call", "text"), ("purpose", "Purpose", "text"), ("received", "Received", "int"),

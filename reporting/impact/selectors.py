@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from applications.models import BenefitMeasure, Bid, BidStatus, ProjectedSaving
 from assessment.models import Moderation, PanelDecision
-from awards.models import Award, AwardYear, DocumentStatus, PotLedgerEntry, Variation
-from governance.models import Call, Fund, FundRoleKind, MembershipRole, Pot, PotBudget, User
+from awards.models import AwardYear, PotLedgerEntry, Variation
+from governance.models import PUBLISHED_CALL_STATUSES, Call, Fund, Pot, PotBudget, User
 
 from ..models import (
     ImpactReport,
@@ -26,36 +26,15 @@ from ..models import (
     ReturnSpend,
     ReturnStatus,
 )
+from ..visibility import (
+    public_versions,
+    report_awards,
+    report_calls,
+    report_decisions,
+    report_versions_visible_to,
+)
 
-# Who may see what ---------------------------------------------------------------------------
-
-
-def _fund_access(user: User, prefix: str = "") -> Q:
-    """Funds a person manages (as a fund manager of the host network) or audits."""
-    return Q(**{
-        f"{prefix}host_network__memberships__user": user,
-        f"{prefix}host_network__memberships__role": MembershipRole.FUND_MANAGER,
-    }) | Q(**{f"{prefix}roles__user": user, f"{prefix}roles__role": FundRoleKind.AUDITOR})
-
-
-def report_funds_visible_to(user: User) -> QuerySet[Fund]:
-    """Funds whose reports a person may see: managers of the host network, auditors, site admins."""
-    if not user.is_authenticated:
-        return Fund.objects.none()
-    if user.is_superuser:
-        return Fund.objects.all()
-    return Fund.objects.filter(_fund_access(user)).distinct()
-
-
-def reports_visible_to(user: User) -> QuerySet[ImpactReport]:
-    funds = report_funds_visible_to(user).values("pk")
-    return ImpactReport.objects.filter(fund__in=funds).select_related("fund", "call", "pot", "network", "requested_by")
-
-
-def report_versions_visible_to(user: User) -> QuerySet[ReportVersion]:
-    return ReportVersion.objects.filter(report__in=reports_visible_to(user).values("pk")).select_related(
-        "report__fund", "report__call", "report__pot", "report__network", "requested_by", "published_by"
-    )
+# Who may see what: the one rule is in ``reporting.visibility`` ------------------------------------------
 
 
 def report_versions_of(report: ImpactReport) -> QuerySet[ReportVersion]:
@@ -66,14 +45,7 @@ def recent_versions_for(user: User, limit: int = 5) -> list[ReportVersion]:
     return list(report_versions_visible_to(user).order_by("-created_at", "-pk")[:limit])
 
 
-# What the public may see --------------------------------------------------------------------
-
-
-def public_versions() -> QuerySet[ReportVersion]:
-    """Versions on the public list: published, not withdrawn, built. Drafts never appear."""
-    return ReportVersion.objects.filter(
-        status=DocumentStatus.READY, published_at__isnull=False, unpublished_at__isnull=True
-    ).select_related("report__fund__host_network", "report__call", "report__pot__network", "report__network")
+# What the public may see ------------------------------------------------------------------------
 
 
 def public_reports(*, fund: Fund | None = None, network=None) -> QuerySet[ReportVersion]:
@@ -175,6 +147,8 @@ class Sources:
     decisions: pd.DataFrame
     calls: pd.DataFrame
     moderations: pd.DataFrame
+    # Calls in the scope whose decisions were not released by the cut-off: left out, and named.
+    withheld_calls: pd.DataFrame | None = None
 
 
 def _as_datetime(value: dt.date, end: bool = False) -> dt.datetime:
@@ -185,7 +159,7 @@ def _as_datetime(value: dt.date, end: bool = False) -> dt.datetime:
 def impact_sources(report: ImpactReport, cutoff: dt.datetime) -> Sources:
     """Read every row a report needs, in a fixed number of queries whatever the size of the fund."""
     start, end = report.period_start, report.period_end
-    awards_q = Award.objects.filter(award_scope(report), issued_at__lte=cutoff)
+    awards_q = report_awards(cutoff).filter(award_scope(report))
     award_ids = awards_q.values("pk")
     awards = _frame(
         awards_q.values_list(
@@ -272,13 +246,26 @@ def impact_sources(report: ImpactReport, cutoff: dt.datetime) -> Sources:
         ["award_id", "kind", "status"],
     )
     # The process: bids on the scope's calls that had closed by the end of the period (and by the cut-off).
-    calls_q = Call.objects.filter(fund_id=report.fund_id, closes_at__lte=min(_as_datetime(end, True), cutoff))
+    # Only calls whose decisions were released by the cut-off: the others are named as withheld.
+    closed_q = Call.objects.filter(fund_id=report.fund_id, closes_at__lte=min(_as_datetime(end, True), cutoff))
     if report.scope == ReportScope.CALL:
-        calls_q = calls_q.filter(pk=report.call_id)
+        closed_q = closed_q.filter(pk=report.call_id)
+    calls_q = closed_q.filter(pk__in=report_calls(cutoff).values("pk"))
     bids_q = Bid.objects.filter(bid_scope(report), call__in=calls_q.values("pk")).exclude(status=BidStatus.DRAFT)
     bids = _frame(bids_q.values_list("pk", "call_id", "status").order_by(), ["bid_id", "call_id", "status"])
+    withheld_q = Call.objects.filter(fund_id=report.fund_id, status__in=PUBLISHED_CALL_STATUSES).exclude(
+        pk__in=report_calls(cutoff).values("pk"))
+    if report.scope == ReportScope.CALL:
+        withheld_q = withheld_q.filter(pk=report.call_id)
+    else:
+        withheld_q = withheld_q.filter(
+            pk__in=closed_q.values("pk"),
+            bids__in=Bid.objects.filter(bid_scope(report)).exclude(status=BidStatus.DRAFT).values("pk"),
+        ).distinct()
+    withheld = _frame(withheld_q.values_list("pk", "title", "status").order_by("closes_at", "pk"),
+                      ["call_id", "call", "status"])
     decisions = _frame(
-        PanelDecision.objects.filter(bid__in=bids_q.values("pk"), decided_at__lte=cutoff).values_list(
+        report_decisions(cutoff, PanelDecision.objects.filter(bid__in=bids_q.values("pk"))).values_list(
             "bid_id", "outcome", "score", "above_funding_line", "departs_from_ranking", "conditions").order_by(),
         ["bid_id", "outcome", "score", "above_funding_line", "departs_from_ranking", "conditions"],
     )
@@ -295,5 +282,5 @@ def impact_sources(report: ImpactReport, cutoff: dt.datetime) -> Sources:
         awards=awards, profile=profile, ledger=ledger, budgets=budgets, budget_is_own=own, returns=returns,
         spend=spend, savings=savings, projected=projected, measures=measures, actuals=actuals,
         variations=variations, lessons=lessons, bids=bids, decisions=decisions, calls=calls,
-        moderations=moderations,
+        moderations=moderations, withheld_calls=withheld,
     )

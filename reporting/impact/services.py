@@ -30,6 +30,7 @@ from governance.models import Call, Fund, Organisation, OrganisationKind, Pot, U
 from governance.services import notify
 
 from ..models import ImpactReport, ReportScope, ReportVersion, report_file_path
+from ..visibility import publication_blockers
 from .analytics import period_label
 
 logger = logging.getLogger(__name__)
@@ -386,7 +387,10 @@ def report_version_release(*, claim: Claim, reason: str) -> bool:
 
 @transaction.atomic
 def report_version_publish(*, actor: User, version: ReportVersion) -> ReportVersion:
-    """Publish a built version on /reports/. The report's previously published version is withdrawn."""
+    """Publish a built version on /reports/. The report's previously published version is withdrawn.
+
+    Refused while the version's snapshot covers anything that is not public now (see
+    ``reporting.visibility.publication_blockers``): each message says what to wait for."""
     ImpactReport.objects.select_for_update().filter(pk=version.report_id).first()
     version = ReportVersion.objects.select_for_update().select_related("report").get(pk=version.pk)
     if version.status != DocumentStatus.READY:
@@ -394,6 +398,9 @@ def report_version_publish(*, actor: User, version: ReportVersion) -> ReportVers
     if version.is_public:
         raise ValidationError(ALREADY_PUBLISHED)
     now = timezone.now()
+    blockers = publication_blockers(version, now)
+    if blockers:
+        raise ValidationError(blockers, code="not_public_data")
     for other in version.report.versions.select_for_update().filter(
         published_at__isnull=False, unpublished_at__isnull=True
     ).exclude(pk=version.pk):

@@ -7,7 +7,8 @@ from django.urls import reverse
 from governance.selectors import Roles
 from governance.ui import DashboardPanel, NavItem
 
-from .selectors import recent_versions_for, reports_visible_to
+from ..visibility import reports_visible_to
+from .selectors import recent_versions_for
 
 
 def fund_section(request, fund) -> list[DashboardPanel]:

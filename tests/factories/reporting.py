@@ -46,6 +46,16 @@ class ReportVersionFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: n + 1)
     status = "queued"
     requested_by = factory.SelfAttribute("report.requested_by")
+    # A built version has a snapshot: by default one of public data only that covers nothing.
+    snapshot = factory.LazyAttribute(lambda v: empty_snapshot() if v.status == "ready" else None)
+
+
+def empty_snapshot() -> dict:
+    """A snapshot with no figures, recording (as every build does) that it covers only public data."""
+    from reporting.visibility import coverage
+
+    return {"schema": 2, "meta": {"coverage": coverage(award_ids=[], call_ids=[], withheld_calls=[])},
+            "headline": [], "sections": []}
 
 
 class ReturnSpendFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,7 @@
 Fund "Test Innovation Fund", financial years 2025/26 and 2026/27, one national pot with a budget
 of £1,000,000 in each year. Two networks: South West (SW) and London (LDN).
 
-Call C1 (adoption, closed) received three bids: A's (funded, score 80), A's second (not funded,
+Call C1 (adoption, decided; decisions released 20 February 2025) received three bids: A's (funded, score 80), A's second (not funded,
 score 40) and an ineligible one. Call C2 (diffusion, closed) received B's bid (funded, score 70).
 
 Award X1 to trust A (SW), £200,000, active, 2025/26 to 2026/27, profile £100,000 a year:
@@ -63,6 +63,8 @@ from tests.factories.governance import (
 from tests.factories.reporting import ImpactReportFactory, MonitoringReturnFactory
 
 CUTOFF = timezone.make_aware(dt.datetime(2026, 5, 1, 12, 0))
+# Both calls' decisions were released on 20 February 2025 (decided on the 15th).
+RELEASED = timezone.make_aware(dt.datetime(2025, 2, 20, 12, 0))
 
 
 def at(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
@@ -96,7 +98,7 @@ def _award(call, lead, *, reference, amount, status, score, start, end, years):
     bid = BidFactory(call=call, lead_organisation=lead, status=BidStatus.FUNDED, reference=reference,
                      start_date=start, end_date=end, submitted_at=at(2025, 1, 10))
     decision = PanelDecisionFactory(bid=bid, outcome=DecisionOutcome.FUND, amount_approved=amount, score=score,
-                                    above_funding_line=True, decided_at=at(2025, 2, 15))
+                                    above_funding_line=True, decided_at=at(2025, 2, 15), released_at=RELEASED)
     award = AwardFactory(decision=decision, status=status, issued_at=at(2025, 3, 1))
     for year, value in years.items():
         AwardYear.objects.create(award=award, financial_year=year, amount=value)
@@ -125,7 +127,8 @@ def build_world() -> World:
     a = OrganisationFactory(name="Trust A", network=sw, region=Region.SOUTH_WEST)
     b = OrganisationFactory(name="Trust B", network=ldn, region=Region.LONDON)
     icb = ICBFactory(name="ICB Q", network=sw, region=Region.SOUTH_WEST)
-    closed = {"opens_at": at(2024, 11, 1), "closes_at": at(2025, 1, 31), "status": CallStatus.DECIDED}
+    closed = {"opens_at": at(2024, 11, 1), "closes_at": at(2025, 1, 31), "status": CallStatus.DECIDED,
+              "decisions_released_at": RELEASED}
     c1 = CallFactory(fund=fund, title="Call one", purpose=CallPurpose.ADOPTION, pots=[pot], **closed)
     c2 = CallFactory(fund=fund, title="Call two", purpose=CallPurpose.DIFFUSION, pots=[pot], **closed)
 
@@ -137,7 +140,7 @@ def build_world() -> World:
     # The rest of call one: a bid not funded and an ineligible one.
     unfunded = BidFactory(call=c1, lead_organisation=a, status=BidStatus.NOT_FUNDED, reference="TEST-C1-NF")
     PanelDecisionFactory(bid=unfunded, outcome=DecisionOutcome.NOT_FUND, amount_approved=None, score=Decimal("40"),
-                         above_funding_line=False, decided_at=at(2025, 2, 15))
+                         above_funding_line=False, decided_at=at(2025, 2, 15), released_at=RELEASED)
     BidFactory(call=c1, lead_organisation=a, status=BidStatus.INELIGIBLE, reference="TEST-C1-IN")
     BidFactory(call=c1, lead_organisation=a, status=BidStatus.DRAFT, reference="TEST-C1-DR")  # never received
 

@@ -76,11 +76,12 @@ def setup():
 
 def _snapshot():
     return {
-        "schema": 1,
+        "schema": 2,
         "meta": {"title": "Test Fund impact", "fund": "Test Fund", "fund_slug": "test", "scope": "fund",
                  "scope_label": "The whole fund", "period_start": "2026-04-01", "period_end": "2027-03-31",
                  "period_label": "2026/27", "granularity": "years", "years": ["2026/27"],
-                 "data_cutoff": "2026-05-01T12:00:00+00:00"},
+                 "data_cutoff": "2026-05-01T12:00:00+00:00",
+                 "coverage": {"schema": 2, "awards": [], "calls": [], "withheld_calls": []}},
         "headline": [{"key": "paid", "label": "Paid in the period", "kind": "money", "value": "1234.50"}],
         "sections": [{
             "key": "money", "title": "Money", "paragraphs": ["The fund paid £1,234.50."],

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from awards.models import Award
+from awards.visibility import is_published, published_awards
 from governance import fy
 from governance.money import NOT_MONEY
 from reporting import register as reg
@@ -40,9 +41,9 @@ def refs(*awards) -> set[str]:
 
 
 def test_only_released_awards_that_were_not_declined_or_lapsed_are_published(scene):
-    assert set(reg.published_awards()) == set(scene.published)
+    assert set(published_awards()) == set(scene.published)
     for award in scene.hidden:
-        assert not reg.is_published(award)
+        assert not is_published(award)
 
 
 def test_the_register_lists_every_published_award_and_nothing_else(client, scene):
