@@ -471,7 +471,7 @@ def offer_letter_fail(*, letter_id: int, error: str) -> OfferLetter | None:
 
 
 def _require_signatory(actor: User, award: Award) -> None:
-    if not is_authorised_signatory(actor, award):
+    if actor is None or not is_authorised_signatory(actor, award):
         raise ValidationError(NOT_SIGNATORY, code="not_signatory", params={"organisation": award.recipient.name})
 
 
@@ -718,7 +718,7 @@ def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload,
     condition = _lock_condition(condition)
     award = condition.award
     _require_live(award)
-    if not is_recipient_member(actor, award):
+    if actor is None or not is_recipient_member(actor, award):
         raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
     if condition.status not in (ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED):
         raise ValidationError(CONDITION_CLOSED, code="condition_closed", params={"status": condition.get_status_display().lower()})
@@ -924,7 +924,7 @@ def variation_request(
 ) -> Variation:
     """The grantee asks to re-profile, extend or change the scope of their award."""
     award = _lock_award(award)
-    if not is_recipient_member(actor, award):
+    if actor is None or not is_recipient_member(actor, award):
         raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
     if award.status not in VARIABLE_STATUSES:
         raise ValidationError(VARIATION_NOT_ALLOWED, code="not_variable", params={"status": _status_label(award.status)})

@@ -331,7 +331,7 @@ def return_reminder_send(*, return_id: int, kind: str, today: dt.date | None = N
 
 
 def _require_grantee(actor: User, award: Award) -> None:
-    if not is_recipient_member(actor, award):
+    if actor is None or not is_recipient_member(actor, award):
         raise ValidationError(NOT_GRANTEE, code="not_grantee", params={"organisation": award.recipient.name})
 
 

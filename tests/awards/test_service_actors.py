@@ -6,6 +6,7 @@ review conditions, release and pay instalments and decide variations."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from awards import services
 from awards.models import (
@@ -110,3 +111,28 @@ def test_the_award_s_manager_passes_the_same_check(world):
     condition.refresh_from_db()
     assert condition.status == "waived"
     assert AwardCondition.objects.filter(signed_off_by=world.manager).exists()
+
+
+# The grantee's side: only the recipient's signatory answers the offer, only its members send
+# evidence and ask for variations (the awards stage refuses with its own messages).
+
+NOT_THE_GRANTEE = ["manager", "auditor", "outsider", "commissioner", "other_manager", None]
+GRANTEE_ROWS = [
+    ("award_accept", lambda w: (lambda a: (services.award_accept, {"award": a}, [a], []))(_award(w))),
+    ("award_decline", lambda w: (lambda a: (services.award_decline, {"award": a, "reason": "No"}, [a],
+                                            [PotLedgerEntry]))(_award(w))),
+    ("condition_evidence_submit", lambda w: (lambda c: (services.condition_evidence_submit, {
+        "condition": c, "upload": None}, [c], []))(_condition(w))),
+    ("variation_request", lambda w: (lambda a: (services.variation_request, {
+        "award": a, "kind": "scope", "reasons": "Wider", "proposed_scope": "More wards"}, [a], [Variation]))(
+        _award(w))),
+]
+
+
+@pytest.mark.parametrize(("build", "actor"), [
+    pytest.param(build, actor, id=f"{name}-{actor}") for name, build in GRANTEE_ROWS for actor in NOT_THE_GRANTEE
+])
+def test_the_grantee_s_services_refuse_anyone_else_and_change_nothing(world, build, actor):
+    service, kwargs, watch, counted = build(world)
+    person = _person(world, actor)
+    assert_refused(lambda: service(actor=person, **kwargs), watch=watch, counted=counted, refusal=ValidationError)

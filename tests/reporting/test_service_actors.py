@@ -122,3 +122,13 @@ def test_the_fund_s_manager_schedules_a_report(scene):
     impact.impact_report_schedule(actor=people["manager"], report=report, scheduled=True)
     report.refresh_from_db()
     assert report.scheduled_quarterly
+
+
+@pytest.mark.parametrize("actor", ["manager", "auditor", "outsider", "other_manager", None])
+def test_only_the_grantee_s_members_write_and_submit_a_return(mw, actor):
+    ret = mw.last_ended()
+    person = getattr(mw, actor) if actor else None
+    assert_refused(lambda: monitoring.return_risks_save(actor=person, monitoring_return=ret, version=0, risks="None"),
+                   watch=[ret], refusal=ValidationError)
+    assert_refused(lambda: monitoring.return_submit(actor=person, monitoring_return=ret), watch=[ret],
+                   refusal=ValidationError)
