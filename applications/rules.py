@@ -7,7 +7,9 @@ of these permissions (403 when the person may see the bid but not do this).
 - ``applications.write_bid``: a member of the lead organisation; whether the bid can still
   change (a draft on an open call) is the services' rule, shown as a message.
 - ``applications.endorse_bid``: a member of the commissioning organisation named on the bid.
-- ``applications.manage_bid``: a fund manager of the call (mark ineligible).
+- ``applications.manage_bid``: a fund manager of the call (mark ineligible, and the moves the
+  later stages make). The managers of a network that only holds a pot on the call read its
+  bids (``view_bid``) but change nothing.
 - ``applications.view_call_bids``: the list of a call's bids and its export.
 """
 
@@ -96,5 +98,5 @@ rules.add_perm(
 )
 rules.add_perm("applications.write_bid", is_lead_member)
 rules.add_perm("applications.endorse_bid", is_named_commissioner & endorsement_asked)
-rules.add_perm("applications.manage_bid", manages_bid | is_site_admin)
+rules.add_perm("applications.manage_bid", manages_bid_call | is_site_admin)
 rules.add_perm("applications.view_call_bids", manages_call | manages_a_pot_of_call | audits_call | is_site_admin)

@@ -37,6 +37,7 @@ from .models import (
     Attachment,
     Bid,
     BidCost,
+    BidPartner,
     BidStatus,
     CareSetting,
     CostCategory,
@@ -62,6 +63,23 @@ def _bids_base() -> QuerySet[Bid]:
     return Bid.objects.select_related(
         "call", "call__fund", "call__host_network", "lead_organisation", "commissioner", "pot"
     )
+
+
+def funds_bid_in_by(organisation_ids) -> set[tuple[int, int]]:
+    """(fund, organisation) for each fund these organisations have a bid in, as lead or partner,
+    whatever its status: a member of a bidder cannot audit the fund (registered with
+    ``governance.extensions.register_bidder_source``)."""
+    ids = list(organisation_ids)
+    leads = Bid.objects.filter(lead_organisation_id__in=ids).values_list("call__fund_id", "lead_organisation_id")
+    partners = BidPartner.objects.filter(organisation_id__in=ids).values_list("bid__call__fund_id", "organisation_id")
+    return set(leads) | set(partners)
+
+
+def fund_auditor_among_members(fund_id: int, organisation_id: int) -> bool:
+    """A member of ``organisation_id`` audits the fund, so the organisation may not bid in it."""
+    return FundRole.objects.filter(
+        fund_id=fund_id, role=FundRoleKind.AUDITOR, user__memberships__organisation_id=organisation_id
+    ).exists()
 
 
 def bids_visible_to(user: User) -> QuerySet[Bid]:

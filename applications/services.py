@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance import fy
+from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import (
     COMMISSIONING_KINDS,
@@ -62,7 +63,7 @@ from .models import (
     Risk,
     SectionStatus,
 )
-from .selectors import commissioner_users, lead_org_member_users
+from .selectors import commissioner_users, fund_auditor_among_members, lead_org_member_users
 
 # Starting a bid
 NO_ORGANISATION = (
@@ -74,6 +75,10 @@ CALL_NOT_OPEN = "This call is not open for bids"
 CALL_CLOSED = "This call closed on {closed}: it no longer accepts bids"
 NO_POT_FOR_NETWORK = "This call has no pot for {network}, so {organisation} cannot bid for it"
 TITLE_NEEDED = "Enter a title for the bid"
+AUDITOR_IN_ORGANISATION = (
+    "A member of {organisation} audits this fund, so {organisation} cannot bid in it, as lead or partner: "
+    "an auditor must be independent of the fund's bidders"
+)
 # Changing a bid
 SECTION_CONFLICT = (
     "{who} saved this section on {when}, after you opened it. Your changes have not been saved, "
@@ -291,6 +296,9 @@ def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str
             network=network.name if network else "its region", organisation=organisation.name)}, code="no_pot")
     if not title:
         raise ValidationError({"title": TITLE_NEEDED}, code="required")
+    if fund_auditor_among_members(call.fund_id, organisation.pk):
+        raise ValidationError({"organisation": AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)},
+                              code="auditor_member")
     with transaction.atomic():
         bid = Bid(
             call=call, lead_organisation=organisation, pot=pot, title=title, status=BidStatus.DRAFT,
@@ -410,6 +418,8 @@ def _clean_partner(locked: Bid, organisation: Organisation, role: str, contribut
         errors["organisation"] = PARTNER_IS_LEAD
     elif locked.partners.filter(organisation=organisation).exclude(pk=partner.pk if partner else None).exists():
         errors["organisation"] = PARTNER_ALREADY_ADDED.format(organisation=organisation.name)
+    elif partner is None and fund_auditor_among_members(locked.call.fund_id, organisation.pk):
+        errors["organisation"] = AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)
     if role not in PartnerKind.values:
         errors["role"] = PARTNER_ROLE_NEEDED
     if not _clean_text(contribution):
@@ -814,6 +824,7 @@ def _transition(*, actor: User | None, bid: Bid, allowed_from: Iterable[str], to
 
 def bid_mark_ineligible(*, actor: User | None, bid: Bid, reason: str) -> Bid:
     """Submitted or in assessment → ineligible, with the reason the applicant will see."""
+    require_actor(actor, "applications.manage_bid", bid)
     reason = _clean_text(reason)
     if not reason:
         raise ValidationError({"reason": INELIGIBLE_REASON_NEEDED}, code="required")
@@ -832,6 +843,7 @@ def bid_mark_ineligible(*, actor: User | None, bid: Bid, reason: str) -> Bid:
 
 def bid_start_assessment(*, actor: User | None, bid: Bid) -> Bid:
     """Submitted → in assessment (the assessment stage calls this when the call closes)."""
+    require_actor(actor, "applications.manage_bid", bid)
     return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.SUBMITTED,), to=BidStatus.IN_ASSESSMENT,
                        action="bid.assessment_started", verb="put into assessment", message="Assessment started")
 
@@ -839,6 +851,7 @@ def bid_start_assessment(*, actor: User | None, bid: Bid) -> Bid:
 def bids_start_assessment_for_call(*, actor: User | None, call: Call) -> int:
     """Every submitted bid of a call → in assessment; run when the call enters assessment
     (``governance.signals.call_entered_assessment``), inside the same transaction."""
+    require_actor(actor, "governance.manage_call", call)
     bids = list(Bid.objects.filter(call=call, status=BidStatus.SUBMITTED).order_by("pk"))
     for bid in bids:
         bid_start_assessment(actor=actor, bid=bid)
@@ -871,12 +884,14 @@ def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previou
 
 def bid_mark_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → funded (the panel decided to fund it)."""
+    require_actor(actor, "applications.manage_bid", bid)
     return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.FUNDED,
                        action="bid.funded", verb="marked funded", message="Panel decision: funded")
 
 
 def bid_mark_not_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → not funded."""
+    require_actor(actor, "applications.manage_bid", bid)
     return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.NOT_FUNDED,
                        action="bid.not_funded", verb="marked not funded", message="Panel decision: not funded")
 

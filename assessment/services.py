@@ -23,6 +23,7 @@ from django.utils import timezone
 from applications.models import Bid, BidStatus
 from applications.selectors import bids_for_call, lead_org_member_users
 from applications.services import bid_mark_funded, bid_mark_not_funded, bid_start_assessment
+from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import AuditEvent, Call, CallStatus, Criterion, PanelMember, User
 from governance.money import format_money
@@ -138,6 +139,7 @@ def call_assessment_start(*, actor: User | None, call: Call, now: dt.datetime | 
     Also finishes the job for a call already moved into assessment (from the call's own page)
     whose submitted bids were left behind. Each move writes its own audit event.
     """
+    require_actor(actor, "assessment.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.status != CallStatus.ASSESSMENT:
@@ -191,6 +193,7 @@ def assignment_create(
 ) -> Assignment:
     """Assign one assessor to one bid by hand (the fund manager). Never a person whose own
     organisation (membership or declared affiliation) leads or partners the bid."""
+    require_actor(actor, "assessment.manage_call", bid.call)
     now = now or timezone.now()
     call = _lock_call(bid.call)
     bid = Bid.objects.select_related("call").get(pk=bid.pk)
@@ -231,6 +234,7 @@ def assignments_auto(
     call), assessors and lay members before the chair, then by name. A bid for which too few
     members are free is reported in ``short``. ``exclude`` are user ids never to pick.
     """
+    require_actor(actor, "assessment.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     _require_in_assessment(locked)
@@ -304,6 +308,7 @@ def assignment_reassign(
     """An assessor comes off a bid (they withdrew, or cannot do it in time), with the reason;
     the bid is given to ``replacement``, or (``auto``) to the least-loaded free member, or to
     nobody yet. Returns the new assignment, if any."""
+    require_actor(actor, "assessment.manage_call", assignment.bid.call)
     now = now or timezone.now()
     reason = (reason or "").strip()
     call = _lock_call(assignment.bid.call)
@@ -348,7 +353,7 @@ def conflict_declare(
     locked = Assignment.objects.select_for_update().select_related("bid__call__fund", "assessor", "assigned_by").get(
         pk=assignment.pk
     )
-    if locked.assessor_id != actor.pk:
+    if actor is None or locked.assessor_id != actor.pk:
         raise PermissionDenied("Only the assigned assessor can declare on their assignment")
     if locked.status != AssignmentStatus.AWAITING_DECLARATION:
         raise ValidationError(ALREADY_DECLARED if locked.status != AssignmentStatus.WITHDRAWN else ASSIGNMENT_ENDED,
@@ -432,7 +437,7 @@ def _check_scores(criteria: list[Criterion], scores: ScoreInput, *, complete: bo
 def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, submit: bool,
                   now: dt.datetime) -> ScoreSheet:
     locked = Assignment.objects.select_for_update().select_related("bid__call__fund").get(pk=assignment.pk)
-    if locked.assessor_id != actor.pk:
+    if actor is None or locked.assessor_id != actor.pk:
         raise PermissionDenied("Only the assigned assessor can score their assignment")
     if locked.status == AssignmentStatus.AWAITING_DECLARATION:
         raise ValidationError(DECLARE_FIRST, code="declare_first")
@@ -515,6 +520,7 @@ def score_sheet_submit(*, actor: User, assignment: Assignment, scores: ScoreInpu
 @transaction.atomic
 def score_sheet_reopen(*, actor: User, assignment: Assignment, reason: str, now: dt.datetime | None = None) -> ScoreSheet:
     """A fund manager unlocks a submitted sheet so its assessor can change it, with the reason."""
+    require_actor(actor, "assessment.manage_call", assignment.bid.call)
     reason = (reason or "").strip()
     call = _lock_call(assignment.bid.call)
     locked = Assignment.objects.select_for_update().select_related("bid", "assessor").get(pk=assignment.pk)
@@ -541,7 +547,8 @@ def score_sheet_reopen(*, actor: User, assignment: Assignment, reason: str, now:
 
 
 def _require_chair(actor: User, call: Call) -> None:
-    if not PanelMember.objects.filter(panel_id=call.panel_id, user=actor, role__in=selectors.CHAIRING_ROLES).exists():
+    """The view's rule: the chair or a deputy chair of the call's panel (``assessment.chair_call``)."""
+    if actor is None or not actor.has_perm("assessment.chair_call", call):
         raise PermissionDenied(NOT_THE_CHAIR)
 
 
@@ -716,6 +723,7 @@ def decision_record(
 def decisions_release(*, actor: User, call: Call, now: dt.datetime | None = None) -> list[PanelDecision]:
     """Release every decision on the call at once: bids become funded or not funded, the call
     moves to decided and each applicant is told, with a link to their feedback."""
+    require_actor(actor, "assessment.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     _require_in_assessment(locked)

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from assessment.models import FUNDING_OUTCOMES, PanelDecision
 from governance import fy
+from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Fund, Membership, PotBudget, User
 from governance.money import ZERO, format_money
@@ -303,6 +304,7 @@ def award_issue(
     inside the award's dates and the fund's years. ``conditions`` default to the decision's,
     all to be met before the award starts. One award per decision.
     """
+    require_actor(actor, "awards.issue_award", decision)
     decision = PanelDecision.objects.select_for_update().get(pk=decision.pk)
     existing = Award.objects.filter(decision_id=decision.pk).first()
     if existing is not None:
@@ -413,6 +415,7 @@ def _request_letter(actor: User | None, award: Award) -> OfferLetter:
 @transaction.atomic
 def offer_letter_request(*, actor: User, award: Award) -> OfferLetter:
     """Make the offer letter again (a new version), for example after a failure."""
+    require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     if award.status not in COMMITTING_STATUSES:
         raise ValidationError(LETTER_NOT_ALLOWED, code="letter_not_allowed")
@@ -469,7 +472,7 @@ def offer_letter_fail(*, letter_id: int, error: str) -> OfferLetter | None:
 
 
 def _require_signatory(actor: User, award: Award) -> None:
-    if not is_authorised_signatory(actor, award):
+    if actor is None or not is_authorised_signatory(actor, award):
         raise ValidationError(NOT_SIGNATORY, code="not_signatory", params={"organisation": award.recipient.name})
 
 
@@ -604,6 +607,7 @@ def _change_status(award: Award, *, actor: User, status: str, action: str, reaso
 @transaction.atomic
 def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
     """Start an accepted award once its pre-start conditions are met or waived."""
+    require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     _require_status(award, [AwardStatus.ACCEPTED], "started")
     if not prestart_conditions_met(award):
@@ -616,6 +620,7 @@ def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
 def award_return_frequency_set(*, actor: User, award: Award, months: int) -> Award:
     """Change how often monitoring returns are due while the offer waits for an answer: the
     terms change, so a new offer letter is made and the recipient is told."""
+    require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     if award.status != AwardStatus.OFFERED:
         raise ValidationError(RETURN_FREQUENCY_FIXED, code="frequency_fixed",
@@ -639,6 +644,7 @@ def award_return_frequency_set(*, actor: User, award: Award, months: int) -> Awa
 
 @transaction.atomic
 def award_suspend(*, actor: User, award: Award, reason: str) -> Award:
+    require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     _require_status(award, [AwardStatus.ACTIVE], "suspended")
     reason = _require_reason(reason)
@@ -650,6 +656,7 @@ def award_suspend(*, actor: User, award: Award, reason: str) -> Award:
 
 @transaction.atomic
 def award_resume(*, actor: User, award: Award, reason: str = "") -> Award:
+    require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     _require_status(award, [AwardStatus.SUSPENDED], "resumed")
     award = _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.resumed",
@@ -661,6 +668,7 @@ def award_resume(*, actor: User, award: Award, reason: str = "") -> Award:
 @transaction.atomic
 def award_withdraw(*, actor: User, award: Award, reason: str) -> Award:
     """Withdraw an offer or an award: all unpaid money goes back to the pot."""
+    require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     _require_status(award, COMMITTING_STATUSES, "withdrawn")
     reason = _require_reason(reason)
@@ -673,6 +681,7 @@ def award_withdraw(*, actor: User, award: Award, reason: str) -> Award:
 @transaction.atomic
 def award_close(*, actor: User, award: Award, reason: str = "") -> Award:
     """Close a finished award: any underspend (committed, not paid) goes back to the pot."""
+    require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     _require_status(award, [AwardStatus.ACTIVE, AwardStatus.SUSPENDED], "closed")
     if award.instalments.filter(status=InstalmentStatus.RELEASED).exists():
@@ -710,7 +719,7 @@ def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload,
     condition = _lock_condition(condition)
     award = condition.award
     _require_live(award)
-    if not is_recipient_member(actor, award):
+    if actor is None or not is_recipient_member(actor, award):
         raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
     if condition.status not in (ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED):
         raise ValidationError(CONDITION_CLOSED, code="condition_closed", params={"status": condition.get_status_display().lower()})
@@ -767,6 +776,7 @@ def _review(condition: AwardCondition, *, actor: User, allowed: Iterable[str], s
 @transaction.atomic
 def condition_sign_off(*, actor: User, condition: AwardCondition, note: str = "") -> AwardCondition:
     """A fund manager confirms the evidence shows the condition is met."""
+    require_actor(actor, "awards.manage_award", condition.award)
     if _lock_condition(condition).status == ConditionStatus.OPEN:
         raise ValidationError(NO_EVIDENCE_TO_SIGN_OFF, code="no_evidence")
     return _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.MET,
@@ -775,6 +785,7 @@ def condition_sign_off(*, actor: User, condition: AwardCondition, note: str = ""
 
 @transaction.atomic
 def condition_waive(*, actor: User, condition: AwardCondition, note: str) -> AwardCondition:
+    require_actor(actor, "awards.manage_award", condition.award)
     return _review(condition, actor=actor, allowed=[ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED],
                    status=ConditionStatus.WAIVED, action="condition.waived", verb="waived", note=note, note_required=True)
 
@@ -782,6 +793,7 @@ def condition_waive(*, actor: User, condition: AwardCondition, note: str) -> Awa
 @transaction.atomic
 def condition_return(*, actor: User, condition: AwardCondition, note: str) -> AwardCondition:
     """Send the evidence back: the condition is open again, with the manager's note."""
+    require_actor(actor, "awards.manage_award", condition.award)
     condition = _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.OPEN,
                         action="condition.returned", verb="sent back", note=note, note_required=True)
     _notify_recipient(condition.award, f"More evidence needed: {condition.award.reference}",
@@ -794,6 +806,7 @@ def condition_template_create(
     *, actor: User, fund: Fund, title: str, description: str, for_digital: bool = False, pre_start: bool = True
 ) -> ConditionTemplate:
     """A fund manager adds a standard condition for their fund."""
+    require_actor(actor, "awards.manage_conditions", fund)
     template = ConditionTemplate(fund=fund, title=(title or "").strip(), description=(description or "").strip(),
                                  for_digital=for_digital, pre_start=pre_start)
     template.full_clean()
@@ -824,6 +837,7 @@ def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
     Refused unless the award is active, its pre-start conditions are met or waived, and,
     where the instalment requires a return, the monitoring return linked to it is approved.
     """
+    require_actor(actor, "awards.manage_award", instalment.award)
     award, instalment = _lock_instalment(instalment)
     if instalment.status != InstalmentStatus.SCHEDULED:
         raise ValidationError(INSTALMENT_NOT_SCHEDULED, code="not_scheduled",
@@ -849,6 +863,7 @@ def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
 @transaction.atomic
 def instalment_mark_paid(*, actor: User, instalment: Instalment) -> Instalment:
     """Record that a released instalment has been paid: released → paid, with a payment entry."""
+    require_actor(actor, "awards.manage_award", instalment.award)
     award, instalment = _lock_instalment(instalment)
     if instalment.status != InstalmentStatus.RELEASED:
         raise ValidationError(INSTALMENT_NOT_RELEASED, code="not_released",
@@ -910,7 +925,7 @@ def variation_request(
 ) -> Variation:
     """The grantee asks to re-profile, extend or change the scope of their award."""
     award = _lock_award(award)
-    if not is_recipient_member(actor, award):
+    if actor is None or not is_recipient_member(actor, award):
         raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
     if award.status not in VARIABLE_STATUSES:
         raise ValidationError(VARIATION_NOT_ALLOWED, code="not_variable", params={"status": _status_label(award.status)})
@@ -1004,6 +1019,7 @@ def _reschedule(award: Award) -> None:
 def variation_approve(*, actor: User, variation: Variation, note: str = "") -> Variation:
     """Approve a variation: move commitments between years under the pot's row locks, only if
     every year stays within budget; then the unpaid instalments follow the new profile."""
+    require_actor(actor, "awards.manage_award", variation.award)
     variation = Variation.objects.select_for_update().get(pk=variation.pk)
     award = _lock_award(variation.award)
     if variation.status != VariationStatus.REQUESTED:
@@ -1065,6 +1081,7 @@ def variation_approve(*, actor: User, variation: Variation, note: str = "") -> V
 
 @transaction.atomic
 def variation_reject(*, actor: User, variation: Variation, note: str) -> Variation:
+    require_actor(actor, "awards.manage_award", variation.award)
     variation = Variation.objects.select_for_update().select_related("award").get(pk=variation.pk)
     if variation.status != VariationStatus.REQUESTED:
         raise ValidationError(VARIATION_DECIDED, code="decided", params={"status": variation.get_status_display().lower()})

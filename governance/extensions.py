@@ -9,6 +9,9 @@ callables here from their ``AppConfig.ready()``:
   (bids, conflicts register, pot ledger, reports...).
 - ``call_sections``: ``fn(request, call) -> list[DashboardPanel]``, sections of a call's
   management page (bids received, assignments, ranking...).
+- ``bidder_sources``: ``fn(organisation_ids) -> {(fund_id, organisation_id)}``, the funds each
+  of these organisations has a bid in, leading or partnering (applications registers its bids):
+  a member of a bidder cannot audit the fund.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .ui import DashboardPanel
 commitment_sources: list[Callable[[Iterable[int]], dict[tuple[int, int], Decimal]]] = []
 fund_sections: list[Callable] = []
 call_sections: list[Callable] = []
+bidder_sources: list[Callable[[Iterable[int]], set[tuple[int, int]]]] = []
 
 
 def _register(registry: list, fn: Callable) -> Callable:
@@ -40,6 +44,21 @@ def register_fund_section(fn):
 
 def register_call_section(fn):
     return _register(call_sections, fn)
+
+
+def register_bidder_source(fn):
+    return _register(bidder_sources, fn)
+
+
+def funds_bid_in(organisation_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For each fund any of these organisations has a bid in: which of them."""
+    organisation_ids = [pk for pk in organisation_ids if pk is not None]
+    found: dict[int, set[int]] = defaultdict(set)
+    if organisation_ids:
+        for source in bidder_sources:
+            for fund_id, organisation_id in source(organisation_ids):
+                found[fund_id].add(organisation_id)
+    return dict(found)
 
 
 def committed_by_pot_year(pot_ids: Iterable[int]) -> dict[tuple[int, int], Decimal]:

@@ -234,6 +234,25 @@ class MembershipRole(models.TextChoices):
 MANAGER_AUDITS_FUND = (
     "This person audits {funds}, which this network hosts: an auditor cannot also manage the funds they audit"
 )
+MEMBER_AUDITS_FUND_BID_IN = (
+    "This person audits {funds}, in which this organisation has a bid: an auditor cannot be a member of a bidder"
+)
+AUDITOR_IS_MANAGER = "A fund manager of the network that hosts this fund cannot also audit it"
+AUDITOR_IS_BIDDER = (
+    "This person is a member of {organisations}, which has a bid in this fund: a bidder cannot audit the fund"
+)
+
+
+def auditor_bidder_organisations(user_id: int | None, fund_id: int | None) -> list[str]:
+    """The organisations of ``user_id`` with a bid (leading or partnering) in ``fund_id``: each
+    one stops the person auditing the fund. Empty if none."""
+    from .extensions import funds_bid_in
+
+    if user_id is None or fund_id is None:
+        return []
+    mine = Membership.objects.filter(user_id=user_id).values_list("organisation_id", flat=True)
+    bidders = funds_bid_in(list(mine)).get(fund_id, set())
+    return sorted(Organisation.objects.filter(pk__in=bidders).values_list("name", flat=True))
 
 
 class Membership(models.Model):
@@ -265,6 +284,15 @@ class Membership(models.Model):
                            .values_list("fund__name", flat=True))
             if audited:
                 raise ValidationError({"role": MANAGER_AUDITS_FUND.format(funds=", ".join(sorted(audited)))})
+        # Nor may an auditor join an organisation with a bid in a fund they audit.
+        if self.user_id and self.organisation_id:
+            from .extensions import funds_bid_in
+
+            bid_in = funds_bid_in([self.organisation_id])
+            audited = sorted(FundRole.objects.filter(user_id=self.user_id, role=FundRoleKind.AUDITOR,
+                                                     fund_id__in=list(bid_in)).values_list("fund__name", flat=True))
+            if audited:
+                raise ValidationError({"user": MEMBER_AUDITS_FUND_BID_IN.format(funds=", ".join(audited))})
 
 
 # Funds and pots ----------------------------------------------------------------------------
@@ -336,6 +364,17 @@ class FundRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_role_display()} of {self.fund}"
+
+    def clean(self) -> None:
+        # Auditors are independent: neither a fund manager of the host network nor a member of
+        # an organisation with a bid in the fund (Membership.clean refuses the other way round).
+        if self.role != FundRoleKind.AUDITOR or not self.user_id or not self.fund_id:
+            return
+        if Membership.objects.filter(user_id=self.user_id, organisation_id=self.fund.host_network_id,
+                                     role=MembershipRole.FUND_MANAGER).exists():
+            raise ValidationError({"user": AUDITOR_IS_MANAGER})
+        if bidders := auditor_bidder_organisations(self.user_id, self.fund_id):
+            raise ValidationError({"user": AUDITOR_IS_BIDDER.format(organisations=", ".join(bidders))})
 
 
 class Pot(models.Model):

@@ -10,6 +10,8 @@ Views call ``request.user.has_perm("governance.manage_fund", fund)``; templates 
   hosting its fund.
 - An auditor of a fund reads everything of the fund, including its audit trail, and changes
   nothing.
+
+Services ask the same permissions of the person acting (``access.require_actor``).
 """
 
 import rules
@@ -23,6 +25,12 @@ def _manages_network(user, network_id) -> bool:
     return Membership.objects.filter(
         user=user, organisation_id=network_id, role=MembershipRole.FUND_MANAGER
     ).exists()
+
+
+@rules.predicate
+def manages_network(user, network) -> bool:
+    """A fund manager of this network: may create funds it hosts."""
+    return network is not None and _manages_network(user, network.pk)
 
 
 @rules.predicate
@@ -67,6 +75,7 @@ def holds_pot_in_calls_fund(user, call: Call) -> bool:
 
 is_site_admin = rules.is_superuser
 
+rules.add_perm("governance.host_fund", manages_network | is_site_admin)
 rules.add_perm("governance.manage_fund", manages_fund | is_site_admin)
 rules.add_perm("governance.view_fund", manages_fund | audits_fund | holds_pot_in_fund | is_site_admin)
 rules.add_perm("governance.view_fund_audit", manages_fund | audits_fund | is_site_admin)
@@ -74,3 +83,5 @@ rules.add_perm("governance.manage_call", manages_call | is_site_admin)
 rules.add_perm(
     "governance.view_call_internal", manages_call | audits_call | holds_pot_in_calls_fund | is_site_admin
 )
+# Organisations, people and their memberships are the site admin's (the admin site, imports).
+rules.add_perm("governance.manage_people", is_site_admin)

@@ -19,9 +19,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from . import fy
+from .access import require_actor
 from .audit import audit_record, snapshot
 from .extensions import committed_by_pot_year
 from .models import (
+    AUDITOR_IS_BIDDER,
+    AUDITOR_IS_MANAGER,
     ODS_CODE_TAKEN,
     PUBLISHED_CALL_STATUSES,
     AllocationModel,
@@ -45,6 +48,7 @@ from .models import (
     PotBudget,
     RubricDescriptor,
     User,
+    auditor_bidder_organisations,
 )
 from .money import ZERO, format_money, parse_money
 from .signals import call_closing_extended, call_entered_assessment
@@ -56,6 +60,7 @@ ORGANISATION_FIELDS = ("name", "kind", "ods_code", "company_number", "charity_nu
 
 @transaction.atomic
 def organisation_create(*, actor: User | None, **fields) -> Organisation:
+    require_actor(actor, "governance.manage_people", system=True)
     organisation = Organisation(**fields)
     organisation.full_clean()
     if organisation.ods_code and Organisation.objects.filter(ods_code=organisation.ods_code).exists():
@@ -74,6 +79,7 @@ def organisation_create(*, actor: User | None, **fields) -> Organisation:
 
 @transaction.atomic
 def user_create(*, actor: User | None, email: str, full_name: str, password: str | None = None, **extra) -> User:
+    require_actor(actor, "governance.manage_people", system=True)
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": EMAIL_TAKEN})
@@ -90,6 +96,7 @@ def membership_add(
     *, actor: User | None, user: User, organisation: Organisation,
     role: str = MembershipRole.MEMBER, is_authorised_signatory: bool = False,
 ) -> Membership:
+    require_actor(actor, "governance.manage_people", system=True)
     if role == MembershipRole.FUND_MANAGER and not organisation.is_network:
         raise ValidationError({"role": "Fund managers belong to a Health Innovation Network"})
     Membership(user=user, organisation=organisation, role=role).clean()  # auditors stay independent
@@ -223,6 +230,7 @@ def fund_create(
     *, actor: User | None, host_network: Organisation, name: str, description: str, allocation_model: str,
     first_year: int, last_year: int, slug: str = "", priorities: str = "",
 ) -> Fund:
+    require_actor(actor, "governance.host_fund", host_network)
     fund = Fund(
         host_network=host_network, name=(name or "").strip(), slug=slug or slugify(name or "")[:80],
         description=description, priorities=priorities, allocation_model=allocation_model,
@@ -237,6 +245,9 @@ def fund_create(
 @transaction.atomic
 def fund_update(*, actor: User | None, fund: Fund, **fields) -> Fund:
     """Change a fund's details. Years cannot shrink past existing budgets."""
+    require_actor(actor, "governance.manage_fund", fund)
+    if "host_network" in fields:  # and may host funds on the network it moves to
+        require_actor(actor, "governance.host_fund", fields["host_network"])
     unknown = set(fields) - set(FUND_FIELDS)
     if unknown:
         raise TypeError(f"fund_update got unexpected fields: {sorted(unknown)}")
@@ -299,6 +310,7 @@ def _pot_errors(pot: Pot) -> dict[str, list[str]]:
 
 @transaction.atomic
 def pot_create(*, actor: User | None, fund: Fund, name: str, network: Organisation | None = None) -> Pot:
+    require_actor(actor, "governance.manage_fund", fund)
     Fund.objects.select_for_update().filter(pk=fund.pk).first()  # one pot at a time per fund
     pot = Pot(fund=fund, name=(name or "").strip(), network=network)
     _validate(pot, _pot_errors(pot))
@@ -309,6 +321,7 @@ def pot_create(*, actor: User | None, fund: Fund, name: str, network: Organisati
 
 @transaction.atomic
 def pot_update(*, actor: User | None, pot: Pot, name: str, network: Organisation | None = None) -> Pot:
+    require_actor(actor, "governance.manage_fund", pot.fund)
     pot = Pot.objects.select_for_update().select_related("fund").get(pk=pot.pk)
     before = snapshot(pot, POT_FIELDS)
     pot.name = (name or "").strip()
@@ -331,6 +344,7 @@ def pot_budget_set(*, actor: User | None, pot: Pot, financial_year: int, amount:
     The row is locked, as awards lock it when they commit money, so a budget can never be
     cut below what is committed even while an award is being issued.
     """
+    require_actor(actor, "governance.manage_fund", pot.fund)
     errors: dict[str, list[str]] = {}
     fund = pot.fund
     try:
@@ -364,16 +378,21 @@ def pot_budget_set(*, actor: User | None, pot: Pot, financial_year: int, amount:
 # Fund auditors ----------------------------------------------------------------------------------
 
 FUND_AUDITOR_TAKEN = "This person is already an auditor of this fund"
-FUND_AUDITOR_IS_MANAGER = "A fund manager of the network that hosts this fund cannot also audit it"
+FUND_AUDITOR_IS_MANAGER = AUDITOR_IS_MANAGER
+FUND_AUDITOR_IS_BIDDER = AUDITOR_IS_BIDDER
 
 
 @transaction.atomic
 def fund_auditor_add(*, actor: User | None, fund: Fund, user: User) -> FundRole:
     """Let ``user`` read everything of ``fund`` and change nothing. Auditors must be independent
-    of the fund's management, so the host network's fund managers are refused."""
+    of the fund's management and of its bidders, so the host network's fund managers and the
+    members of organisations with a bid in the fund are refused."""
+    require_actor(actor, "governance.manage_fund", fund)
     if Membership.objects.filter(user=user, organisation_id=fund.host_network_id,
                                  role=MembershipRole.FUND_MANAGER).exists():
         raise ValidationError({"email": FUND_AUDITOR_IS_MANAGER})
+    if bidders := auditor_bidder_organisations(user.pk, fund.pk):
+        raise ValidationError({"email": FUND_AUDITOR_IS_BIDDER.format(organisations=", ".join(bidders))})
     if FundRole.objects.filter(fund=fund, user=user, role=FundRoleKind.AUDITOR).exists():
         raise ValidationError({"email": FUND_AUDITOR_TAKEN})
     role = FundRole(fund=fund, user=user, role=FundRoleKind.AUDITOR)
@@ -385,6 +404,7 @@ def fund_auditor_add(*, actor: User | None, fund: Fund, user: User) -> FundRole:
 
 @transaction.atomic
 def fund_auditor_remove(*, actor: User | None, role: FundRole) -> None:
+    require_actor(actor, "governance.manage_fund", role.fund)
     fund, user = role.fund, role.user
     role.delete()
     audit_record(actor=actor, action="fund.auditor_removed", target=fund, before={"auditor": user.email},
@@ -407,6 +427,7 @@ def _panel_errors(panel: Panel) -> dict[str, list[str]]:
 
 @transaction.atomic
 def panel_create(*, actor: User | None, fund: Fund, name: str, terms_of_reference: str = "") -> Panel:
+    require_actor(actor, "governance.manage_fund", fund)
     panel = Panel(fund=fund, name=(name or "").strip(), terms_of_reference=terms_of_reference)
     _validate(panel, _panel_errors(panel))
     _save_unique(panel, "name", PANEL_NAME_TAKEN)
@@ -416,6 +437,7 @@ def panel_create(*, actor: User | None, fund: Fund, name: str, terms_of_referenc
 
 @transaction.atomic
 def panel_update(*, actor: User | None, panel: Panel, name: str, terms_of_reference: str = "") -> Panel:
+    require_actor(actor, "governance.manage_fund", panel.fund)
     before = snapshot(panel, PANEL_FIELDS)
     panel.name = (name or "").strip()
     panel.terms_of_reference = terms_of_reference
@@ -436,6 +458,7 @@ def _member_snapshot(member: PanelMember) -> dict:
 def panel_member_add(
     *, actor: User | None, panel: Panel, user: User, role: str, affiliations: list[Organisation] | tuple = (),
 ) -> PanelMember:
+    require_actor(actor, "governance.manage_fund", panel.fund)
     if PanelMember.objects.filter(panel=panel, user=user).exists():
         raise ValidationError({"email": PANEL_MEMBER_TAKEN})
     member = PanelMember(panel=panel, user=user, role=role)
@@ -448,6 +471,7 @@ def panel_member_add(
 
 @transaction.atomic
 def panel_member_update(*, actor: User | None, member: PanelMember, role: str) -> PanelMember:
+    require_actor(actor, "governance.manage_fund", member.panel.fund)
     before = _member_snapshot(member)
     member.role = role
     _validate(member)
@@ -460,6 +484,7 @@ def panel_member_update(*, actor: User | None, member: PanelMember, role: str) -
 
 @transaction.atomic
 def panel_member_remove(*, actor: User | None, member: PanelMember) -> None:
+    require_actor(actor, "governance.manage_fund", member.panel.fund)
     before = _member_snapshot(member)
     audit_record(actor=actor, action="panel.member_removed", target=member, before=before)
     member.delete()
@@ -468,6 +493,7 @@ def panel_member_remove(*, actor: User | None, member: PanelMember) -> None:
 @transaction.atomic
 def panel_member_affiliation_add(*, actor: User | None, member: PanelMember, organisation: Organisation) -> bool:
     """Declare that a panel member works for or with an organisation. False if already declared."""
+    require_actor(actor, "governance.manage_fund", member.panel.fund)
     if member.affiliations.filter(pk=organisation.pk).exists():
         return False
     member.affiliations.add(organisation)
@@ -478,6 +504,7 @@ def panel_member_affiliation_add(*, actor: User | None, member: PanelMember, org
 
 @transaction.atomic
 def panel_member_affiliation_remove(*, actor: User | None, member: PanelMember, organisation: Organisation) -> bool:
+    require_actor(actor, "governance.manage_fund", member.panel.fund)
     if not member.affiliations.filter(pk=organisation.pk).exists():
         return False
     member.affiliations.remove(organisation)
@@ -635,6 +662,7 @@ def _sync(call: Call, locked: Call) -> Call:
 @transaction.atomic
 def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (), **fields) -> Call:
     """A new draft call on ``fund``. Fields are the model's (see ``CALL_FIELDS``)."""
+    require_actor(actor, "governance.manage_fund", fund)
     unknown = set(fields) - set(CALL_FIELDS)
     if unknown:
         raise TypeError(f"call_create got unexpected fields: {sorted(unknown)}")
@@ -654,6 +682,7 @@ def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (),
 @transaction.atomic
 def call_update(*, actor: User | None, call: Call, pots: list[Pot] | tuple | None = None, **fields) -> Call:
     """Change a call. A published call refuses changes to anything applicants rely on."""
+    require_actor(actor, "governance.manage_call", call)
     unknown = set(fields) - set(CALL_FIELDS)
     if unknown:
         raise TypeError(f"call_update got unexpected fields: {sorted(unknown)}")
@@ -697,6 +726,7 @@ def call_copy(
     The later timetable (assessment due, panel meeting, decisions) moves by as many days as
     the closing date does.
     """
+    require_actor(actor, "governance.manage_fund", source.fund)
     shift = None
     if closes_at and source.closes_at:
         shift = timezone.localdate(closes_at) - timezone.localdate(source.closes_at)
@@ -770,6 +800,7 @@ def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = No
     From here on the criteria, rubric and eligibility are frozen; the audit event keeps the
     published version.
     """
+    require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.status != CallStatus.DRAFT:
@@ -796,6 +827,7 @@ def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = No
 def call_unpublish(*, actor: User | None, call: Call, reason: str, now: dt.datetime | None = None) -> Call:
     """Scheduled → draft, before the opening time: the call leaves the public pages and its
     criteria and eligibility can be corrected, then published again. Nobody can have bid yet."""
+    require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.status == CallStatus.DRAFT:
@@ -833,6 +865,7 @@ def _set_status(
 @transaction.atomic
 def call_open(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
     """Scheduled → open, at or after the opening time (the beat task calls this)."""
+    require_actor(actor, "governance.manage_call", call, system=True)  # None: the beat, on time
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.status != CallStatus.SCHEDULED:
@@ -847,6 +880,7 @@ def call_open(*, actor: User | None, call: Call, now: dt.datetime | None = None)
 def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None, reason: str = "") -> Call:
     """Open → closed. At the closing time the beat task does this; a fund manager may close an
     open call early, giving the reason (the closing time then becomes now)."""
+    require_actor(actor, "governance.manage_call", call, system=True)  # None: the beat, on time
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.status not in (CallStatus.SCHEDULED, CallStatus.OPEN):
@@ -874,6 +908,7 @@ def call_extend_closing(
     Only the closing time moves (criteria and eligibility stay frozen); the later timetable must
     still follow it. The first published closing time is kept to show bidders what changed.
     """
+    require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.phase(now) not in (CallStatus.SCHEDULED, CallStatus.OPEN):
@@ -918,6 +953,7 @@ def call_extend_closing(
 def call_start_assessment(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
     """Closed → in assessment. A call past its closing time counts as closed even if the
     beat task has not run yet; its closing is then recorded first."""
+    require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.phase(now) != CallStatus.CLOSED:
@@ -934,6 +970,7 @@ def call_start_assessment(*, actor: User | None, call: Call, now: dt.datetime | 
 @transaction.atomic
 def call_mark_decided(*, actor: User | None, call: Call, now: dt.datetime | None = None) -> Call:
     """In assessment → decided; the decisions count as released now (``decisions_released_at``)."""
+    require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
     if locked.status != CallStatus.ASSESSMENT:
@@ -946,6 +983,7 @@ def call_mark_decided(*, actor: User | None, call: Call, now: dt.datetime | None
 @transaction.atomic
 def call_close_out(*, actor: User | None, call: Call) -> Call:
     """Decided → closed out: nothing more happens on the call itself."""
+    require_actor(actor, "governance.manage_call", call)
     locked = _lock_call(call)
     if locked.status != CallStatus.DECIDED:
         raise ValidationError(CALL_NOT_DECIDED)
@@ -1030,6 +1068,7 @@ def criterion_add(
     *, actor: User | None, call: Call, descriptors: dict[int, str] | None = None, **fields,
 ) -> Criterion:
     """Add a criterion (and its rubric: a descriptor per score) to a draft call."""
+    require_actor(actor, "governance.manage_call", call)
     unknown = set(fields) - set(CRITERION_FIELDS)
     if unknown:
         raise TypeError(f"criterion_add got unexpected fields: {sorted(unknown)}")
@@ -1049,6 +1088,7 @@ def criterion_add(
 def criterion_update(
     *, actor: User | None, criterion: Criterion, descriptors: dict[int, str] | None = None, **fields,
 ) -> Criterion:
+    require_actor(actor, "governance.manage_call", criterion.call)
     unknown = set(fields) - set(CRITERION_FIELDS)
     if unknown:
         raise TypeError(f"criterion_update got unexpected fields: {sorted(unknown)}")
@@ -1071,6 +1111,7 @@ def criterion_update(
 
 @transaction.atomic
 def criterion_remove(*, actor: User | None, criterion: Criterion) -> None:
+    require_actor(actor, "governance.manage_call", criterion.call)
     locked_call = _lock_call(criterion.call)
     _refuse_if_frozen(locked_call)
     audit_record(actor=actor, action="criterion.removed", target=criterion, before=_criterion_snapshot(criterion))
@@ -1080,6 +1121,7 @@ def criterion_remove(*, actor: User | None, criterion: Criterion) -> None:
 @transaction.atomic
 def criteria_weights_set(*, actor: User | None, call: Call, weights: dict[int, int]) -> None:
     """Set every criterion's weight at once; they must add up to exactly 100."""
+    require_actor(actor, "governance.manage_call", call)
     locked = _lock_call(call)
     _refuse_if_frozen(locked)
     criteria = {c.pk: c for c in locked.criteria.all()}

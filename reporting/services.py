@@ -26,6 +26,7 @@ from django.utils import timezone
 from awards.models import Award, Instalment, InstalmentStatus
 from awards.selectors import is_recipient_member
 from awards.services import instalment_release
+from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Organisation, User
 from governance.money import MAX_AMOUNT, NEGATIVE, TOO_LARGE, ZERO, format_money
@@ -233,10 +234,13 @@ def _sync(award: Award, *, today: dt.date | None = None) -> dict[str, int]:
     return changes
 
 
-def return_schedule_sync(*, award: Award, today: dt.date | None = None) -> dict[str, int]:
+def return_schedule_sync(*, award: Award, today: dt.date | None = None, actor: User | None = None) -> dict[str, int]:
     """Create or update an active (or suspended) award's monitoring returns. Idempotent: running
     it again changes nothing; after a variation the unsubmitted returns follow the new dates.
-    Returns how many returns were created, moved and removed. Awards in other states are left alone."""
+    Returns how many returns were created, moved and removed. Awards in other states are left alone.
+    ``actor=None`` is the portal keeping the schedule (the award's hooks, the beat); a person
+    asking for it must manage the award."""
+    require_actor(actor, "awards.manage_award", award, system=True)
     with transaction.atomic():
         award = Award.objects.select_for_update().get(pk=award.pk)
         if award.status not in SCHEDULED_AWARD_STATUSES:
@@ -329,7 +333,7 @@ def return_reminder_send(*, return_id: int, kind: str, today: dt.date | None = N
 
 
 def _require_grantee(actor: User, award: Award) -> None:
-    if not is_recipient_member(actor, award):
+    if actor is None or not is_recipient_member(actor, award):
         raise ValidationError(NOT_GRANTEE, code="not_grantee", params={"organisation": award.recipient.name})
 
 
@@ -715,7 +719,7 @@ class ReviewOutcome:
 def _lock_for_review(actor: User, ret: MonitoringReturn) -> MonitoringReturn:
     Award.objects.select_for_update().filter(pk=ret.award_id).first()  # award first, as awards does
     ret = _lock_return(ret)
-    if not actor.has_perm("reporting.review_return", ret):
+    if actor is None or not actor.has_perm("reporting.review_return", ret):
         raise ValidationError(NOT_REVIEWER, code="not_reviewer")
     if ret.status != ReturnStatus.SUBMITTED:
         raise ValidationError(NOT_SUBMITTED, code="not_submitted", params={"status": _status_label(ret.status)})

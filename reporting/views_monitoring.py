@@ -108,7 +108,7 @@ def award_returns(request, reference: str):
 def schedule_sync(request, reference: str):
     award = get_object_or_404(awards_visible_to(request.user), reference=reference)
     require(request.user.has_perm("awards.manage_award", award))
-    changes = services.return_schedule_sync(award=award)
+    changes = services.return_schedule_sync(award=award, actor=request.user)
     if award.status not in ("active", "suspended"):
         messages.info(request, "Returns are scheduled only for active and suspended awards.")
     elif any(changes.values()):

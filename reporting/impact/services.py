@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from awards.models import DocumentStatus
 from governance import fy
+from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Call, Fund, Organisation, OrganisationKind, Pot, User
 from governance.services import notify
@@ -154,6 +155,7 @@ def impact_report_request(
     scheduled_quarterly: bool = False, enqueue: bool = True,
 ) -> ReportVersion:
     """Ask for an impact report: the report and its first version, queued for the workers."""
+    require_actor(actor, "reporting.request_impact_report", fund)
     _check_request(fund=fund, scope=scope, call=call, pot=pot, network=network,
                    period_start=period_start, period_end=period_end)
     report = ImpactReport(
@@ -175,6 +177,7 @@ def impact_report_request(
 @transaction.atomic
 def impact_report_rebuild(*, actor: User | None, report: ImpactReport, enqueue: bool = True) -> ReportVersion:
     """A new version of a report with the data as it stands now."""
+    require_actor(actor, "reporting.manage_impact_report", report)
     version = _new_version(report=report, actor=actor, enqueue=enqueue)
     audit_record(actor=actor, action="impact_report.rebuild_requested", target=report,
                  message=f"Version {version.number} queued for building")
@@ -184,6 +187,7 @@ def impact_report_rebuild(*, actor: User | None, report: ImpactReport, enqueue: 
 @transaction.atomic
 def report_version_retry(*, actor: User, version: ReportVersion, enqueue: bool = True) -> ReportVersion:
     """Try a failed build again. The failed version is kept, with its reason; the retry is a new version."""
+    require_actor(actor, "reporting.manage_impact_report", version.report)
     if version.status != DocumentStatus.FAILED:
         raise ValidationError(ONLY_FAILED_RETRY)
     retry = _new_version(report=version.report, actor=actor, enqueue=enqueue)
@@ -194,6 +198,7 @@ def report_version_retry(*, actor: User, version: ReportVersion, enqueue: bool =
 
 @transaction.atomic
 def impact_report_schedule(*, actor: User, report: ImpactReport, scheduled: bool) -> ImpactReport:
+    require_actor(actor, "reporting.manage_impact_report", report)
     before = snapshot(report, ["scheduled_quarterly"])
     report.scheduled_quarterly = scheduled
     report.save(update_fields=["scheduled_quarterly"])
@@ -391,6 +396,7 @@ def report_version_publish(*, actor: User, version: ReportVersion) -> ReportVers
 
     Refused while the version's snapshot covers anything that is not public now (see
     ``reporting.visibility.publication_blockers``): each message says what to wait for."""
+    require_actor(actor, "reporting.manage_impact_report", version.report)
     ImpactReport.objects.select_for_update().filter(pk=version.report_id).first()
     version = ReportVersion.objects.select_for_update().select_related("report").get(pk=version.pk)
     if version.status != DocumentStatus.READY:
@@ -428,6 +434,7 @@ def _withdraw(*, actor: User, version: ReportVersion, reason: str, now: dt.datet
 @transaction.atomic
 def report_version_unpublish(*, actor: User, version: ReportVersion, reason: str) -> ReportVersion:
     """Withdraw a published version from the public list, recording why."""
+    require_actor(actor, "reporting.manage_impact_report", version.report)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": REASON_REQUIRED})

@@ -7,7 +7,12 @@ import pytest
 from governance.models import Notification
 from governance.services import call_extend_closing
 from tests.factories.applications import BidFactory, SubmittedBidFactory
-from tests.factories.governance import CallFactory, MembershipFactory, UserFactory
+from tests.factories.governance import (
+    CallFactory,
+    FundManagerFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +32,9 @@ def test_the_writers_of_draft_bids_hear_of_the_extension_once_each_and_others_do
     unrelated_call_writer = UserFactory()
     MembershipFactory(user=unrelated_call_writer, organisation=BidFactory().lead_organisation)
 
+    manager = FundManagerFactory(organisation=call.host_network).user
     with django_capture_on_commit_callbacks(execute=True):
-        call_extend_closing(actor=UserFactory(), call=call, closes_at=call.closes_at + dt.timedelta(days=7),
+        call_extend_closing(actor=manager, call=call, closes_at=call.closes_at + dt.timedelta(days=7),
                             reason="Trusts asked for more time")
 
     told = Notification.objects.filter(subject=f"More time to bid: {call.title}")

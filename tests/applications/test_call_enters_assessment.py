@@ -10,7 +10,7 @@ from applications.models import BidStatus
 from governance.models import AuditEvent, CallStatus
 from governance.services import call_start_assessment
 from tests.factories.applications import BidFactory, SubmittedBidFactory
-from tests.factories.governance import CallFactory, UserFactory
+from tests.factories.governance import CallFactory, FundManagerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def test_submitted_bids_enter_assessment_with_their_call_and_drafts_stay():
     call = CallFactory(status=CallStatus.CLOSED, opens_at=now - dt.timedelta(days=30), closes_at=now - dt.timedelta(days=1))
     submitted = SubmittedBidFactory.create_batch(2, call=call)
     draft = BidFactory(call=call)
-    manager = UserFactory()
+    manager = FundManagerFactory(organisation=call.host_network).user
 
     call_start_assessment(actor=manager, call=call)
 
@@ -36,6 +36,6 @@ def test_a_refused_transition_moves_no_bid():
     call = CallFactory()  # still open: cannot enter assessment
     bid = SubmittedBidFactory(call=call)
     with pytest.raises(ValidationError):
-        call_start_assessment(actor=None, call=call)
+        call_start_assessment(actor=FundManagerFactory(organisation=call.host_network).user, call=call)
     bid.refresh_from_db()
     assert bid.status == BidStatus.SUBMITTED

@@ -509,7 +509,7 @@ def test_assessment_and_decisions_move_the_bid_on_in_order(world, ready):
     services.bid_submit(actor=world.applicant, bid=ready, declarations_confirmed=True)
     with pytest.raises(ValidationError):
         services.bid_mark_funded(actor=world.manager, bid=ready)
-    services.bid_start_assessment(actor=None, bid=ready)
+    services.bid_start_assessment(actor=world.manager, bid=ready)
     assert ready.status == BidStatus.IN_ASSESSMENT
     services.bid_mark_funded(actor=world.manager, bid=ready)
     assert ready.status == BidStatus.FUNDED

@@ -56,28 +56,28 @@ def test_a_call_is_created_as_a_draft_with_a_slug_from_its_title(world):
 
 def test_a_duplicate_call_slug_is_refused_on_the_slug(world):
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, **_call_fields(slug="draft-call"))
+        services.call_create(actor=world.people.manager, fund=world.fund, **_call_fields(slug="draft-call"))
     assert caught.value.message_dict["slug"] == [services.CALL_SLUG_TAKEN]
     assert Call.objects.filter(slug="draft-call").count() == 1
 
 
 def test_a_call_names_the_innovations_and_organisations_it_accepts(world):
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, **_call_fields(innovation_types=[], eligible_org_kinds=[]))
+        services.call_create(actor=world.people.manager, fund=world.fund, **_call_fields(innovation_types=[], eligible_org_kinds=[]))
     assert caught.value.message_dict["innovation_types"] == [services.NO_INNOVATION_TYPES]
     assert caught.value.message_dict["eligible_org_kinds"] == [services.NO_ELIGIBLE_KINDS]
 
 
 def test_a_closing_time_before_the_opening_time_is_refused(world):
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, **_call_fields(closes_at=NOW + dt.timedelta(days=1)))
+        services.call_create(actor=world.people.manager, fund=world.fund, **_call_fields(closes_at=NOW + dt.timedelta(days=1)))
     assert caught.value.message_dict["closes_at"] == [services.CLOSES_BEFORE_OPENS]
     assert not Call.objects.filter(title="Remote monitoring").exists()
 
 
 def test_the_maximum_amount_is_at_least_the_minimum(world):
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, **_call_fields(min_amount=Decimal("10"), max_amount=Decimal("5")))
+        services.call_create(actor=world.people.manager, fund=world.fund, **_call_fields(min_amount=Decimal("10"), max_amount=Decimal("5")))
     assert caught.value.message_dict["max_amount"] == [services.AMOUNTS_OUT_OF_ORDER]
 
 
@@ -85,28 +85,28 @@ def test_a_call_uses_only_its_own_funds_pots_and_panels(world):
     stranger_pot = PotFactory()
     stranger_panel = PanelFactory()
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, pots=[stranger_pot], panel=stranger_panel, **_call_fields())
+        services.call_create(actor=world.people.manager, fund=world.fund, pots=[stranger_pot], panel=stranger_panel, **_call_fields())
     assert caught.value.message_dict["pots"] == [services.POT_NOT_IN_FUND]
     assert caught.value.message_dict["panel"] == [services.PANEL_NOT_IN_FUND]
 
 
 def test_a_partner_network_may_host_a_call_on_its_own_pot_only(world):
-    call = services.call_create(actor=None, fund=world.fund, host_network=world.partner, pots=[world.partner_pot],
+    call = services.call_create(actor=world.people.manager, fund=world.fund, host_network=world.partner, pots=[world.partner_pot],
                                 **_call_fields())
     assert call.host_network == world.partner
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, host_network=world.partner, pots=[world.host_pot],
+        services.call_create(actor=world.people.manager, fund=world.fund, host_network=world.partner, pots=[world.host_pot],
                              **_call_fields(slug="other"))
     assert caught.value.message_dict["pots"] == [services.POT_OF_OTHER_NETWORK]
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, host_network=world.other, **_call_fields(slug="third"))
+        services.call_create(actor=world.people.manager, fund=world.fund, host_network=world.other, **_call_fields(slug="third"))
     assert caught.value.message_dict["host_network"] == [services.HOST_NOT_IN_FUND]
 
 
 def test_the_later_timetable_follows_the_closing_date(world):
     closes = NOW + dt.timedelta(days=40)
     with pytest.raises(ValidationError) as caught:
-        services.call_create(actor=None, fund=world.fund, **_call_fields(
+        services.call_create(actor=world.people.manager, fund=world.fund, **_call_fields(
             assessment_due_date=timezone.localdate(closes) - dt.timedelta(days=1),
             panel_meeting_date=timezone.localdate(closes) + dt.timedelta(days=10),
             decisions_expected_date=timezone.localdate(closes) + dt.timedelta(days=5),
@@ -126,20 +126,20 @@ def test_changing_a_draft_call_is_audited_with_what_changed(world):
 
 
 def test_saving_a_call_unchanged_writes_nothing(world):
-    services.call_update(actor=None, call=world.call, moderation_threshold=Decimal("2"),
+    services.call_update(actor=world.people.manager, call=world.call, moderation_threshold=Decimal("2"),
                          innovation_types=list(reversed(world.call.innovation_types)), pots=[world.host_pot])
     assert not _events(world.call, "call.changed").exists()
 
 
 def test_a_published_call_refuses_changes_to_what_applicants_rely_on(world):
-    services.call_publish(actor=None, call=world.call)
+    services.call_publish(actor=world.people.manager, call=world.call)
     for field, value in [("max_amount", Decimal("1")), ("eligible_org_kinds", ["icb"]), ("closes_at", NOW + dt.timedelta(days=90)),
                          ("normalise_scores", True)]:
         with pytest.raises(ValidationError) as caught:
-            services.call_update(actor=None, call=world.call, **{field: value})
+            services.call_update(actor=world.people.manager, call=world.call, **{field: value})
         assert caught.value.message_dict[field] == [services.CALL_FROZEN]
     with pytest.raises(ValidationError) as caught:
-        services.call_update(actor=None, call=world.call, pots=[world.host_pot, world.partner_pot])
+        services.call_update(actor=world.people.manager, call=world.call, pots=[world.host_pot, world.partner_pot])
     assert caught.value.message_dict["pots"] == [services.CALL_FROZEN]
     world.call.refresh_from_db()
     assert world.call.max_amount == Decimal("500000.00")
@@ -147,7 +147,7 @@ def test_a_published_call_refuses_changes_to_what_applicants_rely_on(world):
 
 
 def test_a_published_call_may_move_its_later_timetable(world):
-    services.call_publish(actor=None, call=world.call)
+    services.call_publish(actor=world.people.manager, call=world.call)
     later = timezone.localdate(world.call.closes_at) + dt.timedelta(days=30)
     services.call_update(actor=world.people.manager, call=world.call, panel_meeting_date=later)
     world.call.refresh_from_db()
@@ -177,7 +177,7 @@ def test_a_call_is_copied_with_its_criteria_rubric_pots_and_panel(world):
 
 def test_a_copy_needs_its_own_slug(world):
     with pytest.raises(ValidationError) as caught:
-        services.call_copy(actor=None, source=world.call, title="Copy", slug="draft-call", opens_at=world.call.opens_at,
+        services.call_copy(actor=world.people.manager, source=world.call, title="Copy", slug="draft-call", opens_at=world.call.opens_at,
                            closes_at=world.call.closes_at)
     assert caught.value.message_dict["slug"] == [services.CALL_SLUG_TAKEN]
 
@@ -200,7 +200,7 @@ def test_a_criterion_is_added_with_its_rubric_and_audited(world):
 
 def test_a_criterion_that_would_take_the_weights_over_100_is_refused(world):
     with pytest.raises(ValidationError) as caught:
-        services.criterion_add(actor=None, call=world.call, kind=CriterionKind.OTHER, title="Extra",
+        services.criterion_add(actor=world.people.manager, call=world.call, kind=CriterionKind.OTHER, title="Extra",
                                guidance_for_applicants="x", guidance_for_assessors="x", weight=5)
     assert caught.value.message_dict["weight"][0].startswith(services.WEIGHTS_OVER_100)
     assert world.call.criteria.count() == 2
@@ -209,23 +209,23 @@ def test_a_criterion_that_would_take_the_weights_over_100_is_refused(world):
 def test_a_gateway_must_be_on_the_scale_and_the_scale_in_order(world):
     criterion = world.call.criteria.first()
     with pytest.raises(ValidationError) as caught:
-        services.criterion_update(actor=None, criterion=criterion, gateway_min_score=7)
+        services.criterion_update(actor=world.people.manager, criterion=criterion, gateway_min_score=7)
     assert caught.value.message_dict["gateway_min_score"] == [services.GATEWAY_OUTSIDE_SCALE]
     with pytest.raises(ValidationError) as caught:
-        services.criterion_update(actor=None, criterion=criterion, scale_min=3, scale_max=3)
+        services.criterion_update(actor=world.people.manager, criterion=criterion, scale_min=3, scale_max=3)
     assert caught.value.message_dict["scale_max"] == [services.SCALE_OUT_OF_ORDER]
 
 
 def test_changing_a_scale_drops_descriptors_off_the_new_scale(world):
     criterion = world.call.criteria.first()
-    services.criterion_update(actor=None, criterion=criterion, scale_min=1, scale_max=3)
+    services.criterion_update(actor=world.people.manager, criterion=criterion, scale_min=1, scale_max=3)
     assert sorted(criterion.descriptors.values_list("score", flat=True)) == [1, 2, 3]
 
 
 def test_weights_are_set_together_and_must_total_100(world):
     first, second = world.call.criteria.all()
     with pytest.raises(ValidationError) as caught:
-        services.criteria_weights_set(actor=None, call=world.call, weights={first.pk: 60, second.pk: 30})
+        services.criteria_weights_set(actor=world.people.manager, call=world.call, weights={first.pk: 60, second.pk: 30})
     assert caught.value.message_dict["weights"] == [f"{services.WEIGHTS_NOT_100}: they add up to 90"]
     assert sorted(world.call.criteria.values_list("weight", flat=True)) == [50, 50]
     services.criteria_weights_set(actor=world.people.manager, call=world.call, weights={first.pk: 70, second.pk: 30})
@@ -241,14 +241,14 @@ def test_a_criterion_can_be_removed_from_a_draft(world):
 
 
 def test_the_criteria_of_a_published_call_are_frozen_with_the_reason(world):
-    services.call_publish(actor=None, call=world.call)
+    services.call_publish(actor=world.people.manager, call=world.call)
     criterion = world.call.criteria.first()
     attempts = [
-        lambda: services.criterion_add(actor=None, call=world.call, kind=CriterionKind.OTHER, title="Late",
+        lambda: services.criterion_add(actor=world.people.manager, call=world.call, kind=CriterionKind.OTHER, title="Late",
                                        guidance_for_applicants="x", guidance_for_assessors="x", weight=1),
-        lambda: services.criterion_update(actor=None, criterion=criterion, title="Changed"),
-        lambda: services.criterion_remove(actor=None, criterion=criterion),
-        lambda: services.criteria_weights_set(actor=None, call=world.call, weights={}),
+        lambda: services.criterion_update(actor=world.people.manager, criterion=criterion, title="Changed"),
+        lambda: services.criterion_remove(actor=world.people.manager, criterion=criterion),
+        lambda: services.criteria_weights_set(actor=world.people.manager, call=world.call, weights={}),
     ]
     for attempt in attempts:
         with pytest.raises(ValidationError) as caught:
@@ -280,8 +280,9 @@ def test_publishing_after_the_opening_time_opens_it_at_once(world):
 
 
 def _publish_problems(call, **kwargs):
+    manager = call.fund.host_network.memberships.get(role="fund_manager").user
     with pytest.raises(ValidationError) as caught:
-        services.call_publish(actor=None, call=call, **kwargs)
+        services.call_publish(actor=manager, call=call, **kwargs)
     call.refresh_from_db()
     assert call.status == CallStatus.DRAFT
     assert not _events(call, "call.published").exists()
@@ -342,9 +343,9 @@ def test_publishing_refuses_a_pot_without_budget(world):
 
 
 def test_only_a_draft_can_be_published(world):
-    services.call_publish(actor=None, call=world.call)
+    services.call_publish(actor=world.people.manager, call=world.call)
     with pytest.raises(ValidationError) as caught:
-        services.call_publish(actor=None, call=world.call)
+        services.call_publish(actor=world.people.manager, call=world.call)
     assert caught.value.messages == [services.CALL_NOT_DRAFT]
     assert _events(world.call, "call.published").count() == 1
 
@@ -353,7 +354,7 @@ def test_only_a_draft_can_be_published(world):
 
 
 def test_a_scheduled_call_opens_at_its_opening_time_not_before(world):
-    services.call_publish(actor=None, call=world.call, now=NOW)
+    services.call_publish(actor=world.people.manager, call=world.call, now=NOW)
     with pytest.raises(ValidationError) as caught:
         services.call_open(actor=None, call=world.call, now=world.call.opens_at - dt.timedelta(seconds=1))
     assert caught.value.messages == [services.CALL_NOT_YET_OPENING]
@@ -389,7 +390,7 @@ def test_closing_an_open_call_early_needs_a_reason_and_moves_the_closing_time(wo
 
 
 def test_a_call_that_has_not_opened_cannot_be_closed_early(world):
-    services.call_publish(actor=None, call=world.call, now=NOW)
+    services.call_publish(actor=world.people.manager, call=world.call, now=NOW)
     with pytest.raises(ValidationError) as caught:
         services.call_close(actor=None, call=world.call, now=NOW, reason="Changed our minds")
     assert caught.value.messages == [services.CALL_NOT_STARTED]
@@ -416,7 +417,7 @@ def test_an_open_call_s_closing_time_is_extended_with_a_published_reason(world):
                                  reason="Trusts asked for time after the winter pressures", now=NOW)
     assert _events(call, "call.closing_extended").count() == 1
     # A second extension keeps the first published time.
-    services.call_extend_closing(actor=None, call=call, closes_at=later + dt.timedelta(days=1), reason="Again", now=NOW)
+    services.call_extend_closing(actor=world.people.manager, call=call, closes_at=later + dt.timedelta(days=1), reason="Again", now=NOW)
     call.refresh_from_db()
     assert call.published_closes_at == first
     assert _events(call, "call.closing_extended").count() == 2
@@ -434,7 +435,7 @@ def test_an_extension_is_refused_without_a_reason_or_a_later_time_and_changes_no
     ]
     for kwargs, field, message in cases:
         with pytest.raises(ValidationError) as caught:
-            services.call_extend_closing(actor=None, call=call, now=NOW, **kwargs)
+            services.call_extend_closing(actor=world.people.manager, call=call, now=NOW, **kwargs)
         assert caught.value.message_dict[field] == [message]
     call.refresh_from_db()
     assert (call.closes_at, call.published_closes_at) == (first, None)
@@ -448,7 +449,7 @@ def test_an_extension_past_the_later_timetable_names_the_date_to_move_first(worl
         due, due + dt.timedelta(days=5), due + dt.timedelta(days=10))
     call.save()
     with pytest.raises(ValidationError) as caught:
-        services.call_extend_closing(actor=None, call=call, closes_at=call.closes_at + dt.timedelta(days=4),
+        services.call_extend_closing(actor=world.people.manager, call=call, closes_at=call.closes_at + dt.timedelta(days=4),
                                      reason="More time", now=NOW)
     [message] = caught.value.message_dict["closes_at"]
     assert "date assessors' scores are due" in message
@@ -462,19 +463,19 @@ def test_only_a_published_call_that_has_not_closed_can_be_extended(world):
     past_closing = CallFactory(fund=world.fund, panel=world.panel)  # the beat has not closed it yet
     for call, now in ((draft, NOW), (closed, NOW), (past_closing, past_closing.closes_at + dt.timedelta(minutes=1))):
         with pytest.raises(ValidationError) as caught:
-            services.call_extend_closing(actor=None, call=call, closes_at=call.closes_at + dt.timedelta(days=2),
+            services.call_extend_closing(actor=world.people.manager, call=call, closes_at=call.closes_at + dt.timedelta(days=2),
                                          reason="Late", now=now)
         assert caught.value.messages == [services.CALL_NOT_EXTENDABLE]
     scheduled = world.call
-    services.call_publish(actor=None, call=scheduled, now=NOW)
+    services.call_publish(actor=world.people.manager, call=scheduled, now=NOW)
     assert scheduled.status == CallStatus.SCHEDULED
-    services.call_extend_closing(actor=None, call=scheduled, closes_at=scheduled.closes_at + dt.timedelta(days=2),
+    services.call_extend_closing(actor=world.people.manager, call=scheduled, closes_at=scheduled.closes_at + dt.timedelta(days=2),
                                  reason="Aligned with the national call", now=NOW)
 
 
 def test_a_scheduled_call_goes_back_to_draft_with_a_reason_and_can_be_corrected(world):
     call = world.call
-    services.call_publish(actor=None, call=call, now=NOW)
+    services.call_publish(actor=world.people.manager, call=call, now=NOW)
     assert call.status == CallStatus.SCHEDULED
     with pytest.raises(ValidationError) as caught:
         services.call_unpublish(actor=world.people.manager, call=call, reason=" ", now=NOW)
@@ -489,24 +490,24 @@ def test_a_scheduled_call_goes_back_to_draft_with_a_reason_and_can_be_corrected(
     assert "The rubric had a typo" in event.message
     # Its criteria can change again, and it can be published again.
     criterion = call.criteria.first()
-    services.criterion_update(actor=None, criterion=criterion, title="Corrected title")
-    services.call_publish(actor=None, call=call, now=NOW)
+    services.criterion_update(actor=world.people.manager, criterion=criterion, title="Corrected title")
+    services.call_publish(actor=world.people.manager, call=call, now=NOW)
     assert call.status == CallStatus.SCHEDULED
 
 
 def test_a_call_that_has_opened_cannot_go_back_to_draft(world):
     open_call = CallFactory(fund=world.fund, panel=world.panel)
-    services.call_publish(actor=None, call=world.call, now=NOW)
+    services.call_publish(actor=world.people.manager, call=world.call, now=NOW)
     due_to_open = world.call  # the beat has not opened it yet, but its opening time has passed
     for call, now in ((open_call, NOW), (due_to_open, world.call.opens_at + dt.timedelta(minutes=1))):
         with pytest.raises(ValidationError) as caught:
-            services.call_unpublish(actor=None, call=call, reason="Mistake", now=now)
+            services.call_unpublish(actor=world.people.manager, call=call, reason="Mistake", now=now)
         assert caught.value.messages == [services.CALL_ALREADY_OPENED]
     open_call.refresh_from_db()
     assert open_call.status == CallStatus.OPEN
     # A draft stays a draft (the form sent twice): nothing happens, nothing is recorded.
     draft = DraftCallFactory(fund=world.fund)
-    services.call_unpublish(actor=None, call=draft, reason="Mistake", now=NOW)
+    services.call_unpublish(actor=world.people.manager, call=draft, reason="Mistake", now=NOW)
     assert draft.status == CallStatus.DRAFT
     assert not AuditEvent.objects.filter(action="call.unpublished").exists()
 
@@ -526,11 +527,11 @@ def test_the_call_moves_through_assessment_and_decisions_to_closed_out(world):
     call = CallFactory(fund=world.fund, panel=world.panel)
     for service in (services.call_start_assessment, services.call_mark_decided, services.call_close_out):
         with pytest.raises(ValidationError):
-            service(actor=None, call=call)
+            service(actor=world.people.manager, call=call)
     services.call_close(actor=None, call=call, now=call.closes_at)
     services.call_start_assessment(actor=world.people.manager, call=call)
     assert call.status == CallStatus.ASSESSMENT
-    services.call_mark_decided(actor=world.people.chair, call=call, now=NOW)
+    services.call_mark_decided(actor=world.people.manager, call=call, now=NOW)
     assert call.status == CallStatus.DECIDED
     assert call.decisions_released_at == NOW
     services.call_close_out(actor=world.people.manager, call=call)
@@ -543,7 +544,7 @@ def test_the_call_moves_through_assessment_and_decisions_to_closed_out(world):
 def test_assessment_can_start_once_the_closing_time_has_passed_even_if_the_beat_has_not_run(world):
     call = CallFactory(fund=world.fund, panel=world.panel)
     with pytest.raises(ValidationError) as caught:
-        services.call_start_assessment(actor=None, call=call, now=NOW)
+        services.call_start_assessment(actor=world.people.manager, call=call, now=NOW)
     assert caught.value.messages == [services.CALL_NOT_CLOSED]
     services.call_start_assessment(actor=world.people.manager, call=call, now=call.closes_at)
     assert call.status == CallStatus.ASSESSMENT
@@ -564,7 +565,7 @@ def test_assessment_can_start_once_the_closing_time_has_passed_even_if_the_beat_
 def test_transitions_from_the_wrong_state_are_refused_and_change_nothing(world, status, service, message):
     call = CallFactory(fund=world.fund, status=status)
     with pytest.raises(ValidationError) as caught:
-        service(actor=None, call=call)
+        service(actor=world.people.manager, call=call)
     assert caught.value.messages == [message]
     call.refresh_from_db()
     assert call.status == status
@@ -576,7 +577,7 @@ def test_transitions_from_the_wrong_state_are_refused_and_change_nothing(world, 
 
 def test_calls_advance_opens_and_closes_calls_at_their_times_once(world):
     scheduled = DraftCallFactory(fund=world.fund)
-    services.call_publish(actor=None, call=scheduled, now=NOW)
+    services.call_publish(actor=world.people.manager, call=scheduled, now=NOW)
     ending = CallFactory(fund=world.fund)
     at = scheduled.opens_at + dt.timedelta(minutes=1)
     ending.closes_at = at - dt.timedelta(minutes=1)
@@ -591,7 +592,7 @@ def test_calls_advance_opens_and_closes_calls_at_their_times_once(world):
 
 
 def test_calls_advance_catches_up_a_call_whose_whole_window_passed(world):
-    services.call_publish(actor=None, call=world.call, now=NOW)
+    services.call_publish(actor=world.people.manager, call=world.call, now=NOW)
     after = world.call.closes_at + dt.timedelta(hours=1)
     assert services.calls_advance(now=after) == [(world.call.pk, CallStatus.OPEN), (world.call.pk, CallStatus.CLOSED)]
     world.call.refresh_from_db()

@@ -269,7 +269,7 @@ def test_a_duplicate_call_slug_is_shown_next_to_the_slug(manager, world):
 
 
 def test_a_published_call_offers_only_its_later_timetable_and_refuses_the_rest(manager, world):
-    services.call_publish(actor=None, call=world.call)
+    services.call_publish(actor=world.people.manager, call=world.call)
     url = reverse("governance:call_edit", args=[world.call.slug])
     form = manager.get(url).context["form"]
     assert set(form.fields) == set(services.CALL_FIELDS_EDITABLE_WHEN_PUBLISHED)
@@ -441,7 +441,7 @@ def test_a_closing_time_is_extended_from_the_call_page_and_the_public_page_says_
 
 def test_a_scheduled_call_is_taken_back_to_draft_from_the_call_page_and_leaves_the_public_pages(manager, world):
     call = world.call
-    services.call_publish(actor=None, call=call)
+    services.call_publish(actor=world.people.manager, call=call)
     assert manager.get(call.get_absolute_url()).status_code == 200
     page = manager.get(reverse("governance:call_manage", args=[call.slug])).content.decode()
     url = reverse("governance:call_unpublish", args=[call.slug])

@@ -104,7 +104,7 @@ def test_an_email_already_in_use_is_refused_whatever_its_case():
 
 
 def test_creating_an_organisation_writes_an_audit_event():
-    actor = UserFactory()
+    actor = UserFactory(is_superuser=True)
     network = NetworkFactory()
     org = organisation_create(actor=actor, name="Trust", kind=OrganisationKind.NHS_TRUST, ods_code="RA7", network=network)
     from governance.models import AuditEvent

@@ -82,7 +82,7 @@ def test_the_public_call_pages_answer_everyone_and_drafts_no_one(client, world, 
     _client_as(client, world, role)
     assert client.get(reverse("governance:calls")).status_code == 200
     assert client.get(reverse("governance:call_public", args=[world.call.slug])).status_code == 404
-    services.call_publish(actor=None, call=world.call)
+    services.call_publish(actor=world.people.manager, call=world.call)
     assert client.get(reverse("governance:call_public", args=[world.call.slug])).status_code == 200
 
 
@@ -121,7 +121,7 @@ def test_readers_cannot_change_budgets_panels_or_calls(client, world, role):
 
 
 def test_a_partner_network_manages_the_call_it_hosts_but_not_the_fund(client, world):
-    call = services.call_create(actor=None, fund=world.fund, host_network=world.partner, pots=[world.partner_pot],
+    call = services.call_create(actor=world.people.manager, fund=world.fund, host_network=world.partner, pots=[world.partner_pot],
                                 title="London call", summary="s", purpose="adoption", opens_at=world.call.opens_at,
                                 closes_at=world.call.closes_at, max_amount=1000, max_duration_years=1,
                                 innovation_types=["digital"], eligible_org_kinds=["nhs_trust"])

@@ -101,7 +101,7 @@ def test_the_public_call_page_shows_everything_a_bidder_needs(client, world):
     criterion = call.criteria.get(kind="patient_benefit")
     criterion.gateway_min_score = 2
     criterion.save()
-    services.call_publish(actor=None, call=call)
+    services.call_publish(actor=world.people.manager, call=call)
     response = client.get(reverse("governance:call_public", args=[call.slug]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -121,7 +121,7 @@ def test_the_public_call_page_shows_everything_a_bidder_needs(client, world):
 
 
 def test_money_available_is_the_budget_not_yet_committed(client, world):
-    services.call_publish(actor=None, call=world.call)
+    services.call_publish(actor=world.people.manager, call=world.call)
 
     def source(pot_ids):
         return {(world.host_pot.pk, 2026): Decimal("250000.00")}

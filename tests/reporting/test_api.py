@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance.models import CallStatus
-from tests.factories.governance import CallFactory
+from tests.factories.governance import CallFactory, FundManagerFactory
 from tests.reporting.register_builders import Scene, bulk_register, published_report
 from tests.reporting.test_register import FILTERS
 
@@ -122,7 +122,8 @@ def test_an_extended_closing_time_is_in_the_api_with_its_reason(client, scene):
     call = CallFactory(status=CallStatus.OPEN, fund=scene.fund_a, slug="open-call", assessment_due_date=None,
                        panel_meeting_date=None, decisions_expected_date=None)
     first = call.closes_at
-    call_extend_closing(actor=None, call=call, closes_at=first + dt.timedelta(days=7), reason="More time for trusts")
+    manager = FundManagerFactory(organisation=call.host_network).user
+    call_extend_closing(actor=manager, call=call, closes_at=first + dt.timedelta(days=7), reason="More time for trusts")
     detail = client.get(f"{CALLS}{call.slug}/").json()
     assert detail["closing_extension_reason"] == "More time for trusts"
     assert detail["published_closes_at"] is not None

@@ -250,8 +250,8 @@ def test_a_version_given_back_after_a_temporary_error_says_so():
 # Retry and rebuild ----------------------------------------------------------------------------
 
 
-def test_a_failed_version_is_tried_again_as_a_new_version(manager):
-    failed = ReportVersionFactory(status="failed", error="Lost", number=1)
+def test_a_failed_version_is_tried_again_as_a_new_version(manager, fund):
+    failed = ReportVersionFactory(report__fund=fund, status="failed", error="Lost", number=1)
     retry = services.report_version_retry(actor=manager, version=failed, enqueue=False)
     assert (retry.number, retry.status) == (2, "queued")
     failed.refresh_from_db()
@@ -259,16 +259,16 @@ def test_a_failed_version_is_tried_again_as_a_new_version(manager):
     assert actions(failed) == ["report_version.retried"]
 
 
-def test_only_a_failed_version_can_be_tried_again(manager):
-    ready = ReportVersionFactory(status="ready", number=1)
+def test_only_a_failed_version_can_be_tried_again(manager, fund):
+    ready = ReportVersionFactory(report__fund=fund, status="ready", number=1)
     with pytest.raises(ValidationError) as error:
         services.report_version_retry(actor=manager, version=ready)
     assert error.value.messages == [services.ONLY_FAILED_RETRY]
     assert ready.report.versions.count() == 1
 
 
-def test_a_rebuild_waits_for_the_version_already_queued(manager):
-    queued = ReportVersionFactory(status="queued", number=1)
+def test_a_rebuild_waits_for_the_version_already_queued(manager, fund):
+    queued = ReportVersionFactory(report__fund=fund, status="queued", number=1)
     with pytest.raises(ValidationError) as error:
         services.impact_report_rebuild(actor=manager, report=queued.report)
     assert error.value.messages == [services.BUILD_ALREADY_QUEUED]
@@ -282,9 +282,9 @@ def test_a_rebuild_waits_for_the_version_already_queued(manager):
 # Publication ----------------------------------------------------------------------------------
 
 
-def test_only_a_built_version_can_be_published(manager):
+def test_only_a_built_version_can_be_published(manager, fund):
     for status in ("queued", "running", "failed"):
-        version = ReportVersionFactory(status=status)
+        version = ReportVersionFactory(report__fund=fund, status=status)
         with pytest.raises(ValidationError) as error:
             services.report_version_publish(actor=manager, version=version)
         assert error.value.messages == [services.ONLY_READY_PUBLISH]
@@ -293,8 +293,8 @@ def test_only_a_built_version_can_be_published(manager):
     assert not AuditEvent.objects.exists()
 
 
-def test_publishing_a_version_withdraws_the_previous_one(manager):
-    first = ReportVersionFactory(status="ready", number=1)
+def test_publishing_a_version_withdraws_the_previous_one(manager, fund):
+    first = ReportVersionFactory(report__fund=fund, status="ready", number=1)
     second = ReportVersionFactory(report=first.report, status="ready", number=2)
     services.report_version_publish(actor=manager, version=first)
     first.refresh_from_db()
@@ -313,8 +313,8 @@ def test_publishing_a_version_withdraws_the_previous_one(manager):
     assert actions(second) == ["report_version.published"]
 
 
-def test_withdrawing_needs_a_reason_and_records_it(manager):
-    version = ReportVersionFactory(status="ready")
+def test_withdrawing_needs_a_reason_and_records_it(manager, fund):
+    version = ReportVersionFactory(report__fund=fund, status="ready")
     with pytest.raises(ValidationError) as error:
         services.report_version_unpublish(actor=manager, version=version, reason="No longer right")
     assert error.value.messages == [services.NOT_PUBLISHED]
@@ -355,8 +355,8 @@ def test_scheduled_reports_get_one_new_version_each_quarter():
     assert len(services.impact_reports_build_scheduled(today=dt.date(2026, 10, 1), enqueue=False)) == 1
 
 
-def test_the_schedule_can_be_switched_on_and_off(manager):
-    report = ImpactReportFactory()
+def test_the_schedule_can_be_switched_on_and_off(manager, fund):
+    report = ImpactReportFactory(fund=fund)
     services.impact_report_schedule(actor=manager, report=report, scheduled=True)
     report.refresh_from_db()
     assert report.scheduled_quarterly
