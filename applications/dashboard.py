@@ -13,8 +13,8 @@ from .selectors import (
     bid_status_counts,
     bids_awaiting_endorsement,
     bids_of_my_organisations,
-    bids_visible_to,
 )
+from .visibility import bids_visible_to
 
 
 def navigation(request, roles: Roles) -> list[NavItem]:

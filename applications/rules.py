@@ -22,7 +22,7 @@ from governance.rules import audits_call, manages_call
 
 from .extensions import read_by_later_stage
 from .models import Bid
-from .selectors import ENDORSEMENT_ASKED
+from .visibility import ENDORSEMENT_ASKED
 
 
 def _member(user, organisation_id, bid: Bid | None = None) -> bool:

@@ -1,14 +1,5 @@
-"""Reads about bids, scoped to what a person may see, and the sums other stages rely on.
-
-Who sees a bid:
-- members of its lead organisation (they write it);
-- members of the commissioning organisation named on it, once endorsement is asked for;
-- fund managers of the call's host network, of the fund's host network, and of the network
-  whose pot the bid competes for;
-- auditors of the fund;
-- site admins.
-Assessors see bids through the assessment stage's own selectors (assigned, no conflict).
-"""
+"""Reads about bids and the sums other stages rely on. Who may see a bid is
+``applications.visibility``'s rule: lists of bids for a person start from there."""
 
 from __future__ import annotations
 
@@ -25,14 +16,11 @@ from governance.models import (
     FundRole,
     FundRoleKind,
     InnovationType,
-    Membership,
-    MembershipRole,
     Organisation,
     User,
 )
 
 from .checks import projected_return
-from .extensions import read_by_later_stage
 from .models import (
     Attachment,
     Bid,
@@ -45,24 +33,9 @@ from .models import (
     ProjectedSaving,
     SavingKind,
 )
+from .visibility import bids_base, member_organisations
 
 ZERO = Decimal("0.00")
-# Endorsement states in which the commissioner has been asked, so may see the bid.
-ENDORSEMENT_ASKED = (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED)
-
-
-def _member_orgs(user: User):
-    return Membership.objects.filter(user=user).values("organisation_id")
-
-
-def _managed_networks(user: User):
-    return Membership.objects.filter(user=user, role=MembershipRole.FUND_MANAGER).values("organisation_id")
-
-
-def _bids_base() -> QuerySet[Bid]:
-    return Bid.objects.select_related(
-        "call", "call__fund", "call__host_network", "lead_organisation", "commissioner", "pot"
-    )
 
 
 def funds_bid_in_by(organisation_ids) -> set[tuple[int, int]]:
@@ -82,74 +55,27 @@ def fund_auditor_among_members(fund_id: int, organisation_id: int) -> bool:
     ).exists()
 
 
-def bids_visible_to(user: User) -> QuerySet[Bid]:
-    """Every bid ``user`` may open (read-only or to edit); nothing else."""
-    if not user.is_authenticated or not user.is_active:
-        return Bid.objects.none()
-    if user.is_superuser:
-        return _bids_base()
-    members = _member_orgs(user)
-    managed = _managed_networks(user)
-    audited = FundRole.objects.filter(user=user, role=FundRoleKind.AUDITOR).values("fund_id")
-    return _bids_base().filter(
-        Q(lead_organisation__in=members)
-        | Q(commissioner__in=members, endorsement_status__in=ENDORSEMENT_ASKED)
-        | Q(call__host_network__in=managed)
-        | Q(call__fund__host_network__in=managed)
-        | Q(pot__network__in=managed)
-        | Q(call__fund__in=audited)
-    )
-
-
-def bid_visible_to(user: User, pk: int) -> Bid | None:
-    """One bid if ``user`` may see it, else None: the same rule as ``bids_visible_to``, worked
-    out with two small queries rather than a query over every bid, and also anyone a later
-    stage lets read it (``applications.extensions.register_bid_reader``: assigned assessors)."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    bid = _bids_base().filter(pk=pk).first()
-    if bid is None or user.is_superuser:
-        return bid
-    roles = dict(Membership.objects.filter(user=user, organisation_id__in={
-        bid.lead_organisation_id, bid.commissioner_id, bid.call.host_network_id, bid.call.fund.host_network_id,
-        bid.pot.network_id if bid.pot_id else None,
-    } - {None}).values_list("organisation_id", "role"))
-    managed = {org for org, role in roles.items() if role == MembershipRole.FUND_MANAGER}
-    # Kept with the bid for this request, so the permission checks that follow need no query.
-    bid._viewer_roles = (user.pk, roles)
-    if (
-        bid.lead_organisation_id in roles
-        or (bid.commissioner_id in roles and bid.endorsement_status in ENDORSEMENT_ASKED)
-        or {bid.call.host_network_id, bid.call.fund.host_network_id} & managed
-        or (bid.pot_id and bid.pot.network_id in managed)
-        or FundRole.objects.filter(user=user, fund_id=bid.call.fund_id, role=FundRoleKind.AUDITOR).exists()
-        or read_by_later_stage(user, bid)
-    ):
-        return bid
-    return None
-
-
 def bids_of_my_organisations(user: User) -> QuerySet[Bid]:
     """Bids led by the person's organisations: their dashboard and 'Your bids'."""
     if not user.is_authenticated:
         return Bid.objects.none()
-    return _bids_base().filter(lead_organisation__in=_member_orgs(user)).order_by("call__closes_at", "-created_at")
+    return bids_base().filter(lead_organisation__in=member_organisations(user)).order_by("call__closes_at", "-created_at")
 
 
 def bids_awaiting_endorsement(user: User) -> QuerySet[Bid]:
     """Draft bids naming one of the person's commissioning organisations, waiting for them."""
     if not user.is_authenticated:
         return Bid.objects.none()
-    return _bids_base().filter(
-        commissioner__in=_member_orgs(user), endorsement_status=EndorsementStatus.PENDING, status=BidStatus.DRAFT,
+    return bids_base().filter(
+        commissioner__in=member_organisations(user), endorsement_status=EndorsementStatus.PENDING, status=BidStatus.DRAFT,
     ).order_by("call__closes_at")
 
 
 def bids_endorsed_or_declined_by(user: User) -> QuerySet[Bid]:
     if not user.is_authenticated:
         return Bid.objects.none()
-    return _bids_base().filter(
-        commissioner__in=_member_orgs(user),
+    return bids_base().filter(
+        commissioner__in=member_organisations(user),
         endorsement_status__in=(EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED),
     ).order_by("-endorsed_at", "-updated_at")
 
@@ -159,7 +85,7 @@ def bids_for_call(call: Call) -> QuerySet[Bid]:
 
     Filter by status as needed, e.g. ``bids_for_call(call).filter(status=BidStatus.SUBMITTED)``.
     """
-    return _bids_base().filter(call=call).order_by("reference")
+    return bids_base().filter(call=call).order_by("reference")
 
 
 def with_totals(bids: QuerySet[Bid]) -> QuerySet[Bid]:

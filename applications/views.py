@@ -29,7 +29,7 @@ from governance.selectors import (
     request_roles,
 )
 
-from . import checks, forms, selectors, services
+from . import checks, forms, selectors, services, visibility
 from .exports import csv_text
 from .models import (
     Bid,
@@ -67,7 +67,7 @@ SECTION_HINTS = {
 
 
 def _visible_bid(request, pk: int) -> Bid:
-    bid = selectors.bid_visible_to(request.user, pk)
+    bid = visibility.bid_visible_to(request.user, pk)
     if bid is None:
         raise Http404("No such bid")
     return bid
@@ -119,7 +119,7 @@ def bid_list(request):
     roles = request_roles(request)
     managed_calls = []
     if roles.is_fund_manager or roles.is_auditor or roles.is_site_admin:
-        visible = selectors.bids_visible_to(request.user)
+        visible = visibility.bids_visible_to(request.user)
         call_ids = visible.values("call_id")
         for call in calls_public().filter(pk__in=call_ids).order_by("-closes_at"):
             counts = selectors.bid_status_counts(visible.filter(call=call))
@@ -755,7 +755,7 @@ def _call_for_bid_list(request, slug: str) -> Call:
 
 
 def _filtered_call_bids(request, call: Call):
-    bids = selectors.with_totals(selectors.bids_visible_to(request.user).filter(call=call)).order_by("reference")
+    bids = selectors.with_totals(visibility.bids_visible_to(request.user).filter(call=call)).order_by("reference")
     form = forms.CallBidFilterForm(request.GET or None)
     if form.is_valid():
         if q := form.cleaned_data["q"].strip():
@@ -772,7 +772,7 @@ def _filtered_call_bids(request, call: Call):
 def call_bids(request, slug: str):
     call = _call_for_bid_list(request, slug)
     form, bids = _filtered_call_bids(request, call)
-    counts = selectors.bid_status_counts(selectors.bids_visible_to(request.user).filter(call=call))
+    counts = selectors.bid_status_counts(visibility.bids_visible_to(request.user).filter(call=call))
     page = Paginator(bids, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

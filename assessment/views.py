@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applications.exports import csv_text
 from applications.models import BidStatus
-from applications.selectors import bid_content, bid_visible_to, bids_for_call
+from applications.selectors import bid_content, bids_for_call
+from applications.visibility import bid_visible_to
 from governance.access import require
 from governance.models import CallStatus, Criterion
 from governance.selectors import call_by_slug, fund_by_slug, request_roles

@@ -47,6 +47,7 @@ from .models import (
     PotBudget,
     User,
 )
+from .visibility import audit_events_visible_to
 
 
 @dataclass
@@ -162,17 +163,14 @@ def funds_visible_to(user: User) -> QuerySet[Fund]:
     ).distinct()
 
 
-def audit_events_for_fund(fund: Fund) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(fund=fund).select_related("actor")
-
-
 def fund_audit_events(
-    fund: Fund, *, action: str = "", actor: str = "", target_type: str = "", target: str = "",
+    user: User, fund: Fund, *, action: str = "", actor: str = "", target_type: str = "", target: str = "",
     date_from: dt.date | None = None, date_to: dt.date | None = None,
 ) -> QuerySet[AuditEvent]:
-    """A fund's audit trail, newest first, narrowed by any of: the action, who acted (their
-    label as recorded), the kind of object, words in the object's name, and UK dates."""
-    events = audit_events_for_fund(fund)
+    """The fund's audit trail as the person may read it (``visibility``), newest first, narrowed
+    by any of: the action, who acted (their label as recorded), the kind of object, words in the
+    object's name, and UK dates."""
+    events = audit_events_visible_to(user, fund)
     if action:
         events = events.filter(action=action)
     if actor:

@@ -221,7 +221,7 @@ def fund_audit(request, slug: str):
     filters = {}
     if form.is_bound and form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if v}
-    events = fund_audit_events(fund, **filters)
+    events = fund_audit_events(request.user, fund, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     for event in page.object_list:
         event.kind_label = AUDIT_OBJECT_TYPES.get(event.target_type, event.target_type)

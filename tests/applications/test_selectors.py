@@ -14,9 +14,9 @@ from applications.selectors import (
     bids_awaiting_endorsement,
     bids_for_call,
     bids_of_my_organisations,
-    bids_visible_to,
     with_totals,
 )
+from applications.visibility import bids_visible_to
 from tests.applications.conftest import fill_bid, start_bid
 from tests.factories.governance import CallFactory, UserFactory
 
@@ -94,7 +94,7 @@ def test_the_applicants_dashboard_and_commissioners_queue(world, two_bids):
 @pytest.mark.parametrize("role", ["applicant", "colleague", "other_applicant", "commissioner", "other_commissioner",
                                   "assessor", "chair", "manager", "other_manager", "auditor", "nobody"])
 def test_one_bids_visibility_agrees_with_the_list(world, two_bids, role):
-    from applications.selectors import bid_visible_to
+    from applications.visibility import bid_visible_to
     from tests.factories.governance import PotFactory
 
     user = getattr(world, role)

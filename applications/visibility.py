@@ -1,0 +1,93 @@
+"""Who may see a bid, with all its sections, attachments and endorsement: the one rule every
+channel of bids reads (pages, the call's bid list and its CSV, dashboards, the assessment
+stage's bid view).
+
+- Members of its lead organisation see and, while it is a draft, edit it.
+- Members of the commissioning organisation named on it see it once their endorsement has been
+  asked for (pending, endorsed or declined), and not before.
+- Fund managers of the call's host network and of the fund's host network see it and act on it;
+  fund managers of a network that only holds a pot the bid competes for see it read-only
+  (``applications.rules``: ``view_bid`` but not ``manage_bid``).
+- Auditors of the fund see it and change nothing; they belong to no organisation bidding in
+  the fund (``governance.services.fund_auditor_add``).
+- Assessors see only the bids assigned to them on which they are not conflicted, through the
+  assessment stage (``applications.extensions.register_bid_reader``); never their scores'
+  neighbours' drafts (``assessment.visibility``).
+- Site admins see every bid. The public sees no bid: only the awards the register publishes
+  (``awards.visibility.published_awards``).
+Anyone else gets a 404, not a 403, so a bid's existence is not disclosed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from governance.models import FundRole, FundRoleKind, Membership, MembershipRole, User
+
+from .extensions import read_by_later_stage
+from .models import Bid, EndorsementStatus
+
+# Endorsement states in which the commissioner has been asked, so may see the bid.
+ENDORSEMENT_ASKED = (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED)
+
+
+def member_organisations(user: User):
+    """The ids of the organisations the person belongs to, as a subquery."""
+    return Membership.objects.filter(user=user).values("organisation_id")
+
+
+def _managed_networks(user: User):
+    return Membership.objects.filter(user=user, role=MembershipRole.FUND_MANAGER).values("organisation_id")
+
+
+def bids_base() -> QuerySet[Bid]:
+    return Bid.objects.select_related(
+        "call", "call__fund", "call__host_network", "lead_organisation", "commissioner", "pot"
+    )
+
+
+def bids_visible_to(user: User) -> QuerySet[Bid]:
+    """Every bid ``user`` may open (read-only or to edit); nothing else."""
+    if not user.is_authenticated or not user.is_active:
+        return Bid.objects.none()
+    if user.is_superuser:
+        return bids_base()
+    members = member_organisations(user)
+    managed = _managed_networks(user)
+    audited = FundRole.objects.filter(user=user, role=FundRoleKind.AUDITOR).values("fund_id")
+    return bids_base().filter(
+        Q(lead_organisation__in=members)
+        | Q(commissioner__in=members, endorsement_status__in=ENDORSEMENT_ASKED)
+        | Q(call__host_network__in=managed)
+        | Q(call__fund__host_network__in=managed)
+        | Q(pot__network__in=managed)
+        | Q(call__fund__in=audited)
+    )
+
+
+def bid_visible_to(user: User, pk: int) -> Bid | None:
+    """One bid if ``user`` may see it, else None: the same rule as ``bids_visible_to``, worked
+    out with two small queries rather than a query over every bid, and also anyone a later
+    stage lets read it (``applications.extensions.register_bid_reader``: assigned assessors)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    bid = bids_base().filter(pk=pk).first()
+    if bid is None or user.is_superuser:
+        return bid
+    roles = dict(Membership.objects.filter(user=user, organisation_id__in={
+        bid.lead_organisation_id, bid.commissioner_id, bid.call.host_network_id, bid.call.fund.host_network_id,
+        bid.pot.network_id if bid.pot_id else None,
+    } - {None}).values_list("organisation_id", "role"))
+    managed = {org for org, role in roles.items() if role == MembershipRole.FUND_MANAGER}
+    # Kept with the bid for this request, so the permission checks that follow need no query.
+    bid._viewer_roles = (user.pk, roles)
+    if (
+        bid.lead_organisation_id in roles
+        or (bid.commissioner_id in roles and bid.endorsement_status in ENDORSEMENT_ASKED)
+        or {bid.call.host_network_id, bid.call.fund.host_network_id} & managed
+        or (bid.pot_id and bid.pot.network_id in managed)
+        or FundRole.objects.filter(user=user, fund_id=bid.call.fund_id, role=FundRoleKind.AUDITOR).exists()
+        or read_by_later_stage(user, bid)
+    ):
+        return bid
+    return None
