@@ -670,7 +670,7 @@ def submission_problems(ret: MonitoringReturn, *, today: dt.date | None = None) 
     missing = incomplete_sections(ret)
     if missing:
         problems.append(ValidationError(SECTIONS_INCOMPLETE, code="sections_incomplete",
-                                        params={"sections": ", ".join(s.label.lower() for s in missing)}))
+                                        params={"sections": ", ".join(_in_sentence(s.label) for s in missing)}))
     elif not ret.spend_variance_explanation:
         total, profile = return_spend_total(ret), period_profile(ret)
         if variance_needs_explanation(total, profile):
@@ -679,6 +679,13 @@ def submission_problems(ret: MonitoringReturn, *, today: dt.date | None = None) 
 
 
 @transaction.atomic
+def _in_sentence(label: str) -> str:
+    """A section's label inside a sentence: lower case, but initialisms (RAG) kept."""
+    first, _, rest = label.partition(" ")
+    word = first if first.isupper() else first.lower()
+    return f"{word} {rest}" if rest else word
+
+
 def return_submit(*, actor: User, monitoring_return: MonitoringReturn, today: dt.date | None = None) -> MonitoringReturn:
     """The grantee submits a complete return once its period has ended: it goes to the fund manager."""
     ret = _lock_return(monitoring_return)

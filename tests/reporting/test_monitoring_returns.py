@@ -254,6 +254,7 @@ def test_an_incomplete_return_cannot_be_submitted(mw):
     [message] = exc.value.messages
     assert message.startswith("Complete every section before submitting: spend against the profile, savings realised")
     assert "risks and issues" not in message
+    assert "RAG status" in message  # an initialism keeps its capitals inside the sentence
 
 
 def test_a_variance_left_unexplained_after_the_profile_changed_stops_submission(mw):
