@@ -61,7 +61,7 @@ ROWS = [
         services.moderation_record, {"bid": w.bids[0], "criterion": w.criteria[0], "score": 3,
                                      "rationale": "Agreed"}, [], [Moderation])),
     ("decision_record", NOT_CHAIRS, lambda w: (
-        services.decision_record, {"bid": w.bids[0], "outcome": "fund", "rationale": "Strong",
+        services.decision_record, {"bid": w.bids[0], "outcome": "fund", "public_reason": "Strong",
                                    "amount_approved": Decimal("1000")}, [w.bids[0]], [PanelDecision])),
     ("conflict_declare", NOT_THE_ASSESSOR, lambda w: (lambda a: (
         services.conflict_declare, {"assignment": a, "has_conflict": False}, [a], [ConflictDeclaration]))(

@@ -75,7 +75,9 @@ def test_searching_filtering_and_opening_an_award(page, live_server, demo_data):
     expect(main).to_contain_text("Royal Devon University Healthcare NHS Foundation Trust")
     expect(main).to_contain_text("GB-NHS-RH8")
     expect(main).to_contain_text("The panel's score on each criterion")
-    expect(main).to_contain_text("Strong evidence of benefit and savings; ranked first.")
+    # The panel's public reason, never its internal rationale
+    expect(main).to_contain_text("Ranked first: strong evidence of benefit to patients and of savings.")
+    expect(main).not_to_contain_text("Strong evidence of benefit and savings; ranked first.")
     expect(main).to_contain_text("Savings realised")
     expect(page.get_by_role("img", name=re.compile("Amount awarded and paid"))).to_be_visible()
     check_accessibility(page)
