@@ -286,6 +286,9 @@ OPEN_DATA_LICENCE = env(
 )
 OPEN_DATA_LICENCE_NAME = env("OPEN_DATA_LICENCE_NAME", default="Open Government Licence v3.0")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Malware scanning: clamd's unix socket path or host:port. Unset, files are available at once.
+CLAMD_ADDRESS = env("CLAMD_ADDRESS", default="")
+CLAMD_TIMEOUT = env.int("CLAMD_TIMEOUT", default=120)
 
 LOGGING = {
     "version": 1,
