@@ -1,8 +1,11 @@
 """Background work for awards. Tasks take ids and call services, which record the outcome."""
 
+import clamd
 from celery import shared_task
 
-from .services import awards_lapse_overdue, offer_letter_generate
+from governance.uploads import ScanFailed
+
+from .services import awards_lapse_overdue, condition_evidence_scan, offer_letter_generate
 
 
 @shared_task
@@ -16,3 +19,12 @@ def generate_offer_letter(letter_id: int) -> str | None:
 def lapse_overdue_offers() -> int:
     """Daily: lapse offers not accepted by their deadline and release their money. Idempotent."""
     return awards_lapse_overdue()
+
+
+@shared_task(
+    autoretry_for=(clamd.ClamdError, ScanFailed, OSError),
+    retry_backoff=15, retry_backoff_max=900, retry_jitter=True, max_retries=10,
+)
+def scan_condition_evidence(condition_id: int) -> str | None:
+    """Have clamd scan a condition's evidence. Safe to run twice: scanned evidence is left alone."""
+    return condition_evidence_scan(condition_id=condition_id)
