@@ -126,8 +126,10 @@ class Refused(Exception):
 
 # Detection -----------------------------------------------------------------------------------
 
-# Browsers sniff the first 512 bytes for HTML; a PDF has no business holding any of these.
-_HTML_MARKERS = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|object|embed|svg|meta|a\s)", re.I)
+# A PDF has no business holding HTML. Browsers sniff the start of a file, so the start is read
+# for any tag; the rest only for tags long enough never to turn up by chance in compressed data.
+_HTML_AT_START = re.compile(rb"<(?:!doctype|html|head|body|script|iframe|object|embed|svg|meta)\b", re.I)
+_HTML_ANYWHERE = re.compile(rb"<(?:!doctype\s+html|html\b|script\b|iframe\b)", re.I)
 # PDF actions that run on opening. Best effort (object streams are compressed): clamd looks too.
 _PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|RichMedia)\b")
 _CHUNK = 64 * 1024
@@ -152,7 +154,7 @@ def _check_pdf(stream: BinaryIO, size: int) -> FileType:
     if b"%%EOF" not in stream.read():
         raise Refused("type")
     # A PDF header on an HTML page ("invoice.html") is not a PDF.
-    if _scan_stream(stream, _HTML_MARKERS):
+    if _HTML_AT_START.search(head) or _scan_stream(stream, _HTML_ANYWHERE):
         raise Refused("type")
     if _scan_stream(stream, _PDF_ACTIVE):
         raise Refused("active")

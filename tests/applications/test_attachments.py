@@ -263,3 +263,17 @@ def test_clamd_scans_every_accepted_file_in_the_table(world, draft, clamd_scanne
     attachment.refresh_from_db()
     expected = uploads.ScanStatus.QUARANTINED if case.id.startswith("eicar") else uploads.ScanStatus.AVAILABLE
     assert attachment.scan_status == expected
+
+
+def test_a_file_not_cleared_by_the_scan_stops_the_bid_being_submitted(world, draft, settings):
+    from applications import checks
+
+    settings.CLAMD_ADDRESS = "/nonexistent/clamd.sock"
+    attachment = services.bid_attachment_add(actor=world.applicant, bid=draft, upload=upload("plan.pdf", PDF_BYTES))
+    messages = [problem.message for problem in checks.bid_problems(draft)]
+    assert checks.ATTACHMENT_AWAITING_SCAN.format(name="plan.pdf") in messages
+    Attachment.objects.filter(pk=attachment.pk).update(scan_status=uploads.ScanStatus.QUARANTINED)
+    messages = [problem.message for problem in checks.bid_problems(draft)]
+    assert checks.ATTACHMENT_QUARANTINED.format(name="plan.pdf") in messages
+    Attachment.objects.filter(pk=attachment.pk).update(scan_status=uploads.ScanStatus.AVAILABLE)
+    assert not [problem for problem in checks.problems_in_section(draft, BidSection.ATTACHMENTS)]
