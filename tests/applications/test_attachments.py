@@ -276,4 +276,4 @@ def test_a_file_not_cleared_by_the_scan_stops_the_bid_being_submitted(world, dra
     messages = [problem.message for problem in checks.bid_problems(draft)]
     assert checks.ATTACHMENT_QUARANTINED.format(name="plan.pdf") in messages
     Attachment.objects.filter(pk=attachment.pk).update(scan_status=uploads.ScanStatus.AVAILABLE)
-    assert not [problem for problem in checks.problems_in_section(draft, BidSection.ATTACHMENTS)]
+    assert checks.problems_in_section(draft, BidSection.ATTACHMENTS) == []
