@@ -1,10 +1,15 @@
 """Background work for awards. Tasks take ids and call services, which record the outcome."""
 
+import datetime as dt
+import logging
+
 import clamd
 from celery import shared_task
+from django.conf import settings
 
 from governance.uploads import ScanFailed
 
+from .selectors import evidence_awaiting_scan
 from .services import awards_lapse_overdue, condition_evidence_scan, offer_letter_generate
 
 
@@ -28,3 +33,15 @@ def lapse_overdue_offers() -> int:
 def scan_condition_evidence(condition_id: int) -> str | None:
     """Have clamd scan a condition's evidence. Safe to run twice: scanned evidence is left alone."""
     return condition_evidence_scan(condition_id=condition_id)
+
+
+@shared_task
+def rescan_awaiting_evidence() -> int:
+    """Periodic: send evidence still awaiting its scan to be scanned again (idempotent)."""
+    waiting = evidence_awaiting_scan(older_than=dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS))
+    for condition_id in waiting:
+        scan_condition_evidence.delay(condition_id)
+    if waiting:
+        logging.getLogger(__name__).warning("Sent %d evidence files awaiting their virus scan to be scanned again",
+                                            len(waiting))
+    return len(waiting)

@@ -277,3 +277,22 @@ def test_a_file_not_cleared_by_the_scan_stops_the_bid_being_submitted(world, dra
     assert checks.ATTACHMENT_QUARANTINED.format(name="plan.pdf") in messages
     Attachment.objects.filter(pk=attachment.pk).update(scan_status=uploads.ScanStatus.AVAILABLE)
     assert checks.problems_in_section(draft, BidSection.ATTACHMENTS) == []
+
+
+def test_the_beat_sends_files_still_awaiting_their_scan_to_be_scanned_again(world, draft, settings, monkeypatch):
+    import datetime as dt
+
+    from applications import tasks
+
+    settings.CLAMD_ADDRESS = "/nonexistent/clamd.sock"
+    waiting = services.bid_attachment_add(actor=world.applicant, bid=draft, upload=upload("old.pdf", PDF_BYTES))
+    recent = services.bid_attachment_add(actor=world.applicant, bid=draft, upload=upload("new.pdf", PDF_BYTES))
+    Attachment.objects.filter(pk=waiting.pk).update(
+        uploaded_at=waiting.uploaded_at - dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS + 60))
+    sent = []
+    monkeypatch.setattr(tasks.scan_attachment, "delay", sent.append)
+    assert tasks.rescan_awaiting_attachments() == 1
+    assert sent == [waiting.pk]
+    Attachment.objects.filter(pk=waiting.pk).update(scan_status=uploads.ScanStatus.AVAILABLE)
+    assert tasks.rescan_awaiting_attachments() == 0
+    assert recent.pk not in sent

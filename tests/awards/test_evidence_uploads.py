@@ -212,3 +212,20 @@ def test_clamd_scans_every_accepted_file_in_the_table(world, conditioned, clamd_
     condition.refresh_from_db()
     expected = uploads.ScanStatus.QUARANTINED if case.id.startswith("eicar") else uploads.ScanStatus.AVAILABLE
     assert condition.evidence_scan_status == expected
+
+
+def test_the_beat_sends_evidence_still_awaiting_its_scan_to_be_scanned_again(world, conditioned, settings, monkeypatch):
+    import datetime as dt
+
+    from awards import tasks
+
+    settings.CLAMD_ADDRESS = "/nonexistent/clamd.sock"
+    _, condition = conditioned
+    condition = services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
+    sent = []
+    monkeypatch.setattr(tasks.scan_condition_evidence, "delay", sent.append)
+    assert tasks.rescan_awaiting_evidence() == 0  # just sent: its own task is on the way
+    AwardCondition.objects.filter(pk=condition.pk).update(
+        evidence_submitted_at=condition.evidence_submitted_at - dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS + 60))
+    assert tasks.rescan_awaiting_evidence() == 1
+    assert sent == [condition.pk]
