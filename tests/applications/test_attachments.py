@@ -296,3 +296,5 @@ def test_the_beat_sends_files_still_awaiting_their_scan_to_be_scanned_again(worl
     Attachment.objects.filter(pk=waiting.pk).update(scan_status=uploads.ScanStatus.AVAILABLE)
     assert tasks.rescan_awaiting_attachments() == 0
     assert recent.pk not in sent
+    schedule = settings.CELERY_BEAT_SCHEDULE["applications-rescan-awaiting-attachments"]
+    assert schedule["task"] == tasks.rescan_awaiting_attachments.name

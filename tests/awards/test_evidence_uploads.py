@@ -229,3 +229,4 @@ def test_the_beat_sends_evidence_still_awaiting_its_scan_to_be_scanned_again(wor
         evidence_submitted_at=condition.evidence_submitted_at - dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS + 60))
     assert tasks.rescan_awaiting_evidence() == 1
     assert sent == [condition.pk]
+    assert settings.CELERY_BEAT_SCHEDULE["awards-rescan-awaiting-evidence"]["task"] == tasks.rescan_awaiting_evidence.name
