@@ -3,11 +3,10 @@
 import datetime as dt
 import logging
 
-import clamd
 from celery import shared_task
 from django.conf import settings
 
-from governance.uploads import ScanFailed
+from governance.uploads import scan_in_task
 
 from .selectors import attachments_awaiting_scan
 from .services import attachment_scan
@@ -15,13 +14,11 @@ from .services import attachment_scan
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    autoretry_for=(clamd.ClamdError, ScanFailed, OSError),
-    retry_backoff=15, retry_backoff_max=900, retry_jitter=True, max_retries=10,
-)
-def scan_attachment(attachment_id: int) -> str | None:
+@shared_task(bind=True, max_retries=10)
+def scan_attachment(self, attachment_id: int) -> str | None:
     """Have clamd scan a bid attachment. Safe to run twice: a scanned file is left alone."""
-    return attachment_scan(attachment_id=attachment_id)
+    return scan_in_task(self, lambda: attachment_scan(attachment_id=attachment_id),
+                        what=f"Attachment {attachment_id}")
 
 
 @shared_task

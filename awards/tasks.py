@@ -3,11 +3,10 @@
 import datetime as dt
 import logging
 
-import clamd
 from celery import shared_task
 from django.conf import settings
 
-from governance.uploads import ScanFailed
+from governance.uploads import scan_in_task
 
 from .selectors import evidence_awaiting_scan
 from .services import awards_lapse_overdue, condition_evidence_scan, offer_letter_generate
@@ -26,13 +25,11 @@ def lapse_overdue_offers() -> int:
     return awards_lapse_overdue()
 
 
-@shared_task(
-    autoretry_for=(clamd.ClamdError, ScanFailed, OSError),
-    retry_backoff=15, retry_backoff_max=900, retry_jitter=True, max_retries=10,
-)
-def scan_condition_evidence(condition_id: int) -> str | None:
+@shared_task(bind=True, max_retries=10)
+def scan_condition_evidence(self, condition_id: int) -> str | None:
     """Have clamd scan a condition's evidence. Safe to run twice: scanned evidence is left alone."""
-    return condition_evidence_scan(condition_id=condition_id)
+    return scan_in_task(self, lambda: condition_evidence_scan(condition_id=condition_id),
+                        what=f"Evidence for condition {condition_id}")
 
 
 @shared_task

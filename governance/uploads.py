@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import posixpath
 import re
 import zipfile
@@ -31,12 +32,15 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import BinaryIO
 
+import clamd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import models, transaction
 from django.http import FileResponse, Http404
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+logger = logging.getLogger(__name__)
 
 # Types ---------------------------------------------------------------------------------------
 
@@ -408,6 +412,24 @@ class ScanFailed(Exception):
     """clamd answered with an error (not "clean", not "found")."""
 
 
+# What makes a scan worth trying again later: clamd unreachable, slow, or answering an error.
+SCAN_ERRORS = (clamd.ClamdError, ScanFailed, OSError)
+
+
+def scan_in_task(task, scan: Callable[[], str | None], *, what: str) -> str | None:
+    """Run a scan service inside a bound Celery task. If clamd cannot scan now, the file stays
+    awaiting its scan: a queued task tries again later with backoff (and the beat sweeps up
+    whatever is left); a task run in-process (no broker) gives up quietly rather than turn the
+    upload that started it into an error page."""
+    try:
+        return scan()
+    except SCAN_ERRORS as exc:
+        if task.request.is_eager:
+            logger.warning("%s stays awaiting its virus scan: %s", what, exc)
+            return None
+        raise task.retry(exc=exc, countdown=min(15 * 2 ** task.request.retries, 900)) from exc
+
+
 def scanning_enabled() -> bool:
     return bool(getattr(settings, "CLAMD_ADDRESS", ""))
 
@@ -418,8 +440,6 @@ def initial_scan_status() -> str:
 
 def scanner():
     """A clamd client for ``CLAMD_ADDRESS``: a unix socket path, or host:port."""
-    import clamd
-
     address = settings.CLAMD_ADDRESS
     timeout = getattr(settings, "CLAMD_TIMEOUT", 120)
     for prefix in ("unix://", "tcp://"):
