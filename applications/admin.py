@@ -28,7 +28,8 @@ class CostInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = models.Attachment
-    fields = ["original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
+    fields = ["original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at", "scan_status",
+              "scan_signature"]
     readonly_fields = fields
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance import fy
 from governance.models import COMMISSIONING_KINDS, OrganisationKind, PartnerKind
 from governance.money import format_money
+from governance.uploads import ScanStatus
 
 from .models import Bid, BidSection, BidStatus, EndorsementStatus, SectionStatus
 
@@ -32,6 +33,8 @@ INNOVATION_TYPE_MISSING = "Choose the type of innovation"
 INNOVATION_TYPE_NOT_ACCEPTED = "This call does not fund this type of innovation: choose {choices}"
 INNOVATION_MISSING = "Describe the innovation"
 EVIDENCE_MISSING = "Describe the evidence base for the innovation"
+ATTACHMENT_AWAITING_SCAN = "{name} is still being checked for viruses: submit once the check is done"
+ATTACHMENT_QUARANTINED = "A virus was found in {name}: remove it and upload a clean copy"
 # Care pathway
 CARE_SETTINGS_MISSING = "Select the parts of the care pathway the project covers"
 PATHWAY_MISSING = "Describe the care pathway the project covers"
@@ -278,12 +281,22 @@ def _risks(bid: Bid) -> list[Problem]:
     return [] if bid.risks.exists() else [Problem(BidSection.RISKS, RISKS_MISSING)]
 
 
-# What is missing or ineligible in each section (attachments and declarations have no rules).
+def _attachments(bid: Bid) -> list[Problem]:
+    """Files not yet cleared by the virus scan cannot go in with the bid."""
+    found = []
+    for name, status in bid.attachments.exclude(scan_status=ScanStatus.AVAILABLE).values_list("original_name", "scan_status"):
+        message = ATTACHMENT_QUARANTINED if status == ScanStatus.QUARANTINED else ATTACHMENT_AWAITING_SCAN
+        found.append(Problem(BidSection.ATTACHMENTS, message.format(name=name)))
+    return found
+
+
+# What is missing or ineligible in each section (declarations have no rules; attachments only
+# that each has passed its virus scan).
 SECTION_CHECKS = {
     BidSection.SUMMARY: _summary, BidSection.INNOVATION: _innovation, BidSection.PATHWAY: _pathway,
     BidSection.PARTNERS: _partners, BidSection.COSTS: _costs, BidSection.SAVINGS: _savings,
     BidSection.BENEFITS: _benefits, BidSection.DELIVERY: _delivery, BidSection.RISKS: _risks,
-    ENDORSEMENT: _endorsement,
+    BidSection.ATTACHMENTS: _attachments, ENDORSEMENT: _endorsement,
 }
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django import forms
 
-from governance import fy
+from governance import fy, uploads
 from governance.forms import MoneyField, NHSDateField, needed_when
 from governance.models import InnovationType, Organisation, PartnerKind
 
@@ -350,14 +350,14 @@ def row_formset(form_class, *, extra: int):
 
 
 class AttachmentForm(forms.Form):
-    file = DraftFileField(label="Upload a file",
-                           help_text="PDF, DOCX, XLSX, ODT, PNG or JPEG, up to 10MB.")
+    file = DraftFileField(label="Upload a file", help_text=uploads.BID_ATTACHMENT.hint,
+                          error_messages={"empty": uploads.FILE_EMPTY, "required": uploads.FILE_NEEDED})
     description = forms.CharField(label="What is it?", max_length=200, required=False,
                                   help_text="For example, evaluation report or letter of support.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].widget.attrs["accept"] = ".pdf,.docx,.xlsx,.odt,.png,.jpg,.jpeg"
+        self.fields["file"].widget.attrs["accept"] = uploads.BID_ATTACHMENT.accept
 
 
 class EndorsementForm(forms.Form):

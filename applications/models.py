@@ -11,6 +11,7 @@ from django.utils import timezone
 from governance import fy
 from governance.models import Call, Fund, Organisation, PartnerKind, Pot
 from governance.money import money_field
+from governance.uploads import ScanStatus, stored_extension
 
 
 class BidStatus(models.TextChoices):
@@ -301,8 +302,9 @@ class Risk(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    # The stored name never uses the uploader's file name, so it cannot be abused.
-    return f"bids/{instance.bid_id}/{timezone.now():%Y%m%d%H%M%S}-{instance.sha256[:16]}"
+    # The stored name never uses the uploader's file name, so it cannot be abused; its extension
+    # is the one the upload pipeline found from the content.
+    return f"bids/{instance.bid_id}/{timezone.now():%Y%m%d%H%M%S}-{instance.sha256[:16]}{stored_extension(filename)}"
 
 
 class Attachment(models.Model):
@@ -315,6 +317,9 @@ class Attachment(models.Model):
     description = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+    scan_status = models.CharField(max_length=20, choices=ScanStatus.choices, default=ScanStatus.AVAILABLE,
+                                   help_text="Served only when available (scanned clean, or no scanner is set up).")
+    scan_signature = models.CharField(max_length=200, blank=True, help_text="What the virus scanner found.")
 
     class Meta:
         ordering = ["uploaded_at", "pk"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from governance.models import (
     COMMISSIONING_KINDS,
@@ -19,6 +20,7 @@ from governance.models import (
     Organisation,
     User,
 )
+from governance.uploads import ScanStatus
 
 from .checks import projected_return
 from .models import (
@@ -238,3 +240,11 @@ def bid_content(bid: Bid) -> dict[str, Any]:
         "care_setting_labels": [label for value, label in CareSetting.choices if value in (bid.care_settings or [])],
         "innovation_type_label": dict(InnovationType.choices).get(bid.innovation_type, ""),
     }
+
+
+def attachments_awaiting_scan(*, older_than) -> list[int]:
+    """Files still waiting for their virus scan a while after upload (a lost task, a scanner that
+    was down longer than the task's retries): the beat sends them to be scanned again."""
+    cutoff = timezone.now() - older_than
+    return list(Attachment.objects.filter(scan_status=ScanStatus.AWAITING, uploaded_at__lt=cutoff)
+                .order_by("pk").values_list("pk", flat=True)[:500])

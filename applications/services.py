@@ -13,13 +13,11 @@ nothing is overwritten.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -27,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import fy
+from governance import fy, uploads
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import (
@@ -42,8 +40,9 @@ from governance.models import (
 )
 from governance.money import format_money, parse_money
 from governance.services import notify
+from governance.uploads import ScanStatus
 
-from . import checks, filetypes
+from . import checks
 from .checks import uk_datetime
 from .models import (
     Attachment,
@@ -98,10 +97,13 @@ PARTNER_NOT_ON_BID = "That partner is not on this bid"
 CARE_SETTING_UNKNOWN = "Choose parts of the care pathway from the list"
 INNOVATION_TYPE_UNKNOWN = "Choose a type of innovation this call funds"
 # Files
-FILE_NEEDED = "Select a file to upload"
-FILE_EMPTY = "The selected file is empty"
-FILE_TOO_LARGE = "The selected file must be smaller than 10MB"
-FILE_TYPE_NOT_ALLOWED = f"The selected file must be a {filetypes.ALLOWED_LABELS}"
+# Files: the messages of the upload pipeline every upload goes through (governance.uploads).
+FILE_NEEDED = uploads.FILE_NEEDED
+FILE_EMPTY = uploads.FILE_EMPTY
+FILE_TOO_LARGE = uploads.FILE_TOO_LARGE
+FILE_TYPE_NOT_ALLOWED = uploads.BID_ATTACHMENT.type_message
+FILE_HAS_MACROS = uploads.FILE_HAS_MACROS
+FILE_ARCHIVE_UNSAFE = uploads.FILE_ARCHIVE_UNSAFE
 TOO_MANY_ATTACHMENTS = "A bid can have up to {limit} attachments: remove one before adding another"
 ATTACHMENT_LIMIT = 20
 # Endorsement
@@ -605,54 +607,79 @@ def bid_section_confirm(*, actor: User, bid: Bid, section: str, version: int) ->
 # Sections: attachments -------------------------------------------------------------------------
 
 
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
-
-
-def check_upload(upload: UploadedFile | None) -> filetypes.FileType:
-    """The upload's real type; a ValidationError if it is missing, empty, too big or not allowed."""
-    if upload is None:
-        raise ValidationError({"file": FILE_NEEDED}, code="required")
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise ValidationError({"file": FILE_TOO_LARGE}, code="too_large")
-    if upload.size == 0:
-        raise ValidationError({"file": FILE_EMPTY}, code="empty")
-    kind = filetypes.detect(upload)
-    if kind is None:
-        raise ValidationError({"file": FILE_TYPE_NOT_ALLOWED}, code="type")
-    return kind
+def check_upload(upload: UploadedFile | None) -> uploads.CheckedUpload:
+    """The upload's real type, size and hash; a ValidationError if it is missing, empty, too big,
+    not allowed, or carries macros or archives (the pipeline every upload goes through)."""
+    return uploads.check(upload, policy=uploads.BID_ATTACHMENT)
 
 
 def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, description: str = "") -> Attachment:
-    """Store a checked file through the default storage (outside the web root)."""
-    kind = check_upload(upload)
+    """Store a checked file through the default storage (outside the web root), named after
+    what it is; with a virus scanner set up, it waits for its scan before anyone can open it."""
+    checked = check_upload(upload)
     stored_name = None
     try:
         with _editing(actor=actor, bid=bid, section=BidSection.ATTACHMENTS, version=None,
-                      message=f"File added: {upload.name[:100]}") as (locked, record):
+                      message=f"File added: {checked.original_name[:100]}") as (locked, record):
             if locked.attachments.count() >= ATTACHMENT_LIMIT:
                 raise ValidationError({"file": TOO_MANY_ATTACHMENTS.format(limit=ATTACHMENT_LIMIT)})
             attachment = Attachment(
-                bid=locked, original_name=upload.name.replace("\\", "/").rsplit("/", 1)[-1][:200] or "attachment",
-                content_type=kind.content_type, size=upload.size, sha256=_sha256(upload),
+                bid=locked, original_name=checked.original_name or "attachment",
+                content_type=checked.file_type.content_type, size=checked.size, sha256=checked.sha256,
                 description=_clean_text(description)[:200], uploaded_by=actor,
+                scan_status=uploads.initial_scan_status(),
             )
-            attachment.file.save(f"upload.{kind.extension}", upload, save=False)
+            attachment.file.save(checked.storage_name, upload, save=False)
             stored_name = attachment.file.name
             attachment.full_clean()
             attachment.save()
             record.update(action="bid.attachment_added", after={
-                "name": attachment.original_name, "type": kind.label, "size": attachment.size, "sha256": attachment.sha256})
+                "name": attachment.original_name, "type": checked.file_type.label, "size": attachment.size,
+                "sha256": attachment.sha256, "scan_status": attachment.scan_status})
+            if attachment.scan_status == ScanStatus.AWAITING:
+                from .tasks import scan_attachment
+
+                attachment_id = attachment.pk
+                transaction.on_commit(lambda: scan_attachment.delay(attachment_id))
     except Exception:
         if stored_name:
             default_storage.delete(stored_name)
         raise
     return attachment
+
+
+def attachment_scan(*, attachment_id: int) -> str | None:
+    """Scan a file awaiting its virus scan and record the result: available, or quarantined
+    (the uploader is told). Safe to run twice. Returns the new status, or None if there was
+    nothing to do. Raises if clamd could not scan it (the task tries again later)."""
+    attachment = Attachment.objects.filter(pk=attachment_id, scan_status=ScanStatus.AWAITING).first()
+    if attachment is None:
+        return None
+    scanned_name = attachment.file.name
+    signature = uploads.scan_file(attachment.file)
+    with transaction.atomic():
+        locked = Attachment.objects.select_for_update().select_related("bid").filter(pk=attachment_id).first()
+        if locked is None or locked.scan_status != ScanStatus.AWAITING or locked.file.name != scanned_name:
+            return None
+        bid = locked.bid
+        locked.scan_status = ScanStatus.QUARANTINED if signature else ScanStatus.AVAILABLE
+        locked.scan_signature = (signature or "")[:200]
+        locked.save(update_fields=["scan_status", "scan_signature"])
+        if signature:
+            audit_record(actor=None, action="bid.attachment_quarantined", target=bid,
+                         message=f"A virus was found in {locked.original_name[:100]}: it is quarantined",
+                         before={"scan_status": ScanStatus.AWAITING},
+                         after={"name": locked.original_name, "scan_status": locked.scan_status, "signature": signature})
+            notify(user=locked.uploaded_by, subject=f"A virus was found in a file on {bid.reference}",
+                   body=(f"The virus scanner found {signature} in {locked.original_name}, so nobody can open it. "
+                         "Remove it from the bid and upload a clean copy."),
+                   link=reverse("applications:bid_section", args=[bid.pk, BidSection.ATTACHMENTS]))
+        else:
+            audit_record(actor=None, action="bid.attachment_scanned", target=bid,
+                         message=f"{locked.original_name[:100]} scanned: no virus found",
+                         before={"scan_status": ScanStatus.AWAITING},
+                         after={"name": locked.original_name, "scan_status": locked.scan_status})
+    return locked.scan_status
 
 
 def bid_attachment_remove(*, actor: User, bid: Bid, attachment: Attachment) -> None:
@@ -664,7 +691,7 @@ def bid_attachment_remove(*, actor: User, bid: Bid, attachment: Attachment) -> N
         name, storage = found.file.name, found.file.storage
         record.update(action="bid.attachment_removed", before={"name": found.original_name, "sha256": found.sha256})
         found.delete()
-        transaction.on_commit(lambda: storage.delete(name))
+        uploads.delete_after_commit(storage, name)
 
 
 # Endorsement -----------------------------------------------------------------------------------
@@ -900,5 +927,5 @@ def bid_mark_not_funded(*, actor: User | None, bid: Bid) -> Bid:
 
 
 def attachment_download_name(attachment: Attachment) -> str:
-    return filetypes.safe_download_name(attachment.original_name, filetypes.by_content_type(attachment.content_type))
+    return uploads.safe_download_name(attachment.original_name, uploads.by_content_type(attachment.content_type))
 

@@ -6,19 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from governance import uploads
 from governance.access import require
 from governance.models import Call, Organisation, OrganisationKind
 from governance.selectors import (
@@ -533,41 +531,15 @@ def partner_remove(request, pk: int, partner_pk: int):
 # Attachments -------------------------------------------------------------------------------------------
 
 
-class SizeLimitedUploadHandler(FileUploadHandler):
-    """Stops taking a file once it passes the limit, so an oversized upload never reaches the
-    disk; the view then says the file is too large."""
-
-    def __init__(self, request, limit: int):
-        super().__init__(request)
-        self.limit = limit
-        self.too_large = False
-
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.limit:
-            self.too_large = True
-            raise SkipFile
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
-@csrf_exempt
-def bid_attachments(request, pk: int):
-    # The size limit must be in place before anything reads the upload, including the CSRF
-    # check, which is why CSRF protection is applied inside rather than by the middleware.
-    handler = SizeLimitedUploadHandler(request, settings.MAX_UPLOAD_BYTES)
-    request.upload_handlers.insert(0, handler)
-    return _bid_attachments(request, pk, handler)
-
-
-@csrf_protect
+@uploads.limit_upload_size(uploads.BID_ATTACHMENT)
 @require_http_methods(["GET", "POST"])
-def _bid_attachments(request, pk: int, handler: SizeLimitedUploadHandler):
+def bid_attachments(request, pk: int):
+    # The size limit is in place before anything reads the upload (see limit_upload_size).
     bid = _writable_bid(request, pk)
     if refused := _closed_to_changes(request, bid):
         return refused
     state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.ATTACHMENTS)
+    too_large = "file" in uploads.too_large_fields(request)
     main = forms.SectionForm(request.POST if "confirm" in request.POST else None, initial=_version(state))
     upload_form = forms.AttachmentForm(request.POST if "upload" in request.POST else None,
                                        request.FILES if "upload" in request.POST else None)
@@ -584,16 +556,20 @@ def _bid_attachments(request, pk: int, handler: SizeLimitedUploadHandler):
             return redirect(bid)
     elif request.method == "POST" and "upload" in request.POST and upload_form.is_valid():
         try:
-            if handler.too_large:
+            if too_large:
                 raise ValidationError({"file": services.FILE_TOO_LARGE})
             attachment = services.bid_attachment_add(actor=request.user, bid=bid, upload=request.FILES.get("file"),
                                                      description=upload_form.cleaned_data["description"])
         except ValidationError as error:
             _apply_errors(upload_form, error)
         else:
-            messages.success(request, f"{attachment.original_name} uploaded.")
+            if attachment.scan_status == uploads.ScanStatus.AWAITING:
+                messages.success(request, f"{attachment.original_name} uploaded. It is being checked for viruses "
+                                          "and can be opened once the check is done.")
+            else:
+                messages.success(request, f"{attachment.original_name} uploaded.")
             return redirect("applications:bid_section", pk=bid.pk, section=BidSection.ATTACHMENTS)
-    elif request.method == "POST" and handler.too_large:
+    elif request.method == "POST" and too_large:
         upload_form.add_error("file", services.FILE_TOO_LARGE)
     built = {"main": main, "upload": upload_form}
     return render(request, "applications/sections/attachments.html", {
@@ -608,15 +584,13 @@ def attachment_download(request, pk: int, attachment_pk: int):
     bid = _visible_bid(request, pk)
     require(request.user.has_perm("applications.view_bid", bid))
     attachment = get_object_or_404(selectors.bid_attachments(bid), pk=attachment_pk)
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("The file is missing") from None
-    response = FileResponse(handle, as_attachment=True, filename=services.attachment_download_name(attachment),
-                            content_type=attachment.content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    if reason := uploads.unavailable_message(attachment.scan_status):
+        return render(request, "governance/file_unavailable.html", {
+            "name": attachment.original_name, "reason": reason, "status": attachment.get_scan_status_display(),
+            "back": bid.get_absolute_url(),
+        }, status=409)
+    return uploads.private_file_response(attachment.file, content_type=attachment.content_type,
+                                         filename=services.attachment_download_name(attachment))
 
 
 @require_POST

@@ -34,8 +34,8 @@ class InstalmentAdmin(ReadOnlyAdmin):
 
 @admin.register(models.AwardCondition)
 class AwardConditionAdmin(ReadOnlyAdmin):
-    list_display = ["title", "award", "pre_start", "status"]
-    list_filter = ["status"]
+    list_display = ["title", "award", "pre_start", "status", "evidence_scan_status"]
+    list_filter = ["status", "evidence_scan_status"]
 
 
 @admin.register(models.OfferLetter)

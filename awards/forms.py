@@ -6,11 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from governance import fy
+from governance import fy, uploads
 from governance.forms import MoneyField, NHSDateField, needed_when
 from governance.money import ZERO, format_money
 
@@ -18,6 +17,8 @@ from .models import ConditionTemplate, VariationKind
 from .selectors import condition_templates_for, suggested_profile, years_for
 from .services import (
     DECLINE_REASON_MISSING,
+    EVIDENCE_EMPTY,
+    EVIDENCE_MISSING,
     EVIDENCE_TOO_LARGE,
     RETURN_FREQUENCIES,
     RETURN_FREQUENCY_NOT_ALLOWED,
@@ -176,17 +177,26 @@ class OfferDeclineForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
+    """The file is required here as in the service, with the same message next to the field."""
+
     file = forms.FileField(
-        label="Upload evidence", required=False,
-        help_text="A PDF, Word or OpenDocument document, spreadsheet, or JPG or PNG image, smaller than 10 MB.",
+        label="Upload evidence", error_messages={"required": EVIDENCE_MISSING, "empty": EVIDENCE_EMPTY},
+        help_text=f"{uploads.CONDITION_EVIDENCE.hint} Documents with macros are not accepted.",
     )
     note = forms.CharField(label="Note for the fund manager", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args, too_large: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+        self.fields["file"].widget.attrs["accept"] = uploads.CONDITION_EVIDENCE.accept
+        if too_large:
+            # The upload was stopped at the limit while it streamed in, so no file arrived.
+            self.fields["file"].required = False
+
     def clean_file(self):
-        upload = self.cleaned_data.get("file")
-        if upload is not None and upload.size > settings.MAX_UPLOAD_BYTES:
-            raise ValidationError(EVIDENCE_TOO_LARGE)
-        return upload
+        if self.too_large:
+            raise ValidationError(EVIDENCE_TOO_LARGE, code="too_large")
+        return self.cleaned_data.get("file")
 
 
 class ConditionReviewForm(forms.Form):

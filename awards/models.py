@@ -18,6 +18,7 @@ from assessment.models import PanelDecision
 from governance import fy
 from governance.models import Fund, Organisation, Pot
 from governance.money import money_field
+from governance.uploads import ScanStatus, stored_extension
 
 
 class AwardStatus(models.TextChoices):
@@ -159,7 +160,8 @@ class ConditionTemplate(models.Model):
 
 
 def condition_evidence_path(instance: AwardCondition, filename: str) -> str:
-    return f"awards/{instance.award_id}/conditions/{instance.pk or 'new'}-{timezone.now():%Y%m%d%H%M%S}"
+    return (f"awards/{instance.award_id}/conditions/{instance.pk or 'new'}-{timezone.now():%Y%m%d%H%M%S}"
+            f"{stored_extension(filename)}")
 
 
 class AwardCondition(models.Model):
@@ -174,6 +176,10 @@ class AwardCondition(models.Model):
     evidence_content_type = models.CharField(max_length=120, blank=True, help_text="Found from the file's content.")
     evidence_size = models.PositiveIntegerField(null=True, blank=True, help_text="In bytes.")
     evidence_submitted_at = models.DateTimeField(null=True, blank=True)
+    evidence_scan_status = models.CharField(
+        max_length=20, choices=ScanStatus.choices, default=ScanStatus.AVAILABLE,
+        help_text="The evidence is served and can be signed off only when available.")
+    evidence_scan_signature = models.CharField(max_length=200, blank=True, help_text="What the virus scanner found.")
     review_note = models.TextField(blank=True, help_text="The fund manager's note when signing off, waiving or returning.")
     signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     signed_off_at = models.DateTimeField(null=True, blank=True)

@@ -28,6 +28,7 @@ from governance.models import (
     User,
 )
 from governance.money import PENNY, ZERO
+from governance.uploads import ScanStatus
 
 from .extensions import returns_found_for
 from .models import (
@@ -452,3 +453,11 @@ def manager_to_do(user: User) -> ManagerToDo:
         instalments_to_release=releasable,
         instalments_to_pay=Instalment.objects.filter(award__in=active, status=InstalmentStatus.RELEASED).count(),
     )
+
+
+def evidence_awaiting_scan(*, older_than) -> list[int]:
+    """Conditions whose evidence still waits for its virus scan a while after it was sent: the
+    beat sends them to be scanned again."""
+    cutoff = timezone.now() - older_than
+    return list(AwardCondition.objects.filter(evidence_scan_status=ScanStatus.AWAITING, evidence_submitted_at__lt=cutoff)
+                .exclude(evidence="").order_by("pk").values_list("pk", flat=True)[:500])

@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-import filetype
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -27,7 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assessment.models import FUNDING_OUTCOMES, PanelDecision
-from governance import fy
+from governance import fy, uploads
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Fund, Membership, PotBudget, User
@@ -115,10 +113,15 @@ PAYMENT_ABOVE_COMMITMENT = "Paying this would take %(year)s above the money comm
 NOT_RECIPIENT = "Only members of %(organisation)s can do this"
 CONDITION_CLOSED = "This condition is %(status)s, so evidence can no longer be sent"
 AWARD_ENDED = "The award is %(status)s, so nothing more can be done to it"
-EVIDENCE_MISSING = "Select a file to upload"
-EVIDENCE_TOO_LARGE = "The file must be smaller than 10 MB"
-EVIDENCE_EMPTY = "The selected file is empty"
-EVIDENCE_WRONG_TYPE = "The file must be a PDF, a Word or OpenDocument document, a spreadsheet, or a JPG or PNG image"
+# Evidence goes through the upload pipeline every upload uses (governance.uploads), with its messages.
+EVIDENCE_MISSING = uploads.FILE_NEEDED
+EVIDENCE_TOO_LARGE = uploads.FILE_TOO_LARGE
+EVIDENCE_EMPTY = uploads.FILE_EMPTY
+EVIDENCE_WRONG_TYPE = uploads.CONDITION_EVIDENCE.type_message
+EVIDENCE_HAS_MACROS = uploads.FILE_HAS_MACROS
+EVIDENCE_ARCHIVE_UNSAFE = uploads.FILE_ARCHIVE_UNSAFE
+EVIDENCE_NOT_SCANNED = "The evidence is still being checked for viruses: sign it off once the check is done"
+EVIDENCE_QUARANTINED = "A virus was found in the evidence, so it cannot be signed off: send it back for a clean copy"
 NO_EVIDENCE_TO_SIGN_OFF = "There is no evidence waiting to be signed off for this condition"
 CONDITION_NOT_OPEN = "This condition is %(status)s, so it cannot be %(action)s"
 NOTE_MISSING = "Enter a note to explain"
@@ -139,16 +142,6 @@ VARIATION_DECIDED = "This variation has already been %(status)s"
 REJECTION_NOTE_MISSING = "Enter a note to explain why the variation is rejected"
 LETTER_NOT_ALLOWED = "Letters are made only for awards that are offered, accepted, active or suspended"
 
-# Evidence files are checked by their content, not their name.
-EVIDENCE_TYPES = {
-    "application/pdf": "pdf",
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-    "application/vnd.oasis.opendocument.text": "odt",
-    "application/vnd.oasis.opendocument.spreadsheet": "ods",
-}
 
 AWARD_FIELDS = ("reference", "amount", "start_date", "end_date", "status", "offer_deadline", "status_reason", "pot",
                 "return_frequency_months")
@@ -702,20 +695,14 @@ def _lock_condition(condition: AwardCondition) -> AwardCondition:
     return AwardCondition.objects.select_for_update().select_related("award").get(pk=condition.pk)
 
 
-def evidence_content_type(upload) -> str | None:
-    """The file's type from its first bytes, if it is one we accept."""
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in EVIDENCE_TYPES:
-        return None
-    return kind.mime
-
-
 @transaction.atomic
 def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload, note: str = "") -> AwardCondition:
-    """The grantee sends evidence that a condition is met; a fund manager then signs it off."""
+    """The grantee sends evidence that a condition is met; a fund manager then signs it off.
+
+    The file goes through the upload pipeline (content, type, macros, archives, size); a new
+    file replaces the last one, which is deleted once this is committed. With a virus scanner
+    set up, the evidence waits for its scan before anyone can open or sign it off.
+    """
     condition = _lock_condition(condition)
     award = condition.award
     _require_live(award)
@@ -723,32 +710,72 @@ def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload,
         raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
     if condition.status not in (ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED):
         raise ValidationError(CONDITION_CLOSED, code="condition_closed", params={"status": condition.get_status_display().lower()})
-    if upload is None:
-        raise ValidationError({"file": ValidationError(EVIDENCE_MISSING, code="missing")})
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise ValidationError({"file": ValidationError(EVIDENCE_TOO_LARGE, code="too_large")})
-    if upload.size == 0:
-        raise ValidationError({"file": ValidationError(EVIDENCE_EMPTY, code="empty")})
-    content_type = evidence_content_type(upload)
-    if content_type is None:
-        raise ValidationError({"file": ValidationError(EVIDENCE_WRONG_TYPE, code="wrong_type")})
+    checked = uploads.check(upload, policy=uploads.CONDITION_EVIDENCE)
     before = snapshot(condition, ("status", "evidence_name"))
-    original = (getattr(upload, "name", "") or "evidence").replace("\\", "/").rsplit("/", 1)[-1][:200]
-    condition.evidence.save(f"evidence.{EVIDENCE_TYPES[content_type]}", upload, save=False)
-    condition.evidence_name = original
-    condition.evidence_content_type = content_type
-    condition.evidence_size = upload.size
-    condition.evidence_note = (note or "").strip()
-    condition.evidence_submitted_at = timezone.now()
-    condition.status = ConditionStatus.EVIDENCE_SUBMITTED
-    condition.review_note = ""
-    condition.save()
-    audit_record(actor=actor, action="condition.evidence_submitted", target=condition, before=before,
-                 after=snapshot(condition, ("status", "evidence_name", "evidence_content_type", "evidence_size")),
-                 message=f"Evidence sent for \"{condition.title}\"")
-    _notify_manager(award, f"Evidence to review: {award.reference}",
-                    f"{award.recipient.name} sent evidence for the condition \"{condition.title}\".")
+    superseded = condition.evidence.name or None
+    condition.evidence.save(checked.storage_name, upload, save=False)
+    stored = condition.evidence.name
+    try:
+        condition.evidence_name = checked.original_name or "evidence"
+        condition.evidence_content_type = checked.file_type.content_type
+        condition.evidence_size = checked.size
+        condition.evidence_note = (note or "").strip()
+        condition.evidence_submitted_at = timezone.now()
+        condition.evidence_scan_status = uploads.initial_scan_status()
+        condition.evidence_scan_signature = ""
+        condition.status = ConditionStatus.EVIDENCE_SUBMITTED
+        condition.review_note = ""
+        condition.save()
+        audit_record(actor=actor, action="condition.evidence_submitted", target=condition, before=before,
+                     after={**snapshot(condition, ("status", "evidence_name", "evidence_content_type", "evidence_size",
+                                                   "evidence_scan_status")), "sha256": checked.sha256},
+                     message=f"Evidence sent for \"{condition.title}\"")
+        _notify_manager(award, f"Evidence to review: {award.reference}",
+                        f"{award.recipient.name} sent evidence for the condition \"{condition.title}\".")
+    except Exception:
+        condition.evidence.storage.delete(stored)
+        raise
+    uploads.delete_after_commit(condition.evidence.storage, superseded)
+    if condition.evidence_scan_status == uploads.ScanStatus.AWAITING:
+        from .tasks import scan_condition_evidence
+
+        transaction.on_commit(lambda: scan_condition_evidence.delay(condition.pk))
     return condition
+
+
+def condition_evidence_scan(*, condition_id: int) -> str | None:
+    """Scan evidence awaiting its virus scan and record the result: available, or quarantined
+    (the grantee who sent it is told, the condition stays open to a clean copy). Safe to run
+    twice; returns the new status, or None if there was nothing to do. Raises if clamd could not
+    scan it (the task tries again later)."""
+    condition = AwardCondition.objects.filter(pk=condition_id, evidence_scan_status=uploads.ScanStatus.AWAITING).first()
+    if condition is None or not condition.evidence:
+        return None
+    scanned_name = condition.evidence.name
+    signature = uploads.scan_file(condition.evidence)
+    with transaction.atomic():
+        locked = AwardCondition.objects.select_for_update().select_related("award", "award__recipient").filter(
+            pk=condition_id).first()
+        if locked is None or locked.evidence_scan_status != uploads.ScanStatus.AWAITING \
+                or locked.evidence.name != scanned_name:
+            return None
+        before = snapshot(locked, ("evidence_scan_status",))
+        locked.evidence_scan_status = uploads.ScanStatus.QUARANTINED if signature else uploads.ScanStatus.AVAILABLE
+        locked.evidence_scan_signature = (signature or "")[:200]
+        locked.save(update_fields=["evidence_scan_status", "evidence_scan_signature"])
+        award = locked.award
+        if signature:
+            audit_record(actor=None, action="condition.evidence_quarantined", target=locked, before=before,
+                         after={**snapshot(locked, ("evidence_scan_status", "evidence_name")), "signature": signature},
+                         message=f"A virus was found in the evidence for \"{locked.title}\": it is quarantined")
+            _notify_recipient(award, f"A virus was found in your evidence for {award.reference}",
+                              f"The virus scanner found {signature} in {locked.evidence_name}, sent for the condition "
+                              f"\"{locked.title}\", so nobody can open it. Send a clean copy.")
+        else:
+            audit_record(actor=None, action="condition.evidence_scanned", target=locked, before=before,
+                         after=snapshot(locked, ("evidence_scan_status", "evidence_name")),
+                         message=f"Evidence for \"{locked.title}\" scanned: no virus found")
+    return locked.evidence_scan_status
 
 
 def _review(condition: AwardCondition, *, actor: User, allowed: Iterable[str], status: str, action: str,
@@ -777,8 +804,14 @@ def _review(condition: AwardCondition, *, actor: User, allowed: Iterable[str], s
 def condition_sign_off(*, actor: User, condition: AwardCondition, note: str = "") -> AwardCondition:
     """A fund manager confirms the evidence shows the condition is met."""
     require_actor(actor, "awards.manage_award", condition.award)
-    if _lock_condition(condition).status == ConditionStatus.OPEN:
+    locked = _lock_condition(condition)
+    if locked.status == ConditionStatus.OPEN:
         raise ValidationError(NO_EVIDENCE_TO_SIGN_OFF, code="no_evidence")
+    if locked.status == ConditionStatus.EVIDENCE_SUBMITTED and locked.evidence:
+        if locked.evidence_scan_status == uploads.ScanStatus.AWAITING:
+            raise ValidationError(EVIDENCE_NOT_SCANNED, code="evidence_not_scanned")
+        if locked.evidence_scan_status == uploads.ScanStatus.QUARANTINED:
+            raise ValidationError(EVIDENCE_QUARANTINED, code="evidence_quarantined")
     return _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.MET,
                    action="condition.met", verb="signed off as met", note=note, note_required=False)
 

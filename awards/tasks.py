@@ -1,8 +1,15 @@
 """Background work for awards. Tasks take ids and call services, which record the outcome."""
 
-from celery import shared_task
+import datetime as dt
+import logging
 
-from .services import awards_lapse_overdue, offer_letter_generate
+from celery import shared_task
+from django.conf import settings
+
+from governance.uploads import scan_in_task
+
+from .selectors import evidence_awaiting_scan
+from .services import awards_lapse_overdue, condition_evidence_scan, offer_letter_generate
 
 
 @shared_task
@@ -16,3 +23,22 @@ def generate_offer_letter(letter_id: int) -> str | None:
 def lapse_overdue_offers() -> int:
     """Daily: lapse offers not accepted by their deadline and release their money. Idempotent."""
     return awards_lapse_overdue()
+
+
+@shared_task(bind=True, max_retries=10)
+def scan_condition_evidence(self, condition_id: int) -> str | None:
+    """Have clamd scan a condition's evidence. Safe to run twice: scanned evidence is left alone."""
+    return scan_in_task(self, lambda: condition_evidence_scan(condition_id=condition_id),
+                        what=f"Evidence for condition {condition_id}")
+
+
+@shared_task
+def rescan_awaiting_evidence() -> int:
+    """Periodic: send evidence still awaiting its scan to be scanned again (idempotent)."""
+    waiting = evidence_awaiting_scan(older_than=dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS))
+    for condition_id in waiting:
+        scan_condition_evidence.delay(condition_id)
+    if waiting:
+        logging.getLogger(__name__).warning("Sent %d evidence files awaiting their virus scan to be scanned again",
+                                            len(waiting))
+    return len(waiting)

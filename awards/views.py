@@ -9,12 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment.visibility import decision_view
+from governance import uploads
 from governance.access import require
 from governance.models import Fund
 from governance.money import ZERO
@@ -206,8 +207,8 @@ def letter_download(request, reference: str, version: int):
     letter = get_object_or_404(award.letters, version=version, status=DocumentStatus.READY)
     if not letter.file:
         raise Http404
-    return FileResponse(letter.file.open("rb"), as_attachment=True, content_type="application/pdf",
-                        filename=f"{award.reference}-offer-letter-v{letter.version}.pdf")
+    return uploads.private_file_response(letter.file, content_type="application/pdf",
+                                         filename=f"{award.reference}-offer-letter-v{letter.version}.pdf")
 
 
 @require_POST
@@ -223,20 +224,27 @@ def letter_request(request, reference: str):
     return redirect(award.get_absolute_url() + "#letters")
 
 
+@uploads.limit_upload_size(uploads.CONDITION_EVIDENCE)
 @require_http_methods(["GET", "POST"])
 def condition_evidence(request, reference: str, pk: int):
+    # The size limit is in place before anything reads the upload (see limit_upload_size).
     award = _award(request, reference)
     condition = get_object_or_404(award.conditions, pk=pk)
     require(request.user.has_perm("awards.act_for_recipient", award))
-    form = EvidenceForm(request.POST or None, request.FILES or None)
+    form = EvidenceForm(request.POST or None, request.FILES or None,
+                        too_large="file" in uploads.too_large_fields(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.condition_evidence_submit(actor=request.user, condition=condition,
-                                               upload=form.cleaned_data["file"], note=form.cleaned_data["note"])
+            condition = services.condition_evidence_submit(actor=request.user, condition=condition,
+                                                           upload=form.cleaned_data["file"], note=form.cleaned_data["note"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Evidence sent for \"{condition.title}\". A fund manager will review it.")
+            if condition.evidence_scan_status == uploads.ScanStatus.AWAITING:
+                messages.success(request, f"Evidence sent for \"{condition.title}\". It is being checked for viruses; "
+                                          "a fund manager will review it once the check is done.")
+            else:
+                messages.success(request, f"Evidence sent for \"{condition.title}\". A fund manager will review it.")
             return redirect(award.get_absolute_url() + "#conditions")
     return render(request, "awards/evidence.html", {
         "award": award, "condition": condition, "form": form, "crumbs": _award_crumbs(award),
@@ -250,9 +258,15 @@ def condition_evidence_file(request, reference: str, pk: int):
     condition = get_object_or_404(award.conditions, pk=pk)
     if not condition.evidence:
         raise Http404
-    return FileResponse(condition.evidence.open("rb"), as_attachment=True,
-                        content_type=condition.evidence_content_type or "application/octet-stream",
-                        filename=condition.evidence_name or "evidence")
+    if reason := uploads.unavailable_message(condition.evidence_scan_status):
+        return render(request, "governance/file_unavailable.html", {
+            "name": condition.evidence_name, "reason": reason, "status": condition.get_evidence_scan_status_display(),
+            "back": award.get_absolute_url() + "#conditions",
+        }, status=409)
+    kind = uploads.by_content_type(condition.evidence_content_type)
+    return uploads.private_file_response(
+        condition.evidence, content_type=condition.evidence_content_type,
+        filename=uploads.safe_download_name(condition.evidence_name, kind, default="evidence"))
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,12 +5,16 @@
   search); tests marked ``requires_broker`` run only with a real broker and PostgreSQL, using
   the Celery worker that ``celery_worker`` starts for the session. Elsewhere they are
   deselected (not skipped): CI sets both, and fails the run if anything is skipped.
+- Tests marked ``requires_clamd`` use a real ClamAV daemon that ``clamd_server`` starts for the
+  session with a signature database of the EICAR test file only; they are deselected where
+  clamd is not installed, except in CI (``CI=1``), which installs it and must run them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,13 +38,27 @@ def _broker_configured() -> bool:
     return bool(os.environ.get("CELERY_BROKER_URL"))
 
 
+def _clamd_binary() -> str | None:
+    return shutil.which("clamd") or shutil.which("clamd", path="/usr/sbin:/usr/local/sbin")
+
+
+def _clamd_wanted() -> bool:
+    # CI installs clamd and must run these tests: there a missing clamd is an error, not a deselection.
+    return bool(_clamd_binary()) or os.environ.get("CI") == "1"
+
+
+def _needs_what_is_missing(item) -> bool:
+    if item.get_closest_marker("requires_postgres") and not _using_postgres():
+        return True
+    if item.get_closest_marker("requires_broker") and not (_broker_configured() and _using_postgres()):
+        return True
+    return bool(item.get_closest_marker("requires_clamd") and not _clamd_wanted())
+
+
 def pytest_collection_modifyitems(config, items):
     keep, drop = [], []
     for item in items:
-        if item.get_closest_marker("requires_postgres") and not _using_postgres() or item.get_closest_marker("requires_broker") and not (_broker_configured() and _using_postgres()):
-            drop.append(item)
-        else:
-            keep.append(item)
+        (drop if _needs_what_is_missing(item) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -176,3 +194,63 @@ def real_celery(celery_worker, settings):
     app.conf.task_always_eager = False
     yield celery_worker
     app.conf.task_always_eager = True
+
+
+# A real ClamAV daemon -----------------------------------------------------------------------
+
+# The EICAR test file's signature, written as ClamAV's extended (.ndb) format, matched anywhere
+# in any file. The only signature the test daemon knows: nothing is downloaded.
+EICAR_SIGNATURE_HEX = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").hex()
+
+
+@pytest.fixture(scope="session")
+def clamd_server(tmp_path_factory):
+    """clamd on a unix socket of its own, with a database holding only the EICAR signature;
+    stopped at the end of the session. Yields the socket path (a CLAMD_ADDRESS)."""
+    import clamd
+
+    binary = _clamd_binary()
+    if binary is None:
+        raise RuntimeError("clamd is not installed (Debian: apt-get install clamav-daemon)")
+    folder = tmp_path_factory.mktemp("clamd")
+    database = folder / "db"
+    database.mkdir()
+    (database / "eicar-test.ndb").write_text(f"Eicar-Test-Signature:0:*:{EICAR_SIGNATURE_HEX}\n")
+    socket_path = folder / "clamd.sock"
+    log = folder / "clamd.log"
+    config = folder / "clamd.conf"
+    config.write_text("\n".join([
+        "Foreground yes", f"LocalSocket {socket_path}", f"DatabaseDirectory {database}", f"LogFile {log}",
+        f"PidFile {folder / 'clamd.pid'}", "LogTime yes", "SelfCheck 0", "MaxThreads 2", "",
+    ]))
+    process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if socket_path.exists() and clamd.ClamdUnixSocket(path=str(socket_path), timeout=5).ping() == "PONG":
+                    break
+            except clamd.ClamdError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"clamd exited: {log.read_text() if log.exists() else 'no log'}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"clamd did not answer within 60 s; see {log}")
+            time.sleep(0.2)
+        yield str(socket_path)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+
+
+@pytest.fixture
+def clamd_scanner(clamd_server, settings):
+    """Uploads in this test are scanned by the session's real clamd."""
+    settings.CLAMD_ADDRESS = clamd_server
+    return clamd_server

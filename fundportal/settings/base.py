@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Monitoring returns: schedules follow the awards, returns open when their period ends, and
     # reminders go once each (idempotent, so a missed or repeated run is harmless).
     "reporting-run-monitoring": {"task": "reporting.monitoring_tasks.run_monitoring", "schedule": crontab(minute=15)},
+    # Uploads still awaiting their virus scan (a lost task, clamd down for long) are scanned again.
+    "applications-rescan-awaiting-attachments": {"task": "applications.tasks.rescan_awaiting_attachments",
+                                                 "schedule": 600.0},
+    "awards-rescan-awaiting-evidence": {"task": "awards.tasks.rescan_awaiting_evidence", "schedule": 600.0},
     # Assessors whose scores are due within 3 days (or overdue) are reminded once (idempotent).
     "assessment-send-reminders": {"task": "assessment.tasks.send_assessment_reminders", "schedule": crontab(hour=7, minute=30)},
 }
@@ -286,6 +290,11 @@ OPEN_DATA_LICENCE = env(
 )
 OPEN_DATA_LICENCE_NAME = env("OPEN_DATA_LICENCE_NAME", default="Open Government Licence v3.0")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Malware scanning: clamd's unix socket path or host:port. Unset, files are available at once.
+CLAMD_ADDRESS = env("CLAMD_ADDRESS", default="")
+CLAMD_TIMEOUT = env.int("CLAMD_TIMEOUT", default=120)
+# A file still awaiting its scan this long after upload is sent to be scanned again by the beat.
+UPLOAD_RESCAN_AFTER_SECONDS = env.int("UPLOAD_RESCAN_AFTER_SECONDS", default=900)
 
 LOGGING = {
     "version": 1,

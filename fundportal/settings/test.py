@@ -24,3 +24,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
+# No malware scanner unless a test starts clamd and points at it (tests/conftest.py: clamd).
+CLAMD_ADDRESS = ""

@@ -2,8 +2,8 @@
 
 import pytest
 
-from applications import filetypes
 from applications.exports import csv_text, safe_cell
+from governance import uploads as filetypes
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -155,3 +155,47 @@ def test_every_other_awards_page_passes_the_accessibility_check(page, live_serve
     page.get_by_role("button", name="Save the decision").click()
     expect(page).to_have_title(re.compile(r"^Error: "))
     check_accessibility(page)
+
+
+def test_evidence_with_macros_is_refused_next_to_the_field_and_a_file_awaiting_its_scan_says_why(
+        page, live_server, sign_in, tmp_path, settings):
+    # Given an accepted award with a condition, and a virus scanner set up (never reached here)
+    from awards.models import AwardCondition
+    from tests.awards.conftest import accept, issue
+    from tests.upload_cases import DOCM, PDF
+
+    settings.CLAMD_ADDRESS = "/nonexistent/clamd.sock"
+    world = make_world()
+    world.decision.conditions = ["Data protection impact assessment (DPIA) completed"]
+    world.decision.save()
+    award = accept(world, issue(world))
+    condition = award.conditions.get()
+    sign_in(world.member)
+    page.goto(live_server.url + f"/awards/{award.reference}/conditions/{condition.pk}/evidence/")
+
+    # When the grantee sends nothing, then the file field says a file is needed
+    page.get_by_role("button", name="Send evidence").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator("#id_file-error")).to_contain_text("Select a file to upload")
+    check_accessibility(page)
+
+    # When they send a macro-enabled document named .docx, then it is refused next to the field
+    macro = tmp_path / "dpia.docx"
+    macro.write_bytes(DOCM)
+    page.get_by_label("Upload evidence").set_input_files(str(macro))
+    page.get_by_role("button", name="Send evidence").click()
+    expect(page.locator("#id_file-error")).to_contain_text("contains macros")
+    check_accessibility(page)
+
+    # When they send a PDF, then it waits for its virus scan and cannot be opened yet
+    report = tmp_path / "dpia.pdf"
+    report.write_bytes(PDF)
+    page.get_by_label("Upload evidence").set_input_files(str(report))
+    page.get_by_role("button", name="Send evidence").click()
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("being checked for viruses")
+    expect(page.locator("main")).to_contain_text("dpia.pdf (being checked for viruses)")
+    check_accessibility(page)
+    page.goto(live_server.url + f"/awards/{award.reference}/conditions/{condition.pk}/evidence/file/")
+    expect(page.locator("main")).to_contain_text("This file is being checked for viruses")
+    check_accessibility(page)
+    assert AwardCondition.objects.get(pk=condition.pk).evidence_scan_status == "awaiting_scan"

@@ -1,0 +1,32 @@
+"""Background work for the applications stage. Tasks take ids and call services."""
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from governance.uploads import scan_in_task
+
+from .selectors import attachments_awaiting_scan
+from .services import attachment_scan
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=10)
+def scan_attachment(self, attachment_id: int) -> str | None:
+    """Have clamd scan a bid attachment. Safe to run twice: a scanned file is left alone."""
+    return scan_in_task(self, lambda: attachment_scan(attachment_id=attachment_id),
+                        what=f"Attachment {attachment_id}")
+
+
+@shared_task
+def rescan_awaiting_attachments() -> int:
+    """Periodic: send files still awaiting their scan to be scanned again (idempotent)."""
+    waiting = attachments_awaiting_scan(older_than=dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS))
+    for attachment_id in waiting:
+        scan_attachment.delay(attachment_id)
+    if waiting:
+        logger.warning("Sent %d attachments awaiting their virus scan to be scanned again", len(waiting))
+    return len(waiting)
