@@ -77,7 +77,8 @@ AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Finds the person by their stripped, lower-case email (governance/signin.py).
+    "governance.signin.EmailBackend",
 ]
 
 MIDDLEWARE = [
@@ -129,15 +130,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
-# Failed sign-ins are throttled per account and address: five failures lock for 15 minutes.
+# Failed sign-ins lock out in two tiers (governance/signin.py): an account, known by its stripped
+# lower-case email, after five failures from anywhere; an address after forty failures for any
+# accounts (higher, because a whole trust can share one address). Both for 15 minutes, on the
+# portal's sign-in and on /admin/login/.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=40)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "governance.signin.TieredLockoutHandler"
+AXES_USERNAME_CALLABLE = "governance.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "governance.signin.axes_client_address"
 # The sign-in form names the email field "username", as Django's AuthenticationForm does.
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The number of reverse proxies in front of the portal that set X-Forwarded-For and
+# X-Forwarded-Proto (docker-compose runs one). With 0 those headers are ignored: anyone can send them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Password reset: at most 3 emails an hour per account and 10 per address; every request gets
+# the same answer whether or not it sent an email, or an account uses the address.
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
+PASSWORD_RESET_WINDOW_SECONDS = 3600
 
 # Internationalisation: the NHS in England works in Europe/London and British English.
 LANGUAGE_CODE = "en-gb"
