@@ -1,12 +1,75 @@
-"""A person's own account: the throttled password reset."""
+"""A person's own account: the account page, signing out everywhere, the session timeout
+warning's two requests, and the throttled password reset."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
-from .access import public
+from . import services, sessions
+from .access import is_staff_role, public
+from .selectors import request_roles
 from .signin import password_reset_allowed
+
+SIGNED_OUT_EVERYWHERE = "You have been signed out on every device, this one included. Sign in again to carry on."
+
+
+def _minutes(seconds: int) -> str:
+    return sessions._duration(seconds)
+
+
+@require_GET
+def account(request):
+    user = request.user
+    staff = is_staff_role(user)
+    idle = settings.SESSION_IDLE_TIMEOUT_STAFF if staff else settings.SESSION_IDLE_TIMEOUT
+    return render(request, "governance/account.html", {
+        "roles": request_roles(request),
+        "staff_role": staff,
+        "idle_timeout": _minutes(idle),
+        "absolute_lifetime": _minutes(settings.SESSION_ABSOLUTE_LIFETIME),
+    })
+
+
+@require_POST
+def account_sign_out_everywhere(request):
+    services.user_sign_out_everywhere(actor=request.user, user=request.user)
+    logout(request)
+    messages.success(request, SIGNED_OUT_EVERYWHERE)
+    return redirect("login")
+
+
+@public
+@never_cache
+@require_GET
+def session_status(request):
+    """How long the session has left, for the timeout warning. Not counted as activity (the
+    middleware knows this address); once the session has run out, it signs the person out."""
+    state = request.session_state
+    return JsonResponse(state.as_json() if state else {"signed_in": False, "login_url": reverse("login")})
+
+
+@public
+@never_cache
+@require_POST
+def session_extend(request):
+    """The warning's "stay signed in" button: JSON for the script, a redirect back without it."""
+    state = sessions.session_extend(request)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse(state.as_json() if state else {"signed_in": False, "login_url": reverse("login")})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("dashboard")
+    return HttpResponseRedirect(target)
+
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
     """Django's reset form, sending at most ``PASSWORD_RESET_LIMIT_PER_ACCOUNT`` emails an hour
