@@ -309,6 +309,8 @@ SPECTACULAR_SETTINGS = {
 
 # The portal ----------------------------------------------------------------------------------
 PORTAL_NAME = "Fund Portal"
+# seed_demo creates accounts with the password published in the README: production refuses it.
+DEMO_DATA_ALLOWED = True
 # Prefix for 360Giving identifiers (360G-<prefix>-<reference>), registered with 360Giving.
 GRANTNAV_PREFIX = env("GRANTNAV_PREFIX", default="fundportal")
 OPEN_DATA_LICENCE = env(
