@@ -22,20 +22,14 @@ from .signin import password_reset_allowed
 SIGNED_OUT_EVERYWHERE = "You have been signed out on every device, this one included. Sign in again to carry on."
 
 
-def _minutes(seconds: int) -> str:
-    return sessions._duration(seconds)
-
-
 @require_GET
 def account(request):
     user = request.user
-    staff = is_staff_role(user)
-    idle = settings.SESSION_IDLE_TIMEOUT_STAFF if staff else settings.SESSION_IDLE_TIMEOUT
     return render(request, "governance/account.html", {
         "roles": request_roles(request),
-        "staff_role": staff,
-        "idle_timeout": _minutes(idle),
-        "absolute_lifetime": _minutes(settings.SESSION_ABSOLUTE_LIFETIME),
+        "staff_role": is_staff_role(user),
+        "idle_timeout": sessions.duration_label(sessions.idle_limit_for(user)),
+        "absolute_lifetime": sessions.duration_label(settings.SESSION_ABSOLUTE_LIFETIME),
     })
 
 

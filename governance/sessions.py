@@ -47,7 +47,8 @@ def idle_limit_for(user) -> int:
     return settings.SESSION_IDLE_TIMEOUT_STAFF if is_staff_role(user) else settings.SESSION_IDLE_TIMEOUT
 
 
-def _duration(seconds: int) -> str:
+def duration_label(seconds: int) -> str:
+    """Like "30 minutes" or "2 hours"."""
     if seconds % 3600 == 0:
         hours = seconds // 3600
         return f"{hours} hour{'s' if hours != 1 else ''}"
@@ -92,9 +93,9 @@ def session_check(request, *, activity: bool = True) -> SessionState | None:
     if SIGNED_IN_AT not in session or LAST_SEEN not in session or IDLE_LIMIT not in session:
         session_start(request, user)  # signed in before these clocks existed
     if now - session[SIGNED_IN_AT] >= settings.SESSION_ABSOLUTE_LIFETIME:
-        return _end(request, SIGNED_OUT_LIFETIME.format(hours=_duration(settings.SESSION_ABSOLUTE_LIFETIME)))
+        return _end(request, SIGNED_OUT_LIFETIME.format(hours=duration_label(settings.SESSION_ABSOLUTE_LIFETIME)))
     if now - session[LAST_SEEN] >= session[IDLE_LIMIT]:
-        return _end(request, SIGNED_OUT_IDLE.format(minutes=_duration(session[IDLE_LIMIT])))
+        return _end(request, SIGNED_OUT_IDLE.format(minutes=duration_label(session[IDLE_LIMIT])))
     if activity and now - session[LAST_SEEN] >= touch_interval(session[IDLE_LIMIT]):
         session[LAST_SEEN] = now
         # Roles change: a person made an assessor today gets the shorter timeout from now on.
