@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils.decorators import method_decorator
+
+from .models import FundRole, FundRoleKind, Membership, MembershipRole, PanelMember, User
 
 
 def public(view):
@@ -40,3 +43,30 @@ def require_actor(actor, perm: str, obj=None, *, system: bool = False) -> None:
         raise PermissionDenied(ACTOR_NOT_ALLOWED)
     if not getattr(actor, "is_authenticated", False) or not actor.has_perm(perm, obj):
         raise PermissionDenied(ACTOR_NOT_ALLOWED)
+
+
+def is_staff_role(user) -> bool:
+    """Whether the person holds a role that can change money, scores or decisions, or read
+    confidential data: fund manager, any panel member (chair, deputy chair, assessor, lay member,
+    observer: each reads confidential bids), fund auditor, site admin (superuser or anyone who can
+    sign in to the Django admin).
+
+    These people get the shorter idle timeout and must use a second factor. One query at most,
+    remembered on the user object (``request.user`` is a new object on every request). A
+    fund-manager membership counts whatever the organisation (fail safe).
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_portal_is_staff_role", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser or user.is_staff:
+        result = True
+    else:
+        result = User.objects.filter(pk=user.pk).filter(
+            Exists(Membership.objects.filter(user=OuterRef("pk"), role=MembershipRole.FUND_MANAGER))
+            | Exists(PanelMember.objects.filter(user=OuterRef("pk")))
+            | Exists(FundRole.objects.filter(user=OuterRef("pk"), role=FundRoleKind.AUDITOR))
+        ).exists()
+    user._portal_is_staff_role = result
+    return result

@@ -91,6 +91,28 @@ def user_create(*, actor: User | None, email: str, full_name: str, password: str
     return user
 
 
+NOT_YOUR_SESSIONS = "Only the person themselves or a site admin can sign them out everywhere"
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, actor: User, user: User) -> User:
+    """End every session of ``user`` on every device, the one it is asked from included: their
+    session check no longer matches (``User.get_session_auth_hash``), so each next request is
+    signed out."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise ValidationError(NOT_YOUR_SESSIONS)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    before = locked.session_generation
+    User.objects.filter(pk=user.pk).update(session_generation=models.F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+    audit_record(
+        actor=actor, action="user.signed_out_everywhere", target=user,
+        message="Every session signed out" + ("" if actor.pk == user.pk else f" by {actor.email}"),
+        before={"session_generation": before}, after={"session_generation": user.session_generation},
+    )
+    return user
+
+
 @transaction.atomic
 def membership_add(
     *, actor: User | None, user: User, organisation: Organisation,

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 app_name = "governance"
 
 urlpatterns = [
+    # Your account: sessions, signing out everywhere, the timeout warning's requests
+    path("accounts/", account_views.account, name="account"),
+    path("accounts/sign-out-everywhere/", account_views.account_sign_out_everywhere, name="account_sign_out_everywhere"),
+    path("accounts/session/", account_views.session_status, name="session_status"),
+    path("accounts/session/extend/", account_views.session_extend, name="session_extend"),
     path("accounts/notifications/", views.notifications, name="notifications"),
     path("accounts/notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
     # Public

@@ -1,5 +1,7 @@
 // Start the NHS.UK frontend components (header menu, character counts, error summary focus...).
 import { initAll } from "./nhsuk-frontend.min.js";
+// The session timeout warning (it does nothing on pages without its dialog).
+import "./session-timeout.mjs";
 
 initAll();
 

@@ -77,7 +77,8 @@ AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Finds the person by their stripped, lower-case email (governance/signin.py).
+    "governance.signin.EmailBackend",
 ]
 
 MIDDLEWARE = [
@@ -88,9 +89,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in responses are never stored by a browser or proxy cache.
+    "fundportal.middleware.NoStoreWhenSignedInMiddleware",
     # Every view needs sign-in unless it is marked public: a forgotten decorator denies.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and absolute lifetime of a signed-in session (it leaves a message on signing out).
+    "fundportal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -129,15 +134,39 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
-# Failed sign-ins are throttled per account and address: five failures lock for 15 minutes.
+# Failed sign-ins lock out in two tiers (governance/signin.py): an account, known by its stripped
+# lower-case email, after five failures from anywhere; an address after forty failures for any
+# accounts (higher, because a whole trust can share one address). Both for 15 minutes, on the
+# portal's sign-in and on /admin/login/.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=40)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "governance.signin.TieredLockoutHandler"
+AXES_USERNAME_CALLABLE = "governance.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "governance.signin.axes_client_address"
 # The sign-in form names the email field "username", as Django's AuthenticationForm does.
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The number of reverse proxies in front of the portal that set X-Forwarded-For and
+# X-Forwarded-Proto (docker-compose runs one). With 0 those headers are ignored: anyone can send them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Password reset: at most 3 emails an hour per account and 10 per address; every request gets
+# the same answer whether or not it sent an email, or an account uses the address.
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env.int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", default=3)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
+PASSWORD_RESET_WINDOW_SECONDS = 3600
+
+# Sessions (governance/sessions.py): signed out after 30 minutes without a request for staff
+# roles (governance.access.is_staff_role), 2 hours for everyone else, and 12 hours after signing
+# in whatever happens; a warning with a "stay signed in" button comes 2 minutes before.
+SESSION_IDLE_TIMEOUT_STAFF = env.int("SESSION_IDLE_TIMEOUT_STAFF", default=30 * 60)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=2 * 60 * 60)
+SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12 * 60 * 60)
+SESSION_TIMEOUT_WARNING = env.int("SESSION_TIMEOUT_WARNING", default=2 * 60)
 
 # Internationalisation: the NHS in England works in Europe/London and British English.
 LANGUAGE_CODE = "en-gb"
@@ -188,6 +217,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Fund Portal <no-reply@fu
 # Cache and sessions ------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The cookie and the stored session outlive no session's absolute lifetime.
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -282,6 +313,8 @@ SPECTACULAR_SETTINGS = {
 
 # The portal ----------------------------------------------------------------------------------
 PORTAL_NAME = "Fund Portal"
+# seed_demo creates accounts with the password published in the README: production refuses it.
+DEMO_DATA_ALLOWED = True
 # Prefix for 360Giving identifiers (360G-<prefix>-<reference>), registered with 360Giving.
 GRANTNAV_PREFIX = env("GRANTNAV_PREFIX", default="fundportal")
 OPEN_DATA_LICENCE = env(

@@ -3,18 +3,27 @@
 import logging
 from importlib import import_module
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from governance.demo import ACCOUNTS, DEMO_PASSWORD, SITE_ADMIN, DemoContext
 
 from ...providers import LIFECYCLE_APPS
 
+REFUSED_IN_PRODUCTION = (
+    "seed_demo refuses to run under production settings: it creates a site admin and other accounts "
+    "whose password is published in the README. Use it with fundportal.settings.local "
+    "(DJANGO_SETTINGS_MODULE) on a demo or development database only."
+)
+
 
 class Command(BaseCommand):
     help = "Create the demo networks, organisations, accounts, funds, calls, bids, awards and reports."
 
     def handle(self, *args, **options):
+        if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+            raise CommandError(REFUSED_IN_PRODUCTION)
         # The demo's notifications are listed on each person's notifications page; printing
         # dozens of demo emails and task logs to the console would only hide what matters.
         task_log = logging.getLogger("celery.app.trace")
