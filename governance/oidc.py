@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import time
 
+import jwt
+import requests
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
@@ -65,6 +67,22 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         if not self.enabled or request is None or "code" not in request.GET:
             return None
         return super().authenticate(request, **kwargs)
+
+    def retrieve_matching_jwk(self, token):
+        """The provider's signing key for this token: by its ``kid`` (Entra ID always names one);
+        a token naming none is accepted only when the provider publishes exactly one key for its
+        algorithm. The signature is checked against the key either way."""
+        header = jwt.get_unverified_header(token)
+        if "kid" in header:
+            return super().retrieve_matching_jwk(token)
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, verify=self.get_settings("OIDC_VERIFY_SSL", True),
+                                timeout=self.get_settings("OIDC_TIMEOUT", None))
+        response.raise_for_status()
+        keys = [key for key in response.json().get("keys", [])
+                if key.get("alg", header.get("alg")) == header.get("alg") and key.get("use", "sig") == "sig"]
+        if len(keys) != 1:
+            raise SuspiciousOperation("The ID token names no key and the provider publishes several")
+        return jwt.PyJWK(keys[0])
 
     def verify_token(self, token, **kwargs):
         """The signature and nonce (parent), then the issuer, audience and expiry."""
