@@ -121,8 +121,11 @@ def secret_base32(device: TOTPDevice) -> str:
 
 def qr_code_svg(device: TOTPDevice, *, title: str) -> str:
     """The otpauth:// address as an inline SVG QR code (no external request, no script)."""
+    from django.utils.html import escape
+
     qr = segno.make(device.config_url, error="m")
-    return qr.svg_inline(scale=5, border=2, title=title, omitsize=False)
+    svg = qr.svg_inline(scale=5, border=4, title=title, light="#ffffff", omitsize=False)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" focusable="false" ', 1)
 
 
 def _verify(user: User, code: str) -> TOTPDevice | StaticDevice | None:
