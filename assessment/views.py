@@ -19,7 +19,7 @@ from applications.exports import csv_text
 from applications.models import BidStatus
 from applications.selectors import bid_content, bids_for_call
 from applications.visibility import bid_visible_to
-from governance.access import require
+from governance.access import reauthentication_redirect, require
 from governance.models import CallStatus, Criterion
 from governance.selectors import call_by_slug, fund_by_slug, request_roles
 from governance.views import _submit  # a valid POST runs the service; its errors go on the form
@@ -415,6 +415,8 @@ def decision(request, slug: str, pk: int):
 def release(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("assessment.manage_call", call))
+    if (reauth := reauthentication_redirect(request)) is not None:
+        return reauth
     errors: list[str] = []
     if request.method == "POST":
         try:

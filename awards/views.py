@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessment.visibility import decision_view
 from governance import uploads
-from governance.access import require
+from governance.access import reauthentication_redirect, require
 from governance.models import Fund
 from governance.money import ZERO
 from governance.selectors import funds_visible_to, request_roles
@@ -107,6 +107,8 @@ def decisions_ready(request):
 def award_issue(request, pk: int):
     decision = get_object_or_404(decisions_managed_by(request.user), pk=pk)
     require(request.user.has_perm("awards.issue_award", decision))
+    if (reauth := reauthentication_redirect(request)) is not None:
+        return reauth
     existing = getattr(decision, "award", None)
     if existing is not None:
         messages.info(request, f"An award has already been issued for this decision: {existing.reference}")
@@ -295,6 +297,8 @@ def _instalment_action(request, reference: str, pk: int, service, done: str):
     award = _award(request, reference)
     instalment = get_object_or_404(award.instalments, pk=pk)
     require(request.user.has_perm("awards.manage_award", award))
+    if (reauth := reauthentication_redirect(request, award.get_absolute_url() + "#schedule")) is not None:
+        return reauth
     try:
         service(actor=request.user, instalment=instalment)
     except ValidationError as exc:
@@ -403,6 +407,10 @@ def variation_detail(request, reference: str, pk: int):
     can_decide = request.user.has_perm("awards.manage_award", award) and variation.status == VariationStatus.REQUESTED
     if request.method == "POST":
         require(request.user.has_perm("awards.manage_award", award))
+    if request.method == "POST" and can_decide and (
+            reauth := reauthentication_redirect(request, request.path)) is not None:
+        # Deciding a variation (approving it changes the profile and the payments) needs a recent sign-in.
+        return reauth
     form = VariationDecisionForm(request.POST or None) if can_decide else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:

@@ -9,6 +9,9 @@ def site(request) -> dict:
     context = {
         "portal_name": settings.PORTAL_NAME,
         "open_data_licence_name": settings.OPEN_DATA_LICENCE_NAME,
+        # NHS staff single sign-on: the sign-in page shows its button when it is configured.
+        "sso_enabled": settings.OIDC_ENABLED,
+        "sso_label": settings.OIDC_BUTTON_LABEL,
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

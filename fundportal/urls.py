@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from governance import oidc
+from governance import second_factor_views as two_step
 from governance.account_views import password_reset
 from governance.forms import EmailAuthenticationForm
 
@@ -20,6 +22,14 @@ urlpatterns = [
     ),
     # Throttled per account and per address (governance/signin.py).
     path("accounts/password_reset/", password_reset, name="password_reset"),
+    # The second factor, and signing in again before money, awards and decisions.
+    path("accounts/two-step/", two_step.second_factor, name="second_factor"),
+    path("accounts/two-step/set-up/", two_step.second_factor_setup, name="second_factor_setup"),
+    path("accounts/two-step/verify/", two_step.second_factor_verify, name="second_factor_verify"),
+    path("accounts/confirm/", two_step.reauthenticate, name="reauthenticate"),
+    # NHS staff single sign-on (404 unless OIDC_* is configured).
+    path("accounts/sso/start/", oidc.SignOnStart.as_view(), name="oidc_authentication_init"),
+    path("accounts/sso/callback/", oidc.SignOnCallback.as_view(), name="oidc_authentication_callback"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("governance.urls")),

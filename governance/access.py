@@ -70,3 +70,25 @@ def is_staff_role(user) -> bool:
         ).exists()
     user._portal_is_staff_role = result
     return result
+
+
+def reauthentication_redirect(request, next_url: str | None = None):
+    """A redirect to the re-authentication page unless the person gave their password and
+    second factor within the last 15 minutes (``REAUTHENTICATION_MAX_AGE``); else ``None``.
+
+    Views that issue awards, release or pay instalments, approve variations or release
+    decisions call it after their permission check::
+
+        if (response := reauthentication_redirect(request)) is not None:
+            return response
+
+    ``next_url`` is where to come back to (default: this page; give one for POST-only views).
+    """
+    from django.contrib.auth.views import redirect_to_login
+    from django.urls import reverse
+
+    from .second_factor import recently_authenticated
+
+    if recently_authenticated(request):
+        return None
+    return redirect_to_login(next_url or request.get_full_path(), reverse("reauthenticate"), "next")

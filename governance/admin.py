@@ -3,10 +3,12 @@ pots and budgets, calls, criteria and panels change only through the portal's pa
 services check the rules and write the audit trail, so they are read-only here; so are the
 later stages' records (they use the two read-only classes below)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 
 from . import models
+from .second_factor import second_factor_reset
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,6 +46,20 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+    actions = ["reset_second_factor"]
+
+    @admin.action(description="Reset the second factor (lost phone): remove their authenticator app and recovery codes")
+    def reset_second_factor(self, request, queryset):
+        done = 0
+        for user in queryset:
+            try:
+                second_factor_reset(actor=request.user, user=user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+                return
+            done += 1
+        self.message_user(request, f"Second factor reset for {done} account{'s' if done != 1 else ''}: staff set up a "
+                                   "new authenticator app at their next sign-in.", messages.SUCCESS)
 
 
 class MembershipInline(admin.TabularInline):

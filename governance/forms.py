@@ -181,6 +181,47 @@ class EmailAuthenticationForm(AuthenticationForm):
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
 
+class SecondFactorCodeForm(forms.Form):
+    """A code from the authenticator app (or, when verifying, a recovery code)."""
+
+    code = forms.CharField(
+        label="Code from your authenticator app", max_length=40, strip=True,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false",
+                                      "autocapitalize": "none", "class": "nhsuk-input--width-10"}),
+    )
+
+    def __init__(self, *args, recovery_allowed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recovery_allowed:
+            self.fields["code"].help_text = ("The 6-digit code your app shows now. Lost your phone? "
+                                             "Enter one of your recovery codes instead.")
+        else:
+            self.fields["code"].help_text = "The 6-digit code your app shows now"
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"
+
+
+class ReauthenticationForm(forms.Form):
+    """Password and code again, before money, decisions and awards."""
+
+    password = forms.CharField(
+        label="Password", strip=False,
+        error_messages={"required": "Enter your password"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label="Code from your authenticator app", max_length=40, strip=True, required=False,
+        help_text="The 6-digit code your app shows now, or one of your recovery codes",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false",
+                                      "autocapitalize": "none", "class": "nhsuk-input--width-10"}),
+    )
+
+    def __init__(self, *args, ask_code: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_code:
+            del self.fields["code"]
+
+
 # Funds, pots, panels, calls and criteria ---------------------------------------------------------
 # (Forms for the governance stage's management pages; the fields above are shared by every app.)
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,6 +109,46 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# Signing in with the second factor ------------------------------------------------------------
+
+
+def pass_second_factor(client, user) -> None:
+    """Leave in ``client``'s session what signing in with password and authenticator code leaves:
+    the person's (test) authenticator app verified, just now (so re-authentication is fresh)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from governance.second_factor import AUTHENTICATED_AT, TOTP_DEVICE_NAME, totp_device
+
+    device = totp_device(user) or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[AUTHENTICATED_AT] = time.time()
+    session.save()
+
+
+class SignedInClient(Client):
+    """Django's test client whose ``force_login`` signs in as a real sign-in would: password and
+    second factor (every role may hold one; staff roles must). Tests of the second factor itself
+    use ``django.test.Client``, whose ``force_login`` gives the password step only."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        pass_second_factor(self, user)
+
+
+@pytest.fixture
+def client():
+    """The test client, signing people in with both factors (see ``SignedInClient``)."""
+    return SignedInClient()
+
+
+@pytest.fixture
+def password_only_client():
+    """A client whose ``force_login`` stops after the password, before the second factor."""
+    return Client()
 
 
 @pytest.fixture

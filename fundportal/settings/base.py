@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
@@ -79,6 +82,8 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     # Finds the person by their stripped, lower-case email (governance/signin.py).
     "governance.signin.EmailBackend",
+    # NHS staff single sign-on (OpenID Connect); does nothing unless OIDC_* is configured.
+    "governance.oidc.PortalOIDCBackend",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +98,10 @@ MIDDLEWARE = [
     "fundportal.middleware.NoStoreWhenSignedInMiddleware",
     # Every view needs sign-in unless it is marked public: a forgotten decorator denies.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # The second factor: staff (and anyone who opted in) reach only the second-factor pages and
+    # sign-out until they have entered a code (or their single sign-on provider did MFA).
+    "django_otp.middleware.OTPMiddleware",
+    "governance.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle timeout and absolute lifetime of a signed-in session (it leaves a message on signing out).
     "fundportal.middleware.SessionTimeoutMiddleware",
@@ -167,6 +176,43 @@ SESSION_IDLE_TIMEOUT_STAFF = env.int("SESSION_IDLE_TIMEOUT_STAFF", default=30 * 
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=2 * 60 * 60)
 SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12 * 60 * 60)
 SESSION_TIMEOUT_WARNING = env.int("SESSION_TIMEOUT_WARNING", default=2 * 60)
+
+# The second factor (django-otp): authenticator-app codes (TOTP) and single-use recovery codes.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Fund Portal")
+# Money, scores and decisions need a sign-in (password and code) this recent, in seconds.
+REAUTHENTICATION_MAX_AGE = env.int("REAUTHENTICATION_MAX_AGE", default=15 * 60)
+# The demo accounts' authenticator secret (base32, published in the README); production
+# settings clear it, so seed_demo gives real deployments no known secret.
+DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="FUNDPORTALDEMOKEYFORTESTINGONLY2")
+
+# NHS staff single sign-on: OpenID Connect (mozilla-django-oidc), for NHSmail's Microsoft Entra
+# ID tenant or any other provider. Off unless the client and the provider's endpoints are set.
+OIDC_ENTRA_TENANT_ID = env("OIDC_ENTRA_TENANT_ID", default="")
+_entra = f"https://login.microsoftonline.com/{OIDC_ENTRA_TENANT_ID}" if OIDC_ENTRA_TENANT_ID else ""
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default=f"{_entra}/v2.0" if _entra else "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT", default=f"{_entra}/oauth2/v2.0/authorize" if _entra else "")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default=f"{_entra}/oauth2/v2.0/token" if _entra else "")
+OIDC_OP_USER_ENDPOINT = env(
+    "OIDC_OP_USER_ENDPOINT", default="https://graph.microsoft.com/oidc/userinfo" if _entra else "")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default=f"{_entra}/discovery/v2.0/keys" if _entra else "")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
+# The claim saying the provider has verified the email address (Entra ID: the optional claim
+# xms_edov); accounts are matched on verified email only.
+OIDC_EMAIL_VERIFIED_CLAIM = env("OIDC_EMAIL_VERIFIED_CLAIM", default="email_verified")
+OIDC_BUTTON_LABEL = env("OIDC_BUTTON_LABEL", default="Sign in with NHSmail")
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_STORE_ID_TOKEN = False
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+OIDC_REDIRECT_FIELD_NAME = "next"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+OIDC_ENABLED = all([OIDC_RP_CLIENT_ID, OIDC_RP_CLIENT_SECRET, OIDC_OP_AUTHORIZATION_ENDPOINT,
+                    OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT])
 
 # Internationalisation: the NHS in England works in Europe/London and British English.
 LANGUAGE_CODE = "en-gb"

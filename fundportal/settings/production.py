@@ -30,3 +30,5 @@ STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStat
 # Sessions in the database (or Redis through CACHE_URL) so web processes stay stateless.
 if env("CACHE_URL", default=""):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The demo authenticator secret is published: never give it to anyone in production.
+DEMO_TOTP_SECRET = ""

@@ -5,12 +5,12 @@ who may see it but not do this; 302 to sign in for anonymous visitors.
 """
 
 import pytest
-from django.test import Client
 
 from applications import services
 from applications.models import BidStatus
 from governance.models import PartnerKind
 from tests.applications.conftest import PNG_BYTES, upload
+from tests.conftest import SignedInClient as Client
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ import shutil
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
-from django.test import Client
+
+from tests.conftest import SignedInClient
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests
 # themselves (to set up data) are still plain synchronous calls.
@@ -40,10 +41,11 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def sign_in(page, live_server):
-    """Sign a user in by session cookie rather than through the sign-in page."""
+    """Sign a user in by session cookie rather than through the sign-in page, with both factors
+    given (staff roles must pass the second factor; see tests/conftest.py SignedInClient)."""
 
     def _sign_in(user):
-        client = Client()
+        client = SignedInClient()
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         page.context.add_cookies(

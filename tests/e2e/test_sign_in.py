@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from governance.demo import ACCOUNTS, DEMO_PASSWORD, SITE_ADMIN
 from governance.models import User
+from governance.second_factor import current_code
 from tests.e2e.conftest import check_accessibility
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,6 +56,11 @@ def test_a_fund_manager_signs_in_through_the_sign_in_page(page, live_server, dem
     page.fill("#id_username", "manager.southwest@example.com")
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
+    # Then a fund manager gives the code from their authenticator app (the demo's: demo_code)
+    expect(page.locator("h1")).to_have_text("Enter the code from your authenticator app")
+    check_accessibility(page)
+    page.fill("#id_code", current_code(User.objects.get(email="manager.southwest@example.com")))
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator("h1")).to_have_text("Your dashboard")
     expect(page.get_by_role("heading", name="Funds you manage")).to_be_visible()
     check_accessibility(page)

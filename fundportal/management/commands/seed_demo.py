@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from governance.demo import ACCOUNTS, DEMO_PASSWORD, SITE_ADMIN, DemoContext
+from governance.models import User
+from governance.second_factor import demo_second_factor_seed
 
 from ...providers import LIFECYCLE_APPS
 
@@ -48,6 +50,9 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(ctx)
+        # Staff demo accounts get an authenticator app with the published demo secret (not in
+        # production, whose settings leave DEMO_TOTP_SECRET empty).
+        demo_second_factor_seed(list(User.objects.filter(email__in=[a[0] for a in ACCOUNTS] + [SITE_ADMIN[0]])))
 
     def _print_accounts(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
@@ -55,3 +60,6 @@ class Command(BaseCommand):
         for email, name, job_title, _ in ACCOUNTS:
             self.stdout.write(f"  {email:<34} {name} ({job_title})")
         self.stdout.write(f"  {SITE_ADMIN[0]:<34} {SITE_ADMIN[1]} (site admin)")
+        if settings.DEMO_TOTP_SECRET:
+            self.stdout.write(f"Staff accounts also need a code: authenticator secret {settings.DEMO_TOTP_SECRET}, "
+                              "or run `python manage.py demo_code EMAIL` for the current code.")
