@@ -31,6 +31,7 @@ from governance import fy
 from governance.audit import audit_record, snapshot
 from governance.models import Fund, Membership, PotBudget, User
 from governance.money import ZERO, format_money
+from governance.outbox import outbox_enqueue
 from governance.services import notify
 
 from .models import (
@@ -404,9 +405,7 @@ def _request_letter(actor: User | None, award: Award) -> OfferLetter:
     letter = OfferLetter.objects.create(award=award, version=version, status=DocumentStatus.QUEUED)
     audit_record(actor=actor, action="offer_letter.requested", target=award, message=f"Offer letter version {version} requested")
 
-    from .tasks import generate_offer_letter
-
-    transaction.on_commit(lambda: generate_offer_letter.delay(letter.pk))
+    outbox_enqueue("awards.tasks.generate_offer_letter", letter.pk)
     return letter
 
 
