@@ -21,6 +21,7 @@ the beat never hand the same row over at the same time.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import random
 import time
@@ -76,8 +77,8 @@ def outbox_is_waiting(message: OutboxMessage | None) -> bool:
 
 
 def _dispatch_after_commit(message: OutboxMessage) -> None:
-    global _refused_at
-    if _refused_at is not None and time.monotonic() - _refused_at < _REFUSAL_MEMORY_SECONDS:
+    recently_refused = _refused_at is not None and time.monotonic() - _refused_at < _REFUSAL_MEMORY_SECONDS
+    if recently_refused and not current_app.conf.task_always_eager:
         _note_refusal(message, "The broker refused a message a moment ago", timezone.now())
         return
     if _claim(message, timezone.now()):
@@ -100,6 +101,14 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=seconds + random.uniform(0, base / 2))  # noqa: S311 - jitter, not security
 
 
+def _task(app, name: str):
+    """The registered task of this name, importing its module first if this process has not
+    (a web process loads a task module only when something imports it)."""
+    if name not in app.tasks:
+        importlib.import_module(name.rsplit(".", 1)[0])
+    return app.tasks[name]
+
+
 def _hand_over(message: OutboxMessage) -> bool:
     """Offer one claimed message to the broker (run it in-process when Celery is eager)."""
     global _refused_at
@@ -107,7 +116,7 @@ def _hand_over(message: OutboxMessage) -> bool:
 
     eager = app.conf.task_always_eager
     try:
-        task = app.tasks[message.task_name]
+        task = _task(app, message.task_name)
         task.apply_async(args=message.args, kwargs=message.kwargs, task_id=str(message.task_id),
                          retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except BROKER_ERRORS as exc:

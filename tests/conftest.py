@@ -82,6 +82,16 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _outbox_forgets_refusals():
+    """A broker refusal in one test does not make the next test's hand-overs wait."""
+    from governance import outbox
+
+    outbox._refused_at = None
+    yield
+    outbox._refused_at = None
+
+
 @pytest.fixture
 def anyone(client):
     """An anonymous visitor."""
