@@ -231,7 +231,9 @@ def test_the_compose_file_runs_every_service_the_design_names():
         assert set(services[name]["depends_on"]) >= {"postgres", "redis"}
     # Uploads and PDFs are shared through storage, not kept inside a web container.
     assert any("media" in volume for volume in services["web"]["volumes"])
-    assert services["web"]["healthcheck"]["test"]
+    # The container's health is liveness (a database or broker outage must not restart it).
+    assert "http://localhost:8000/livez" in services["web"]["healthcheck"]["test"]
+    assert "ping" in " ".join(services["worker"]["healthcheck"]["test"])
 
 
 @pytest.mark.django_db
