@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,36 +25,6 @@ from tests.factories.governance import UserFactory
 pytestmark = pytest.mark.django_db
 
 TASK = "governance.tasks.deliver_notification"
-CLOSED_PORT = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-
-
-def _use_broker(url: str) -> None:
-    current_app.conf.broker_write_url = url
-    current_app._pool = None
-    current_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker(settings):
-    """Celery not eager, publishing to a broker the test chooses (``broker.up()`` / ``broker.down()``)."""
-    was_eager, was_url = current_app.conf.task_always_eager, current_app.conf.broker_write_url
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    current_app.conf.task_always_eager = False
-    outbox._refused_at = None
-
-    class Broker:
-        def up(self):
-            _use_broker("memory://")
-
-        def down(self):
-            _use_broker(CLOSED_PORT)
-
-    handle = Broker()
-    handle.up()
-    yield handle
-    current_app.conf.task_always_eager = was_eager
-    _use_broker(was_url)
-    outbox._refused_at = None
 
 
 def test_a_side_effect_is_recorded_in_the_transaction_and_handed_over_only_after_commit(
