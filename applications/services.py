@@ -39,6 +39,7 @@ from governance.models import (
     User,
 )
 from governance.money import format_money, parse_money
+from governance.outbox import outbox_enqueue
 from governance.services import notify
 from governance.uploads import ScanStatus
 
@@ -639,8 +640,7 @@ def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, de
             if attachment.scan_status == ScanStatus.AWAITING:
                 from .tasks import scan_attachment
 
-                attachment_id = attachment.pk
-                transaction.on_commit(lambda: scan_attachment.delay(attachment_id))
+                outbox_enqueue(scan_attachment, attachment.pk)
     except Exception:
         if stored_name:
             default_storage.delete(stored_name)

@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from governance.outbox import outbox_enqueue
 from governance.uploads import scan_in_task
 
 from .selectors import attachments_awaiting_scan
@@ -26,7 +27,7 @@ def rescan_awaiting_attachments() -> int:
     """Periodic: send files still awaiting their scan to be scanned again (idempotent)."""
     waiting = attachments_awaiting_scan(older_than=dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS))
     for attachment_id in waiting:
-        scan_attachment.delay(attachment_id)
+        outbox_enqueue(scan_attachment, attachment_id)
     if waiting:
         logger.warning("Sent %d attachments awaiting their virus scan to be scanned again", len(waiting))
     return len(waiting)

@@ -30,6 +30,7 @@ from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Fund, Membership, PotBudget, User
 from governance.money import ZERO, format_money
+from governance.outbox import outbox_enqueue
 from governance.services import notify
 
 from .models import (
@@ -399,9 +400,7 @@ def _request_letter(actor: User | None, award: Award) -> OfferLetter:
     letter = OfferLetter.objects.create(award=award, version=version, status=DocumentStatus.QUEUED)
     audit_record(actor=actor, action="offer_letter.requested", target=award, message=f"Offer letter version {version} requested")
 
-    from .tasks import generate_offer_letter
-
-    transaction.on_commit(lambda: generate_offer_letter.delay(letter.pk))
+    outbox_enqueue("awards.tasks.generate_offer_letter", letter.pk)
     return letter
 
 
@@ -739,7 +738,7 @@ def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload,
     if condition.evidence_scan_status == uploads.ScanStatus.AWAITING:
         from .tasks import scan_condition_evidence
 
-        transaction.on_commit(lambda: scan_condition_evidence.delay(condition.pk))
+        outbox_enqueue(scan_condition_evidence, condition.pk)
     return condition
 
 

@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from governance.outbox import outbox_enqueue
 from governance.uploads import scan_in_task
 
 from .selectors import evidence_awaiting_scan
@@ -37,7 +38,7 @@ def rescan_awaiting_evidence() -> int:
     """Periodic: send evidence still awaiting its scan to be scanned again (idempotent)."""
     waiting = evidence_awaiting_scan(older_than=dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS))
     for condition_id in waiting:
-        scan_condition_evidence.delay(condition_id)
+        outbox_enqueue(scan_condition_evidence, condition_id)
     if waiting:
         logging.getLogger(__name__).warning("Sent %d evidence files awaiting their virus scan to be scanned again",
                                             len(waiting))

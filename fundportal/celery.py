@@ -1,4 +1,9 @@
-"""The Celery application. Tasks live in each app's ``tasks.py`` and call services."""
+"""The Celery application. Tasks live in each app's ``tasks.py`` and call services.
+
+Requests and tasks never call ``.delay()``: they record the task in the outbox
+(``governance.outbox.outbox_enqueue``), which hands it over after the commit. Every task is an
+``OutboxTask``, which marks its outbox message done and skips one already done.
+"""
 
 import os
 
@@ -6,6 +11,6 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fundportal.settings.local")
 
-app = Celery("fundportal")
+app = Celery("fundportal", task_cls="governance.celery_task:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,4 +1,4 @@
-"""Site-wide pages: home, the signed-in dashboard, health check and the static policy pages."""
+"""Site-wide pages: home, the signed-in dashboard, health checks and the static policy pages."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET
 from kombu import Connection
 
 from governance.access import public
+from governance.models import OutboxMessage, OutboxStatus
+from governance.outbox import outbox_oldest_waiting_age
 from governance.selectors import calls_open_now, request_roles
 
 from .providers import dashboard_panels
@@ -49,13 +51,57 @@ def _broker_state() -> str:
     return "ok"
 
 
+def _outbox_state() -> dict:
+    """How many side effects wait for the broker, and for how long the oldest has waited."""
+    try:
+        waiting = OutboxMessage.objects.filter(status=OutboxStatus.WAITING).count()
+        age = outbox_oldest_waiting_age()
+    except Exception:
+        return {"outbox_waiting": None, "oldest_waiting_side_effect_seconds": None}
+    return {"outbox_waiting": waiting, "oldest_waiting_side_effect_seconds": None if age is None else round(age, 1)}
+
+
 @public
 @never_cache
 @require_GET
 def healthz(request):
-    """``{"database": "ok", "broker": "ok"|"eager"|"unreachable"}``; 200 only if the database answers."""
+    """The state of everything the portal needs, for people and monitoring:
+    ``{"status": "ok"|"degraded"|"down", "database": "ok"|"unreachable",
+    "broker": "ok"|"eager"|"unreachable", "outbox_waiting": n,
+    "oldest_waiting_side_effect_seconds": seconds or null}``.
+
+    503 when the database does not answer (nothing works); 200 otherwise, "degraded" while the
+    broker is unreachable (pages work, side effects wait in the outbox until it is back)."""
+    database = _database_state()
+    broker = _broker_state()
+    state = {"status": "ok", "database": database, "broker": broker}
+    if database == "ok":
+        state.update(_outbox_state())
+    if database != "ok":
+        state["status"] = "down"
+    elif broker == "unreachable":
+        state["status"] = "degraded"
+    return JsonResponse(state, status=200 if database == "ok" else 503)
+
+
+@public
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness, for load balancers and container platforms: 503 unless the database and the
+    broker (when there is one) answer, so traffic goes to instances that can do their work."""
     state = {"database": _database_state(), "broker": _broker_state()}
-    return JsonResponse(state, status=200 if state["database"] == "ok" else 503)
+    ready = state["database"] == "ok" and state["broker"] in ("ok", "eager")
+    return JsonResponse({"status": "ready" if ready else "not ready", **state}, status=200 if ready else 503)
+
+
+@public
+@never_cache
+@require_GET
+def livez(request):
+    """Liveness: the process answers requests. Asks nothing else, so a database or broker outage
+    never gets healthy web processes restarted."""
+    return JsonResponse({"status": "alive"})
 
 
 @public

@@ -142,3 +142,16 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 admin.site.site_header = "Fund Portal administration"
 admin.site.site_title = "Fund Portal admin"
+
+
+@admin.register(models.OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Side effects waiting for, handed to or done by the workers (read-only: the beat hands
+    waiting ones over by itself)."""
+
+    list_display = ["created_at", "task_name", "args", "status", "attempts", "next_attempt_at", "dispatched_at",
+                    "done_at"]
+    list_filter = ["status", "task_name"]
+    search_fields = ["task_name", "task_id", "last_error"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in models.OutboxMessage._meta.fields]

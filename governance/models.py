@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -765,15 +766,54 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["user", "read_at"]),
-            # The periodic sweep for emails left unsent reads only these few rows.
-            models.Index(fields=["created_at"], condition=models.Q(emailed_at__isnull=True),
-                         name="notification_unemailed_idx"),
-        ]
+        indexes = [models.Index(fields=["user", "read_at"])]
 
     def __str__(self) -> str:
         return self.subject
+
+
+# The outbox: side effects recorded with the change that needs them --------------------------
+
+
+class OutboxStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting to be handed to the workers"
+    DISPATCHED = "dispatched", "Handed to the workers"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task a change needs, saved in the change's own transaction.
+
+    After the commit it is handed to the broker; if the broker refuses, it waits and the
+    beat's ``dispatch_outbox`` hands it over later, with backoff. The task runs with
+    ``task_id`` as its Celery id, so the worker marks this row done and a redelivered
+    message for a done row is not run again (see ``governance.outbox``).
+    """
+
+    task_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now,
+                                           help_text="The beat does not hand it over before this time.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Times it was offered to the broker.")
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The beat reads the few waiting (or long-dispatched) rows; health reads the oldest.
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_status_next_idx"),
+            models.Index(fields=["created_at"], condition=Q(status="waiting"), name="outbox_waiting_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)} ({self.status})"
 
 
 # Audit trail -------------------------------------------------------------------------------

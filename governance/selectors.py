@@ -371,23 +371,6 @@ def unread_notification_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-# An email still failing after this long is given up (the notification stays on the person's
-# notifications page): a mail server that refuses an address for good is not retried for ever.
-EMAIL_GIVE_UP_AFTER = dt.timedelta(days=3)
-
-
-def notifications_unemailed(*, older_than: dt.timedelta, limit: int = 500) -> list[int]:
-    """Notifications whose email should have gone by now and has not, oldest first.
-
-    The email is queued after the change commits; a process that dies between the commit and
-    the queuing (or a broker that refused the message) leaves one of these behind.
-    """
-    now = timezone.now()
-    return list(Notification.objects.filter(emailed_at__isnull=True, created_at__lt=now - older_than,
-                                            created_at__gte=now - EMAIL_GIVE_UP_AFTER)
-                .order_by("created_at").values_list("pk", flat=True)[:limit])
-
-
 # Calls ---------------------------------------------------------------------------------------
 
 

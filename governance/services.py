@@ -51,6 +51,7 @@ from .models import (
     auditor_bidder_organisations,
 )
 from .money import ZERO, format_money, parse_money
+from .outbox import outbox_enqueue
 from .signals import call_closing_extended, call_entered_assessment
 
 EMAIL_TAKEN = "An account with this email address already exists"
@@ -137,13 +138,12 @@ def membership_add(
 def notify(*, user: User, subject: str, body: str, link: str = "") -> Notification:
     """Tell someone something: listed on their notifications page and emailed.
 
-    A worker sends the email once the surrounding transaction commits, so a rolled-back
-    change never sends mail and a slow mail server never slows a page.
+    The email is a side effect in the outbox: recorded with the notification, sent by a worker
+    once the surrounding transaction commits, so a rolled-back change never sends mail, a slow
+    mail server never slows a page and a broker outage only delays it.
     """
-    from .tasks import deliver_notification
-
     notification = Notification.objects.create(user=user, subject=subject[:200], body=body, link=link)
-    transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
+    outbox_enqueue("governance.tasks.deliver_notification", notification.pk)
     return notification
 
 

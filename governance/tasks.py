@@ -1,13 +1,11 @@
 """Background work for the governance stage. Tasks take ids and call services."""
 
-import datetime as dt
 import logging
 from smtplib import SMTPException
 
 from celery import shared_task
-from django.conf import settings
 
-from .selectors import notifications_unemailed
+from .outbox import outbox_dispatch_due
 from .services import calls_advance, notification_email_send
 
 logger = logging.getLogger(__name__)
@@ -16,6 +14,8 @@ logger = logging.getLogger(__name__)
 @shared_task(
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30, retry_backoff_max=3600, retry_jitter=True, max_retries=8,
+    # A mail server still down after every retry: the outbox message waits for the beat again.
+    outbox_wait_on=(SMTPException, ConnectionError, TimeoutError),
 )
 def deliver_notification(notification_id: int) -> bool:
     """Email a notification. Safe to run twice: a sent notification is not sent again."""
@@ -23,19 +23,10 @@ def deliver_notification(notification_id: int) -> bool:
 
 
 @shared_task
-def deliver_unemailed_notifications() -> int:
-    """Queue again the emails that a lost worker or a refused publish left unsent (periodic).
-
-    Only notifications older than the grace period are taken, so an email already waiting
-    in the queue is not raced; sending twice is harmless anyway (the send is idempotent).
-    """
-    grace = dt.timedelta(seconds=settings.NOTIFICATION_EMAIL_GRACE_SECONDS)
-    stuck = notifications_unemailed(older_than=grace)
-    for notification_id in stuck:
-        deliver_notification.delay(notification_id)
-    if stuck:
-        logger.warning("Queued %d unsent notification emails again", len(stuck))
-    return len(stuck)
+def dispatch_outbox() -> int:
+    """Beat, every few seconds: hand the side effects still waiting (the broker refused them,
+    or the process died between commit and hand-over) to the workers, each with its backoff."""
+    return len(outbox_dispatch_due())
 
 
 @shared_task

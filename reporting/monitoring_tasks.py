@@ -4,9 +4,8 @@
 whose period has ended, and queues one ``send_return_reminder`` per reminder due. Both are
 idempotent: a reminder goes once per return, kind and due date whatever the number of runs,
 and a run after missed ones catches up. Tasks are acknowledged late, so a worker killed mid-run
-has its task redelivered; what was committed is not done again. A reminder whose email was
-not queued (the worker died between commit and publishing) is emailed by the governance
-stage's periodic ``deliver_unemailed_notifications``.
+has its task redelivered; what was committed is not done again. Reminders and their emails go
+through the outbox (``governance.outbox``), so a refused hand-over is made by the beat later.
 
 Imported by ``ReportingConfig.ready()`` so the worker registers these tasks (Celery's
 autodiscovery only looks for ``tasks.py``).
@@ -18,6 +17,8 @@ import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+
+from governance.outbox import outbox_enqueue
 
 from .services import monitoring_run, return_reminder_send
 
@@ -38,7 +39,7 @@ def run_monitoring() -> dict:
     """Sync schedules, open ended returns, and queue the reminders due today."""
     result = monitoring_run()
     for return_id, kind in result["reminders"]:
-        send_return_reminder.delay(return_id, kind)
+        outbox_enqueue(send_return_reminder, return_id, kind)
     summary = {"synced": result["synced"], "failed": result["failed"], "opened": len(result["opened"]),
                "reminders": len(result["reminders"])}
     logger.info("Monitoring run: %s", summary)

@@ -142,7 +142,7 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 def _say_queued(request, version: ReportVersion, text: str) -> None:
-    if getattr(version, "enqueue_failed", False):
+    if services.build_waits_for_broker(version):
         messages.warning(request, services.QUEUE_UNAVAILABLE)
     else:
         messages.success(request, text)

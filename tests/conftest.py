@@ -102,6 +102,16 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _outbox_forgets_refusals():
+    """A broker refusal in one test does not make the next test's hand-overs wait."""
+    from governance import outbox
+
+    outbox._refused_at = None
+    yield
+    outbox._refused_at = None
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Throttles count in the cache (password reset): each test starts with none counted."""
     from django.core.cache import cache
@@ -155,6 +165,52 @@ def password_only_client():
 def anyone(client):
     """An anonymous visitor."""
     return client
+
+
+# A broker that is up or down ---------------------------------------------------------------
+
+
+def _publish_to(url: str) -> None:
+    from fundportal.celery import app
+
+    app.conf.broker_write_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker(settings):
+    """Celery not eager, publishing to a broker the test switches: ``broker.up()`` (an in-memory
+    broker that takes every message), ``broker.down()`` (a closed port, as with Redis
+    unreachable) and ``broker.eager()`` (tasks run in-process again, as when a worker runs them)."""
+    from fundportal.celery import app
+    from governance import outbox
+
+    was_eager, was_url = app.conf.task_always_eager, app.conf.broker_write_url
+
+    class Broker:
+        def up(self):
+            self._not_eager()
+            _publish_to("memory://")
+
+        def down(self):
+            self._not_eager()
+            _publish_to("redis://127.0.0.1:1/0")  # nothing listens on port 1
+
+        def eager(self):
+            settings.CELERY_TASK_ALWAYS_EAGER = True
+            app.conf.task_always_eager = True
+            outbox._refused_at = None
+
+        def _not_eager(self):
+            settings.CELERY_TASK_ALWAYS_EAGER = False
+            app.conf.task_always_eager = False
+
+    handle = Broker()
+    handle.up()
+    yield handle
+    app.conf.task_always_eager = was_eager
+    _publish_to(was_url)
 
 
 # A real Celery worker --------------------------------------------------------------------

@@ -17,8 +17,6 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-# A notification's email not sent this long after it was written is queued again.
-NOTIFICATION_EMAIL_GRACE_SECONDS = env.int("NOTIFICATION_EMAIL_GRACE_SECONDS", default=600)
 
 # Database --------------------------------------------------------------------------------
 _DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
@@ -291,18 +289,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # than the longest task (the default suits report builds); tests use a short one.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The outbox (governance/outbox.py): a side effect the broker refused is offered again after
+# OUTBOX_BACKOFF_SECONDS, doubling each time up to OUTBOX_BACKOFF_MAX_SECONDS; one handed over
+# but never done after OUTBOX_REDISPATCH_AFTER_SECONDS (the broker lost it) is handed over again.
+OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=10)
+OUTBOX_BACKOFF_MAX_SECONDS = env.int("OUTBOX_BACKOFF_MAX_SECONDS", default=600)
+OUTBOX_REDISPATCH_AFTER_SECONDS = env.int("OUTBOX_REDISPATCH_AFTER_SECONDS", default=6 * 3600)
+# A task whose temporary error (a mail server down) outlasts its retries waits again, until this
+# long after it was recorded; then it is failed for good (the notification stays on its page).
+OUTBOX_GIVE_UP_AFTER_SECONDS = env.int("OUTBOX_GIVE_UP_AFTER_SECONDS", default=3 * 24 * 3600)
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks, by task name. The database scheduler copies these into django_celery_beat.
 CELERY_BEAT_SCHEDULE: dict = {
     # Calls open and close at their published times; the call pages also derive the phase
     # from the times, so a late beat never lets a bid in after closing.
     "governance-advance-calls": {"task": "governance.tasks.advance_calls", "schedule": 60.0},
-    # Emails a dead worker or a refused publish left unsent go again (each is sent once).
-    "governance-deliver-unemailed-notifications": {"task": "governance.tasks.deliver_unemailed_notifications",
-                                                   "schedule": 300.0},
+    # Side effects (emails, offer letters, report builds) the broker refused are handed over again,
+    # each with its own backoff, so they all run once it is back (governance/outbox.py).
+    "governance-dispatch-outbox": {"task": "governance.tasks.dispatch_outbox", "schedule": 10.0},
     # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
     "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
-    # Impact reports: send lost builds to the workers again; rebuild reports marked quarterly
+    # Impact reports: take over builds whose worker fell silent; rebuild reports marked quarterly
     # (the task runs daily and builds each such report once per NHS quarter).
     "impact-reports-requeue-stale": {"task": "reporting.tasks.requeue_stale_impact_reports", "schedule": 300.0},
     "impact-reports-quarterly": {"task": "reporting.tasks.build_scheduled_impact_reports",

@@ -1,7 +1,8 @@
 """Writes for impact reports: one function per state change, each audited, in a transaction.
 
 A version moves ``queued → running → ready | failed``. Requests return at once: the build is
-sent to the workers when the transaction commits. Workers *claim* a version under a row lock
+recorded in the outbox with the version and sent to the workers when the transaction commits
+(or by the beat, if the broker is down). Workers *claim* a version under a row lock
 before building it, so a task delivered twice (Redis redelivers unacknowledged tasks after a
 lost worker) builds it once: a finished version is left alone, a version whose worker still
 beats its heartbeat is left to that worker, and a version whose worker fell silent is taken
@@ -21,13 +22,13 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from awards.models import DocumentStatus
 from governance import fy
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Call, Fund, Organisation, OrganisationKind, Pot, User
+from governance.outbox import outbox_enqueue, outbox_is_waiting
 from governance.services import notify
 
 from ..models import ImpactReport, ReportScope, ReportVersion, report_file_path
@@ -63,10 +64,8 @@ TIMED_OUT = "The build took longer than the {minutes}-minute limit and was stopp
 HEARTBEAT_SECONDS = 5
 LEASE_SECONDS = 20
 MAX_ATTEMPTS = 5
-# A queued version not picked up within this time is sent to the workers again by the sweep.
-QUEUED_STALE_AFTER = dt.timedelta(minutes=10)
-# Publishing a task fails fast when Redis is down, so the manager is not kept waiting.
-ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# A silent build sent again is not sent again before this time has passed.
+RESENT_AFTER = dt.timedelta(minutes=5)
 
 REPORT_FIELDS = ("fund", "scope", "call", "pot", "network", "title", "period_start", "period_end", "scheduled_quarterly")
 PUBLICATION_FIELDS = ("published_at", "published_by", "unpublished_at", "unpublished_reason")
@@ -75,26 +74,18 @@ ACTIVE_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.RUNNING)
 
 # Sending builds to the workers ----------------------------------------------------------------
 
-
-def enqueue_build(version: ReportVersion) -> bool:
-    """Send a version to the workers. With the broker down, the version stays queued (the sweep
-    sends it again later) and ``version.enqueue_failed`` is set so the page can say so."""
-    from ..tasks import build_impact_report
-
-    try:
-        build_impact_report.apply_async(args=[version.pk], retry=True, retry_policy=ENQUEUE_RETRY_POLICY)
-    except (BrokerError, ConnectionError, OSError, TimeoutError) as exc:
-        logger.warning("Impact report version %s stays queued: the broker is unreachable (%s)", version.pk, exc)
-        version.enqueue_failed = True
-        return False
-    version.enqueue_failed = False
-    return True
+BUILD_TASK = "reporting.tasks.build_impact_report"
 
 
 def _enqueue_on_commit(version: ReportVersion, enqueue: bool) -> None:
-    version.enqueue_failed = False
-    if enqueue:
-        transaction.on_commit(lambda: enqueue_build(version))
+    """Record the build in the outbox with the version: handed to the workers after the commit,
+    or by the beat once the broker is back. ``build_waits_for_broker(version)`` says, after the
+    commit, whether the broker refused it, so the page can say the build will start later."""
+    version.build_message = outbox_enqueue(BUILD_TASK, version.pk) if enqueue else None
+
+
+def build_waits_for_broker(version: ReportVersion) -> bool:
+    return outbox_is_waiting(getattr(version, "build_message", None))
 
 
 def _new_version(*, report: ImpactReport, actor: User | None, enqueue: bool) -> ReportVersion:
@@ -230,20 +221,22 @@ def impact_reports_build_scheduled(*, today: dt.date | None = None, enqueue: boo
 
 
 def report_versions_requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
-    """Send again the builds that were lost: queued ones no worker picked up (the broker was
-    down, or the message was lost), and running ones whose worker fell silent."""
+    """Send again the builds whose worker fell silent (killed, or its machine lost) without
+    waiting for the broker to hand the message on (an hour's visibility timeout). A queued build
+    the broker refused needs nothing here: its outbox message waits for the beat."""
     now = now or timezone.now()
     stale = ReportVersion.objects.filter(
-        Q(status=DocumentStatus.QUEUED) & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - QUEUED_STALE_AFTER))
-        | Q(status=DocumentStatus.RUNNING) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - dt.timedelta(seconds=LEASE_SECONDS)))
+        Q(status=DocumentStatus.RUNNING) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - dt.timedelta(seconds=LEASE_SECONDS)))
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - RESENT_AFTER))
     )
     sent = []
-    for version in stale.select_related("report"):
-        ReportVersion.objects.filter(pk=version.pk).update(enqueued_at=now)
-        if enqueue_build(version):
-            sent.append(version.pk)
+    for version in stale:
+        with transaction.atomic():
+            if ReportVersion.objects.filter(pk=version.pk).update(enqueued_at=now):
+                outbox_enqueue(BUILD_TASK, version.pk)
+                sent.append(version.pk)
     if sent:
-        logger.info("Sent %s lost impact report builds to the workers again: %s", len(sent), sent)
+        logger.info("Sent %s impact report builds whose worker fell silent to the workers again: %s", len(sent), sent)
     return sent
 
 

@@ -11,7 +11,7 @@ from applications import services
 from applications.models import Attachment, BidSection
 from governance import uploads
 from governance import uploads as filetypes
-from governance.models import AuditEvent, Notification
+from governance.models import AuditEvent, Notification, OutboxMessage
 from tests import upload_cases
 from tests.applications.conftest import (
     DOCM_BYTES,
@@ -296,12 +296,14 @@ def test_the_beat_sends_files_still_awaiting_their_scan_to_be_scanned_again(worl
     recent = services.bid_attachment_add(actor=world.applicant, bid=draft, upload=upload("new.pdf", PDF_BYTES))
     Attachment.objects.filter(pk=waiting.pk).update(
         uploaded_at=waiting.uploaded_at - dt.timedelta(seconds=settings.UPLOAD_RESCAN_AFTER_SECONDS + 60))
-    sent = []
-    monkeypatch.setattr(tasks.scan_attachment, "delay", sent.append)
+    def sent():
+        return [message.args[0] for message in OutboxMessage.objects.filter(task_name=tasks.scan_attachment.name)]
+
+    already = sent()  # each upload's own scan
     assert tasks.rescan_awaiting_attachments() == 1
-    assert sent == [waiting.pk]
+    assert sent()[len(already):] == [waiting.pk]
     Attachment.objects.filter(pk=waiting.pk).update(scan_status=uploads.ScanStatus.AVAILABLE)
     assert tasks.rescan_awaiting_attachments() == 0
-    assert recent.pk not in sent
+    assert recent.pk not in sent()[len(already):]
     schedule = settings.CELERY_BEAT_SCHEDULE["applications-rescan-awaiting-attachments"]
     assert schedule["task"] == tasks.rescan_awaiting_attachments.name

@@ -351,3 +351,42 @@ def test_saving_a_section_without_changing_its_rows_keeps_them(applicant_client,
     data.update({"version": str(version(ready, BidSection.COSTS)), "costs-1-DELETE": "on", "costs-0-amount": "90000"})
     assert applicant_client.post(section_url(ready, "costs"), data).status_code == 302
     assert list(BidCost.objects.filter(bid=ready).values_list("amount", flat=True)) == [Decimal("90000.00")]
+
+
+def test_with_the_broker_down_endorsing_and_submitting_answer_normally_and_email_once_it_is_back(
+        client, world, ready, draft, broker, django_capture_on_commit_callbacks, mailoutbox):
+    from governance.models import Notification, OutboxMessage, OutboxStatus
+    from governance.outbox import outbox_dispatch_due
+
+    services.bid_partners_save(actor=world.applicant, bid=draft, version=0, commissioner=world.icb)
+    services.bid_endorsement_request(actor=world.applicant, bid=draft)
+    before = set(Notification.objects.values_list("pk", flat=True))
+    mailoutbox.clear()
+    broker.down()
+    client.force_login(world.commissioner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/bids/{draft.pk}/endorsement/", {"decision": "endorse", "comment": "Good"},
+                               follow=True)
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.endorsement_status == "endorsed"
+    client.force_login(world.applicant)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/bids/{ready.pk}/check/",
+                               {"declarations": ["accurate", "authority", "partners", "conflicts"]}, follow=True)
+    assert response.status_code == 200
+    assert f'<strong id="bid-reference">{ready.reference}</strong>' in body(response)
+    new = Notification.objects.exclude(pk__in=before)
+    assert new.count() >= 2
+    assert not new.filter(emailed_at__isnull=False).exists()
+    assert mailoutbox == []
+    waiting = OutboxMessage.objects.filter(status=OutboxStatus.WAITING, attempts=1)  # offered once, refused
+    assert sorted(m.args[0] for m in waiting) == sorted(new.values_list("pk", flat=True))
+    # The broker is back (a worker runs the tasks) and the beat comes round: each email goes once.
+    broker.eager()
+    outbox_dispatch_due(now=timezone.now() + dt.timedelta(hours=1))
+    assert not new.filter(emailed_at__isnull=True).exists()
+    sent = [(m.to, m.subject) for m in mailoutbox]
+    for notification in new.select_related("user"):
+        assert sent.count(([notification.user.email], notification.subject)) == 1
+    assert outbox_dispatch_due(now=timezone.now() + dt.timedelta(hours=2)) == []

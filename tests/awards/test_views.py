@@ -431,3 +431,36 @@ def test_asking_again_while_a_variation_waits_leads_to_it(client, scene):
     response = client.get(reverse("awards:variation_request", args=[award.reference]))
     assert response["Location"] == reverse("awards:variation_detail", args=[award.reference, variation.pk])
     assert [str(m) for m in get_messages(response.wsgi_request)] == [services.VARIATION_ALREADY_OPEN]
+
+
+def test_with_the_broker_down_issuing_answers_and_the_letter_is_made_once_it_is_back_so_the_offer_can_be_accepted(
+        client, world, broker, django_capture_on_commit_callbacks):
+    from governance.models import OutboxMessage, OutboxStatus
+    from governance.outbox import outbox_dispatch_due
+
+    broker.down()
+    client.force_login(world.manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_issue_url(world.decision), _issue_data(world.decision), follow=True)
+    assert response.status_code == 200
+    award = Award.objects.get()
+    assert award.reference in response.content.decode()
+    letter = award.letters.get()
+    assert letter.status == DocumentStatus.QUEUED
+    message = OutboxMessage.objects.get(task_name="awards.tasks.generate_offer_letter")
+    assert (message.args, message.status) == ([letter.pk], OutboxStatus.WAITING)
+    # The signatory cannot accept yet: the letter is not made.
+    client.force_login(world.signatory)
+    client.post(reverse("awards:offer_respond", args=[award.reference]), {"response": "accept", "accept-confirm": "on"})
+    assert Award.objects.get(pk=award.pk).status == AwardStatus.OFFERED
+    # The broker is back and the beat comes round: the letter is made (once), and the offer accepted.
+    broker.eager()
+    assert message.pk in outbox_dispatch_due(now=timezone.now() + dt.timedelta(hours=1))
+    letter.refresh_from_db()
+    assert letter.status == DocumentStatus.READY
+    assert AuditEvent.objects.filter(action="offer_letter.ready").count() == 1
+    assert message.pk not in outbox_dispatch_due(now=timezone.now() + dt.timedelta(hours=2))
+    response = client.post(reverse("awards:offer_respond", args=[award.reference]),
+                           {"response": "accept", "accept-confirm": "on"})
+    assert response.status_code == 302
+    assert Award.objects.get(pk=award.pk).status == AwardStatus.ACCEPTED

@@ -2,14 +2,13 @@ import datetime as dt
 import time
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from governance.models import Notification
-from governance.selectors import EMAIL_GIVE_UP_AFTER
+from governance.models import Notification, OutboxMessage, OutboxStatus
+from governance.outbox import outbox_mark_failed
 from governance.services import notification_email_send, notify
-from governance.tasks import deliver_unemailed_notifications
+from governance.tasks import dispatch_outbox
 from tests.factories.governance import UserFactory
 
 
@@ -49,33 +48,25 @@ def test_sending_twice_emails_once(mailoutbox):
 
 
 @pytest.mark.django_db
-def test_emails_left_unsent_past_the_grace_period_are_sent_once_by_the_sweep(mailoutbox):
+def test_an_email_is_an_outbox_message_recorded_with_its_notification(django_capture_on_commit_callbacks):
     user = UserFactory()
-    grace = dt.timedelta(seconds=settings.NOTIFICATION_EMAIL_GRACE_SECONDS)
-    # Written, but the email was never queued (the process died between commit and publishing).
-    lost = Notification.objects.create(user=user, subject="Lost", body="b", created_at=timezone.now() - grace * 2)
-    recent = Notification.objects.create(user=user, subject="Still in the queue", body="b")
-    sent = Notification.objects.create(user=user, subject="Sent", body="b", created_at=timezone.now() - grace * 2,
-                                       emailed_at=timezone.now() - grace)
-    # Failing for days (an address the mail server refuses for good): given up, not retried for ever.
-    Notification.objects.create(user=user, subject="Given up", body="b",
-                                created_at=timezone.now() - EMAIL_GIVE_UP_AFTER - dt.timedelta(minutes=1))
-    assert deliver_unemailed_notifications.delay().get() == 1
-    assert [m.subject for m in mailoutbox] == ["Lost"]
-    lost.refresh_from_db()
-    recent.refresh_from_db()
-    assert lost.emailed_at is not None
-    assert recent.emailed_at is None  # its own task may still be waiting: not raced
-    assert Notification.objects.get(pk=sent.pk).emailed_at == sent.emailed_at
-    assert deliver_unemailed_notifications.delay().get() == 0
-    assert len(mailoutbox) == 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notification = notify(user=user, subject="Queued", body="b")
+    message = OutboxMessage.objects.get()
+    assert (message.task_name, message.args, message.status) == (
+        "governance.tasks.deliver_notification", [notification.pk], OutboxStatus.WAITING)
+    assert len(callbacks) == 1  # handed over once the change commits
 
 
-def test_the_sweep_runs_every_few_minutes_in_the_beat():
-    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values()
-               if e["task"] == "governance.tasks.deliver_unemailed_notifications"]
-    assert len(entries) == 1
-    assert entries[0]["schedule"] <= settings.NOTIFICATION_EMAIL_GRACE_SECONDS
+@pytest.mark.django_db
+def test_an_email_failing_for_days_is_given_up_not_retried_for_ever(settings):
+    message = OutboxMessage.objects.create(task_name="governance.tasks.deliver_notification", args=[1],
+                                           status=OutboxStatus.DISPATCHED,
+                                           created_at=timezone.now() - dt.timedelta(days=4))
+    outbox_mark_failed(task_id=str(message.task_id), error="SMTPRecipientsRefused", wait=True)
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.FAILED
+    assert message.last_error.startswith("Given up")
 
 
 @pytest.mark.django_db
@@ -113,10 +104,12 @@ def test_a_real_worker_emails_the_notification(real_celery):
 
 @pytest.mark.requires_broker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_sends_an_email_whose_queuing_was_lost(real_celery):
-    # Committed an hour ago, but its delivery task never reached the broker.
-    lost = Notification.objects.create(user=UserFactory(), subject="Lost in transit", body="b",
-                                       created_at=timezone.now() - dt.timedelta(hours=1))
-    deliver_unemailed_notifications.delay()
+def test_a_real_worker_sends_an_email_whose_hand_over_was_lost(real_celery):
+    # Committed with its outbox message, but the process died before handing it to the broker.
+    lost = Notification.objects.create(user=UserFactory(), subject="Lost in transit", body="b")
+    five_minutes_ago = timezone.now() - dt.timedelta(minutes=5)
+    OutboxMessage.objects.create(task_name="governance.tasks.deliver_notification", args=[lost.pk],
+                                 created_at=five_minutes_ago, next_attempt_at=five_minutes_ago)
+    dispatch_outbox.delay()
     _wait_until_emailed(lost, seconds=30)
     assert lost.emailed_at is not None

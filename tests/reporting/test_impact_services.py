@@ -12,7 +12,8 @@ from django.db import OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from governance.models import AuditEvent, Notification
+from governance.models import AuditEvent, Notification, OutboxMessage, OutboxStatus
+from governance.outbox import outbox_dispatch_due
 from reporting.impact import build, services
 from reporting.models import ImpactReport, ReportScope, ReportVersion
 from reporting.tasks import build_impact_report
@@ -127,24 +128,28 @@ def test_a_scoped_request_keeps_only_its_own_object_and_names_it(manager, fund):
     assert report.title == "South pot: impact report 2026/27"
 
 
-def test_with_the_broker_down_a_request_is_kept_queued_and_sent_again_later(
+def test_with_the_broker_down_a_request_is_kept_queued_and_handed_over_by_the_outbox_later(
     manager, fund, django_capture_on_commit_callbacks
 ):
     with mock.patch.object(build_impact_report, "apply_async", side_effect=BrokerError("Connection refused")), \
             django_capture_on_commit_callbacks(execute=True):
         version = request_report(manager, fund)
-    # Nothing is lost: the report and its queued version are saved, and the page can say so.
-    assert version.enqueue_failed is True
+    # Nothing is lost: the report, its queued version and its build are saved, and the page can say so.
+    assert services.build_waits_for_broker(version)
     version.refresh_from_db()
     assert version.status == "queued"
     assert actions(version.report) == ["impact_report.requested"]
-    # Not yet stale: the sweep leaves it alone.
-    assert services.report_versions_requeue_stale() == []
-    # Later, with the broker back, the sweep sends it again and it is built.
-    later = timezone.now() + services.QUEUED_STALE_AFTER + dt.timedelta(minutes=1)
-    assert services.report_versions_requeue_stale(now=later) == [version.pk]
+    message = OutboxMessage.objects.get(task_name=services.BUILD_TASK)
+    assert (message.args, message.status) == ([version.pk], OutboxStatus.WAITING)
+    # Not yet due (backoff): the beat leaves it alone.
+    assert outbox_dispatch_due() == []
+    # Later, with the broker back, the beat hands it over and it is built, once.
+    assert outbox_dispatch_due(now=timezone.now() + dt.timedelta(minutes=5)) == [message.pk]
     version.refresh_from_db()
     assert version.status == "ready"
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.DONE
+    assert message.pk not in outbox_dispatch_due(now=timezone.now() + dt.timedelta(hours=1))
 
 
 # Building: claims, heartbeats, failures, retries ----------------------------------------------
@@ -364,20 +369,26 @@ def test_the_schedule_can_be_switched_on_and_off(manager, fund):
     assert (event.before, event.after) == ({"scheduled_quarterly": False}, {"scheduled_quarterly": True})
 
 
-def test_the_sweep_sends_lost_builds_again_and_leaves_live_ones():
+def test_the_sweep_sends_builds_whose_worker_fell_silent_again_and_leaves_the_rest_to_the_outbox(
+    django_capture_on_commit_callbacks,
+):
     now = timezone.now()
-    fresh_queue = ReportVersionFactory(status="queued", enqueued_at=now - dt.timedelta(minutes=1))
-    stale_queue = ReportVersionFactory(status="queued", enqueued_at=now - dt.timedelta(minutes=11))
+    queued = ReportVersionFactory(status="queued", enqueued_at=now - dt.timedelta(minutes=11))
     live = ReportVersionFactory(status="running", attempts=1, heartbeat_at=now)
-    lost = ReportVersionFactory(status="running", attempts=1, heartbeat_at=now - dt.timedelta(minutes=2))
+    lost = ReportVersionFactory(status="running", attempts=1, heartbeat_at=now - dt.timedelta(minutes=2),
+                                enqueued_at=now - dt.timedelta(minutes=6))
     ReportVersionFactory(status="ready")
-    with mock.patch.object(build_impact_report, "apply_async") as send:
+    with mock.patch.object(build_impact_report, "apply_async") as send, \
+            django_capture_on_commit_callbacks(execute=True):
         sent = services.report_versions_requeue_stale(now=now)
-    assert sorted(sent) == sorted([stale_queue.pk, lost.pk])
-    assert sorted(call.kwargs["args"][0] for call in send.call_args_list) == sorted([stale_queue.pk, lost.pk])
-    fresh_queue.refresh_from_db()
+    assert sent == [lost.pk]
+    assert [call.kwargs["args"] for call in send.call_args_list] == [[lost.pk]]
+    assert [m.args for m in OutboxMessage.objects.all()] == [[lost.pk]]
+    # Sent once: the next sweep does not send it again straight away.
+    assert services.report_versions_requeue_stale(now=now + dt.timedelta(seconds=5)) == []
+    queued.refresh_from_db()
     live.refresh_from_db()
-    assert live.status == "running"
+    assert (queued.status, live.status) == ("queued", "running")
 
 
 def test_the_beat_schedule_runs_the_sweep_and_the_quarterly_builds(settings):

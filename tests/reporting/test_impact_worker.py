@@ -1,6 +1,7 @@
 """Impact reports against a real Celery worker and Redis (CI runs these; elsewhere they are
 deselected): a report built end to end, a worker killed mid-build, and Redis unreachable."""
 
+import datetime as dt
 import io
 import os
 import time
@@ -11,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from governance.models import AuditEvent
+from governance.models import AuditEvent, OutboxMessage, OutboxStatus
+from governance.outbox import outbox_dispatch_due
 from reporting.impact import services
 from reporting.models import ReportVersion
 from tests.reporting.impact_world import build_world
@@ -110,7 +112,8 @@ def test_with_redis_down_a_request_says_so_and_is_built_when_it_is_back(real_cel
     assert services.QUEUE_UNAVAILABLE in response.content.decode()
     version = ReportVersion.objects.get(report__fund=world.fund)
     assert version.status == "queued"  # nothing lost
-    # The beat's sweep sends it again once Redis is back, and the worker builds it.
-    later = timezone.now() + services.QUEUED_STALE_AFTER
-    assert services.report_versions_requeue_stale(now=later) == [version.pk]
+    # The outbox's beat hands the build over once Redis is back, and the worker builds it.
+    message = OutboxMessage.objects.get(task_name=services.BUILD_TASK, status=OutboxStatus.WAITING)
+    assert message.args == [version.pk]
+    assert outbox_dispatch_due(now=timezone.now() + dt.timedelta(minutes=5)) == [message.pk]
     assert wait_for(version.pk, lambda v: v.status in ("ready", "failed")).status == "ready"

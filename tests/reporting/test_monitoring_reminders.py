@@ -11,8 +11,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from awards import services as award_services
-from governance.models import AuditEvent, Membership, Notification
-from governance.tasks import deliver_unemailed_notifications
+from governance.models import AuditEvent, Membership, Notification, OutboxMessage, OutboxStatus
+from governance.tasks import dispatch_outbox
 from reporting import monitoring_tasks, services
 from reporting.models import ReminderKind, ReminderSent, ReturnStatus
 from reporting.selectors import reminders_due
@@ -141,8 +141,10 @@ def test_a_reminder_no_longer_due_when_the_task_runs_is_not_sent(mw):
 def test_the_tasks_send_each_reminder_once_when_run_twice(mw, django_capture_on_commit_callbacks):
     """Eagerly (as without a broker): the beat task queues the reminder tasks, which send."""
     today = timezone.localdate()
+    # Each run commits on its own (the reminders it queues are handed over as it commits).
     with django_capture_on_commit_callbacks(execute=True):
         first = monitoring_tasks.run_monitoring.delay().get()
+    with django_capture_on_commit_callbacks(execute=True):
         second = monitoring_tasks.run_monitoring.delay().get()
     assert first["opened"] == len(mw.ended())
     assert second["opened"] == 0
@@ -215,19 +217,24 @@ def test_the_task_settings_retry_with_backoff():
     assert task.max_retries >= 5
 
 
-def test_emails_of_reminders_left_unsent_are_sent_by_the_periodic_sweep(mw, mailoutbox):
+def test_emails_of_reminders_whose_hand_over_was_lost_are_sent_by_the_outbox_beat(mw, mailoutbox):
     services.returns_open_ended()
     for pk, kind in reminders_due():
         services.return_reminder_send(return_id=pk, kind=kind)
     stuck = list(Notification.objects.filter(monitoring_reminders__isnull=False).values_list("pk", flat=True))
     assert stuck
-    # As if the worker died between committing the reminder and queuing its emails.
-    Notification.objects.filter(pk__in=stuck).update(emailed_at=None, created_at=timezone.now() - dt.timedelta(hours=1))
+    # As if the worker died between committing the reminder and handing its emails over.
+    Notification.objects.filter(pk__in=stuck).update(emailed_at=None)
+    messages = [m for m in OutboxMessage.objects.filter(task_name="governance.tasks.deliver_notification")
+                if m.args[0] in stuck]
+    assert len(messages) == len(stuck)
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(status=OutboxStatus.WAITING,
+                                                                         next_attempt_at=timezone.now())
     mailoutbox.clear()
-    assert deliver_unemailed_notifications.delay().get() == len(stuck)
+    assert dispatch_outbox.delay().get() == len(stuck)
     assert not Notification.objects.filter(pk__in=stuck, emailed_at__isnull=True).exists()
     assert len(mailoutbox) == len(stuck)
-    assert deliver_unemailed_notifications.delay().get() == 0
+    assert dispatch_outbox.delay().get() == 0
 
 
 @pytest.mark.requires_postgres

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from governance.models import Notification
-from governance.tasks import deliver_unemailed_notifications
+from governance.models import Notification, OutboxMessage, OutboxStatus
+from governance.tasks import dispatch_outbox
 from reporting import services
 from reporting.models import MonitoringReturn, ReminderSent, ReturnStatus
 from reporting.monitoring_tasks import run_monitoring, send_return_reminder
@@ -123,21 +123,21 @@ def test_killing_the_worker_mid_run_loses_no_reminder_and_sends_none_twice(real_
     real_celery.kill()  # mid-run: reminders queued, some sent, one perhaps half-done
     done = ReminderSent.objects.count()
     assert 0 < done < len(expected), f"the run finished before the kill ({done} of {len(expected)})"
-    # Restart with a short visibility timeout, so the task the dead worker held is delivered again,
-    # and a short email grace, so the sweep sends an email the dead worker committed but never queued.
+    # Restart with a short visibility timeout, so the task the dead worker held is delivered again.
     real_celery.env["CELERY_VISIBILITY_TIMEOUT"] = "1"
-    real_celery.env["NOTIFICATION_EMAIL_GRACE_SECONDS"] = "1"
     try:
         time.sleep(1.5)
         real_celery.start()
         run_monitoring.delay()  # and the next beat comes round
         _settled(real_celery)
-        time.sleep(1.5)
-        deliver_unemailed_notifications.delay()  # and the next sweep
+        # An email the dead worker committed but never handed over waits in the outbox: the
+        # outbox beat comes round once its claim has lapsed.
+        OutboxMessage.objects.filter(status=OutboxStatus.WAITING).update(
+            next_attempt_at=timezone.now() - dt.timedelta(minutes=1))
+        dispatch_outbox.delay()
         _settled(real_celery)
         _reminder_invariants(expected)
     finally:
         real_celery.stop()
-        for name in ("CELERY_VISIBILITY_TIMEOUT", "NOTIFICATION_EMAIL_GRACE_SECONDS"):
-            real_celery.env.pop(name, None)
+        real_celery.env.pop("CELERY_VISIBILITY_TIMEOUT", None)
         real_celery.start()

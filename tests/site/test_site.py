@@ -1,5 +1,6 @@
 """Site-wide behaviour: health check, error pages, sign-in throttling, settings, compose file."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -15,19 +16,32 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_the_database_and_an_eager_broker(client, settings):
+def test_healthz_reports_the_database_an_eager_broker_and_the_outbox(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "eager"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "eager", "outbox_waiting": 0,
+                               "oldest_waiting_side_effect_seconds": None}
+    assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_healthz_reports_an_unreachable_broker_but_stays_up(client, settings):
+def test_healthz_reports_an_unreachable_broker_and_the_oldest_waiting_side_effect(client, settings):
+    from django.utils import timezone
+
+    from governance.models import OutboxMessage
+
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    OutboxMessage.objects.create(task_name="governance.tasks.deliver_notification", args=[1],
+                                 created_at=timezone.now() - dt.timedelta(minutes=5))
+    OutboxMessage.objects.create(task_name="governance.tasks.deliver_notification", args=[2])
+    OutboxMessage.objects.create(task_name="governance.tasks.deliver_notification", args=[3], status="done",
+                                 created_at=timezone.now() - dt.timedelta(hours=5))
     response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["broker"] == "unreachable"
+    assert response.status_code == 200  # pages still work: side effects wait in the outbox
+    state = response.json()
+    assert (state["status"], state["broker"], state["outbox_waiting"]) == ("degraded", "unreachable", 2)
+    assert 300 <= state["oldest_waiting_side_effect_seconds"] < 400
 
 
 def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
@@ -37,6 +51,57 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+    assert response.json()["status"] == "down"
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_healthz_answers_503_when_the_database_really_is_unreachable(client, settings):
+    from django.db import connection
+
+    real = dict(connection.settings_dict)
+    connection.close()
+    try:
+        connection.settings_dict["PORT"] = "1"  # nothing listens there
+        response = client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict.update(real)
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+def test_readyz_needs_the_database_and_the_broker(client, settings, monkeypatch):
+    from fundportal import views
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert client.get("/readyz").status_code == 200
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "not ready", "database": "ok", "broker": "unreachable"}
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setattr(views, "_database_state", lambda: "unreachable")
+    assert client.get("/readyz").status_code == 503
+
+
+def test_livez_answers_without_asking_the_database_or_the_broker(client, settings, monkeypatch,
+                                                                 django_assert_num_queries):
+    from fundportal import views
+
+    monkeypatch.setattr(views, "_database_state", lambda: "unreachable")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+
+
+def test_health_endpoints_are_public(client):
+    for path in ("/healthz", "/readyz", "/livez"):
+        assert client.get(path).status_code in (200, 503), path
 
 
 def test_home_page_shows_the_portal_and_an_empty_state(client):
@@ -166,7 +231,9 @@ def test_the_compose_file_runs_every_service_the_design_names():
         assert set(services[name]["depends_on"]) >= {"postgres", "redis"}
     # Uploads and PDFs are shared through storage, not kept inside a web container.
     assert any("media" in volume for volume in services["web"]["volumes"])
-    assert services["web"]["healthcheck"]["test"]
+    # The container's health is liveness (a database or broker outage must not restart it).
+    assert "http://localhost:8000/livez" in services["web"]["healthcheck"]["test"]
+    assert "ping" in " ".join(services["worker"]["healthcheck"]["test"])
 
 
 @pytest.mark.django_db
