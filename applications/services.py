@@ -97,7 +97,6 @@ PARTNER_CONTRIBUTION_NEEDED = "Describe what the partner will contribute"
 PARTNER_NOT_ON_BID = "That partner is not on this bid"
 CARE_SETTING_UNKNOWN = "Choose parts of the care pathway from the list"
 INNOVATION_TYPE_UNKNOWN = "Choose a type of innovation this call funds"
-# Files
 # Files: the messages of the upload pipeline every upload goes through (governance.uploads).
 FILE_NEEDED = uploads.FILE_NEEDED
 FILE_EMPTY = uploads.FILE_EMPTY
