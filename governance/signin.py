@@ -14,6 +14,7 @@ often they may fail or ask for a password reset.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import unicodedata
 
 from axes.attempts import get_cool_off_threshold
@@ -31,7 +32,7 @@ def normalise_identity(value) -> str:
     return unicodedata.normalize("NFKC", str(value or "")).strip().lower()
 
 
-def client_address(request) -> str:
+def client_address(request) -> str | None:
     """The address of the person at the other end.
 
     Behind ``TRUSTED_PROXY_COUNT`` proxies, each appends the address it saw to
@@ -42,9 +43,20 @@ def client_address(request) -> str:
     proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
+        if len(forwarded) >= proxies and _is_address(forwarded[-proxies]):
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR", "")
+    # Axes stores the address in an IP address column, which PostgreSQL checks: a request
+    # without a usable address (a test client's sign-in, a malformed header) is recorded without.
+    return remote if _is_address(remote) else None
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def axes_username(request, credentials: dict | None) -> str | None:
@@ -59,7 +71,7 @@ def axes_username(request, credentials: dict | None) -> str | None:
     return identity or None
 
 
-def axes_client_address(request) -> str:
+def axes_client_address(request) -> str | None:
     """AXES_CLIENT_IP_CALLABLE."""
     return client_address(request)
 
@@ -94,6 +106,8 @@ class TieredLockoutHandler(AxesDatabaseHandler):
         return self._sum(self._recent(request).filter(username=identity)) if identity else 0
 
     def address_failures(self, request) -> int:
+        if not request.axes_ip_address:
+            return 0
         return self._sum(self._recent(request).filter(ip_address=request.axes_ip_address))
 
     def get_failures(self, request, credentials: dict | None = None) -> int:
@@ -130,7 +144,7 @@ def password_reset_allowed(request, email: str) -> bool:
     account uses the address, so the throttle says nothing about which addresses have one."""
     window = settings.PASSWORD_RESET_WINDOW_SECONDS
     identity = hashlib.sha256(normalise_identity(email).encode()).hexdigest()
-    address = hashlib.sha256(client_address(request).encode()).hexdigest()
+    address = hashlib.sha256((client_address(request) or "unknown").encode()).hexdigest()
     by_account = _bump(f"password-reset:account:{identity}", window)
     by_address = _bump(f"password-reset:address:{address}", window)
     return by_account <= settings.PASSWORD_RESET_LIMIT_PER_ACCOUNT and by_address <= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS
