@@ -678,7 +678,6 @@ def submission_problems(ret: MonitoringReturn, *, today: dt.date | None = None) 
     return problems
 
 
-@transaction.atomic
 def _in_sentence(label: str) -> str:
     """A section's label inside a sentence: lower case, but initialisms (RAG) kept."""
     first, _, rest = label.partition(" ")
@@ -686,6 +685,7 @@ def _in_sentence(label: str) -> str:
     return f"{word} {rest}" if rest else word
 
 
+@transaction.atomic
 def return_submit(*, actor: User, monitoring_return: MonitoringReturn, today: dt.date | None = None) -> MonitoringReturn:
     """The grantee submits a complete return once its period has ended: it goes to the fund manager."""
     ret = _lock_return(monitoring_return)
