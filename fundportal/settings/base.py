@@ -85,6 +85,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 MIDDLEWARE = [
+    # When the request arrived (or, behind a trusted proxy, reached the proxy): deadlines are
+    # judged against it, not against when a busy worker got to it (governance/request_time.py).
+    "governance.request_time.RequestReceivedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,7 +162,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # The number of reverse proxies in front of the portal that set X-Forwarded-For and
 # X-Forwarded-Proto (docker-compose runs one). With 0 those headers are ignored: anyone can send them.
+# The same trust covers X-Request-Start (when the proxy received the request; governance/request_time.py),
+# believed only up to REQUEST_START_MAX_AGE seconds before Django received the request.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REQUEST_START_MAX_AGE = env.int("REQUEST_START_MAX_AGE", default=300)
 
 # Password reset: at most 3 emails an hour per account and 10 per address; every request gets
 # the same answer whether or not it sent an email, or an account uses the address.
