@@ -108,6 +108,10 @@ MIDDLEWARE = [
     "fundportal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Public pages, open data and the API for visitors: ETag/Last-Modified from the public
+    # version, 304s, and Cache-Control for browsers and a CDN or reverse proxy (last, so the
+    # view's own headers are known; NoStoreWhenSignedInMiddleware still wins for the signed-in).
+    "fundportal.middleware.PublicCacheMiddleware",
 ]
 
 ROOT_URLCONF = "fundportal.urls"
@@ -166,6 +170,12 @@ AXES_VERBOSE = False
 # believed only up to REQUEST_START_MAX_AGE seconds before Django received the request.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 REQUEST_START_MAX_AGE = env.int("REQUEST_START_MAX_AGE", default=300)
+
+# How long browsers (max-age) and shared caches (s-maxage: a CDN, the reverse proxy) may serve a
+# visitor's copy of a public page, open data file or API answer without asking again; after that
+# they revalidate with the ETag (a 304 costs one query). Never past the next opening or closing.
+PUBLIC_CACHE_MAX_AGE = env.int("PUBLIC_CACHE_MAX_AGE", default=60)
+PUBLIC_CACHE_S_MAXAGE = env.int("PUBLIC_CACHE_S_MAXAGE", default=60)
 
 # Password reset: at most 3 emails an hour per account and 10 per address; every request gets
 # the same answer whether or not it sent an email, or an account uses the address.

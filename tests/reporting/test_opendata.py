@@ -288,7 +288,7 @@ def test_a_head_request_gets_the_headers_without_building_the_file(client, scene
 def test_exports_stream(client, scene, path):
     response = client.get(path)
     assert response.streaming
-    assert response["Cache-Control"] == "public, no-cache"
+    assert response["Cache-Control"] == "public, max-age=60, s-maxage=60"
 
 
 @pytest.mark.parametrize("path", [JSON, CSV, XLSX])
