@@ -323,6 +323,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Side effects (emails, offer letters, report builds) the broker refused are handed over again,
     # each with its own backoff, so they all run once it is back (governance/outbox.py).
     "governance-dispatch-outbox": {"task": "governance.tasks.dispatch_outbox", "schedule": 10.0},
+    # The unfiltered open data files follow the register: one build per minute at most.
+    "open-data-refresh": {"task": "reporting.tasks.refresh_open_data", "schedule": 60.0},
     # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
     "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
     # Impact reports: take over builds whose worker fell silent; rebuild reports marked quarterly
