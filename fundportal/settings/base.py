@@ -171,6 +171,9 @@ AXES_VERBOSE = False
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 REQUEST_START_MAX_AGE = env.int("REQUEST_START_MAX_AGE", default=300)
 
+# The header menu of a signed-in person is worked out from their roles at most this often (seconds).
+MENU_CACHE_SECONDS = env.int("MENU_CACHE_SECONDS", default=60)
+
 # How long browsers (max-age) and shared caches (s-maxage: a CDN, the reverse proxy) may serve a
 # visitor's copy of a public page, open data file or API answer without asking again; after that
 # they revalidate with the ETag (a 304 costs one query). Never past the next opening or closing.
