@@ -5,6 +5,7 @@ Every view here is public and reads only published awards (``reporting.register`
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -36,6 +37,7 @@ from .register import (
     site_url,
 )
 
+logger = logging.getLogger(__name__)
 NOT_PUBLISHED = "No published award has this reference"
 STATUS_TAGS = {
     AwardStatus.OFFERED: "nhsuk-tag--blue",
@@ -203,8 +205,13 @@ def _built_file(request, kind: str, content_type: str, filename: str | None):
     if (not_modified := get_conditional_response(request, etag=etag, last_modified=last_modified)) is not None:
         return _finish(not_modified, etag, last_modified)
     handle = built_file(version.token, kind)
-    if handle is None and request_build(version.token):
-        handle = built_file(version.token, kind)
+    if handle is None:
+        try:
+            asked = request_build(version.token)
+        except Exception:  # a build run in-process failed: this download streams, as before
+            logger.exception("The open data files could not be built")
+            asked = False
+        handle = built_file(version.token, kind) if asked else None
     if handle is None:
         return None
     return _finish(FileResponse(handle, content_type=content_type), etag, last_modified, filename)

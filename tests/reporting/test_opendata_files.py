@@ -150,3 +150,13 @@ def test_without_a_build_the_download_streams_as_before(client, scene, monkeypat
     assert response.status_code == 200
     assert response.__class__.__name__ == "StreamingHttpResponse"
     assert body(response) == body(client.get(CSV, EVERYTHING))
+
+
+def test_a_build_that_fails_in_process_does_not_fail_the_download(client, scene, monkeypatch):
+    def broken(token):
+        raise RuntimeError("storage unavailable")
+
+    monkeypatch.setattr("reporting.views_register.request_build", broken)
+    response = client.get(CSV)
+    assert response.status_code == 200
+    assert body(response) == body(client.get(CSV, EVERYTHING))
