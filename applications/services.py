@@ -179,14 +179,16 @@ def _conflict(state: BidSectionState) -> ValidationError:
 
 
 @contextmanager
-def _editing(*, actor: User, bid: Bid, section: str, version: int | None, message: str = ""):
+def _editing(*, actor: User, bid: Bid, section: str, version: int | None, message: str = "",
+             now: dt.datetime | None = None):
     """Lock the bid, check it can change and the section has not moved on, then (after the
     body has written) move the section to its next version and record who saved it.
 
     ``version=None`` skips the conflict check: used for adding or removing one item
-    (a partner, a file), which cannot overwrite anyone's work.
+    (a partner, a file), which cannot overwrite anyone's work. ``now`` is when the request
+    reached the service (``governance.request_time``): the closing time is judged against it.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _lock(bid)
         _require_lead_member(actor, locked)
@@ -321,8 +323,8 @@ def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str
 
 
 def _save_fields(*, actor: User, bid: Bid, section: str, version: int, fields: tuple[str, ...],
-                 values: Mapping[str, Any], validate: Callable[[Bid], None] | None = None) -> Bid:
-    with _editing(actor=actor, bid=bid, section=section, version=version) as (locked, record):
+                 values: Mapping[str, Any], validate: Callable[[Bid], None] | None = None, now: dt.datetime | None = None) -> Bid:
+    with _editing(actor=actor, bid=bid, now=now, section=section, version=version) as (locked, record):
         before = snapshot(locked, fields)
         for name in fields:
             value = values.get(name)
@@ -338,7 +340,7 @@ def _save_fields(*, actor: User, bid: Bid, section: str, version: int, fields: t
 
 
 def bid_summary_save(*, actor: User, bid: Bid, version: int, title: str, summary: str = "", problem: str = "",
-                     start_date: dt.date | None = None, end_date: dt.date | None = None) -> Bid:
+                     start_date: dt.date | None = None, end_date: dt.date | None = None, now: dt.datetime | None = None) -> Bid:
     def validate(locked: Bid) -> None:
         errors = {}
         if not locked.title:
@@ -352,38 +354,38 @@ def bid_summary_save(*, actor: User, bid: Bid, version: int, title: str, summary
             raise ValidationError(errors)
 
     return _save_fields(
-        actor=actor, bid=bid, section=BidSection.SUMMARY, version=version, fields=SUMMARY_FIELDS, validate=validate,
+        actor=actor, bid=bid, now=now, section=BidSection.SUMMARY, version=version, fields=SUMMARY_FIELDS, validate=validate,
         values={"title": title, "summary": summary, "problem": problem, "start_date": start_date, "end_date": end_date},
     )
 
 
 def bid_innovation_save(*, actor: User, bid: Bid, version: int, innovation_type: str = "",
-                        innovation_description: str = "", evidence_base: str = "", nice_evidence: str = "") -> Bid:
+                        innovation_description: str = "", evidence_base: str = "", nice_evidence: str = "", now: dt.datetime | None = None) -> Bid:
     def validate(locked: Bid) -> None:
         if locked.innovation_type and locked.innovation_type not in (locked.call.innovation_types or []):
             raise ValidationError({"innovation_type": INNOVATION_TYPE_UNKNOWN})
 
     return _save_fields(
-        actor=actor, bid=bid, section=BidSection.INNOVATION, version=version, fields=INNOVATION_FIELDS, validate=validate,
+        actor=actor, bid=bid, now=now, section=BidSection.INNOVATION, version=version, fields=INNOVATION_FIELDS, validate=validate,
         values={"innovation_type": innovation_type, "innovation_description": innovation_description,
                 "evidence_base": evidence_base, "nice_evidence": nice_evidence},
     )
 
 
 def bid_pathway_save(*, actor: User, bid: Bid, version: int, care_settings: Iterable[str] = (),
-                     pathway_description: str = "") -> Bid:
+                     pathway_description: str = "", now: dt.datetime | None = None) -> Bid:
     settings_list = [value for value in CareSetting.values if value in set(care_settings)]
     if set(care_settings) - set(CareSetting.values):
         raise ValidationError({"care_settings": CARE_SETTING_UNKNOWN})
     return _save_fields(
-        actor=actor, bid=bid, section=BidSection.PATHWAY, version=version, fields=PATHWAY_FIELDS,
+        actor=actor, bid=bid, now=now, section=BidSection.PATHWAY, version=version, fields=PATHWAY_FIELDS,
         values={"care_settings": settings_list, "pathway_description": pathway_description},
     )
 
 
 def bid_delivery_save(*, actor: User, bid: Bid, version: int, delivery_plan: str = "", sustainability_plan: str = "",
-                      milestones: Sequence[Mapping[str, Any]] = ()) -> Bid:
-    with _editing(actor=actor, bid=bid, section=BidSection.DELIVERY, version=version) as (locked, record):
+                      milestones: Sequence[Mapping[str, Any]] = (), now: dt.datetime | None = None) -> Bid:
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.DELIVERY, version=version) as (locked, record):
         before = {**snapshot(locked, DELIVERY_FIELDS), "milestones": list(locked.milestones.values_list("title", "due_date"))}
         locked.delivery_plan = _clean_text(delivery_plan)
         locked.sustainability_plan = _clean_text(sustainability_plan)
@@ -430,8 +432,8 @@ def _clean_partner(locked: Bid, organisation: Organisation, role: str, contribut
         raise ValidationError(errors)
 
 
-def bid_partner_add(*, actor: User, bid: Bid, organisation: Organisation, role: str, contribution: str) -> BidPartner:
-    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=None,
+def bid_partner_add(*, actor: User, bid: Bid, organisation: Organisation, role: str, contribution: str, now: dt.datetime | None = None) -> BidPartner:
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.PARTNERS, version=None,
                   message=f"Partner added: {organisation.name}") as (locked, record):
         _clean_partner(locked, organisation, role, contribution)
         partner = BidPartner(bid=locked, organisation=organisation, role=role, contribution=_clean_text(contribution))
@@ -441,8 +443,8 @@ def bid_partner_add(*, actor: User, bid: Bid, organisation: Organisation, role: 
     return partner
 
 
-def bid_partner_change(*, actor: User, bid: Bid, version: int, partner: BidPartner, role: str, contribution: str) -> BidPartner:
-    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=version,
+def bid_partner_change(*, actor: User, bid: Bid, version: int, partner: BidPartner, role: str, contribution: str, now: dt.datetime | None = None) -> BidPartner:
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.PARTNERS, version=version,
                   message=f"Partner changed: {partner.organisation.name}") as (locked, record):
         partner = locked.partners.filter(pk=partner.pk).select_related("organisation").first()
         if partner is None:
@@ -456,8 +458,8 @@ def bid_partner_change(*, actor: User, bid: Bid, version: int, partner: BidPartn
     return partner
 
 
-def bid_partner_remove(*, actor: User, bid: Bid, partner: BidPartner) -> None:
-    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=None,
+def bid_partner_remove(*, actor: User, bid: Bid, partner: BidPartner, now: dt.datetime | None = None) -> None:
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.PARTNERS, version=None,
                   message=f"Partner removed: {partner.organisation.name}") as (locked, record):
         found = locked.partners.filter(pk=partner.pk).first()
         if found is None:
@@ -466,12 +468,12 @@ def bid_partner_remove(*, actor: User, bid: Bid, partner: BidPartner) -> None:
         found.delete()
 
 
-def bid_partners_save(*, actor: User, bid: Bid, version: int, commissioner: Organisation | None) -> Bid:
+def bid_partners_save(*, actor: User, bid: Bid, version: int, commissioner: Organisation | None, now: dt.datetime | None = None) -> Bid:
     """Save the partners section: the commissioning organisation that will endorse the bid.
 
     Naming a different commissioner withdraws any earlier request or endorsement.
     """
-    with _editing(actor=actor, bid=bid, section=BidSection.PARTNERS, version=version) as (locked, record):
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.PARTNERS, version=version) as (locked, record):
         before = snapshot(locked, ("commissioner", "endorsement_status"))
         if commissioner is not None and commissioner.kind not in COMMISSIONING_KINDS:
             raise ValidationError({"commissioner": NOT_A_COMMISSIONING_ORG})
@@ -493,10 +495,10 @@ def bid_partners_save(*, actor: User, bid: Bid, version: int, commissioner: Orga
 
 
 def bid_costs_save(*, actor: User, bid: Bid, version: int, costs: Sequence[Mapping[str, Any]],
-                   match_funding: Sequence[Mapping[str, Any]] = ()) -> Bid:
+                   match_funding: Sequence[Mapping[str, Any]] = (), now: dt.datetime | None = None) -> Bid:
     """Replace the bid's costs and match funding. The total must fall within the call's
     minimum and maximum and every year within the project's years."""
-    with _editing(actor=actor, bid=bid, section=BidSection.COSTS, version=version) as (locked, record):
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.COSTS, version=version) as (locked, record):
         years = _require_project_years(locked)
         errors: list[str] = []
         cost_rows: list[BidCost] = []
@@ -543,10 +545,10 @@ def _bid_organisation_ids(bid: Bid) -> list[int]:
     return ids
 
 
-def bid_savings_save(*, actor: User, bid: Bid, version: int, savings: Sequence[Mapping[str, Any]]) -> Bid:
+def bid_savings_save(*, actor: User, bid: Bid, version: int, savings: Sequence[Mapping[str, Any]], now: dt.datetime | None = None) -> Bid:
     """Replace the projected savings. Each falls in one of the project's years, in the budget of
     an organisation on the bid."""
-    with _editing(actor=actor, bid=bid, section=BidSection.SAVINGS, version=version) as (locked, record):
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.SAVINGS, version=version) as (locked, record):
         years = _require_project_years(locked)
         savers = set(_bid_organisation_ids(locked))
         errors: list[str] = []
@@ -573,11 +575,11 @@ def bid_savings_save(*, actor: User, bid: Bid, version: int, savings: Sequence[M
     return bid
 
 
-def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence[Mapping[str, Any]]) -> Bid:
+def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence[Mapping[str, Any]], now: dt.datetime | None = None) -> Bid:
     """Replace the patient-benefit measures: at least one, each with a baseline, target and date."""
     if not measures:
         raise ValidationError(checks.BENEFITS_MISSING, code="required")
-    with _editing(actor=actor, bid=bid, section=BidSection.BENEFITS, version=version) as (locked, record):
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.BENEFITS, version=version) as (locked, record):
         rows = [BenefitMeasure(
             bid=locked, name=_clean_text(row.get("name")), unit=_clean_text(row.get("unit")), baseline=row.get("baseline"),
             target=row.get("target"), target_date=row.get("target_date"),
@@ -588,8 +590,8 @@ def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence
     return bid
 
 
-def bid_risks_save(*, actor: User, bid: Bid, version: int, risks: Sequence[Mapping[str, Any]]) -> Bid:
-    with _editing(actor=actor, bid=bid, section=BidSection.RISKS, version=version) as (locked, record):
+def bid_risks_save(*, actor: User, bid: Bid, version: int, risks: Sequence[Mapping[str, Any]], now: dt.datetime | None = None) -> Bid:
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.RISKS, version=version) as (locked, record):
         rows = [Risk(bid=locked, description=_clean_text(row.get("description")), likelihood=row.get("likelihood"),
                      impact=row.get("impact"), mitigation=_clean_text(row.get("mitigation"))) for row in risks]
         _replace(locked.risks, rows)
@@ -597,9 +599,9 @@ def bid_risks_save(*, actor: User, bid: Bid, version: int, risks: Sequence[Mappi
     return bid
 
 
-def bid_section_confirm(*, actor: User, bid: Bid, section: str, version: int) -> Bid:
+def bid_section_confirm(*, actor: User, bid: Bid, section: str, version: int, now: dt.datetime | None = None) -> Bid:
     """Save a section with nothing to change in it (partners or files already added)."""
-    with _editing(actor=actor, bid=bid, section=section, version=version):
+    with _editing(actor=actor, bid=bid, now=now, section=section, version=version):
         pass
     return bid
 
@@ -613,13 +615,13 @@ def check_upload(upload: UploadedFile | None) -> uploads.CheckedUpload:
     return uploads.check(upload, policy=uploads.BID_ATTACHMENT)
 
 
-def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, description: str = "") -> Attachment:
+def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, description: str = "", now: dt.datetime | None = None) -> Attachment:
     """Store a checked file through the default storage (outside the web root), named after
     what it is; with a virus scanner set up, it waits for its scan before anyone can open it."""
     checked = check_upload(upload)
     stored_name = None
     try:
-        with _editing(actor=actor, bid=bid, section=BidSection.ATTACHMENTS, version=None,
+        with _editing(actor=actor, bid=bid, now=now, section=BidSection.ATTACHMENTS, version=None,
                       message=f"File added: {checked.original_name[:100]}") as (locked, record):
             if locked.attachments.count() >= ATTACHMENT_LIMIT:
                 raise ValidationError({"file": TOO_MANY_ATTACHMENTS.format(limit=ATTACHMENT_LIMIT)})
@@ -681,8 +683,8 @@ def attachment_scan(*, attachment_id: int) -> str | None:
     return locked.scan_status
 
 
-def bid_attachment_remove(*, actor: User, bid: Bid, attachment: Attachment) -> None:
-    with _editing(actor=actor, bid=bid, section=BidSection.ATTACHMENTS, version=None,
+def bid_attachment_remove(*, actor: User, bid: Bid, attachment: Attachment, now: dt.datetime | None = None) -> None:
+    with _editing(actor=actor, bid=bid, now=now, section=BidSection.ATTACHMENTS, version=None,
                   message=f"File removed: {attachment.original_name[:100]}") as (locked, record):
         found = locked.attachments.filter(pk=attachment.pk).first()
         if found is None:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from governance import uploads
 from governance.access import require
 from governance.models import Call, Organisation, OrganisationKind
+from governance.request_time import request_started_at
 from governance.selectors import (
     calls_open_now,
     calls_public,
@@ -78,7 +79,9 @@ def _writable_bid(request, pk: int) -> Bid:
 
 
 def _closed_to_changes(request, bid: Bid, now=None):
-    """A redirect to the bid with the reason, if the bid can no longer change; else None."""
+    """A redirect to the bid with the reason, if the bid can no longer change; else None. The
+    closing time is judged against when the request reached the service (``request_time``)."""
+    now = now or request_started_at(request)
     if bid.status != BidStatus.DRAFT:
         messages.error(request, services.BID_LOCKED.format(status=bid.get_status_display().lower()))
         return redirect(bid)
@@ -239,9 +242,9 @@ def _build_summary(bid, state, data, more=False):
     return {"main": _main(bid, state, data, forms.SummaryForm, services.SUMMARY_FIELDS, call=bid.call)}
 
 
-def _save_summary(actor, bid, built):
+def _save_summary(actor, bid, built, now=None):
     data = built["main"].cleaned_data
-    services.bid_summary_save(actor=actor, bid=bid, version=data["version"], title=data["title"], summary=data["summary"],
+    services.bid_summary_save(actor=actor, bid=bid, now=now, version=data["version"], title=data["title"], summary=data["summary"],
                               problem=data["problem"], start_date=data["start_date"], end_date=data["end_date"])
 
 
@@ -249,9 +252,9 @@ def _build_innovation(bid, state, data, more=False):
     return {"main": _main(bid, state, data, forms.InnovationForm, services.INNOVATION_FIELDS, call=bid.call)}
 
 
-def _save_innovation(actor, bid, built):
+def _save_innovation(actor, bid, built, now=None):
     data = built["main"].cleaned_data
-    services.bid_innovation_save(actor=actor, bid=bid, version=data["version"], innovation_type=data["innovation_type"],
+    services.bid_innovation_save(actor=actor, bid=bid, now=now, version=data["version"], innovation_type=data["innovation_type"],
                                  innovation_description=data["innovation_description"],
                                  evidence_base=data["evidence_base"], nice_evidence=data["nice_evidence"])
 
@@ -260,9 +263,9 @@ def _build_pathway(bid, state, data, more=False):
     return {"main": _main(bid, state, data, forms.PathwayForm, services.PATHWAY_FIELDS)}
 
 
-def _save_pathway(actor, bid, built):
+def _save_pathway(actor, bid, built, now=None):
     data = built["main"].cleaned_data
-    services.bid_pathway_save(actor=actor, bid=bid, version=data["version"], care_settings=data["care_settings"],
+    services.bid_pathway_save(actor=actor, bid=bid, now=now, version=data["version"], care_settings=data["care_settings"],
                               pathway_description=data["pathway_description"])
 
 
@@ -280,8 +283,8 @@ def _build_costs(bid, state, data, more=False):
     }
 
 
-def _save_costs(actor, bid, built):
-    services.bid_costs_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"],
+def _save_costs(actor, bid, built, now=None):
+    services.bid_costs_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"],
                             costs=built["costs"].rows(), match_funding=built["match"].rows())
 
 
@@ -296,8 +299,8 @@ def _build_savings(bid, state, data, more=False):
     }
 
 
-def _save_savings(actor, bid, built):
-    services.bid_savings_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"],
+def _save_savings(actor, bid, built, now=None):
+    services.bid_savings_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"],
                               savings=built["savings"].rows())
 
 
@@ -308,8 +311,8 @@ def _build_benefits(bid, state, data, more=False):
             "measures": _formset(forms.MeasureForm, "measures", data, rows, more=more)}
 
 
-def _save_benefits(actor, bid, built):
-    services.bid_benefits_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"],
+def _save_benefits(actor, bid, built, now=None):
+    services.bid_benefits_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"],
                                measures=built["measures"].rows())
 
 
@@ -319,9 +322,9 @@ def _build_delivery(bid, state, data, more=False):
             "milestones": _formset(forms.MilestoneForm, "milestones", data, rows, more=more)}
 
 
-def _save_delivery(actor, bid, built):
+def _save_delivery(actor, bid, built, now=None):
     data = built["main"].cleaned_data
-    services.bid_delivery_save(actor=actor, bid=bid, version=data["version"], delivery_plan=data["delivery_plan"],
+    services.bid_delivery_save(actor=actor, bid=bid, now=now, version=data["version"], delivery_plan=data["delivery_plan"],
                                sustainability_plan=data["sustainability_plan"], milestones=built["milestones"].rows())
 
 
@@ -332,8 +335,8 @@ def _build_risks(bid, state, data, more=False):
             "risks": _formset(forms.RiskForm, "risks", data, rows, more=more)}
 
 
-def _save_risks(actor, bid, built):
-    services.bid_risks_save(actor=actor, bid=bid, version=built["main"].cleaned_data["version"], risks=built["risks"].rows())
+def _save_risks(actor, bid, built, now=None):
+    services.bid_risks_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"], risks=built["risks"].rows())
 
 
 def _build_partners(bid, state, data, more=False):
@@ -342,9 +345,9 @@ def _build_partners(bid, state, data, more=False):
         commissioners=selectors.commissioning_organisations(), required=bid.call.endorsement_required)}
 
 
-def _save_partners(actor, bid, built):
+def _save_partners(actor, bid, built, now=None):
     data = built["main"].cleaned_data
-    services.bid_partners_save(actor=actor, bid=bid, version=data["version"], commissioner=data["commissioner"])
+    services.bid_partners_save(actor=actor, bid=bid, now=now, version=data["version"], commissioner=data["commissioner"])
 
 
 SECTION_PAGES = {
@@ -417,7 +420,7 @@ def bid_section(request, pk: int, section: str):
         built = page.build(bid, state, request.POST, more=more)
         if all(form.is_valid() for form in built.values()):
             try:
-                page.save(request.user, bid, built)
+                page.save(request.user, bid, built, request_started_at(request))
             except ValidationError as error:
                 conflict = _is_conflict(error)
                 _apply_errors(built["main"], error)
@@ -476,7 +479,7 @@ def partner_add(request, pk: int, organisation_pk: int):
     form = forms.PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.bid_partner_add(actor=request.user, bid=bid, organisation=organisation, **form.cleaned_data)
+            services.bid_partner_add(actor=request.user, bid=bid, now=request_started_at(request), organisation=organisation, **form.cleaned_data)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -500,7 +503,7 @@ def partner_change(request, pk: int, partner_pk: int):
     conflict = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.bid_partner_change(actor=request.user, bid=bid, partner=partner, **form.cleaned_data)
+            services.bid_partner_change(actor=request.user, bid=bid, now=request_started_at(request), partner=partner, **form.cleaned_data)
         except ValidationError as error:
             conflict = _is_conflict(error)
             _apply_errors(form, error)
@@ -520,7 +523,7 @@ def partner_remove(request, pk: int, partner_pk: int):
         return refused
     partner = get_object_or_404(bid.partners.select_related("organisation"), pk=partner_pk)
     try:
-        services.bid_partner_remove(actor=request.user, bid=bid, partner=partner)
+        services.bid_partner_remove(actor=request.user, bid=bid, now=request_started_at(request), partner=partner)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -546,7 +549,7 @@ def bid_attachments(request, pk: int):
     conflict = False
     if request.method == "POST" and "confirm" in request.POST and main.is_valid():
         try:
-            services.bid_section_confirm(actor=request.user, bid=bid, section=BidSection.ATTACHMENTS,
+            services.bid_section_confirm(actor=request.user, bid=bid, now=request_started_at(request), section=BidSection.ATTACHMENTS,
                                          version=main.cleaned_data["version"])
         except ValidationError as error:
             conflict = _is_conflict(error)
@@ -558,7 +561,7 @@ def bid_attachments(request, pk: int):
         try:
             if too_large:
                 raise ValidationError({"file": services.FILE_TOO_LARGE})
-            attachment = services.bid_attachment_add(actor=request.user, bid=bid, upload=request.FILES.get("file"),
+            attachment = services.bid_attachment_add(actor=request.user, bid=bid, now=request_started_at(request), upload=request.FILES.get("file"),
                                                      description=upload_form.cleaned_data["description"])
         except ValidationError as error:
             _apply_errors(upload_form, error)
@@ -600,7 +603,7 @@ def attachment_remove(request, pk: int, attachment_pk: int):
         return refused
     attachment = get_object_or_404(selectors.bid_attachments(bid), pk=attachment_pk)
     try:
-        services.bid_attachment_remove(actor=request.user, bid=bid, attachment=attachment)
+        services.bid_attachment_remove(actor=request.user, bid=bid, now=request_started_at(request), attachment=attachment)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -652,7 +655,7 @@ def bid_endorse(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def bid_check(request, pk: int):
-    received = timezone.now()  # the closing time is judged against when the submission arrived
+    received = request_started_at(request)  # the closing time is judged against when the submission arrived
     bid = _writable_bid(request, pk)
     if bid.status == BidStatus.SUBMITTED:
         return redirect("applications:bid_submitted", pk=bid.pk)

@@ -88,15 +88,20 @@ if os.environ.get("DEADLINE_RUSH_PLAN"):
             # Then wait for their moment in the rush, leaving time to finish before the call closes.
             gevent.sleep(max(0.0, PLAN["rush_starts"] + random.uniform(0, PLAN["latest_start"]) - time.time()))
 
+        def _front(self):
+            """What the reverse proxy in front (docker-compose's nginx) adds as the request arrives."""
+            return {"X-Request-Start": f"t={time.time():.3f}"} if PLAN["proxy_start"] else {}
+
         def _get(self, path, name):
-            with self.client.get(path, name=name, catch_response=True) as response:
+            with self.client.get(path, name=name, headers=self._front(), catch_response=True) as response:
                 if response.status_code != 200:
                     response.failure(f"{name}: HTTP {response.status_code}")
                     raise StopUser
                 return response.text
 
         def _post(self, path, data, name, expect_location):
-            with self.client.post(path, data=data, name=name, allow_redirects=False, catch_response=True) as response:
+            with self.client.post(path, data=data, name=name, headers=self._front(), allow_redirects=False,
+                                  catch_response=True) as response:
                 location = response.headers.get("Location", "")
                 if response.status_code != 302 or not location.endswith(expect_location):
                     response.failure(f"{name}: HTTP {response.status_code} {location or response.text[:200]}")
@@ -141,8 +146,11 @@ if os.environ.get("DEADLINE_RUSH_PLAN"):
 # The orchestrating side ------------------------------------------------------------------------------
 
 
-def _environment(database_url: str) -> dict:
+def _environment(database_url: str, proxy_start: bool = True) -> dict:
     return {
+        # As behind docker-compose's nginx: the proxy's X-Request-Start is believed (the
+        # client sends it as it sends the request, the moment the proxy would stamp it).
+        "TRUSTED_PROXY_COUNT": "1" if proxy_start else "0",
         **os.environ,
         # The production settings insist on HTTPS (secure cookies); over plain HTTP on loopback
         # the local settings with DEBUG off behave the same way otherwise.
@@ -241,7 +249,7 @@ def _setup(writers: int) -> dict:
     for user in users:
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = "governance.signin.EmailBackend"  # a backend the settings list
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         sessions.append(store.session_key)
@@ -312,11 +320,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, default=8131)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--no-proxy-start", action="store_true",
+                        help="no X-Request-Start (as if no proxy were in front): the deadline is judged by when "
+                             "Django received each request")
     args = parser.parse_args()
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     database_url = _fresh_database()
-    env = _environment(database_url)
+    env = _environment(database_url, proxy_start=not args.no_proxy_start)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     server = None
@@ -338,7 +349,7 @@ def main() -> int:
 
         now = time.time()
         closes_at = _close_call_in(plan["call"], args.opening + args.window)
-        plan.update(opening_starts=now + 1, opening_seconds=max(1.0, args.opening - 10),
+        plan.update(proxy_start=not args.no_proxy_start, opening_starts=now + 1, opening_seconds=max(1.0, args.opening - 10),
                     rush_starts=closes_at - args.window, latest_start=max(1.0, args.window - 20))
         plan_file, timings_file = RESULTS / "deadline_rush_plan.json", RESULTS / "deadline_rush_timings.json"
         plan_file.write_text(json.dumps(plan))
@@ -383,7 +394,7 @@ def main() -> int:
     server_errors = sum(1 for line in (RESULTS / "deadline_rush_access.log").read_text().splitlines()
                         if re.search(r'" 5\d\d ', line))
     result = {
-        "writers": args.writers, "window_s": args.window, "gunicorn": f"{args.workers} workers x {args.threads} threads",
+        "writers": args.writers, "window_s": args.window, "proxy_start_header": not args.no_proxy_start, "gunicorn": f"{args.workers} workers x {args.threads} threads",
         "submissions_expected": args.writers, "submissions_in_database": database["submitted"],
         "submissions_lost": args.writers - database["submitted"], "submitted_after_closing": database["submitted_after_closing"],
         "submitted_audit_events": database["submitted_events"], "references_unique": database["references_unique"],

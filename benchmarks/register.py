@@ -19,6 +19,8 @@ What it does, bounded in time and on loopback only:
 4. Measures search once more without the GIN index, to show what the index buys.
 
 Run:   .venv/bin/python benchmarks/register.py [--large 50000] [--small 5000] [--seconds 8] [--rebuild]
+       .venv/bin/python benchmarks/register.py --exports-only   (the exports against a static file of the same bytes)
+       (REGISTER_BENCH_PREFIX names the databases: default fp_register_bench)
 Needs: PostgreSQL on 127.0.0.1:5432 with trust authentication (as in the development setup).
 Results are printed and written to benchmarks/results/register.json.
 """
@@ -52,7 +54,8 @@ LOGGING["root"]["level"] = "WARNING"
 OPEN_DATA_API_RATE = "1000000/minute"
 '''
 URLS = '''
-from django.http import HttpResponse
+import os
+from django.http import FileResponse, HttpResponse
 from django.urls import include, path
 from governance.access import public
 
@@ -60,7 +63,15 @@ from governance.access import public
 def baseline(request):
     return HttpResponse("ok", content_type="text/plain")
 
-urlpatterns = [path("bench/baseline/", baseline), path("", include("fundportal.urls"))]
+@public
+def static_file(request, name):
+    """A file on disk, no database: the baseline an export built ahead is compared with."""
+    folder = os.environ["REGISTER_BENCH_STATIC"]
+    return FileResponse(open(os.path.join(folder, os.path.basename(name)), "rb"),
+                        content_type="application/octet-stream")
+
+urlpatterns = [path("bench/baseline/", baseline), path("bench/static/<str:name>", static_file),
+               path("", include("fundportal.urls"))]
 '''
 
 
@@ -84,8 +95,11 @@ EXPORTS = {"360Giving JSON (all)", "CSV (all)", "XLSX (all)"}
 # Databases ---------------------------------------------------------------------------------
 
 
+PREFIX = os.environ.get("REGISTER_BENCH_PREFIX", "fp_register_bench")
+
+
 def database(size: int) -> str:
-    return f"fp_register_bench_{size}"
+    return f"{PREFIX}_{size}"
 
 
 def ensure_database(name: str, rebuild: bool) -> None:
@@ -216,8 +230,11 @@ class Server:
         Path(self.folder.name, "register_bench_settings.py").write_text(SETTINGS)
         Path(self.folder.name, "register_bench_urls.py").write_text(URLS)
         self.port = free_port()
+        self.static = Path(self.folder.name, "static")
+        self.static.mkdir()
         env = {**child_env(name), "DJANGO_SETTINGS_MODULE": "register_bench_settings",
-               "PYTHONPATH": f"{self.folder.name}{os.pathsep}{ROOT}"}
+               "PYTHONPATH": f"{self.folder.name}{os.pathsep}{ROOT}", "REGISTER_BENCH_STATIC": str(self.static),
+               "MEDIA_ROOT": str(Path(self.folder.name, "media"))}
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
             [str(gunicorn), "fundportal.wsgi:application", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
@@ -286,6 +303,7 @@ def drive(url: str, *, seconds: float, threads: int, max_requests: int | None = 
     import requests
 
     latencies: list[float] = []
+    first_bytes: list[float] = []
     sizes: list[int] = []
     failures: list[int] = []
     lock = threading.Lock()
@@ -301,9 +319,13 @@ def drive(url: str, *, seconds: float, threads: int, max_requests: int | None = 
                 begun[0] += 1
             started = time.perf_counter()
             response = session.get(url, stream=True, timeout=600)
-            size = sum(len(chunk) for chunk in response.iter_content(65536))
+            chunks = response.iter_content(65536)
+            size = len(next(chunks, b""))
+            first_byte = time.perf_counter() - started
+            size += sum(len(chunk) for chunk in chunks)
             elapsed = time.perf_counter() - started
             with lock:
+                first_bytes.append(first_byte)
                 latencies.append(elapsed)
                 sizes.append(size)
                 if response.status_code != 200:
@@ -322,34 +344,58 @@ def drive(url: str, *, seconds: float, threads: int, max_requests: int | None = 
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1),
         "throughput_rps": round(len(ordered) / wall, 2),
+        "first_byte_p50_ms": round(statistics.median(first_bytes) * 1000, 1) if first_bytes else None,
+        "first_byte_max_ms": round(max(first_bytes) * 1000, 1) if first_bytes else None,
         "bytes": sizes[-1] if sizes else 0,
         "failures": failures,
     }
 
 
-def measure(size: int, info: dict, seconds: float) -> dict:
+def static_copy(server: Server, label: str, url: str, seconds: float) -> dict:
+    """The same bytes as the export, served as a plain file from disk by the same gunicorn."""
+    import requests
+
+    name = "".join(c for c in label if c.isalnum()) + ".bin"
+    Path(server.static, name).write_bytes(requests.get(url, timeout=600).content)
+    static_url = f"{server.base}/bench/static/{name}"
+    drive(static_url, seconds=600, threads=1, max_requests=1)
+    return drive(static_url, seconds=max(seconds * 8, 60), threads=1, max_requests=3)
+
+
+def measure(size: int, info: dict, seconds: float, exports_only: bool = False) -> dict:
     name = database(size)
     server = Server(name)
     results: dict[str, dict] = {"load average at start": {"1min": round(os.getloadavg()[0], 2)}}
     try:
         for label, path in endpoints(info["reference"]).items():
+            if exports_only and label not in EXPORTS and not path.startswith("/bench/"):
+                continue
             url = server.base + path
-            drive(url, seconds=600, threads=1, max_requests=1)  # warm up: connections, caches, imports
+            # Warm up: connections, caches, imports; for an export, the first download of this
+            # version asks for its files (Celery in-process here: built during that download).
+            drive(url, seconds=600, threads=1, max_requests=1)
             if label in EXPORTS:
                 with MemoryWatch(server) as watch:
                     result = drive(url, seconds=max(seconds * 8, 60), threads=1, max_requests=3)
                 result["peak_rss_mb"] = round(watch.peak / 2**20, 1)
                 result["rss_rise_mb"] = round((watch.peak - watch.idle) / 2**20, 1)
+                static = static_copy(server, label, url, seconds)
+                result["static_file"] = static
+                result["vs_static_file"] = round(result["throughput_rps"] / static["throughput_rps"], 3)
+                print(f"  {size:>6,} awards  {'  static file, same bytes':<32} p50 {static['p50_ms']:>8} ms  "
+                      f"first byte {static['first_byte_p50_ms']} ms  {static['throughput_rps']:>7} req/s", flush=True)
             else:
                 result = drive(url, seconds=seconds, threads=2)
             results[label] = result
             print(f"  {size:>6,} awards  {label:<32} p50 {result['p50_ms']:>8} ms  p95 {result['p95_ms']:>8} ms  "
-                  f"{result['throughput_rps']:>7} req/s" + (f"  peak RSS {result['peak_rss_mb']} MB (+{result['rss_rise_mb']})" if label in EXPORTS else ""),
+                  f"{result['throughput_rps']:>7} req/s" + (f"  first byte {result['first_byte_p50_ms']} ms (max {result['first_byte_max_ms']})  peak RSS {result['peak_rss_mb']} MB (+{result['rss_rise_mb']})  x static {result['vs_static_file']}" if label in EXPORTS else ""),
                   flush=True)
         baseline = results["minimal Django view (baseline)"]["throughput_rps"]
         for result in results.values():
             if "throughput_rps" in result:
                 result["vs_baseline"] = round(result["throughput_rps"] / baseline, 4)
+        if exports_only:
+            return results
         run_child(name, "index", "off")
         results["/register/ search without the GIN index"] = drive(server.base + endpoints(info["reference"])["/register/ search"],
                                                                    seconds=seconds, threads=2)
@@ -369,7 +415,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="how long each page is driven")
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the benchmark databases")
     parser.add_argument("--prepare-only", action="store_true", help="build the databases and count queries; no load")
+    parser.add_argument("--exports-only", action="store_true",
+                        help="only the open data exports (and a static file of the same bytes), at the large size")
     args = parser.parse_args()
+    if args.exports_only:
+        report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
+        print(f"Preparing {database(args.large)} ...", flush=True)
+        info = prepare(args.large, args.rebuild)
+        report["sizes"][args.large] = {"info": info, "timings": measure(args.large, info, args.seconds, exports_only=True)}
+        out = ROOT / "benchmarks" / "results" / "register_exports.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, default=str))
+        print(f"\nWritten to {out.relative_to(ROOT)}")
+        return
 
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
     for size in (args.small, args.large):

@@ -5,6 +5,7 @@ Every view here is public and reads only published awards (``reporting.register`
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -23,6 +24,8 @@ from governance.access import public
 from governance.models import InnovationType
 
 from .opendata import stream_360giving, stream_csv, write_xlsx
+from .opendata_files import built_file, request_build
+from .public_version import public_version
 from .register import (
     PAGE_SIZE,
     AwardFilter,
@@ -34,6 +37,7 @@ from .register import (
     site_url,
 )
 
+logger = logging.getLogger(__name__)
 NOT_PUBLISHED = "No published award has this reference"
 STATUS_TAGS = {
     AwardStatus.OFFERED: "nhsuk-tag--blue",
@@ -173,9 +177,11 @@ def _filename(extension: str) -> str:
     return f"award-register-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-def _export(request, kind: str, content_type: str, build):
+def _export(request, kind: str, content_type: str, build, filename: str | None = None):
     """Filter, answer 304 if the client is up to date (or just the headers to a HEAD request),
-    else ``build(queryset, stamp, etag, last_modified)``."""
+    else serve the file built ahead (no filters) or ``build(queryset, stamp, etag, last_modified)``."""
+    if not request.GET and request.method == "GET" and (served := _built_file(request, kind, content_type, filename)):
+        return served
     filterset, error = _filtered_for_export(request)
     if error:
         return error
@@ -186,6 +192,29 @@ def _export(request, kind: str, content_type: str, build):
     if request.method == "HEAD":
         return _finish(HttpResponse(content_type=content_type), etag, last_modified)
     return build(queryset, stamp, etag, last_modified)
+
+
+def _built_file(request, kind: str, content_type: str, filename: str | None):
+    """The unfiltered file of the current public version, built ahead (``opendata_files``),
+    with that version's validator; None if there is none yet, after asking for a build (once;
+    where Celery runs in-process it is made there and then, and served)."""
+    cached = getattr(request, "_public_cache", None)
+    version = cached[2] if cached else public_version()
+    etag = version.etag(request.resolver_match.view_name, request.get_full_path())
+    last_modified = int(version.last_modified.timestamp()) if version.last_modified else None
+    if (not_modified := get_conditional_response(request, etag=etag, last_modified=last_modified)) is not None:
+        return _finish(not_modified, etag, last_modified)
+    handle = built_file(version.token, kind)
+    if handle is None:
+        try:
+            asked = request_build(version.token)
+        except Exception:  # a build run in-process failed: this download streams, as before
+            logger.exception("The open data files could not be built")
+            asked = False
+        handle = built_file(version.token, kind) if asked else None
+    if handle is None:
+        return None
+    return _finish(FileResponse(handle, content_type=content_type), etag, last_modified, filename)
 
 
 @public
@@ -210,7 +239,7 @@ def register_csv(request):
         response = StreamingHttpResponse((piece.encode() for piece in stream_csv(queryset)), content_type=CSV_TYPE)
         return _finish(response, etag, last_modified, _filename("csv"))
 
-    return _export(request, "csv", CSV_TYPE, build)
+    return _export(request, "csv", CSV_TYPE, build, _filename("csv"))
 
 
 @public
@@ -220,7 +249,7 @@ def register_xlsx(request):
         response = FileResponse(write_xlsx(queryset), content_type=XLSX_TYPE)
         return _finish(response, etag, last_modified, _filename("xlsx"))
 
-    return _export(request, "xlsx", XLSX_TYPE, build)
+    return _export(request, "xlsx", XLSX_TYPE, build, _filename("xlsx"))
 
 
 @public

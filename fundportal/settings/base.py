@@ -85,6 +85,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 MIDDLEWARE = [
+    # When the request arrived (or, behind a trusted proxy, reached the proxy): deadlines are
+    # judged against it, not against when a busy worker got to it (governance/request_time.py).
+    "governance.request_time.RequestReceivedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -105,6 +108,10 @@ MIDDLEWARE = [
     "fundportal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Public pages, open data and the API for visitors: ETag/Last-Modified from the public
+    # version, 304s, and Cache-Control for browsers and a CDN or reverse proxy (last, so the
+    # view's own headers are known; NoStoreWhenSignedInMiddleware still wins for the signed-in).
+    "fundportal.middleware.PublicCacheMiddleware",
 ]
 
 ROOT_URLCONF = "fundportal.urls"
@@ -159,7 +166,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # The number of reverse proxies in front of the portal that set X-Forwarded-For and
 # X-Forwarded-Proto (docker-compose runs one). With 0 those headers are ignored: anyone can send them.
+# The same trust covers X-Request-Start (when the proxy received the request; governance/request_time.py),
+# believed only up to REQUEST_START_MAX_AGE seconds before Django received the request.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+REQUEST_START_MAX_AGE = env.int("REQUEST_START_MAX_AGE", default=300)
+
+# The header menu of a signed-in person is worked out from their roles at most this often (seconds).
+MENU_CACHE_SECONDS = env.int("MENU_CACHE_SECONDS", default=60)
+
+# How long browsers (max-age) and shared caches (s-maxage: a CDN, the reverse proxy) may serve a
+# visitor's copy of a public page, open data file or API answer without asking again; after that
+# they revalidate with the ETag (a 304 costs one query). Never past the next opening or closing.
+PUBLIC_CACHE_MAX_AGE = env.int("PUBLIC_CACHE_MAX_AGE", default=60)
+PUBLIC_CACHE_S_MAXAGE = env.int("PUBLIC_CACHE_S_MAXAGE", default=60)
 
 # Password reset: at most 3 emails an hour per account and 10 per address; every request gets
 # the same answer whether or not it sent an email, or an account uses the address.
@@ -307,6 +326,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Side effects (emails, offer letters, report builds) the broker refused are handed over again,
     # each with its own backoff, so they all run once it is back (governance/outbox.py).
     "governance-dispatch-outbox": {"task": "governance.tasks.dispatch_outbox", "schedule": 10.0},
+    # The unfiltered open data files follow the register: one build per minute at most.
+    "open-data-refresh": {"task": "reporting.tasks.refresh_open_data", "schedule": 60.0},
     # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
     "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
     # Impact reports: take over builds whose worker fell silent; rebuild reports marked quarterly
