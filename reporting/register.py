@@ -518,8 +518,11 @@ def register_stamp(queryset: QuerySet[Award]) -> Stamp:
 
 
 def register_award(reference: str) -> Award:
-    """The published award with this reference; ``Award.DoesNotExist`` for any other."""
-    return published_awards().select_related(
+    """The published award with this reference; ``Award.DoesNotExist`` for any other. Whether it
+    is published is its row in the register's read model (one indexed lookup)."""
+    from .register_model import published_entries
+
+    return Award.objects.filter(pk__in=published_entries().filter(reference=reference).values("pk")).select_related(
         "decision", "bid__call__fund", "bid__call__host_network", "pot__fund__host_network", "pot__network",
         "recipient__network",
     ).get(reference=reference)
