@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -363,6 +364,10 @@ class RegisterEntry(models.Model):
     call_purpose = models.CharField(max_length=30)
     innovation_type = models.CharField(max_length=30, blank=True)
     fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # PostgreSQL: the title and summary as a full-text vector (``SearchVector("title", "description",
+    # config="english")``), stored so searching and ranking read it instead of parsing the text;
+    # GIN-indexed by migration 0005. Empty on SQLite, whose search matches the text itself.
+    search = SearchVectorField(null=True, editable=False)
 
     class Meta:
         indexes = [

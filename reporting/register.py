@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     DecimalField,
+    F,
     Max,
     Min,
     OuterRef,
@@ -174,11 +175,14 @@ def search_awards(queryset: QuerySet, text: str, columns: dict[str, str] | None 
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         query = SearchQuery(text, search_type="websearch", config="english")
-        own_words = queryset.model.objects.annotate(_v=award_search_vector()).filter(_v=query).values("pk")
+        if "search_vector" in columns:  # stored and GIN-indexed in the read model
+            own_words = Q(**{columns["search_vector"]: query})
+        else:
+            own_words = Q(pk__in=queryset.model.objects.annotate(_v=award_search_vector()).filter(_v=query).values("pk"))
         orgs = Organisation.objects.annotate(_v=SearchVector("name", config="english")).filter(_v=query).values("pk")
         return queryset.filter(
             by_reference
-            | Q(pk__in=own_words)
+            | own_words
             | Q(recipient_id__in=orgs)
             | Q(bid_id__in=BidPartner.objects.filter(organisation_id__in=orgs).values("bid_id"))
         )
@@ -205,7 +209,8 @@ def rank_by_relevance(queryset: QuerySet, text: str, columns: dict[str, str] | N
     from django.contrib.postgres.search import SearchQuery, SearchRank
 
     query = SearchQuery(" ".join(text.split())[:MAX_SEARCH_LENGTH], search_type="websearch", config="english")
-    return queryset.annotate(rank=SearchRank(award_search_vector(), query)).order_by("-rank", *_ordering("newest", columns))
+    vector = F(columns["search_vector"]) if columns and "search_vector" in columns else award_search_vector()
+    return queryset.annotate(rank=SearchRank(vector, query)).order_by("-rank", *_ordering("newest", columns))
 
 
 def sort_awards(queryset: QuerySet, sort: str | None, text: str | None = None, columns: dict[str, str] | None = None) -> QuerySet:
@@ -403,7 +408,7 @@ class RegisterFilter(AwardFilter):
         "recipient__kind": "recipient_kind", "bid__call__purpose": "call_purpose",
         "bid__innovation_type": "innovation_type", "recipient__network": "recipient_network",
         "recipient__name": "recipient_name", "recipient__ods_code": "recipient_ods_code",
-        "decision__decided_at": "decided_at",
+        "decision__decided_at": "decided_at", "search_vector": "search",
     }
 
     class Meta:
@@ -627,7 +632,7 @@ def award_record(award: Award) -> AwardRecord:
         scores.append(CriterionScore(criterion, value))
     conditions = list(AwardCondition.objects.filter(award=award).order_by("pk"))
 
-    approved = public_returns().filter(award=award)
+    approved = public_returns(award=award)
     savings = dict.fromkeys(("cashable", "non_cashable"), ZERO)
     for kind, total in ReturnSaving.objects.filter(monitoring_return__in=approved).order_by().values_list("kind").annotate(total=Sum("amount")):
         savings[kind] = total or ZERO

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Min, QuerySet, Sum
 from django.utils import timezone
 
@@ -74,6 +74,15 @@ def _entry(row) -> RegisterEntry:
 def _write(entries: list[RegisterEntry]) -> None:
     if entries:
         RegisterEntry.objects.bulk_create(entries, update_conflicts=True, unique_fields=["award"], update_fields=UPDATED)
+        _vectorise(RegisterEntry.objects.filter(pk__in=[entry.award_id for entry in entries]))
+
+
+def _vectorise(rows: QuerySet[RegisterEntry]) -> None:
+    """PostgreSQL: store each row's search vector (the register's search reads it)."""
+    if connection.vendor == "postgresql":
+        from .register import award_search_vector
+
+        rows.update(search=award_search_vector())
 
 
 def _bump() -> None:
@@ -110,6 +119,7 @@ def register_rebuild(progress=None) -> int:
                     progress(done)
         RegisterEntry.objects.bulk_create(batch)
         done += len(batch)
+        _vectorise(RegisterEntry.objects.all())
         _bump()
     return done
 
@@ -202,6 +212,9 @@ def connect() -> None:
 
 
 def build_if_never_built(**kwargs) -> None:
-    """After ``migrate``: a database that has never had its read model gets one."""
+    """After ``migrate``: a database that has never had its read model gets one (not when the
+    migration that makes it was just undone)."""
+    if RegisterVersion._meta.db_table not in connection.introspection.table_names():
+        return
     if not RegisterVersion.objects.exists():
         register_rebuild()

@@ -83,10 +83,16 @@ def return_audience(ret: MonitoringReturn, people) -> list[User]:
     return award_private_audience(ret.award, people)
 
 
-def public_returns(now=None) -> QuerySet[MonitoringReturn]:
-    """Returns whose figures are public: approved, of a published award."""
+def public_returns(now=None, *, award=None) -> QuerySet[MonitoringReturn]:
+    """Returns whose figures are public: approved, of a published award (of ``award`` only, if
+    given: one indexed lookup in the register's read model instead of the rule over every award)."""
+    if award is None:
+        return MonitoringReturn.objects.filter(status=ReturnStatus.APPROVED, award__in=published_awards(now).values("pk"))
+    # One award: its row in the register's read model, which holds exactly ``published_awards``.
+    from .register_model import published_entries
+
     return MonitoringReturn.objects.filter(
-        status=ReturnStatus.APPROVED, award__in=published_awards(now).values("pk")
+        status=ReturnStatus.APPROVED, award_id=award.pk, award__in=published_entries(now).filter(pk=award.pk).values("pk")
     )
 
 
