@@ -96,7 +96,7 @@ def register_sync(*, award_ids: Iterable[int]) -> None:
     if not award_ids:
         return
     with transaction.atomic():
-        entries = [_entry(row) for row in _rows(published_awards(FOREVER).filter(pk__in=award_ids))]
+        entries = [_entry(row) for row in _rows(published_awards(FOREVER, among=award_ids))]
         kept = {entry.award_id for entry in entries}
         RegisterEntry.objects.filter(award_id__in=[pk for pk in award_ids if pk not in kept]).delete()
         _write(entries)
@@ -121,6 +121,9 @@ def register_rebuild(progress=None) -> int:
         done += len(batch)
         _vectorise(RegisterEntry.objects.all())
         _bump()
+        if connection.vendor == "postgresql":  # fresh statistics, or the planner guesses from the old table
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(RegisterEntry._meta.db_table)}")
     return done
 
 

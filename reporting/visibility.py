@@ -85,14 +85,11 @@ def return_audience(ret: MonitoringReturn, people) -> list[User]:
 
 def public_returns(now=None, *, award=None) -> QuerySet[MonitoringReturn]:
     """Returns whose figures are public: approved, of a published award (of ``award`` only, if
-    given: one indexed lookup in the register's read model instead of the rule over every award)."""
+    given: the rule worked out for that award alone instead of over every award)."""
     if award is None:
         return MonitoringReturn.objects.filter(status=ReturnStatus.APPROVED, award__in=published_awards(now).values("pk"))
-    # One award: its row in the register's read model, which holds exactly ``published_awards``.
-    from .register_model import published_entries
-
     return MonitoringReturn.objects.filter(
-        status=ReturnStatus.APPROVED, award_id=award.pk, award__in=published_entries(now).filter(pk=award.pk).values("pk")
+        status=ReturnStatus.APPROVED, award_id=award.pk, award__in=published_awards(now, among=[award.pk]).values("pk")
     )
 
 

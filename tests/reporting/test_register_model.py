@@ -155,3 +155,12 @@ def test_totals_are_cached_for_a_filter_set(client, scene):
         again = client.get(URL, {"fund": "adoption-fund"}).context["totals"]
     assert again.count == 2
     assert not any("SUM(" in query["sql"].upper() for query in captured.captured_queries)
+
+
+def test_the_rule_for_a_few_awards_is_the_rule(scene):
+    """``published_awards(among=...)``, which keeping the read model in step uses, answers as the
+    rule over every award does, for each award public or not, now and later."""
+    later = timezone.now() + dt.timedelta(days=4)
+    for award in [*scene.published, *scene.hidden]:
+        for moment in (None, later):
+            assert list(published_awards(moment, among=[award.pk])) == list(published_awards(moment).filter(pk=award.pk))
