@@ -55,23 +55,29 @@ PRIVATE_AWARD_FIELDS = (
 # What is public --------------------------------------------------------------------------------
 
 
-def published_awards(now=None) -> QuerySet[Award]:
+def published_awards(now=None, *, among=None) -> QuerySet[Award]:
     """Every award the public may see, as of ``now`` (default: now).
 
     The decision rule is ``assessment.visibility.public_decisions``' (released, and its call's
     decisions released), written here as exclusions of the (few) decisions and calls not yet
     released, so PostgreSQL answers from the awards table alone instead of joining decisions,
     bids and calls for every award: the register's totals and exports of 50,000 awards run two
-    to three times faster this way."""
+    to three times faster this way.
+
+    ``among``: only these award ids, the same rule worked out for them alone (a few indexed
+    lookups instead of a pass over every decision): for keeping copies of it in step."""
     now = now or timezone.now()
-    unreleased_decisions = unpublic_decisions(now)
+    awards, decisions, bids = Award.objects.all(), unpublic_decisions(now), Bid.objects.all()
+    if among is not None:
+        among = list(among)
+        awards, decisions, bids = awards.filter(pk__in=among), decisions.filter(award__in=among), bids.filter(award__in=among)
     unreleased_calls = Call.objects.filter(
         Q(decisions_released_at__isnull=True) | Q(decisions_released_at__gt=now) | ~Q(status__in=PUBLISHED_CALL_STATUSES)
     )
     return (
-        Award.objects.exclude(status__in=UNPUBLISHED_STATUSES)
-        .exclude(decision_id__in=unreleased_decisions.values("id"))
-        .exclude(bid_id__in=Bid.objects.filter(call_id__in=unreleased_calls.values("id")).values("id"))
+        awards.exclude(status__in=UNPUBLISHED_STATUSES)
+        .exclude(decision_id__in=decisions.values("id"))
+        .exclude(bid_id__in=bids.filter(call_id__in=unreleased_calls.values("id")).values("id"))
     )
 
 

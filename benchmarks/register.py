@@ -6,9 +6,11 @@ What it does, bounded in time and on loopback only:
 1. Builds (once; reused by later runs) two dedicated PostgreSQL databases of published awards
    with partners, costs, profiles, payments and approved monitoring returns:
    ``fp_register_bench_<small>`` and ``fp_register_bench_<large>`` (default 5,000 and 50,000),
-   using ``bulk_create`` (``tests/reporting/register_builders.bulk_register``). It makes sure the
-   GIN index of ``awards/migrations/0004_award_search_index.py`` is there (``GinIndex(
-   SearchVector("title", "description", config="english"))``) so search runs as in production.
+   using ``bulk_create`` (``tests/reporting/register_builders.bulk_register``, which also fills
+   the register's read model slice by slice). It makes sure the read model's GIN index of
+   ``reporting/migrations/0006_register_read_model.py`` is there (``GinIndex(fields=["search"])``,
+   the stored ``SearchVector("title", "description", config="english")``) so search runs as in
+   production.
 2. Counts the SQL queries of each request in-process (Django test client, same code path) at
    both sizes: they must be the same.
 3. Serves the portal with gunicorn (2 sync workers) on 127.0.0.1, and for each page drives it
@@ -42,7 +44,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = "postgres://postgres@127.0.0.1:5432/"
 TAG = "BENCH"
-SEARCH_INDEX = "award_search_gin"
+# Another checkout benchmarking on the same server names its own databases (``--prefix``).
+PREFIX = os.environ.get("REGISTER_BENCH_PREFIX", "fp_register_bench_")
+SEARCH_INDEX = "register_search_gin"
 
 SETTINGS = '''
 from fundportal.settings.base import *  # noqa
@@ -95,11 +99,8 @@ EXPORTS = {"360Giving JSON (all)", "CSV (all)", "XLSX (all)"}
 # Databases ---------------------------------------------------------------------------------
 
 
-PREFIX = os.environ.get("REGISTER_BENCH_PREFIX", "fp_register_bench")
-
-
 def database(size: int) -> str:
-    return f"{PREFIX}_{size}"
+    return f"{PREFIX}{size}"
 
 
 def ensure_database(name: str, rebuild: bool) -> None:
@@ -174,7 +175,7 @@ def child_main(argv: list[str]) -> None:
         client = Client()
         counts = {}
         for label, path in endpoints(argv[1]).items():
-            if path.startswith("/bench/"):
+            if path.startswith("/bench/") or (label in EXPORTS and argv[2:] == ["skip-exports"]):
                 continue
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(path)
@@ -186,10 +187,10 @@ def child_main(argv: list[str]) -> None:
     elif command == "explain":
         from django.contrib.postgres.search import SearchQuery
 
-        from reporting.register import award_search_vector
+        from reporting.models import RegisterEntry
 
-        query = Award.objects.annotate(_v=award_search_vector()).filter(
-            _v=SearchQuery("virtual ward", search_type="websearch", config="english")).values("pk")
+        query = RegisterEntry.objects.filter(
+            search=SearchQuery("virtual ward", search_type="websearch", config="english")).values("pk")
         with connection.cursor() as cursor:
             sql, params = query.query.sql_with_params()
             cursor.execute("EXPLAIN " + sql, params)
@@ -201,18 +202,17 @@ def set_search_index(on: bool) -> None:
     from django.contrib.postgres.indexes import GinIndex
     from django.db import connection
 
-    from awards.models import Award
-    from reporting.register import award_search_vector
+    from reporting.models import RegisterEntry
 
-    index = GinIndex(award_search_vector(), name=SEARCH_INDEX)
+    index = GinIndex(fields=["search"], name=SEARCH_INDEX)
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX])
         exists = cursor.fetchone() is not None
     with connection.schema_editor() as editor:
         if on and not exists:
-            editor.add_index(Award, index)
+            editor.add_index(RegisterEntry, index)
         elif not on and exists:
-            editor.remove_index(Award, index)
+            editor.remove_index(RegisterEntry, index)
 
 
 # The server and the load -----------------------------------------------------------------
@@ -362,13 +362,14 @@ def static_copy(server: Server, label: str, url: str, seconds: float) -> dict:
     return drive(static_url, seconds=max(seconds * 8, 60), threads=1, max_requests=3)
 
 
-def measure(size: int, info: dict, seconds: float, exports_only: bool = False) -> dict:
+def measure(size: int, info: dict, seconds: float, exports_only: bool = False,
+            skip_exports: bool = False) -> dict:
     name = database(size)
     server = Server(name)
     results: dict[str, dict] = {"load average at start": {"1min": round(os.getloadavg()[0], 2)}}
     try:
         for label, path in endpoints(info["reference"]).items():
-            if exports_only and label not in EXPORTS and not path.startswith("/bench/"):
+            if (exports_only and label not in EXPORTS and not path.startswith("/bench/")) or (skip_exports and label in EXPORTS):
                 continue
             url = server.base + path
             # Warm up: connections, caches, imports; for an export, the first download of this
@@ -417,6 +418,7 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true", help="build the databases and count queries; no load")
     parser.add_argument("--exports-only", action="store_true",
                         help="only the open data exports (and a static file of the same bytes), at the large size")
+    parser.add_argument("--skip-exports", action="store_true", help="drive the pages and the API only, not the downloads")
     args = parser.parse_args()
     if args.exports_only:
         report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
@@ -435,7 +437,7 @@ def main() -> None:
         info = prepare(size, args.rebuild)
         print(f"  {info['published']:,} published awards ({info['awards']:,} in all), "
               f"{'reused' if info['reused'] else 'built'} in {info['prepare_seconds']} s", flush=True)
-        queries = run_child(database(size), "queries", info["reference"])
+        queries = run_child(database(size), "queries", info["reference"], *(["skip-exports"] if args.skip_exports else []))
         explain = run_child(database(size), "explain")
         report["sizes"][size] = {"info": info, "queries": queries, "search_uses_index": explain["uses_index"]}
         print(f"  queries: {queries}", flush=True)
@@ -443,7 +445,8 @@ def main() -> None:
         return
     for size in (args.small, args.large):
         print(f"Serving {database(size)} with gunicorn ...", flush=True)
-        report["sizes"][size]["timings"] = measure(size, report["sizes"][size]["info"], args.seconds)
+        report["sizes"][size]["timings"] = measure(size, report["sizes"][size]["info"], args.seconds,
+                                                   skip_exports=args.skip_exports)
 
     small, large = report["sizes"][args.small], report["sizes"][args.large]
     print("\nSQL queries per request (constant in the number of awards):")

@@ -27,6 +27,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from applications.models import BidPartner
+from awards.models import Award
 from awards.visibility import published_awards
 from governance.models import (
     PUBLISHED_CALL_STATUSES,
@@ -42,6 +43,7 @@ from .models import ReportScope, ReportVersion
 from .opendata import award_path
 from .register import (
     AwardFilter,
+    RegisterFilter,
     applied_subquery,
     award_record,
     choice_filter,
@@ -49,6 +51,7 @@ from .register import (
     redact_emails,
     site_url,
 )
+from .register_model import cached_totals, published_entries
 from .visibility import public_versions
 
 # Throttling ------------------------------------------------------------------------------
@@ -286,28 +289,65 @@ def documented(things: str, serializer, detail_serializer=None):
     )
 
 
+class _CountedEntries:
+    """The filtered rows of the read model, counted by the cached totals of their filter set."""
+
+    def __init__(self, entries, count: int):
+        self.entries, self._count = entries, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, window):
+        return list(self.entries.values_list("pk", "paid")[window])
+
+
+def awards_for_entries(rows: list[tuple[int, object]]) -> list:
+    """The awards of a page of the read model's rows, in order, with ``paid`` from the rows and
+    ``applied`` (the bid's costs) in one query for the lot."""
+    paid = dict(rows)
+    awards = {
+        award.pk: award
+        for award in Award.objects.filter(pk__in=paid)
+        .select_related("decision", "recipient__network", "pot__fund", "bid__call")
+        .prefetch_related(Prefetch("bid__partners", queryset=BidPartner.objects.select_related("organisation").order_by("pk")))
+        .annotate(applied=applied_subquery())
+        .only(*LIST_FIELDS)
+    }
+    for pk, amount in paid.items():
+        awards[pk].paid = amount
+    return [awards[pk] for pk in paid]
+
+
 @documented("awards", AwardSerializer, AwardDetailSerializer)
 class AwardViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
-    """Awards whose decision has been released; filter like the register page."""
+    """Awards whose decision has been released; filter like the register page.
 
-    filterset_class = AwardFilter
+    The list reads the register's read model (``RegisterFilter``: the same filters and orders),
+    a page of rows at a time, counted by the cached totals of the filter set."""
+
     lookup_field = "reference"
     lookup_value_regex = "[^/]+"
 
+    @property
+    def filterset_class(self):
+        return RegisterFilter if getattr(self, "action", None) == "list" else AwardFilter
+
     def get_queryset(self):
-        # AwardFilter sorts them. Money is added per page (below), so counting the filtered
-        # awards does not work out every award's payments.
-        queryset = published_awards().select_related("decision", "recipient__network", "pot__fund", "bid__call").prefetch_related(
-            Prefetch("bid__partners", queryset=BidPartner.objects.select_related("organisation").order_by("pk"))
-        ).order_by("-decision__decided_at", "-pk")
         if self.action == "list":
-            # The bid's long texts are not part of the list: leave them in the database.
-            queryset = queryset.only(*LIST_FIELDS)
-        return queryset
+            return published_entries().order_by("-decided_at", "-pk")
+        return published_awards().select_related("decision", "recipient__network", "pot__fund", "bid__call").prefetch_related(
+            Prefetch("bid__partners", queryset=BidPartner.objects.select_related("organisation").order_by("pk"))
+        )
 
     def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        return attach_money(page) if page is not None else None
+        params = sorted((k, v) for k, v in self.request.query_params.lists() if k not in ("page", "page_size", "sort", "format"))
+        count = cached_totals(queryset, "api:" + repr(params)).count
+        page = super().paginate_queryset(_CountedEntries(queryset, count))
+        return awards_for_entries(page) if page is not None else None
 
     def get_object(self):
         return attach_money([super().get_object()])[0]

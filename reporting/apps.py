@@ -29,3 +29,12 @@ class ReportingConfig(AppConfig):
         register_award_section(award_section)
         # Six- and twelve-monthly returns stand for the instalments of the quarters they cover.
         register_instalment_return_finder(returns_covering_quarter_before)
+
+        # The register's read model follows every change that moves it, in the change's own
+        # transaction; a database that never had it gets it after ``migrate``.
+        from django.db.models.signals import post_migrate
+
+        from . import register_model
+
+        register_model.connect()
+        post_migrate.connect(register_model.build_if_never_built, sender=self, dispatch_uid="register.build_if_never_built")

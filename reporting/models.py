@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils import timezone
 from applications.models import BenefitMeasure, CareSetting, CostCategory, Milestone, SavingKind
 from awards.models import Award, DocumentStatus, Instalment
 from governance import fy
-from governance.models import Fund, Notification, Organisation
+from governance.models import Call, Fund, Notification, Organisation
 from governance.money import money_field
 
 
@@ -324,3 +325,75 @@ class ReportVersion(models.Model):
         return self.published_at is not None and self.unpublished_at is None
 
 
+
+
+# The register's read model -------------------------------------------------------------------
+
+
+class RegisterEntry(models.Model):
+    """One row per award ``awards.visibility.published_awards`` gives now or will give once its
+    releases are due, with what the register lists, filters, sorts and searches on, so a page of
+    the register reads one indexed table. ``visible_from`` is when it becomes public (the later of
+    its decision's release and its call's release of decisions): the register shows rows with
+    ``visible_from <= now``, exactly ``published_awards(now)``.
+
+    Written only by ``reporting.register_model.register_sync`` inside the transaction of the
+    change (see ``reporting.apps``); ``python manage.py rebuild_register`` makes it from scratch."""
+
+    award = models.OneToOneField(Award, on_delete=models.CASCADE, primary_key=True, related_name="register_entry")
+    visible_from = models.DateTimeField()
+    reference = models.CharField(max_length=30, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    amount = money_field()
+    paid = money_field()
+    status = models.CharField(max_length=20)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    decided_at = models.DateTimeField()
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    bid_id = models.BigIntegerField(db_index=True)
+    recipient = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    recipient_name = models.CharField(max_length=200)
+    recipient_ods_code = models.CharField(max_length=20, blank=True)
+    recipient_kind = models.CharField(max_length=30)
+    recipient_region = models.CharField(max_length=20, blank=True)
+    recipient_network = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, related_name="+",
+                                          db_constraint=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    call_purpose = models.CharField(max_length=30)
+    innovation_type = models.CharField(max_length=30, blank=True)
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # PostgreSQL: the title and summary as a full-text vector (``SearchVector("title", "description",
+    # config="english")``), stored so searching and ranking read it instead of parsing the text;
+    # GIN-indexed by migration 0005. Empty on SQLite, whose search matches the text itself.
+    search = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        indexes = [
+            # The sort keys, each ending in the award's id (the tie-break of every order).
+            models.Index(fields=["-decided_at", "-award"], name="register_newest"),
+            models.Index(fields=["amount", "award"], name="register_amount"),
+            models.Index(fields=["title", "award"], name="register_title"),
+            models.Index(fields=["recipient_name", "title", "award"], name="register_recipient_name"),
+            models.Index(fields=["visible_from"], name="register_visible_from"),
+            models.Index(fields=["recipient_region", "call_purpose", "amount"], name="register_region_purpose"),
+            models.Index(fields=["recipient"], name="register_recipient"),
+            models.Index(fields=["fund"], name="register_fund"),
+            models.Index(fields=["call"], name="register_call"),
+            models.Index(fields=["status"], name="register_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class RegisterVersion(models.Model):
+    """One row: a number that goes up in the transaction of every change to the register's read
+    model. Cached totals are keyed by it, so a change is never served stale."""
+
+    number = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"register version {self.number}"

@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     DecimalField,
+    F,
     Max,
     Min,
     OuterRef,
@@ -63,6 +64,7 @@ from governance.money import NOT_MONEY, parse_money
 
 from .models import (
     MonitoringReturn,
+    RegisterEntry,
     Reinvestment,
     ReportScope,
     ReportVersion,
@@ -156,12 +158,15 @@ def award_search_vector():
     return SearchVector("title", "description", config="english")
 
 
-def search_awards(queryset: QuerySet[Award], text: str) -> QuerySet[Award]:
+def search_awards(queryset: QuerySet, text: str, columns: dict[str, str] | None = None) -> QuerySet:
     """Awards whose title, summary, recipient or partners match ``text``, or whose reference it is.
 
+    ``queryset`` is of awards, or of the register's read model with ``columns`` naming its
+    columns for the award's lookups (``RegisterFilter.COLUMNS``).
     PostgreSQL: full-text search (``websearch`` syntax: words, "quoted phrases", -exclusions).
     SQLite: every word must appear somewhere in those fields (case-insensitive).
     """
+    columns = columns or {}
     text = " ".join((text or "").split())[:MAX_SEARCH_LENGTH]
     if not text:
         return queryset
@@ -170,11 +175,14 @@ def search_awards(queryset: QuerySet[Award], text: str) -> QuerySet[Award]:
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         query = SearchQuery(text, search_type="websearch", config="english")
-        own_words = Award.objects.annotate(_v=award_search_vector()).filter(_v=query).values("pk")
+        if "search_vector" in columns:  # stored and GIN-indexed in the read model
+            own_words = Q(**{columns["search_vector"]: query})
+        else:
+            own_words = Q(pk__in=queryset.model.objects.annotate(_v=award_search_vector()).filter(_v=query).values("pk"))
         orgs = Organisation.objects.annotate(_v=SearchVector("name", config="english")).filter(_v=query).values("pk")
         return queryset.filter(
             by_reference
-            | Q(pk__in=own_words)
+            | own_words
             | Q(recipient_id__in=orgs)
             | Q(bid_id__in=BidPartner.objects.filter(organisation_id__in=orgs).values("bid_id"))
         )
@@ -184,25 +192,31 @@ def search_awards(queryset: QuerySet[Award], text: str) -> QuerySet[Award]:
         condition &= (
             Q(title__icontains=word)
             | Q(description__icontains=word)
-            | Q(recipient__name__icontains=word)
+            | Q(**{f"{columns.get('recipient__name', 'recipient__name')}__icontains": word})
             | Q(bid_id__in=partner_bids)
         )
     return queryset.filter(by_reference | condition)
 
 
-def rank_by_relevance(queryset: QuerySet[Award], text: str) -> QuerySet[Award]:
+def _ordering(sort: str, columns: dict[str, str] | None) -> list[str]:
+    columns = columns or {}
+    return [("-" if key.startswith("-") else "") + columns.get(key.lstrip("-"), key.lstrip("-")) for key in SORTS[sort][1]]
+
+
+def rank_by_relevance(queryset: QuerySet, text: str, columns: dict[str, str] | None = None) -> QuerySet:
     if not using_postgres():
-        return queryset.order_by(*SORTS["newest"][1])
+        return queryset.order_by(*_ordering("newest", columns))
     from django.contrib.postgres.search import SearchQuery, SearchRank
 
     query = SearchQuery(" ".join(text.split())[:MAX_SEARCH_LENGTH], search_type="websearch", config="english")
-    return queryset.annotate(rank=SearchRank(award_search_vector(), query)).order_by("-rank", *SORTS["newest"][1])
+    vector = F(columns["search_vector"]) if columns and "search_vector" in columns else award_search_vector()
+    return queryset.annotate(rank=SearchRank(vector, query)).order_by("-rank", *_ordering("newest", columns))
 
 
-def sort_awards(queryset: QuerySet[Award], sort: str | None, text: str | None = None) -> QuerySet[Award]:
+def sort_awards(queryset: QuerySet, sort: str | None, text: str | None = None, columns: dict[str, str] | None = None) -> QuerySet:
     if sort == "relevance" or (not sort and text):
-        return rank_by_relevance(queryset, text) if text else queryset.order_by(*SORTS["newest"][1])
-    return queryset.order_by(*SORTS.get(sort or "newest", SORTS["newest"])[1])
+        return rank_by_relevance(queryset, text, columns) if text else queryset.order_by(*_ordering("newest", columns))
+    return queryset.order_by(*_ordering(sort if sort in SORTS else "newest", columns))
 
 
 # Filters: the page, the exports and the API share one FilterSet ---------------------------
@@ -318,28 +332,41 @@ class AwardFilter(django_filters.FilterSet):
         form = RegisterFilterForm
         fields: list[str] = []
 
+    # The award's lookups and, in a subclass over another model, the columns that hold them.
+    COLUMNS: dict[str, str] = {}
+
     def __init__(self, data=None, queryset=None, **kwargs):
-        super().__init__(data, queryset if queryset is not None else published_awards(), **kwargs)
-        self.unsorted: QuerySet[Award] | None = None
+        super().__init__(data, queryset if queryset is not None else self.published(), **kwargs)
+        for filter_ in self.filters.values():
+            filter_.field_name = self.COLUMNS.get(filter_.field_name, filter_.field_name)
+        self.unsorted: QuerySet | None = None
+
+    def published(self) -> QuerySet:
+        return published_awards()
+
+    def column(self, lookup: str) -> str:
+        return self.COLUMNS.get(lookup, lookup)
 
     # Each method returns the queryset filtered by one value; django-filter calls them.
     def filter_search(self, queryset, name, value):
-        return search_awards(queryset, value)
+        return search_awards(queryset, value, self.COLUMNS)
 
     def filter_network(self, queryset, name, value):
-        return queryset.filter(Q(recipient__network=value) | Q(recipient=value))
+        return queryset.filter(Q(**{self.column("recipient__network"): value}) | Q(recipient=value))
 
     def filter_recipient(self, queryset, name, value):
         value = " ".join(value.split())
         if not value:
             return queryset
-        return queryset.filter(Q(recipient__name__icontains=value) | Q(recipient__ods_code__iexact=value))
+        return queryset.filter(Q(**{f"{self.column('recipient__name')}__icontains": value})
+                               | Q(**{f"{self.column('recipient__ods_code')}__iexact": value}))
 
     def filter_year(self, queryset, name, value):
         year = fy.FinancialYear(int(value))
         start = timezone.make_aware(dt.datetime.combine(year.start, dt.time.min))
         end = timezone.make_aware(dt.datetime.combine(year.end + dt.timedelta(days=1), dt.time.min))
-        return queryset.filter(decision__decided_at__gte=start, decision__decided_at__lt=end)
+        decided = self.column("decision__decided_at")
+        return queryset.filter(**{f"{decided}__gte": start, f"{decided}__lt": end})
 
     def filter_sort(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset
@@ -348,7 +375,16 @@ class AwardFilter(django_filters.FilterSet):
         filtered = super().filter_queryset(queryset)
         self.unsorted = filtered
         data = self.form.cleaned_data
-        return sort_awards(filtered, data.get("sort"), data.get("q"))
+        return sort_awards(filtered, data.get("sort"), data.get("q"), self.COLUMNS)
+
+    @property
+    def totals_key(self) -> str:
+        """The filter set in use (not its order), as a key for its cached totals."""
+        if not self.is_bound or not self.form.is_valid():
+            active = {}
+        else:
+            active = {name: value for name, value in self.form.cleaned_data.items() if name != "sort"}
+        return repr(sorted((name, str(getattr(value, "pk", value))) for name, value in active.items()))
 
     @property
     def active(self) -> dict[str, str]:
@@ -361,6 +397,29 @@ class AwardFilter(django_filters.FilterSet):
             for name, value in self.form.cleaned_data.items()
             if value not in (None, "", []) and name != "sort"
         }
+
+
+class RegisterFilter(AwardFilter):
+    """``AwardFilter`` over the register's read model (``RegisterEntry``): the same filters,
+    search and orders, each on an indexed column of one table."""
+
+    COLUMNS = {
+        "pot__fund": "fund", "bid__call": "call", "recipient__region": "recipient_region",
+        "recipient__kind": "recipient_kind", "bid__call__purpose": "call_purpose",
+        "bid__innovation_type": "innovation_type", "recipient__network": "recipient_network",
+        "recipient__name": "recipient_name", "recipient__ods_code": "recipient_ods_code",
+        "decision__decided_at": "decided_at", "search_vector": "search",
+    }
+
+    class Meta:
+        model = RegisterEntry
+        form = RegisterFilterForm
+        fields: list[str] = []
+
+    def published(self) -> QuerySet:
+        from .register_model import published_entries
+
+        return published_entries()
 
 
 # Rows for the list, totals and the cheap change stamp -------------------------------------
@@ -382,15 +441,16 @@ def applied_subquery(outer: str = "bid_id"):
     return Subquery(costs, output_field=MONEY)
 
 
-def list_rows(queryset: QuerySet[Award]) -> QuerySet[Award]:
-    """What the register's table shows, in one query."""
-    return queryset.select_related("recipient", "bid__call", "pot__fund", "decision").only(
+def list_rows(queryset: QuerySet[Award], *, paid: bool = True) -> QuerySet[Award]:
+    """What the register's table shows, in one query (``paid`` too, unless the caller has it)."""
+    rows = queryset.select_related("recipient", "bid__call", "pot__fund", "decision").only(
         "id", "reference", "title", "amount", "status", "start_date", "end_date",
         "recipient__id", "recipient__name", "recipient__kind", "recipient__region",
         "bid__id", "bid__call__id", "bid__call__title", "bid__call__slug",
         "pot__id", "pot__fund__id", "pot__fund__name", "pot__fund__slug",
         "decision__id", "decision__decided_at", "decision__score",
-    ).annotate(paid=paid_subquery())
+    )
+    return rows.annotate(paid=paid_subquery()) if paid else rows
 
 
 @dataclass
@@ -463,8 +523,11 @@ def register_stamp(queryset: QuerySet[Award]) -> Stamp:
 
 
 def register_award(reference: str) -> Award:
-    """The published award with this reference; ``Award.DoesNotExist`` for any other."""
-    return published_awards().select_related(
+    """The published award with this reference; ``Award.DoesNotExist`` for any other. Whether it
+    is published is its row in the register's read model (one indexed lookup)."""
+    from .register_model import published_entries
+
+    return Award.objects.filter(pk__in=published_entries().filter(reference=reference).values("pk")).select_related(
         "decision", "bid__call__fund", "bid__call__host_network", "pot__fund__host_network", "pot__network",
         "recipient__network",
     ).get(reference=reference)
@@ -569,7 +632,7 @@ def award_record(award: Award) -> AwardRecord:
         scores.append(CriterionScore(criterion, value))
     conditions = list(AwardCondition.objects.filter(award=award).order_by("pk"))
 
-    approved = public_returns().filter(award=award)
+    approved = public_returns(award=award)
     savings = dict.fromkeys(("cashable", "non_cashable"), ZERO)
     for kind, total in ReturnSaving.objects.filter(monitoring_return__in=approved).order_by().values_list("kind").annotate(total=Sum("amount")):
         savings[kind] = total or ZERO

@@ -29,13 +29,14 @@ from .public_version import public_version
 from .register import (
     PAGE_SIZE,
     AwardFilter,
+    RegisterFilter,
     award_record,
     list_rows,
     register_award,
     register_stamp,
-    register_totals,
     site_url,
 )
+from .register_model import cached_totals
 
 logger = logging.getLogger(__name__)
 NOT_PUBLISHED = "No published award has this reference"
@@ -70,14 +71,28 @@ def _page(paginator: Paginator, asked: str | None):
     return paginator.page(number), None
 
 
+class _Rows:
+    """A page of the read model's rows, shown as their awards (in the same order)."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def __getitem__(self, window):
+        paid = dict(self.entries.values_list("pk", "paid")[window])
+        awards = {award.pk: award for award in list_rows(Award.objects.filter(pk__in=paid), paid=False)}
+        for pk, amount in paid.items():
+            awards[pk].paid = amount
+        return [awards[pk] for pk in paid]
+
+
 @public
 @require_safe
 def register(request):
-    filterset = AwardFilter(request.GET)
-    awards = filterset.qs
-    totals = register_totals(filterset.unsorted)
-    paginator = Paginator(list_rows(awards), PAGE_SIZE)
-    paginator.count = totals.count  # already counted with the totals: no second COUNT query
+    filterset = RegisterFilter(request.GET)
+    entries = filterset.qs
+    totals = cached_totals(filterset.unsorted, filterset.totals_key)
+    paginator = Paginator(_Rows(entries), PAGE_SIZE)
+    paginator.count = totals.count  # counted with the (cached) totals: no COUNT query
     page, page_message = _page(paginator, request.GET.get("page"))
     active = filterset.active
     query = urlencode(active)

@@ -83,10 +83,13 @@ def return_audience(ret: MonitoringReturn, people) -> list[User]:
     return award_private_audience(ret.award, people)
 
 
-def public_returns(now=None) -> QuerySet[MonitoringReturn]:
-    """Returns whose figures are public: approved, of a published award."""
+def public_returns(now=None, *, award=None) -> QuerySet[MonitoringReturn]:
+    """Returns whose figures are public: approved, of a published award (of ``award`` only, if
+    given: the rule worked out for that award alone instead of over every award)."""
+    if award is None:
+        return MonitoringReturn.objects.filter(status=ReturnStatus.APPROVED, award__in=published_awards(now).values("pk"))
     return MonitoringReturn.objects.filter(
-        status=ReturnStatus.APPROVED, award__in=published_awards(now).values("pk")
+        status=ReturnStatus.APPROVED, award_id=award.pk, award__in=published_awards(now, among=[award.pk]).values("pk")
     )
 
 

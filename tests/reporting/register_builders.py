@@ -213,7 +213,10 @@ def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000
     approved returns) and a few unpublished ones; returns the published awards' ids.
 
     Built ``slice_size`` awards at a time, each slice in its own transaction, so memory stays
-    bounded however many awards are asked for."""
+    bounded however many awards are asked for. ``bulk_create`` sends no signals, so each slice
+    brings the register's read model up to date itself, as the stages' changes do."""
+    from reporting.register_model import register_sync
+
     rng = random.Random(seed)
     with transaction.atomic():
         base = _bulk_base(n, tag, rng)
@@ -221,7 +224,9 @@ def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000
     published: list[int] = []
     for first in range(0, total, slice_size):
         with transaction.atomic():
-            published += _bulk_slice(range(first, min(total, first + slice_size)), n, base, rng, batch, returns_per_award)
+            made = _bulk_slice(range(first, min(total, first + slice_size)), n, base, rng, batch, returns_per_award)
+            register_sync(award_ids=made)
+            published += made
         if progress:
             progress(min(total, first + slice_size), total)
     return published
