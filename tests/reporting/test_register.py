@@ -299,7 +299,7 @@ def test_the_number_of_queries_is_the_same_for_3_or_30_awards(client, scene, par
         award = published_award(call=scene.call_a, recipient=scene.trust, title=f"Frailty service {index}")
         profile_and_pay(award, {award.years[0]: Decimal("10.00")})
     assert _queries(client, params) == before
-    assert before <= 10
+    assert before <= 11  # one of them is the public version the caching headers are made from
 
 
 # The navigation and the footer point at the register ------------------------------------
