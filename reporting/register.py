@@ -268,6 +268,12 @@ def choice_filter(choices, **kwargs) -> django_filters.ChoiceFilter:
     return extend_schema_field({"type": "string", "enum": values})(django_filters.ChoiceFilter(choices=choices, **kwargs))
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class SlugChoiceFilter(django_filters.ModelChoiceFilter):
+    """A record chosen by its slug in the URL: the API schema says a string, whichever table the
+    filter ends up reading (the awards, or the register's read model)."""
+
+
 class AwardFilter(django_filters.FilterSet):
     """Filters in the URL: ``?q=falls&fund=<slug>&region=E40000006&min_amount=50000&sort=amount_desc``.
 
@@ -279,11 +285,11 @@ class AwardFilter(django_filters.FilterSet):
         help_text="Words from the title or summary, or the name of the recipient or a partner",
         error_messages={"max_length": SEARCH_TOO_LONG},
     )
-    fund = django_filters.ModelChoiceFilter(
+    fund = SlugChoiceFilter(
         label="Fund", field_name="pot__fund", to_field_name="slug", queryset=public_funds(),
         empty_label="All funds", **_choice(UNKNOWN_FUND),
     )
-    call = django_filters.ModelChoiceFilter(
+    call = SlugChoiceFilter(
         label="Call", field_name="bid__call", to_field_name="slug", queryset=public_calls_with_awards(),
         empty_label="All calls", **_choice(UNKNOWN_CALL),
     )
