@@ -38,7 +38,7 @@ from governance.models import (
     Region,
 )
 
-from .register import (
+from .selectors import (
     applied_subquery,
     paid_subquery,
     partner_names_subquery,
