@@ -47,7 +47,7 @@ from .selectors import (
 )
 
 CHUNK = 2000
-SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 PACKAGE_VERSION = "1.4"
 TITLE_LIMIT = 140
 ILLEGAL_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
