@@ -14,7 +14,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
 COPY --from=assets /app/static/compiled ./static/compiled
 RUN SECRET_KEY=build-only-secret-key-not-used-at-runtime-0123456789abcdef ALLOWED_HOSTS=build \

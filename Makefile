@@ -14,12 +14,14 @@ NODE_STAMP := node_modules/.installed
 ASSETS := static/compiled/main.css
 FRONTEND_SOURCES := $(wildcard frontend/scss/*.scss frontend/js/* frontend/*.mjs)
 
-.PHONY: run test setup migrate seed lint format worker clean help chromium
+.PHONY: run test setup migrate seed lint format worker clean help chromium lock upgrade
 
 help:
 	@echo "make run    set up and serve the portal on http://$(HOST):$(PORT) with demo data"
 	@echo "make test   set up and run the whole test suite (lint, import layers, unit, browser)"
 	@echo "make worker run a Celery worker and beat (needs CELERY_BROKER_URL)"
+	@echo "make lock   pin the dependencies (requirements*.in) with hashes into requirements*.txt"
+	@echo "make upgrade move the pins to the newest releases the .in ranges allow, then run make test"
 
 run: setup migrate seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
@@ -30,8 +32,20 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Fund Portal needs Python 3.11 or newer")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
+
+# The .in files say which releases we accept; the .txt files pin exactly what is installed, with
+# hashes, so every machine runs what CI tested. Runtime first: the dev lock is constrained by it.
+PIP_COMPILE = $(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe
+lock: $(PY_STAMP)
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+
+upgrade: $(PY_STAMP)
+	$(PIP_COMPILE) --upgrade --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --upgrade --output-file requirements-dev.txt requirements-dev.in
+	$(MAKE) test
 
 # npm ci empties node_modules first: never do that through a symlink to a shared folder.
 $(NODE_STAMP): package.json package-lock.json

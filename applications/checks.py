@@ -338,12 +338,6 @@ def bid_overview(bid: Bid, now: dt.datetime | None = None) -> tuple[dict[str, st
     return statuses, problems
 
 
-def section_statuses(bid: Bid) -> dict[str, str]:
-    """Each section's status as it stands: not started until saved once, then in progress
-    until nothing in it is missing or ineligible, then completed."""
-    return bid_overview(bid)[0]
-
-
 def section_status(bid: Bid, section: str) -> str:
     state = bid.section_states.filter(section=section).first()
     return status_of(state.version if state else 0, problems_in_section(bid, section))

@@ -154,11 +154,6 @@ def bid_total_savings(bid: Bid) -> Decimal:
     return total if total is not None else ZERO
 
 
-def bid_total_match_funding(bid: Bid) -> Decimal:
-    total = bid.match_funding.aggregate(total=Sum("amount"))["total"]
-    return total if total is not None else ZERO
-
-
 def bid_projected_return(bid: Bid) -> Decimal | None:
     """Projected savings (cashable and non-cashable) for each £1 asked for, to 2 places.
 

@@ -87,7 +87,6 @@ SECTION_CONFLICT = (
 )
 BID_LOCKED = "This bid is {status}: it can no longer be changed"
 CALL_CLOSED_FOR_CHANGES = "The call closed on {closed}: the bid can no longer be changed"
-AMOUNTS_AND_YEARS = "Check the amounts and years"
 MATCH_FUNDER_NOT_ON_BID = "Match funding must come from the lead organisation, a partner or the commissioner"
 SAVER_NOT_ON_BID = "Savings must fall in the budget of the lead organisation, a partner or the commissioner"
 PARTNER_IS_LEAD = "The lead organisation is already on the bid: choose a partner organisation"
@@ -115,7 +114,6 @@ DECLINE_NEEDS_COMMENT = "Tell the bid's writers why you are declining to endorse
 NOT_A_COMMISSIONING_ORG = checks.COMMISSIONER_NOT_COMMISSIONING
 # Submission and afterwards
 BID_ALREADY_SUBMITTED = "This bid has already been submitted"
-BID_INCOMPLETE = "The bid cannot be submitted yet: complete the sections listed"
 DECLARATIONS_NEEDED = "Confirm each declaration to submit the bid"
 WITHDRAW_ONLY_SUBMITTED = "Only a submitted bid can be withdrawn"
 WITHDRAW_AFTER_CLOSE = "The call closed on {closed}: the bid can no longer be withdrawn"

@@ -722,10 +722,6 @@ def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRan
     return CallRanking(call=call, criteria=criteria, pots=pot_rankings, by_bid=ranked)
 
 
-def ranking_of_bid(call: Call, bid) -> RankedBid | None:
-    return call_ranking(call).by_bid.get(bid.pk)
-
-
 def departs_from_ranking(row: RankedBid, outcome: str) -> bool:
     """A decision departs from the ranking when it funds a bid below the funding line (or one
     failing a gateway), or does not fund a bid above the line."""

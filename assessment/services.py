@@ -57,7 +57,6 @@ BID_HAS_ENOUGH = "This bid already has the {n} assessors the call asks for"
 WITHDRAW_REASON_NEEDED = "Give the reason the assessor is coming off this bid"
 WITHDRAW_SUBMITTED = "This assessor has submitted their scores, so they cannot come off the bid"
 ASSIGNMENT_ENDED = "This assignment has already ended"
-NO_REPLACEMENT = "No other panel member can take this bid: add a member to the panel, then assign them"
 
 # Declarations
 ALREADY_DECLARED = "You have already made your declaration on this bid"

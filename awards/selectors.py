@@ -96,12 +96,6 @@ def decisions_ready_for_award(user: User) -> QuerySet[PanelDecision]:
     return decisions_managed_by(user).filter(award__isnull=True).order_by("released_at", "bid__reference")
 
 
-def funds_managed_by(user: User) -> QuerySet[Fund]:
-    if user.is_superuser:
-        return Fund.objects.all()
-    return Fund.objects.filter(host_network__in=_managed_network_ids(user))
-
-
 def condition_templates_for(fund: Fund) -> QuerySet[ConditionTemplate]:
     """The standard conditions every fund can use, and the fund's own."""
     return ConditionTemplate.objects.filter(Q(fund__isnull=True) | Q(fund=fund)).order_by("fund_id", "title")

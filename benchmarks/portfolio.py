@@ -67,7 +67,7 @@ def _build(awards: int) -> dict:
         ReturnSpend,
         ReturnStatus,
     )
-    from reporting.selectors import due_date_for, return_periods
+    from reporting.monitoring.selectors import due_date_for, return_periods
     from tests.factories.governance import CallFactory
 
     rng = random.Random(7)
@@ -229,7 +229,7 @@ def main() -> None:
             print(f"{label:<24} {seconds * 1000:>7.0f} ms {queries:>8}")
             if os.environ.get("BENCH_PROFILE"):
                 _profile(client, "/monitoring/" + query)
-        from reporting.services import monitoring_run
+        from reporting.monitoring.services import monitoring_run
 
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as captured:

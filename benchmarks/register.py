@@ -145,7 +145,7 @@ def child_main(argv: list[str]) -> None:
     from django.db import connection
 
     from awards.models import Award
-    from reporting.register import published_awards
+    from reporting.register.selectors import published_awards
 
     command = argv[0]
     if command == "build":

@@ -73,7 +73,7 @@ class SessionTimeoutMiddleware:
 # Public pages, open data and the API: HTTP caching for visitors ------------------------------
 
 # The routes whose response to a visitor depends only on the path, the query and the public
-# version (reporting/public_version.py).
+# version (reporting/register/public_version.py).
 PUBLIC_CACHED_ROUTES = frozenset({
     "home", "governance:calls", "governance:call_public",
     "reporting:register", "reporting:award", "reporting:reports",
@@ -117,7 +117,7 @@ class PublicCacheMiddleware:
             return None
         from django.utils.cache import get_conditional_response
 
-        from reporting.public_version import public_version
+        from reporting.register.public_version import public_version
 
         version = public_version()
         etag = version.etag(match.view_name, request.get_full_path())

@@ -8,9 +8,6 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         from governance.extensions import register_fund_section
 
-        # Monitoring: the worker registers its tasks (autodiscovery only finds tasks.py).
-        from . import monitoring_tasks  # noqa: F401
-
         # Impact reports: their permissions, and their section of each fund's page.
         from .impact import rules  # noqa: F401 - registers the permissions
         from .impact.ui import fund_section
@@ -22,8 +19,8 @@ class ReportingConfig(AppConfig):
         from awards.extensions import register_award_section, register_instalment_return_finder
         from awards.signals import award_changed
 
-        from .monitoring_hooks import award_section, sync_schedule_after_change
-        from .selectors import returns_covering_quarter_before
+        from .monitoring.hooks import award_section, sync_schedule_after_change
+        from .monitoring.selectors import returns_covering_quarter_before
 
         award_changed.connect(sync_schedule_after_change, dispatch_uid="reporting.sync_schedule_after_change")
         register_award_section(award_section)
@@ -34,7 +31,7 @@ class ReportingConfig(AppConfig):
         # transaction; a database that never had it gets it after ``migrate``.
         from django.db.models.signals import post_migrate
 
-        from . import register_model
+        from .register import read_model as register_model
 
         register_model.connect()
         post_migrate.connect(register_model.build_if_never_built, sender=self, dispatch_uid="register.build_if_never_built")

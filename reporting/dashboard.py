@@ -12,7 +12,7 @@ from governance.selectors import Roles
 from governance.ui import DashboardPanel, NavItem
 
 from .impact import ui as impact_ui
-from .selectors import grantee_returns, manager_returns_summary
+from .monitoring.selectors import grantee_returns, manager_returns_summary
 
 
 def navigation(request, roles: Roles) -> list[NavItem]:

@@ -23,9 +23,9 @@ from awards.models import Award, InstalmentStatus
 from governance import fy
 from governance.demo import DemoContext
 
-from . import services
 from .models import RAG, MilestoneProgress, MonitoringReturn, ReturnStatus
-from .selectors import period_profile
+from .monitoring import services
+from .monitoring.selectors import period_profile
 
 # award key -> status of its latest past return (earlier ones are approved)
 # Awards start on quarter days three quarters (six for the closed one) before today's quarter, so
@@ -175,8 +175,8 @@ def _seed_reports(ctx: DemoContext) -> None:
     the audit trail has each step). Built synchronously on the eager task path, whatever the
     broker settings. Idempotent: found by title."""
     from .impact import services as impact_services
+    from .impact.tasks import build_impact_report
     from .models import ImpactReport
-    from .tasks import build_impact_report
 
     fund = ctx.funds[DEMO_REPORT_FUND]
     if ImpactReport.objects.filter(fund=fund, title=DEMO_REPORT_TITLE).exists():

@@ -337,7 +337,7 @@ class RegisterEntry(models.Model):
     its decision's release and its call's release of decisions): the register shows rows with
     ``visible_from <= now``, exactly ``published_awards(now)``.
 
-    Written only by ``reporting.register_model.register_sync`` inside the transaction of the
+    Written only by ``reporting.register.read_model.register_sync`` inside the transaction of the
     change (see ``reporting.apps``); ``python manage.py rebuild_register`` makes it from scratch."""
 
     award = models.OneToOneField(Award, on_delete=models.CASCADE, primary_key=True, related_name="register_entry")

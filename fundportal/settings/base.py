@@ -327,17 +327,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     # each with its own backoff, so they all run once it is back (governance/outbox.py).
     "governance-dispatch-outbox": {"task": "governance.tasks.dispatch_outbox", "schedule": 10.0},
     # The unfiltered open data files follow the register: one build per minute at most.
-    "open-data-refresh": {"task": "reporting.tasks.refresh_open_data", "schedule": 60.0},
+    "open-data-refresh": {"task": "reporting.register.tasks.refresh_open_data", "schedule": 60.0},
     # Offers not accepted by their deadline lapse and their money returns to the pot (idempotent).
     "awards-lapse-overdue-offers": {"task": "awards.tasks.lapse_overdue_offers", "schedule": crontab(hour=0, minute=20)},
     # Impact reports: take over builds whose worker fell silent; rebuild reports marked quarterly
     # (the task runs daily and builds each such report once per NHS quarter).
-    "impact-reports-requeue-stale": {"task": "reporting.tasks.requeue_stale_impact_reports", "schedule": 300.0},
-    "impact-reports-quarterly": {"task": "reporting.tasks.build_scheduled_impact_reports",
+    "impact-reports-requeue-stale": {"task": "reporting.impact.tasks.requeue_stale_impact_reports", "schedule": 300.0},
+    "impact-reports-quarterly": {"task": "reporting.impact.tasks.build_scheduled_impact_reports",
                                  "schedule": crontab(minute=30, hour=6)},
     # Monitoring returns: schedules follow the awards, returns open when their period ends, and
     # reminders go once each (idempotent, so a missed or repeated run is harmless).
-    "reporting-run-monitoring": {"task": "reporting.monitoring_tasks.run_monitoring", "schedule": crontab(minute=15)},
+    "reporting-run-monitoring": {"task": "reporting.monitoring.tasks.run_monitoring", "schedule": crontab(minute=15)},
     # Uploads still awaiting their virus scan (a lost task, clamd down for long) are scanned again.
     "applications-rescan-awaiting-attachments": {"task": "applications.tasks.rescan_awaiting_attachments",
                                                  "schedule": 600.0},

@@ -7,5 +7,7 @@
 - ``document``: the HTML of the report and its PDF (WeasyPrint);
 - ``exports``: the same figures as CSV and XLSX;
 - ``services``: every state change (request, build, publish, withdraw...), audited;
-- ``build``: the build pipeline the Celery task runs, step by step.
+- ``build``: the build pipeline the Celery task runs, step by step;
+- ``tasks``: the Celery tasks (a build, lost builds sent again, quarterly rebuilds);
+- ``views`` and ``urls``: the public reports page and files, and the fund managers' pages.
 """

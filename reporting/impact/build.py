@@ -136,7 +136,7 @@ def report_version_build(*, version_id: int, heartbeat: bool = True) -> services
         logger.info("Impact report version %s was taken over by another worker; this build stops", version_id)
         claim.outcome = "superseded"
     except SoftTimeLimitExceeded:
-        from ..tasks import build_impact_report
+        from .tasks import build_impact_report
 
         minutes = int((build_impact_report.soft_time_limit or 0) // 60)
         services.report_version_fail(version_id=version_id, claim=claim, reason=services.TIMED_OUT.format(minutes=minutes))

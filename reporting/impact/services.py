@@ -74,7 +74,7 @@ ACTIVE_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.RUNNING)
 
 # Sending builds to the workers ----------------------------------------------------------------
 
-BUILD_TASK = "reporting.tasks.build_impact_report"
+BUILD_TASK = "reporting.impact.tasks.build_impact_report"
 
 
 def _enqueue_on_commit(version: ReportVersion, enqueue: bool) -> None:

@@ -1,4 +1,4 @@
-"""Indexes that make ``reporting.public_version`` one cheap query: each "latest change" it reads
+"""Indexes that make ``reporting.register.public_version`` one cheap query: each "latest change" it reads
 is the end of a B-tree index, whatever the number of awards, returns or decisions.
 
 Plain SQL (``IF NOT EXISTS``, the same on PostgreSQL and SQLite) because the tables belong to

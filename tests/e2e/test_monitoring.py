@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from awards.models import InstalmentStatus
-from reporting import services
 from reporting.models import MonitoringReturn, ReturnStatus
-from reporting.selectors import period_profile
+from reporting.monitoring import services
+from reporting.monitoring.selectors import period_profile
 from tests.e2e.conftest import check_accessibility
 from tests.reporting.conftest import make_monitoring_world
 

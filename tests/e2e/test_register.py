@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from reporting.register import published_awards
+from reporting.register.selectors import published_awards
 from tests.e2e.conftest import check_accessibility
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,8 +8,8 @@ from unittest import mock
 import pytest
 from playwright.sync_api import expect
 
+from reporting.impact.tasks import build_impact_report
 from reporting.models import ReportVersion
-from reporting.tasks import build_impact_report
 from tests.e2e.conftest import check_accessibility
 from tests.reporting.impact_world import build_world
 

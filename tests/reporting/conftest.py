@@ -19,8 +19,8 @@ from awards.models import Award
 from awards.selectors import spread_in_proportion, years_for
 from governance import fy
 from governance.models import PotBudget
-from reporting import services
 from reporting.models import MilestoneProgress, MonitoringReturn, ReturnStatus
+from reporting.monitoring import services
 from tests.awards.conftest import BUDGET, World, accept_and_start, issue, make_world
 
 
@@ -118,7 +118,7 @@ def version(ret: MonitoringReturn, section: str) -> int:
 
 def complete(mw: MonitoringWorld, ret: MonitoringReturn, *, user=None, spend_factor: Decimal = Decimal("1")) -> MonitoringReturn:
     """Answer every section of a return through the services, with sensible values."""
-    from reporting.selectors import period_profile
+    from reporting.monitoring.selectors import period_profile
 
     user = user or mw.member
     profile = period_profile(ret)

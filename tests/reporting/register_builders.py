@@ -215,7 +215,7 @@ def bulk_register(n: int, *, seed: int = 1, tag: str = "BULK", batch: int = 5000
     Built ``slice_size`` awards at a time, each slice in its own transaction, so memory stays
     bounded however many awards are asked for. ``bulk_create`` sends no signals, so each slice
     brings the register's read model up to date itself, as the stages' changes do."""
-    from reporting.register_model import register_sync
+    from reporting.register.read_model import register_sync
 
     rng = random.Random(seed)
     with transaction.atomic():

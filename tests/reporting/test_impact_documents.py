@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from reporting.impact import services
 from reporting.impact.exports import neutralise, report_csv
-from reporting.tasks import build_impact_report
+from reporting.impact.tasks import build_impact_report
 from tests.reporting.impact_world import build_world
 
 pytestmark = pytest.mark.django_db

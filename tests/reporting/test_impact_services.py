@@ -15,8 +15,8 @@ from kombu.exceptions import OperationalError as BrokerError
 from governance.models import AuditEvent, Notification, OutboxMessage, OutboxStatus
 from governance.outbox import outbox_dispatch_due
 from reporting.impact import build, services
+from reporting.impact.tasks import build_impact_report
 from reporting.models import ImpactReport, ReportScope, ReportVersion
-from reporting.tasks import build_impact_report
 from tests.factories.governance import (
     CallFactory,
     FundFactory,
@@ -393,7 +393,7 @@ def test_the_sweep_sends_builds_whose_worker_fell_silent_again_and_leaves_the_re
 
 def test_the_beat_schedule_runs_the_sweep_and_the_quarterly_builds(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"reporting.tasks.requeue_stale_impact_reports", "reporting.tasks.build_scheduled_impact_reports"} <= tasks
+    assert {"reporting.impact.tasks.requeue_stale_impact_reports", "reporting.impact.tasks.build_scheduled_impact_reports"} <= tasks
 
 
 # The heartbeat thread, on PostgreSQL (it writes on its own connection) ----------------------------

@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_build_leads_to_exactly_one_finished_version(real_ce
                    .order_by("pk").values_list("action", flat=True))
     assert actions == ["report_version.build_resumed", "report_version.built"]
     # A late duplicate of the task changes nothing.
-    from reporting.tasks import build_impact_report
+    from reporting.impact.tasks import build_impact_report
 
     build_impact_report.delay(version.pk)
     time.sleep(3)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from awards import services as award_services
 from awards.models import Award
 from awards.selectors import spread_in_proportion, years_for
-from reporting import services
+from reporting.monitoring import services
 from tests.awards.conftest import accept_and_start, issue, make_world
 from tests.reporting.conftest import extend_fund, quarter_start
 from tests.reporting.test_monitoring_schedule import _extend

@@ -15,7 +15,6 @@ from django.utils import timezone
 from applications.models import BenefitMeasure, ProjectedSaving
 from awards.models import AwardStatus, AwardYear
 from governance import fy
-from reporting import services
 from reporting.models import (
     MonitoringReturn,
     ReturnMeasureActual,
@@ -23,7 +22,8 @@ from reporting.models import (
     ReturnSpend,
     ReturnStatus,
 )
-from reporting.selectors import PortfolioFilters, portfolio
+from reporting.monitoring import services
+from reporting.monitoring.selectors import PortfolioFilters, portfolio
 from tests.factories.awards import AwardFactory
 from tests.factories.governance import CallFactory, FundFactory, NetworkFactory, PotFactory
 

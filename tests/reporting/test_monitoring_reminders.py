@@ -13,9 +13,10 @@ from django.utils import timezone
 from awards import services as award_services
 from governance.models import AuditEvent, Membership, Notification, OutboxMessage, OutboxStatus
 from governance.tasks import dispatch_outbox
-from reporting import monitoring_tasks, services
 from reporting.models import ReminderKind, ReminderSent, ReturnStatus
-from reporting.selectors import reminders_due
+from reporting.monitoring import services
+from reporting.monitoring import tasks as monitoring_tasks
+from reporting.monitoring.selectors import reminders_due
 from tests.reporting.conftest import start_award, submitted
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +37,10 @@ def _sent(ret):
 
 def test_the_beat_schedule_runs_the_monitoring_task():
     entry = settings.CELERY_BEAT_SCHEDULE["reporting-run-monitoring"]
-    assert entry["task"] == monitoring_tasks.run_monitoring.name == "reporting.monitoring_tasks.run_monitoring"
+    assert entry["task"] == monitoring_tasks.run_monitoring.name == "reporting.monitoring.tasks.run_monitoring"
     from fundportal.celery import app
 
-    assert "reporting.monitoring_tasks.send_return_reminder" in app.tasks  # the worker registers them
+    assert "reporting.monitoring.tasks.send_return_reminder" in app.tasks  # the worker registers them
 
 
 def test_a_return_opens_the_day_after_its_period_ends_with_an_audit_event(mw):

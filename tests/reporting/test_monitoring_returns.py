@@ -15,9 +15,9 @@ from awards.selectors import instalment_returns, manager_to_do
 from governance import fy
 from governance.models import AuditEvent, Notification
 from governance.money import NEGATIVE, TOO_LARGE
-from reporting import services
 from reporting.models import MilestoneProgress, MonitoringReturn, ReturnSpend, ReturnStatus
-from reporting.selectors import instalments_waiting_on, period_profile, return_figures
+from reporting.monitoring import services
+from reporting.monitoring.selectors import instalments_waiting_on, period_profile, return_figures
 from tests.awards.conftest import issue
 from tests.factories.applications import BenefitMeasureFactory
 from tests.reporting.conftest import complete, make_monitoring_world, submitted, version

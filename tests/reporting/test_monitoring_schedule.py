@@ -12,9 +12,9 @@ from awards.models import AwardStatus, VariationKind
 from awards.selectors import award_profile
 from governance import fy
 from governance.models import AuditEvent
-from reporting import services
 from reporting.models import MonitoringReturn, ReturnStatus
-from reporting.selectors import due_date_for, instalment_key_after, return_periods
+from reporting.monitoring import services
+from reporting.monitoring.selectors import due_date_for, instalment_key_after, return_periods
 from tests.awards.conftest import make_world
 from tests.factories.awards import AwardFactory
 from tests.reporting.conftest import extend_fund, start_award, submitted

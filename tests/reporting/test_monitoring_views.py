@@ -13,9 +13,9 @@ from django.urls import reverse
 from awards import services as award_services
 from awards.models import InstalmentStatus
 from governance.money import NEGATIVE, TOO_LARGE
-from reporting import services
 from reporting.models import MonitoringReturn, ReturnSpend, ReturnStatus
-from reporting.selectors import period_profile, return_sections
+from reporting.monitoring import services
+from reporting.monitoring.selectors import period_profile, return_sections
 from tests.factories.applications import BenefitMeasureFactory
 from tests.reporting.conftest import complete, submitted
 

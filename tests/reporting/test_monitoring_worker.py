@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from governance.models import Notification, OutboxMessage, OutboxStatus
 from governance.tasks import dispatch_outbox
-from reporting import services
 from reporting.models import MonitoringReturn, ReminderSent, ReturnStatus
-from reporting.monitoring_tasks import run_monitoring, send_return_reminder
+from reporting.monitoring import services
+from reporting.monitoring.tasks import run_monitoring, send_return_reminder
 from tests.factories.awards import AwardFactory
 from tests.factories.governance import MembershipFactory
 from tests.reporting.conftest import make_monitoring_world

@@ -17,10 +17,10 @@ from openpyxl import load_workbook
 
 from applications.models import BidCost
 from awards.models import LedgerEntryKind, PotLedgerEntry
-from reporting import opendata
-from reporting.opendata import HEADINGS, quality_problems, safe_cell, validate_package
-from reporting.opendata_files import open_data_build
-from reporting.register import EMAIL_REDACTED, published_awards
+from reporting.register import opendata
+from reporting.register.opendata import HEADINGS, quality_problems, safe_cell, validate_package
+from reporting.register.opendata_files import open_data_build
+from reporting.register.selectors import EMAIL_REDACTED, published_awards
 from tests.factories.applications import BidPartnerFactory
 from tests.factories.governance import OrganisationFactory
 from tests.reporting.register_builders import Scene, bulk_register, published_award

@@ -12,8 +12,8 @@ from django.core.files.storage import default_storage
 from openpyxl import load_workbook
 
 from governance.models import OutboxMessage
-from reporting import opendata_files
-from reporting.opendata_files import (
+from reporting.register import opendata_files
+from reporting.register.opendata_files import (
     BUILD_TASK,
     FOLDER,
     is_built,
@@ -21,7 +21,7 @@ from reporting.opendata_files import (
     open_data_refresh,
     request_build,
 )
-from reporting.public_version import public_version
+from reporting.register.public_version import public_version
 from tests.reporting.register_builders import Scene
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_asking_for_a_build_is_debounced_per_version(scene):
 
 def test_without_a_build_the_download_streams_as_before(client, scene, monkeypatch):
     """Celery not running: the build waits in the outbox, and the download is still right."""
-    monkeypatch.setattr("reporting.views_register.request_build", lambda token: False)
+    monkeypatch.setattr("reporting.register.views.request_build", lambda token: False)
     response = client.get(CSV)
     assert response.status_code == 200
     assert response.__class__.__name__ == "StreamingHttpResponse"
@@ -156,7 +156,7 @@ def test_a_build_that_fails_in_process_does_not_fail_the_download(client, scene,
     def broken(token):
         raise RuntimeError("storage unavailable")
 
-    monkeypatch.setattr("reporting.views_register.request_build", broken)
+    monkeypatch.setattr("reporting.register.views.request_build", broken)
     response = client.get(CSV)
     assert response.status_code == 200
     assert body(response) == body(client.get(CSV, EVERYTHING))

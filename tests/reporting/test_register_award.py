@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from awards.models import ConditionStatus
 from reporting.models import ReportScope, ReturnStatus
-from reporting.register import EMAIL_REDACTED, award_record, register_award
+from reporting.register.selectors import EMAIL_REDACTED, award_record, register_award
 from tests.reporting.register_builders import (
     Scene,
     approved_return,
@@ -142,7 +142,7 @@ def test_links_to_published_reports_covering_the_award(client, scene):
 
 
 def test_report_links_open_the_published_pdf(client, scene):
-    from reporting.register import reports_covering
+    from reporting.register.selectors import reports_covering
 
     version = reports_covering(scene.a1)[0]
     pdf_url = reverse("reporting:report_pdf", args=[version.report_id, version.number])

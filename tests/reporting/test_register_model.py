@@ -15,8 +15,8 @@ from awards.models import AwardStatus, LedgerEntryKind, PotLedgerEntry
 from awards.visibility import published_awards
 from governance.models import CallStatus, InnovationType
 from reporting.models import RegisterEntry
-from reporting.register import list_rows
-from reporting.register_model import published_entries, register_rebuild, register_version
+from reporting.register.read_model import published_entries, register_rebuild, register_version
+from reporting.register.selectors import list_rows
 from tests.reporting.register_builders import Scene, bulk_register, published_award
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.models import FundRole, FundRoleKind
-from reporting import services as monitoring
 from reporting.impact import services as impact
 from reporting.models import ImpactReport, MonitoringReturn, ReportVersion
+from reporting.monitoring import services as monitoring
 from tests.actor_checks import assert_refused
 from tests.factories.governance import (
     FundFactory,

@@ -130,7 +130,7 @@ def test_monitoring_returns_are_seen_exactly_by_the_awards_private_audience(clie
 
 def test_emails_about_a_return_go_only_to_those_who_may_see_it(scene):
     from governance.models import User
-    from reporting import services
+    from reporting.monitoring import services
 
     services.return_send_back(actor=scene.manager, monitoring_return=scene.ret, comments="Add the risks log")
     told = User.objects.filter(notifications__subject__contains="sent back").distinct()

@@ -263,7 +263,7 @@ def test_with_redis_down_every_journey_answers_and_each_side_effect_happens_once
     # Nothing ran, nothing was lost: it all waits in the outbox, and health says for how long.
     waiting = OutboxMessage.objects.filter(status=OutboxStatus.WAITING)
     assert {m.task_name for m in waiting} >= {"governance.tasks.deliver_notification",
-                                              "awards.tasks.generate_offer_letter", "reporting.tasks.build_impact_report"}
+                                              "awards.tasks.generate_offer_letter", "reporting.impact.tasks.build_impact_report"}
     assert OfferLetter.objects.filter(status=DocumentStatus.QUEUED).count() == 2
     state = client.get("/healthz").json()
     assert state["outbox_waiting"] == waiting.count()
@@ -313,13 +313,13 @@ def test_with_redis_down_every_journey_answers_and_each_side_effect_happens_once
 
     # A message delivered again (the broker redelivers, or the beat hands it over twice) does nothing.
     import awards.tasks  # noqa: F401
-    import reporting.tasks  # noqa: F401 - registers the tasks in this process
+    import reporting.impact.tasks  # noqa: F401 - registers the tasks in this process
     from fundportal.celery import app
 
     events = AuditEvent.objects.count()
     for message in OutboxMessage.objects.filter(status=OutboxStatus.DONE, task_name__in=[
             "governance.tasks.deliver_notification", "awards.tasks.generate_offer_letter",
-            "reporting.tasks.build_impact_report"]):
+            "reporting.impact.tasks.build_impact_report"]):
         app.tasks[message.task_name].apply_async(args=message.args, task_id=str(message.task_id))
     marker = Notification.objects.create(user=grants.manager, subject="Marker: after the duplicates", body="b")
     outbox_enqueue("governance.tasks.deliver_notification", marker.pk)  # autocommit: handed over at once

@@ -30,12 +30,12 @@ from governance import fy
 from governance.demo import DemoContext
 from governance.models import Call, CallStatus, Fund, User
 from governance.selectors import money_available_to_call
-from reporting import services as monitoring_services
 from reporting.demo import _fill
 from reporting.impact import services as impact_services
+from reporting.impact.tasks import build_impact_report
 from reporting.models import MonitoringReturn, ReturnStatus
-from reporting.register import published_awards
-from reporting.tasks import build_impact_report
+from reporting.monitoring import services as monitoring_services
+from reporting.register.selectors import published_awards
 
 pytestmark = pytest.mark.django_db
 

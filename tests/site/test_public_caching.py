@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from awards.models import LedgerEntryKind, PotLedgerEntry
 from governance.models import CallStatus
-from reporting.public_version import public_version
+from reporting.register.public_version import public_version
 from tests.factories.governance import CallFactory, UserFactory
 from tests.reporting.register_builders import Scene
 

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from reporting.register_model import register_rebuild
+from reporting.register.read_model import register_rebuild
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """Open data files built ahead: the unfiltered 360Giving JSON, CSV and XLSX of every published
-award, built by a Celery task for each public version (``reporting.public_version``) and stored
+award, built by a Celery task for each public version (``reporting.register.public_version``) and stored
 through Django's storage (a local folder, or S3-compatible object storage in production), then
 served as files: a download of the whole register costs a file read, not a rebuild.
 
@@ -7,7 +7,7 @@ served as files: a download of the whole register costs a file read, not a rebui
   byte, what the streaming path would give for that version, so it carries the same validator.
 - When a download finds no files for the current version, it asks for a build (through the
   outbox, at most once a few minutes per version) and streams this once, as before. The beat's
-  ``reporting.tasks.refresh_open_data`` asks too, so the files follow the register even when no
+  ``reporting.register.tasks.refresh_open_data`` asks too, so the files follow the register even when no
   one downloads: changes in a burst make one build (the debounce), not one each.
 - A build checks the version before and after: if the register changed while it ran, the files
   are dropped and the next build makes them (nothing stale is ever labelled current).
@@ -29,10 +29,10 @@ from governance.outbox import outbox_enqueue
 
 from .opendata import stream_360giving, stream_csv, write_xlsx
 from .public_version import public_version
-from .register import AwardFilter, register_stamp, site_url
+from .selectors import AwardFilter, register_stamp, site_url
 
 FOLDER = "open-data"
-BUILD_TASK = "reporting.tasks.build_open_data"
+BUILD_TASK = "reporting.register.tasks.build_open_data"
 REQUEST_DEBOUNCE_SECONDS = 300  # one build asked for per version in this long
 UNFILTERED_JSON_PATH = "/register/360giving.json"
 

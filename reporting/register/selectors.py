@@ -62,7 +62,7 @@ from governance.models import (
 )
 from governance.money import NOT_MONEY, parse_money
 
-from .models import (
+from ..models import (
     MonitoringReturn,
     RegisterEntry,
     Reinvestment,
@@ -71,7 +71,7 @@ from .models import (
     ReturnMeasureActual,
     ReturnSaving,
 )
-from .visibility import public_returns, public_versions
+from ..visibility import public_returns, public_versions
 
 MAX_SEARCH_LENGTH = 200
 MAX_SEARCH_WORDS = 12
@@ -423,7 +423,7 @@ class RegisterFilter(AwardFilter):
         fields: list[str] = []
 
     def published(self) -> QuerySet:
-        from .register_model import published_entries
+        from .read_model import published_entries
 
         return published_entries()
 
@@ -531,7 +531,7 @@ def register_stamp(queryset: QuerySet[Award]) -> Stamp:
 def register_award(reference: str) -> Award:
     """The published award with this reference; ``Award.DoesNotExist`` for any other. Whether it
     is published is its row in the register's read model (one indexed lookup)."""
-    from .register_model import published_entries
+    from .read_model import published_entries
 
     return Award.objects.filter(pk__in=published_entries().filter(reference=reference).values("pk")).select_related(
         "decision", "bid__call__fund", "bid__call__host_network", "pot__fund__host_network", "pot__network",

@@ -13,8 +13,8 @@ from django.utils import timezone
 from awards.models import Award
 from governance.ui import DashboardPanel
 
+from ..models import MonitoringReturn, ReturnStatus
 from . import services
-from .models import MonitoringReturn, ReturnStatus
 
 log = logging.getLogger(__name__)
 

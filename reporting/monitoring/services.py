@@ -32,7 +32,7 @@ from governance.models import Organisation, User
 from governance.money import MAX_AMOUNT, NEGATIVE, TOO_LARGE, ZERO, format_money
 from governance.services import notify
 
-from .models import (
+from ..models import (
     EDITABLE_RETURN_STATUSES,
     RAG,
     MilestoneProgress,
@@ -47,6 +47,7 @@ from .models import (
     ReturnSpend,
     ReturnStatus,
 )
+from ..visibility import return_audience
 from .selectors import (
     KEPT_RETURN_STATUSES,
     SCHEDULED_AWARD_STATUSES,
@@ -66,7 +67,6 @@ from .selectors import (
     spend_variance,
     variance_needs_explanation,
 )
-from .visibility import return_audience
 
 logger = logging.getLogger(__name__)
 

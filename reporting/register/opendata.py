@@ -38,7 +38,7 @@ from governance.models import (
     Region,
 )
 
-from .register import (
+from .selectors import (
     applied_subquery,
     paid_subquery,
     partner_names_subquery,
@@ -47,7 +47,7 @@ from .register import (
 )
 
 CHUNK = 2000
-SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 PACKAGE_VERSION = "1.4"
 TITLE_LIMIT = 140
 ILLEGAL_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -20,18 +20,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from governance.access import public, require
 from governance.models import Fund, Organisation, OrganisationKind
 
-from .impact import services
-from .impact.charts import draw_charts
-from .impact.document import document_sections, headline_items
-from .impact.forms import ReportRequestForm, ScheduleForm, UnpublishForm
-from .impact.selectors import public_report_funds, public_reports, report_versions_of
-from .models import ImpactReport, ReportVersion
-from .visibility import (
+from ..models import ImpactReport, ReportVersion
+from ..visibility import (
     publication_blockers,
     report_funds_visible_to,
     reports_visible_to,
     version_for_download,
 )
+from . import services
+from .charts import draw_charts
+from .document import document_sections, headline_items
+from .forms import ReportRequestForm, ScheduleForm, UnpublishForm
+from .selectors import public_report_funds, public_reports, report_versions_of
 
 FILE_KINDS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

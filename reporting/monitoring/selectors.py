@@ -52,7 +52,7 @@ from governance.models import (
 from governance.money import PENNY, ZERO
 from governance.selectors import funds_visible_to
 
-from .models import (
+from ..models import (
     FINAL_ONLY_SECTIONS,
     RAG,
     MonitoringReturn,

@@ -1,6 +1,6 @@
 """The public award register and open data: the list, one award, the exports and the API docs.
 
-Every view here is public and reads only published awards (``reporting.register``).
+Every view here is public and reads only published awards (``reporting.register.selectors``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from governance.models import InnovationType
 from .opendata import stream_360giving, stream_csv, write_xlsx
 from .opendata_files import built_file, request_build
 from .public_version import public_version
-from .register import (
+from .read_model import cached_totals
+from .selectors import (
     PAGE_SIZE,
     AwardFilter,
     RegisterFilter,
@@ -36,7 +37,6 @@ from .register import (
     register_stamp,
     site_url,
 )
-from .register_model import cached_totals
 
 logger = logging.getLogger(__name__)
 NOT_PUBLISHED = "No published award has this reference"

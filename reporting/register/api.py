@@ -39,9 +39,11 @@ from governance.models import (
 )
 from governance.selectors import calls_public
 
-from .models import ReportScope, ReportVersion
+from ..models import ReportScope, ReportVersion
+from ..visibility import public_versions
 from .opendata import award_path
-from .register import (
+from .read_model import cached_totals, published_entries
+from .selectors import (
     AwardFilter,
     RegisterFilter,
     applied_subquery,
@@ -51,8 +53,6 @@ from .register import (
     redact_emails,
     site_url,
 )
-from .register_model import cached_totals, published_entries
-from .visibility import public_versions
 
 # Throttling ------------------------------------------------------------------------------
 

@@ -1,4 +1,6 @@
-"""Background work for the reporting stage. Tasks take ids and call services."""
+"""Background work for impact reports: builds, lost builds sent again, quarterly rebuilds.
+
+Tasks take ids and call services."""
 
 from __future__ import annotations
 
@@ -6,9 +8,8 @@ import random
 
 from celery import shared_task
 
-# Impact reports ------------------------------------------------------------------------------
-from .impact import build as impact_build
-from .impact import services as impact_services
+from . import build as impact_build
+from . import services as impact_services
 
 # A big fund's report takes a minute or two; the limits leave room and stay well under the
 # broker's visibility timeout (an hour), so Redis never hands a live build to another worker.
@@ -59,22 +60,3 @@ def requeue_stale_impact_reports() -> int:
 def build_scheduled_impact_reports() -> int:
     """Beat, daily: a new version of each report marked for quarterly rebuilds, once a quarter."""
     return len(impact_services.impact_reports_build_scheduled())
-
-
-# Open data files ---------------------------------------------------------------------------
-
-
-@shared_task(acks_late=True, soft_time_limit=20 * 60, time_limit=21 * 60)
-def build_open_data() -> str | None:
-    """Build the unfiltered 360Giving JSON, CSV and XLSX for the current public version."""
-    from .opendata_files import open_data_build
-
-    return open_data_build()
-
-
-@shared_task(acks_late=True)
-def refresh_open_data() -> bool:
-    """The beat: ask for the open data files when the register has changed since they were built."""
-    from .opendata_files import open_data_refresh
-
-    return open_data_refresh()

@@ -17,10 +17,11 @@ from awards.visibility import awards_visible_to
 from governance.access import require
 from governance.selectors import request_roles
 
+from ..models import ReturnSection, ReturnStatus
+from ..visibility import returns_visible_to
 from . import services
+from .charts import bar_chart
 from .forms import SECTION_PAGES, PortfolioFilterForm, ReviewForm, SubmitForm
-from .models import ReturnSection, ReturnStatus
-from .monitoring_charts import bar_chart
 from .selectors import (
     PortfolioFilters,
     can_submit_from,
@@ -34,7 +35,6 @@ from .selectors import (
     returns_of_award,
     section_states,
 )
-from .visibility import returns_visible_to
 
 RAG_COLOURS = {"red": "#d5281b", "amber": "#ffb81c", "green": "#007f3b", "": "#aeb7bd"}
 

@@ -6,9 +6,6 @@ idempotent: a reminder goes once per return, kind and due date whatever the numb
 and a run after missed ones catches up. Tasks are acknowledged late, so a worker killed mid-run
 has its task redelivered; what was committed is not done again. Reminders and their emails go
 through the outbox (``governance.outbox``), so a refused hand-over is made by the beat later.
-
-Imported by ``ReportingConfig.ready()`` so the worker registers these tasks (Celery's
-autodiscovery only looks for ``tasks.py``).
 """
 
 from __future__ import annotations

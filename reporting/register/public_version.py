@@ -27,7 +27,7 @@ from assessment.models import PanelDecision
 from awards.models import Award, PotLedgerEntry
 from governance.models import Call, Organisation
 
-from .models import MonitoringReturn, ReportVersion
+from ..models import MonitoringReturn, ReportVersion
 
 
 @dataclass(frozen=True)

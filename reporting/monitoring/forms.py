@@ -17,8 +17,8 @@ from governance import fy
 from governance.forms import YES_NO, MoneyField, NHSDateField, needed_when
 from governance.money import format_money
 
+from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection
 from . import services
-from .models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection
 from .selectors import pathway_organisations, period_profile, period_profile_by_category
 
 NOT_A_NUMBER = "Enter a number, like 120 or 12.5"

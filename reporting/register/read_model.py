@@ -28,7 +28,7 @@ from awards.models import Award, PotLedgerEntry
 from awards.visibility import published_awards
 from governance.models import Call, Fund, Organisation
 
-from .models import RegisterEntry, RegisterVersion
+from ..models import RegisterEntry, RegisterVersion
 
 # Later than any release date: ``published_awards(FOREVER)`` is every award that is public or
 # will be once its (possibly scheduled) releases are due.
@@ -49,7 +49,7 @@ def published_entries(now: dt.datetime | None = None) -> QuerySet[RegisterEntry]
 
 
 def _rows(awards: QuerySet[Award]):
-    from .register import paid_subquery
+    from .selectors import paid_subquery
 
     return (
         awards.order_by("pk")
@@ -80,7 +80,7 @@ def _write(entries: list[RegisterEntry]) -> None:
 def _vectorise(rows: QuerySet[RegisterEntry]) -> None:
     """PostgreSQL: store each row's search vector (the register's search reads it)."""
     if connection.vendor == "postgresql":
-        from .register import award_search_vector
+        from .selectors import award_search_vector
 
         rows.update(search=award_search_vector())
 
@@ -138,7 +138,7 @@ def cached_totals(entries: QuerySet[RegisterEntry], key: str, now: dt.datetime |
     """Number, amount awarded and paid of the filtered rows. Cached under the register version
     and the filter set ``key``; kept no later than the next scheduled release (when more rows
     become visible without any change being written)."""
-    from .register import Totals
+    from .selectors import Totals
 
     now = now or timezone.now()
     cache_key = "register-totals:" + hashlib.sha256(f"{register_version()}|{key}".encode()).hexdigest()

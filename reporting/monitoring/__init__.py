@@ -1,0 +1,1 @@
+"""Monitoring returns: schedules, reminders, sections, review, payments against returns, the portfolio."""

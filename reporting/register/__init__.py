@@ -1,0 +1,1 @@
+"""The public award register: its read model, search and filters, open data files and the read API."""
