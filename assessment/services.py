@@ -508,11 +508,15 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
 
 
 def _tell_chairs_if_all_scores_in(call: Call) -> None:
-    """Once every live assignment on the call has a submitted sheet, its panel's chairs hear (once)."""
+    """Once every bid in assessment has assessors and every live assignment a submitted sheet, the
+    panel's chairs hear (once: a reopened sheet submitted again does not tell them again)."""
     live = Assignment.objects.filter(bid__call=call, bid__status=BidStatus.IN_ASSESSMENT,
                                      status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.AWAITING_DECLARATION])
     if not live.exists() or live.exclude(sheet__status=SheetStatus.SUBMITTED).exists() or not call.panel_id:
         return
+    if Bid.objects.filter(call=call, status=BidStatus.IN_ASSESSMENT).exclude(
+            pk__in=live.values("bid_id")).exists():
+        return  # a bid no one is scoring yet
     chairs = [member.user for member in PanelMember.objects.filter(
         panel_id=call.panel_id, role__in=[PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR], user__is_active=True,
     ).select_related("user").order_by("role", "user__email")]

@@ -30,5 +30,6 @@ def assert_sent_once(kind: str, user=None, *, email: str = "", digest: bool = Fa
     queued = OutboxMessage.objects.filter(task_name="governance.tasks.deliver_notification", args=[notification.pk])
     assert queued.exists() is (not digest)
     if marker is not None:
-        assert notification.subject.startswith(marker) and notification.body.startswith(marker)
+        assert notification.subject.startswith(marker)
+        assert notification.body.startswith(marker)
     return notification

@@ -11,7 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance import services
-from governance.models import AuditEvent, CallAlertSubscription, CallPurpose, CallQuestion, CallStatus, Notification
+from governance.models import (
+    AuditEvent,
+    CallAlertSubscription,
+    CallPurpose,
+    CallQuestion,
+    CallStatus,
+    Notification,
+)
 from governance.services import (
     QUESTIONS_CLOSE_OUTSIDE_CALL,
     QUESTIONS_CLOSED,
@@ -54,8 +61,10 @@ def test_a_question_is_asked_answered_and_published_anonymously_and_everyone_tol
     with pytest.raises(ValidationError):
         call_question_publish(actor=world.people.manager, question=question)  # once
     page = client.get(open_call.get_absolute_url()).content.decode()
-    assert "May a PCN lead?" in page and "Yes, with a trust." in page
-    assert world.people.applicant.full_name not in page and world.people.applicant.email not in page
+    assert "May a PCN lead?" in page
+    assert "Yes, with a trust." in page
+    assert world.people.applicant.full_name not in page
+    assert world.people.applicant.email not in page
     assert bid.lead_organisation.memberships.filter(user=world.people.applicant).exists()
     assert_sent_once("call_question_answered", world.people.applicant, marker="FUND WORDING")
     assert_sent_once("call_question_answered", email=subscriber.email, marker="FUND WORDING")
@@ -121,7 +130,8 @@ def test_asking_through_the_page_shows_errors_next_to_the_field(client, world, o
     client.force_login(world.people.applicant)
     url = reverse("governance:call_question_ask", args=[open_call.slug])
     page = client.post(url, {"question": ""})
-    assert page.status_code == 200 and "Error:" in page.content.decode()
+    assert page.status_code == 200
+    assert "Error:" in page.content.decode()
     assert client.post(url, {"question": "How long may a project run?"}).status_code == 302
     assert CallQuestion.objects.get().asked_by == world.people.applicant
 
@@ -161,7 +171,8 @@ def test_confirmation_links_expire_and_unsubscribe_is_one_click(client, settings
     link = services.call_alert_confirm_link(subscription)
     time_machine.move_to(timezone.now() + dt.timedelta(seconds=settings.CALL_ALERT_CONFIRM_MAX_AGE + 60))
     page = client.get(link)
-    assert page.status_code == 400 and "expired" in page.content.decode()
+    assert page.status_code == 400
+    assert "expired" in page.content.decode()
     assert client.get(link.replace("confirm/", "confirm/x")).status_code == 400
     subscription.refresh_from_db()
     assert subscription.confirmed_at is None
@@ -175,7 +186,8 @@ def test_confirmation_links_expire_and_unsubscribe_is_one_click(client, settings
     response = Client(enforce_csrf_checks=True).post(unsubscribe, {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
     fresh.refresh_from_db()
-    assert fresh.unsubscribed_at is not None and not fresh.is_active
+    assert fresh.unsubscribed_at is not None
+    assert not fresh.is_active
 
 
 @pytest.mark.django_db
@@ -201,9 +213,11 @@ def test_the_subscribe_page_is_public_and_shows_errors(client):
     url = reverse("governance:call_alert_subscribe")
     assert client.get(url).status_code == 200
     page = client.post(url, {"email": "not an email"})
-    assert page.status_code == 200 and "Error:" in page.content.decode()
+    assert page.status_code == 200
+    assert "Error:" in page.content.decode()
     page = client.post(url, {"email": "ok@example.com", "purposes": ["adoption"]})
-    assert page.status_code == 200 and "Check your email" in page.content.decode()
+    assert page.status_code == 200
+    assert "Check your email" in page.content.decode()
     assert CallAlertSubscription.objects.get().purposes == ["adoption"]
     assert len(mail.outbox) <= 1
 

@@ -114,8 +114,10 @@ def test_digest_collects_each_notification_into_one_email_once(mailoutbox, djang
     assert send_notification_digests() == 2
     assert send_notification_digests() == 0  # each notification in one digest only
     digest = mailoutbox[1]
-    assert digest.to == ["digest@example.com"] and "2 notifications" in digest.subject
-    assert "Call A" in digest.body and "Call B" in digest.body
+    assert digest.to == ["digest@example.com"]
+    assert "2 notifications" in digest.subject
+    assert "Call A" in digest.body
+    assert "Call B" in digest.body
     assert not Notification.objects.filter(user=user, emailed_at__isnull=True).exists()
     # The worker never emails a digest notification on its own.
     assert notification_email_send(notification_id=Notification.objects.filter(user=user).first().pk) is False
@@ -130,7 +132,8 @@ def test_people_choose_immediate_or_digest_on_their_account(client):
     url = reverse("governance:email_preference")
     assert client.get(url).status_code == 200
     page = client.post(url, {"delivery": "weekly"})
-    assert page.status_code == 200 and "Error:" in page.content.decode()
+    assert page.status_code == 200
+    assert "Error:" in page.content.decode()
     assert client.post(url, {"delivery": "digest"}).status_code == 302
     user.refresh_from_db()
     assert user.notification_delivery == User.DELIVERY_DIGEST

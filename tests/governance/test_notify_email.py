@@ -26,7 +26,7 @@ class FakeNotify(BaseHTTPRequestHandler):
     requests: list = []
     status = 201
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization", ""), "body": body})
         status = type(self).status
