@@ -14,7 +14,13 @@ from playwright.sync_api import expect
 
 from governance.models import CallAlertSubscription, MembershipRole
 from tests.e2e.conftest import check_accessibility
-from tests.factories.governance import CallFactory, MembershipFactory, NetworkFactory, OrganisationFactory, UserFactory
+from tests.factories.governance import (
+    CallFactory,
+    MembershipFactory,
+    NetworkFactory,
+    OrganisationFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
