@@ -143,6 +143,12 @@ CATALOGUE: dict[str, Message] = {m.key: m for m in [
         ("bid_reference", "bid_title", "deadline", "link"), ("bid_reference",),
     ),
     Message(
+        "call_question_asked", "Question asked on a call", "The call's fund managers",
+        "A question on {call_title}",
+        "A bidder asked a question on {call_title}:\n\n{question}\n\nAnswer it and publish the answer for everyone:\n\n{link}",
+        ("call_title", "question", "link"), ("call_title",),
+    ),
+    Message(
         "call_question_answered", "Question on a call answered", "Everyone with a bid or an alert on the call",
         "A question on {call_title} has been answered",
         "A question on {call_title} has been answered in public.\n\nQuestion: {question}\n\nAnswer: {answer}\n\n{link}",

@@ -1314,6 +1314,8 @@ def call_takes_questions(call: Call, now: dt.datetime | None = None) -> bool:
 @transaction.atomic
 def call_question_ask(*, actor: User, call: Call, question: str, now: dt.datetime | None = None) -> CallQuestion:
     """A signed-in bidder asks a question on an open call, before the deadline for questions."""
+    from . import notifications
+
     require_actor(actor, "governance.ask_call_question", call)
     now = now or timezone.now()
     locked = _lock_call(call)
@@ -1328,10 +1330,9 @@ def call_question_ask(*, actor: User, call: Call, question: str, now: dt.datetim
     asked = CallQuestion.objects.create(call=locked, asked_by=actor, question=question, asked_at=now)
     audit_record(actor=actor, action="call_question.asked", target=asked, after={"question": question},
                  message=f"Question asked on {locked.title}")
-    for manager in call_managers(locked):
-        notify(user=manager, subject=f"A question on {locked.title}"[:200],
-               body=f"A bidder asked a question on {locked.title}:\n\n{question}",
-               link=reverse("governance:call_questions", kwargs={"slug": locked.slug}))
+    notifications.send_to_each("call_question_asked", call_managers(locked), about=asked, fund=locked.fund,
+                               values={"call_title": locked.title, "question": question},
+                               link=reverse("governance:call_questions", kwargs={"slug": locked.slug}))
     return asked
 
 

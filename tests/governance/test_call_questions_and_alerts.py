@@ -52,7 +52,7 @@ def test_a_question_is_asked_answered_and_published_anonymously_and_everyone_tol
     subscriber = _confirmed(email="watcher@example.com")
     reword(world.fund, "call_question_answered")
     question = call_question_ask(actor=world.people.applicant, call=open_call, question="May a PCN lead?")
-    assert Notification.objects.filter(user=world.people.manager, subject__startswith="A question on").exists()
+    assert_sent_once("call_question_asked", world.people.manager)
     question = call_question_answer(actor=world.people.manager, question=question, answer="Yes, with a trust.")
     # Answered but not published: not public.
     page = client.get(open_call.get_absolute_url()).content.decode()
