@@ -75,7 +75,7 @@ CATALOGUE: dict[str, Message] = {m.key: m for m in [
     ),
     Message(
         "bid_submitted", "Bid submitted", "The call's fund managers",
-        "Bid submitted: {bid_reference}",
+        "Bid received: {bid_reference}",
         "{organisation} submitted bid {bid_reference} \u201c{bid_title}\u201d to {call_title}.\n\n{link}",
         ("bid_reference", "bid_title", "call_title", "organisation", "link"), ("bid_reference",),
     ),
