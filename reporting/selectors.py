@@ -66,10 +66,9 @@ from .models import (
 )
 
 # Settings (override in the settings module): days after a period ends that its return is due,
-# for the final return, and days before the due date that the reminder goes.
+# and for the final return (reminders go 14, 3 and 1 days before: DUE_WINDOWS below).
 DEFAULT_DUE_DAYS = 30
 DEFAULT_FINAL_DUE_DAYS = 60
-DEFAULT_REMINDER_DAYS = 7
 
 # Awards whose returns are scheduled, opened and chased; and awards shown on the portfolio.
 SCHEDULED_AWARD_STATUSES = (AwardStatus.ACTIVE, AwardStatus.SUSPENDED)
@@ -86,10 +85,6 @@ def due_days() -> int:
 
 def final_due_days() -> int:
     return int(getattr(settings, "MONITORING_FINAL_RETURN_DUE_DAYS", DEFAULT_FINAL_DUE_DAYS))
-
-
-def reminder_days() -> int:
-    return int(getattr(settings, "MONITORING_REMINDER_DAYS_BEFORE", DEFAULT_REMINDER_DAYS))
 
 
 # Who sees what ---------------------------------------------------------------------------------
