@@ -6,12 +6,21 @@ class ApplicationsConfig(AppConfig):
     verbose_name = "Applications: bids"
 
     def ready(self) -> None:
-        from governance.extensions import register_bidder_source, register_call_section
-        from governance.signals import call_closing_extended, call_entered_assessment
+        from governance.extensions import (
+            register_bidder_source,
+            register_call_bidder_source,
+            register_call_section,
+        )
+        from governance.signals import call_closed, call_closing_extended, call_entered_assessment
 
         from .dashboard import call_section
         from .selectors import funds_bid_in_by
-        from .services import _on_call_closing_extended, _on_call_entered_assessment
+        from .services import (
+            _on_call_closed,
+            _on_call_closing_extended,
+            _on_call_entered_assessment,
+            call_bidder_organisations,
+        )
 
         register_call_section(call_section)
         # A member of an organisation with a bid in a fund cannot audit it (governance asks).
@@ -20,3 +29,7 @@ class ApplicationsConfig(AppConfig):
         call_entered_assessment.connect(_on_call_entered_assessment, dispatch_uid="applications.bids_into_assessment")
         # When a call's closing time moves later, the writers of its draft bids hear of it.
         call_closing_extended.connect(_on_call_closing_extended, dispatch_uid="applications.tell_drafts_of_extension")
+        # When a call closes its fund managers hear how many bids came in.
+        call_closed.connect(_on_call_closed, dispatch_uid="applications.tell_managers_call_closed")
+        # Answers to questions on a call go to everyone with a bid on it.
+        register_call_bidder_source(call_bidder_organisations)

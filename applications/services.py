@@ -25,13 +25,14 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import fy, uploads
+from governance import fy, notifications, uploads
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import (
     COMMISSIONING_KINDS,
     AllocationModel,
     Call,
+    CallStatus,
     Membership,
     Organisation,
     PartnerKind,
@@ -40,6 +41,7 @@ from governance.models import (
 )
 from governance.money import format_money, parse_money
 from governance.outbox import outbox_enqueue
+from governance.selectors import call_managers
 from governance.services import notify
 from governance.uploads import ScanStatus
 
@@ -803,6 +805,11 @@ def bid_submit(*, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.d
                      f"{locked.lead_organisation.name}\nAmount asked for: {format_money(requested)}\n\n"
                      "Keep the reference: quote it if you contact the fund."),
                link=locked.get_absolute_url())
+        notifications.send_to_each(
+            "bid_submitted", call_managers(locked.call), about=locked, fund=locked.call.fund,
+            values={"bid_reference": locked.reference, "bid_title": locked.title, "call_title": locked.call.title,
+                    "organisation": locked.lead_organisation.name},
+            link=locked.get_absolute_url())
     bid.refresh_from_db()
     return bid
 
@@ -886,6 +893,47 @@ def bids_start_assessment_for_call(*, actor: User | None, call: Call) -> int:
 
 def _on_call_entered_assessment(sender, *, call: Call, actor: User | None, **kwargs) -> None:
     bids_start_assessment_for_call(actor=actor, call=call)
+
+
+def _on_call_closed(sender, *, call: Call, actor: User | None, **kwargs) -> None:
+    """Tell the call's fund managers it has closed, and how many bids came in (once)."""
+    count = Bid.objects.filter(call=call, submitted_at__isnull=False).exclude(status=BidStatus.WITHDRAWN).count()
+    notifications.send_to_each(
+        "call_closed", call_managers(call), about=call, fund=call.fund,
+        values={"call_title": call.title, "deadline": uk_datetime(call.closes_at), "bid_count": str(count)},
+        link=reverse("governance:call_manage", kwargs={"slug": call.slug}))
+
+
+def call_bidder_organisations(call: Call) -> list[int]:
+    """Lead organisations of the call's bids (any status): they hear of answers to questions."""
+    return list(Bid.objects.filter(call=call).values_list("lead_organisation_id", flat=True).distinct())
+
+
+DRAFT_REMINDER_DAYS = (1, 3, 14)
+
+
+def draft_bid_reminders_send(*, now: dt.datetime | None = None) -> int:
+    """Remind the writers of each draft bid 14, 3 and 1 days before its call closes (UK calendar
+    days), each reminder once per bid, person and closing date. A missed run catches up with the
+    nearest reminder only. Idempotent: returns how many notifications went now."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sent = 0
+    calls = Call.objects.filter(status=CallStatus.OPEN, opens_at__lte=now, closes_at__gt=now).select_related("fund")
+    for call in calls.order_by("pk"):
+        days_left = (timezone.localdate(call.closes_at) - today).days
+        window = next((days for days in DRAFT_REMINDER_DAYS if days_left <= days), None)
+        if window is None:
+            continue
+        occasion = f"{window}d:{timezone.localdate(call.closes_at).isoformat()}"
+        for bid in Bid.objects.filter(call=call, status=BidStatus.DRAFT).order_by("pk"):
+            with transaction.atomic():
+                sent += len(notifications.send_to_each(
+                    "bid_draft_closing", lead_org_member_users(bid).order_by("email"), about=bid, fund=call.fund,
+                    occasion=occasion, link=bid.get_absolute_url(),
+                    values={"bid_reference": bid.reference, "bid_title": bid.title, "call_title": call.title,
+                            "deadline": uk_datetime(call.closes_at), "days": notifications.days_label(days_left)}))
+    return sent
 
 
 def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previous_closes_at: dt.datetime,

@@ -10,7 +10,7 @@ from governance.outbox import outbox_enqueue
 from governance.uploads import scan_in_task
 
 from .selectors import attachments_awaiting_scan
-from .services import attachment_scan
+from .services import attachment_scan, draft_bid_reminders_send
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +31,9 @@ def rescan_awaiting_attachments() -> int:
     if waiting:
         logger.warning("Sent %d attachments awaiting their virus scan to be scanned again", len(waiting))
     return len(waiting)
+
+
+@shared_task
+def send_draft_bid_reminders() -> int:
+    """Daily: writers of draft bids hear 14, 3 and 1 days before the call closes (each once)."""
+    return draft_bid_reminders_send()

@@ -23,9 +23,10 @@ from django.utils import timezone
 from applications.models import Bid, BidStatus
 from applications.selectors import bids_for_call, lead_org_member_users
 from applications.services import bid_mark_funded, bid_mark_not_funded, bid_start_assessment
+from governance import notifications
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
-from governance.models import AuditEvent, Call, CallStatus, Criterion, PanelMember, User
+from governance.models import AuditEvent, Call, CallStatus, Criterion, PanelMember, PanelRole, User
 from governance.money import format_money
 from governance.services import CALL_NOT_CLOSED, call_mark_decided, call_start_assessment, notify
 
@@ -499,9 +500,27 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
         audit_record(actor=actor, action="score_sheet.submitted", target=sheet,
                      after={str(pk): score for pk, (score, _) in clean.items()},
                      message=f"{actor.full_name} submitted their scores on {bid.reference}")
+        _tell_chairs_if_all_scores_in(call)
     else:
         sheet.save(update_fields=["updated_at"])
     return sheet
+
+
+def _tell_chairs_if_all_scores_in(call: Call) -> None:
+    """Once every bid in assessment has assessors and every live assignment a submitted sheet, the
+    panel's chairs hear (once: a reopened sheet submitted again does not tell them again)."""
+    live = Assignment.objects.filter(bid__call=call, bid__status=BidStatus.IN_ASSESSMENT,
+                                     status__in=[AssignmentStatus.ACTIVE, AssignmentStatus.AWAITING_DECLARATION])
+    if not live.exists() or live.exclude(sheet__status=SheetStatus.SUBMITTED).exists() or not call.panel_id:
+        return
+    if Bid.objects.filter(call=call, status=BidStatus.IN_ASSESSMENT).exclude(
+            pk__in=live.values("bid_id")).exists():
+        return  # a bid no one is scoring yet
+    chairs = [member.user for member in PanelMember.objects.filter(
+        panel_id=call.panel_id, role__in=[PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR], user__is_active=True,
+    ).select_related("user").order_by("role", "user__email")]
+    notifications.send_to_each("scores_all_in", chairs, about=call, fund=call.fund,
+                               values={"call_title": call.title}, link=_link("ranking", call.slug))
 
 
 @transaction.atomic
@@ -782,9 +801,10 @@ def assignment_reminders_send(*, today: dt.date | None = None, now: dt.datetime 
                 continue
             due = assignment.due_date
             when = "are overdue" if due < today else f"are due by {due:%-d %B %Y}"
-            notify(user=assignment.assessor, subject=f"Your scores on {assignment.bid.reference} {when}",
-                   body=f"Your scores on bid {assignment.bid.reference} \u201c{assignment.bid.title}\u201d {when}.",
-                   link=_link("assignment", assignment.pk))
+            notifications.send(
+                "scores_due", to=assignment.assessor, about=assignment, fund=assignment.bid.call.fund,
+                occasion=due.isoformat(), link=_link("assignment", assignment.pk),
+                values={"bid_reference": assignment.bid.reference, "bid_title": assignment.bid.title, "deadline": when})
             assignment.reminded_at = now
             assignment.save(update_fields=["reminded_at"])
             sent += 1

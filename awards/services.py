@@ -25,7 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assessment.models import FUNDING_OUTCOMES, PanelDecision
-from governance import fy, uploads
+from governance import fy, notifications, uploads
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Fund, Membership, PotBudget, User
@@ -255,6 +255,19 @@ def _notify_recipient(award: Award, subject: str, body: str) -> None:
               if m.user.is_active and (m.is_authorised_signatory or m.user_id == award.bid.created_by_id)}
     for user in award_private_audience(award, people):
         notify(user=user, subject=subject, body=body, link=award.get_absolute_url())
+
+
+def _grantee_people(award: Award) -> list[User]:
+    people = {m.user for m in Membership.objects.filter(organisation_id=award.recipient_id).select_related("user")
+              if m.user.is_active and (m.is_authorised_signatory or m.user_id == award.bid.created_by_id)}
+    return sorted(award_private_audience(award, people), key=lambda user: user.email)
+
+
+def _tell_grantee(key: str, award: Award, *, about, values: dict | None = None) -> None:
+    """A catalogue message to the grantee's people, once each (``governance.notifications``)."""
+    fund = award.bid.call.fund
+    notifications.send_to_each(key, _grantee_people(award), about=about, fund=fund, link=award.get_absolute_url(),
+                               values={"award_reference": award.reference, "award_title": award.title, **(values or {})})
 
 
 def _notify_manager(award: Award, subject: str, body: str) -> None:
@@ -602,8 +615,10 @@ def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
     _require_status(award, [AwardStatus.ACCEPTED], "started")
     if not prestart_conditions_met(award):
         raise ValidationError(PRESTART_CONDITIONS_OPEN, code="conditions_open")
-    return _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.activated",
-                          reason=(reason or "").strip(), message="Award started")
+    award = _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.activated",
+                           reason=(reason or "").strip(), message="Award started")
+    _tell_grantee("award_started", award, about=award)
+    return award
 
 
 @transaction.atomic
@@ -809,8 +824,10 @@ def condition_sign_off(*, actor: User, condition: AwardCondition, note: str = ""
             raise ValidationError(EVIDENCE_NOT_SCANNED, code="evidence_not_scanned")
         if locked.evidence_scan_status == uploads.ScanStatus.QUARANTINED:
             raise ValidationError(EVIDENCE_QUARANTINED, code="evidence_quarantined")
-    return _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.MET,
-                   action="condition.met", verb="signed off as met", note=note, note_required=False)
+    condition = _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.MET,
+                        action="condition.met", verb="signed off as met", note=note, note_required=False)
+    _tell_grantee("condition_met", condition.award, about=condition, values={"condition_title": condition.title})
+    return condition
 
 
 @transaction.atomic
@@ -860,6 +877,10 @@ def _lock_instalment(instalment: Instalment) -> tuple[Award, Instalment]:
     return award, instalment
 
 
+def _instalment_period(instalment: Instalment) -> str:
+    return f"{fy.label(instalment.financial_year)} quarter {instalment.quarter}"
+
+
 @transaction.atomic
 def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
     """Release an instalment for payment: scheduled → released.
@@ -887,6 +908,8 @@ def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
     instalment.save(update_fields=["status", "released_at", "released_by"])
     audit_record(actor=actor, action="instalment.released", target=instalment,
                  message=f"{fy.label(instalment.financial_year)} Q{instalment.quarter} instalment of {_money(instalment.amount)} released")
+    _tell_grantee("instalment_released", award, about=instalment,
+                  values={"amount": _money(instalment.amount), "period": _instalment_period(instalment)})
     return instalment
 
 
@@ -911,6 +934,8 @@ def instalment_mark_paid(*, actor: User, instalment: Instalment) -> Instalment:
                 f"Q{instalment.quarter} instalment paid")
     audit_record(actor=actor, action="instalment.paid", target=instalment,
                  message=f"{fy.label(instalment.financial_year)} Q{instalment.quarter} instalment of {_money(instalment.amount)} paid")
+    _tell_grantee("instalment_paid", award, about=instalment,
+                  values={"amount": _money(instalment.amount), "period": _instalment_period(instalment)})
     return instalment
 
 

@@ -343,6 +343,24 @@ def _seed_calls(ctx: DemoContext) -> None:
             call = _create_call(ctx, slug, title, fund_slug, host, purpose, status, opens, closes, released,
                                 endorsement, partners, types, summary)
         ctx.calls[slug] = call
+    _seed_questions(ctx)
+
+
+def _seed_questions(ctx: DemoContext) -> None:
+    """The open frailty call takes questions until two weeks before it closes, and has one
+    answered in public (once: a call that has questions is left alone)."""
+    call = ctx.calls["frailty-at-home-adoption"]
+    if call.questions.exists() or not services.call_takes_questions(call):
+        return
+    manager = _manager_of(ctx, call.host_network)
+    call = services.call_update(actor=manager, call=call, questions_close_at=call.closes_at - dt.timedelta(days=14))
+    question = services.call_question_ask(
+        actor=ctx.users["applicant.barts@example.com"], call=call,
+        question="May a primary care network lead a bid, or must a trust lead it?")
+    question = services.call_question_answer(
+        actor=manager, question=question,
+        answer="A primary care network may lead a bid if an NHS trust or ICB in the network's area is a partner.")
+    services.call_question_publish(actor=manager, question=question)
 
 
 def _create_call(ctx, slug, title, fund_slug, host, purpose, status, opens, closes, released, endorsement, partners,

@@ -26,6 +26,8 @@ commitment_sources: list[Callable[[Iterable[int]], dict[tuple[int, int], Decimal
 fund_sections: list[Callable] = []
 call_sections: list[Callable] = []
 bidder_sources: list[Callable[[Iterable[int]], set[tuple[int, int]]]] = []
+# fn(call) -> organisation ids leading a bid (any status) on the call: they hear of answers.
+call_bidder_sources: list[Callable] = []
 
 
 def _register(registry: list, fn: Callable) -> Callable:
@@ -48,6 +50,10 @@ def register_call_section(fn):
 
 def register_bidder_source(fn):
     return _register(bidder_sources, fn)
+
+
+def register_call_bidder_source(fn):
+    return _register(call_bidder_sources, fn)
 
 
 def funds_bid_in(organisation_ids: Iterable[int]) -> dict[int, set[int]]:

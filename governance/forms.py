@@ -29,6 +29,7 @@ from .models import (
     PanelRole,
     PartnerKind,
     Pot,
+    Region,
     User,
 )
 from .money import parse_money
@@ -394,6 +395,11 @@ class CallForm(SectionsMixin, forms.Form):
     )
     opens_at = NHSDateTimeField(label="Opens", help_text="UK time. For example, 1 4 2026 and 09:00.")
     closes_at = NHSDateTimeField(label="Closes", help_text="UK time. Bids are refused after this moment.")
+    questions_close_at = NHSDateTimeField(
+        label="Deadline for questions", required=False,
+        help_text="UK time, before the closing time. Bidders may ask questions on the call page until then. "
+                  "Leave blank to take questions until the call closes.",
+    )
     assessment_due_date = NHSDateField(label="Assessors' scores due", required=False)
     panel_meeting_date = NHSDateField(label="Panel meeting", required=False)
     decisions_expected_date = NHSDateField(label="Decisions announced by", required=False)
@@ -433,7 +439,7 @@ class CallForm(SectionsMixin, forms.Form):
     section_layout = [
         ("About the call", ["title", "slug", "summary", "purpose", "innovation_types", "host_network"]),
         ("Money", ["pots"]),
-        ("Timetable", ["opens_at", "closes_at", "assessment_due_date", "panel_meeting_date", "decisions_expected_date"]),
+        ("Timetable", ["opens_at", "closes_at", "questions_close_at", "assessment_due_date", "panel_meeting_date", "decisions_expected_date"]),
         ("Eligibility", ["eligible_org_kinds", "min_amount", "max_amount", "max_duration_years",
                          "required_partner_kinds", "endorsement_required"]),
         ("Assessment", ["panel", "assessors_per_bid", "moderation_threshold", "normalise_scores"]),
@@ -456,7 +462,7 @@ class CallForm(SectionsMixin, forms.Form):
             "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
             "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "eligible_org_kinds",
             "min_amount", "max_amount", "max_duration_years", "required_partner_kinds", "endorsement_required",
-            "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
+            "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores", "questions_close_at",
         )}
         initial["pots"] = list(call.pots.all())
         return initial
@@ -617,3 +623,58 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
             self.add_error("date_to", DATES_OUT_OF_ORDER)
         return data
+
+
+# Notifications, questions and alerts ------------------------------------------------------------
+
+
+class NotificationDeliveryForm(forms.Form):
+    delivery = forms.ChoiceField(
+        label="How do you want to get emails?", widget=forms.RadioSelect,
+        choices=[("immediate", "An email for each notification, straight away"),
+                 ("digest", "One email a day listing the day's notifications")],
+        error_messages={"required": "Choose how you get emails"},
+    )
+
+
+class NotificationWordingForm(forms.Form):
+    subject = forms.CharField(label="Subject", max_length=200, required=False)
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 8}), required=False)
+
+
+class CallQuestionForm(forms.Form):
+    question = forms.CharField(
+        label="Your question", widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The answer is published on this page for everyone, without your name. "
+                  "Do not include personal or confidential information.",
+        error_messages={"required": "Enter your question"},
+    )
+
+
+class CallAnswerForm(forms.Form):
+    answer = forms.CharField(label="Answer", widget=forms.Textarea(attrs={"rows": 5}),
+                             error_messages={"required": "Enter the answer"})
+
+
+class CallAlertForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", error_messages={"required": "Enter your email address",
+                                               "invalid": "Enter an email address like name@example.nhs.uk"},
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    networks = forms.ModelMultipleChoiceField(
+        label="Health innovation networks", queryset=Organisation.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="Choose none for calls from every network.",
+    )
+    purposes = forms.MultipleChoiceField(
+        label="Purposes", choices=CallPurpose.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Choose none for every purpose.",
+    )
+    regions = forms.MultipleChoiceField(
+        label="NHS regions", choices=Region.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Choose none for every region.",
+    )
+
+    def __init__(self, *args, networks=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["networks"].queryset = networks if networks is not None else Organisation.objects.none()

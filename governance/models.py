@@ -63,6 +63,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Raised by "sign out everywhere": every session signed in before no longer matches.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # How the person is emailed: each notification as it happens, or one digest a day.
+    DELIVERY_IMMEDIATE = "immediate"
+    DELIVERY_DIGEST = "digest"
+    notification_delivery = models.CharField(
+        "how you get emails", max_length=10, default="immediate",
+        choices=[("immediate", "An email for each notification, straight away"),
+                 ("digest", "One email a day listing the day's notifications")],
+    )
 
     objects = UserManager()
 
@@ -576,6 +584,10 @@ class Call(models.Model):
     assessment_due_date = models.DateField(null=True, blank=True)
     panel_meeting_date = models.DateField(null=True, blank=True)
     decisions_expected_date = models.DateField(null=True, blank=True)
+    questions_close_at = models.DateTimeField(
+        "deadline for questions", null=True, blank=True,
+        help_text="Bidders may ask questions on the call page until then (before the closing time).",
+    )
     # Lifecycle
     status = models.CharField(max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -754,22 +766,116 @@ class RubricDescriptor(models.Model):
 
 
 class Notification(models.Model):
-    """A message to a person: emailed and listed on their notifications page."""
+    """A message to a person (a user, or a public subscriber by email address alone): emailed
+    and, for a user, listed on their notifications page.
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    ``idempotency_key`` (kind, object, recipient, occasion) is unique: a message the catalogue
+    (``governance.notifications``) sends goes once, however often the change or beat runs.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True)
+    email = models.EmailField(blank=True, help_text="Where to write when there is no user (a public subscriber).")
+    kind = models.CharField(max_length=60, blank=True, help_text="The catalogue entry it was written from.")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     link = models.CharField(max_length=300, blank=True)
+    unsubscribe_link = models.CharField(max_length=500, blank=True)
+    in_digest = models.BooleanField(default=False, help_text="Emailed in the person's daily digest, not on its own.")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True, help_text="Set by the worker once the email is sent.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [models.Index(fields=["user", "read_at"]), models.Index(fields=["in_digest", "emailed_at"])]
+        constraints = [models.CheckConstraint(
+            condition=Q(user__isnull=False) | ~Q(email=""), name="notification_has_recipient")]
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def recipient_email(self) -> str:
+        return self.user.email if self.user_id else self.email
+
+
+class NotificationWording(models.Model):
+    """A fund's own wording of one catalogue message (placeholders checked by the service)."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="notification_wordings")
+    kind = models.CharField(max_length=60)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["fund", "kind"]
+        constraints = [models.UniqueConstraint(fields=["fund", "kind"], name="notification_wording_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.fund}: {self.kind}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.fund
+
+
+# Questions on an open call ---------------------------------------------------------------------
+
+
+class CallQuestion(models.Model):
+    """A bidder's question on an open call; its answer is published without the asker's name."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="questions")
+    asked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="call_questions")
+    question = models.TextField()
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+        constraints = [models.CheckConstraint(
+            condition=Q(published_at__isnull=True) | Q(answered_at__isnull=False), name="call_question_published_answered")]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk} on {self.call}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.call.fund
+
+
+# Alerts for the public ----------------------------------------------------------------------------
+
+
+class CallAlertSubscription(models.Model):
+    """An email address told of new calls matching its filters (empty filter: any), once the
+    address is confirmed (double opt-in) and until it unsubscribes."""
+
+    email = models.EmailField()
+    networks = models.ManyToManyField(Organisation, blank=True, related_name="+",
+                                      limit_choices_to={"kind": OrganisationKind.HEALTH_INNOVATION_NETWORK})
+    purposes = models.JSONField(default=list, blank=True, help_text="CallPurpose values.")
+    regions = models.JSONField(default=list, blank=True, help_text="Region values.")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
 
 
 # The outbox: side effects recorded with the change that needs them --------------------------

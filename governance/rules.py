@@ -85,3 +85,13 @@ rules.add_perm(
 )
 # Organisations, people and their memberships are the site admin's (the admin site, imports).
 rules.add_perm("governance.manage_people", is_site_admin)
+
+# Questions on an open call: any signed-in person who does not run, share or audit the call may ask
+# (the service also checks the call is open and the deadline for questions has not passed);
+# its managers answer and publish; unpublished questions are seen by those who see the call's
+# internal pages.
+rules.add_perm("governance.ask_call_question",
+               rules.is_authenticated & ~manages_call & ~audits_call & ~holds_pot_in_calls_fund)
+rules.add_perm("governance.answer_call_question", manages_call | is_site_admin)
+rules.add_perm("governance.view_call_questions",
+               manages_call | audits_call | holds_pot_in_calls_fund | is_site_admin)

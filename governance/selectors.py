@@ -30,6 +30,8 @@ from .models import (
     PUBLISHED_CALL_STATUSES,
     AuditEvent,
     Call,
+    CallAlertSubscription,
+    CallQuestion,
     CallStatus,
     Criterion,
     Fund,
@@ -508,3 +510,62 @@ def budget_chart(table: PotBudgetTable, *, width: int = 560, label_width: int = 
         "width": width, "height": legend_y + 24, "label_width": label_width, "bar_height": bar_height,
         "bars": bars, "legend_y": legend_y, "legend_text_y": legend_y + 13,
     }
+
+
+# Who hears about a call ------------------------------------------------------------------------
+
+
+def call_managers(call: Call) -> list[User]:
+    """The fund managers of the call's network and of its fund's network (active people)."""
+    networks = {call.host_network_id, call.fund.host_network_id} - {None}
+    return list(User.objects.filter(
+        is_active=True, memberships__organisation_id__in=networks, memberships__role=MembershipRole.FUND_MANAGER,
+    ).distinct().order_by("email"))
+
+
+def call_bid_holders(call: Call) -> list[User]:
+    """Everyone with a bid on the call: members of each bid's lead organisation (the
+    applications stage registers where bids are, see ``extensions.call_bidder_sources``)."""
+    from .extensions import call_bidder_sources
+
+    organisation_ids: set[int] = set()
+    for source in call_bidder_sources:
+        organisation_ids |= set(source(call))
+    if not organisation_ids:
+        return []
+    return list(User.objects.filter(is_active=True, memberships__organisation_id__in=organisation_ids)
+                .distinct().order_by("email"))
+
+
+def call_alert_subscribers_for(call: Call) -> list[CallAlertSubscription]:
+    """Confirmed, still subscribed alerts whose filters (network, purpose, region) match the call."""
+    region = call.host_network.region
+    found = []
+    for subscription in (CallAlertSubscription.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+                         .prefetch_related("networks").order_by("pk")):
+        networks = {n.pk for n in subscription.networks.all()}
+        if networks and call.host_network_id not in networks:
+            continue
+        if subscription.purposes and call.purpose not in subscription.purposes:
+            continue
+        if subscription.regions and region not in subscription.regions:
+            continue
+        found.append(subscription)
+    return found
+
+
+def call_questions_public(call: Call) -> QuerySet[CallQuestion]:
+    """The published questions and answers (never who asked)."""
+    return CallQuestion.objects.filter(call=call, published_at__isnull=False).only(
+        "pk", "call_id", "question", "answer", "asked_at", "published_at").order_by("published_at", "pk")
+
+
+def call_questions_all(call: Call) -> QuerySet[CallQuestion]:
+    """Every question on the call, for its managers (view_call_questions)."""
+    return CallQuestion.objects.filter(call=call).select_related("asked_by").order_by("asked_at", "pk")
+
+
+def call_questions_asked_by(call: Call, user: User) -> QuerySet[CallQuestion]:
+    if not user.is_authenticated:
+        return CallQuestion.objects.none()
+    return CallQuestion.objects.filter(call=call, asked_by=user).order_by("asked_at", "pk")

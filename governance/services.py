@@ -8,19 +8,22 @@ transaction, and raises ``ValidationError`` with the message constants below.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from . import fy
 from .access import require_actor
 from .audit import audit_record, snapshot
+from .email import email_send
 from .extensions import committed_by_pot_year
 from .models import (
     AUDITOR_IS_BIDDER,
@@ -29,6 +32,9 @@ from .models import (
     PUBLISHED_CALL_STATUSES,
     AllocationModel,
     Call,
+    CallAlertSubscription,
+    CallPurpose,
+    CallQuestion,
     CallStatus,
     Criterion,
     CriterionKind,
@@ -39,6 +45,7 @@ from .models import (
     Membership,
     MembershipRole,
     Notification,
+    NotificationWording,
     Organisation,
     OrganisationKind,
     Panel,
@@ -46,13 +53,15 @@ from .models import (
     PartnerKind,
     Pot,
     PotBudget,
+    Region,
     RubricDescriptor,
     User,
     auditor_bidder_organisations,
 )
 from .money import ZERO, format_money, parse_money
 from .outbox import outbox_enqueue
-from .signals import call_closing_extended, call_entered_assessment
+from .selectors import call_alert_subscribers_for, call_bid_holders, call_managers
+from .signals import call_closed, call_closing_extended, call_entered_assessment
 
 EMAIL_TAKEN = "An account with this email address already exists"
 
@@ -135,33 +144,103 @@ def membership_add(
     return membership
 
 
-def notify(*, user: User, subject: str, body: str, link: str = "") -> Notification:
+def notify(
+    *, user: User | None, subject: str, body: str, link: str = "", email: str = "", kind: str = "",
+    idempotency_key: str | None = None, unsubscribe_link: str = "",
+) -> Notification | None:
     """Tell someone something: listed on their notifications page and emailed.
 
     The email is a side effect in the outbox: recorded with the notification, sent by a worker
     once the surrounding transaction commits, so a rolled-back change never sends mail, a slow
-    mail server never slows a page and a broker outage only delays it.
+    mail server never slows a page and a broker outage only delays it. A person who chose the
+    daily digest gets it in their next digest instead. ``email`` writes to an address with no
+    account (a public subscriber). With an ``idempotency_key`` (the catalogue's, see
+    ``governance.notifications``) a message already recorded is not recorded again: None.
     """
-    notification = Notification.objects.create(user=user, subject=subject[:200], body=body, link=link)
-    outbox_enqueue("governance.tasks.deliver_notification", notification.pk)
+    if idempotency_key is not None and Notification.objects.filter(idempotency_key=idempotency_key).exists():
+        return None
+    in_digest = user is not None and user.notification_delivery == User.DELIVERY_DIGEST
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                user=user, email="" if user is not None else email, subject=subject[:200], body=body, link=link,
+                kind=kind, idempotency_key=idempotency_key, unsubscribe_link=unsubscribe_link, in_digest=in_digest,
+            )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        return None  # recorded a moment ago by a concurrent run
+    if not in_digest:
+        outbox_enqueue("governance.tasks.deliver_notification", notification.pk)
     return notification
 
 
+def _absolute(link: str) -> str:
+    return f"{settings.SITE_URL}{link}" if link.startswith("/") else link
+
+
 def notification_email_send(*, notification_id: int) -> bool:
-    """Email one notification, once. Returns False if it was already sent or is gone."""
+    """Email one notification, once. Returns False if it was already sent, is gone or waits for
+    the person's digest."""
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update().select_related("user").filter(pk=notification_id).first()
         )
-        if notification is None or notification.emailed_at is not None:
+        if notification is None or notification.emailed_at is not None or notification.in_digest:
             return False
-        link = notification.link
-        url = f"{settings.SITE_URL}{link}" if link.startswith("/") else link
-        text = f"{notification.body}\n\n{url}" if url else notification.body
-        send_mail(notification.subject, text, settings.DEFAULT_FROM_EMAIL, [notification.user.email])
+        url = _absolute(notification.link)
+        # The catalogue's wording usually has the link in it already ({link}).
+        text = f"{notification.body}\n\n{url}" if url and url not in notification.body else notification.body
+        unsubscribe = _absolute(notification.unsubscribe_link)
+        if unsubscribe:
+            text = f"{text}\n\nTo stop these emails: {unsubscribe}"
+        email_send(to=notification.recipient_email, subject=notification.subject, body=text,
+                   reference=f"notification-{notification.pk}", unsubscribe_url=unsubscribe)
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
     return True
+
+
+def notification_digest_send(*, user_id: int) -> int:
+    """Email one person's digest: every notification waiting for it, in one email, each in one
+    digest only (the rows are locked and marked in the same transaction). Returns how many."""
+    with transaction.atomic():
+        waiting = list(Notification.objects.select_for_update().filter(
+            user_id=user_id, in_digest=True, emailed_at__isnull=True).order_by("created_at", "pk"))
+        if not waiting:
+            return 0
+        user = waiting[0].user
+        parts = []
+        for notification in waiting:
+            url = _absolute(notification.link)
+            parts.append(f"{notification.subject}\n\n{notification.body}"
+                         + (f"\n\n{url}" if url and url not in notification.body else ""))
+        count = len(waiting)
+        subject = f"Fund Portal: {count} notification{'s' if count != 1 else ''} today"
+        text = "\n\n---\n\n".join(parts) + (
+            f"\n\n---\n\nYou get one email a day because you chose a daily digest. Change this on your "
+            f"account page: {settings.SITE_URL}/accounts/")
+        email_send(to=user.email, subject=subject, body=text, reference=f"digest-{user_id}-{waiting[-1].pk}")
+        Notification.objects.filter(pk__in=[n.pk for n in waiting]).update(emailed_at=timezone.now())
+    return count
+
+
+def notification_digests_due() -> list[int]:
+    """The people with notifications waiting for their digest."""
+    return list(Notification.objects.filter(in_digest=True, emailed_at__isnull=True, user__isnull=False)
+                .order_by("user_id").values_list("user_id", flat=True).distinct())
+
+
+def notification_delivery_set(*, actor: User, delivery: str) -> User:
+    """A person chooses immediate emails or a daily digest."""
+    if delivery not in (User.DELIVERY_IMMEDIATE, User.DELIVERY_DIGEST):
+        raise ValidationError({"delivery": ValidationError("Choose how you get emails", code="invalid")})
+    before = {"notification_delivery": actor.notification_delivery}
+    actor.notification_delivery = delivery
+    actor.save(update_fields=["notification_delivery"])
+    audit_record(actor=actor, action="user.notification_delivery_changed", target=actor, before=before,
+                 after={"notification_delivery": delivery})
+    return actor
 
 
 def notification_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
@@ -541,10 +620,13 @@ CALL_FIELDS = (
     "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
     "eligible_org_kinds", "min_amount", "max_amount", "max_duration_years", "required_partner_kinds",
     "endorsement_required", "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
-    "assessment_due_date", "panel_meeting_date", "decisions_expected_date",
+    "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at",
 )
-# Once a call is published applicants rely on everything else; only the later timetable moves.
-CALL_FIELDS_EDITABLE_WHEN_PUBLISHED = ("assessment_due_date", "panel_meeting_date", "decisions_expected_date")
+# Once a call is published applicants rely on everything else; only the later timetable moves
+# (and a deadline for questions may be added or moved, always before the closing time).
+CALL_FIELDS_EDITABLE_WHEN_PUBLISHED = (
+    "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at",
+)
 
 CALL_SLUG_TAKEN = "A call with this web address already exists: choose another"
 CALL_FROZEN = (
@@ -568,6 +650,7 @@ NOT_A_CHOICE = "Choose from the list"
 ASSESSMENT_DUE_TOO_EARLY = "Assessment can only be due after the call closes"
 PANEL_MEETING_TOO_EARLY = "The panel meets after the call closes and after assessment is due"
 DECISIONS_TOO_EARLY = "Decisions are announced after the call closes and after the panel meets"
+QUESTIONS_CLOSE_OUTSIDE_CALL = "The deadline for questions must be after the opening time and before the closing time"
 
 NO_CRITERIA = "Add the criteria bids will be scored against"
 WEIGHTS_NOT_100 = "The criteria's weights must add up to 100"
@@ -635,6 +718,10 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
     ):
         if any(value not in choices for value in getattr(call, name) or []):
             _add(errors, name, NOT_A_CHOICE)
+    if call.questions_close_at and call.opens_at and call.closes_at and not (
+        call.opens_at < call.questions_close_at < call.closes_at
+    ):
+        _add(errors, "questions_close_at", QUESTIONS_CLOSE_OUTSIDE_CALL)
     closes_on = timezone.localdate(call.closes_at) if call.closes_at and "closes_at" not in errors else None
     due, meeting, decisions = call.assessment_due_date, call.panel_meeting_date, call.decisions_expected_date
     if closes_on and due and due <= closes_on:
@@ -754,7 +841,7 @@ def call_copy(
         shift = timezone.localdate(closes_at) - timezone.localdate(source.closes_at)
     fields = {name: getattr(source, name) for name in CALL_FIELDS}
     fields.update(title=title, slug=slug, opens_at=opens_at, closes_at=closes_at)
-    for name in ("assessment_due_date", "panel_meeting_date", "decisions_expected_date"):
+    for name in ("assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at"):
         fields[name] = fields[name] + shift if fields[name] and shift is not None else None
     fields["innovation_types"] = list(source.innovation_types)
     fields["eligible_org_kinds"] = list(source.eligible_org_kinds)
@@ -842,6 +929,7 @@ def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = No
     if locked.status == CallStatus.OPEN:
         audit_record(actor=actor, action="call.opened", target=locked, before={"status": CallStatus.SCHEDULED},
                      after={"status": CallStatus.OPEN}, message="Opened for bids on publication")
+        call_alerts_send(call=locked)
     return _sync(call, locked)
 
 
@@ -895,6 +983,7 @@ def call_open(*, actor: User | None, call: Call, now: dt.datetime | None = None)
     if now < locked.opens_at:
         raise ValidationError(CALL_NOT_YET_OPENING)
     _set_status(actor=actor, locked=locked, to=CallStatus.OPEN, action="call.opened", message="Opened for bids")
+    call_alerts_send(call=locked)
     return _sync(call, locked)
 
 
@@ -918,6 +1007,7 @@ def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None
         extra["closes_at"] = now
         message = f"Closed early: {reason}"
     _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED, action="call.closed", message=message, extra=extra)
+    call_closed.send(sender=Call, call=locked, actor=actor)
     return _sync(call, locked)
 
 
@@ -1162,3 +1252,243 @@ def criteria_weights_set(*, actor: User | None, call: Call, weights: dict[int, i
     if after != before:
         audit_record(actor=actor, action="criteria.weights_set", target=locked, before=before, after=after,
                      message="Criteria weights changed")
+
+
+# Notification wording, per fund -------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_wording_save(*, actor: User, fund: Fund, kind: str, subject: str, body: str) -> NotificationWording:
+    """A fund manager rewords a catalogue message for their fund (placeholders checked)."""
+    from . import notifications
+
+    require_actor(actor, "governance.manage_fund", fund)
+    message = notifications.CATALOGUE.get(kind)
+    if message is None or not message.fund_wording:
+        raise ValidationError({"kind": ValidationError(NOT_A_CHOICE, code="invalid")})
+    subject, body = (subject or "").strip(), (body or "").replace("\r\n", "\n").strip()
+    errors = notifications.wording_errors(kind, subject=subject, body=body)
+    if errors:
+        raise ValidationError(errors)
+    wording = NotificationWording.objects.select_for_update().filter(fund=fund, kind=kind).first()
+    before = {"subject": wording.subject, "body": wording.body} if wording else {
+        "subject": message.subject, "body": message.body}
+    if wording is None:
+        wording = NotificationWording(fund=fund, kind=kind)
+    wording.subject, wording.body, wording.updated_by, wording.updated_at = subject, body, actor, timezone.now()
+    wording.full_clean()
+    wording.save()
+    audit_record(actor=actor, action="notification_wording.changed", target=wording, before=before,
+                 after={"subject": subject, "body": body}, message=f"Wording of \u201c{message.label}\u201d changed")
+    return wording
+
+
+@transaction.atomic
+def notification_wording_reset(*, actor: User, fund: Fund, kind: str) -> None:
+    """Back to the portal's default wording."""
+    require_actor(actor, "governance.manage_fund", fund)
+    wording = NotificationWording.objects.select_for_update().filter(fund=fund, kind=kind).first()
+    if wording is None:
+        return
+    audit_record(actor=actor, action="notification_wording.reset", target=wording,
+                 before={"subject": wording.subject, "body": wording.body}, message="Back to the default wording")
+    wording.delete()
+
+
+# Questions on an open call ------------------------------------------------------------------------
+
+QUESTION_EMPTY = "Enter your question"
+QUESTION_TOO_LONG = "Keep your question to 2,000 characters or fewer"
+QUESTIONS_NOT_TAKEN = "The call is not taking questions: questions can be asked while it is open"
+QUESTIONS_CLOSED = "The deadline for questions on this call has passed"
+ANSWER_EMPTY = "Enter the answer"
+QUESTION_ALREADY_PUBLISHED = "This answer has already been published"
+QUESTION_NOT_ANSWERED = "Answer the question before publishing it"
+
+
+def call_takes_questions(call: Call, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return call.phase(now) == CallStatus.OPEN and (call.questions_close_at is None or now < call.questions_close_at)
+
+
+@transaction.atomic
+def call_question_ask(*, actor: User, call: Call, question: str, now: dt.datetime | None = None) -> CallQuestion:
+    """A signed-in bidder asks a question on an open call, before the deadline for questions."""
+    from . import notifications
+
+    require_actor(actor, "governance.ask_call_question", call)
+    now = now or timezone.now()
+    locked = _lock_call(call)
+    question = (question or "").strip()
+    if not call_takes_questions(locked, now):
+        closed = locked.phase(now) == CallStatus.OPEN
+        raise ValidationError({"question": QUESTIONS_CLOSED if closed else QUESTIONS_NOT_TAKEN})
+    if not question:
+        raise ValidationError({"question": QUESTION_EMPTY})
+    if len(question) > 2000:
+        raise ValidationError({"question": QUESTION_TOO_LONG})
+    asked = CallQuestion.objects.create(call=locked, asked_by=actor, question=question, asked_at=now)
+    audit_record(actor=actor, action="call_question.asked", target=asked, after={"question": question},
+                 message=f"Question asked on {locked.title}")
+    notifications.send_to_each("call_question_asked", call_managers(locked), about=asked, fund=locked.fund,
+                               values={"call_title": locked.title, "question": question},
+                               link=reverse("governance:call_questions", kwargs={"slug": locked.slug}))
+    return asked
+
+
+@transaction.atomic
+def call_question_answer(*, actor: User, question: CallQuestion, answer: str, now: dt.datetime | None = None) -> CallQuestion:
+    """The fund manager writes (or, before publishing, changes) the answer."""
+    require_actor(actor, "governance.answer_call_question", question.call)
+    now = now or timezone.now()
+    locked = CallQuestion.objects.select_for_update().select_related("call__fund").get(pk=question.pk)
+    answer = (answer or "").strip()
+    if locked.published_at is not None:
+        raise ValidationError({"answer": QUESTION_ALREADY_PUBLISHED})
+    if not answer:
+        raise ValidationError({"answer": ANSWER_EMPTY})
+    before = {"answer": locked.answer}
+    locked.answer, locked.answered_by, locked.answered_at = answer, actor, now
+    locked.save(update_fields=["answer", "answered_by", "answered_at"])
+    audit_record(actor=actor, action="call_question.answered", target=locked, before=before, after={"answer": answer})
+    return locked
+
+
+@transaction.atomic
+def call_question_publish(*, actor: User, question: CallQuestion, now: dt.datetime | None = None) -> CallQuestion:
+    """Publish an answered question on the public call page, without the asker's name, and tell
+    everyone with a bid or an alert on the call (once each)."""
+    from . import notifications
+
+    require_actor(actor, "governance.answer_call_question", question.call)
+    now = now or timezone.now()
+    locked = CallQuestion.objects.select_for_update().select_related("call__fund").get(pk=question.pk)
+    if locked.published_at is not None:
+        raise ValidationError(QUESTION_ALREADY_PUBLISHED)
+    if not locked.answer:
+        raise ValidationError(QUESTION_NOT_ANSWERED)
+    locked.published_at = now
+    locked.save(update_fields=["published_at"])
+    audit_record(actor=actor, action="call_question.published", target=locked, after={"published_at": now.isoformat()},
+                 message="Answer published on the call page")
+    call = locked.call
+    values = {"call_title": call.title, "question": locked.question, "answer": locked.answer}
+    link = f"{call.get_absolute_url()}#questions"
+    notifications.send_to_each("call_question_answered", call_bid_holders(call), about=locked, values=values,
+                               fund=call.fund, link=link)
+    for subscription in call_alert_subscribers_for(call):
+        notifications.send("call_question_answered", email=subscription.email, about=locked, values=values,
+                           fund=call.fund, link=link, unsubscribe_link=call_alert_unsubscribe_link(subscription))
+    return locked
+
+
+# Alerts for the public ----------------------------------------------------------------------------
+
+ALERT_SALT_CONFIRM = "governance.call_alert.confirm"
+ALERT_SALT_UNSUBSCRIBE = "governance.call_alert.unsubscribe"
+ALERT_RATE_LIMITED = "Too many requests: try again in an hour"
+ALERT_LINK_INVALID = "This link is not valid: it may have been copied wrongly"
+ALERT_LINK_EXPIRED = "This link has expired: ask for alerts again and open the new link within 3 days"
+
+
+def _rate_limited(name: str) -> bool:
+    """Count one request for ``name`` this hour; True when over the limit."""
+    from django.core.cache import cache
+
+    key = f"call-alert-rate:{hashlib.sha256(name.encode()).hexdigest()}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > settings.CALL_ALERT_REQUESTS_PER_HOUR
+
+
+def call_alert_confirm_link(subscription: CallAlertSubscription) -> str:
+    token = signing.dumps(subscription.pk, salt=ALERT_SALT_CONFIRM)
+    return reverse("governance:call_alert_confirm", kwargs={"token": token})
+
+
+def call_alert_unsubscribe_link(subscription: CallAlertSubscription) -> str:
+    token = signing.dumps(subscription.pk, salt=ALERT_SALT_UNSUBSCRIBE)
+    return reverse("governance:call_alert_unsubscribe", kwargs={"token": token})
+
+
+@transaction.atomic
+def call_alert_subscribe(
+    *, email: str, networks=(), purposes=(), regions=(), client: str = "",
+) -> CallAlertSubscription:
+    """Anyone asks for emails about new calls; nothing is sent until they confirm the address
+    (double opt-in). Limited per address and per visitor (``client``, the IP address)."""
+    from . import notifications
+
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    subscription = CallAlertSubscription(email=email, purposes=sorted(set(purposes)), regions=sorted(set(regions)))
+    errors: dict[str, list[str]] = {}
+    if any(value not in CallPurpose.values for value in subscription.purposes):
+        _add(errors, "purposes", NOT_A_CHOICE)
+    if any(value not in Region.values for value in subscription.regions):
+        _add(errors, "regions", NOT_A_CHOICE)
+    _validate(subscription, errors)
+    if (client and _rate_limited(f"ip:{client}")) or _rate_limited(f"email:{email}"):
+        raise ValidationError({"email": ALERT_RATE_LIMITED})
+    subscription.save()
+    subscription.networks.set(list(networks))
+    audit_record(actor=None, action="call_alert.requested", target=subscription,
+                 after={"purposes": subscription.purposes, "regions": subscription.regions,
+                        "networks": sorted(n.pk for n in networks)})
+    notifications.send("call_alert_confirm", email=email, about=subscription, values={},
+                       link=call_alert_confirm_link(subscription))
+    return subscription
+
+
+def _subscription_from(token: str, salt: str, max_age: int | None) -> CallAlertSubscription:
+    try:
+        pk = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise ValidationError(ALERT_LINK_EXPIRED, code="expired") from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(ALERT_LINK_INVALID, code="invalid") from exc
+    subscription = CallAlertSubscription.objects.select_for_update().filter(pk=pk).first()
+    if subscription is None:
+        raise ValidationError(ALERT_LINK_INVALID, code="invalid")
+    return subscription
+
+
+@transaction.atomic
+def call_alert_confirm(*, token: str, now: dt.datetime | None = None) -> CallAlertSubscription:
+    """The confirmation link was opened in time: alerts start (idempotent)."""
+    subscription = _subscription_from(token, ALERT_SALT_CONFIRM, settings.CALL_ALERT_CONFIRM_MAX_AGE)
+    if subscription.confirmed_at is None and subscription.unsubscribed_at is None:
+        subscription.confirmed_at = now or timezone.now()
+        subscription.save(update_fields=["confirmed_at"])
+        audit_record(actor=None, action="call_alert.confirmed", target=subscription)
+    return subscription
+
+
+@transaction.atomic
+def call_alert_unsubscribe(*, token: str, now: dt.datetime | None = None) -> CallAlertSubscription:
+    """One click: no more alerts to this subscription (idempotent)."""
+    subscription = _subscription_from(token, ALERT_SALT_UNSUBSCRIBE, None)
+    if subscription.unsubscribed_at is None:
+        subscription.unsubscribed_at = now or timezone.now()
+        subscription.save(update_fields=["unsubscribed_at"])
+        audit_record(actor=None, action="call_alert.unsubscribed", target=subscription)
+    return subscription
+
+
+def call_alerts_send(*, call: Call) -> int:
+    """Tell each confirmed subscriber whose filters match a call that has just opened (once each)."""
+    from . import notifications
+
+    sent = 0
+    for subscription in call_alert_subscribers_for(call):
+        notification = notifications.send(
+            "call_published", email=subscription.email, about=call, fund=call.fund,
+            values={"call_title": call.title, "summary": call.summary, "deadline": notifications.uk_datetime(call.closes_at),
+                    "fund_name": call.fund.name},
+            link=call.get_absolute_url(), unsubscribe_link=call_alert_unsubscribe_link(subscription),
+        )
+        sent += notification is not None
+    return sent

@@ -13,3 +13,7 @@ call_entered_assessment = Signal()
 # A published call's closing time moved later. Arguments: ``call``, ``actor``, ``previous_closes_at``.
 # The applications stage tells the writers of the call's draft bids.
 call_closing_extended = Signal()
+
+# A call closed (at its closing time or early). Arguments: ``call``, ``actor``.
+# The applications stage tells the call's fund managers how many bids came in.
+call_closed = Signal()

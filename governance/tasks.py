@@ -37,3 +37,18 @@ def advance_calls() -> list[list]:
     no second transition and no second audit event. Returns [[call id, new status], ...].
     """
     return [[pk, status] for pk, status in calls_advance()]
+
+
+@shared_task
+def send_notification_digests() -> int:
+    """Daily: each person who chose a digest gets one email listing what waited for it. A digest
+    that fails is left for the next run; each notification goes in one digest only."""
+    from .services import notification_digest_send, notification_digests_due
+
+    sent = 0
+    for user_id in notification_digests_due():
+        try:
+            sent += notification_digest_send(user_id=user_id)
+        except (SMTPException, ConnectionError, TimeoutError):
+            logger.exception("The digest for user %s could not be sent; it waits for the next run", user_id)
+    return sent

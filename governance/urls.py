@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, views
+from . import account_views, engagement_views, views
 
 app_name = "governance"
 
@@ -12,9 +12,15 @@ urlpatterns = [
     path("accounts/session/extend/", account_views.session_extend, name="session_extend"),
     path("accounts/notifications/", views.notifications, name="notifications"),
     path("accounts/notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+    path("accounts/emails/", engagement_views.email_preference, name="email_preference"),
     # Public
     path("calls/", views.call_list, name="calls"),
+    path("calls/alerts/", engagement_views.call_alert_subscribe, name="call_alert_subscribe"),
+    path("calls/alerts/confirm/<str:token>/", engagement_views.call_alert_confirm, name="call_alert_confirm"),
+    path("calls/alerts/unsubscribe/<str:token>/", engagement_views.call_alert_unsubscribe,
+         name="call_alert_unsubscribe"),
     path("calls/<slug:slug>/", views.call_public, name="call_public"),
+    path("calls/<slug:slug>/questions/ask/", engagement_views.call_question_ask, name="call_question_ask"),
     # Funds, pots and panels (fund managers and auditors)
     path("manage/funds/", views.fund_list, name="funds"),
     path("manage/funds/new/", views.fund_create, name="fund_create"),
@@ -22,6 +28,10 @@ urlpatterns = [
     path("manage/funds/<slug:slug>/edit/", views.fund_edit, name="fund_edit"),
     path("manage/funds/<slug:slug>/audit/", views.fund_audit, name="fund_audit"),
     path("manage/funds/<slug:slug>/auditors/", views.fund_auditors_page, name="fund_auditors"),
+    path("manage/funds/<slug:slug>/notifications/", engagement_views.notification_wordings,
+         name="notification_wordings"),
+    path("manage/funds/<slug:slug>/notifications/<slug:kind>/", engagement_views.notification_wording_edit,
+         name="notification_wording_edit"),
     path("manage/funds/<slug:slug>/pots/new/", views.pot_create, name="pot_create"),
     path("manage/funds/<slug:slug>/pots/<int:pk>/", views.pot_budget, name="pot_budget"),
     path("manage/funds/<slug:slug>/pots/<int:pk>/edit/", views.pot_edit, name="pot_edit"),
@@ -39,6 +49,9 @@ urlpatterns = [
     path("manage/calls/<slug:slug>/extend/", views.call_extend, name="call_extend"),
     path("manage/calls/<slug:slug>/unpublish/", views.call_unpublish, name="call_unpublish"),
     path("manage/calls/<slug:slug>/status/", views.call_status, name="call_status"),
+    path("manage/calls/<slug:slug>/questions/", engagement_views.call_questions, name="call_questions"),
+    path("manage/calls/<slug:slug>/questions/<int:pk>/", engagement_views.call_question_answer,
+         name="call_question_answer"),
     path("manage/calls/<slug:slug>/criteria/new/", views.criterion_add, name="call_criterion_add"),
     path("manage/calls/<slug:slug>/criteria/weights/", views.criteria_weights, name="call_criteria_weights"),
     path("manage/calls/<slug:slug>/criteria/<int:pk>/", views.criterion_edit, name="call_criterion_edit"),

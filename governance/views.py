@@ -47,6 +47,7 @@ from .selectors import (
     call_by_slug,
     call_host_choices,
     call_public_by_slug,
+    call_questions_public,
     calls_of_fund,
     calls_public_listing,
     fund_audit_events,
@@ -133,6 +134,9 @@ def call_public(request, slug: str):
         "budget": money_available_to_call(call),
         "composition": panel_composition(call.panel) if call.panel_id else [],
         "now_phase": call.phase(),
+        "takes_questions": services.call_takes_questions(call),
+        "can_ask": request.user.has_perm("governance.ask_call_question", call),
+        "answered": call_questions_public(call),
         "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls"))],
     })
 
@@ -507,6 +511,7 @@ def call_manage(request, slug: str):
         "call": call, "fund": call.fund, "phase": call.phase(now), "tasks": tasks, "ready": not problems,
         "can_manage": request.user.has_perm("governance.manage_call", call),
         "can_audit": request.user.has_perm("governance.view_fund_audit", call.fund),
+        "can_see_questions": request.user.has_perm("governance.view_call_questions", call),
         "budget": money_available_to_call(call),
         "sections": sections_for_call(request, call),
         "crumbs": _fund_crumbs(call.fund),

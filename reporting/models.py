@@ -217,7 +217,10 @@ class ReturnMilestone(models.Model):
 
 class ReminderKind(models.TextChoices):
     OPENED = "opened", "Return opened"
-    DUE_SOON = "due_soon", "Due soon"
+    DUE_SOON = "due_soon", "Due soon"  # before reminders went at 14, 3 and 1 days: kept for old rows
+    DUE_14 = "due_14", "Due in 14 days"
+    DUE_3 = "due_3", "Due in 3 days"
+    DUE_1 = "due_1", "Due in 1 day"
     OVERDUE = "overdue", "Overdue"
 
 

@@ -276,6 +276,15 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Fund Portal <no-reply@fundportal.example>")
+# GOV.UK Notify: when the API key is set, email goes through Notify (one template whose subject
+# is ((subject)) and body ((body))), else through EMAIL_URL above (SMTP).
+GOVUK_NOTIFY_API_KEY = env("GOVUK_NOTIFY_API_KEY", default="")
+GOVUK_NOTIFY_TEMPLATE_ID = env("GOVUK_NOTIFY_TEMPLATE_ID", default="")
+GOVUK_NOTIFY_BASE_URL = env("GOVUK_NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+# Public call alerts: a confirmation link lasts this long; an address or visitor may ask this
+# many times an hour.
+CALL_ALERT_CONFIRM_MAX_AGE = env.int("CALL_ALERT_CONFIRM_MAX_AGE", default=3 * 24 * 3600)
+CALL_ALERT_REQUESTS_PER_HOUR = env.int("CALL_ALERT_REQUESTS_PER_HOUR", default=5)
 
 # Cache and sessions ------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -343,6 +352,11 @@ CELERY_BEAT_SCHEDULE: dict = {
                                                  "schedule": 600.0},
     "awards-rescan-awaiting-evidence": {"task": "awards.tasks.rescan_awaiting_evidence", "schedule": 600.0},
     # Assessors whose scores are due within 3 days (or overdue) are reminded once (idempotent).
+    # People who chose a daily digest get one email listing the day's notifications (each once).
+    "governance-send-digests": {"task": "governance.tasks.send_notification_digests", "schedule": crontab(hour=17, minute=0)},
+    # Bidders whose bid is still a draft 14, 3 and 1 days before the call closes (each once).
+    "applications-draft-bid-reminders": {"task": "applications.tasks.send_draft_bid_reminders",
+                                         "schedule": crontab(hour=8, minute=0)},
     "assessment-send-reminders": {"task": "assessment.tasks.send_assessment_reminders", "schedule": crontab(hour=7, minute=30)},
 }
 

@@ -66,10 +66,9 @@ from ..models import (
 )
 
 # Settings (override in the settings module): days after a period ends that its return is due,
-# for the final return, and days before the due date that the reminder goes.
+# and for the final return (reminders go 14, 3 and 1 days before: DUE_WINDOWS below).
 DEFAULT_DUE_DAYS = 30
 DEFAULT_FINAL_DUE_DAYS = 60
-DEFAULT_REMINDER_DAYS = 7
 
 # Awards whose returns are scheduled, opened and chased; and awards shown on the portfolio.
 SCHEDULED_AWARD_STATUSES = (AwardStatus.ACTIVE, AwardStatus.SUSPENDED)
@@ -86,10 +85,6 @@ def due_days() -> int:
 
 def final_due_days() -> int:
     return int(getattr(settings, "MONITORING_FINAL_RETURN_DUE_DAYS", DEFAULT_FINAL_DUE_DAYS))
-
-
-def reminder_days() -> int:
-    return int(getattr(settings, "MONITORING_REMINDER_DAYS_BEFORE", DEFAULT_REMINDER_DAYS))
 
 
 # Who sees what ---------------------------------------------------------------------------------
@@ -370,8 +365,8 @@ def reminder_already_sent(monitoring_return: MonitoringReturn, kind: str) -> boo
 def reminder_is_due(monitoring_return: MonitoringReturn, award: Award, kind: str, today: dt.date) -> bool:
     """Whether a reminder of ``kind`` should go today (the reminder task checks again before sending).
 
-    Windows, not exact days, so a missed run catches up: "opened" until the due date; "due soon"
-    from ``reminder_days()`` before the due date until it; "overdue" after it. A reminder whose
+    Windows, not exact days, so a missed run catches up: "opened" until the due date; "due in 14
+    days", "3 days" and "1 day" each in its window (``DUE_WINDOWS``); "overdue" after it. A reminder whose
     window has passed is not sent late (an overdue return gets the overdue notice instead).
     """
     if award.status not in SCHEDULED_AWARD_STATUSES or monitoring_return.status != ReturnStatus.OPEN:
@@ -379,11 +374,17 @@ def reminder_is_due(monitoring_return: MonitoringReturn, award: Award, kind: str
     due = monitoring_return.due_date
     if kind == ReminderKind.OPENED:
         return today <= due
-    if kind == ReminderKind.DUE_SOON:
-        return due - dt.timedelta(days=reminder_days()) <= today <= due
+    if kind in DUE_WINDOWS:
+        first, last = DUE_WINDOWS[kind]
+        return due - dt.timedelta(days=first) <= today <= due - dt.timedelta(days=last)
     if kind == ReminderKind.OVERDUE:
         return today > due
     return False
+
+
+# Due-date reminders at 14, 3 and 1 days: (most, fewest) days before the due date each is sent in.
+# Windows, so a missed run catches up with the nearest reminder only.
+DUE_WINDOWS = {ReminderKind.DUE_14: (14, 4), ReminderKind.DUE_3: (3, 2), ReminderKind.DUE_1: (1, 0)}
 
 
 def reminders_due(*, today: dt.date | None = None) -> list[tuple[int, str]]:
@@ -393,7 +394,8 @@ def reminders_due(*, today: dt.date | None = None) -> list[tuple[int, str]]:
     waiting = MonitoringReturn.objects.filter(status=ReturnStatus.OPEN, award__status__in=SCHEDULED_AWARD_STATUSES)
     windows = {
         ReminderKind.OPENED: Q(due_date__gte=today),
-        ReminderKind.DUE_SOON: Q(due_date__gte=today, due_date__lte=today + dt.timedelta(days=reminder_days())),
+        **{kind: Q(due_date__gte=today + dt.timedelta(days=last), due_date__lte=today + dt.timedelta(days=first))
+           for kind, (first, last) in DUE_WINDOWS.items()},
         ReminderKind.OVERDUE: Q(due_date__lt=today),
     }
     due = []

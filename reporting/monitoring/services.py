@@ -26,6 +26,7 @@ from django.utils import timezone
 from awards.models import Award, Instalment, InstalmentStatus
 from awards.selectors import is_recipient_member
 from awards.services import instalment_release
+from governance import notifications
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
 from governance.models import Organisation, User
@@ -277,18 +278,18 @@ def returns_open_ended(*, today: dt.date | None = None) -> list[int]:
 # Reminders ------------------------------------------------------------------------------------------
 
 
-def _reminder_text(ret: MonitoringReturn, kind: str) -> tuple[str, str]:
+REMINDER_MESSAGES = {ReminderKind.OPENED: "return_opened", ReminderKind.OVERDUE: "return_overdue"}
+
+
+def _reminder_send(ret: MonitoringReturn, kind: str, people: list[User], today: dt.date) -> list:
+    """The reminder through the notification catalogue, in the fund's wording, once per person,
+    return, kind and due date."""
     award = ret.award
-    what = f"the monitoring return for {award.reference} ({_period(ret)})"
-    if kind == ReminderKind.OPENED:
-        return (f"Monitoring return open: {award.reference}",
-                f"You can now submit {what}. It is due by {_date(ret.due_date)}.")
-    if kind == ReminderKind.DUE_SOON:
-        return (f"Monitoring return due {_date(ret.due_date)}: {award.reference}",
-                f"Reminder: {what} is due by {_date(ret.due_date)}.")
-    return (f"Monitoring return overdue: {award.reference}",
-            f"{what[0].upper()}{what[1:]} was due by {_date(ret.due_date)} and has not been submitted. "
-            "Payments waiting on it cannot be released until it is approved.")
+    values = {"award_reference": award.reference, "period": _period(ret), "deadline": _date(ret.due_date),
+              "days": notifications.days_label((ret.due_date - today).days)}
+    return notifications.send_to_each(
+        REMINDER_MESSAGES.get(kind, "return_due"), people, about=ret, fund=award.bid.call.fund,
+        occasion=f"{kind}:{ret.due_date.isoformat()}", values=values, link=ret.get_absolute_url())
 
 
 def return_reminder_send(*, return_id: int, kind: str, today: dt.date | None = None) -> bool:
@@ -322,10 +323,7 @@ def return_reminder_send(*, return_id: int, kind: str, today: dt.date | None = N
                 )
         except IntegrityError:
             return False  # sent by a concurrent run a moment ago
-        subject, body = _reminder_text(ret, kind)
-        reminder.notifications.set([
-            notify(user=user, subject=subject, body=body, link=ret.get_absolute_url()) for user in people
-        ])
+        reminder.notifications.set(_reminder_send(ret, kind, people, today))
     return True
 
 

@@ -408,9 +408,12 @@ def test_a_complete_endorsed_bid_submits_once_with_an_audit_event_and_an_email(
     assert ready.declarations_accepted_at == ready.submitted_at
     assert ready.section_states.get(section=BidSection.DECLARATIONS).status == SectionStatus.COMPLETED
     assert AuditEvent.objects.filter(action="bid.submitted", target_id=str(ready.pk)).count() == 1
-    assert len(mailoutbox) == 1
-    assert ready.reference in mailoutbox[0].subject
-    assert ready.reference in mailoutbox[0].body
+    receipts = [m for m in mailoutbox if m.to == [world.applicant.email]]
+    assert len(receipts) == 1
+    assert ready.reference in receipts[0].subject
+    assert ready.reference in receipts[0].body
+    # The call's fund manager hears of it too (the catalogue's "bid submitted"), once.
+    assert [m.to for m in mailoutbox if m not in receipts] == [[world.manager.email]]
     with pytest.raises(ValidationError) as error:
         services.bid_submit(actor=world.applicant, bid=ready, declarations_confirmed=True)
     assert error.value.code == "already_submitted"

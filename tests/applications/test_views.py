@@ -233,7 +233,7 @@ def test_submitting_shows_the_reference_and_a_second_submit_changes_nothing(appl
     again = applicant_client.post(f"/bids/{ready.pk}/check/", declarations)
     assert again["Location"] == f"/bids/{ready.pk}/submitted/"
     assert AuditEvent.objects.filter(action="bid.submitted").count() == 1
-    assert len(mailoutbox) == 1
+    assert len(mailoutbox) == 2  # the receipt, and the fund manager's "bid received"
     assert Bid.objects.get(pk=ready.pk).status == BidStatus.SUBMITTED
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from governance import services
-from governance.models import Fund
+from governance.models import CallQuestion, Fund
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,13 @@ def _pages(world):
     fund, call, pot, panel = world.fund, world.call, world.host_pot, world.panel
     member = panel.members.first()
     criterion = call.criteria.first()
+    question = CallQuestion.objects.create(call=call, asked_by=world.people.applicant, question="May a PCN lead?")
     return [
+        ("governance:email_preference", [], SIGNED_IN),
+        ("governance:notification_wordings", [fund.slug], MANAGE),
+        ("governance:notification_wording_edit", [fund.slug, "bid_submitted"], MANAGE),
+        ("governance:call_questions", [call.slug], VIEW),
+        ("governance:call_question_answer", [call.slug, question.pk], MANAGE),
         ("governance:funds", [], SIGNED_IN),
         ("governance:fund_create", [], ANY_MANAGER),
         ("governance:fund_detail", [fund.slug], VIEW),

@@ -58,17 +58,21 @@ def test_a_return_opens_the_day_after_its_period_ends_with_an_audit_event(mw):
 def test_each_reminder_goes_once_on_its_day_however_often_the_task_runs(mw):
     ret = mw.ended()[-1]
     opened_day = ret.period_end + dt.timedelta(days=1)
-    due_soon_day = ret.due_date - dt.timedelta(days=7)
     overdue_day = ret.due_date + dt.timedelta(days=1)
     _, sent = _run(opened_day, ret)
     assert sent == [(ret.pk, "opened")]
     assert _run(opened_day, ret)[1] == []  # twice on the same day: nothing more
-    assert _run(due_soon_day - dt.timedelta(days=1), ret)[1] == []
-    assert _run(due_soon_day, ret)[1] == [(ret.pk, "due_soon")]
+    assert _run(ret.due_date - dt.timedelta(days=15), ret)[1] == []
+    for days, kind in ((14, "due_14"), (3, "due_3"), (1, "due_1")):
+        assert _run(ret.due_date - dt.timedelta(days=days), ret)[1] == [(ret.pk, kind)]
+        assert _run(ret.due_date - dt.timedelta(days=days), ret)[1] == []
     assert _run(ret.due_date, ret)[1] == []
     assert _run(overdue_day, ret)[1] == [(ret.pk, "overdue")]
     assert _run(overdue_day + dt.timedelta(days=10), ret)[1] == []
-    assert _sent(ret) == ["due_soon", "opened", "overdue"]
+    assert _sent(ret) == ["due_1", "due_14", "due_3", "opened", "overdue"]
+    notes = Notification.objects.filter(kind="return_due", user=mw.signatory).order_by("pk")
+    assert [n.subject.split(":")[0] for n in notes] == [
+        "Monitoring return due in 14 days", "Monitoring return due in 3 days", "Monitoring return due in 1 day"]
 
 
 def test_who_hears_of_each_reminder(mw):
@@ -102,10 +106,13 @@ def test_a_run_after_missed_runs_catches_up_without_stale_reminders(mw):
     assert _sent(ret) == ["overdue"]
 
 
-def test_a_missed_day_in_the_due_soon_window_is_caught_up_the_next_day(mw):
+def test_a_missed_day_in_a_due_window_is_caught_up_with_the_nearest_reminder_only(mw):
     ret = mw.ended()[-1]
     _run(ret.period_end + dt.timedelta(days=1))
-    assert _run(ret.due_date - dt.timedelta(days=5), ret)[1] == [(ret.pk, "due_soon")]  # the window opened 2 days ago
+    assert _run(ret.due_date - dt.timedelta(days=12), ret)[1] == [(ret.pk, "due_14")]  # the window opened 2 days ago
+    # The 3-day run was missed: the 1-day reminder goes, the 3-day one is not sent late.
+    assert _run(ret.due_date - dt.timedelta(days=1), ret)[1] == [(ret.pk, "due_1")]
+    assert "due_3" not in _sent(ret)
 
 
 def test_submitted_returns_and_awards_that_stopped_get_no_reminders(mw):
@@ -124,10 +131,10 @@ def test_a_moved_due_date_earns_a_fresh_reminder(mw, settings):
     _run(ret.due_date - dt.timedelta(days=2))
     settings.MONITORING_RETURN_DUE_DAYS = 44  # returns are now due two weeks later: the schedule follows
     new_due = ret.due_date + dt.timedelta(days=14)
-    assert _run(new_due - dt.timedelta(days=2), ret)[1] == [(ret.pk, "due_soon")]
+    assert _run(new_due - dt.timedelta(days=2), ret)[1] == [(ret.pk, "due_3")]
     ret.refresh_from_db()
     assert ret.due_date == new_due
-    assert sorted(ReminderSent.objects.filter(monitoring_return=ret, kind="due_soon").values_list("due_date", flat=True)) \
+    assert sorted(ReminderSent.objects.filter(monitoring_return=ret, kind="due_3").values_list("due_date", flat=True)) \
         == [new_due - dt.timedelta(days=14), new_due]
 
 
@@ -152,7 +159,9 @@ def test_the_tasks_send_each_reminder_once_when_run_twice(mw, django_capture_on_
     assert second["reminders"] == 0
     for ret in mw.ended():
         ret.refresh_from_db()
-        expected = ["overdue"] if ret.due_date < today else (["due_soon", "opened"] if ret.due_date - dt.timedelta(days=7) <= today else ["opened"])
+        days_left = (ret.due_date - today).days
+        due = "due_1" if days_left <= 1 else "due_3" if days_left <= 3 else "due_14" if days_left <= 14 else None
+        expected = ["overdue"] if ret.due_date < today else sorted(filter(None, [due, "opened"]))
         assert _sent(ret) == expected
     # Every reminder's notifications were emailed exactly once.
     notes = Notification.objects.filter(monitoring_reminders__isnull=False)

@@ -76,8 +76,9 @@ def test_the_beat_task_run_twice_by_the_worker_sends_each_reminder_once(real_cel
             expected.add((ret.pk, "overdue"))
         else:
             expected.add((ret.pk, "opened"))
-            if ret.due_date - dt.timedelta(days=7) <= today:
-                expected.add((ret.pk, "due_soon"))
+            days_left = (ret.due_date - today).days
+            if days_left <= 14:
+                expected.add((ret.pk, "due_1" if days_left <= 1 else "due_3" if days_left <= 3 else "due_14"))
     _reminder_invariants(expected)
     assert MonitoringReturn.objects.count() == len(mw.returns())  # the schedule was made once
 

@@ -26,7 +26,7 @@ def rename_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reporting", "0006_register_read_model"),
+        ("reporting", "0007_reminders_at_14_3_1_days"),
         ("governance", "0011_organisation_name_search_index"),
     ]
 
