@@ -53,6 +53,8 @@ from .models import (
 from .money import ZERO, format_money, parse_money
 from .outbox import outbox_enqueue
 from .signals import call_closing_extended, call_entered_assessment
+from .siteurl import absolute_url
+from .timefmt import nhs_datetime
 
 EMAIL_TAKEN = "An account with this email address already exists"
 
@@ -156,7 +158,7 @@ def notification_email_send(*, notification_id: int) -> bool:
         if notification is None or notification.emailed_at is not None:
             return False
         link = notification.link
-        url = f"{settings.SITE_URL}{link}" if link.startswith("/") else link
+        url = absolute_url(link) if link else link
         text = f"{notification.body}\n\n{url}" if url else notification.body
         send_mail(notification.subject, text, settings.DEFAULT_FROM_EMAIL, [notification.user.email])
         notification.emailed_at = timezone.now()
@@ -966,7 +968,7 @@ def call_extend_closing(
     shown = timezone.localtime(closes_at)
     audit_record(actor=actor, action="call.closing_extended", target=locked, before=before,
                  after=snapshot(locked, ("closes_at", "closing_extension_reason")),
-                 message=f"Closing time extended to {shown:%-d %B %Y, %H:%M %Z}: {reason}")
+                 message=f"Closing time extended to {nhs_datetime(shown)} (UK time): {reason}")
     call_closing_extended.send(sender=Call, call=locked, actor=actor, previous_closes_at=previous)
     return _sync(call, locked)
 
