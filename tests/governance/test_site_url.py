@@ -3,7 +3,13 @@
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from governance.siteurl import SITE_URL_LOCAL, SITE_URL_UNSET, SiteUrlMiddleware, absolute_url, check_site_url
+from governance.siteurl import (
+    SITE_URL_LOCAL,
+    SITE_URL_UNSET,
+    SiteUrlMiddleware,
+    absolute_url,
+    check_site_url,
+)
 
 
 def _ids(messages):
