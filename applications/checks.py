@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance import fy
 from governance.models import COMMISSIONING_KINDS, OrganisationKind, PartnerKind
 from governance.money import format_money
+from governance.timefmt import nhs_datetime
 from governance.uploads import ScanStatus
 
 from .models import Bid, BidSection, BidStatus, EndorsementStatus, SectionStatus
@@ -79,9 +80,8 @@ class Problem:
 
 
 def uk_datetime(moment: dt.datetime) -> str:
-    """Like '16 January 2027 at 5:00pm (UK time)'."""
-    local = timezone.localtime(moment)
-    return f"{local.day} {local:%B %Y} at {local.strftime('%I:%M%p').lstrip('0').lower()} (UK time)"
+    """Like '16 January 2027 at 5pm (UK time)' (governance.timefmt: the NHS style)."""
+    return f"{nhs_datetime(moment)} (UK time)"
 
 
 def uk_date(day: dt.date) -> str:

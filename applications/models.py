@@ -45,6 +45,10 @@ class CareSetting(models.TextChoices):
     HOME = "home", "Patients at home"
 
 
+# A draft whose call has closed can never be submitted: it is counted and shown as this.
+NOT_SUBMITTED_LABEL = "Not submitted (call closed)"
+
+
 class Bid(models.Model):
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="bids")
     lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="led_bids")
@@ -115,6 +119,16 @@ class Bid(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == BidStatus.DRAFT
+
+    def status_label(self, now=None) -> str:
+        """The state as people should read it: a draft left when its call closed was not submitted."""
+        if self.status == BidStatus.DRAFT and (now or timezone.now()) >= self.call.closes_at:
+            return NOT_SUBMITTED_LABEL
+        return self.get_status_display()
+
+    @property
+    def status_display(self) -> str:
+        return self.status_label()
 
     @property
     def years(self) -> list[int]:

@@ -31,6 +31,7 @@ from governance.selectors import (
 from . import checks, forms, selectors, services, visibility
 from .exports import csv_text
 from .models import (
+    NOT_SUBMITTED_LABEL,
     Bid,
     BidSection,
     BidSectionState,
@@ -732,7 +733,7 @@ def _call_for_bid_list(request, slug: str) -> Call:
 
 
 def _filtered_call_bids(request, call: Call):
-    bids = selectors.with_totals(visibility.bids_visible_to(request.user).filter(call=call)).order_by("reference")
+    bids = selectors.with_totals(visibility.bids_visible_to(request.user).filter(call=call)).select_related("call").order_by("reference")
     form = forms.CallBidFilterForm(request.GET or None)
     if form.is_valid():
         if q := form.cleaned_data["q"].strip():
@@ -754,7 +755,9 @@ def call_bids(request, slug: str):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "applications/call_bids.html", {
-        "call": call, "form": form, "page": page, "counts": [(BidStatus(s).label, s, n) for s, n in counts.items()],
+        "call": call, "form": form, "page": page, "counts": [
+            (NOT_SUBMITTED_LABEL if s == BidStatus.DRAFT and call.closes_at <= timezone.now() else BidStatus(s).label, s, n)
+            for s, n in counts.items()],
         "total": sum(counts.values()), "status_tags": STATUS_TAGS, "query": query.urlencode(), "now": timezone.now(),
         "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids"))],
     })
@@ -768,7 +771,7 @@ def call_bids_export(request, slug: str):
               "Amount asked for (£)", "Projected savings (£)", "Projected return", "Submitted at", "Ineligible reason"]
     rows = (
         [bid.reference, bid.title, bid.lead_organisation.name, bid.lead_organisation.ods_code or "",
-         bid.get_status_display(), bid.get_endorsement_status_display(), bid.pot.name if bid.pot else "",
+         bid.status_label(), bid.get_endorsement_status_display(), bid.pot.name if bid.pot else "",
          f"{bid.total_requested:.2f}", f"{bid.total_savings:.2f}",
          checks.projected_return(bid.total_savings, bid.total_requested) or "",
          timezone.localtime(bid.submitted_at).strftime("%Y-%m-%d %H:%M:%S") if bid.submitted_at else "",

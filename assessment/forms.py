@@ -118,7 +118,9 @@ class ModerationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["score"] = ScoreField(criterion=criterion, label="The moderated score")
         self.fields["rationale"] = _text(
-            "Why did the panel agree this score?", help_text="Recorded with the score on the fund's audit trail.",
+            "Why did the panel agree this score?",
+            help_text="Recorded with the score on the fund's audit trail. The applicant's feedback says the score was "
+                      "moderated because the assessors differed, but does not show this reason.",
         )
 
 

@@ -204,6 +204,7 @@ def call_start(request, slug: str):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Assessment has started: the submitted bids are in assessment. Assign the assessors next.")
+        return redirect(reverse("assessment:call", args=[call.slug]) + "#assign")
     return redirect("assessment:call", slug=call.slug)
 
 
@@ -466,6 +467,7 @@ def feedback(request, pk: int):
     return render(request, "assessment/feedback.html", {
         "bid": bid, "call": call, "decision": visibility.public_decision_view(released),
         "rows": selectors.bid_feedback(bid, released),
+        "moderated": visibility.feedback_moderated_criteria(bid, released),
         "now": timezone.now(),
         "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids")), (bid.reference, bid.get_absolute_url())],
     })

@@ -29,6 +29,14 @@ Conflicts
     you are conflicted"). On a decided call's ranking its recorded decision is hidden the same
     way. The conflicts register is for the fund's managers and auditors.
 
+Moderation
+    Where assessors' scores on a criterion differ by more than the call's threshold, the chair
+    records a moderated score and a rationale. Once decisions are released the applicant's
+    feedback says which criteria were moderated and why moderation happens (the spread above the
+    threshold), with the score used (``feedback_moderated_criteria``); the chair's rationale is
+    for the panel, the fund's managers and auditors and the audit trail only, and is never shown
+    to the applicant (the moderation form tells the chair so).
+
 Panel decisions
     ``public_reason`` (required) is the decision's public text: the register's "Why", the API,
     360Giving, the CSV and XLSX open data, the applicant's feedback page and the release email.
@@ -52,7 +60,7 @@ from governance import fy
 from governance.models import PUBLISHED_CALL_STATUSES, Call, CallStatus, Criterion, User
 
 from . import selectors
-from .models import Assignment, PanelDecision, Score, SheetStatus
+from .models import Assignment, Moderation, PanelDecision, Score, SheetStatus
 
 HIDDEN_CONFLICTED = "Hidden: you are conflicted"
 NOT_SUBMITTED = "Not submitted yet"
@@ -96,6 +104,14 @@ def released_decision(user: User, bid) -> PanelDecision | None:
     if not user.is_authenticated:
         return None
     return public_decisions(PanelDecision.objects.filter(bid=bid)).first()
+
+
+def feedback_moderated_criteria(bid, decision: PanelDecision) -> set[int]:
+    """The criteria of a released decision's bid whose score the panel moderated: the applicant
+    is told that (and why moderation happens), never the chair's rationale."""
+    if decision is None or not public_decisions(PanelDecision.objects.filter(pk=decision.pk)).exists():
+        return set()
+    return set(Moderation.objects.filter(bid=bid).values_list("criterion_id", flat=True))
 
 
 def feedback_decisions_for(user: User) -> QuerySet[PanelDecision]:

@@ -270,9 +270,12 @@ class ConditionTemplateForm(forms.Form):
 class AwardFilterForm(forms.Form):
     q = forms.CharField(label="Reference, title or recipient", required=False)
     status = forms.ChoiceField(label="Status", required=False)
+    needs = forms.ChoiceField(label="Waiting for", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         from .models import AwardStatus
+        from .selectors import AWARD_NEEDS
 
         self.fields["status"].choices = [("", "Any status"), *AwardStatus.choices]
+        self.fields["needs"].choices = [("", "Anything"), *AWARD_NEEDS]

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from weasyprint import HTML, URLFetcher
 
+from governance.siteurl import site_url
+
 from .models import OfferLetter
 from .selectors import award_money_by_year, instalments_of
 
@@ -27,7 +29,7 @@ def offer_letter_context(letter: OfferLetter) -> dict:
         "conditions": list(award.conditions.all()),
         "instalments": [i for i in instalments_of(award) if i.status != "cancelled"],
         "portal_name": settings.PORTAL_NAME,
-        "site_url": settings.SITE_URL,
+        "site_url": site_url(),
     }
 
 

@@ -396,7 +396,24 @@ def years_for(start, end, fund: Fund) -> list[int]:
 # Lists and dashboards ---------------------------------------------------------------------------
 
 
-def award_filter(awards: QuerySet[Award], *, status: str = "", fund: str = "", query: str = "") -> QuerySet[Award]:
+# What a manager's to-do counts link to: the awards holding those conditions or instalments.
+AWARD_NEEDS = [
+    ("evidence", "Condition evidence to review"),
+    ("payment", "Instalments to mark paid"),
+    ("variation", "Variations to decide"),
+]
+
+
+def award_filter(awards: QuerySet[Award], *, status: str = "", fund: str = "", query: str = "",
+                 needs: str = "") -> QuerySet[Award]:
+    if needs == "evidence":
+        awards = awards.filter(status__in=COMMITTING_STATUSES, pk__in=AwardCondition.objects.filter(
+            status=ConditionStatus.EVIDENCE_SUBMITTED).values("award_id"))
+    elif needs == "payment":
+        awards = awards.filter(status=AwardStatus.ACTIVE, pk__in=Instalment.objects.filter(
+            status=InstalmentStatus.RELEASED).values("award_id"))
+    elif needs == "variation":
+        awards = awards.filter(pk__in=Variation.objects.filter(status=VariationStatus.REQUESTED).values("award_id"))
     if status in AwardStatus.values:
         awards = awards.filter(status=status)
     if fund:

@@ -85,7 +85,7 @@ def award_list(request):
     awards = awards_visible_to(request.user).select_related("recipient", "pot__fund")
     if form.is_valid():
         awards = award_filter(awards, status=form.cleaned_data["status"], query=form.cleaned_data["q"],
-                              fund=request.GET.get("fund", ""))
+                              fund=request.GET.get("fund", ""), needs=form.cleaned_data["needs"])
     page = Paginator(awards.order_by("-issued_at", "reference"), 25).get_page(request.GET.get("page"))
     return render(request, "awards/list.html", {
         "page": page, "filter_form": form, "roles": request_roles(request),

@@ -252,13 +252,12 @@ def send(
     Returns the notification, or None when it was already sent. ``values`` fill the placeholders;
     ``link`` is also offered as ``{link}`` (made absolute for emails).
     """
-    from django.conf import settings
-
     from .services import notify
+    from .siteurl import absolute_url
 
     if key not in CATALOGUE:
         raise KeyError(f"No notification {key!r} in the catalogue")
-    absolute = f"{settings.SITE_URL}{link}" if link.startswith("/") else link
+    absolute = absolute_url(link) if link else link
     subject, body = render(key, {**values, "link": absolute}, fund)
     recipient = f"user.{to.pk}" if to is not None else f"email.{email.lower()}"
     return notify(

@@ -62,6 +62,8 @@ from .money import ZERO, format_money, parse_money
 from .outbox import outbox_enqueue
 from .selectors import call_alert_subscribers_for, call_bid_holders, call_managers
 from .signals import call_closed, call_closing_extended, call_entered_assessment
+from .siteurl import absolute_url
+from .timefmt import nhs_datetime
 
 EMAIL_TAKEN = "An account with this email address already exists"
 
@@ -176,7 +178,7 @@ def notify(
 
 
 def _absolute(link: str) -> str:
-    return f"{settings.SITE_URL}{link}" if link.startswith("/") else link
+    return absolute_url(link) if link else link
 
 
 def notification_email_send(*, notification_id: int) -> bool:
@@ -219,7 +221,7 @@ def notification_digest_send(*, user_id: int) -> int:
         subject = f"Fund Portal: {count} notification{'s' if count != 1 else ''} today"
         text = "\n\n---\n\n".join(parts) + (
             f"\n\n---\n\nYou get one email a day because you chose a daily digest. Change this on your "
-            f"account page: {settings.SITE_URL}/accounts/")
+            f"account page: {absolute_url('/accounts/')}")
         email_send(to=user.email, subject=subject, body=text, reference=f"digest-{user_id}-{waiting[-1].pk}")
         Notification.objects.filter(pk__in=[n.pk for n in waiting]).update(emailed_at=timezone.now())
     return count
@@ -1056,7 +1058,7 @@ def call_extend_closing(
     shown = timezone.localtime(closes_at)
     audit_record(actor=actor, action="call.closing_extended", target=locked, before=before,
                  after=snapshot(locked, ("closes_at", "closing_extension_reason")),
-                 message=f"Closing time extended to {shown:%-d %B %Y, %H:%M %Z}: {reason}")
+                 message=f"Closing time extended to {nhs_datetime(shown)} (UK time): {reason}")
     call_closing_extended.send(sender=Call, call=locked, actor=actor, previous_closes_at=previous)
     return _sync(call, locked)
 

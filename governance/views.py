@@ -624,7 +624,7 @@ def call_unpublish(request, slug: str):
 
 
 STATUS_ACTIONS = {
-    "start_assessment": (services.call_start_assessment, "Assessment has started."),
+    "start_assessment": (services.call_start_assessment, "Assessment has started: assign the assessors next."),
     "close_out": (services.call_close_out, "The call is closed out."),
 }
 
@@ -644,6 +644,9 @@ def call_status(request, slug: str):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, done)
+        if request.POST["action"] == "start_assessment":
+            # Next: assign the assessors (the assessment stage's page for the call, by URL name).
+            return redirect(reverse("assessment:call", args=[call.slug]) + "#assign")
     return redirect("governance:call_manage", slug=call.slug)
 
 

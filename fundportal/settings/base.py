@@ -16,7 +16,11 @@ SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-not-for-p
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The portal's public address, for links in emails, offer letters and open data
+# (governance/siteurl.py). Required with DEBUG off (a system check); in development, unset,
+# links follow the address of the request being served, else SITE_URL_FALLBACK.
+SITE_URL = env("SITE_URL", default="")
+SITE_URL_FALLBACK = "http://127.0.0.1:8000"
 
 # Database --------------------------------------------------------------------------------
 _DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
@@ -89,6 +93,8 @@ MIDDLEWARE = [
     # judged against it, not against when a busy worker got to it (governance/request_time.py).
     "governance.request_time.RequestReceivedMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Development without SITE_URL: links in emails and letters use this request's address.
+    "governance.siteurl.SiteUrlMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "csp.middleware.CSPMiddleware",

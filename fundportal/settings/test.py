@@ -17,6 +17,7 @@ WHITENOISE_AUTOREFRESH = True
 # test session starts (tests/conftest.py), which itself runs with CELERY_EAGER=0.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_EAGER", default=True)
 ALLOWED_HOSTS = ["*"]
+SITE_URL = env("SITE_URL", default="http://testserver")
 # Each test session has a queue of its own, so sessions sharing one Redis never take each
 # other's tasks; the session's worker is started on the same queue.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"fundportal-test-{os.getpid()}")

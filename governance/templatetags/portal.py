@@ -6,7 +6,7 @@ Loaded as a template builtin (see settings), so no ``{% load %}`` is needed.
 from django import template
 from django.forms import BoundField
 
-from governance import fy
+from governance import fy, timefmt
 from governance.money import format_money
 
 register = template.Library()
@@ -38,6 +38,30 @@ def fy_label(start_year) -> str:
         return fy.label(int(start_year))
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def nhs_time(moment) -> str:
+    """10:01pm, 9:40am, midday, midnight (UK time): the one time format of the portal."""
+    return timefmt.nhs_time(moment)
+
+
+@register.filter
+def nhs_date(day, style: str = "") -> str:
+    """4 December 2026; ``nhs_date:"short"`` gives 4 Dec 2026 for tables."""
+    return timefmt.nhs_date(day, short=style == "short")
+
+
+@register.filter
+def nhs_datetime(moment, style: str = "") -> str:
+    """4 December 2026 at 10:01pm; styles "short" (4 Dec 2026) and "weekday" (Friday 4 December 2026)."""
+    return timefmt.nhs_datetime(moment, short=style == "short", weekday=style == "weekday")
+
+
+@register.filter
+def decimal(value) -> str:
+    """A measure as entered: 8.1 stays 8.1, 6.50 shows as 6.5, 1200 as 1,200; never rounded."""
+    return timefmt.format_decimal(value)
 
 
 @register.filter

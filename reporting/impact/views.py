@@ -278,17 +278,31 @@ def report_version_retry(request, pk: int, number: int):
     return redirect("reporting:report_version", pk, retry.number)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_version_publish(request, pk: int, number: int):
+    """Publishing asks first: the confirmation page says what becomes public and what it replaces;
+    only its button (a POST with ``confirm=yes``) publishes."""
     version = _version(request, pk, number)
-    require(request.user.has_perm("reporting.manage_impact_report", version.report))
-    try:
-        services.report_version_publish(actor=request.user, version=version)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"Version {number} is published on the impact reports page.")
-    return redirect("reporting:report_version", pk, number)
+    report = version.report
+    require(request.user.has_perm("reporting.manage_impact_report", report))
+    if version.is_public:
+        messages.info(request, f"Version {number} is already published.")
+        return redirect("reporting:report_version", pk, number)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            services.report_version_publish(actor=request.user, version=version)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Version {number} is published on the impact reports page.")
+        return redirect("reporting:report_version", pk, number)
+    blockers = publication_blockers(version) if version.status == "ready" else [services.ONLY_READY_PUBLISH]
+    replaces = report.versions.exclude(pk=version.pk).filter(published_at__isnull=False, unpublished_at__isnull=True)
+    return render(request, "reporting/reports/publish.html", {
+        "report": report, "version": version, "publication_blockers": blockers, "replaces": list(replaces),
+        "crumbs": _crumbs(report, (report.title, reverse("reporting:report_detail", args=[pk])),
+                          (f"Version {number}", reverse("reporting:report_version", args=[pk, number]))),
+    })
 
 
 @require_http_methods(["GET", "POST"])

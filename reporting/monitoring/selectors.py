@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import (
     Case,
     Count,
+    DateField,
     Exists,
     F,
     FloatField,
@@ -76,6 +77,19 @@ MONITORED_AWARD_STATUSES = (AwardStatus.ACTIVE, AwardStatus.SUSPENDED, AwardStat
 # Submitted and approved returns are the grantee's word: the schedule never moves them.
 KEPT_RETURN_STATUSES = (ReturnStatus.SUBMITTED, ReturnStatus.APPROVED)
 WAITING_RETURN_STATUSES = (ReturnStatus.OPEN, ReturnStatus.RETURNED)
+
+
+def returns_next_due_first(returns: QuerySet[MonitoringReturn]) -> QuerySet[MonitoringReturn]:
+    """Returns still to be filed or reviewed first, the one due soonest (so any overdue) on top;
+    approved returns after them, the latest first."""
+    return returns.annotate(
+        _done=Case(When(status=ReturnStatus.APPROVED, then=Value(1)), default=Value(0)),
+        _pending_due=Case(When(status=ReturnStatus.APPROVED, then=Value(None)), default=F("due_date"),
+                          output_field=DateField()),
+        _done_due=Case(When(status=ReturnStatus.APPROVED, then=F("due_date")), default=Value(None),
+                       output_field=DateField()),
+    ).order_by("_done", F("_pending_due").asc(nulls_last=True), F("_done_due").desc(nulls_last=True),
+               "award__reference", "pk")
 VARIANCE_THRESHOLD = Decimal("0.10")
 
 

@@ -32,6 +32,7 @@ from .selectors import (
     portfolio_rows,
     return_figures,
     return_sections,
+    returns_next_due_first,
     returns_of_award,
     section_states,
 )
@@ -68,7 +69,8 @@ STATUS_FILTERS = [("", "All returns"), *ReturnStatus.choices, ("overdue", "Overd
 
 @require_GET
 def return_list(request):
-    """Returns the person may see, newest due first, filtered by status; paged."""
+    """Returns the person may see, the next due first (overdue on top, approved ones last),
+    filtered by status; paged."""
     today = timezone.localdate()
     status = request.GET.get("status", "")
     returns = returns_visible_to(request.user)
@@ -78,7 +80,7 @@ def return_list(request):
         returns = returns.filter(status=status)
     else:
         status = ""
-    page = Paginator(returns.order_by("-due_date", "award__reference", "pk"), 25).get_page(request.GET.get("page"))
+    page = Paginator(returns_next_due_first(returns), 25).get_page(request.GET.get("page"))
     for ret in page.object_list:
         ret.overdue = is_overdue(ret, today)
     roles = request_roles(request)

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
@@ -61,6 +60,7 @@ from governance.models import (
     Region,
 )
 from governance.money import NOT_MONEY, parse_money
+from governance.siteurl import absolute_url
 
 from ..models import (
     MonitoringReturn,
@@ -707,4 +707,4 @@ def partner_names_subquery(outer: str = "bid_id"):
 
 
 def site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    return absolute_url(path)

@@ -422,3 +422,35 @@ def test_release_tells_each_applicant_and_they_read_their_feedback_without_names
     assert "2.00" in page
     assert "3.50" in page
     assert "68.75" in page
+    # What happens next, and which score the panel moderated (why moderation happens), but never
+    # the chair's rationale ("Mixed"): the visibility rules keep it to the panel and the fund.
+    assert "What happens next" in page
+    assert "offer of award" in page
+    assert page.count("Moderated</strong>") == 1
+    assert "differed by more than 2 points" in page
+    assert "Mixed" not in page
+
+
+def test_the_release_button_counts_its_decisions_in_words(client, scene):
+    w, bid = _decide_ready(scene)
+    services.decision_record(actor=w.chair, bid=bid, outcome=DecisionOutcome.FUND, amount_approved=Decimal("200000"),
+                             public_reason="Strong")
+    other = w.bids[1]
+    Assignment.objects.filter(bid=other).update(status=AssignmentStatus.WITHDRAWN)
+    other.status = BidStatus.WITHDRAWN
+    other.save(update_fields=["status"])
+    client.force_login(w.manager)
+    page = client.get(reverse("assessment:release", args=[w.call.slug])).content.decode()
+    assert "Release the decision</button>" in page
+    assert "Release all 1 decision" not in page
+
+
+def test_starting_assessment_lands_on_assigning_the_assessors(client):
+    world = make_world(bids=1, status=CallStatus.CLOSED)
+    world.bids[0].status = BidStatus.SUBMITTED
+    world.bids[0].save(update_fields=["status"])
+    client.force_login(world.manager)
+    response = client.post(reverse("assessment:call_start", args=[world.call.slug]))
+    assert response.url == reverse("assessment:call", args=[world.call.slug]) + "#assign"
+    page = client.get(response.url).content.decode()
+    assert 'id="assign"' in page

@@ -162,7 +162,7 @@ def test_a_bid_is_assigned_declared_scored_moderated_decided_released_and_fed_ba
     page.get_by_role("link", name="Release the panel's decisions").click()
     expect(page.locator("h1")).to_have_text("Release the panel's decisions")
     check_accessibility(page)
-    page.get_by_role("button", name="Release all 1 decision").click()
+    page.get_by_role("button", name="Release the decision").click()
     expect(page.locator(".nhsuk-notification-banner")).to_contain_text("1 decision released")
     check_accessibility(page)
     decision = PanelDecision.objects.get(bid=bid)

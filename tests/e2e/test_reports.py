@@ -54,6 +54,9 @@ def test_a_manager_requests_follows_previews_and_publishes_a_report(page, live_s
     # When the manager publishes it...
     page.get_by_role("link", name="Back to version 1").click()
     page.get_by_role("button", name="Publish version 1").click()
+    expect(page.locator("h1")).to_have_text("Publish version 1?")
+    check_accessibility(page)
+    page.get_by_role("button", name="Publish the report").click()
     expect(page.get_by_text("Version 1 is published")).to_be_visible()
     check_accessibility(page)
 

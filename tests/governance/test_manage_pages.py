@@ -467,9 +467,11 @@ def test_a_scheduled_call_is_taken_back_to_draft_from_the_call_page_and_leaves_t
 def test_assessment_is_started_and_a_call_closed_out_from_the_call_page(manager, world):
     call = CallFactory(fund=world.fund, host_network=world.host, status=CallStatus.CLOSED)
     url = reverse("governance:call_status", args=[call.slug])
-    manager.post(url, {"action": "start_assessment"})
+    started = manager.post(url, {"action": "start_assessment"})
     call.refresh_from_db()
     assert call.status == CallStatus.ASSESSMENT
+    # Next comes assigning the assessors: the manager lands there, not back on the call page.
+    assert started.url == reverse("assessment:call", args=[call.slug]) + "#assign"
     response = manager.post(url, {"action": "close_out"}, follow=True)
     assert services.CALL_NOT_DECIDED in response.content.decode()
     call.refresh_from_db()

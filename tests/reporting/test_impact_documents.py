@@ -153,3 +153,18 @@ def test_a_long_detail_table_is_shortened_in_the_document_but_not_in_the_csv():
     # Every award's own line is never shortened.
     everything = table("t", "Every award", [("award", "Award", "text"), ("amount", "Amount", "money")], rows)
     assert f"A-{DETAIL_ROWS_SHOWN:04d}" in str(table_html(everything))
+
+
+# Pages carry their weight: no forced break leaves a page almost empty ---------------------------
+
+RUNNING_TEXT = re.compile(r"Page \d+ of \d+|Generated .*|Test Innovation Fund|2025/26")
+
+
+def test_no_page_but_the_last_is_almost_empty(built):
+    """Sections follow on rather than each forcing a new page, so no page (the cover and contents
+    apart, which end with a break of their own) holds only a few lines before a break."""
+    _, pages = pdf_pages(built)
+    body = [len(RUNNING_TEXT.sub("", text).strip()) for text in pages]
+    print("characters per page:", body)
+    for number, length in enumerate(body[2:-1], start=3):
+        assert length >= 400, f"page {number} of {len(pages)} holds only {length} characters"

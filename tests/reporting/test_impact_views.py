@@ -129,7 +129,8 @@ def _views(s):
         ("post", reverse("reporting:report_schedule", args=[r]), {"scheduled_quarterly": "on"}, {"anonymous": 302, "auditor": 403, **dict.fromkeys(MANAGERS, 302)}, outsider_report),
         ("post", reverse("reporting:report_version_retry", args=[r, 3]), {}, {"anonymous": 302, "auditor": 403, **dict.fromkeys(MANAGERS, 302)}, outsider_report),
         ("post", reverse("reporting:report_rebuild", args=[r]), {}, {"anonymous": 302, "auditor": 403, **dict.fromkeys(MANAGERS, 302)}, outsider_report),
-        ("post", reverse("reporting:report_version_publish", args=[r, 2]), {}, {"anonymous": 302, "auditor": 403, **dict.fromkeys(MANAGERS, 302)}, outsider_report),
+        ("get", reverse("reporting:report_version_publish", args=[r, 2]), None, {"anonymous": 302, "auditor": 403, **dict.fromkeys(MANAGERS, 200)}, outsider_report),
+        ("post", reverse("reporting:report_version_publish", args=[r, 2]), {"confirm": "yes"}, {"anonymous": 302, "auditor": 403, **dict.fromkeys(MANAGERS, 302)}, outsider_report),
         ("post", reverse("reporting:report_version_unpublish", args=[r, 2]), {"reason": "Corrected"}, {"anonymous": 302, "auditor": 403, **dict.fromkeys(MANAGERS, 302)}, outsider_report),
     ]
 
@@ -311,9 +312,25 @@ def test_withdrawing_without_a_reason_is_refused_and_the_report_stays_public(cli
     assert setup["published"].is_public
 
 
+def test_publishing_asks_for_confirmation_first(client, setup):
+    client.force_login(setup["people"]["manager"])
+    url = reverse("reporting:report_version_publish", args=[setup["report"].pk, 2])
+    assert f'href="{url}"' in client.get(reverse("reporting:report_version", args=[setup["report"].pk, 2])).content.decode()
+    page = client.get(url).content.decode()
+    assert "Publish version 2?" in page
+    assert "Version 1, published" in page  # what it replaces
+    # A POST without the confirmation (a stale form, a script) only shows the question again.
+    response = client.post(url)
+    assert response.status_code == 200
+    assert "Publish version 2?" in response.content.decode()
+    setup["draft"].refresh_from_db()
+    assert not setup["draft"].is_public
+
+
 def test_publishing_from_the_version_page(client, setup):
     client.force_login(setup["people"]["manager"])
-    response = client.post(reverse("reporting:report_version_publish", args=[setup["report"].pk, 2]), follow=True)
+    response = client.post(reverse("reporting:report_version_publish", args=[setup["report"].pk, 2]),
+                           {"confirm": "yes"}, follow=True)
     assert "Version 2 is published" in response.content.decode()
     setup["draft"].refresh_from_db()
     setup["published"].refresh_from_db()

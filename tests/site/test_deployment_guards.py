@@ -16,6 +16,7 @@ PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "fundportal.settings.production",
     "SECRET_KEY": "a-long-random-secret-" + "x7Kq9" * 10,
     "ALLOWED_HOSTS": "fundportal.example",
+    "SITE_URL": "https://fundportal.example",
 }
 
 

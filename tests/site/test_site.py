@@ -174,7 +174,7 @@ def test_signing_out_needs_a_post(client):
 
 
 def _manage(*args, env_overrides=None):
-    dropped = {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides or {})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -211,9 +211,21 @@ def test_production_settings_pass_the_deployment_checklist():
             "DJANGO_SETTINGS_MODULE": "fundportal.settings.production",
             "SECRET_KEY": "a-long-random-secret-" + "x7Kq9" * 10,
             "ALLOWED_HOSTS": "fundportal.example",
+            "SITE_URL": "https://fundportal.example",
         },
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_refuses_a_missing_or_local_site_url():
+    production = {"DJANGO_SETTINGS_MODULE": "fundportal.settings.production",
+                  "SECRET_KEY": "a-long-random-secret-" + "x7Kq9" * 10, "ALLOWED_HOSTS": "fundportal.example"}
+    result = _manage("check", env_overrides=production)
+    assert result.returncode != 0
+    assert "fundportal.E001" in result.stderr
+    result = _manage("check", env_overrides={**production, "SITE_URL": "http://127.0.0.1:8000"})
+    assert result.returncode != 0
+    assert "fundportal.E002" in result.stderr
 
 
 def test_the_compose_file_runs_every_service_the_design_names():
