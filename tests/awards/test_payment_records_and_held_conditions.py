@@ -277,3 +277,38 @@ def test_conditions_hold_back_the_first_payment_or_none_from_the_issue_form(worl
     world.decision.save()
     award = accept_and_start(world, issue(world))  # the decision's condition holds back the first payment
     assert [c.holds_back for c in award.conditions.all()] == [_instalments(award)[0]]
+
+
+# The audit trail files an award's events under it ------------------------------------------------
+
+
+def test_filtering_the_trail_by_an_awards_reference_finds_its_condition_and_payment_events(world):
+    from governance.selectors import fund_audit_events
+
+    world.decision.conditions = ["DPIA completed"]
+    world.decision.save()
+    award, first = _released_first(world)
+    actions = set(fund_audit_events(world.manager, world.fund, reference=award.reference.lower())
+                  .values_list("action", flat=True))
+    assert {"award.issued", "condition.evidence_submitted", "condition.met", "instalment.released"} <= actions
+    assert not fund_audit_events(world.manager, world.fund, reference="NO-SUCH-REF").exists()
+
+
+def test_events_written_before_the_references_were_kept_are_filed_by_the_migration(world):
+    import importlib
+
+    from django.apps import apps
+
+    from governance.audit import SYSTEM_ACTOR_LABEL
+
+    award = issue(world, conditions=[services.ConditionSpec("DPIA completed")])
+    condition = award.conditions.get()
+    old = AuditEvent.objects.create(actor_label=SYSTEM_ACTOR_LABEL, action="condition.met",
+                                    target_type="awards.awardcondition", target_id=str(condition.pk),
+                                    target_label=condition.title, fund=world.fund)
+    assert old.award_ref is None
+    migration = importlib.import_module(
+        "governance.migrations.0012_audit_events_filed_by_call_bid_and_award_and_call_areas")
+    migration.backfill(apps, None)
+    old.refresh_from_db()
+    assert (old.award_ref, old.bid_ref, old.call_ref) == (award.reference, award.bid.reference, award.bid.call.slug)
