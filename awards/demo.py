@@ -106,12 +106,15 @@ def _conditions(bid: Bid) -> list[services.ConditionSpec]:
     return specs
 
 
-def _date_conditions(award: Award) -> None:
+def _date_conditions(award: Award, *, earliest: dt.date | None = None) -> None:
     """Each condition's own due date, relative to the award's start: those holding back the first
-    payment by the start, the evaluation plan three months in."""
+    payment by the start, the evaluation plan three months in (a recent offer's no sooner than
+    ``earliest``)."""
     for condition in award.conditions.all():
         months = 3 if condition.holds_back_id is None else 0
         due = award.start_date + dt.timedelta(days=91 * months) if months else award.start_date
+        if earliest is not None:
+            due = max(due, earliest)
         AwardCondition.objects.filter(pk=condition.pk).update(due_date=due)
 
 
@@ -131,7 +134,7 @@ def _make_award(ctx: DemoContext, bid: Bid, status: str, reason: str) -> Award:
     )
     deadline = (issued_at + dt.timedelta(days=28)).date() if historical else ctx.today + dt.timedelta(days=21)
     _backdate(award, issued_at=issued_at)
-    _date_conditions(award)
+    _date_conditions(award, earliest=None if historical else ctx.today + dt.timedelta(days=28))
     if status in (AwardStatus.OFFERED, AwardStatus.LAPSED, AwardStatus.DECLINED) or not historical and status == AwardStatus.WITHDRAWN:
         return _end_offer(ctx, award, status, reason, manager, grantee)
     accepted_at = issued_at + dt.timedelta(days=7)
