@@ -26,7 +26,8 @@ def test_a_london_trust_cannot_lead_a_bid_on_a_call_for_the_south_west(world):
     world.call.save()
     london = OrganisationFactory(region=Region.LONDON, name="London Trust", network=None)
     devon = OrganisationFactory(region=Region.SOUTH_WEST, name="Devon Trust")
-    assert world.call.area_allows(devon) and not world.call.area_allows(london)
+    assert world.call.area_allows(devon)
+    assert not world.call.area_allows(london)
     assert checks.lead_eligibility_problem(world.call, london) == checks.LEAD_OUTSIDE_AREA.format(
         areas="the South West region", organisation="London Trust", where="in the London region")
 
@@ -50,7 +51,8 @@ def test_starting_a_bid_outside_the_area_is_refused_with_the_reason(world, clien
     assert "South West region" in exc.value.message_dict["organisation"][0]
     client.force_login(world.applicant)
     page = client.get(f"/bids/start/{world.call.slug}/").content.decode()
-    assert "in the South West region" in page and "is in the London region" in page
+    assert "in the South West region" in page
+    assert "is in the London region" in page
 
 
 def test_the_server_refuses_the_submission_of_a_bid_whose_lead_is_outside_the_area(world):

@@ -43,12 +43,15 @@ def test_a_payment_records_its_day_amount_reference_and_who_and_the_grantee_is_s
     assert (paid.status, paid.paid_on, paid.paid_amount, paid.payment_reference, paid.paid_by) == (
         InstalmentStatus.PAID, today, first.amount, "AP-2026-004512", world.manager)
     entry = PotLedgerEntry.objects.get(award=award, kind=LedgerEntryKind.PAYMENT)
-    assert entry.amount == first.amount and "AP-2026-004512" in entry.note
+    assert entry.amount == first.amount
+    assert "AP-2026-004512" in entry.note
     event = AuditEvent.objects.get(action="instalment.paid")
-    assert event.actor == world.manager and event.after["payment_reference"] == "AP-2026-004512"
+    assert event.actor == world.manager
+    assert event.after["payment_reference"] == "AP-2026-004512"
     assert event.award_ref == award.reference
     notice = Notification.objects.get(user=world.signatory, subject=f"Payment made: {award.reference}")
-    assert "AP-2026-004512" in notice.body and today.strftime("%-d %B %Y") in notice.body
+    assert "AP-2026-004512" in notice.body
+    assert today.strftime("%-d %B %Y") in notice.body
     assert not Notification.objects.filter(user=world.outsider, subject__startswith="Payment made").exists()
 
 
@@ -60,7 +63,8 @@ def test_a_different_amount_needs_its_reason_and_the_ledger_holds_what_was_paid(
     assert exc.value.message_dict == {"note": [services.PAID_AMOUNT_DIFFERS % {"amount": f"£{first.amount:,.2f}"}]}
     paid = services.instalment_mark_paid(actor=world.manager, instalment=first, amount=less, reference="AP-1",
                                          note="£100 withheld against an invoice query")
-    assert paid.paid_amount == less and paid.payment_note == "£100 withheld against an invoice query"
+    assert paid.paid_amount == less
+    assert paid.payment_note == "£100 withheld against an invoice query"
     assert PotLedgerEntry.objects.get(award=award, kind=LedgerEntryKind.PAYMENT).amount == less
 
 
@@ -88,7 +92,8 @@ def test_bad_payment_details_are_refused_next_to_their_field_and_nothing_changes
     if message:
         assert exc.value.message_dict[field] == [message]
     first.refresh_from_db()
-    assert first.status == InstalmentStatus.RELEASED and first.payment_reference == ""
+    assert first.status == InstalmentStatus.RELEASED
+    assert first.payment_reference == ""
     assert not PotLedgerEntry.objects.filter(award=award, kind=LedgerEntryKind.PAYMENT).exists()
 
 
@@ -96,7 +101,8 @@ def test_the_remittance_is_seen_by_the_awards_private_audience_only(world):
     award, first = _released_first(world)
     paid = services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-77")
     grantee_view = remittance(world.member, paid)
-    assert grantee_view["payment_reference"] == "AP-77" and grantee_view["recorded_by"] == ""
+    assert grantee_view["payment_reference"] == "AP-77"
+    assert grantee_view["recorded_by"] == ""
     assert remittance(world.manager, paid)["recorded_by"] == world.manager.full_name
     assert remittance(world.outsider, paid) is None
     assert remittance(world.member, _instalments(award)[1]) is None  # not paid yet
@@ -192,7 +198,8 @@ def test_the_award_page_shows_the_next_step_and_the_dashboard_the_awards_to_star
     award = accept(world, issue(world))
     client.force_login(world.manager)
     page = client.get(award.get_absolute_url()).content.decode()
-    assert "Next step" in page and "holding back the first payment" in page
+    assert "Next step" in page
+    assert "holding back the first payment" in page
     for condition in award.conditions.all():
         services.condition_waive(actor=world.manager, condition=condition, note="Not needed")
     page = client.get(award.get_absolute_url()).content.decode()
@@ -222,10 +229,12 @@ def test_recording_a_payment_through_the_page_shows_the_remittance_to_the_grante
     client.force_login(world.manager)
     url = reverse("awards:instalment_pay", args=[award.reference, first.pk])
     form = client.get(url)
-    assert form.status_code == 200 and b"Finance system payment reference" in form.content
+    assert form.status_code == 200
+    assert b"Finance system payment reference" in form.content
     bad = client.post(url, {"paid_on_day": "1", "paid_on_month": "1", "paid_on_year": "2090", "amount": "-3",
                             "reference": "", "note": ""})
-    assert bad.status_code == 200 and bad.content.decode().count("nhsuk-error-message") >= 2
+    assert bad.status_code == 200
+    assert bad.content.decode().count("nhsuk-error-message") >= 2
     first.refresh_from_db()
     assert first.status == InstalmentStatus.RELEASED
     today = timezone.localdate()
@@ -237,7 +246,8 @@ def test_recording_a_payment_through_the_page_shows_the_remittance_to_the_grante
     assert "AP-2026-0099" in page
     rows = list(csv.reader(io.StringIO(client.get(reverse("awards:payments_csv", args=[award.reference]))
                                        .content.decode())))
-    assert rows[1][7] == "AP-2026-0099" and rows[1][6] == str(first.amount)
+    assert rows[1][7] == "AP-2026-0099"
+    assert rows[1][6] == str(first.amount)
 
 
 def test_the_payments_csv_never_lets_a_cell_run_as_a_formula(client, world):
@@ -257,7 +267,8 @@ def test_the_condition_page_sets_its_payment_and_due_date(client, world):
     url = reverse("awards:condition_schedule", args=[award.reference, condition.pk])
     assert client.get(url).status_code == 200
     response = client.post(url, {"due_date_day": "1", "due_date_month": "1", "due_date_year": "2020", "holds_back": "none"})
-    assert response.status_code == 200 and b"nhsuk-error-message" in response.content
+    assert response.status_code == 200
+    assert b"nhsuk-error-message" in response.content
     due = timezone.localdate() + dt.timedelta(days=30)
     response = client.post(url, {"due_date_day": due.day, "due_date_month": due.month, "due_date_year": due.year,
                                  "holds_back": "none"})
@@ -272,7 +283,8 @@ def test_conditions_hold_back_the_first_payment_or_none_from_the_issue_form(worl
     from awards.forms import AwardIssueForm
 
     form = AwardIssueForm(decision=world.decision)
-    assert "conditions_hold_back" in form.fields and "conditions_due_date" in form.fields
+    assert "conditions_hold_back" in form.fields
+    assert "conditions_due_date" in form.fields
     world.decision.conditions = ["DPIA completed"]
     world.decision.save()
     award = accept_and_start(world, issue(world))  # the decision's condition holds back the first payment
