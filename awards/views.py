@@ -161,7 +161,8 @@ def award_detail(request, reference: str):
     can_manage = user.has_perm("awards.manage_award", award)
     instalments = instalments_of(award)
     conditions = conditions_of(award)
-    annotate_instalments(instalments)
+    if can_manage:  # why each scheduled instalment cannot be released yet: only managers are shown it
+        annotate_instalments(instalments)
     for instalment in instalments:
         instalment.remittance = remittance(user, instalment)
     return render(request, "awards/detail.html", {
