@@ -111,3 +111,20 @@ def test_the_csv_is_refused_to_anyone_who_may_not_read_the_trail(world, client, 
     response = client.get(reverse("governance:fund_audit_csv", args=[world.fund.slug]))
     assert response.status_code in (403, 404)
     assert b"Fund renamed" not in response.content
+
+
+def test_a_draft_call_s_area_is_set_by_its_manager_and_made_up_values_refused(world):
+    from django.core.exceptions import ValidationError
+
+    from governance import services
+    from governance.models import Region
+
+    call = services.call_update(actor=world.people.manager, call=world.call, eligible_regions=[Region.SOUTH_WEST],
+                                eligible_networks=[world.host.pk])
+    call.refresh_from_db()
+    assert call.eligible_area_labels == ["the South West region", f"the area of {world.host.name}"]
+    with pytest.raises(ValidationError) as exc:
+        services.call_update(actor=world.people.manager, call=world.call, eligible_regions=["Atlantis"],
+                             eligible_networks=[world.trust.pk])
+    assert exc.value.message_dict["eligible_regions"] == [services.NOT_A_CHOICE]
+    assert exc.value.message_dict["eligible_networks"] == [services.NOT_A_CHOICE]
