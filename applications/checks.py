@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from governance import fy
-from governance.models import COMMISSIONING_KINDS, OrganisationKind, PartnerKind
+from governance.models import COMMISSIONING_KINDS, OrganisationKind, PartnerKind, Region
 from governance.money import format_money
 from governance.timefmt import nhs_datetime
 from governance.uploads import ScanStatus
@@ -63,6 +63,7 @@ RISKS_MISSING = "Add at least one risk and how you will manage it"
 # The whole bid
 SECTION_NOT_SAVED = "Complete the {section} section"
 LEAD_NOT_ELIGIBLE = "Bids for this call must be led by {kinds}: {organisation} is {kind}"
+LEAD_OUTSIDE_AREA = "Bids for this call must be led by an organisation in {areas}: {organisation} is {where}"
 CALL_CLOSED = "The call closed on {closed}: bids can no longer be submitted"
 CALL_NOT_OPEN = "This call is not open for bids"
 
@@ -117,11 +118,26 @@ def kind_with_article(kind: str) -> str:
 
 
 def lead_eligibility_problem(call, organisation) -> str | None:
-    """Why ``organisation`` may not lead a bid on ``call``, or None if it may."""
-    if organisation.kind in (call.eligible_org_kinds or []):
-        return None
-    kinds = _labels(call.eligible_org_kinds or [], OrganisationKind) or "no kind of organisation yet"
-    return LEAD_NOT_ELIGIBLE.format(kinds=kinds, organisation=organisation.name, kind=kind_with_article(organisation.kind))
+    """Why ``organisation`` may not lead a bid on ``call`` (its kind, or where it is), or None if it may."""
+    if organisation.kind not in (call.eligible_org_kinds or []):
+        kinds = _labels(call.eligible_org_kinds or [], OrganisationKind) or "no kind of organisation yet"
+        return LEAD_NOT_ELIGIBLE.format(kinds=kinds, organisation=organisation.name,
+                                        kind=kind_with_article(organisation.kind))
+    if not call.area_allows(organisation):
+        return LEAD_OUTSIDE_AREA.format(areas=" or ".join(call.eligible_area_labels), organisation=organisation.name,
+                                        where=_where(organisation))
+    return None
+
+
+def _where(organisation) -> str:
+    if organisation.region:
+        where = f"in the {Region(organisation.region).label} region"
+        if organisation.network_id:
+            where += f" and the area of {organisation.network.name}"
+        return where
+    if organisation.network_id:
+        return f"in the area of {organisation.network.name}"
+    return "not recorded in any NHS region"
 
 
 def duration_problem(call, start: dt.date | None, end: dt.date | None) -> str | None:

@@ -28,13 +28,13 @@ class PotLedgerEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Instalment)
 class InstalmentAdmin(ReadOnlyAdmin):
-    list_display = ["award", "financial_year", "quarter", "amount", "status", "requires_return"]
+    list_display = ["award", "financial_year", "quarter", "amount", "status", "requires_return", "paid_on", "payment_reference"]
     list_filter = ["status"]
 
 
 @admin.register(models.AwardCondition)
 class AwardConditionAdmin(ReadOnlyAdmin):
-    list_display = ["title", "award", "pre_start", "status", "evidence_scan_status"]
+    list_display = ["title", "award", "due_date", "holds_back", "status", "evidence_scan_status"]
     list_filter = ["status", "evidence_scan_status"]
 
 

@@ -91,12 +91,31 @@ def _grantee(organisation) -> User:
     return user
 
 
+EVALUATION_PLAN = ("Evaluation plan agreed with the network within three months of the start",
+                   "The plan for measuring the outcomes in the bid, agreed with the network's evaluation lead.")
+
+
 def _conditions(bid: Bid) -> list[services.ConditionSpec]:
-    specs = [services.ConditionSpec(text) for text in bid.decision.conditions]
+    """The panel's conditions hold back the first payment; the evaluation plan holds back none
+    but is due three months after the start (due dates are set once the award exists)."""
+    specs = [services.ConditionSpec(text, "", services.FIRST_PAYMENT) for text in bid.decision.conditions]
     if bid.innovation_type == "digital":
         title, description, _ = STANDARD_CONDITIONS[2]
-        specs.append(services.ConditionSpec(title, description, True))
+        specs.append(services.ConditionSpec(title, description, services.FIRST_PAYMENT))
+    specs.append(services.ConditionSpec(*EVALUATION_PLAN, services.NO_PAYMENT))
     return specs
+
+
+def _date_conditions(award: Award, *, earliest: dt.date | None = None) -> None:
+    """Each condition's own due date, relative to the award's start: those holding back the first
+    payment by the start, the evaluation plan three months in (a recent offer's no sooner than
+    ``earliest``)."""
+    for condition in award.conditions.all():
+        months = 3 if condition.holds_back_id is None else 0
+        due = award.start_date + dt.timedelta(days=91 * months) if months else award.start_date
+        if earliest is not None:
+            due = max(due, earliest)
+        AwardCondition.objects.filter(pk=condition.pk).update(due_date=due)
 
 
 def _make_award(ctx: DemoContext, bid: Bid, status: str, reason: str) -> Award:
@@ -115,6 +134,7 @@ def _make_award(ctx: DemoContext, bid: Bid, status: str, reason: str) -> Award:
     )
     deadline = (issued_at + dt.timedelta(days=28)).date() if historical else ctx.today + dt.timedelta(days=21)
     _backdate(award, issued_at=issued_at)
+    _date_conditions(award, earliest=None if historical else ctx.today + dt.timedelta(days=28))
     if status in (AwardStatus.OFFERED, AwardStatus.LAPSED, AwardStatus.DECLINED) or not historical and status == AwardStatus.WITHDRAWN:
         return _end_offer(ctx, award, status, reason, manager, grantee)
     accepted_at = issued_at + dt.timedelta(days=7)
@@ -195,9 +215,13 @@ def _pay_past_quarters(ctx: DemoContext, award: Award, manager: User, *, skip_la
             Instalment.objects.filter(pk=instalment.pk).update(status=InstalmentStatus.RELEASED, released_by=manager)
         else:
             services.instalment_release(actor=manager, instalment=instalment)
-        services.instalment_mark_paid(actor=manager, instalment=instalment)
+        # The finance system's reference, as a payables run numbers it.
+        reference = f"AP-{instalment.financial_year}-{award.pk:03d}{instalment.quarter}"
+        services.instalment_mark_paid(actor=manager, instalment=Instalment.objects.get(pk=instalment.pk),
+                                      paid_on=ctx.today, amount=instalment.amount, reference=reference)
         released_at = ctx.at(0) - dt.timedelta(days=(ctx.today - quarter_end).days - 40)
         paid_at = released_at + dt.timedelta(days=4)
-        Instalment.objects.filter(pk=instalment.pk).update(released_at=released_at, paid_at=paid_at)
+        Instalment.objects.filter(pk=instalment.pk).update(released_at=released_at, paid_at=paid_at,
+                                                           paid_on=paid_at.date())
         PotLedgerEntry.objects.filter(award=award, kind=LedgerEntryKind.PAYMENT, financial_year=instalment.financial_year,
-                                      note=f"Q{instalment.quarter} instalment paid").update(created_at=paid_at)
+                                      note__startswith=f"Q{instalment.quarter} instalment paid").update(created_at=paid_at)

@@ -20,6 +20,10 @@ from .services import (
     EVIDENCE_EMPTY,
     EVIDENCE_MISSING,
     EVIDENCE_TOO_LARGE,
+    FIRST_PAYMENT,
+    NO_PAYMENT,
+    PAID_ON_MISSING,
+    PAYMENT_REFERENCE_MISSING,
     RETURN_FREQUENCIES,
     RETURN_FREQUENCY_NOT_ALLOWED,
     VARIATION_REASONS_MISSING,
@@ -83,6 +87,9 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
                 field = form.profile_error_field(error)
             if field is None and key == "profile" and "profile_total" in form.fields:
                 field = "profile_total"
+            if field is None and key == "conditions" and "conditions_due_date" in form.fields \
+                    and getattr(error, "code", "") in ("condition_due_past", "condition_due_after_end"):
+                field = "conditions_due_date"
             form.add_error(field, error)
 
 
@@ -109,7 +116,6 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
     return_frequency_months = _return_frequency_field()
     decision_conditions = forms.MultipleChoiceField(
         label="Conditions set by the panel", required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="Each must be met before the first payment.",
     )
     templates = forms.ModelMultipleChoiceField(
         label="Standard conditions", required=False, queryset=ConditionTemplate.objects.none(),
@@ -117,7 +123,19 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
     )
     other_conditions = forms.CharField(
         label="Other conditions", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One condition per line. Each must be met before the first payment.",
+        help_text="One condition per line.",
+    )
+    conditions_hold_back = forms.ChoiceField(
+        label="Which payment do these conditions hold back?", widget=forms.RadioSelect, initial=FIRST_PAYMENT,
+        required=False,
+        choices=[(FIRST_PAYMENT, "The first payment (and so every payment) until each is met or waived"),
+                 (NO_PAYMENT, "No payment: each is tracked by its due date")],
+        help_text="Standard conditions marked \"not before payment\" hold back no payment. You can change each "
+                  "condition's payment and due date on the award page later.",
+    )
+    conditions_due_date = NHSDateField(
+        label="Conditions due by (optional)", required=False,
+        help_text="The date the conditions must be met by. For example, 30 6 2027",
     )
 
     def __init__(self, *args, decision, **kwargs):
@@ -152,9 +170,13 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
         return lines
 
     def condition_specs(self) -> list[ConditionSpec]:
-        specs = [ConditionSpec(self.decision.conditions[int(i)]) for i in self.cleaned_data["decision_conditions"]]
-        specs += [ConditionSpec(t.title, t.description, t.pre_start) for t in self.cleaned_data["templates"]]
-        specs += [ConditionSpec(line) for line in self.cleaned_data["other_conditions"]]
+        held = self.cleaned_data.get("conditions_hold_back") or FIRST_PAYMENT
+        due = self.cleaned_data.get("conditions_due_date")
+        specs = [ConditionSpec(self.decision.conditions[int(i)], "", held, due)
+                 for i in self.cleaned_data["decision_conditions"]]
+        specs += [ConditionSpec(t.title, t.description, held if t.pre_start else NO_PAYMENT, due)
+                  for t in self.cleaned_data["templates"]]
+        specs += [ConditionSpec(line, "", held, due) for line in self.cleaned_data["other_conditions"]]
         return specs
 
 
@@ -279,3 +301,50 @@ class AwardFilterForm(forms.Form):
 
         self.fields["status"].choices = [("", "Any status"), *AwardStatus.choices]
         self.fields["needs"].choices = [("", "Anything"), *AWARD_NEEDS]
+
+
+class PaymentForm(forms.Form):
+    """Recording a payment: the service checks the date, the amount and the reference."""
+
+    paid_on = NHSDateField(label="Date paid", help_text="As the finance system shows it. For example, 4 12 2026",
+                           error_messages={"required": PAID_ON_MISSING})
+    amount = MoneyField(label="Amount paid")
+    reference = forms.CharField(
+        label="Finance system payment reference", max_length=200, error_messages={"required": PAYMENT_REFERENCE_MISSING},
+        help_text="For example, AP-2026-004512. The grantee sees it on their remittance.",
+        widget=forms.TextInput(attrs={"spellcheck": "false", "class": "nhsuk-input--width-20"}),
+    )
+    note = needed_when(forms.CharField(
+        label="Reason the amount differs", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed only if the amount paid is not the instalment's amount. The grantee sees it.",
+    ))
+
+    def __init__(self, *args, instalment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].help_text = (
+            f"The instalment is {format_money(instalment.amount, pence=True)}: enter what was actually paid.")
+        if not self.is_bound:
+            self.initial.update({"paid_on": timezone.localdate(), "amount": instalment.amount})
+
+
+class ConditionScheduleForm(forms.Form):
+    due_date = NHSDateField(label="Due date", required=False,
+                            help_text="When the condition must be met by. Leave empty for none. For example, 30 6 2027")
+    holds_back = forms.ChoiceField(label="Which payment does it hold back?", widget=forms.RadioSelect,
+                                   help_text="That payment and every later one wait until the condition is met or waived.")
+
+    def __init__(self, *args, condition, instalments, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(NO_PAYMENT, "None: it does not stop any payment")]
+        for instalment in instalments:
+            if instalment.status == "scheduled" or instalment.pk == condition.holds_back_id:
+                choices.append((f"{instalment.financial_year}-{instalment.quarter}",
+                                f"{instalment.label} ({format_money(instalment.amount, pence=True)}, "
+                                f"{instalment.get_status_display().lower()})"))
+        self.fields["holds_back"].choices = choices
+        if not self.is_bound:
+            held = condition.holds_back
+            self.initial.update({
+                "due_date": condition.due_date,
+                "holds_back": f"{held.financial_year}-{held.quarter}" if held else NO_PAYMENT,
+            })

@@ -165,10 +165,19 @@ def condition_evidence_path(instance: AwardCondition, filename: str) -> str:
 
 
 class AwardCondition(models.Model):
+    """A condition of funding: met with evidence the fund manager signs off, or waived.
+
+    It has its own due date, and may hold back one instalment: that instalment and every later
+    one wait until the condition is met or waived. A condition holding back nothing is still
+    tracked (and chased by its due date) but stops no payment."""
+
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="conditions")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    pre_start = models.BooleanField(default=True)
+    due_date = models.DateField(null=True, blank=True, help_text="When the condition must be met by.")
+    holds_back = models.ForeignKey(
+        "Instalment", on_delete=models.SET_NULL, null=True, blank=True, related_name="held_back_by",
+        help_text="The payment (and every later one) that waits for this condition; empty: none.")
     status = models.CharField(max_length=20, choices=ConditionStatus.choices, default=ConditionStatus.OPEN)
     evidence = models.FileField(upload_to=condition_evidence_path, blank=True, max_length=300)
     evidence_name = models.CharField(max_length=200, blank=True)
@@ -193,6 +202,14 @@ class AwardCondition(models.Model):
     @property
     def audit_fund(self) -> Fund:
         return self.award.pot.fund
+
+    @property
+    def is_outstanding(self) -> bool:
+        return self.status in (ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED)
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_outstanding and self.due_date is not None and self.due_date < timezone.localdate()
 
 
 class DocumentStatus(models.TextChoices):
@@ -232,7 +249,9 @@ class InstalmentStatus(models.TextChoices):
 
 class Instalment(models.Model):
     """A payment due in one NHS quarter. Released when its monitoring return is approved and
-    the award's pre-start conditions are met; then a fund manager marks it paid."""
+    no condition holding it (or an earlier instalment) back is outstanding; then a fund manager
+    records the payment: the day, the amount and the finance system's reference (the grantee's
+    remittance)."""
 
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="instalments")
     financial_year = models.PositiveSmallIntegerField()
@@ -244,8 +263,12 @@ class Instalment(models.Model):
     )
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True, help_text="When the payment was recorded.")
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    paid_on = models.DateField(null=True, blank=True, help_text="The day the money was paid, as the finance system says.")
+    paid_amount = money_field("amount paid", null=True, blank=True)
+    payment_reference = models.CharField(max_length=40, blank=True, help_text="The finance system's reference.")
+    payment_note = models.TextField(blank=True, help_text="Why the amount paid differs from the instalment.")
 
     class Meta:
         ordering = ["award", "financial_year", "quarter"]
@@ -253,6 +276,8 @@ class Instalment(models.Model):
             models.UniqueConstraint(fields=["award", "financial_year", "quarter"], name="instalment_one_per_quarter"),
             models.CheckConstraint(condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="instalment_quarter_1_to_4"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="instalment_not_negative"),
+            models.CheckConstraint(condition=Q(paid_amount__isnull=True) | Q(paid_amount__gt=0),
+                                   name="instalment_paid_amount_positive"),
         ]
 
     def __str__(self) -> str:

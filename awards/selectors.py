@@ -323,12 +323,43 @@ def instalments_of(award: Award) -> list[Instalment]:
     return instalments
 
 
+OUTSTANDING_CONDITION = [ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED]
+
+
+def _up_to(instalment: Instalment) -> Q:
+    """Instalments of the same award due no later than ``instalment`` (by year and quarter)."""
+    return Q(financial_year__lt=instalment.financial_year) | Q(
+        financial_year=instalment.financial_year, quarter__lte=instalment.quarter)
+
+
+def conditions_holding_back(instalment: Instalment) -> QuerySet[AwardCondition]:
+    """Outstanding conditions that hold back this instalment: those holding it back, or an
+    earlier instalment of the award (a condition on the first payment holds back every payment)."""
+    held = Instalment.objects.filter(_up_to(instalment), award_id=instalment.award_id)
+    return AwardCondition.objects.filter(
+        award_id=instalment.award_id, status__in=OUTSTANDING_CONDITION, holds_back__in=held
+    ).order_by("pk")
+
+
+def first_instalment(award: Award) -> Instalment | None:
+    return award.instalments.order_by("financial_year", "quarter").first()
+
+
 def open_prestart_conditions(award: Award) -> QuerySet[AwardCondition]:
-    return award.conditions.filter(pre_start=True, status__in=[ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED])
+    """Outstanding conditions holding back the award's first payment: the award starts once none is left."""
+    first = first_instalment(award)
+    if first is None:
+        return AwardCondition.objects.none()
+    return conditions_holding_back(first)
 
 
 def prestart_conditions_met(award: Award) -> bool:
     return not open_prestart_conditions(award).exists()
+
+
+def conditions_of(award: Award) -> list[AwardCondition]:
+    """The award's conditions with the instalment each holds back (if any)."""
+    return list(award.conditions.select_related("signed_off_by", "holds_back").order_by("pk"))
 
 
 def award_letters(award: Award):
@@ -432,28 +463,27 @@ class ManagerToDo:
     variations_to_decide: int
     instalments_to_release: int
     instalments_to_pay: int
+    awards_to_start: int = 0
 
     @property
     def anything(self) -> bool:
         return any(
             (self.decisions_ready, self.offers_waiting, self.evidence_to_review, self.variations_to_decide,
-             self.instalments_to_release, self.instalments_to_pay)
+             self.instalments_to_release, self.instalments_to_pay, self.awards_to_start)
         )
 
 
 def manager_to_do(user: User) -> ManagerToDo:
     awards = awards_managed_by(user)
     active = awards.filter(status=AwardStatus.ACTIVE)
-    waiting_on_conditions = AwardCondition.objects.filter(
-        pre_start=True, status__in=[ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED]
-    ).values("award_id")
-    scheduled = (Instalment.objects.filter(award__in=active, status=InstalmentStatus.SCHEDULED)
-                 .exclude(award__in=waiting_on_conditions))
-    releasable = scheduled.filter(Q(requires_return=False) | Q(monitoring_return__status=RETURN_APPROVED)).count()
+    scheduled = Instalment.objects.filter(award__in=active, status=InstalmentStatus.SCHEDULED)
+    ready = list(scheduled.filter(Q(requires_return=False) | Q(monitoring_return__status=RETURN_APPROVED)))
     # Instalments a six- or twelve-monthly return covers: only those whose quarter has begun can be due.
     unlinked = [i for i in scheduled.filter(requires_return=True, monitoring_return__isnull=True)
                 if i.period[0] <= timezone.localdate()]
-    releasable += sum(1 for ret in instalment_returns(unlinked).values() if ret.status == RETURN_APPROVED)
+    approved = {pk for pk, ret in instalment_returns(unlinked).items() if ret.status == RETURN_APPROVED}
+    ready += [i for i in unlinked if i.pk in approved]
+    releasable = sum(1 for i in ready if not conditions_holding_back(i).exists())
     return ManagerToDo(
         decisions_ready=decisions_ready_for_award(user).count(),
         offers_waiting=awards.filter(status=AwardStatus.OFFERED).count(),
@@ -463,7 +493,14 @@ def manager_to_do(user: User) -> ManagerToDo:
         variations_to_decide=Variation.objects.filter(award__in=awards, status=VariationStatus.REQUESTED).count(),
         instalments_to_release=releasable,
         instalments_to_pay=Instalment.objects.filter(award__in=active, status=InstalmentStatus.RELEASED).count(),
+        awards_to_start=awards_waiting_to_start(user).count(),
     )
+
+
+def awards_waiting_to_start(user: User) -> QuerySet[Award]:
+    """Accepted awards the person manages that nobody has started yet: no payment can be released
+    until they are started."""
+    return awards_managed_by(user).filter(status=AwardStatus.ACCEPTED).order_by("accepted_at", "reference")
 
 
 def evidence_awaiting_scan(*, older_than) -> list[int]:

@@ -12,7 +12,9 @@ Money rules:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from django.utils import timezone
 from assessment.models import FUNDING_OUTCOMES, PanelDecision
 from governance import fy, notifications, uploads
 from governance.access import require_actor
-from governance.audit import audit_record, snapshot
+from governance.audit import audit_record, snapshot, to_json
 from governance.models import Fund, Membership, PotBudget, User
 from governance.money import ZERO, format_money
 from governance.outbox import outbox_enqueue
@@ -55,6 +57,7 @@ from .selectors import (
     RETURN_APPROVED,
     award_ledger_by_year,
     award_profile,
+    conditions_holding_back,
     instalment_return,
     is_authorised_signatory,
     is_recipient_member,
@@ -89,6 +92,11 @@ POT_HAS_NO_BUDGET = "%(pot)s has no budget for %(year)s"
 POT_OVERCOMMITTED = "Not enough money is left in %(pot)s for %(year)s: %(remaining)s remains but %(needed)s is needed"
 CONDITION_TITLE_MISSING = "Enter the condition"
 CONDITION_TITLE_TOO_LONG = "Enter a condition of 200 characters or fewer"
+CONDITION_PAYMENT_UNKNOWN = "Choose a payment of this award for \"%(title)s\" to hold back, or none"
+CONDITION_DUE_PAST = "The due date of \"%(title)s\" must be today or later"
+CONDITION_DUE_AFTER_END = "The due date of \"%(title)s\" must be by the award's end date, %(end)s"
+CONDITION_PAYMENT_PAID = "The %(label)s payment has already been released or paid, so a condition can no longer hold it back"
+CONDITIONS_HOLD_BACK = "This instalment waits for %(count)s condition%(plural)s to be met or waived: %(titles)s"
 TEMPLATE_TITLE_TAKEN = "This fund already has a condition with this title"
 
 NOT_OFFERED = "This offer is no longer open: the award is %(status)s"
@@ -110,6 +118,24 @@ INSTALMENT_NOT_RELEASED = "Only a released instalment can be marked paid: this o
 RETURN_NOT_LINKED = "This instalment waits for a monitoring return, and none is linked to it yet"
 RETURN_NOT_APPROVED = "This instalment waits for its monitoring return to be approved: the return is %(status)s"
 PAYMENT_ABOVE_COMMITMENT = "Paying this would take %(year)s above the money committed to the award"
+PAID_ON_MISSING = "Enter the date the payment was made"
+PAID_ON_FUTURE = "The payment date must be today or in the past"
+PAID_ON_BEFORE_RELEASE = "The payment date must be on or after %(released)s, when the instalment was released"
+PAID_AMOUNT_MISSING = "Enter the amount paid"
+PAID_AMOUNT_NOT_POSITIVE = "Enter an amount paid of more than £0"
+PAID_AMOUNT_TOO_LARGE = (
+    "The amount paid cannot be more than %(limit)s, the money committed to the award in %(year)s and not yet paid"
+)
+PAID_AMOUNT_DIFFERS = (
+    "The amount paid differs from the instalment of %(amount)s: enter the reason for the difference"
+)
+PAYMENT_REFERENCE_MISSING = "Enter the finance system's payment reference"
+PAYMENT_REFERENCE_INVALID = (
+    "Enter the payment reference as the finance system shows it: 40 letters, numbers, spaces or the characters "
+    "/ . _ - at most, starting with a letter or number"
+)
+# A finance reference: starts with a letter or digit (so a spreadsheet never reads it as a formula).
+PAYMENT_REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 /._-]{0,39}$")
 
 NOT_RECIPIENT = "Only members of %(organisation)s can do this"
 CONDITION_CLOSED = "This condition is %(status)s, so evidence can no longer be sent"
@@ -153,13 +179,41 @@ RETURN_FREQUENCY_FIXED = (
 )
 
 
+FIRST_PAYMENT = "first"
+NO_PAYMENT = "none"
+
+
 @dataclass(frozen=True)
 class ConditionSpec:
-    """A condition to attach to an award when it is issued."""
+    """A condition to attach to an award when it is issued.
+
+    ``holds_back``: which payment waits for it: ``"first"`` (or True) the first payment, and so
+    every payment; ``"none"`` (or False/None) none; ``"2027-1"`` (or ``(2027, 1)``) the instalment of
+    that financial year and quarter, and every later one. ``due_date``: when it must be met by."""
 
     title: str
     description: str = ""
-    pre_start: bool = True
+    holds_back: bool | str | tuple | None = FIRST_PAYMENT
+    due_date: dt.date | None = None
+
+    @property
+    def held_key(self) -> str | tuple[int, int] | None:
+        return holds_back_key(self.holds_back)
+
+
+def holds_back_key(value) -> str | tuple[int, int] | None:
+    """``"first"``, None (no payment) or (year, quarter) from what a form or a caller gives."""
+    if value is True or value == FIRST_PAYMENT:
+        return FIRST_PAYMENT
+    if value in (False, None, "", NO_PAYMENT):
+        return None
+    if isinstance(value, tuple):
+        return int(value[0]), int(value[1])
+    year, _, quarter = str(value).partition("-")
+    try:
+        return int(year), int(quarter)
+    except ValueError:
+        return ("invalid", str(value))  # reported as an error by whoever checks it
 
 
 def _money(amount: Decimal) -> str:
@@ -275,6 +329,26 @@ def _notify_manager(award: Award, subject: str, body: str) -> None:
         notify(user=award.issued_by, subject=subject, body=body, link=award.get_absolute_url())
 
 
+def _quarter_label(key: tuple[int, int]) -> str:
+    return f"{fy.label(key[0])} Q{key[1]}"
+
+
+def _condition_schedule_errors(title: str, key, due_date, *, quarters: list[tuple[int, int]], end_date,
+                               check_quarters: bool = True) -> list[ValidationError]:
+    """What is wrong with a condition's due date and the payment it holds back."""
+    errors = []
+    params = {"title": title}
+    if isinstance(key, tuple) and check_quarters and key not in quarters:
+        errors.append(ValidationError(CONDITION_PAYMENT_UNKNOWN, code="condition_payment_unknown", params=params))
+    if due_date is not None:
+        if due_date < timezone.localdate():
+            errors.append(ValidationError(CONDITION_DUE_PAST, code="condition_due_past", params=params))
+        elif end_date and due_date > end_date:
+            errors.append(ValidationError(CONDITION_DUE_AFTER_END, code="condition_due_after_end",
+                                          params={**params, "end": _date(end_date)}))
+    return errors
+
+
 # Issuing ---------------------------------------------------------------------------------------
 
 
@@ -348,12 +422,18 @@ def award_issue(
     errors["profile"].extend(_profile_errors(
         profile, amount=amount if amount and amount > 0 else None, start=start_date, end=end_date, fund=fund
     ))
-    specs = [ConditionSpec(c, "", True) for c in decision.conditions] if conditions is None else list(conditions)
+    specs = [ConditionSpec(c, "", FIRST_PAYMENT) for c in decision.conditions] if conditions is None else list(conditions)
+    plan = [(y, q, v) for y, q, v in _instalment_plan(start_date, end_date, profile) if v > 0] \
+        if start_date and end_date and end_date > start_date else []
     for spec in specs:
         if not spec.title.strip():
             errors["conditions"].append(ValidationError(CONDITION_TITLE_MISSING, code="condition_missing"))
         elif len(spec.title.strip()) > 200:
             errors["conditions"].append(ValidationError(CONDITION_TITLE_TOO_LONG, code="condition_too_long"))
+        else:
+            errors["conditions"].extend(_condition_schedule_errors(
+                spec.title.strip(), spec.held_key, spec.due_date, quarters=[(y, q) for y, q, _ in plan],
+                end_date=end_date, check_quarters=bool(plan)))
     errors = {key: value for key, value in errors.items() if value}
     if errors:
         raise ValidationError(errors)
@@ -380,15 +460,16 @@ def award_issue(
     AwardYear.objects.bulk_create(AwardYear(award=award, financial_year=y, amount=a) for y, a in profile.items())
     for year, value in profile.items():
         _ledger(award, LedgerEntryKind.COMMIT, year, value, actor, "Award issued")
+    created = [
+        Instalment.objects.create(award=award, financial_year=year, quarter=quarter, amount=value, requires_return=index > 0)
+        for index, (year, quarter, value) in enumerate(plan)
+    ]
+    by_quarter = {(i.financial_year, i.quarter): i for i in created}
     for spec in specs:
+        key = spec.held_key
+        held = (created[0] if created else None) if key == FIRST_PAYMENT else by_quarter.get(key) if key else None
         AwardCondition.objects.create(award=award, title=spec.title.strip(), description=spec.description.strip(),
-                                      pre_start=spec.pre_start)
-    first = True
-    for year, quarter, value in _instalment_plan(start_date, end_date, profile):
-        if value <= 0:
-            continue
-        Instalment.objects.create(award=award, financial_year=year, quarter=quarter, amount=value, requires_return=not first)
-        first = False
+                                      due_date=spec.due_date, holds_back=held)
     audit_record(
         actor=actor, action="award.issued", target=award,
         message=f"Award of {_money(amount)} offered to {award.recipient.name}",
@@ -609,7 +690,7 @@ def _change_status(award: Award, *, actor: User, status: str, action: str, reaso
 
 @transaction.atomic
 def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
-    """Start an accepted award once its pre-start conditions are met or waived."""
+    """Start an accepted award once the conditions holding back its first payment are met or waived."""
     require_actor(actor, "awards.manage_award", award)
     award = _lock_award(award)
     _require_status(award, [AwardStatus.ACCEPTED], "started")
@@ -881,27 +962,43 @@ def _instalment_period(instalment: Instalment) -> str:
     return f"{fy.label(instalment.financial_year)} quarter {instalment.quarter}"
 
 
+def release_blocker(instalment: Instalment, *, award: Award | None = None) -> ValidationError | None:
+    """Why the instalment cannot be released now (None: it can)."""
+    award = award or instalment.award
+    if award.status != AwardStatus.ACTIVE:
+        return ValidationError(AWARD_NOT_ACTIVE, code="award_not_active", params={"status": _status_label(award.status)})
+    if instalment.status != InstalmentStatus.SCHEDULED:
+        return ValidationError(INSTALMENT_NOT_SCHEDULED, code="not_scheduled",
+                               params={"status": instalment.get_status_display().lower()})
+    holding = list(conditions_holding_back(instalment))
+    if holding:
+        return ValidationError(CONDITIONS_HOLD_BACK, code="conditions_open", params={
+            "count": len(holding), "plural": "" if len(holding) == 1 else "s",
+            "titles": "; ".join(f"\u201c{c.title}\u201d" for c in holding)})
+    if instalment.requires_return:
+        monitoring_return = instalment_return(instalment)
+        if monitoring_return is None:
+            return ValidationError(RETURN_NOT_LINKED, code="return_not_linked")
+        if monitoring_return.status != RETURN_APPROVED:
+            return ValidationError(RETURN_NOT_APPROVED, code="return_not_approved",
+                                   params={"status": monitoring_return.get_status_display().lower()})
+    return None
+
+
 @transaction.atomic
 def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
     """Release an instalment for payment: scheduled → released.
 
-    Refused unless the award is active, its pre-start conditions are met or waived, and,
-    where the instalment requires a return, the monitoring return linked to it is approved.
+    Refused unless the award is active, no outstanding condition holds back this instalment
+    (or an earlier one), and, where the instalment requires a return, the monitoring return
+    linked to it is approved. ``release_blocker`` gives the same answer without locking, for
+    pages that show the button only when it can work.
     """
     require_actor(actor, "awards.manage_award", instalment.award)
     award, instalment = _lock_instalment(instalment)
-    if instalment.status != InstalmentStatus.SCHEDULED:
-        raise ValidationError(INSTALMENT_NOT_SCHEDULED, code="not_scheduled",
-                              params={"status": instalment.get_status_display().lower()})
-    if not prestart_conditions_met(award):
-        raise ValidationError(PRESTART_CONDITIONS_OPEN, code="conditions_open")
-    if instalment.requires_return:
-        monitoring_return = instalment_return(instalment)
-        if monitoring_return is None:
-            raise ValidationError(RETURN_NOT_LINKED, code="return_not_linked")
-        if monitoring_return.status != RETURN_APPROVED:
-            raise ValidationError(RETURN_NOT_APPROVED, code="return_not_approved",
-                                  params={"status": monitoring_return.get_status_display().lower()})
+    blocker = release_blocker(instalment, award=award)
+    if blocker is not None:
+        raise blocker
     instalment.status = InstalmentStatus.RELEASED
     instalment.released_at = timezone.now()
     instalment.released_by = actor
@@ -913,30 +1010,136 @@ def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
     return instalment
 
 
+def clean_payment_reference(reference: str) -> str:
+    """The finance system's reference, trimmed; ValidationError if missing or not like one."""
+    reference = " ".join((reference or "").split())
+    if not reference:
+        raise ValidationError(PAYMENT_REFERENCE_MISSING, code="reference_missing")
+    if not PAYMENT_REFERENCE_PATTERN.match(reference):
+        raise ValidationError(PAYMENT_REFERENCE_INVALID, code="reference_invalid")
+    return reference
+
+
 @transaction.atomic
-def instalment_mark_paid(*, actor: User, instalment: Instalment) -> Instalment:
-    """Record that a released instalment has been paid: released → paid, with a payment entry."""
+def instalment_mark_paid(*, actor: User, instalment: Instalment, paid_on: dt.date | None = None,
+                         amount: Decimal | None = None, reference: str = "", note: str = "") -> Instalment:
+    """Record the payment of a released instalment: released → paid, with a payment entry.
+
+    ``paid_on``: the day the finance system paid it (not in the future, not before the release);
+    ``amount``: what was paid, the instalment's amount unless ``note`` explains a difference, and
+    never more than the year's money committed and not yet paid; ``reference``: the finance
+    system's reference (required). The grantee is sent the remittance.
+    """
     require_actor(actor, "awards.manage_award", instalment.award)
     award, instalment = _lock_instalment(instalment)
     if instalment.status != InstalmentStatus.RELEASED:
         raise ValidationError(INSTALMENT_NOT_RELEASED, code="not_released",
                               params={"status": instalment.get_status_display().lower()})
     money = award_ledger_by_year(award).get(instalment.financial_year, {"committed": ZERO, "paid": ZERO})
-    if money["paid"] + instalment.amount > money["committed"]:
-        raise ValidationError(PAYMENT_ABOVE_COMMITMENT, code="above_commitment",
-                              params={"year": fy.label(instalment.financial_year)})
+    year = fy.label(instalment.financial_year)
+    if money["paid"] + instalment.amount > money["committed"] and amount is None:
+        raise ValidationError(PAYMENT_ABOVE_COMMITMENT, code="above_commitment", params={"year": year})
+    errors: dict[str, list[ValidationError]] = defaultdict(list)
+    today = timezone.localdate()
+    released_on = timezone.localdate(instalment.released_at) if instalment.released_at else None
+    paid_on = paid_on or today
+    if paid_on > today:
+        errors["paid_on"].append(ValidationError(PAID_ON_FUTURE, code="paid_on_future"))
+    elif released_on and paid_on < released_on:
+        errors["paid_on"].append(ValidationError(PAID_ON_BEFORE_RELEASE, code="paid_on_before_release",
+                                                 params={"released": _date(released_on)}))
+    amount = instalment.amount if amount is None else amount
+    note = (note or "").strip()
+    limit = money["committed"] - money["paid"]
+    if amount <= 0:
+        errors["amount"].append(ValidationError(PAID_AMOUNT_NOT_POSITIVE, code="amount_not_positive"))
+    elif amount > limit:
+        errors["amount"].append(ValidationError(PAID_AMOUNT_TOO_LARGE, code="amount_too_large",
+                                                params={"limit": _money(max(limit, ZERO)), "year": year}))
+    elif amount != instalment.amount and not note:
+        errors["note"].append(ValidationError(PAID_AMOUNT_DIFFERS, code="amount_differs",
+                                              params={"amount": _money(instalment.amount)}))
+    try:
+        reference = clean_payment_reference(reference)
+    except ValidationError as exc:
+        errors["reference"].append(exc)
+    errors = {key: value for key, value in errors.items() if value}
+    if errors:
+        raise ValidationError(errors)
+    before = snapshot(instalment, ("status",))
     instalment.status = InstalmentStatus.PAID
     instalment.paid_at = timezone.now()
     instalment.paid_by = actor
-    instalment.save(update_fields=["status", "paid_at", "paid_by"])
-    if instalment.amount > 0:
-        _ledger(award, LedgerEntryKind.PAYMENT, instalment.financial_year, instalment.amount, actor,
-                f"Q{instalment.quarter} instalment paid")
-    audit_record(actor=actor, action="instalment.paid", target=instalment,
-                 message=f"{fy.label(instalment.financial_year)} Q{instalment.quarter} instalment of {_money(instalment.amount)} paid")
-    _tell_grantee("instalment_paid", award, about=instalment,
-                  values={"amount": _money(instalment.amount), "period": _instalment_period(instalment)})
+    instalment.paid_on = paid_on
+    instalment.paid_amount = amount
+    instalment.payment_reference = reference
+    instalment.payment_note = note if amount != instalment.amount else ""
+    instalment.save(update_fields=["status", "paid_at", "paid_by", "paid_on", "paid_amount", "payment_reference",
+                                   "payment_note"])
+    _ledger(award, LedgerEntryKind.PAYMENT, instalment.financial_year, amount, actor,
+            f"Q{instalment.quarter} instalment paid, reference {reference}")
+    audit_record(actor=actor, action="instalment.paid", target=instalment, before=before,
+                 after=snapshot(instalment, ("status", "paid_on", "paid_amount", "payment_reference", "payment_note")),
+                 message=f"{instalment.label} instalment of {_money(instalment.amount)} paid: {_money(amount)} "
+                         f"on {_date(paid_on)}, reference {reference}")
+    _tell_grantee("instalment_paid", award, about=instalment, values={
+        "amount": _money(amount), "period": _instalment_period(instalment), "remittance": remittance_text(instalment)})
     return instalment
+
+
+def remittance_text(instalment: Instalment) -> str:
+    """The remittance the grantee is sent (its fields are those ``visibility.remittance`` shows)."""
+    text = (f"{_money(instalment.paid_amount)} was paid to {instalment.award.recipient.name} on {_date(instalment.paid_on)} "
+            f"for the {instalment.label} instalment of \"{instalment.award.title}\". "
+            f"Payment reference: {instalment.payment_reference}.")
+    if instalment.payment_note:
+        text += f" The amount differs from the instalment of {_money(instalment.amount)}: {instalment.payment_note}"
+    return text
+
+
+@transaction.atomic
+def condition_schedule_set(*, actor: User, condition: AwardCondition, due_date: dt.date | None,
+                           holds_back) -> AwardCondition:
+    """Set a condition's due date and the payment it holds back (``holds_back`` as in ``ConditionSpec``).
+
+    Only a scheduled instalment can be held back; the condition must still be outstanding."""
+    require_actor(actor, "awards.manage_award", condition.award)
+    award = _lock_award(condition.award)
+    _require_live(award)
+    condition = _lock_condition(condition)
+    if condition.status not in (ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED):
+        raise ValidationError(CONDITION_NOT_OPEN, code="condition_not_open",
+                              params={"status": condition.get_status_display().lower(), "action": "changed"})
+    key = holds_back_key(holds_back)
+    instalments = list(award.instalments.exclude(status=InstalmentStatus.CANCELLED).order_by("financial_year", "quarter"))
+    by_quarter = {(i.financial_year, i.quarter): i for i in instalments}
+    held = (instalments[0] if instalments else None) if key == FIRST_PAYMENT else by_quarter.get(key) if key else None
+    errors: dict[str, list[ValidationError]] = defaultdict(list)
+    if isinstance(key, tuple) and held is None:
+        errors["holds_back"].append(ValidationError(CONDITION_PAYMENT_UNKNOWN, code="condition_payment_unknown",
+                                                    params={"title": condition.title}))
+    elif held is not None and held.status != InstalmentStatus.SCHEDULED and held != condition.holds_back:
+        errors["holds_back"].append(ValidationError(CONDITION_PAYMENT_PAID, code="condition_payment_paid",
+                                                    params={"label": held.label}))
+    errors["due_date"].extend(_condition_schedule_errors(condition.title, None, due_date, quarters=[],
+                                                         end_date=award.end_date))
+    errors = {k: v for k, v in errors.items() if v}
+    if errors:
+        raise ValidationError(errors)
+    before = {"due_date": to_json(condition.due_date), "holds_back": _held_label(condition.holds_back)}
+    condition.due_date = due_date
+    condition.holds_back = held
+    condition.save(update_fields=["due_date", "holds_back"])
+    after = {"due_date": to_json(due_date), "holds_back": _held_label(held)}
+    if before != after:
+        audit_record(actor=actor, action="condition.schedule_changed", target=condition, before=before, after=after,
+                     message=f"Condition \"{condition.title}\": due {_date(due_date) if due_date else 'with no date'}, "
+                             f"holds back {_held_label(held)}")
+    return condition
+
+
+def _held_label(instalment: Instalment | None) -> str:
+    return f"the {instalment.label} payment" if instalment is not None else "no payment"
 
 
 # Variations ----------------------------------------------------------------------------------------

@@ -28,17 +28,26 @@ from .forms import (
     AwardFilterForm,
     AwardIssueForm,
     ConditionReviewForm,
+    ConditionScheduleForm,
     ConditionTemplateForm,
     EvidenceForm,
     OfferAcceptForm,
     OfferDeclineForm,
+    PaymentForm,
     ReasonForm,
     ReturnFrequencyForm,
     VariationDecisionForm,
     VariationRequestForm,
     add_service_errors,
 )
-from .models import Award, AwardStatus, ConditionStatus, DocumentStatus, VariationStatus
+from .models import (
+    Award,
+    AwardStatus,
+    ConditionStatus,
+    DocumentStatus,
+    InstalmentStatus,
+    VariationStatus,
+)
 from .selectors import (
     award_filter,
     award_letters,
@@ -47,6 +56,7 @@ from .selectors import (
     award_profile,
     award_variations,
     condition_templates_for,
+    conditions_of,
     decisions_managed_by,
     decisions_ready_for_award,
     instalments_of,
@@ -55,10 +65,13 @@ from .selectors import (
     pot_years,
     prestart_conditions_met,
 )
+from .steps import annotate_instalments, manager_next_step
 from .visibility import (
     awards_visible_to,
+    remittance,
     sees_condition_evidence,
     sees_offer_letters,
+    sees_payments,
     sees_pot_ledger,
 )
 
@@ -145,6 +158,13 @@ def award_detail(request, reference: str):
     user = request.user
     money = award_money_by_year(award)
     paid = award_paid_to_date(award)
+    can_manage = user.has_perm("awards.manage_award", award)
+    instalments = instalments_of(award)
+    conditions = conditions_of(award)
+    if can_manage:  # why each scheduled instalment cannot be released yet: only managers are shown it
+        annotate_instalments(instalments)
+    for instalment in instalments:
+        instalment.remittance = remittance(user, instalment)
     return render(request, "awards/detail.html", {
         "award": award,
         "bid": award.bid,
@@ -153,13 +173,15 @@ def award_detail(request, reference: str):
         "paid": paid,
         "committed": sum((row.committed for row in money), ZERO),
         "outstanding": sum((row.outstanding for row in money), ZERO),
-        "conditions": award.conditions.select_related("signed_off_by"),
-        "instalments": instalments_of(award),
+        "conditions": conditions,
+        "instalments": instalments,
+        "next_step": manager_next_step(award, instalments, conditions) if can_manage else None,
+        "sees_payments": sees_payments(user, award),
         "letters": award_letters(award),
         "variations": award_variations(award),
         "open_variation": open_variation(award),
         "prestart_met": prestart_conditions_met(award),
-        "can_manage": user.has_perm("awards.manage_award", award),
+        "can_manage": can_manage,
         "is_grantee": user.has_perm("awards.act_for_recipient", award),
         "is_signatory": user.has_perm("awards.respond_to_offer", award),
         "is_live": award.status in (AwardStatus.OFFERED, AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.SUSPENDED),
@@ -313,9 +335,81 @@ def instalment_release(request, reference: str, pk: int):
     return _instalment_action(request, reference, pk, services.instalment_release, "released for payment")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def instalment_pay(request, reference: str, pk: int):
-    return _instalment_action(request, reference, pk, services.instalment_mark_paid, "marked paid")
+    """Record a payment: the day, the amount and the finance system's reference."""
+    award = _award(request, reference)
+    instalment = get_object_or_404(award.instalments, pk=pk)
+    require(request.user.has_perm("awards.manage_award", award))
+    if request.method == "POST" and (
+            reauth := reauthentication_redirect(request, award.get_absolute_url() + "#schedule")) is not None:
+        return reauth
+    if instalment.status != InstalmentStatus.RELEASED:
+        messages.info(request, f"The {instalment.label} instalment is {instalment.get_status_display().lower()}: "
+                               "only a released instalment's payment can be recorded.")
+        return redirect(award.get_absolute_url() + "#schedule")
+    form = PaymentForm(request.POST or None, instalment=instalment)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.instalment_mark_paid(actor=request.user, instalment=instalment, paid_on=data["paid_on"],
+                                          amount=data["amount"], reference=data["reference"], note=data["note"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Payment of the {instalment.label} instalment recorded. "
+                                      f"{award.recipient.name} has been sent the remittance.")
+            return redirect(award.get_absolute_url() + "#schedule")
+    return render(request, "awards/payment.html", {
+        "award": award, "instalment": instalment, "form": form, "crumbs": _award_crumbs(award),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def condition_schedule(request, reference: str, pk: int):
+    """A condition's due date and the payment it holds back."""
+    award = _award(request, reference)
+    condition = get_object_or_404(award.conditions, pk=pk)
+    require(request.user.has_perm("awards.manage_award", award))
+    instalments = list(award.instalments.exclude(status=InstalmentStatus.CANCELLED).order_by("financial_year", "quarter"))
+    form = ConditionScheduleForm(request.POST or None, condition=condition, instalments=instalments)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.condition_schedule_set(actor=request.user, condition=condition,
+                                            due_date=form.cleaned_data["due_date"],
+                                            holds_back=form.cleaned_data["holds_back"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Condition \"{condition.title}\" updated.")
+            return redirect(award.get_absolute_url() + "#conditions")
+    return render(request, "awards/condition_schedule.html", {
+        "award": award, "condition": condition, "form": form, "crumbs": _award_crumbs(award),
+    })
+
+
+PAYMENT_COLUMNS = ["award_reference", "instalment", "instalment_amount", "status", "released_on", "paid_on",
+                   "amount_paid", "payment_reference", "reason_amount_differs"]
+
+
+@require_GET
+def payments_csv(request, reference: str):
+    """The award's instalments with their remittances, as the person may see them."""
+    award = _award(request, reference)
+    require(sees_payments(request.user, award))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{award.reference}-payments.csv"'
+    writer = csv.writer(response)
+    writer.writerow(PAYMENT_COLUMNS)
+    for instalment in instalments_of(award):
+        paid = remittance(request.user, instalment) or {}
+        writer.writerow([
+            csv_safe(award.reference), instalment.label, instalment.amount, instalment.get_status_display(),
+            instalment.released_at.date().isoformat() if instalment.released_at else "",
+            paid["paid_on"].isoformat() if paid.get("paid_on") else "", paid.get("paid_amount") or "",
+            csv_safe(paid.get("payment_reference", "")), csv_safe(paid.get("payment_note", "")),
+        ])
+    return response
 
 
 # action -> (service, page title, button, reason required, hint, done)

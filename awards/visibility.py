@@ -8,7 +8,8 @@ the one query of that rule; no channel writes its own. The public sees the field
 ``PUBLIC_AWARD_FIELDS`` (and, through the register, its released decision's score, criterion
 scores and conditions of funding, its profile, money paid and results from approved returns).
 
-**Private parts.** Offer letters, condition evidence and review notes, instalments and payments,
+**Private parts.** Offer letters, condition evidence and review notes, instalments and payments
+(with their remittance: date paid, amount, the finance system's reference, ``remittance``),
 variations and the award's own ledger are seen only by ``award_private_audience``: the fund
 managers of the call's or fund's host network, fund managers of the network whose pot pays it
 (read only), the fund's auditors, members of the recipient organisation, and site admins
@@ -133,6 +134,23 @@ def sees_condition_evidence(user: User, award: Award) -> bool:
 def sees_payments(user: User, award: Award) -> bool:
     """Instalments, payments and the award's ledger entries."""
     return sees_award_private(user, award)
+
+
+# A payment's remittance: what the grantee (and everyone who sees the award's payments) is shown
+# of a paid instalment, on the award page, in the payments CSV and in the "Payment made" notification.
+REMITTANCE_FIELDS = ("label", "paid_on", "paid_amount", "payment_reference", "payment_note")
+
+
+def remittance(user: User, instalment) -> dict | None:
+    """The remittance of a paid instalment for ``user``, or None if they may not see payments
+    (or it is not paid). Who recorded it is shown only to those who may manage the award."""
+    if instalment.status != "paid" or not sees_payments(user, instalment.award):
+        return None
+    view = {name: getattr(instalment, name) for name in REMITTANCE_FIELDS}
+    view["amount"] = instalment.amount
+    view["recorded_by"] = (instalment.paid_by.full_name if instalment.paid_by_id
+                           and user.has_perm("awards.manage_award", instalment.award) else "")
+    return view
 
 
 def sees_pot_ledger(user: User, fund: Fund) -> bool:

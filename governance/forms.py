@@ -417,6 +417,15 @@ class CallForm(SectionsMixin, forms.Form):
         label="Partners every bid must have", choices=PartnerKind.choices, widget=forms.CheckboxSelectMultiple,
         required=False, help_text="Collaboration across the pathway: choose none if partners are welcome but not required.",
     )
+    eligible_regions = forms.MultipleChoiceField(
+        label="NHS regions whose organisations may lead a bid", choices=Region.choices,
+        widget=forms.CheckboxSelectMultiple, required=False,
+        help_text="Choose no region and no network for a call open to all of England.",
+    )
+    eligible_networks = forms.TypedMultipleChoiceField(
+        label="Health Innovation Networks whose area's organisations may lead a bid", coerce=int,
+        widget=forms.CheckboxSelectMultiple, required=False,
+    )
     endorsement_required = forms.TypedChoiceField(
         label="Must a commissioner endorse each bid before it is assessed?", choices=YES_NO,
         coerce=lambda value: value in (True, "True"), widget=forms.RadioSelect,
@@ -440,8 +449,8 @@ class CallForm(SectionsMixin, forms.Form):
         ("About the call", ["title", "slug", "summary", "purpose", "innovation_types", "host_network"]),
         ("Money", ["pots"]),
         ("Timetable", ["opens_at", "closes_at", "questions_close_at", "assessment_due_date", "panel_meeting_date", "decisions_expected_date"]),
-        ("Eligibility", ["eligible_org_kinds", "min_amount", "max_amount", "max_duration_years",
-                         "required_partner_kinds", "endorsement_required"]),
+        ("Eligibility", ["eligible_org_kinds", "eligible_regions", "eligible_networks", "min_amount", "max_amount",
+                         "max_duration_years", "required_partner_kinds", "endorsement_required"]),
         ("Assessment", ["panel", "assessors_per_bid", "moderation_threshold", "normalise_scores"]),
     ]
 
@@ -451,6 +460,9 @@ class CallForm(SectionsMixin, forms.Form):
         self.fields["pots"].queryset = pots if pots is not None else Pot.objects.none()
         self.fields["pots"].label_from_instance = lambda pot: pot.name
         self.fields["panel"].queryset = panels if panels is not None else Panel.objects.none()
+        if "eligible_networks" in self.fields:
+            self.fields["eligible_networks"].choices = list(Organisation.objects.filter(
+                kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name").values_list("pk", "name"))
         if only is not None:
             for name in list(self.fields):
                 if name not in only:
@@ -463,6 +475,7 @@ class CallForm(SectionsMixin, forms.Form):
             "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "eligible_org_kinds",
             "min_amount", "max_amount", "max_duration_years", "required_partner_kinds", "endorsement_required",
             "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores", "questions_close_at",
+            "eligible_regions", "eligible_networks",
         )}
         initial["pots"] = list(call.pots.all())
         return initial
@@ -609,6 +622,11 @@ class AuditFilterForm(forms.Form):
     actor = forms.ChoiceField(label="Who", required=False)
     target_type = forms.ChoiceField(label="Kind of object", required=False)
     target = forms.CharField(label="Object name contains", required=False, max_length=100)
+    reference = forms.CharField(
+        label="Call, bid or award reference", required=False, max_length=80,
+        help_text="Every event of that call, bid or award: its conditions, payments and returns too. "
+                  "For example, HISW-2627-0007",
+    )
     date_from = NHSDateField(label="From", required=False)
     date_to = NHSDateField(label="To", required=False)
 

@@ -570,6 +570,11 @@ class Call(models.Model):
         "maximum duration in years", validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     required_partner_kinds = models.JSONField(default=list, blank=True, help_text="PartnerKind values required.")
+    # Area: empty (both) means anywhere in England; else the lead organisation must be in one of
+    # these NHS regions or in the area of one of these Health Innovation Networks.
+    eligible_regions = models.JSONField(default=list, blank=True, help_text="Region codes whose organisations may lead a bid.")
+    eligible_networks = models.JSONField(
+        default=list, blank=True, help_text="Ids of the Health Innovation Networks whose area's organisations may lead a bid.")
     endorsement_required = models.BooleanField("commissioner endorsement required", default=True)
     # Assessment settings
     panel = models.ForeignKey(Panel, on_delete=models.PROTECT, null=True, blank=True, related_name="calls")
@@ -691,6 +696,26 @@ class Call(models.Model):
     @property
     def required_partner_kind_labels(self) -> list[str]:
         return [PartnerKind(v).label for v in self.required_partner_kinds if v in PartnerKind.values]
+
+    @property
+    def has_area(self) -> bool:
+        return bool(self.eligible_regions or self.eligible_networks)
+
+    @property
+    def eligible_area_labels(self) -> list[str]:
+        """The areas whose organisations may lead a bid, in words ("London region", "the area of ...")."""
+        labels = [f"the {Region(v).label} region" for v in self.eligible_regions if v in Region.values]
+        networks = Organisation.objects.filter(pk__in=self.eligible_networks or []).order_by("name")
+        labels += [f"the area of {network.name}" for network in networks]
+        return labels
+
+    def area_allows(self, organisation: Organisation) -> bool:
+        """May an organisation in ``organisation``'s place lead a bid? (Anywhere, if the call names no area.)"""
+        if not self.has_area:
+            return True
+        networks = {int(n) for n in self.eligible_networks or []}
+        return (organisation.region in (self.eligible_regions or []) and bool(organisation.region)) \
+            or organisation.network_id in networks or organisation.pk in networks
 
 
 class CriterionKind(models.TextChoices):
@@ -950,6 +975,11 @@ class AuditEvent(models.Model):
     message = models.TextField(blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # What the event belongs to, found from its target when written (``audit.audit_links``), so
+    # every event is found by its call, bid and award whatever its target (a condition, a score).
+    call_ref = models.CharField(max_length=80, null=True, blank=True, db_index=True, help_text="The call's slug.")
+    bid_ref = models.CharField(max_length=40, null=True, blank=True, db_index=True, help_text="The bid's reference.")
+    award_ref = models.CharField(max_length=40, null=True, blank=True, db_index=True, help_text="The award's reference.")
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -107,8 +107,8 @@ CATALOGUE: dict[str, Message] = {m.key: m for m in [
     Message(
         "instalment_paid", "Instalment paid", "The grantee",
         "Payment made: {award_reference}",
-        "The {period} instalment of {amount} on award {award_reference} has been paid.\n\n{link}",
-        ("award_reference", "award_title", "amount", "period", "link"), ("award_reference", "amount"),
+        "The {period} instalment of {amount} on award {award_reference} has been paid.\n\n{remittance}\n\n{link}",
+        ("award_reference", "award_title", "amount", "period", "remittance", "link"), ("award_reference", "amount"),
     ),
     Message(
         "condition_met", "Condition met", "The grantee",

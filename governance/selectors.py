@@ -24,6 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from . import fy
+from .audit import action_label, change_list, object_kind_label
 from .extensions import committed_by_pot_year
 from .models import (
     COMMISSIONING_KINDS,
@@ -167,12 +168,17 @@ def funds_visible_to(user: User) -> QuerySet[Fund]:
 
 def fund_audit_events(
     user: User, fund: Fund, *, action: str = "", actor: str = "", target_type: str = "", target: str = "",
-    date_from: dt.date | None = None, date_to: dt.date | None = None,
+    reference: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None,
 ) -> QuerySet[AuditEvent]:
     """The fund's audit trail as the person may read it (``visibility``), newest first, narrowed
     by any of: the action, who acted (their label as recorded), the kind of object, words in the
-    object's name, and UK dates."""
+    object's name, a call, bid or award reference (every event belonging to it, whatever its
+    target: an award's conditions and payments too), and UK dates."""
     events = audit_events_visible_to(user, fund)
+    reference = (reference or "").strip()[:80]
+    if reference:
+        events = events.filter(Q(call_ref__iexact=reference) | Q(bid_ref__iexact=reference)
+                               | Q(award_ref__iexact=reference))
     if action:
         events = events.filter(action=action)
     if actor:
@@ -209,12 +215,34 @@ def fund_audit_filter_options(fund: Fund) -> dict[str, list[tuple[str, str]]]:
     events = AuditEvent.objects.filter(fund=fund)
     actions = sorted(set(events.values_list("action", flat=True)))
     actors = sorted(set(events.values_list("actor_label", flat=True)))
-    types = sorted(set(events.values_list("target_type", flat=True)) | set(AUDIT_OBJECT_TYPES))
+    types = set(events.values_list("target_type", flat=True)) | set(AUDIT_OBJECT_TYPES)
     return {
-        "actions": [(a, a) for a in actions],
+        "actions": sorted(((a, action_label(a)) for a in actions), key=lambda choice: choice[1]),
         "actors": [(a, a) for a in actors],
-        "target_types": [(t, AUDIT_OBJECT_TYPES.get(t, t.split(".")[-1].replace("_", " ").capitalize())) for t in types],
+        "target_types": sorted(((t, audit_object_label(t)) for t in types), key=lambda choice: choice[1]),
     }
+
+
+def audit_object_label(target_type: str) -> str:
+    return AUDIT_OBJECT_TYPES.get(target_type) or object_kind_label(target_type)
+
+
+@dataclass(frozen=True)
+class AuditEventView:
+    """One event as the trail page and its CSV show it: plain words, a readable change list."""
+
+    event: AuditEvent
+    action_label: str
+    kind_label: str
+    changes: list
+
+    def __getattr__(self, name):
+        return getattr(self.event, name)
+
+
+def audit_event_view(event: AuditEvent) -> AuditEventView:
+    return AuditEventView(event, action_label(event.action), audit_object_label(event.target_type),
+                          change_list(event.before, event.after))
 
 
 def fund_by_slug(slug: str) -> Fund | None:

@@ -621,7 +621,8 @@ def panel_member_affiliation_remove(*, actor: User | None, member: PanelMember, 
 CALL_FIELDS = (
     "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
     "eligible_org_kinds", "min_amount", "max_amount", "max_duration_years", "required_partner_kinds",
-    "endorsement_required", "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
+    "eligible_regions", "eligible_networks", "endorsement_required", "panel", "assessors_per_bid",
+    "moderation_threshold", "normalise_scores",
     "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at",
 )
 # Once a call is published applicants rely on everything else; only the later timetable moves
@@ -713,10 +714,14 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
         _add(errors, "innovation_types", NO_INNOVATION_TYPES)
     if not call.eligible_org_kinds:
         _add(errors, "eligible_org_kinds", NO_ELIGIBLE_KINDS)
+    network_ids = list(Organisation.objects.filter(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK)
+                       .values_list("pk", flat=True))
     for name, choices in (
         ("innovation_types", InnovationType.values),
         ("eligible_org_kinds", OrganisationKind.values),
         ("required_partner_kinds", PartnerKind.values),
+        ("eligible_regions", Region.values),
+        ("eligible_networks", network_ids),
     ):
         if any(value not in choices for value in getattr(call, name) or []):
             _add(errors, name, NOT_A_CHOICE)
@@ -848,6 +853,8 @@ def call_copy(
     fields["innovation_types"] = list(source.innovation_types)
     fields["eligible_org_kinds"] = list(source.eligible_org_kinds)
     fields["required_partner_kinds"] = list(source.required_partner_kinds)
+    fields["eligible_regions"] = list(source.eligible_regions)
+    fields["eligible_networks"] = list(source.eligible_networks)
     call = call_create(actor=actor, fund=source.fund, pots=list(source.pots.all()), **fields)
     call.copied_from = source
     call.save(update_fields=["copied_from"])

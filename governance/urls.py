@@ -27,6 +27,7 @@ urlpatterns = [
     path("manage/funds/<slug:slug>/", views.fund_detail, name="fund_detail"),
     path("manage/funds/<slug:slug>/edit/", views.fund_edit, name="fund_edit"),
     path("manage/funds/<slug:slug>/audit/", views.fund_audit, name="fund_audit"),
+    path("manage/funds/<slug:slug>/audit.csv", views.fund_audit_csv, name="fund_audit_csv"),
     path("manage/funds/<slug:slug>/auditors/", views.fund_auditors_page, name="fund_auditors"),
     path("manage/funds/<slug:slug>/notifications/", engagement_views.notification_wordings,
          name="notification_wordings"),

@@ -8,10 +8,12 @@ the field it is about.
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import fy, services
 from .access import public, require
+from .audit import change_text
+from .exports import safe_cell
 from .extensions import sections_for_call, sections_for_fund
 from .filters import PublicCallFilter
 from .forms import (
@@ -42,7 +46,7 @@ from .forms import (
 )
 from .models import AllocationModel, CallStatus
 from .selectors import (
-    AUDIT_OBJECT_TYPES,
+    audit_event_view,
     budget_chart,
     call_by_slug,
     call_host_choices,
@@ -227,12 +231,38 @@ def fund_audit(request, slug: str):
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     events = fund_audit_events(request.user, fund, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    for event in page.object_list:
-        event.kind_label = AUDIT_OBJECT_TYPES.get(event.target_type, event.target_type)
     return render(request, "governance/funds/audit.html", {
         "fund": fund, "form": form, "filter_form": form, "page": page, "filtered": bool(filters),
+        "events": [audit_event_view(event) for event in page.object_list],
+        "csv_query": request.GET.urlencode() if form.is_bound and form.is_valid() else "",
         "crumbs": _fund_crumbs(fund),
     })
+
+
+AUDIT_CSV_COLUMNS = ["When (UK time)", "Who", "What happened", "Action code", "Kind of object", "Object",
+                     "Call", "Bid", "Award", "Message", "Changes"]
+
+
+@require_GET
+def fund_audit_csv(request, slug: str):
+    """The trail as filtered on the page, as CSV: only the events the person may read
+    (``visibility``), every text cell safe from being run as a formula."""
+    fund = _fund_or_404(slug)
+    require(request.user.has_perm("governance.view_fund_audit", fund))
+    form = AuditFilterForm(request.GET or None, options=fund_audit_filter_options(fund))
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_bound and form.is_valid() else {}
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{fund.slug}-audit-trail.csv"'
+    writer = csv.writer(response)
+    writer.writerow(AUDIT_CSV_COLUMNS)
+    for event in fund_audit_events(request.user, fund, **filters).iterator(chunk_size=500):
+        view = audit_event_view(event)
+        writer.writerow([safe_cell(cell) for cell in (
+            timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"), event.actor_label, view.action_label,
+            event.action, view.kind_label, event.target_label, event.call_ref or "", event.bid_ref or "",
+            event.award_ref or "", event.message, change_text(event.before, event.after),
+        )])
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -497,8 +527,9 @@ def call_manage(request, slug: str):
         ("Money: pots and their budgets", "governance:call_edit", ["pots"]),
         ("Timetable", "governance:call_edit", ["opens_at", "closes_at", "assessment_due_date", "panel_meeting_date",
                                                "decisions_expected_date"]),
-        ("Eligibility", "governance:call_edit", ["eligible_org_kinds", "min_amount", "max_amount",
-                                                 "max_duration_years", "required_partner_kinds"]),
+        ("Eligibility", "governance:call_edit", ["eligible_org_kinds", "eligible_regions", "eligible_networks",
+                                                 "min_amount", "max_amount", "max_duration_years",
+                                                 "required_partner_kinds"]),
         ("Criteria, weights and rubric", "governance:call_criterion_add", ["criteria"]),
         ("Assessment panel", "governance:call_edit", ["panel", "assessors_per_bid", "moderation_threshold"]),
     ]

@@ -190,6 +190,7 @@ def return_submit(request, pk: int):
     return render(request, "reporting/monitoring/submit.html", {
         "ret": ret, "award": ret.award, "form": form, "figures": return_figures(ret), "sections": section_states(ret),
         "problems": services.submission_problems(ret), "crumbs": _return_crumbs(ret), "can_edit": True,
+        "submit_from": can_submit_from(ret) if ret.period_end >= timezone.localdate() else None,
     })
 
 

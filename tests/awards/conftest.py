@@ -208,7 +208,7 @@ def accept(world: World, award: Award) -> Award:
 def accept_and_start(world: World, award: Award) -> Award:
     """Accept as the signatory, meet every pre-start condition, and start the award."""
     award = accept(world, award)
-    for condition in award.conditions.filter(pre_start=True):
+    for condition in award.conditions.filter(holds_back__isnull=False):
         services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
         services.condition_sign_off(actor=world.manager, condition=condition)
     return services.award_activate(actor=world.manager, award=award)

@@ -128,7 +128,8 @@ def test_payments_wait_until_pre_start_conditions_are_met(world, conditioned):
     first = _instalments(award)[0]
     with pytest.raises(ValidationError) as exc:
         services.instalment_release(actor=world.manager, instalment=first)
-    assert messages_of(exc) == [services.PRESTART_CONDITIONS_OPEN]
+    assert messages_of(exc) == [services.CONDITIONS_HOLD_BACK % {
+        "count": 1, "plural": "", "titles": f"\u201c{condition.title}\u201d"}]
     first.refresh_from_db()
     assert first.status == InstalmentStatus.SCHEDULED
 
@@ -140,7 +141,7 @@ def test_the_first_instalment_is_released_and_paid_without_a_return(world):
     first = services.instalment_release(actor=world.manager, instalment=first)
     assert first.status == InstalmentStatus.RELEASED
     assert first.released_by == world.manager
-    first = services.instalment_mark_paid(actor=world.manager, instalment=first)
+    first = services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-TEST-1")
     assert first.status == InstalmentStatus.PAID
     payment = PotLedgerEntry.objects.get(award=award, kind=LedgerEntryKind.PAYMENT)
     assert (payment.financial_year, payment.amount) == (first.financial_year, first.amount)
@@ -150,7 +151,7 @@ def test_the_first_instalment_is_released_and_paid_without_a_return(world):
     row = next(r for r in pot_ledger([world.pot.pk]) if r.financial_year == first.financial_year)
     assert (row.paid, row.outstanding) == (Decimal("25000.00"), Decimal("75000.00"))
     with pytest.raises(ValidationError) as exc:
-        services.instalment_mark_paid(actor=world.manager, instalment=first)
+        services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-TEST-1")
     assert messages_of(exc) == [services.INSTALMENT_NOT_RELEASED % {"status": "paid"}]
     assert PotLedgerEntry.objects.filter(award=award, kind=LedgerEntryKind.PAYMENT).count() == 1
 
@@ -171,7 +172,7 @@ def test_an_instalment_waits_for_its_return_to_be_approved(world):
     monitoring_return.status = ReturnStatus.APPROVED
     monitoring_return.save()
     second = services.instalment_release(actor=world.manager, instalment=second)
-    services.instalment_mark_paid(actor=world.manager, instalment=second)
+    services.instalment_mark_paid(actor=world.manager, instalment=second, reference="AP-TEST-1")
     assert award_paid_to_date(award) == second.amount
 
 
@@ -180,7 +181,7 @@ def test_no_payments_while_an_award_is_suspended(world):
     first = services.instalment_release(actor=world.manager, instalment=_instalments(award)[0])
     services.award_suspend(actor=world.manager, award=award, reason="Paused")
     with pytest.raises(ValidationError) as exc:
-        services.instalment_mark_paid(actor=world.manager, instalment=first)
+        services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-TEST-1")
     assert messages_of(exc) == [services.AWARD_NOT_ACTIVE % {"status": "suspended"}]
 
 
@@ -192,7 +193,7 @@ def test_a_payment_can_never_exceed_the_years_commitment(world):
     type(first).objects.filter(pk=first.pk).update(amount=Decimal("100000.01"))
     first.refresh_from_db()
     with pytest.raises(ValidationError) as exc:
-        services.instalment_mark_paid(actor=world.manager, instalment=first)
+        services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-TEST-1")
     assert exc.value.code == "above_commitment"
     type(first).objects.filter(pk=first.pk).update(amount=Decimal("25000.00"))
     assert award_money_by_year(award)[0].financial_year == y

@@ -48,7 +48,7 @@ def test_issuing_commits_the_profile_and_sets_up_conditions_schedule_and_letter(
     assert committed[y] == Decimal("120000.00")
     assert committed[y - 1] == 0
     # The decision's conditions, to be met before the first payment.
-    assert [(c.title, c.pre_start) for c in award.conditions.all()] == [
+    assert [(c.title, c.holds_back is not None) for c in award.conditions.all()] == [
         ("Commissioner agreement to sustain the service after the award", True)
     ]
     # Quarterly instalments that add up to each year; only the first needs no return.
@@ -178,7 +178,7 @@ def test_conditions_can_be_picked_from_templates_and_added(world):
         services.ConditionSpec("Data protection impact assessment (DPIA) completed", "Signed off by the DPO.", True),
         services.ConditionSpec("NICE or other evidence of effectiveness", "", False),
     ])
-    assert [(c.title, c.pre_start) for c in award.conditions.all()] == [
+    assert [(c.title, c.holds_back is not None) for c in award.conditions.all()] == [
         ("Data protection impact assessment (DPIA) completed", True), ("NICE or other evidence of effectiveness", False),
     ]
 

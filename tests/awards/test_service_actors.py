@@ -87,7 +87,7 @@ ROWS = [
         "fund": w.fund, "title": "Information governance", "description": "A DPIA"}, [], [ConditionTemplate])),
     ("instalment_release", lambda w: (lambda i: (services.instalment_release, {"instalment": i}, [i], []))(
         _instalment(w))),
-    ("instalment_mark_paid", lambda w: (lambda i: (services.instalment_mark_paid, {"instalment": i}, [i],
+    ("instalment_mark_paid", lambda w: (lambda i: (services.instalment_mark_paid, {"instalment": i, "reference": "AP-1"}, [i],
                                                    [PotLedgerEntry]))(_instalment(w))),
     ("variation_approve", lambda w: (lambda v: (services.variation_approve, {"variation": v}, [v, v.award], []))(
         _variation(w))),

@@ -154,7 +154,7 @@ def test_withdrawal_releases_everything_unpaid_and_keeps_what_was_paid(world):
     award = accept_and_start(world, issue(world))
     first = award.instalments.order_by("financial_year", "quarter").first()
     services.instalment_release(actor=world.manager, instalment=first)
-    services.instalment_mark_paid(actor=world.manager, instalment=first)
+    services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-TEST-1")
     with pytest.raises(ValidationError):
         services.award_withdraw(actor=world.manager, award=award, reason="")
     award = services.award_withdraw(actor=world.manager, award=award, reason="Project cannot go ahead.")
@@ -173,7 +173,7 @@ def test_closing_releases_the_underspend_but_not_before_released_instalments_are
     with pytest.raises(ValidationError) as exc:
         services.award_close(actor=world.manager, award=award)
     assert messages_of(exc) == [services.RELEASED_NOT_PAID]
-    services.instalment_mark_paid(actor=world.manager, instalment=first)
+    services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-TEST-1")
     award = services.award_close(actor=world.manager, award=award, reason="Project finished early.")
     assert award.status == AwardStatus.CLOSED
     assert award.closed_at is not None

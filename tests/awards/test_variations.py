@@ -83,7 +83,7 @@ def test_a_year_cannot_go_below_what_has_been_released_or_paid_in_it(world, acti
     y = first_award_year()
     first = active.instalments.order_by("financial_year", "quarter").first()
     services.instalment_release(actor=world.manager, instalment=first)
-    services.instalment_mark_paid(actor=world.manager, instalment=first)
+    services.instalment_mark_paid(actor=world.manager, instalment=first, reference="AP-TEST-1")
     with pytest.raises(ValidationError) as exc:
         services.variation_request(
             actor=world.member, award=active, kind=VariationKind.REPROFILE, reasons="Move everything later.",

@@ -80,6 +80,8 @@ def _url(name, scene):
         "variation_detail": reverse("awards:variation_detail", args=[scene["accepted"].reference, v.pk]),
         "fund_conditions": reverse("awards:fund_conditions", args=[slug]),
         "pot_ledger_csv": reverse("awards:pot_ledger_csv", args=[slug]),
+        "payments_csv": reverse("awards:payments_csv", args=[a.reference]),
+        "condition_schedule": reverse("awards:condition_schedule", args=[a.reference, c.pk]),
     }[name]
 
 
@@ -103,9 +105,11 @@ MATRIX = {
     "variation_detail": ("get", {"signatory": 200, "member": 200, "manager": 200, "auditor": 200}, 404),
     "fund_conditions": ("get", {"manager": 200, "auditor": 403}, 404),
     "pot_ledger_csv": ("get", {"manager": 200, "auditor": 200}, 403),
+    "payments_csv": ("get", {"signatory": 200, "member": 200, "manager": 200, "auditor": 200}, 404),
+    "condition_schedule": ("get", {"signatory": 403, "member": 403, "manager": 200, "auditor": 403}, 404),
 }
 
-FILE_VIEWS = ("letter_download", "condition_evidence_file", "pot_ledger_csv")
+FILE_VIEWS = ("letter_download", "condition_evidence_file", "pot_ledger_csv", "payments_csv")
 
 
 @pytest.mark.parametrize("view", list(MATRIX))

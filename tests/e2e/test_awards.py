@@ -199,3 +199,45 @@ def test_evidence_with_macros_is_refused_next_to_the_field_and_a_file_awaiting_i
     expect(page.locator("main")).to_contain_text("This file is being checked for viruses")
     check_accessibility(page)
     assert AwardCondition.objects.get(pk=condition.pk).evidence_scan_status == "awaiting_scan"
+
+
+def test_a_manager_records_a_payment_and_finds_it_on_the_audit_trail(page, live_server, sign_in):
+    # Given an active award whose first instalment is released and whose second waits for its return
+    from awards import services
+    from tests.awards.conftest import accept_and_start, issue
+
+    world = make_world()
+    world.decision.conditions = ["DPIA completed"]
+    world.decision.save()
+    award = accept_and_start(world, issue(world))
+    first, second = award.instalments.order_by("financial_year", "quarter")[:2]
+    services.instalment_release(actor=world.manager, instalment=first)
+
+    # When the fund manager opens the award
+    sign_in(world.manager)
+    page.goto(live_server.url + award.get_absolute_url())
+    # Then the next step is to record the payment, and the second instalment says what it waits for
+    expect(page.locator("#next-step")).to_contain_text(f"The {first.label} instalment is released")
+    expect(page.get_by_role("button", name=f"Release {second.label}")).to_have_count(0)
+    expect(page.locator(".app-waits-for").first).to_contain_text(re.compile("waits for (its|a) monitoring return"))
+    check_accessibility(page)
+
+    # When they record the payment with the finance system's reference
+    page.get_by_role("button", name=f"Record payment of {first.label}").click()
+    expect(page.locator("h1")).to_have_text(f"Record the payment of the {first.label} instalment")
+    check_accessibility(page)
+    page.get_by_label("Finance system payment reference").fill("=1+1")
+    page.get_by_role("button", name="Record the payment").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    check_accessibility(page)
+    page.get_by_label("Finance system payment reference").fill("AP-2026-004512")
+    page.get_by_role("button", name="Record the payment").click()
+
+    # Then the schedule shows the remittance
+    expect(page.locator(".app-remittance").first).to_contain_text("reference AP-2026-004512")
+
+    # And the audit trail, filtered by the award's reference, shows it in plain words
+    page.goto(live_server.url + f"/manage/funds/{world.fund.slug}/audit/?reference={award.reference}")
+    expect(page.get_by_role("heading", name="Payment recorded")).to_be_visible()
+    expect(page.get_by_role("heading", name="Condition signed off as met")).to_be_visible()
+    check_accessibility(page)

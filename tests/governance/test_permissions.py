@@ -40,6 +40,7 @@ def _pages(world):
         ("governance:fund_detail", [fund.slug], VIEW),
         ("governance:fund_edit", [fund.slug], MANAGE),
         ("governance:fund_audit", [fund.slug], AUDIT),
+        ("governance:fund_audit_csv", [fund.slug], AUDIT),
         ("governance:fund_auditors", [fund.slug], AUDIT),
         ("governance:pot_create", [fund.slug], MANAGE),
         ("governance:pot_budget", [fund.slug, pot.pk], VIEW),

@@ -285,7 +285,7 @@ def test_approval_releases_the_instalment_waiting_on_the_return(mw):
     note = Notification.objects.get(user=mw.signatory, subject__startswith="Monitoring return approved")
     assert instalment.label in note.body
     # Then the manager marks it paid through the awards stage.
-    award_services.instalment_mark_paid(actor=mw.manager, instalment=instalment)
+    award_services.instalment_mark_paid(actor=mw.manager, instalment=instalment, reference="AP-TEST-1")
     instalment.refresh_from_db()
     assert instalment.status == InstalmentStatus.PAID
 

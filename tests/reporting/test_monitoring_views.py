@@ -15,7 +15,7 @@ from awards.models import InstalmentStatus
 from governance.money import NEGATIVE, TOO_LARGE
 from reporting.models import MonitoringReturn, ReturnSpend, ReturnStatus
 from reporting.monitoring import services
-from reporting.monitoring.selectors import period_profile, return_sections
+from reporting.monitoring.selectors import can_submit_from, period_profile, return_sections
 from tests.factories.applications import BenefitMeasureFactory
 from tests.reporting.conftest import complete, submitted
 
@@ -287,6 +287,9 @@ def test_a_return_whose_period_has_not_ended_cannot_be_submitted_from_the_check_
     url = reverse("reporting:return_submit", args=[ret.pk])
     page = client.get(url)
     assert "You cannot submit this return yet" in page.content.decode()
+    # No submit button for a period not ended: the page says from when it can be sent instead.
+    assert "Submit the return</button>" not in page.content.decode()
+    assert f"not before {can_submit_from(ret):%-d %B %Y}" in page.content.decode()
     response = client.post(url, {"confirm": "on"})
     assert response.status_code == 200
     html = html_module.unescape(response.content.decode())

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from reporting.selectors import returns_next_due_first
 
 from reporting.models import ReturnStatus
+from reporting.monitoring.selectors import returns_next_due_first
 from reporting.visibility import returns_visible_to
 
 pytestmark = pytest.mark.django_db
