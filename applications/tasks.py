@@ -10,7 +10,7 @@ from governance.outbox import outbox_enqueue
 from governance.uploads import scan_in_task
 
 from .selectors import attachments_awaiting_scan
-from .services import attachment_scan
+from .services import attachment_scan, bid_pdf_generate
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +31,10 @@ def rescan_awaiting_attachments() -> int:
     if waiting:
         logger.warning("Sent %d attachments awaiting their virus scan to be scanned again", len(waiting))
     return len(waiting)
+
+
+@shared_task
+def generate_bid_pdf(pdf_id: int) -> str | None:
+    """Make a PDF copy of a bid and store it: queued → running → ready | failed."""
+    pdf = bid_pdf_generate(pdf_id=pdf_id)
+    return pdf.status if pdf else None

@@ -26,6 +26,8 @@ commitment_sources: list[Callable[[Iterable[int]], dict[tuple[int, int], Decimal
 fund_sections: list[Callable] = []
 call_sections: list[Callable] = []
 bidder_sources: list[Callable[[Iterable[int]], set[tuple[int, int]]]] = []
+# ``fn(call) -> list[str]``: public sentences about a published call (expressions of interest received).
+public_call_facts: list[Callable] = []
 
 
 def _register(registry: list, fn: Callable) -> Callable:
@@ -48,6 +50,14 @@ def register_call_section(fn):
 
 def register_bidder_source(fn):
     return _register(bidder_sources, fn)
+
+
+def register_public_call_facts(fn):
+    return _register(public_call_facts, fn)
+
+
+def facts_for_public_call(call) -> list[str]:
+    return [fact for fn in public_call_facts for fact in fn(call)]
 
 
 def funds_bid_in(organisation_ids: Iterable[int]) -> dict[int, set[int]]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import fy, services
 from .access import public, require
-from .extensions import sections_for_call, sections_for_fund
+from .extensions import facts_for_public_call, sections_for_call, sections_for_fund
 from .filters import PublicCallFilter
 from .forms import (
     AuditFilterForm,
@@ -133,6 +133,8 @@ def call_public(request, slug: str):
         "budget": money_available_to_call(call),
         "composition": panel_composition(call.panel) if call.panel_id else [],
         "now_phase": call.phase(),
+        "eoi_phase": call.eoi_phase(),
+        "public_facts": facts_for_public_call(call) if call.eoi_stage else [],
         "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls"))],
     })
 
