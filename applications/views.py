@@ -795,7 +795,7 @@ def eoi_start(request, slug: str):
     if not call.eoi_stage:
         raise Http404("This call has no expression of interest stage")
     organisations = organisations_of(request.user).exclude(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
-    form = forms.EoiForm(request.POST or None, organisations=organisations,
+    form = forms.EoiForm(request.POST if request.method == "POST" else None, organisations=organisations,
                          initial={"organisation": organisations.first()} if organisations.count() == 1 else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -857,7 +857,7 @@ def eoi_decide(request, slug: str, pk: int):
     call = _shortlisting_call(request, slug)
     require(request.user.has_perm("applications.shortlist_eois", call))
     eoi = get_object_or_404(selectors.eois_of_call(call), pk=pk)
-    form = forms.EoiDecisionForm(request.POST or None)
+    form = forms.EoiDecisionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         service = services.eoi_invite if form.cleaned_data["decision"] == "invite" else services.eoi_decline
         try:
