@@ -1070,6 +1070,8 @@ def _eoi_transition(*, actor: User, eoi: ExpressionOfInterest, action: str, reas
         before = snapshot(locked, ("status", "reason"))
         locked.status, locked.reason, locked.decided_by, locked.decided_at = target, reason, actor, now
         locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        # The call's public page counts those invited: its cached copies must be read afresh.
+        Call.objects.filter(pk=locked.call_id).update(updated_at=timezone.now())
         audit_record(actor=actor, action=f"eoi.{'invited' if target == EoiStatus.INVITED else 'not_invited'}",
                      target=locked, before=before, after=snapshot(locked, ("status", "reason")),
                      message=f"{locked.lead_organisation.name}: {locked.get_status_display().lower()}"

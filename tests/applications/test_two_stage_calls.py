@@ -297,3 +297,9 @@ def test_the_fund_manager_shortlists_through_the_page(client, world, eoi):
     assert response.status_code == 302
     eoi.refresh_from_db()
     assert eoi.status == EoiStatus.INVITED
+
+
+def test_cached_public_pages_are_read_afresh_when_expressions_of_interest_close(world, two_stage):
+    from reporting.public_version import public_version
+
+    assert public_version().next_change == two_stage.eoi_closes_at
