@@ -129,6 +129,7 @@ def bid_list(request):
             managed_calls.append((call, [(BidStatus(s).label.lower(), n) for s, n in counts.items() if n]))
     return render(request, "applications/bid_list.html", {
         "my_bids": selectors.with_totals(selectors.bids_of_my_organisations(request.user)),
+        "my_eois": list(selectors.eois_of_my_organisations(request.user)[:20]) if roles.is_applicant else [],
         "to_endorse": selectors.bids_awaiting_endorsement(request.user),
         "endorsed": selectors.bids_endorsed_or_declined_by(request.user)[:20],
         "open_calls": list(calls_open_now()) if roles.is_applicant else [],

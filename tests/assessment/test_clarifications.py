@@ -186,9 +186,11 @@ def test_the_score_sheet_says_it_is_waiting_and_the_applicant_replies_on_the_bid
     assert "clarification" in response.content.decode()
     client.force_login(world.applicant)
     page = client.get(f"/bids/{bid.pk}/").content.decode()
-    assert clarification.question in page and "Reply to the question" in page
+    assert clarification.question in page
+    assert "Reply to the question" in page
     response = client.post(f"/assessment/clarifications/{clarification.pk}/reply/", {"reply": "About 400 a year."})
     assert response.status_code == 302
     client.force_login(world.assessor)
     page = client.get(f"/assessment/assignments/{assignment.pk}/sheet/").content.decode()
-    assert "About 400 a year." in page and "Waiting for a clarification" not in page
+    assert "About 400 a year." in page
+    assert "Waiting for a clarification" not in page
