@@ -303,3 +303,21 @@ def test_cached_public_pages_are_read_afresh_when_expressions_of_interest_close(
     from reporting.public_version import public_version
 
     assert public_version().next_change == two_stage.eoi_closes_at
+
+
+def test_the_calls_management_page_counts_the_expressions_of_interest(client, world, eoi):
+    client.force_login(world.manager)
+    page = client.get(reverse("governance:call_manage", args=[world.call.slug])).content.decode()
+    assert "1 expression of interest received; 0 invited to bid, 0 not invited, 1 waiting for a decision." in page
+    client.force_login(world.applicant)
+    page = client.get("/bids/").content.decode()
+    assert "Virtual ward for frailty" in page
+    assert "waiting for shortlisting" in page
+
+
+def test_a_copied_call_keeps_its_expression_of_interest_stage_before_the_new_opening(world, two_stage):
+    shift = dt.timedelta(days=365)
+    copy = governance_services.call_copy(actor=world.manager, source=two_stage, title="Next year", slug="next-year",
+                                         opens_at=two_stage.opens_at + shift, closes_at=two_stage.closes_at + shift)
+    assert copy.eoi_stage
+    assert (copy.eoi_opens_at, copy.eoi_closes_at) == (two_stage.eoi_opens_at + shift, two_stage.eoi_closes_at + shift)
