@@ -478,7 +478,7 @@ def feedback(request, pk: int):
 # Clarification questions ------------------------------------------------------------------------------
 
 
-def _panel_bid(request, pk: int):
+def _bid_to_question(request, pk: int):
     """A bid the person reads on the panel (assessor with no conflict, or its chair), else 404."""
     bid = bid_visible_to(request.user, pk)
     if bid is None or not request.user.has_perm("assessment.ask_clarification", bid):
@@ -488,7 +488,7 @@ def _panel_bid(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def clarification_ask(request, pk: int):
-    bid = _panel_bid(request, pk)
+    bid = _bid_to_question(request, pk)
     form = forms.ClarificationAskForm(request.POST if request.method == "POST" else None)
     if _submit(request, form, lambda: services.clarification_ask(
             actor=request.user, bid=bid, question=form.cleaned_data.get("question") or "",
