@@ -10,10 +10,11 @@ class ApplicationsConfig(AppConfig):
             register_bidder_source,
             register_call_bidder_source,
             register_call_section,
+            register_public_call_facts,
         )
         from governance.signals import call_closed, call_closing_extended, call_entered_assessment
 
-        from .dashboard import call_section
+        from .dashboard import call_section, eoi_call_section, eoi_public_facts
         from .selectors import funds_bid_in_by
         from .services import (
             _on_call_closed,
@@ -23,6 +24,8 @@ class ApplicationsConfig(AppConfig):
         )
 
         register_call_section(call_section)
+        register_call_section(eoi_call_section)
+        register_public_call_facts(eoi_public_facts)
         # A member of an organisation with a bid in a fund cannot audit it (governance asks).
         register_bidder_source(funds_bid_in_by)
         # When a call enters assessment, its submitted bids go with it, whichever page started it.

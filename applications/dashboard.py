@@ -13,6 +13,7 @@ from .selectors import (
     bid_status_counts,
     bids_awaiting_endorsement,
     bids_of_my_organisations,
+    eoi_counts,
 )
 from .visibility import bids_visible_to
 
@@ -47,3 +48,24 @@ def call_section(request, call) -> list[DashboardPanel]:
         "call": call, "counts": rows, "total": sum(counts.values()),
         "url": reverse("applications:call_bids", kwargs={"slug": call.slug}),
     }, order=20)]
+
+
+def eoi_call_section(request, call) -> list[DashboardPanel]:
+    """On a two-stage call's management page: expressions of interest received and invited."""
+    if not call.eoi_stage or not request.user.has_perm("applications.view_call_bids", call):
+        return []
+    return [DashboardPanel("Expressions of interest", "applications/eoi_call_section.html", {
+        "call": call, "counts": eoi_counts(call), "phase": call.eoi_phase(),
+        "url": reverse("applications:call_eois", kwargs={"slug": call.slug}),
+    }, order=15)]
+
+
+def eoi_public_facts(call) -> list[str]:
+    """The public call page's count of expressions of interest, once they have closed."""
+    if call.eoi_phase() != "closed":
+        return []
+    counts = eoi_counts(call)
+    facts = [f"{counts['received']} expression{'s' if counts['received'] != 1 else ''} of interest received."]
+    if counts["invited"] or counts["not_invited"]:
+        facts.append(f"{counts['invited']} organisation{'s' if counts['invited'] != 1 else ''} invited to write a full bid.")
+    return facts

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from governance.audit import audit_record
-from governance.demo import DemoContext
+from governance.demo import DemoContext, _manager_of
 from governance.models import Membership, PartnerKind, User
 
 from .models import (
@@ -25,6 +25,7 @@ from .models import (
     CareSetting,
     CostCategory,
     EndorsementStatus,
+    ExpressionOfInterest,
     Milestone,
     ProjectedSaving,
     Risk,
@@ -32,7 +33,7 @@ from .models import (
     SavingKind,
     SectionStatus,
 )
-from .services import reference_prefix
+from .services import eoi_decline, eoi_invite, eoi_submit, reference_prefix
 
 # (key, call slug, lead ODS, title, status, commissioner ODS, partners [(ODS, role)], yearly cost,
 #  start: the NHS quarter the project starts in, counted from today's; see DemoContext.quarter_start)
@@ -142,6 +143,39 @@ def seed(ctx: DemoContext) -> None:
             _record_history(ctx, bid)
         bids[key] = bid
     ctx.extra["bids"] = bids
+    _seed_eois(ctx)
+
+
+# Expressions of interest on the two-stage call: (lead ODS, title, estimated cost, decision, reason)
+EOIS = [
+    ("RH8", "Handover nurses at the front door", Decimal("180000"), "invite",
+     "A clear problem at North Devon's emergency department, with the ambulance trust on board."),
+    ("RK9", "Digital pre-alerts from crews to the department", Decimal("240000"), "decline",
+     "A promising idea, but no ambulance trust partner yet: we would welcome it in a later call."),
+    ("RH5", "Ambulance cohorting area in Taunton", Decimal("150000"), None, ""),
+]
+
+
+def _seed_eois(ctx: DemoContext) -> None:
+    """Sent 10 days ago through the service, two of them shortlisted a day ago (after the stage
+    closed); found by organisation, so seeding twice changes nothing."""
+    call = ctx.calls.get("ambulance-handover-two-stage")
+    if call is None:
+        return
+    manager = _manager_of(ctx, ctx.networks["HISW"])
+    for lead, title, cost, decision, reason in EOIS:
+        organisation = ctx.org(lead)
+        if ExpressionOfInterest.objects.filter(call=call, lead_organisation=organisation).exists():
+            continue
+        eoi = eoi_submit(actor=_author(ctx, lead), call=call, organisation=organisation, title=title,
+                         summary=f"{title}: an approach proven elsewhere, adopted by {organisation.name}.",
+                         problem="Crews wait over an hour to hand patients over, so calls in the community go unanswered.",
+                         estimated_cost=cost, partners="South Western Ambulance Service NHS Foundation Trust",
+                         now=ctx.at(-10))
+        if decision == "invite":
+            eoi_invite(actor=manager, eoi=eoi, reason=reason, now=ctx.at(-1))
+        elif decision == "decline":
+            eoi_decline(actor=manager, eoi=eoi, reason=reason, now=ctx.at(-1))
 
 
 # The audit events each demo bid's history would have written, in order.

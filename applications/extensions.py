@@ -27,3 +27,19 @@ def unregister_bid_reader(fn: Callable) -> None:
 
 def read_by_later_stage(user, bid) -> bool:
     return any(fn(user, bid) for fn in bid_readers)
+
+
+# ``fn(request, bid) -> list[DashboardPanel]``: sections a later stage adds to a bid's page (the
+# assessment stage's clarification questions). Each reads through its own visibility rule.
+bid_sections: list[Callable] = []
+
+
+def register_bid_section(fn: Callable) -> Callable:
+    if fn not in bid_sections:
+        bid_sections.append(fn)
+    return fn
+
+
+def sections_for_bid(request, bid) -> list:
+    panels = [panel for fn in bid_sections for panel in fn(request, bid)]
+    return sorted(panels, key=lambda panel: panel.order)

@@ -405,3 +405,30 @@ class CallBidFilterForm(forms.Form):
         self.fields["status"].choices = [("", "All states"), *BidStatus.choices]
         self.fields["endorsement"].choices = [("", "Any"), *EndorsementStatus.choices]
 
+
+
+# Two-stage calls ---------------------------------------------------------------------------------
+
+
+class EoiForm(BidStartForm):
+    """A short expression of interest: who leads, the idea, the problem, a cost and partners."""
+
+    title = forms.CharField(label="Title of your idea", max_length=200, required=False)
+    summary = forms.CharField(label="Summary of the idea", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+                              help_text="What you would do, where, and for which patients. This is carried into your full bid.")
+    problem = forms.CharField(label="The problem it solves", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="The need or gap in care today. This is carried into your full bid.")
+    estimated_cost = MoneyField(label="Estimated cost", required=False, help_text="In pounds, over the whole project.")
+    partners = forms.CharField(label="Partners you expect to work with (optional)", required=False,
+                               widget=forms.Textarea(attrs={"rows": 3}),
+                               help_text="Organisations across the care pathway, and the commissioner.")
+
+
+EOI_DECISIONS = [("invite", "Invite to write a full bid"), ("decline", "Do not invite")]
+
+
+class EoiDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label="Your decision", choices=EOI_DECISIONS, widget=forms.RadioSelect,
+                                 error_messages={"required": "Choose whether to invite a full bid"})
+    reason = forms.CharField(label="Reason", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text="Required if you do not invite: the organisation reads it as feedback.")

@@ -354,3 +354,85 @@ class BidReferenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}: {self.last_number}"
+
+
+# Two-stage calls: expressions of interest ---------------------------------------------------------
+
+
+class EoiStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Waiting for shortlisting"
+    INVITED = "invited", "Invited to bid"
+    NOT_INVITED = "not_invited", "Not invited"
+
+
+class ExpressionOfInterest(models.Model):
+    """The short first stage of a two-stage call: an organisation's idea, shortlisted by the
+    fund manager. Only an invited organisation may start the full bid, which carries the answers
+    forward."""
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="eois")
+    lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="eois")
+    title = models.CharField(max_length=200)
+    summary = models.TextField("summary of the idea")
+    problem = models.TextField("the problem it solves")
+    estimated_cost = money_field("estimated cost")
+    partners = models.TextField("partners you expect to work with", blank=True)
+    status = models.CharField(max_length=20, choices=EoiStatus.choices, default=EoiStatus.SUBMITTED)
+    reason = models.TextField(blank=True, help_text="The fund manager's reason, read by the bidder.")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    bid = models.OneToOneField(Bid, on_delete=models.SET_NULL, null=True, blank=True, related_name="eoi")
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "lead_organisation"], name="eoi_one_per_organisation"),
+            models.CheckConstraint(condition=Q(estimated_cost__gte=0), name="eoi_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_organisation}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("applications:eoi_detail", kwargs={"pk": self.pk})
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.call.fund
+
+
+# A copy of a bid as a PDF -----------------------------------------------------------------------
+
+
+class PdfStatus(models.TextChoices):
+    QUEUED = "queued", "Being prepared"
+    RUNNING = "running", "Being prepared"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Could not be made"
+
+
+def bid_pdf_path(instance: BidPdf, filename: str) -> str:
+    return f"bids/{instance.bid_id}/copies/{instance.bid.reference}-{instance.content_version}.pdf"
+
+
+class BidPdf(models.Model):
+    """A PDF of a bid as it stood (``content_version``), made by a worker: one per version, so a
+    bidder can take a copy to their board and the panel can read it offline."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="pdfs")
+    content_version = models.CharField(max_length=40, help_text="The bid's status and section versions when made.")
+    status = models.CharField(max_length=10, choices=PdfStatus.choices, default=PdfStatus.QUEUED)
+    file = models.FileField(upload_to=bid_pdf_path, blank=True, max_length=300)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["bid", "content_version"], name="bid_pdf_one_per_version")]
+
+    def __str__(self) -> str:
+        return f"PDF of {self.bid.reference} ({self.get_status_display()})"

@@ -100,3 +100,25 @@ rules.add_perm("applications.write_bid", is_lead_member)
 rules.add_perm("applications.endorse_bid", is_named_commissioner & endorsement_asked)
 rules.add_perm("applications.manage_bid", manages_bid_call | is_site_admin)
 rules.add_perm("applications.view_call_bids", manages_call | manages_a_pot_of_call | audits_call | is_site_admin)
+
+
+# Two-stage calls: the call's fund managers shortlist expressions of interest; an expression of
+# interest is read by its organisation's members, the call's managers and auditors.
+@rules.predicate
+def is_eoi_member(user, eoi) -> bool:
+    return eoi is not None and _member(user, eoi.lead_organisation_id)
+
+
+@rules.predicate
+def manages_eoi_call(user, eoi) -> bool:
+    return eoi is not None and manages_call(user, eoi.call)
+
+
+@rules.predicate
+def audits_eoi_call(user, eoi) -> bool:
+    return eoi is not None and audits_call(user, eoi.call)
+
+
+rules.add_perm("applications.send_eoi_for", is_eoi_member)
+rules.add_perm("applications.shortlist_eois", manages_call | is_site_admin)
+rules.add_perm("applications.view_eoi", is_eoi_member | manages_eoi_call | audits_eoi_call | is_site_admin)

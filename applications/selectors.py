@@ -32,6 +32,8 @@ from .models import (
     CareSetting,
     CostCategory,
     EndorsementStatus,
+    EoiStatus,
+    ExpressionOfInterest,
     ProjectedSaving,
     SavingKind,
 )
@@ -185,6 +187,10 @@ def lead_org_member_users(bid: Bid) -> QuerySet[User]:
     return User.objects.filter(memberships__organisation_id=bid.lead_organisation_id, is_active=True).distinct()
 
 
+def organisation_member_users(organisation_id: int) -> QuerySet[User]:
+    return User.objects.filter(memberships__organisation_id=organisation_id, is_active=True).distinct()
+
+
 def commissioner_users(bid: Bid) -> QuerySet[User]:
     if not bid.commissioner_id:
         return User.objects.none()
@@ -243,3 +249,31 @@ def attachments_awaiting_scan(*, older_than) -> list[int]:
     cutoff = timezone.now() - older_than
     return list(Attachment.objects.filter(scan_status=ScanStatus.AWAITING, uploaded_at__lt=cutoff)
                 .order_by("pk").values_list("pk", flat=True)[:500])
+
+
+# Two-stage calls ----------------------------------------------------------------------------------
+
+
+def eois_of_call(call) -> QuerySet:
+    """A call's expressions of interest, for the people who shortlist or audit them (the view checks)."""
+    return ExpressionOfInterest.objects.filter(call=call).select_related("lead_organisation", "bid", "decided_by")
+
+
+def eoi_counts(call) -> dict[str, int]:
+    """How many expressions of interest a call received, and how many were invited (public figures)."""
+    rows = dict(ExpressionOfInterest.objects.filter(call=call).values_list("status").annotate(n=Count("pk")))
+    return {"received": sum(rows.values()), "invited": rows.get(EoiStatus.INVITED, 0),
+            "not_invited": rows.get(EoiStatus.NOT_INVITED, 0), "waiting": rows.get(EoiStatus.SUBMITTED, 0)}
+
+
+def eoi_visible_to(user: User, pk: int):
+    """One expression of interest if the person may read it (``applications.view_eoi``), else None."""
+    eoi = ExpressionOfInterest.objects.select_related("call", "call__fund", "lead_organisation", "bid").filter(pk=pk).first()
+    if eoi is None or not user.is_authenticated or not user.has_perm("applications.view_eoi", eoi):
+        return None
+    return eoi
+
+
+def eois_of_my_organisations(user: User) -> QuerySet:
+    return (ExpressionOfInterest.objects.filter(lead_organisation__memberships__user=user)
+            .select_related("call", "lead_organisation", "bid").distinct().order_by("-submitted_at"))

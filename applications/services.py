@@ -53,19 +53,28 @@ from .models import (
     Bid,
     BidCost,
     BidPartner,
+    BidPdf,
     BidReferenceSequence,
     BidSection,
     BidSectionState,
     BidStatus,
     CareSetting,
     EndorsementStatus,
+    EoiStatus,
+    ExpressionOfInterest,
     MatchFunding,
     Milestone,
+    PdfStatus,
     ProjectedSaving,
     Risk,
     SectionStatus,
 )
-from .selectors import commissioner_users, fund_auditor_among_members, lead_org_member_users
+from .selectors import (
+    commissioner_users,
+    fund_auditor_among_members,
+    lead_org_member_users,
+    organisation_member_users,
+)
 
 # Starting a bid
 NO_ORGANISATION = (
@@ -121,6 +130,23 @@ WITHDRAW_ONLY_SUBMITTED = "Only a submitted bid can be withdrawn"
 WITHDRAW_AFTER_CLOSE = "The call closed on {closed}: the bid can no longer be withdrawn"
 INELIGIBLE_REASON_NEEDED = "Give the reason the bid is ineligible: the applicant will see it"
 TRANSITION_NOT_ALLOWED = "A bid that is {status} cannot be {action}"
+
+# Two-stage calls
+NOT_INVITED_TO_BID = (
+    "This is a two-stage call: only organisations invited after their expression of interest may start a full bid"
+)
+EOI_NO_STAGE = "This call has no expression of interest stage"
+EOI_NOT_OPEN = "Expressions of interest for this call open on {opens}"
+EOI_CLOSED = "Expressions of interest for this call closed on {closed}: late ones cannot be accepted"
+EOI_ALREADY_SENT = "{organisation} has already sent an expression of interest for this call"
+EOI_TITLE_NEEDED = "Enter a title for your idea"
+EOI_SUMMARY_NEEDED = "Summarise your idea"
+EOI_PROBLEM_NEEDED = "Describe the problem it solves"
+EOI_COST_NEEDED = "Enter the estimated cost in pounds"
+EOI_COST_TOO_HIGH = "The estimated cost is more than the {max} this call funds"
+EOI_NOT_WAITING = "This expression of interest has already been decided: {status}"
+EOI_STILL_OPEN = "Expressions of interest can be shortlisted once they close on {closed}"
+EOI_REASON_NEEDED = "Give the reason: the organisation reads it as feedback"
 
 SUMMARY_FIELDS = ("title", "summary", "problem", "start_date", "end_date")
 INNOVATION_FIELDS = ("innovation_type", "innovation_description", "evidence_base", "nice_evidence")
@@ -303,7 +329,17 @@ def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str
     if fund_auditor_among_members(call.fund_id, organisation.pk):
         raise ValidationError({"organisation": AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)},
                               code="auditor_member")
+    eoi = None
+    if call.eoi_stage:
+        eoi = ExpressionOfInterest.objects.filter(call=call, lead_organisation=organisation,
+                                                  status=EoiStatus.INVITED, bid__isnull=True).first()
+        if eoi is None:
+            raise ValidationError({"organisation": NOT_INVITED_TO_BID}, code="not_invited")
     with transaction.atomic():
+        if eoi is not None:  # one full bid per invitation, even when two colleagues start at once
+            eoi = ExpressionOfInterest.objects.select_for_update().get(pk=eoi.pk)
+            if eoi.bid_id is not None:
+                raise ValidationError({"organisation": NOT_INVITED_TO_BID}, code="not_invited")
         bid = Bid(
             call=call, lead_organisation=organisation, pot=pot, title=title, status=BidStatus.DRAFT,
             reference="pending", created_by=actor, created_at=now,
@@ -316,7 +352,23 @@ def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str
         BidSectionState.objects.bulk_create(BidSectionState(bid=bid, section=section) for section in BidSection.values)
         audit_record(actor=actor, action="bid.created", target=bid, message=f"Bid started for {organisation.name}",
                      after=snapshot(bid, ("reference", "title", "lead_organisation", "call", "pot", "status")))
+        if eoi is not None:
+            _carry_forward(actor, eoi, bid, now)
     return bid
+
+
+def _carry_forward(actor: User, eoi: ExpressionOfInterest, bid: Bid, now: dt.datetime) -> None:
+    """The invited expression of interest's answers start the bid's summary; the bid keeps a
+    link to it, so its estimated cost and partners stay in sight while the bid is written."""
+    bid.summary, bid.problem = eoi.summary, eoi.problem
+    bid.save(update_fields=["summary", "problem", "updated_at"])
+    BidSectionState.objects.filter(bid=bid, section=BidSection.SUMMARY).update(
+        status=SectionStatus.IN_PROGRESS, version=1, updated_by=actor, updated_at=now)
+    eoi.bid = bid
+    eoi.save(update_fields=["bid"])
+    audit_record(actor=actor, action="eoi.carried_forward", target=eoi,
+                 message=f"Expression of interest carried forward into bid {bid.reference}",
+                 after={"bid": bid.reference})
 
 
 # Sections: text ---------------------------------------------------------------------------------
@@ -976,3 +1028,185 @@ def bid_mark_not_funded(*, actor: User | None, bid: Bid) -> Bid:
 def attachment_download_name(attachment: Attachment) -> str:
     return uploads.safe_download_name(attachment.original_name, uploads.by_content_type(attachment.content_type))
 
+
+
+# Two-stage calls: expressions of interest --------------------------------------------------------
+
+EOI_FIELDS = ("title", "summary", "problem", "estimated_cost", "partners", "status", "reason")
+
+
+def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: str, summary: str, problem: str,
+               estimated_cost: Any, partners: str = "", now: dt.datetime | None = None) -> ExpressionOfInterest:
+    """Send an expression of interest for one of the actor's organisations while the call's EOI
+    stage is open. Late ones are refused, judged against when the request arrived."""
+    now = now or timezone.now()
+    if not Membership.objects.filter(user=actor).exists():
+        raise ValidationError(NO_ORGANISATION, code="no_organisation")
+    if not _is_member(actor, organisation.pk):
+        raise ValidationError({"organisation": NOT_YOUR_ORGANISATION}, code="not_member")
+    if not call.eoi_stage:
+        raise ValidationError(EOI_NO_STAGE, code="no_stage")
+    phase = call.eoi_phase(now)
+    if phase == "closed":
+        raise ValidationError(EOI_CLOSED.format(closed=uk_datetime(call.eoi_closes_at)), code="closed")
+    if phase != "open":
+        raise ValidationError(EOI_NOT_OPEN.format(opens=uk_datetime(call.eoi_opens_at) if call.eoi_opens_at else "a later date"),
+                              code="not_open")
+    errors: dict[str, list[str]] = {}
+    if reason := checks.lead_eligibility_problem(call, organisation):
+        errors["organisation"] = [reason]
+    elif fund_auditor_among_members(call.fund_id, organisation.pk):
+        errors["organisation"] = [AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)]
+    elif ExpressionOfInterest.objects.filter(call=call, lead_organisation=organisation).exists():
+        errors["organisation"] = [EOI_ALREADY_SENT.format(organisation=organisation.name)]
+    values = {"title": _clean_text(title), "summary": _clean_text(summary), "problem": _clean_text(problem),
+              "partners": _clean_text(partners)}
+    for name, message in (("title", EOI_TITLE_NEEDED), ("summary", EOI_SUMMARY_NEEDED), ("problem", EOI_PROBLEM_NEEDED)):
+        if not values[name]:
+            errors[name] = [message]
+    cost = None
+    if estimated_cost in (None, ""):
+        errors["estimated_cost"] = [EOI_COST_NEEDED]
+    else:
+        cost_errors: list[str] = []
+        cost = _parse_amount(estimated_cost, cost_errors)
+        if cost_errors:
+            errors["estimated_cost"] = cost_errors
+        elif cost is not None and call.max_amount and cost > call.max_amount:
+            errors["estimated_cost"] = [EOI_COST_TOO_HIGH.format(max=format_money(call.max_amount))]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        eoi = ExpressionOfInterest(call=call, lead_organisation=organisation, estimated_cost=cost,
+                                   submitted_by=actor, submitted_at=now, **values)
+        eoi.full_clean(exclude=["call", "lead_organisation", "submitted_by", "decided_by", "bid"])
+        try:
+            with transaction.atomic():
+                eoi.save()
+        except IntegrityError:  # a colleague sent one a moment ago
+            raise ValidationError({"organisation": EOI_ALREADY_SENT.format(organisation=organisation.name)}) from None
+        audit_record(actor=actor, action="eoi.submitted", target=eoi,
+                     message=f"Expression of interest sent for {organisation.name}", after=snapshot(eoi, EOI_FIELDS))
+    return eoi
+
+
+# The shortlisting lifecycle: (source, action, target), each done by the call's fund managers.
+EOI_TRANSITIONS = {
+    "invite": (EoiStatus.SUBMITTED, EoiStatus.INVITED),
+    "decline": (EoiStatus.SUBMITTED, EoiStatus.NOT_INVITED),
+}
+
+
+def _eoi_transition(*, actor: User, eoi: ExpressionOfInterest, action: str, reason: str,
+                    now: dt.datetime | None = None) -> ExpressionOfInterest:
+    """The one transition function of shortlisting: checks the actor, locks the row, checks
+    the state and the clock, saves, audits and tells the organisation's members."""
+    require_actor(actor, "applications.shortlist_eois", eoi.call)
+    now = now or timezone.now()
+    source, target = EOI_TRANSITIONS[action]
+    reason = _clean_text(reason)
+    with transaction.atomic():
+        locked = ExpressionOfInterest.objects.select_for_update().select_related("call", "lead_organisation").get(pk=eoi.pk)
+        if locked.status != source:
+            raise ValidationError(EOI_NOT_WAITING.format(status=locked.get_status_display().lower()), code="decided")
+        if locked.call.eoi_phase(now) != "closed":
+            raise ValidationError(EOI_STILL_OPEN.format(closed=uk_datetime(locked.call.eoi_closes_at)), code="still_open")
+        if target == EoiStatus.NOT_INVITED and not reason:
+            raise ValidationError({"reason": EOI_REASON_NEEDED}, code="required")
+        before = snapshot(locked, ("status", "reason"))
+        locked.status, locked.reason, locked.decided_by, locked.decided_at = target, reason, actor, now
+        locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        # The call's public page counts those invited: its cached copies must be read afresh.
+        Call.objects.filter(pk=locked.call_id).update(updated_at=timezone.now())
+        audit_record(actor=actor, action=f"eoi.{'invited' if target == EoiStatus.INVITED else 'not_invited'}",
+                     target=locked, before=before, after=snapshot(locked, ("status", "reason")),
+                     message=f"{locked.lead_organisation.name}: {locked.get_status_display().lower()}"
+                             + (f". Reason: {reason}" if reason else ""))
+        call = locked.call
+        if target == EoiStatus.INVITED:
+            subject = f"You are invited to bid: {call.title}"
+            body = (f"Your expression of interest “{locked.title}” has been shortlisted. {locked.lead_organisation.name} "
+                    f"is invited to write a full bid, which opens on {uk_datetime(call.opens_at)} and closes on "
+                    f"{uk_datetime(call.closes_at)}. Your answers are carried forward into the bid."
+                    + (f"\n\n{reason}" if reason else ""))
+        else:
+            subject = f"Your expression of interest was not shortlisted: {call.title}"
+            body = (f"Thank you for your expression of interest “{locked.title}”. It has not been shortlisted, so "
+                    f"{locked.lead_organisation.name} is not invited to write a full bid.\n\nFeedback: {reason}")
+        for user in organisation_member_users(locked.lead_organisation_id):
+            notify(user=user, subject=subject, body=body, link=locked.get_absolute_url())
+    eoi.refresh_from_db()
+    return eoi
+
+
+def eoi_invite(*, actor: User, eoi: ExpressionOfInterest, reason: str = "", now: dt.datetime | None = None) -> ExpressionOfInterest:
+    """Shortlist: the organisation may start the full bid once the call opens."""
+    return _eoi_transition(actor=actor, eoi=eoi, action="invite", reason=reason, now=now)
+
+
+def eoi_decline(*, actor: User, eoi: ExpressionOfInterest, reason: str, now: dt.datetime | None = None) -> ExpressionOfInterest:
+    """Not shortlisted, with the reason the organisation reads as feedback."""
+    return _eoi_transition(actor=actor, eoi=eoi, action="decline", reason=reason, now=now)
+
+
+# A copy of the bid as a PDF ---------------------------------------------------------------------
+
+
+def bid_content_version(bid: Bid) -> str:
+    """What the bid's copy depends on: its status and each section's version."""
+    versions = sum(BidSectionState.objects.filter(bid=bid).values_list("version", flat=True))
+    return f"{bid.status}-{versions}"
+
+
+def bid_pdf_current(bid: Bid) -> BidPdf | None:
+    """The copy of the bid as it stands now, if one has been asked for."""
+    return BidPdf.objects.filter(bid=bid, content_version=bid_content_version(bid)).first()
+
+
+def bid_pdf_request(*, actor: User, bid: Bid) -> BidPdf:
+    """Ask a worker for a PDF of the bid as it stands (or again, after a failure). Anyone who
+    may read the bid may ask: the copy holds what the bid's page shows, no more."""
+    require_actor(actor, "applications.view_bid", bid)
+    with transaction.atomic():
+        locked = _lock(bid)
+        version = bid_content_version(locked)
+        pdf = BidPdf.objects.select_for_update().filter(bid=locked, content_version=version).first()
+        if pdf is not None and pdf.status != PdfStatus.FAILED:
+            return pdf
+        if pdf is None:
+            pdf = BidPdf.objects.create(bid=locked, content_version=version, requested_by=actor)
+        else:
+            pdf.status, pdf.error, pdf.requested_by, pdf.requested_at = PdfStatus.QUEUED, "", actor, timezone.now()
+            pdf.save(update_fields=["status", "error", "requested_by", "requested_at"])
+        audit_record(actor=actor, action="bid.pdf_requested", target=locked,
+                     message=f"PDF copy of {locked.reference} asked for", after={"version": version})
+        outbox_enqueue("applications.tasks.generate_bid_pdf", pdf.pk)
+    return pdf
+
+
+def bid_pdf_generate(*, pdf_id: int) -> BidPdf | None:
+    """Render and store one copy: queued → running → ready, or failed. Safe to run twice."""
+    from django.core.files.base import ContentFile
+
+    from .documents import render_bid_pdf
+
+    with transaction.atomic():
+        pdf = BidPdf.objects.select_for_update().filter(pk=pdf_id).first()
+        if pdf is None or pdf.status == PdfStatus.READY:
+            return pdf
+        pdf.status, pdf.error = PdfStatus.RUNNING, ""
+        pdf.save(update_fields=["status", "error"])
+    try:
+        content = render_bid_pdf(pdf.bid)
+    except Exception as exc:  # recorded, and can be asked for again
+        with transaction.atomic():
+            BidPdf.objects.filter(pk=pdf_id).update(status=PdfStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+        return BidPdf.objects.get(pk=pdf_id)
+    with transaction.atomic():
+        pdf = BidPdf.objects.select_for_update().select_related("bid").get(pk=pdf_id)
+        if pdf.status == PdfStatus.READY:
+            return pdf
+        pdf.file.save(f"{pdf.bid.reference}.pdf", ContentFile(content), save=False)
+        pdf.status, pdf.ready_at = PdfStatus.READY, timezone.now()
+        pdf.save(update_fields=["file", "status", "ready_at"])
+    return pdf

@@ -10,7 +10,7 @@ from governance.outbox import outbox_enqueue
 from governance.uploads import scan_in_task
 
 from .selectors import attachments_awaiting_scan
-from .services import attachment_scan, draft_bid_reminders_send
+from .services import attachment_scan, bid_pdf_generate, draft_bid_reminders_send
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +37,10 @@ def rescan_awaiting_attachments() -> int:
 def send_draft_bid_reminders() -> int:
     """Daily: writers of draft bids hear 14, 3 and 1 days before the call closes (each once)."""
     return draft_bid_reminders_send()
+
+
+@shared_task
+def generate_bid_pdf(pdf_id: int) -> str | None:
+    """Make a PDF copy of a bid and store it: queued → running → ready | failed."""
+    pdf = bid_pdf_generate(pdf_id=pdf_id)
+    return pdf.status if pdf else None

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance import uploads
@@ -30,6 +31,7 @@ from governance.selectors import (
 
 from . import checks, forms, selectors, services, visibility
 from .exports import csv_text
+from .extensions import sections_for_bid
 from .models import (
     NOT_SUBMITTED_LABEL,
     Bid,
@@ -128,6 +130,7 @@ def bid_list(request):
             managed_calls.append((call, [(BidStatus(s).label.lower(), n) for s, n in counts.items() if n]))
     return render(request, "applications/bid_list.html", {
         "my_bids": selectors.with_totals(selectors.bids_of_my_organisations(request.user)),
+        "my_eois": list(selectors.eois_of_my_organisations(request.user)[:20]) if roles.is_applicant else [],
         "to_endorse": selectors.bids_awaiting_endorsement(request.user),
         "endorsed": selectors.bids_endorsed_or_declined_by(request.user)[:20],
         "open_calls": list(calls_open_now()) if roles.is_applicant else [],
@@ -180,7 +183,9 @@ def bid_start(request, slug: str):
 def bid_detail(request, pk: int):
     bid = _visible_bid(request, pk)
     can_write = request.user.has_perm("applications.write_bid", bid)
-    context = {"bid": bid, "status_tags": STATUS_TAGS, "crumbs": _crumbs(), "can_write": can_write}
+    context = {"bid": bid, "status_tags": STATUS_TAGS, "crumbs": _crumbs(), "can_write": can_write,
+               "pdf": services.bid_pdf_current(bid), "eoi": getattr(bid, "eoi", None) if bid.call.eoi_stage else None,
+               "extra_sections": sections_for_bid(request, bid)}
     if can_write and bid.status == BidStatus.DRAFT:
         statuses, problems = checks.bid_overview(bid)
         filled = list(checks.FILLED_SECTIONS)
@@ -782,3 +787,116 @@ def call_bids_export(request, slug: str):
     response["Content-Disposition"] = f'attachment; filename="bids-{call.slug}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# Two-stage calls: expressions of interest -----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def eoi_start(request, slug: str):
+    """Send an expression of interest while the call's first stage is open."""
+    call = get_object_or_404(calls_public(), slug=slug)
+    if not call.eoi_stage:
+        raise Http404("This call has no expression of interest stage")
+    organisations = organisations_of(request.user).exclude(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
+    form = forms.EoiForm(request.POST if request.method == "POST" else None, organisations=organisations,
+                         initial={"organisation": organisations.first()} if organisations.count() == 1 else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            eoi = services.eoi_submit(
+                actor=request.user, call=call, organisation=data["organisation"], title=data["title"],
+                summary=data["summary"], problem=data["problem"], estimated_cost=data["estimated_cost"],
+                partners=data["partners"], now=request_started_at(request),
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Your expression of interest has been sent. We will tell you whether you are invited to bid.")
+            return redirect(eoi)
+    phase = call.eoi_phase()
+    return render(request, "applications/eoi_start.html", {
+        "call": call, "form": form, "phase": phase, "has_organisation": organisations.exists(),
+        "closed_message": (services.EOI_CLOSED.format(closed=checks.uk_datetime(call.eoi_closes_at)) if phase == "closed"
+                           else services.EOI_NOT_OPEN.format(opens=checks.uk_datetime(call.eoi_opens_at)) if call.eoi_opens_at
+                           else services.EOI_NO_STAGE),
+        "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls")),
+                   (call.title, call.get_absolute_url())],
+    }, status=400 if form.errors else 200)
+
+
+@require_GET
+def eoi_detail(request, pk: int):
+    eoi = selectors.eoi_visible_to(request.user, pk)
+    if eoi is None:
+        raise Http404("No such expression of interest")
+    is_member = request.user.has_perm("applications.send_eoi_for", eoi)
+    return render(request, "applications/eoi_detail.html", {
+        "eoi": eoi, "call": eoi.call, "is_member": is_member,
+        "can_start_bid": is_member and eoi.status == "invited" and eoi.bid_id is None and eoi.call.is_accepting_bids(),
+        "can_shortlist": request.user.has_perm("applications.shortlist_eois", eoi.call),
+        "crumbs": _crumbs(),
+    })
+
+
+def _shortlisting_call(request, slug: str) -> Call:
+    call = get_object_or_404(Call.objects.select_related("fund", "host_network"), slug=slug, eoi_stage=True)
+    require(request.user.has_perm("applications.view_call_bids", call))
+    return call
+
+
+@require_GET
+def call_eois(request, slug: str):
+    """The fund manager's shortlist of a two-stage call (read-only for auditors)."""
+    call = _shortlisting_call(request, slug)
+    return render(request, "applications/call_eois.html", {
+        "call": call, "eois": selectors.eois_of_call(call), "counts": selectors.eoi_counts(call),
+        "phase": call.eoi_phase(), "can_shortlist": request.user.has_perm("applications.shortlist_eois", call),
+        "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids"))],
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def eoi_decide(request, slug: str, pk: int):
+    call = _shortlisting_call(request, slug)
+    require(request.user.has_perm("applications.shortlist_eois", call))
+    eoi = get_object_or_404(selectors.eois_of_call(call), pk=pk)
+    form = forms.EoiDecisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        service = services.eoi_invite if form.cleaned_data["decision"] == "invite" else services.eoi_decline
+        try:
+            service(actor=request.user, eoi=eoi, reason=form.cleaned_data["reason"], now=request_started_at(request))
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            eoi.refresh_from_db()
+            messages.success(request, f"{eoi.lead_organisation.name}: {eoi.get_status_display().lower()}. They have been told.")
+            return redirect("applications:call_eois", slug=call.slug)
+    return render(request, "applications/eoi_decide.html", {
+        "call": call, "eoi": eoi, "form": form,
+        "crumbs": [("Home", reverse("dashboard")), ("Expressions of interest", reverse("applications:call_eois", args=[call.slug]))],
+    }, status=400 if form.errors else 200)
+
+
+# A copy of the bid as a PDF -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def bid_pdf(request, pk: int):
+    """POST asks a worker for a copy of the bid as it stands; GET downloads it once ready. Anyone
+    who may read the bid (its page's rule, conflicts included) may ask and download."""
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.view_bid", bid))
+    if request.method == "POST":
+        pdf = services.bid_pdf_request(actor=request.user, bid=bid)
+        pdf.refresh_from_db()
+        if pdf.status == "ready":
+            messages.success(request, "The PDF of the bid is ready to download.")
+        else:
+            messages.success(request, "The PDF of the bid is being prepared. Refresh the page in a minute to download it.")
+        return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(
+            request.POST.get("next"), allowed_hosts={request.get_host()}) else bid.get_absolute_url())
+    pdf = services.bid_pdf_current(bid)
+    if pdf is None or pdf.status != "ready":
+        raise Http404("The PDF is not ready")
+    return uploads.private_file_response(pdf.file, content_type="application/pdf", filename=f"{bid.reference}.pdf")

@@ -6,10 +6,10 @@ class AssessmentConfig(AppConfig):
     verbose_name = "Assessment: scoring, moderation and panel decisions"
 
     def ready(self) -> None:
-        from applications.extensions import register_bid_reader
+        from applications.extensions import register_bid_reader, register_bid_section
         from governance.extensions import register_call_section, register_fund_section
 
-        from .dashboard import call_section, fund_section
+        from .dashboard import bid_section, call_section, fund_section
         from .selectors import panel_reads_bid
 
         # An assessor who declared no conflict (and the panel's chair) reads the bid's page and files.
@@ -18,3 +18,5 @@ class AssessmentConfig(AppConfig):
         # conflicts of interest register.
         register_call_section(call_section)
         register_fund_section(fund_section)
+        # A bid's page shows the panel's clarification questions and the replies.
+        register_bid_section(bid_section)

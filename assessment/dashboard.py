@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from applications.models import BidStatus
 from applications.selectors import bids_for_call
@@ -17,7 +18,7 @@ from .selectors import (
     calls_to_assess_managed_by,
     conflicts_register,
 )
-from .visibility import feedback_decisions_for, ranking_for
+from .visibility import clarifications_visible_to, feedback_decisions_for, ranking_for
 
 ASSESSMENT_STATUSES = (CallStatus.CLOSED, CallStatus.ASSESSMENT, CallStatus.DECIDED, CallStatus.CLOSED_OUT)
 
@@ -91,3 +92,17 @@ def fund_section(request, fund) -> list[DashboardPanel]:
     return [DashboardPanel("Conflicts of interest", "assessment/sections/fund.html", {
         "fund": fund, "count": conflicts_register(fund).count(),
     }, order=55)]
+
+
+def bid_section(request, bid) -> list[DashboardPanel]:
+    """On a bid's page: the panel's clarification questions and the replies, for those who may
+    see them (never anyone conflicted on the bid: ``visibility.clarifications_visible_to``)."""
+    clarifications = list(clarifications_visible_to(request.user, bid))
+    can_ask = (bid.status == "in_assessment" and bid.call.status == "assessment"
+               and request.user.has_perm("assessment.ask_clarification", bid))
+    if not clarifications and not can_ask:
+        return []
+    return [DashboardPanel("Questions from the panel", "assessment/includes/clarifications_panel.html", {
+        "clarifications": clarifications, "bid": bid, "can_ask": can_ask, "today": timezone.localdate(),
+        "can_reply": request.user.has_perm("assessment.reply_clarifications_of", bid),
+    }, order=10)]

@@ -215,3 +215,16 @@ class ReassignForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = _text("Why are you reopening the score sheet?", rows=3,
                    help_text="The assessor will see this; it is kept on the fund's audit trail.")
+
+
+class ClarificationAskForm(forms.Form):
+    question = _text("Your question for the applicant", rows=5,
+                     help_text="The applicant's organisation reads it on their bid. Ask one clear question.")
+    reply_by = NHSDateField(label="Reply by", required=False,
+                            help_text="For example, 18 12 2026. Scores on the bid wait until the reply or this date.")
+
+
+class ClarificationReplyForm(forms.Form):
+    reply = _text("Your reply", rows=6, help_text="The panel reads your reply with the bid.")
+    attachment = forms.FileField(label="Add a file (optional)", required=False,
+                                 help_text="PDF, DOCX, XLSX, ODT, ODS, PNG or JPEG, smaller than 10MB.")

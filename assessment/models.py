@@ -10,6 +10,7 @@ from django.utils import timezone
 from applications.models import Bid
 from governance.models import Criterion, Fund, PanelMember
 from governance.money import money_field
+from governance.uploads import ScanStatus, stored_extension
 
 
 class AssignmentStatus(models.TextChoices):
@@ -201,3 +202,57 @@ class PanelDecision(models.Model):
     @property
     def is_funded(self) -> bool:
         return self.outcome in FUNDING_OUTCOMES
+
+
+# Clarification questions to the applicant during assessment ----------------------------------------
+
+
+def clarification_attachment_path(instance: Clarification, filename: str) -> str:
+    return (f"bids/{instance.bid_id}/clarifications/{instance.pk or 'new'}-{timezone.now():%Y%m%d%H%M%S}"
+            f"{stored_extension(filename)}")
+
+
+class Clarification(models.Model):
+    """A question an assessor or the chair asks the applicant, with a date to reply by. The reply
+    is read by the panel with the bid; anyone conflicted on the bid never sees either
+    (``visibility.clarifications_visible_to``). While a question waits for its reply, and its
+    reply-by date has not passed, the bid's score sheets cannot be submitted."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="clarifications")
+    question = models.TextField()
+    reply_by = models.DateField()
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    reply = models.TextField(blank=True)
+    replied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    replied_at = models.DateTimeField(null=True, blank=True)
+    attachment = models.FileField(upload_to=clarification_attachment_path, blank=True, max_length=300)
+    attachment_name = models.CharField(max_length=200, blank=True)
+    attachment_type = models.CharField(max_length=120, blank=True)
+    attachment_size = models.PositiveIntegerField(null=True, blank=True)
+    attachment_sha256 = models.CharField(max_length=64, blank=True)
+    attachment_scan_status = models.CharField(max_length=20, choices=ScanStatus.choices, default=ScanStatus.AVAILABLE)
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+        indexes = [models.Index(fields=["bid", "replied_at"])]
+
+    def __str__(self) -> str:
+        return f"Clarification on {self.bid.reference}: {self.question[:40]}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.bid.call.fund
+
+    @property
+    def answered(self) -> bool:
+        return self.replied_at is not None
+
+    def is_waiting(self, today=None) -> bool:
+        """No reply yet and the reply-by date has not passed: scoring waits for it."""
+        today = today or timezone.localdate()
+        return not self.answered and today <= self.reply_by
+
+    def is_lapsed(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return not self.answered and today > self.reply_by

@@ -24,6 +24,8 @@ from applications.rules import audits_bid_call, is_lead_member, manages_bid
 from governance.models import FundRole, Membership, MembershipRole, PanelMember, PanelRole
 from governance.rules import audits_call, audits_fund, manages_call, manages_fund
 
+from .selectors import panel_reads_bid
+
 
 @rules.predicate
 def chairs_call(user, call) -> bool:
@@ -55,3 +57,21 @@ rules.add_perm("assessment.view_call", manages_call | chairs_call | audits_call 
 rules.add_perm("assessment.view_conflicts", manages_fund | audits_fund | is_site_admin)
 rules.add_perm("assessment.view_feedback", is_lead_member | manages_bid | audits_bid_call | is_site_admin)
 rules.add_perm("assessment.use_assessment", has_assessment_role | is_site_admin)
+
+
+
+@rules.predicate
+def reads_bid_on_panel(user, bid) -> bool:
+    """An assessor of the bid with no conflict declared, or the chair who chairs it."""
+    return bid is not None and panel_reads_bid(user, bid)
+
+
+@rules.predicate
+def is_clarification_lead_member(user, clarification) -> bool:
+    return clarification is not None and is_lead_member(user, clarification.bid)
+
+
+# Clarification questions: asked by the bid's panel readers, answered by the applicant's organisation.
+rules.add_perm("assessment.ask_clarification", reads_bid_on_panel)
+rules.add_perm("assessment.reply_clarification", is_clarification_lead_member)
+rules.add_perm("assessment.reply_clarifications_of", is_lead_member)

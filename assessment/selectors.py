@@ -47,6 +47,7 @@ from . import scoring
 from .models import (
     Assignment,
     AssignmentStatus,
+    Clarification,
     ConflictDeclaration,
     DecisionOutcome,
     Moderation,
@@ -827,3 +828,10 @@ def assignments_due_for_reminder(today) -> QuerySet[Assignment]:
         .exclude(sheet__status=SheetStatus.SUBMITTED)
         .select_related("assessor", "bid")
     )
+
+
+def clarification_waiting(bid, today=None):
+    """The clarification the bid's scoring waits for (unanswered, reply-by date not passed), if any."""
+    today = today or timezone.localdate()
+    return (Clarification.objects.filter(bid=bid, replied_at__isnull=True, reply_by__gte=today)
+            .order_by("-reply_by").first())

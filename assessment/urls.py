@@ -23,4 +23,7 @@ urlpatterns = [
     path("calls/<slug:slug>/bids/<int:pk>/decision/", views.decision, name="decision"),
     path("funds/<slug:slug>/conflicts/", views.conflicts, name="conflicts"),
     path("feedback/<int:pk>/", views.feedback, name="feedback"),
+    path("bids/<int:pk>/clarifications/new/", views.clarification_ask, name="clarification_ask"),
+    path("clarifications/<int:pk>/reply/", views.clarification_reply, name="clarification_reply"),
+    path("clarifications/<int:pk>/file/", views.clarification_file, name="clarification_file"),
 ]

@@ -19,6 +19,7 @@ from applications.exports import csv_text
 from applications.models import BidStatus
 from applications.selectors import bid_content, bids_for_call
 from applications.visibility import bid_visible_to
+from governance import uploads
 from governance.access import reauthentication_redirect, require
 from governance.models import CallStatus, Criterion
 from governance.selectors import call_by_slug, fund_by_slug, request_roles
@@ -170,6 +171,9 @@ def sheet(request, pk: int):
     return render(request, "assessment/sheet.html", {
         "assignment": own, "bid": bid, "call": call, "form": form, "rows": rows, "editable": editable,
         "submitted": submitted, "closed": closed, "score_sheet": score_sheet, "refused": refused,
+        "waiting": selectors.clarification_waiting(bid), "today": timezone.localdate(),
+        "clarifications": visibility.clarifications_visible_to(request.user, bid),
+        "can_ask": not closed and request.user.has_perm("assessment.ask_clarification", bid),
         "has_errors": bool(refused), **content,
         "crumbs": [("Home", reverse("dashboard")), _home()],
     }, status=400 if refused else 200)
@@ -471,3 +475,70 @@ def feedback(request, pk: int):
         "now": timezone.now(),
         "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids")), (bid.reference, bid.get_absolute_url())],
     })
+
+
+# Clarification questions ------------------------------------------------------------------------------
+
+
+def _bid_to_question(request, pk: int):
+    """A bid the person reads on the panel (assessor with no conflict, or its chair), else 404."""
+    bid = bid_visible_to(request.user, pk)
+    if bid is None or not request.user.has_perm("assessment.ask_clarification", bid):
+        raise Http404("No such bid")
+    return bid
+
+
+@require_http_methods(["GET", "POST"])
+def clarification_ask(request, pk: int):
+    bid = _bid_to_question(request, pk)
+    form = forms.ClarificationAskForm(request.POST if request.method == "POST" else None)
+    if _submit(request, form, lambda: services.clarification_ask(
+            actor=request.user, bid=bid, question=form.cleaned_data.get("question") or "",
+            reply_by=form.cleaned_data.get("reply_by"))):
+        messages.success(request, f"Your question has been sent to {bid.lead_organisation.name}. Scores on {bid.reference} wait for the reply.")
+        own = selectors.live_assignments_of(bid).filter(assessor=request.user).first()
+        return redirect("assessment:sheet", pk=own.pk) if own else redirect(bid)
+    return render(request, "assessment/clarification_ask.html", {
+        "bid": bid, "call": bid.call, "form": form,
+        "clarifications": visibility.clarifications_visible_to(request.user, bid), "today": timezone.localdate(),
+        "crumbs": [("Home", reverse("dashboard")), _home()],
+    }, status=400 if form.errors else 200)
+
+
+@uploads.limit_upload_size(uploads.BID_ATTACHMENT)
+@require_http_methods(["GET", "POST"])
+def clarification_reply(request, pk: int):
+    clarification = visibility.clarification_visible_to(request.user, pk)
+    if clarification is None:
+        raise Http404("No such question")
+    require(request.user.has_perm("assessment.reply_clarification", clarification))
+    bid = clarification.bid
+    form = forms.ClarificationReplyForm(request.POST if request.method == "POST" else None,
+                                        request.FILES if request.method == "POST" else None)
+    if uploads.too_large_fields(request):
+        form.is_valid()
+        form.add_error("attachment", uploads.FILE_TOO_LARGE)
+    elif _submit(request, form, lambda: services.clarification_reply(
+            actor=request.user, clarification=clarification, reply=form.cleaned_data.get("reply") or "",
+            upload=form.cleaned_data.get("attachment"))):
+        messages.success(request, "Your reply has been sent to the panel.")
+        return redirect(bid)
+    return render(request, "assessment/clarification_reply.html", {
+        "bid": bid, "clarification": clarification, "form": form,
+        "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids")), (bid.reference, bid.get_absolute_url())],
+    }, status=400 if form.errors else 200)
+
+
+@require_GET
+def clarification_file(request, pk: int):
+    clarification = visibility.clarification_visible_to(request.user, pk)
+    if clarification is None or not clarification.attachment:
+        raise Http404("No such file")
+    if reason := uploads.unavailable_message(clarification.attachment_scan_status):
+        return render(request, "governance/file_unavailable.html", {
+            "name": clarification.attachment_name, "reason": reason, "back": clarification.bid.get_absolute_url(),
+            "status": clarification.get_attachment_scan_status_display(),
+        }, status=409)
+    file_type = uploads.by_content_type(clarification.attachment_type)
+    return uploads.private_file_response(clarification.attachment, content_type=clarification.attachment_type,
+                                         filename=uploads.safe_download_name(clarification.attachment_name, file_type))

@@ -60,7 +60,7 @@ from governance import fy
 from governance.models import PUBLISHED_CALL_STATUSES, Call, CallStatus, Criterion, User
 
 from . import selectors
-from .models import Assignment, Moderation, PanelDecision, Score, SheetStatus
+from .models import Assignment, Clarification, Moderation, PanelDecision, Score, SheetStatus
 
 HIDDEN_CONFLICTED = "Hidden: you are conflicted"
 NOT_SUBMITTED = "Not submitted yet"
@@ -352,3 +352,36 @@ def ranking_export(user: User, call: Call, criteria: list[Criterion]) -> Ranking
                 f"{decision.amount_approved:.2f}" if decision and decision.amount_approved is not None else "",
             ])
     return RankingExport(header, rows)
+
+
+# Clarification questions ------------------------------------------------------------------------------
+#
+# A clarification and its reply are part of the bid for the people who read the bid through
+# assessment: the applicant's organisation (who answer), an assessor assigned to the bid with no
+# conflict declared and the chair who chairs it (``selectors.panel_reads_bid``), and the call's
+# managers and auditors unless conflicted on the bid. Anyone conflicted on the bid, declared or
+# automatic, never sees them, in any channel (pages, the reply's file, the PDF of the bid).
+
+
+def may_see_clarifications(user: User, bid) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.has_perm("assessment.reply_clarifications_of", bid):
+        return True
+    call = bid.call
+    if selectors.is_excluded(user, call, bid):
+        return False
+    return selectors.panel_reads_bid(user, bid) or user.has_perm("assessment.view_call", call)
+
+
+def clarifications_visible_to(user: User, bid) -> QuerySet[Clarification]:
+    if not may_see_clarifications(user, bid):
+        return Clarification.objects.none()
+    return Clarification.objects.filter(bid=bid).select_related("asked_by", "replied_by")
+
+
+def clarification_visible_to(user: User, pk: int) -> Clarification | None:
+    found = Clarification.objects.select_related("bid__call__fund", "bid__lead_organisation", "bid__pot").filter(pk=pk).first()
+    if found is None or not may_see_clarifications(user, found.bid):
+        return None
+    return found

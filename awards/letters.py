@@ -35,4 +35,8 @@ def offer_letter_context(letter: OfferLetter) -> dict:
 
 def render_offer_letter(letter: OfferLetter) -> bytes:
     html = render_to_string("awards/pdf/offer_letter.html", offer_letter_context(letter))
-    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=["data"])).write_pdf()
+    # Tagged (PDF/UA-1 as far as WeasyPrint goes), as the impact reports are, so a screen
+    # reader follows the letter's headings, tables and reading order.
+    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=["data"])).write_pdf(
+        pdf_variant="pdf/ua-1", pdf_tags=True,
+    )

@@ -344,6 +344,7 @@ def _seed_calls(ctx: DemoContext) -> None:
                                 endorsement, partners, types, summary)
         ctx.calls[slug] = call
     _seed_questions(ctx)
+    _seed_two_stage_call(ctx)
 
 
 def _seed_questions(ctx: DemoContext) -> None:
@@ -361,6 +362,31 @@ def _seed_questions(ctx: DemoContext) -> None:
         actor=manager, question=question,
         answer="A primary care network may lead a bid if an NHS trust or ICB in the network's area is a partner.")
     services.call_question_publish(actor=manager, question=question)
+
+
+TWO_STAGE_SLUG = "ambulance-handover-two-stage"
+
+
+def _seed_two_stage_call(ctx: DemoContext) -> None:
+    """A two-stage call: expressions of interest opened 20 days ago and closed 2 days ago (the
+    applications demo sends and shortlists them); full bids from invited organisations open in
+    10 days. Found by slug, so seeding twice changes nothing."""
+    call = Call.objects.filter(slug=TWO_STAGE_SLUG).first()
+    if call is None:
+        call = _create_call(
+            ctx, TWO_STAGE_SLUG, "Ambulance handovers: a two-stage challenge", "south-west-adoption-fund", "HISW",
+            CallPurpose.ADOPTION, CallStatus.DRAFT, 10, 70, None, False, [], [InnovationType.DIGITAL, InnovationType.SERVICE_MODEL],
+            "A two-stage call: send a short expression of interest first; the organisations invited write a full "
+            "bid to cut the time ambulance crews wait to hand patients over at emergency departments.",
+        )
+        manager = _manager_of(ctx, ctx.networks["HISW"])
+        services.call_update(
+            actor=manager, call=call, eoi_stage=True, eoi_opens_at=ctx.at(-20, 9), eoi_closes_at=ctx.at(-2, 17),
+            eoi_criteria="We invite ideas that name the problem at a specific emergency department, with the "
+                         "ambulance trust as a partner, and that could start within six months.",
+        )
+        services.call_publish(actor=manager, call=call, now=ctx.at(-21))
+    ctx.calls[TWO_STAGE_SLUG] = call
 
 
 def _create_call(ctx, slug, title, fund_slug, host, purpose, status, opens, closes, released, endorsement, partners,

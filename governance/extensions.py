@@ -29,6 +29,9 @@ bidder_sources: list[Callable[[Iterable[int]], set[tuple[int, int]]]] = []
 # fn(call) -> organisation ids leading a bid (any status) on the call: they hear of answers.
 call_bidder_sources: list[Callable] = []
 
+# ``fn(call) -> list[str]``: public sentences about a published call (expressions of interest received).
+public_call_facts: list[Callable] = []
+
 
 def _register(registry: list, fn: Callable) -> Callable:
     if fn not in registry:
@@ -54,6 +57,14 @@ def register_bidder_source(fn):
 
 def register_call_bidder_source(fn):
     return _register(call_bidder_sources, fn)
+
+
+def register_public_call_facts(fn):
+    return _register(public_call_facts, fn)
+
+
+def facts_for_public_call(call) -> list[str]:
+    return [fact for fn in public_call_facts for fact in fn(call)]
 
 
 def funds_bid_in(organisation_ids: Iterable[int]) -> dict[int, set[int]]:

@@ -407,6 +407,20 @@ class CallForm(SectionsMixin, forms.Form):
         label="Organisations that may lead a bid", choices=LEAD_ORG_KINDS, widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose the kinds of organisation that may lead a bid"},
     )
+    eoi_stage = forms.BooleanField(
+        label="Ask for an expression of interest first (a two-stage call)", required=False,
+        help_text="Bidders send a short expression of interest; only those you invite may start a full bid.",
+    )
+    eoi_opens_at = NHSDateTimeField(label="Expressions of interest open", required=False, help_text="UK time.")
+    eoi_closes_at = NHSDateTimeField(
+        label="Expressions of interest close", required=False,
+        help_text="UK time. Before the call opens for full bids; late expressions of interest are refused.",
+    )
+    eoi_criteria = forms.CharField(
+        label="How expressions of interest are shortlisted", required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Published on the call's page. You invite each one or not, with the reason the bidder reads.",
+    )
     min_amount = MoneyField(label="Minimum amount per bid", required=False, help_text="In pounds. Leave blank for no minimum.")
     max_amount = MoneyField(label="Maximum amount per bid", help_text="In pounds, over the whole project.")
     max_duration_years = forms.IntegerField(
@@ -448,6 +462,7 @@ class CallForm(SectionsMixin, forms.Form):
     section_layout = [
         ("About the call", ["title", "slug", "summary", "purpose", "innovation_types", "host_network"]),
         ("Money", ["pots"]),
+        ("Expressions of interest", ["eoi_stage", "eoi_opens_at", "eoi_closes_at", "eoi_criteria"]),
         ("Timetable", ["opens_at", "closes_at", "questions_close_at", "assessment_due_date", "panel_meeting_date", "decisions_expected_date"]),
         ("Eligibility", ["eligible_org_kinds", "eligible_regions", "eligible_networks", "min_amount", "max_amount",
                          "max_duration_years", "required_partner_kinds", "endorsement_required"]),
@@ -476,6 +491,7 @@ class CallForm(SectionsMixin, forms.Form):
             "min_amount", "max_amount", "max_duration_years", "required_partner_kinds", "endorsement_required",
             "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores", "questions_close_at",
             "eligible_regions", "eligible_networks",
+            "eoi_stage", "eoi_opens_at", "eoi_closes_at", "eoi_criteria",
         )}
         initial["pots"] = list(call.pots.all())
         return initial

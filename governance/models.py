@@ -576,6 +576,17 @@ class Call(models.Model):
     eligible_networks = models.JSONField(
         default=list, blank=True, help_text="Ids of the Health Innovation Networks whose area's organisations may lead a bid.")
     endorsement_required = models.BooleanField("commissioner endorsement required", default=True)
+    # Two-stage calls: a short expression of interest first; only those invited write a full bid.
+    eoi_stage = models.BooleanField(
+        "expression of interest stage", default=False,
+        help_text="Bidders send a short expression of interest first; only those invited may start a full bid.",
+    )
+    eoi_opens_at = models.DateTimeField("expressions of interest open", null=True, blank=True)
+    eoi_closes_at = models.DateTimeField("expressions of interest close", null=True, blank=True)
+    eoi_criteria = models.TextField(
+        "how expressions of interest are shortlisted", blank=True,
+        help_text="Published on the call's page. The fund manager invites each one or not, with the reason.",
+    )
     # Assessment settings
     panel = models.ForeignKey(Panel, on_delete=models.PROTECT, null=True, blank=True, related_name="calls")
     assessors_per_bid = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(10)])
@@ -611,6 +622,11 @@ class Call(models.Model):
                 condition=Q(moderation_threshold__gte=0), name="call_moderation_threshold_not_negative"
             ),
             models.CheckConstraint(condition=Q(assessors_per_bid__gte=1), name="call_assessors_per_bid_positive"),
+            models.CheckConstraint(
+                condition=Q(eoi_stage=False)
+                | (Q(eoi_closes_at__gt=models.F("eoi_opens_at")) & Q(eoi_closes_at__lte=models.F("opens_at"))),
+                name="call_eoi_timetable_in_order",
+            ),
         ]
         indexes = [models.Index(fields=["status", "closes_at"])]
 
@@ -652,6 +668,21 @@ class Call(models.Model):
 
     def is_accepting_bids(self, now: dt.datetime | None = None) -> bool:
         return self.phase(now) == CallStatus.OPEN
+
+    def eoi_phase(self, now: dt.datetime | None = None) -> str:
+        """"" (no EOI stage or not published), "upcoming", "open" or "closed": judged on the clock,
+        so nothing is accepted after the EOI closing time whatever a task has done."""
+        if not self.eoi_stage or not self.is_published or not self.eoi_opens_at or not self.eoi_closes_at:
+            return ""
+        now = now or timezone.now()
+        if now < self.eoi_opens_at:
+            return "upcoming"
+        if now < self.eoi_closes_at:
+            return "open"
+        return "closed"
+
+    def is_accepting_eois(self, now: dt.datetime | None = None) -> bool:
+        return self.eoi_phase(now) == "open"
 
     @property
     def total_weight(self) -> int:

@@ -624,6 +624,7 @@ CALL_FIELDS = (
     "eligible_regions", "eligible_networks", "endorsement_required", "panel", "assessors_per_bid",
     "moderation_threshold", "normalise_scores",
     "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at",
+    "eoi_stage", "eoi_opens_at", "eoi_closes_at", "eoi_criteria",
 )
 # Once a call is published applicants rely on everything else; only the later timetable moves
 # (and a deadline for questions may be added or moved, always before the closing time).
@@ -654,6 +655,11 @@ ASSESSMENT_DUE_TOO_EARLY = "Assessment can only be due after the call closes"
 PANEL_MEETING_TOO_EARLY = "The panel meets after the call closes and after assessment is due"
 DECISIONS_TOO_EARLY = "Decisions are announced after the call closes and after the panel meets"
 QUESTIONS_CLOSE_OUTSIDE_CALL = "The deadline for questions must be after the opening time and before the closing time"
+EOI_OPENS_NEEDED = "Enter when expressions of interest open"
+EOI_CLOSES_NEEDED = "Enter when expressions of interest close"
+EOI_CLOSES_BEFORE_OPENS = "Expressions of interest must close after they open"
+EOI_CLOSES_AFTER_BIDS_OPEN = "Expressions of interest must close before (or when) the call opens for full bids"
+EOI_CLOSES_IN_PAST = "Expressions of interest have closed: set a closing time in the future"
 
 NO_CRITERIA = "Add the criteria bids will be scored against"
 WEIGHTS_NOT_100 = "The criteria's weights must add up to 100"
@@ -729,6 +735,15 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
         call.opens_at < call.questions_close_at < call.closes_at
     ):
         _add(errors, "questions_close_at", QUESTIONS_CLOSE_OUTSIDE_CALL)
+    if call.eoi_stage:
+        if not call.eoi_opens_at:
+            _add(errors, "eoi_opens_at", EOI_OPENS_NEEDED)
+        if not call.eoi_closes_at:
+            _add(errors, "eoi_closes_at", EOI_CLOSES_NEEDED)
+        if call.eoi_opens_at and call.eoi_closes_at and call.eoi_closes_at <= call.eoi_opens_at:
+            _add(errors, "eoi_closes_at", EOI_CLOSES_BEFORE_OPENS)
+        elif call.eoi_closes_at and call.opens_at and call.eoi_closes_at > call.opens_at:
+            _add(errors, "eoi_closes_at", EOI_CLOSES_AFTER_BIDS_OPEN)
     closes_on = timezone.localdate(call.closes_at) if call.closes_at and "closes_at" not in errors else None
     due, meeting, decisions = call.assessment_due_date, call.panel_meeting_date, call.decisions_expected_date
     if closes_on and due and due <= closes_on:
@@ -850,6 +865,10 @@ def call_copy(
     fields.update(title=title, slug=slug, opens_at=opens_at, closes_at=closes_at)
     for name in ("assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at"):
         fields[name] = fields[name] + shift if fields[name] and shift is not None else None
+    # The expression of interest stage keeps its place before the opening time.
+    moved = opens_at - source.opens_at if opens_at and source.opens_at else None
+    for name in ("eoi_opens_at", "eoi_closes_at"):
+        fields[name] = fields[name] + moved if fields[name] and moved is not None else None
     fields["innovation_types"] = list(source.innovation_types)
     fields["eligible_org_kinds"] = list(source.eligible_org_kinds)
     fields["required_partner_kinds"] = list(source.required_partner_kinds)
@@ -894,6 +913,8 @@ def call_publish_problems(call: Call, now: dt.datetime | None = None) -> dict[st
                 _add(problems, "criteria", f"{DESCRIPTORS_MISSING}: “{criterion.title}” has no descriptor for {scores}")
     if call.closes_at and call.closes_at <= now:
         _add(problems, "closes_at", CLOSES_IN_PAST)
+    if call.eoi_stage and call.eoi_closes_at and call.eoi_closes_at <= now:
+        _add(problems, "eoi_closes_at", EOI_CLOSES_IN_PAST)
     if not call.max_amount:
         _add(problems, "max_amount", MAX_AMOUNT_ZERO)
     pots = list(call.pots.all())

@@ -23,7 +23,7 @@ from . import fy, services
 from .access import public, require
 from .audit import change_text
 from .exports import safe_cell
-from .extensions import sections_for_call, sections_for_fund
+from .extensions import facts_for_public_call, sections_for_call, sections_for_fund
 from .filters import PublicCallFilter
 from .forms import (
     AuditFilterForm,
@@ -141,6 +141,8 @@ def call_public(request, slug: str):
         "takes_questions": services.call_takes_questions(call),
         "can_ask": request.user.has_perm("governance.ask_call_question", call),
         "answered": call_questions_public(call),
+        "eoi_phase": call.eoi_phase(),
+        "public_facts": facts_for_public_call(call) if call.eoi_stage else [],
         "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls"))],
     })
 

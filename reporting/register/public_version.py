@@ -72,9 +72,12 @@ def public_version(now: dt.datetime | None = None) -> PublicVersion:
     counters = [f"(SELECT MAX(id) FROM {award})", f"(SELECT MAX(id) FROM {ledger})",  # noqa: S608
                 f"(SELECT MAX(id) FROM {reports})"]  # noqa: S608
     upcoming = [f"(SELECT MIN(opens_at) FROM {call} WHERE opens_at > %s)",  # noqa: S608
-                f"(SELECT MIN(closes_at) FROM {call} WHERE closes_at > %s)"]  # noqa: S608
+                f"(SELECT MIN(closes_at) FROM {call} WHERE closes_at > %s)",  # noqa: S608
+                # A two-stage call's page changes when its expressions of interest open and close.
+                f"(SELECT MIN(eoi_opens_at) FROM {call} WHERE eoi_opens_at > %s)",  # noqa: S608
+                f"(SELECT MIN(eoi_closes_at) FROM {call} WHERE eoi_closes_at > %s)"]  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join([*latest, *counters, *upcoming])}", [now, now])
+        cursor.execute(f"SELECT {', '.join([*latest, *counters, *upcoming])}", [now] * len(upcoming))
         row = cursor.fetchone()
     moments = [_moment(value) for value in row[:len(latest)]]
     next_moments = [m for m in (_moment(value) for value in row[-len(upcoming):]) if m is not None]

@@ -56,6 +56,7 @@ DRAFT_PAGES = [
     ("bid_submitted", "get", "/bids/{bid}/submitted/", expect(302, 403, 403, 403)),
     ("bid_withdraw", "get", "/bids/{bid}/withdraw/", expect(302, 403, 403, 403)),
     ("bid_ineligible", "get", "/bids/{bid}/ineligible/", expect(403, 403, 200, 403)),
+    ("bid_pdf_request", "post", "/bids/{bid}/pdf/", expect(302, 302, 302, 302)),
 ]
 SUBMITTED_PAGES = [
     ("bid_detail", "get", "/bids/{bid}/", READ),
@@ -67,6 +68,7 @@ SUBMITTED_PAGES = [
     ("bid_endorse", "get", "/bids/{bid}/endorsement/", expect(403, 200, 403, 403)),
     ("bid_ineligible", "get", "/bids/{bid}/ineligible/", expect(403, 403, 200, 403)),
     ("bid_ineligible_post", "post", "/bids/{bid}/ineligible/", expect(403, 403, 302, 403)),
+    ("bid_pdf_request", "post", "/bids/{bid}/pdf/", expect(302, 302, 302, 302)),
 ]
 CALL_PAGES = [
     ("call_bids", "/bids/calls/{call}/", expect(403, 403, 200, 200, outsiders=403)),

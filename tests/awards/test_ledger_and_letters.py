@@ -80,7 +80,12 @@ def test_the_offer_letter_task_makes_a_pdf_with_the_terms(world, django_capture_
     letter = award.letters.get()
     assert letter.status == DocumentStatus.READY
     with letter.file.open("rb") as pdf:
-        text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+        reader = PdfReader(pdf)
+        text = " ".join(page.extract_text() for page in reader.pages)
+        root = reader.trailer["/Root"]
+        # Tagged, as the impact reports are: a screen reader follows its structure.
+        assert "/StructTreeRoot" in root
+        assert bool(root["/MarkInfo"]["/Marked"])
     text = " ".join(text.split())
     assert award.reference in text
     assert "£200,000.00" in text
