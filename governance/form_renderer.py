@@ -36,14 +36,14 @@ def _attrs(attrs: dict) -> str:
         if value is True:
             parts.append(f" {conditional_escape(name)}")
         else:
-            parts.append(f' {conditional_escape(name)}="{escape("%s" % (value,))}"')
+            parts.append(f' {conditional_escape(name)}="{escape(str(value))}"')
     parts.append("\n")
     return "".join(parts)
 
 
 def render_input(widget: dict) -> str:
     value = widget["value"]
-    shown = "" if value is None else f' value="{escape("%s" % (value,))}"'
+    shown = "" if value is None else f' value="{escape(str(value))}"'
     return (f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
             f'{shown}{_attrs(widget["attrs"])}>')
 
@@ -56,7 +56,7 @@ def render_select(widget: dict) -> str | None:
         for option in group_choices:
             if option["template_name"] != OPTION:
                 return None
-            out.append(f'\n  <option value="{escape("%s" % (option["value"],))}"{_attrs(option["attrs"])}>'
+            out.append(f'\n  <option value="{escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
                        f'{conditional_escape(option["label"])}</option>\n')
         if group_name:
             out.append("\n  </optgroup>")

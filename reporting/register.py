@@ -514,16 +514,22 @@ def decode_cursor(text: str | None, queryset: QuerySet, order: list[str]) -> lis
 
 def keyset_after(queryset: QuerySet, order: list[str], values: list, *, forward: bool = True) -> QuerySet:
     """The rows after (``forward``) or before the row whose sort keys are ``values``, in
-    ``order`` (before: in the reverse order, nearest first). The first key's bound alone is
-    also given, so the database starts reading the sort key's index at that row."""
+    ``order`` (before: in the reverse order, nearest first). One row-value comparison,
+    ``(decided_at, award_id) < (%s, %s)``, which PostgreSQL reads as a range of the sort key's
+    index (ties on the first key, common for decision dates, cost nothing extra)."""
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
     descending = order[0].startswith("-")
-    op = "lt" if descending == forward else "gt"
-    names = _keyset_columns(order)
-    beyond = Q()
-    for index, name in enumerate(names):
-        equal = dict(zip(names[:index], values[:index], strict=True))
-        beyond |= Q(**equal, **{f"{name}__{op}": values[index]})
-    rows = queryset.filter(Q(**{f"{names[0]}__{op}e": values[0]}) & beyond)
+    op = "<" if descending == forward else ">"
+    model = queryset.model
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in _keyset_columns(order)]
+    columns = ", ".join(f"{table}.{connection.ops.quote_name(field.column)}" for field in fields)
+    params = [field.get_db_prep_value(value, connection) for field, value in zip(fields, values, strict=True)]
+    # Only column names from the model are formatted in; the values are parameters.
+    beyond = RawSQL(f"({columns}) {op} ({', '.join(['%s'] * len(params))})", params, output_field=BooleanField())  # noqa: S611
+    rows = queryset.filter(beyond)
     if not forward:
         rows = rows.order_by(*[key[1:] if key.startswith("-") else f"-{key}" for key in order])
     return rows
