@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -677,6 +677,9 @@ def bid_check(request, pk: int):
             _apply_errors(form, error)
         else:
             return redirect("applications:bid_submitted", pk=bid.pk)
+    # For showing the page only (after any submission, which reads afresh under its lock): the
+    # rows both the checks and the page read, once each.
+    prefetch_related_objects([bid], "partners", "costs", "projected_savings", "benefit_measures", "milestones", "risks")
     problems = checks.bid_problems(bid)
     return render(request, "applications/bid_check.html", {
         "bid": bid, "form": form, "problems": problems,

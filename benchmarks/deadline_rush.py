@@ -40,7 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-DATABASE = "fp_bench_deadline_rush"
+# Another checkout benchmarking on the same server names its own database.
+DATABASE = os.environ.get("DEADLINE_RUSH_DATABASE", "fp_bench_deadline_rush")
 SERVER = "postgres://postgres@127.0.0.1:5432"
 QUEUE = "bench-deadline-rush"
 RUSH_REQUESTS = ("save section", "check answers", "submit", "confirmation")

@@ -63,13 +63,18 @@ def is_staff_role(user) -> bool:
     if user.is_superuser or user.is_staff:
         result = True
     else:
-        result = User.objects.filter(pk=user.pk).filter(
-            Exists(Membership.objects.filter(user=OuterRef("pk"), role=MembershipRole.FUND_MANAGER))
-            | Exists(PanelMember.objects.filter(user=OuterRef("pk")))
-            | Exists(FundRole.objects.filter(user=OuterRef("pk"), role=FundRoleKind.AUDITOR))
-        ).exists()
+        result = User.objects.filter(pk=user.pk).filter(staff_role_condition()).exists()
     user._portal_is_staff_role = result
     return result
+
+
+def staff_role_condition():
+    """The condition on a user (as the outer query) of holding a staff role (``is_staff_role``)."""
+    return (
+        Exists(Membership.objects.filter(user=OuterRef("pk"), role=MembershipRole.FUND_MANAGER))
+        | Exists(PanelMember.objects.filter(user=OuterRef("pk")))
+        | Exists(FundRole.objects.filter(user=OuterRef("pk"), role=FundRoleKind.AUDITOR))
+    )
 
 
 def reauthentication_redirect(request, next_url: str | None = None):

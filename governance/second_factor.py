@@ -21,13 +21,14 @@ import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp import device_classes, user_has_device
 from django_otp import login as otp_login
-from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .access import is_staff_role
+from .access import is_staff_role, staff_role_condition
 from .audit import audit_record
 from .models import User
 
@@ -60,8 +61,20 @@ def has_second_factor(user: User) -> bool:
 
 
 def second_factor_required(user: User) -> bool:
-    """Staff roles always; anyone else once they have set one up."""
-    return is_staff_role(user) or has_second_factor(user)
+    """Staff roles always; anyone else once they have set one up. Read afresh on every request
+    (a role given or a device set up in another session counts at once), in one query for
+    both: whether they hold a staff role and whether they have a confirmed device of any kind
+    (the staff role remembered on the request's user object, as ``is_staff_role`` does)."""
+    if user.is_superuser or user.is_staff or getattr(user, "_portal_is_staff_role", None):
+        return True
+    devices = [Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True)) for model in device_classes()]
+    has_device = devices[0]
+    for device in devices[1:]:
+        has_device |= device
+    staff, device = User.objects.filter(pk=user.pk).annotate(
+        _staff=staff_role_condition(), _device=has_device).values_list("_staff", "_device").get()
+    user._portal_is_staff_role = bool(staff)
+    return bool(staff or device)
 
 
 def second_factor_passed(request) -> bool:

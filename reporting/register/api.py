@@ -7,6 +7,7 @@ The OpenAPI schema is at ``/api/schema/`` (drf-spectacular) and described at ``/
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import django_filters
 from django.conf import settings
@@ -42,8 +43,10 @@ from governance.selectors import calls_public
 from ..models import ReportScope, ReportVersion
 from ..visibility import public_versions
 from .opendata import award_path
+from .public_cache import cached_part
 from .read_model import cached_totals, published_entries
 from .selectors import (
+    SEARCH_RANK_LIMIT,
     AwardFilter,
     RegisterFilter,
     applied_subquery,
@@ -343,9 +346,24 @@ class AwardViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
             Prefetch("bid__partners", queryset=BidPartner.objects.select_related("organisation").order_by("pk"))
         )
 
+    def list(self, request, *args, **kwargs):
+        """A page of the list is the same for everyone who asks for it while nothing public
+        changes: its data is kept under the public version (``public_cache``), so repeating it
+        costs no query beyond that version's. Errors (a bad filter or page) are not kept."""
+        query = sorted((name, value) for name, values in request.query_params.lists() for value in values)
+        data = cached_part("api-awards", request, [request.build_absolute_uri("/"), urlencode(query)],
+                           lambda: self._list_data(request, *args, **kwargs))
+        return Response(data)
+
+    def _list_data(self, request, *args, **kwargs):
+        data = super().list(request, *args, **kwargs).data
+        return {**data, "results": [dict(row) for row in data["results"]]}  # plain, to keep in a cache
+
     def paginate_queryset(self, queryset):
         params = sorted((k, v) for k, v in self.request.query_params.lists() if k not in ("page", "page_size", "sort", "format"))
         count = cached_totals(queryset, "api:" + repr(params)).count
+        if "-rank" in queryset.query.order_by and count > SEARCH_RANK_LIMIT:  # as the register page does
+            queryset = queryset.order_by("-decided_at", "-pk")
         page = super().paginate_queryset(_CountedEntries(queryset, count))
         return awards_for_entries(page) if page is not None else None
 

@@ -164,43 +164,30 @@ def award_saved(sender, instance, raw=False, **kwargs):
         register_sync(award_ids=[instance.pk])
 
 
-def decision_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        register_sync(award_ids=Award.objects.filter(decision_id=instance.pk).values_list("pk", flat=True))
-
-
-def call_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        register_sync(award_ids=Award.objects.filter(bid__call_id=instance.pk).values_list("pk", flat=True))
-
-
-def bid_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        register_sync(award_ids=Award.objects.filter(bid_id=instance.pk).values_list("pk", flat=True))
-
-
-def fund_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        register_sync(award_ids=Award.objects.filter(pot__fund_id=instance.pk).values_list("pk", flat=True))
-
-
-def organisation_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        register_sync(award_ids=Award.objects.filter(recipient_id=instance.pk).values_list("pk", flat=True))
-
-
 def ledger_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         register_sync(award_ids=[instance.award_id])
 
 
+def _awards_by(lookup: str):
+    """A receiver that syncs the awards whose ``lookup`` is the saved row (its decision, call,
+    bid, fund or recipient)."""
+
+    def saved(sender, instance, raw=False, **kwargs):
+        if not raw:
+            register_sync(award_ids=Award.objects.filter(**{lookup: instance.pk}).values_list("pk", flat=True))
+
+    saved.__name__ = f"awards_by_{lookup}"
+    return saved
+
+
 HOOKS = (
     (Award, award_saved, True),
-    (PanelDecision, decision_saved, False),
-    (Call, call_saved, False),
-    (Bid, bid_saved, False),
-    (Fund, fund_saved, False),
-    (Organisation, organisation_saved, False),
+    (PanelDecision, _awards_by("decision_id"), False),
+    (Call, _awards_by("bid__call_id"), False),
+    (Bid, _awards_by("bid_id"), False),
+    (Fund, _awards_by("pot__fund_id"), False),
+    (Organisation, _awards_by("recipient_id"), False),
     (PotLedgerEntry, ledger_changed, True),
 )
 

@@ -76,6 +76,14 @@ from ..visibility import public_returns, public_versions
 MAX_SEARCH_LENGTH = 200
 MAX_SEARCH_WORDS = 12
 PAGE_SIZE = 25
+# Ranking by best match reads every matching row's search vector: above this many matches the
+# register and the API list them newest first instead (constant cost, however many match), and
+# the page says so.
+SEARCH_RANK_LIMIT = 1000
+SEARCH_NEWEST_FIRST = (
+    f"More than {SEARCH_RANK_LIMIT:,} awards match your search, so they are shown newest first. "
+    "Add words to your search to see the best matches first."
+)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Decimal("0.00")
 
@@ -381,7 +389,19 @@ class AwardFilter(django_filters.FilterSet):
         filtered = super().filter_queryset(queryset)
         self.unsorted = filtered
         data = self.form.cleaned_data
-        return sort_awards(filtered, data.get("sort"), data.get("q"), self.COLUMNS)
+        sort, text = data.get("sort"), data.get("q")
+        self.ranked = bool(text) and (sort == "relevance" or not sort)
+        return sort_awards(filtered, sort, text, self.COLUMNS)
+
+    ranked = False  # ordered by best match (set when the queryset is built)
+
+    def capped(self, count: int) -> tuple[QuerySet, bool]:
+        """The sorted rows, newest first instead of by best match when more than
+        ``SEARCH_RANK_LIMIT`` of them (``count``) match; and whether that happened."""
+        queryset = self.qs
+        if self.ranked and count > SEARCH_RANK_LIMIT:
+            return self.unsorted.order_by(*_ordering("newest", self.COLUMNS)), True
+        return queryset, False
 
     @property
     def totals_key(self) -> str:
@@ -426,6 +446,93 @@ class RegisterFilter(AwardFilter):
         from .read_model import published_entries
 
         return published_entries()
+
+
+# Keyset pages: the rows after (or before) a row, at the same cost however deep ------------
+
+
+def keyset_order(queryset: QuerySet) -> list[str] | None:
+    """The queryset's order if a page can be read as "the rows after this one": plain fields,
+    all in the same direction, ending with the primary key (so every row has its own place)."""
+    order = list(queryset.query.order_by)
+    if not order or not all(isinstance(key, str) for key in order):
+        return None
+    if len({key.startswith("-") for key in order}) != 1 or order[-1].lstrip("-") != "pk":
+        return None
+    return order
+
+
+def _keyset_columns(order: list[str]) -> list[str]:
+    return ["pk" if key.lstrip("-") == "pk" else key.lstrip("-") for key in order]
+
+
+def keyset_values(queryset: QuerySet, order: list[str]) -> list[str]:
+    """The names to read alongside each row to make its cursor (for ``values_list``)."""
+    model = queryset.model
+    return [model._meta.pk.name if name == "pk" else name for name in _keyset_columns(order)]
+
+
+def encode_cursor(values) -> str:
+    """A row's place in its order, as URL-safe text (the values of its sort keys)."""
+    import base64
+    import json
+
+    plain = [value.isoformat() if isinstance(value, dt.datetime) else str(value) for value in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None, queryset: QuerySet, order: list[str]) -> list | None:
+    """The sort-key values of a cursor made by ``encode_cursor`` for this order; None for
+    anything else (a cursor is never trusted to be well formed: it is only a position)."""
+    import base64
+    import binascii
+    import json
+
+    if not text or len(text) > 2000:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    names = _keyset_columns(order)
+    if not isinstance(raw, list) or len(raw) != len(names) or not all(isinstance(value, str) for value in raw):
+        return None
+    values = []
+    for name, value in zip(names, raw, strict=True):
+        model_field = queryset.model._meta.pk if name == "pk" else queryset.model._meta.get_field(name)
+        if getattr(model_field, "target_field", None) is not None:
+            model_field = model_field.target_field
+        try:
+            parsed = model_field.to_python(value)
+        except ValidationError:
+            return None
+        if parsed is None or (isinstance(parsed, dt.datetime) and timezone.is_naive(parsed)):
+            return None
+        values.append(parsed)
+    return values
+
+
+def keyset_after(queryset: QuerySet, order: list[str], values: list, *, forward: bool = True) -> QuerySet:
+    """The rows after (``forward``) or before the row whose sort keys are ``values``, in
+    ``order`` (before: in the reverse order, nearest first). One row-value comparison,
+    ``(decided_at, award_id) < (%s, %s)``, which PostgreSQL reads as a range of the sort key's
+    index (ties on the first key, common for decision dates, cost nothing extra)."""
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    descending = order[0].startswith("-")
+    op = "<" if descending == forward else ">"
+    model = queryset.model
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = [model._meta.pk if name == "pk" else model._meta.get_field(name) for name in _keyset_columns(order)]
+    columns = ", ".join(f"{table}.{connection.ops.quote_name(field.column)}" for field in fields)
+    params = [field.get_db_prep_value(value, connection) for field, value in zip(fields, values, strict=True)]
+    # Only column names from the model are formatted in; the values are parameters.
+    beyond = RawSQL(f"({columns}) {op} ({', '.join(['%s'] * len(params))})", params, output_field=BooleanField())  # noqa: S611
+    rows = queryset.filter(beyond)
+    if not forward:
+        rows = rows.order_by(*[key[1:] if key.startswith("-") else f"-{key}" for key in order])
+    return rows
 
 
 # Rows for the list, totals and the cheap change stamp -------------------------------------

@@ -6,17 +6,19 @@ Every view here is public and reads only published awards (``reporting.register.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from awards.models import Award, AwardStatus
@@ -25,13 +27,20 @@ from governance.models import InnovationType
 
 from .opendata import stream_360giving, stream_csv, write_xlsx
 from .opendata_files import built_file, request_build
+from .public_cache import cached_part, normalised_query
 from .public_version import public_version
 from .read_model import cached_totals
 from .selectors import (
     PAGE_SIZE,
+    SEARCH_NEWEST_FIRST,
     AwardFilter,
     RegisterFilter,
     award_record,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+    keyset_order,
+    keyset_values,
     list_rows,
     register_award,
     register_stamp,
@@ -56,52 +65,128 @@ PAGE_NOT_A_NUMBER = "Page numbers are whole numbers, like 2. Showing the first p
 PAGE_OUT_OF_RANGE = "There is no page {asked}. Showing page {shown}, the last page."
 
 
-def _page(paginator: Paginator, asked: str | None):
+def _page_number(asked: str | None, num_pages: int) -> tuple[int, str | None]:
     """The page asked for, or the nearest real one with a message saying so."""
     if asked in (None, ""):
-        return paginator.page(1), None
+        return 1, None
     try:
         number = int(asked)
     except (TypeError, ValueError):
-        return paginator.page(1), PAGE_NOT_A_NUMBER
+        return 1, PAGE_NOT_A_NUMBER
     if number < 1:
-        return paginator.page(1), PAGE_NOT_A_NUMBER
-    if number > paginator.num_pages:
-        return paginator.page(paginator.num_pages), PAGE_OUT_OF_RANGE.format(asked=number, shown=paginator.num_pages)
-    return paginator.page(number), None
+        return 1, PAGE_NOT_A_NUMBER
+    if number > num_pages:
+        return num_pages, PAGE_OUT_OF_RANGE.format(asked=number, shown=num_pages)
+    return number, None
 
 
-class _Rows:
-    """A page of the read model's rows, shown as their awards (in the same order)."""
+# The parameters the register page reads (its filters, order, page and cursors), in a fixed
+# order: the key of its cached part and the base of its page links.
+LINK_PARAMS = tuple(name for name in RegisterFilter.base_filters)
+PAGE_PARAMS = (*LINK_PARAMS, "page", "after", "before")
 
-    def __init__(self, entries):
-        self.entries = entries
 
-    def __getitem__(self, window):
-        paid = dict(self.entries.values_list("pk", "paid")[window])
-        awards = {award.pk: award for award in list_rows(Award.objects.filter(pk__in=paid), paid=False)}
-        for pk, amount in paid.items():
-            awards[pk].paid = amount
-        return [awards[pk] for pk in paid]
+@dataclass
+class RegisterPage:
+    """One page of the register: its awards, where it is, and the links to its neighbours.
+
+    The first page reads the first rows of the sort key's index. "Next" and "Previous" carry the
+    page number (for "page 3 of 2,000") and a cursor, the sort keys of the last (or first) row
+    shown: the page they open reads the rows after (before) it on the index, at the same cost
+    however deep. A page number without a cursor (typed in, or an old link) still works, by
+    position (``OFFSET``: cost grows with the depth). The relevance order has no cursor: its set
+    is at most ``SEARCH_RANK_LIMIT`` rows."""
+
+    object_list: list
+    number: int
+    num_pages: int
+    count: int
+    next_url: str | None = None
+    previous_url: str | None = None
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.object_list) - 1 if self.object_list else 0
+
+
+def _awards_of(rows: list[tuple]) -> list[Award]:
+    """The awards of a page of the read model's rows (``pk, paid, ...``), in the same order."""
+    paid = {row[0]: row[1] for row in rows}
+    awards = {award.pk: award for award in list_rows(Award.objects.filter(pk__in=paid), paid=False)}
+    for pk, amount in paid.items():
+        awards[pk].paid = amount
+    return [awards[pk] for pk in paid]
+
+
+def register_page(entries, count: int, query, base: list[tuple[str, str]]) -> tuple[RegisterPage, str | None]:
+    """The page of ``entries`` (sorted, ``count`` of them) that ``query`` asks for."""
+    num_pages = max(1, -(-count // PAGE_SIZE))
+    number, message = _page_number(query.get("page"), num_pages)
+    order = keyset_order(entries)
+    columns = ["pk", "paid", *(keyset_values(entries, order) if order else [])]
+    rows = None
+    if order and number > 1 and message is None:
+        for name, forward in (("after", True), ("before", False)):
+            values = decode_cursor(query.get(name), entries, order)
+            if values is not None:
+                found = list(keyset_after(entries, order, values, forward=forward).values_list(*columns)[:PAGE_SIZE])
+                rows = (found if forward else found[::-1]) or None  # none: the data moved; by position
+                break
+    if rows is None:
+        start = (number - 1) * PAGE_SIZE
+        rows = list(entries.values_list(*columns)[start:start + PAGE_SIZE])
+    page = RegisterPage(object_list=_awards_of(rows), number=number, num_pages=num_pages, count=count)
+
+    def link(page_number: int, cursor: tuple[str, tuple] | None) -> str:
+        params = list(base)
+        if page_number > 1:
+            params.append(("page", str(page_number)))
+            if cursor and order:
+                params.append((cursor[0], encode_cursor(cursor[1][2:])))
+        return reverse("reporting:register") + (f"?{urlencode(params)}" if params else "")
+
+    if rows and number < num_pages:
+        page.next_url = link(number + 1, ("after", rows[-1]))
+    if number > 1:
+        page.previous_url = link(number - 1, ("before", rows[0]) if rows else None)
+    return page, message
 
 
 @public
 @require_safe
 def register(request):
-    filterset = RegisterFilter(request.GET)
-    entries = filterset.qs
-    totals = cached_totals(filterset.unsorted, filterset.totals_key)
-    paginator = Paginator(_Rows(entries), PAGE_SIZE)
-    paginator.count = totals.count  # counted with the (cached) totals: no COUNT query
-    page, page_message = _page(paginator, request.GET.get("page"))
-    active = filterset.active
-    query = urlencode(active)
-    suffix = f"?{query}" if query else ""
+    part = cached_part("register", request, [normalised_query(request.GET, PAGE_PARAMS)],
+                       lambda: _register_part(request.GET))
     return render(request, "reporting/register/list.html", {
+        "content": mark_safe(part["content"]),  # noqa: S308 - rendered from our own template, escaped there
+        "page_number": part["page_number"],
+        "num_pages": part["num_pages"],
+        "has_errors": part["has_errors"],
+        "crumbs": [("Home", reverse("home"))],
+    })
+
+
+def _register_part(query) -> dict:
+    """The register's list for this query (filters, totals, rows, page links), rendered: the
+    same for everyone, so kept under the public version (``public_cache``)."""
+    filterset = RegisterFilter(query)
+    filterset.qs  # noqa: B018 - sorts and filters (lazily: no query yet)
+    totals = cached_totals(filterset.unsorted, filterset.totals_key)
+    entries, newest_first = filterset.capped(totals.count)
+    active = filterset.active
+    base = [(name, value) for name in LINK_PARAMS for value in query.getlist(name) if value != ""]
+    page, page_message = register_page(entries, totals.count, query, base)
+    suffix = f"?{urlencode(active)}" if active else ""
+    content = render_to_string("reporting/register/_list.html", {
         "filter": filterset,
         "form": filterset.form,
         "page": page,
         "page_message": page_message,
+        "search_message": SEARCH_NEWEST_FIRST if newest_first else None,
         "totals": totals,
         "active": active,
         "status_tags": STATUS_TAGS,
@@ -111,8 +196,10 @@ def register(request):
             "json": reverse("reporting:register_360giving") + suffix,
         },
         "licence_url": settings.OPEN_DATA_LICENCE,
-        "crumbs": [("Home", reverse("home"))],
+        "open_data_licence_name": settings.OPEN_DATA_LICENCE_NAME,
     })
+    return {"content": str(content), "page_number": page.number, "num_pages": page.num_pages,
+            "has_errors": bool(filterset.form.errors)}
 
 
 def year_chart(years) -> dict | None:
@@ -138,20 +225,33 @@ def year_chart(years) -> dict | None:
 @public
 @require_safe
 def award(request, reference: str):
+    part = cached_part("award", request, [reference], lambda: _award_part(reference))
+    if part is None:
+        raise Http404(NOT_PUBLISHED)
+    return render(request, "reporting/register/award.html", {
+        "content": mark_safe(part["content"]),  # noqa: S308 - rendered from our own template, escaped there
+        "title": part["title"],
+        "crumbs": [("Home", reverse("home")), ("Award register", reverse("reporting:register"))],
+    })
+
+
+def _award_part(reference: str) -> dict | None:
+    """One published award's page, rendered (None if no published award has this reference):
+    the same for everyone, so kept under the public version (``public_cache``)."""
     try:
         award = register_award(reference)
     except Award.DoesNotExist:
-        raise Http404(NOT_PUBLISHED) from None
+        return None
     record = award_record(award)
-    return render(request, "reporting/register/award.html", {
+    content = render_to_string("reporting/register/_award.html", {
         "award": award,
         "record": record,
         "call": award.bid.call,
         "status_tag": STATUS_TAGS.get(award.status, ""),
         "innovation_type": InnovationType(award.bid.innovation_type).label if award.bid.innovation_type in InnovationType.values else "",
         "chart": year_chart(record.years),
-        "crumbs": [("Home", reverse("home")), ("Award register", reverse("reporting:register"))],
     })
+    return {"content": str(content), "title": award.title}
 
 
 # Exports ---------------------------------------------------------------------------------

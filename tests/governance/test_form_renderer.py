@@ -1,0 +1,60 @@
+"""The fast widget renderer gives exactly the bytes the widget templates give."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django import forms
+from django.forms.renderers import TemplatesSetting
+from django.utils.safestring import mark_safe
+
+from governance.form_renderer import FastWidgetRenderer
+from governance.templatetags.portal import nhsuk_widget
+
+
+class Everything(forms.Form):
+    title = forms.CharField(max_length=20, help_text="A hint", widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    amount = forms.DecimalField(required=False, widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+    email = forms.EmailField(required=False)
+    link = forms.URLField(required=False, assume_scheme="https")
+    phone = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "tel"}))
+    secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=True))
+    hidden = forms.CharField(required=False, widget=forms.HiddenInput)
+    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    search = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "search", "spellcheck": False}))
+    agree = forms.BooleanField(required=False)
+    kind = forms.ChoiceField(choices=[("", "Choose"), ("a", "Alpha & <beta>"), ("b", mark_safe("<b>Bold</b>")), (3, "Three")])
+    grouped = forms.ChoiceField(required=False, choices=[("Group <1>", [("x", "X"), ("y", "Y")]), ("z", "Zed")])
+    many = forms.MultipleChoiceField(required=False, choices=[("p", "P"), ("q", "Q")])
+    notes = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    disabled = forms.CharField(required=False, disabled=True, initial="fixed")
+
+
+VALUES = [
+    {},
+    {"title": 'Quote " and <tag> & ampersand', "amount": "12.50", "email": "a@b.example", "kind": "a", "grouped": "y",
+     "many": ["p", "q"], "notes": "Line one\nline <two> & three", "agree": "on", "day": "2026-12-04", "search": "x"},
+    {"title": "", "amount": "not a number", "kind": "3", "notes": "", "hidden": "h&i", "secret": "s<e>cret"},
+]
+
+
+@pytest.mark.parametrize("data", VALUES)
+@pytest.mark.parametrize("bound", [True, False])
+def test_every_widget_renders_the_same_bytes_as_its_template(data, bound):
+    initial = {"amount": Decimal("3.10"), "day": dt.date(2026, 4, 1), "kind": "b", "notes": "Initial <text>"}
+    fast = Everything(data if bound else None, initial=initial, renderer=FastWidgetRenderer())
+    slow = Everything(data if bound else None, initial=initial, renderer=TemplatesSetting())
+    if bound:
+        fast.is_valid(), slow.is_valid()
+    for name in fast.fields:
+        assert str(fast[name]) == str(slow[name]), name
+        assert nhsuk_widget(fast[name], "extra") == nhsuk_widget(slow[name], "extra"), name
+        assert nhsuk_widget(fast[name]) == nhsuk_widget(slow[name]), name
+
+
+def test_the_site_uses_the_fast_renderer():
+    from django.forms.renderers import get_default_renderer
+
+    assert isinstance(get_default_renderer(), FastWidgetRenderer)
