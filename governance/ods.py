@@ -30,7 +30,14 @@ from urllib.request import Request, urlopen
 from django.conf import settings
 from django.db import transaction
 
-from .models import ODS_CODE_PATTERNS, Organisation, OrganisationKind, Region, normalise_code, normalise_postcode
+from .models import (
+    ODS_CODE_PATTERNS,
+    Organisation,
+    OrganisationKind,
+    Region,
+    normalise_code,
+    normalise_postcode,
+)
 
 # The published standard layout: 1-based column numbers.
 COL_CODE, COL_NAME, COL_NATIONAL_GROUPING, COL_HEALTH_GEOGRAPHY = 1, 2, 3, 4
@@ -103,7 +110,8 @@ def ods_date(value: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.datetime.strptime(value[:10].replace("-", ""), "%Y%m%d").date()
+        digits = value[:10].replace("-", "")
+        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         return None
 

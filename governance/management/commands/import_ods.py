@@ -10,7 +10,13 @@ Idempotent: a second run reports everything unchanged.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.ods import FILE_KINDS, ImportResult, OdsFormatError, import_csv_file, refresh_from_api
+from governance.ods import (
+    FILE_KINDS,
+    ImportResult,
+    OdsFormatError,
+    import_csv_file,
+    refresh_from_api,
+)
 
 
 class Command(BaseCommand):
