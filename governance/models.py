@@ -963,3 +963,45 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only; they cannot be deleted")
+
+
+class OrganisationRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a fund manager"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class OrganisationRequest(models.Model):
+    """Someone asks for an organisation the portal does not hold yet (a charity, a company, a
+    university, anything ODS has not given it); a fund manager of the chosen network approves it
+    (which creates the organisation) or rejects it, and the person is told."""
+
+    requested_by = models.ForeignKey("User", on_delete=models.PROTECT, related_name="organisation_requests")
+    network = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="organisation_requests_to_decide",
+        limit_choices_to={"kind": OrganisationKind.HEALTH_INNOVATION_NETWORK},
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    company_number = models.CharField(max_length=10, blank=True)
+    charity_number = models.CharField(max_length=12, blank=True)
+    ukprn = models.CharField("UKPRN", max_length=8, blank=True)
+    edu_urn = models.CharField("Schools and colleges URN", max_length=6, blank=True)
+    ods_code = models.CharField("ODS code", max_length=8, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    website = models.URLField(blank=True)
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=OrganisationRequestStatus.choices,
+                              default=OrganisationRequestStatus.PENDING)
+    decided_by = models.ForeignKey("User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["network", "status"])]
+
+    def __str__(self) -> str:
+        return f"Request for {self.name}"
