@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -85,7 +86,8 @@ def test_demo_funders_have_real_identifiers_and_recipients_have_places(client):
     call_command("seed_demo", verbosity=0)
     data = package(client)
     funder_ids = {org["id"] for grant in data["grants"] for org in grant["fundingOrganization"]}
-    assert funder_ids and all(i.startswith("GB-COH-") for i in funder_ids), funder_ids
+    assert funder_ids
+    assert all(i.startswith("GB-COH-") for i in funder_ids), funder_ids
     devon = next(g for g in data["grants"] if g["recipientOrganization"][0]["id"] == "GB-NHS-RH8")
     assert devon["recipientOrganization"][0]["postalCode"] == "EX2 5DW"
     codes = {place["geoCode"] for place in devon["beneficiaryLocation"]}
@@ -112,8 +114,8 @@ def test_the_xlsx_has_the_repeated_parts_on_their_own_sheets_keyed_by_identifier
 def test_the_schema_is_read_from_the_setting_and_cached(tmp_path, settings):
     source = tmp_path / "360-giving-package-schema.json"
     shared = settings.THREESIXTYGIVING_SCHEMA_URL
-    source.write_text(open(shared).read())
-    (tmp_path / "360-giving-schema.json").write_text(open(grant_schema_location(shared)).read())
+    source.write_text(Path(shared).read_text())
+    (tmp_path / "360-giving-schema.json").write_text(Path(grant_schema_location(shared)).read_text())
     with override_settings(THREESIXTYGIVING_SCHEMA_URL=str(source)):
         first = opendata._schemas()
         source.write_text("{}")  # read once: a later change of the file is not read again
@@ -124,8 +126,6 @@ def test_the_schema_is_read_from_the_setting_and_cached(tmp_path, settings):
 
 
 def test_the_project_carries_no_copy_of_the_standard():
-    from pathlib import Path
-
     assert not (Path(settings.BASE_DIR) / "reporting" / "schema").exists()
     assert "shared/data/360giving" in settings.THREESIXTYGIVING_SCHEMA_URL or settings.THREESIXTYGIVING_SCHEMA_URL.startswith("https://")
 

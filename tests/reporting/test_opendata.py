@@ -18,7 +18,13 @@ from openpyxl import load_workbook
 from applications.models import BidCost
 from awards.models import LedgerEntryKind, PotLedgerEntry
 from reporting import opendata
-from reporting.opendata import HEADINGS, XLSX_HEADINGS, quality_problems, safe_cell, validate_package
+from reporting.opendata import (
+    HEADINGS,
+    XLSX_HEADINGS,
+    quality_problems,
+    safe_cell,
+    validate_package,
+)
 from reporting.opendata_files import open_data_build
 from reporting.register import EMAIL_REDACTED, published_awards
 from tests.factories.applications import BidPartnerFactory
