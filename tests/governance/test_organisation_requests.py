@@ -150,3 +150,11 @@ def test_the_request_form_and_the_decision_page(client, world):
     assert REJECTION_NOTE_MISSING in response.content.decode()
     assert client.post(decide, {"decision": "approve", "note": ""}).status_code == 302
     assert Organisation.objects.get(charity_number="1123456").org_identifier == "GB-CHC-1123456"
+
+
+def test_the_fund_managers_dashboard_lists_what_waits_for_them(client, world):
+    ask(world)
+    client.force_login(world.people.manager)
+    assert "Devon Carers Trust" in client.get(reverse("dashboard")).content.decode()
+    client.force_login(world.people.other_manager)
+    assert "Devon Carers Trust" not in client.get(reverse("dashboard")).content.decode()
