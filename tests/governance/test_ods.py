@@ -184,7 +184,7 @@ def ord_server():
     requested = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             requested.append(self.path)
             code = self.path.rsplit("/", 1)[-1]
             if self.path.endswith(".csv"):
