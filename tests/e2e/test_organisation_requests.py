@@ -7,7 +7,12 @@ from playwright.sync_api import expect
 
 from governance.models import MembershipRole, Notification, Organisation
 from tests.e2e.conftest import check_accessibility
-from tests.factories.governance import MembershipFactory, NetworkFactory, OrganisationFactory, UserFactory
+from tests.factories.governance import (
+    MembershipFactory,
+    NetworkFactory,
+    OrganisationFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
