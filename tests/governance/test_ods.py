@@ -239,3 +239,18 @@ def test_the_beat_task_does_nothing_unless_configured_then_loads_the_sources(ord
     assert summary.startswith("1 created")
     assert Organisation.objects.filter(ods_code="RK9").exists()
     assert import_ods().startswith("0 created, 0 updated, 0 closed, 1 unchanged")
+
+
+def test_an_award_of_a_merged_trust_stays_readable_and_points_to_its_successor(client, files):
+    from tests.reporting.register_builders import Scene
+
+    scene = Scene()
+    recipient = scene.a1.recipient
+    successor = Organisation.objects.create(name="Royal Devon University Healthcare NHS Foundation Trust",
+                                            kind=OrganisationKind.FOUNDATION_TRUST, ods_code="RH8")
+    recipient.successor, recipient.closed_on = successor, dt.date(2022, 3, 31)
+    recipient.save()
+    page = client.get(f"/register/{scene.a1.reference}/").content.decode()
+    assert recipient.name in page
+    assert "its work continues at" in page
+    assert successor.name in page
