@@ -218,6 +218,9 @@ class CommissionerForm(SectionForm):
         super().__init__(*args, **kwargs)
         field = self.fields["commissioner"]
         field.queryset = commissioners
+        # Said at once, in the list itself: an organisation nobody on the portal can endorse for.
+        field.label_from_instance = lambda org: (
+            f"{org} (no one on the portal can endorse for it yet)" if not getattr(org, "has_endorser", True) else str(org))
         if required:
             field.help_text = "This call needs the commissioner's endorsement before the bid can be submitted."
         else:
@@ -368,6 +371,20 @@ class EndorsementForm(forms.Form):
     )
     comment = needed_when(_text("Comment for the bid's writers", limit=SHORT_TEXT_LIMIT, rows=4,
                                 help_text="Needed if you decline: say what would change your mind."))
+
+
+class OfflineEndorsementForm(forms.Form):
+    endorsed_by_name = forms.CharField(label="Who endorsed the bid?", max_length=200,
+                                       help_text="Their name and role at the commissioner, for example Jo Smith, Director of Commissioning.",
+                                       error_messages={"required": "Enter who endorsed the bid and their role at the commissioner"})
+    file = forms.FileField(label="Their endorsement", help_text=uploads.BID_ATTACHMENT.hint,
+                           error_messages={"empty": uploads.FILE_EMPTY, "required": uploads.FILE_NEEDED})
+    comment = forms.CharField(label="Note (optional)", required=False, max_length=1000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = uploads.BID_ATTACHMENT.accept
 
 
 class SubmitForm(forms.Form):

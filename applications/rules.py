@@ -99,6 +99,8 @@ rules.add_perm(
 rules.add_perm("applications.write_bid", is_lead_member)
 rules.add_perm("applications.endorse_bid", is_named_commissioner & endorsement_asked)
 rules.add_perm("applications.manage_bid", manages_bid_call | is_site_admin)
+# A fund manager records an endorsement the commissioner sent outside the portal (with its evidence).
+rules.add_perm("applications.record_offline_endorsement", manages_bid | is_site_admin)
 rules.add_perm("applications.view_call_bids", manages_call | manages_a_pot_of_call | audits_call | is_site_admin)
 
 

@@ -7,7 +7,17 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,6 +27,7 @@ from governance.models import (
     FundRole,
     FundRoleKind,
     InnovationType,
+    MembershipRole,
     Organisation,
     User,
 )
@@ -176,7 +187,26 @@ def bid_organisations(bid: Bid) -> QuerySet[Organisation]:
 
 
 def commissioning_organisations() -> QuerySet[Organisation]:
-    return Organisation.objects.filter(kind__in=COMMISSIONING_KINDS).order_by("name")
+    """Open commissioning organisations, each with ``has_endorser``: whether anyone on the portal
+    can endorse for it (an active member). Closed ones (merged ICBs) cannot be chosen."""
+    endorsers = User.objects.filter(memberships__organisation_id=OuterRef("pk"), is_active=True)
+    return (Organisation.objects.filter(kind__in=COMMISSIONING_KINDS, closed_on__isnull=True)
+            .annotate(has_endorser=Exists(endorsers)).order_by("name"))
+
+
+def has_active_endorser(organisation_id: int | None) -> bool:
+    """Whether anyone on the portal can endorse for this commissioning organisation."""
+    return bool(organisation_id) and User.objects.filter(
+        memberships__organisation_id=organisation_id, is_active=True).exists()
+
+
+def fund_manager_users(bid: Bid) -> QuerySet[User]:
+    """The fund managers of the bid's call's host network (and of its pot's network)."""
+    networks = [bid.call.fund.host_network_id, bid.call.host_network_id]
+    if bid.pot_id and bid.pot.network_id:
+        networks.append(bid.pot.network_id)
+    return User.objects.filter(memberships__organisation_id__in=networks, memberships__role=MembershipRole.FUND_MANAGER,
+                               is_active=True).distinct()
 
 
 def bid_attachments(bid: Bid) -> QuerySet[Attachment]:

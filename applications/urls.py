@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/attachments/<int:attachment_pk>/remove/", views.attachment_remove, name="attachment_remove"),
     path("<int:pk>/endorsement/request/", views.endorsement_request, name="endorsement_request"),
     path("<int:pk>/endorsement/", views.bid_endorse, name="bid_endorse"),
+    path("<int:pk>/endorsement/record/", views.endorsement_record, name="endorsement_record"),
     path("<int:pk>/check/", views.bid_check, name="bid_check"),
     path("<int:pk>/submitted/", views.bid_submitted, name="bid_submitted"),
     path("<int:pk>/withdraw/", views.bid_withdraw, name="bid_withdraw"),

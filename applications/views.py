@@ -196,6 +196,7 @@ def bid_detail(request, pk: int):
             "completed_count": done, "section_count": len(filled), "ready": ready,
             "accepting": bid.call.is_accepting_bids(),
             "endorsement_problem": next((p for p in problems if p.section == checks.ENDORSEMENT), None),
+            "commissioner_has_endorser": selectors.has_active_endorser(bid.commissioner_id),
             "can_request_endorsement": (
                 bid.call.endorsement_required and bid.commissioner_id is not None
                 and bid.endorsement_status in (EndorsementStatus.NOT_REQUESTED, EndorsementStatus.DECLINED)
@@ -209,6 +210,9 @@ def bid_detail(request, pk: int):
         "can_manage": request.user.has_perm("applications.manage_bid", bid)
         and bid.status in (BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT),
         "can_withdraw": can_write and bid.status == BidStatus.SUBMITTED and timezone.now() < bid.call.closes_at,
+        "can_record_endorsement": request.user.has_perm("applications.record_offline_endorsement", bid)
+        and bid.status == BidStatus.DRAFT and bid.commissioner_id is not None
+        and bid.endorsement_status != EndorsementStatus.ENDORSED,
     })
     return render(request, "applications/bid_detail.html", context)
 
@@ -653,6 +657,30 @@ def bid_endorse(request, pk: int):
     return render(request, "applications/bid_endorse.html", {
         "bid": bid, "form": form, "pending": pending, "status_tags": STATUS_TAGS, "crumbs": _crumbs(bid),
         **selectors.bid_content(bid),
+    })
+
+
+@uploads.limit_upload_size(uploads.BID_ATTACHMENT)
+@require_http_methods(["GET", "POST"])
+def endorsement_record(request, pk: int):
+    """A fund manager records an endorsement the commissioner sent outside the portal."""
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.record_offline_endorsement", bid))
+    form = forms.OfflineEndorsementForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bid_endorsement_record_offline(
+                actor=request.user, bid=bid, upload=form.cleaned_data["file"],
+                endorsed_by_name=form.cleaned_data["endorsed_by_name"], comment=form.cleaned_data["comment"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "The endorsement has been recorded with its evidence and the bid's writers told.")
+            return redirect(bid)
+    return render(request, "applications/endorsement_record.html", {
+        "bid": bid, "form": form, "crumbs": _crumbs(bid),
+        "has_endorser": selectors.has_active_endorser(bid.commissioner_id),
+        "endorsed": bid.endorsement_status == EndorsementStatus.ENDORSED,
     })
 
 

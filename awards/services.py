@@ -77,6 +77,10 @@ DECISION_NOT_RELEASED = "The panel's decision has not been released yet"
 DECISION_HAS_NO_AMOUNT = "The panel's decision has no approved amount"
 BID_HAS_NO_POT = "The bid is not linked to a pot, so there is no budget to commit the award against"
 ALREADY_ISSUED = "An award has already been issued for this decision: %(reference)s"
+FUNDER_ORG_ID_MISSING = (
+    "%(network)s has no official org-id yet: a site admin sets it in the admin (Organisations, "
+    "like GB-COH-08123456) before the fund's awards are issued, because open data names the funder by it"
+)
 AMOUNT_NOT_POSITIVE = "Enter an amount of more than £0"
 AMOUNT_ABOVE_DECISION = "Enter an amount no more than %(approved)s, the amount the panel approved"
 DATES_OUT_OF_ORDER = "The end date must be after the start date"
@@ -398,6 +402,8 @@ def award_issue(
         raise ValidationError(DECISION_HAS_NO_AMOUNT, code="no_amount")
     if bid.pot_id is None:
         raise ValidationError(BID_HAS_NO_POT, code="no_pot")
+    if not fund.host_network.official_org_id:
+        raise ValidationError(FUNDER_ORG_ID_MISSING, code="funder_org_id", params={"network": fund.host_network.name})
     pot = bid.pot
 
     errors: dict[str, list[ValidationError]] = defaultdict(list)

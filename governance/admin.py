@@ -70,10 +70,30 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(models.Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "ods_code", "region", "network"]
+    list_display = ["name", "kind", "ods_code", "official_org_id", "region", "network", "closed_on"]
     list_filter = ["kind", "region"]
-    search_fields = ["name", "ods_code"]
+    search_fields = ["name", "ods_code", "official_org_id", "company_number", "charity_number", "ukprn"]
+    autocomplete_fields = ["successor", "parent"]
     inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "network", "region", "short_name", "website"]}),
+        ("Identifiers", {
+            "fields": ["official_org_id", "ods_code", "company_number", "charity_number", "ukprn", "edu_urn"],
+            "description": "A funder (a network hosting a fund) needs its official org-id before its fund's "
+                           "awards are issued: open data names the funder by it.",
+        }),
+        ("From NHS ODS", {"fields": ["ods_role", "postcode", "opened_on", "closed_on", "successor", "parent"]}),
+        ("ONS geography (open data)", {"fields": ["ons_local_authority_code", "ons_local_authority_name",
+                                                  "ons_icb_code", "ons_icb_name"]}),
+    ]
+
+
+@admin.register(models.OrganisationRequest)
+class OrganisationRequestAdmin(ReadOnlyAdmin):
+    """Decided by the network's fund managers in the portal; listed here, read-only."""
+
+    list_display = ["name", "kind", "network", "status", "requested_by", "created_at"]
+    list_filter = ["status", "kind"]
 
 
 class PotBudgetInline(ReadOnlyInline):

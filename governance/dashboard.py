@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from .models import CallStatus
+from .models import CallStatus, OrganisationRequestStatus
 from .selectors import Roles, calls_managed_by, funds_visible_to
 from .ui import DashboardPanel, NavItem
 
@@ -23,4 +23,11 @@ def panels(request, roles: Roles) -> list[DashboardPanel]:
     if roles.is_fund_manager:
         calls = list(calls_managed_by(request.user).exclude(status=CallStatus.CLOSED_OUT).order_by("closes_at")[:20])
         result.append(DashboardPanel("Calls you run", "governance/dashboard/calls.html", {"calls": calls}, order=11))
+    if roles.is_fund_manager or roles.is_site_admin:
+        from .organisation_requests import organisation_requests_to_decide
+
+        waiting = list(organisation_requests_to_decide(request.user).filter(status=OrganisationRequestStatus.PENDING)[:10])
+        if waiting:
+            result.append(DashboardPanel("Organisations to add", "governance/dashboard/organisation_requests.html",
+                                         {"waiting": waiting}, order=12))
     return result

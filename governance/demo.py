@@ -66,6 +66,41 @@ ORGANISATIONS = [
     ("QHM", "NHS North East and North Cumbria Integrated Care Board", OrganisationKind.ICB, "HINENC", Region.NORTH_EAST_AND_YORKSHIRE),
 ]
 
+# Each network's official org-id (org-id.guide), which open data names it by. The Health
+# Innovation Networks are companies limited by guarantee: these Companies House numbers are
+# plausible stand-ins for the demo, not checked against the register.
+NETWORK_ORG_IDS = {"HISW": "GB-COH-08989931", "UCLP": "GB-COH-07295713", "HINENC": "GB-COH-08705541"}
+
+# Where each organisation is (ODS postcode; ONS local authority and ICB codes), for open data.
+DEVON_ICB, CORNWALL_ICB, SOMERSET_ICB = ("E54000037", "NHS Devon ICB"), ("E54000036", "NHS Cornwall and the Isles of Scilly ICB"), ("E54000038", "NHS Somerset ICB")
+NEL_ICB, NCL_ICB, NENC_ICB = ("E54000029", "NHS North East London ICB"), ("E54000028", "NHS North Central London ICB"), ("E54000050", "NHS North East and North Cumbria ICB")
+PLACES = {
+    "RH8": ("EX2 5DW", ("E10000008", "Devon"), DEVON_ICB),
+    "REF": ("TR1 3LJ", ("E06000052", "Cornwall"), CORNWALL_ICB),
+    "RK9": ("PL6 8DH", ("E06000026", "Plymouth"), DEVON_ICB),
+    "RH5": ("TA1 5DA", ("E06000066", "Somerset"), SOMERSET_ICB),
+    "QJK": ("", ("E10000008", "Devon"), DEVON_ICB),
+    "QT6": ("", ("E06000052", "Cornwall"), CORNWALL_ICB),
+    "R1H": ("E1 1FR", ("E09000030", "Tower Hamlets"), NEL_ICB),
+    "RRV": ("NW1 2PG", ("E09000007", "Camden"), NCL_ICB),
+    "RQX": ("E9 6SR", ("E09000012", "Hackney"), NEL_ICB),
+    "QMF": ("", ("E09000030", "Tower Hamlets"), NEL_ICB),
+    "QMJ": ("", ("E09000007", "Camden"), NCL_ICB),
+    "RTD": ("NE7 7DN", ("E08000021", "Newcastle upon Tyne"), NENC_ICB),
+    "RNN": ("CA2 7HY", ("E06000063", "Cumberland"), NENC_ICB),
+    "R0B": ("SR4 7TP", ("E08000024", "Sunderland"), NENC_ICB),
+    "QHM": ("", ("E08000021", "Newcastle upon Tyne"), NENC_ICB),
+}
+
+# A council, a primary care network and a GP practice, as ODS lists them, so a bidder's partner
+# search finds each kind (load the real lists with ``manage.py import_ods``). The practice is real
+# (ODS epraccur); the council's and the network's codes are illustrative.
+LOCAL_PARTNERS = [
+    ("878", "Devon County Council", OrganisationKind.LOCAL_AUTHORITY, "County Hall, Exeter", "EX2 4QD", "RO141"),
+    ("U48915", "Exeter City Primary Care Network", OrganisationKind.PRIMARY_CARE_NETWORK, "", "EX4 1HJ", "RO272"),
+    ("L83016", "St Thomas Medical Group", OrganisationKind.GP_PRACTICE, "", "EX4 1HJ", "RO76"),
+]
+
 # (email, full name, job title, [(organisation ODS code or network short name, role, signatory)])
 ACCOUNTS = [
     ("manager.southwest@example.com", "Sam Trelawney", "Fund manager", [("HISW", MembershipRole.FUND_MANAGER, False)]),
@@ -135,6 +170,16 @@ def _user(email: str, full_name: str, job_title: str = "", **extra) -> User:
     return user
 
 
+def _place(org: Organisation, postcode: str, local_authority: tuple[str, str], icb: tuple[str, str]) -> None:
+    """Set where an organisation is, once (idempotent: an organisation already placed is left)."""
+    if org.ons_icb_code:
+        return
+    org.postcode = org.postcode or postcode
+    org.ons_local_authority_code, org.ons_local_authority_name = local_authority
+    org.ons_icb_code, org.ons_icb_name = icb
+    org.save()
+
+
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
     for short_name, name, region in NETWORKS:
@@ -142,12 +187,24 @@ def seed(ctx: DemoContext) -> None:
             short_name=short_name,
             defaults={"name": name, "kind": OrganisationKind.HEALTH_INNOVATION_NETWORK, "region": region},
         )
+        if not network.official_org_id:
+            network.official_org_id = NETWORK_ORG_IDS[short_name]
+            network.save(update_fields=["official_org_id", "updated_at"])
         ctx.networks[short_name] = network
     for code, name, kind, network, region in ORGANISATIONS:
         org, _ = Organisation.objects.get_or_create(
             ods_code=code,
             defaults={"name": name, "kind": kind, "region": region, "network": ctx.networks[network]},
         )
+        _place(org, *PLACES[code])
+        ctx.organisations[code] = org
+    for code, name, kind, _address, postcode, role in LOCAL_PARTNERS:
+        org, _ = Organisation.objects.get_or_create(
+            ods_code=code,
+            defaults={"name": name, "kind": kind, "region": Region.SOUTH_WEST, "network": ctx.networks["HISW"],
+                      "postcode": postcode, "ods_role": role},
+        )
+        _place(org, postcode, ("E10000008", "Devon"), DEVON_ICB)
         ctx.organisations[code] = org
     for email, full_name, job_title, memberships in ACCOUNTS:
         user = _user(email, full_name, job_title)

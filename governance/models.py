@@ -122,6 +122,7 @@ class OrganisationKind(models.TextChoices):
     HEALTH_INNOVATION_NETWORK = "hin", "Health Innovation Network"
     NHS_TRUST = "nhs_trust", "NHS trust"
     FOUNDATION_TRUST = "foundation_trust", "NHS foundation trust"
+    NHS_SITE = "nhs_site", "NHS trust site"
     ICB = "icb", "Integrated care board (ICB)"
     SUB_ICB = "sub_icb", "Sub-ICB location"
     PRIMARY_CARE_NETWORK = "pcn", "Primary care network"
@@ -139,6 +140,7 @@ COMMISSIONING_KINDS = frozenset({OrganisationKind.ICB, OrganisationKind.SUB_ICB}
 ODS_CODE_PATTERNS: dict[str, re.Pattern[str]] = {
     OrganisationKind.NHS_TRUST: re.compile(r"^[RT][A-Z0-9]{2}$"),
     OrganisationKind.FOUNDATION_TRUST: re.compile(r"^[RT][A-Z0-9]{2}$"),
+    OrganisationKind.NHS_SITE: re.compile(r"^[RT][A-Z0-9]{4}$"),
     OrganisationKind.ICB: re.compile(r"^Q[A-Z0-9]{2}$"),
     OrganisationKind.SUB_ICB: re.compile(r"^[0-9]{2}[A-Z0-9]$|^[A-Z0-9]{5}$"),
     OrganisationKind.PRIMARY_CARE_NETWORK: re.compile(r"^U[0-9]{5}$"),
@@ -148,6 +150,7 @@ ODS_CODE_GENERAL = re.compile(r"^[A-Z0-9]{3,8}$")
 ODS_CODE_EXAMPLES = {
     OrganisationKind.NHS_TRUST: "3 characters starting with R or T, like RH8",
     OrganisationKind.FOUNDATION_TRUST: "3 characters starting with R or T, like RH8",
+    OrganisationKind.NHS_SITE: "5 characters starting with its trust's code, like RH801",
     OrganisationKind.ICB: "3 characters starting with Q, like QJK",
     OrganisationKind.SUB_ICB: "3 characters, like 15N",
     OrganisationKind.PRIMARY_CARE_NETWORK: "U followed by 5 digits, like U12345",
@@ -155,6 +158,16 @@ ODS_CODE_EXAMPLES = {
 }
 COMPANY_NUMBER_RE = re.compile(r"^([0-9]{8}|(SC|NI|OC|SO|NC|FC)[0-9]{6})$")
 CHARITY_NUMBER_RE = re.compile(r"^[0-9]{6,8}(-[0-9]{1,2})?$")
+# UK Register of Learning Providers number (org-id GB-UKPRN-...): 8 digits starting with 1.
+UKPRN_RE = re.compile(r"^1[0-9]{7}$")
+# Department for Education's Get Information about Schools URN (org-id GB-EDU-...): 6 digits.
+EDU_URN_RE = re.compile(r"^[0-9]{6}$")
+# An org-id.guide identifier: a list code (country, register) and the organisation's id there.
+ORG_ID_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,10}-[A-Za-z0-9][A-Za-z0-9._-]*$")
+# ONS GSS codes: a local authority (county, unitary, district, borough) and an ICB.
+ONS_LOCAL_AUTHORITY_RE = re.compile(r"^(E0[6-9]|E10|W06|S12|N09)[0-9]{6}$")
+ONS_ICB_RE = re.compile(r"^E54[0-9]{6}$")
+POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
 
 def normalise_code(value: str | None) -> str:
@@ -162,6 +175,34 @@ def normalise_code(value: str | None) -> str:
 
 
 ODS_CODE_TAKEN = "An organisation with this ODS code is already registered"
+
+
+def normalise_postcode(value: str | None) -> str:
+    """Upper case, with one space before the inward code (the last three characters)."""
+    compact = normalise_code(value)
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 4 else compact
+
+
+def register_number_errors(**values: str) -> dict[str, str]:
+    """Format errors of register numbers and codes, by field (empty values are fine)."""
+    checks = {
+        "ukprn": (UKPRN_RE, "Enter a UKPRN: 8 digits starting with 1, like 10007798"),
+        "edu_urn": (EDU_URN_RE, "Enter a schools and colleges URN: 6 digits"),
+        "official_org_id": (ORG_ID_RE, "Enter an org-id like GB-COH-08123456, GB-CHC-1123456 or GB-NHS-RH8"),
+        "postcode": (POSTCODE_RE, "Enter a full UK postcode, like EX2 5DW"),
+        "ons_local_authority_code": (ONS_LOCAL_AUTHORITY_RE, "Enter a local authority's ONS code, like E10000008"),
+        "ons_icb_code": (ONS_ICB_RE, "Enter an ICB's ONS code: E54 and 6 digits, like E54000037"),
+        "company_number": (COMPANY_NUMBER_RE, "Enter a Companies House number: 8 digits, or 2 letters and 6 digits"),
+        "charity_number": (CHARITY_NUMBER_RE, "Enter a charity number of 6 to 8 digits"),
+    }
+    errors = {}
+    for field, value in values.items():
+        text = normalise_postcode(value) if field == "postcode" else (
+            (value or "").strip() if field == "official_org_id" else normalise_code(value))
+        pattern, message = checks[field]
+        if text and not pattern.match(text):
+            errors[field] = message
+    return errors
 
 
 class Organisation(models.Model):
@@ -185,6 +226,31 @@ class Organisation(models.Model):
         help_text="For networks: the prefix of bid and award references, like HISW.",
     )
     website = models.URLField(blank=True)
+    ukprn = models.CharField("UKPRN", max_length=8, blank=True,
+                             help_text="UK Register of Learning Providers number, 8 digits, like 10007798.")
+    edu_urn = models.CharField("Schools and colleges URN", max_length=6, blank=True,
+                               help_text="Get Information about Schools unique reference number, 6 digits.")
+    official_org_id = models.CharField(
+        "Official org-id", max_length=60, blank=True,
+        help_text="The organisation's identifier on org-id.guide, like GB-COH-08123456. Open data names funders by it.",
+    )
+    # From the NHS Organisation Data Service (``governance.ods``) or the organisation's register.
+    postcode = models.CharField(max_length=8, blank=True)
+    ods_role = models.CharField("ODS role", max_length=60, blank=True)
+    opened_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True, help_text="Closed (or merged) on this day, per ODS.")
+    successor = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="predecessors",
+        help_text="After a merger: the organisation that took this one over.",
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children",
+        help_text="ODS parent: a practice's commissioner, a site's trust.",
+    )
+    ons_local_authority_code = models.CharField("Local authority (ONS code)", max_length=9, blank=True)
+    ons_local_authority_name = models.CharField("Local authority", max_length=100, blank=True)
+    ons_icb_code = models.CharField("ICB (ONS code)", max_length=9, blank=True)
+    ons_icb_name = models.CharField("ICB", max_length=100, blank=True)
     # Open data exports name organisations: their ETag changes when one is renamed.
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -214,6 +280,18 @@ class Organisation(models.Model):
             errors["company_number"] = "Enter a Companies House number: 8 digits, or 2 letters and 6 digits"
         if self.charity_number and not CHARITY_NUMBER_RE.match(self.charity_number):
             errors["charity_number"] = "Enter a charity number of 6 to 8 digits"
+        errors.update(register_number_errors(
+            ukprn=self.ukprn, edu_urn=self.edu_urn, official_org_id=self.official_org_id,
+            postcode=self.postcode, ons_local_authority_code=self.ons_local_authority_code,
+            ons_icb_code=self.ons_icb_code,
+        ))
+        self.ukprn, self.edu_urn = normalise_code(self.ukprn), normalise_code(self.edu_urn)
+        self.official_org_id = (self.official_org_id or "").strip()
+        self.postcode = normalise_postcode(self.postcode)
+        if self.successor_id and self.successor_id == self.pk:
+            errors["successor"] = "An organisation cannot succeed itself"
+        if self.closed_on and self.opened_on and self.closed_on < self.opened_on:
+            errors["closed_on"] = "The closing date must be on or after the opening date"
         if self.network_id and self.network_id == self.pk:
             errors["network"] = "An organisation cannot be its own network"
         if self.kind == OrganisationKind.HEALTH_INNOVATION_NETWORK and not self.short_name:
@@ -235,14 +313,35 @@ class Organisation(models.Model):
         return self if self.is_network else self.network
 
     @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
+
+    @property
+    def current(self) -> Organisation:
+        """The organisation that carries on this one's work: its successor after a merger (the
+        last in a chain), or itself."""
+        seen, organisation = {self.pk}, self
+        while organisation.successor_id and organisation.successor_id not in seen:
+            seen.add(organisation.successor_id)
+            organisation = organisation.successor
+        return organisation
+
+    @property
     def org_identifier(self) -> str:
-        """Identifier for open data (org-id.guide): ODS, then Companies House, then charity."""
+        """Identifier for open data (org-id.guide): the official org-id set for it, else ODS,
+        Companies House, charity, UKPRN, schools' URN, else one of the portal's own."""
+        if self.official_org_id:
+            return self.official_org_id
         if self.ods_code:
             return f"GB-NHS-{self.ods_code}"
         if self.company_number:
             return f"GB-COH-{self.company_number}"
         if self.charity_number:
             return f"GB-CHC-{self.charity_number}"
+        if self.ukprn:
+            return f"GB-UKPRN-{self.ukprn}"
+        if self.edu_urn:
+            return f"GB-EDU-{self.edu_urn}"
         return f"360G-{settings.GRANTNAV_PREFIX}-ORG-{self.pk}"
 
 
@@ -1031,3 +1130,45 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only; they cannot be deleted")
+
+
+class OrganisationRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a fund manager"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class OrganisationRequest(models.Model):
+    """Someone asks for an organisation the portal does not hold yet (a charity, a company, a
+    university, anything ODS has not given it); a fund manager of the chosen network approves it
+    (which creates the organisation) or rejects it, and the person is told."""
+
+    requested_by = models.ForeignKey("User", on_delete=models.PROTECT, related_name="organisation_requests")
+    network = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="organisation_requests_to_decide",
+        limit_choices_to={"kind": OrganisationKind.HEALTH_INNOVATION_NETWORK},
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    company_number = models.CharField(max_length=10, blank=True)
+    charity_number = models.CharField(max_length=12, blank=True)
+    ukprn = models.CharField("UKPRN", max_length=8, blank=True)
+    edu_urn = models.CharField("Schools and colleges URN", max_length=6, blank=True)
+    ods_code = models.CharField("ODS code", max_length=8, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    website = models.URLField(blank=True)
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=OrganisationRequestStatus.choices,
+                              default=OrganisationRequestStatus.PENDING)
+    decided_by = models.ForeignKey("User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["network", "status"])]
+
+    def __str__(self) -> str:
+        return f"Request for {self.name}"

@@ -83,6 +83,16 @@ rules.add_perm("governance.manage_call", manages_call | is_site_admin)
 rules.add_perm(
     "governance.view_call_internal", manages_call | audits_call | holds_pot_in_calls_fund | is_site_admin
 )
+
+
+
+@rules.predicate
+def manages_requests_network(user, request) -> bool:
+    """A fund manager of the network a request for a missing organisation went to."""
+    return request is not None and _manages_network(user, request.network_id)
+
+
+rules.add_perm("governance.decide_organisation_request", manages_requests_network | is_site_admin)
 # Organisations, people and their memberships are the site admin's (the admin site, imports).
 rules.add_perm("governance.manage_people", is_site_admin)
 

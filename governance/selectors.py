@@ -6,6 +6,7 @@ Everything protected is scoped here; views check ``rules`` permissions before sh
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -148,11 +149,17 @@ def organisations() -> QuerySet[Organisation]:
 
 
 def organisation_search(query: str, limit: int = 20) -> QuerySet[Organisation]:
-    """Organisations by part of their name or by ODS code."""
+    """Organisations by part of their name, or by ODS code, charity, company or UKPRN number or
+    org-id; open organisations first, then closed ones (with their successor)."""
     query = (query or "").strip()[:100]
     if not query:
         return Organisation.objects.none()
-    return Organisation.objects.filter(Q(name__icontains=query) | Q(ods_code__iexact=query)).order_by("name")[:limit]
+    code = re.sub(r"\s+", "", query).upper()
+    matches = Q(name__icontains=query) | Q(ods_code__iexact=code) | Q(official_org_id__iexact=query)
+    if len(code) >= 6:
+        matches |= Q(company_number__iexact=code) | Q(charity_number__iexact=code) | Q(ukprn=code)
+    return (Organisation.objects.filter(matches).select_related("successor")
+            .order_by(F("closed_on").asc(nulls_first=True), "name")[:limit])
 
 
 def funds_visible_to(user: User) -> QuerySet[Fund]:

@@ -52,3 +52,18 @@ def send_notification_digests() -> int:
         except (SMTPException, ConnectionError, TimeoutError):
             logger.exception("The digest for user %s could not be sent; it waits for the next run", user_id)
     return sent
+
+
+@shared_task(time_limit=3600, soft_time_limit=3500)
+def import_ods() -> str:
+    """Beat, daily: load and refresh organisations from the configured ODS sources (idempotent).
+    Nothing happens unless ``ODS_SOURCE_URLS`` or ``ODS_API_URL`` is set."""
+    from django.conf import settings
+
+    from .ods import import_from_sources
+
+    if not settings.ODS_SOURCE_URLS and not settings.ODS_API_URL:
+        return "no ODS source configured"
+    result = import_from_sources()
+    logger.info("ODS import: %s", result.summary())
+    return result.summary()

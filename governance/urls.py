@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, engagement_views, views
+from . import account_views, engagement_views, organisation_request_views, views
 
 app_name = "governance"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("accounts/sign-out-everywhere/", account_views.account_sign_out_everywhere, name="account_sign_out_everywhere"),
     path("accounts/session/", account_views.session_status, name="session_status"),
     path("accounts/session/extend/", account_views.session_extend, name="session_extend"),
+    path("organisations/request/", organisation_request_views.organisation_request_new, name="organisation_request_new"),
+    path("organisations/requests/mine/", organisation_request_views.organisation_requests_mine,
+         name="organisation_requests_mine"),
+    path("manage/organisation-requests/", organisation_request_views.organisation_requests_list,
+         name="organisation_requests"),
+    path("manage/organisation-requests/<int:pk>/", organisation_request_views.organisation_request_decide,
+         name="organisation_request_decide"),
     path("accounts/notifications/", views.notifications, name="notifications"),
     path("accounts/notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
     path("accounts/emails/", engagement_views.email_preference, name="email_preference"),

@@ -365,6 +365,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "applications-draft-bid-reminders": {"task": "applications.tasks.send_draft_bid_reminders",
                                          "schedule": crontab(hour=8, minute=0)},
     "assessment-send-reminders": {"task": "assessment.tasks.send_assessment_reminders", "schedule": crontab(hour=7, minute=30)},
+    # Organisations from NHS ODS (ODS_SOURCE_URLS, ODS_API_URL): nothing to do unless configured.
+    "governance-import-ods": {"task": "governance.tasks.import_ods", "schedule": crontab(hour=4, minute=10)},
 }
 
 
@@ -417,6 +419,18 @@ OPEN_DATA_LICENCE = env(
     default="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
 )
 OPEN_DATA_LICENCE_NAME = env("OPEN_DATA_LICENCE_NAME", default="Open Government Licence v3.0")
+# The 360Giving package schema, read at run time (a URL or a local path) and cached after the
+# first read; the grant schema is read from the same folder. Tests point it at ../shared.
+THREESIXTYGIVING_SCHEMA_URL = env(
+    "THREESIXTYGIVING_SCHEMA_URL",
+    default="https://raw.githubusercontent.com/ThreeSixtyGiving/standard/main/schema/360-giving-package-schema.json",
+)
+THREESIXTYGIVING_SCHEMA_CACHE_SECONDS = env.int("THREESIXTYGIVING_SCHEMA_CACHE_SECONDS", default=86400)
+# NHS Organisation Data Service: CSV downloads the beat loads daily (each named like its ODS file,
+# etr.csv, epraccur.csv ...), and the ORD API for refreshing the organisations the portal holds.
+ODS_SOURCE_URLS = env.list("ODS_SOURCE_URLS", default=[])
+ODS_API_URL = env("ODS_API_URL", default="")
+ODS_API_TIMEOUT = env.int("ODS_API_TIMEOUT", default=30)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Malware scanning: clamd's unix socket path or host:port. Unset, files are available at once.
 CLAMD_ADDRESS = env("CLAMD_ADDRESS", default="")

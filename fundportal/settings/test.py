@@ -30,3 +30,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # No malware scanner unless a test starts clamd and points at it (tests/conftest.py: clamd).
 CLAMD_ADDRESS = ""
+
+# Reference data lives outside the repository: ../shared/data/360giving/ when present (no network
+# in tests); otherwise the setting's published URL.
+_SHARED_360GIVING = BASE_DIR.parent / "shared" / "data" / "360giving" / "360-giving-package-schema.json"
+if _SHARED_360GIVING.exists():
+    THREESIXTYGIVING_SCHEMA_URL = env("THREESIXTYGIVING_SCHEMA_URL", default=str(_SHARED_360GIVING))

@@ -261,7 +261,8 @@ LIST_FIELDS = (
     "id", "reference", "title", "description", "status", "amount", "start_date", "end_date", "decision_id", "bid_id",
     "pot_id", "recipient_id", "decision__id", "decision__decided_at", "decision__score",
     "recipient__id", "recipient__name", "recipient__kind", "recipient__ods_code", "recipient__company_number",
-    "recipient__charity_number", "recipient__region", "recipient__network_id", "recipient__network__id", "recipient__network__name",
+    "recipient__charity_number", "recipient__official_org_id", "recipient__ukprn", "recipient__edu_urn",
+    "recipient__region", "recipient__network_id", "recipient__network__id", "recipient__network__name",
     "pot__id", "pot__fund_id", "pot__fund__id", "pot__fund__name", "pot__fund__slug",
     "bid__id", "bid__innovation_type", "bid__call_id", "bid__call__id", "bid__call__title", "bid__call__slug", "bid__call__purpose",
 )

@@ -4,8 +4,15 @@ Each export reads the filtered awards with ONE query (a server-side cursor on Po
 ``fetchmany`` batches on SQLite) and yields its output piece by piece, so memory stays flat
 whatever the number of awards. Text cells in CSV and XLSX are safe against formula injection.
 
-``validate_package`` and ``quality_problems`` check a package against the 360Giving schema in
-``reporting/schema/`` and against 360Giving's data-quality rules; the tests use both.
+The CSV and XLSX use 360Giving's spreadsheet column titles ("Identifier", "Amount Awarded",
+"Recipient Org:Identifier" ...) for every field the JSON carries, so flattentool (360Giving's own
+conversion) turns them into the same grants; the portal's own columns follow. The CSV numbers
+repeated parts ("Classifications:0:Code"); the XLSX puts them on their own sheets keyed by
+"Identifier", as 360Giving's template does.
+
+``validate_package`` and ``quality_problems`` check a package against the 360Giving schema (read
+at run time from ``THREESIXTYGIVING_SCHEMA_URL``, cached) and against 360Giving's data-quality
+rules; the tests use both.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
+from urllib.request import Request, urlopen
 
 from django.conf import settings
 from django.db.models import Max, OuterRef, QuerySet, Subquery
@@ -47,7 +55,6 @@ from .selectors import (
 )
 
 CHUNK = 2000
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 PACKAGE_VERSION = "1.4"
 TITLE_LIMIT = 140
 ILLEGAL_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -59,7 +66,9 @@ ROW_FIELDS = (
     "pk", "reference", "title", "description", "amount", "start_date", "end_date", "status", "updated_at",
     "decision__decided_at", "decision__released_at", "decision__score", "decision__public_reason",
     "recipient_id", "recipient__name", "recipient__kind", "recipient__ods_code", "recipient__company_number",
-    "recipient__charity_number", "recipient__region", "recipient__network__name", "recipient__network__short_name",
+    "recipient__charity_number", "recipient__region", "recipient__official_org_id", "recipient__ukprn",
+    "recipient__edu_urn", "recipient__postcode", "recipient__ons_local_authority_code",
+    "recipient__ons_local_authority_name", "recipient__ons_icb_code", "recipient__ons_icb_name", "recipient__network__name", "recipient__network__short_name",
     "pot__fund_id", "pot__fund__name", "pot__fund__slug", "pot__name",
     "bid__call__slug", "bid__call__title", "bid__call__purpose", "bid__call__updated_at", "bid__innovation_type",
 )
@@ -99,12 +108,29 @@ def label(choices: type, value: str) -> str:
 def org_identifier(row: dict) -> str:
     """The recipient's org-id (the model's rule, on the values already read)."""
     return _org_identifier(row["recipient_id"], row["recipient__ods_code"], row["recipient__company_number"] or "",
-                           row["recipient__charity_number"] or "")
+                           row["recipient__charity_number"] or "", row["recipient__official_org_id"] or "",
+                           row["recipient__ukprn"] or "", row["recipient__edu_urn"] or "")
 
 
 @lru_cache(maxsize=4096)
-def _org_identifier(pk: int, ods_code: str | None, company_number: str, charity_number: str) -> str:
-    return Organisation(pk=pk, ods_code=ods_code, company_number=company_number, charity_number=charity_number).org_identifier
+def _org_identifier(pk: int, ods_code: str | None, company_number: str, charity_number: str, official_org_id: str,
+                    ukprn: str, edu_urn: str) -> str:
+    return Organisation(pk=pk, ods_code=ods_code, company_number=company_number, charity_number=charity_number,
+                        official_org_id=official_org_id, ukprn=ukprn, edu_urn=edu_urn).org_identifier
+
+
+def places(row: dict) -> list[dict]:
+    """The recipient's ONS geography, widest first: NHS England region, ICB, local authority."""
+    found = []
+    if row["recipient__region"] in REGIONS:
+        found.append({"name": label(Region, row["recipient__region"]), "geoCode": row["recipient__region"], "countryCode": "GB"})
+    if row["recipient__ons_icb_code"]:
+        found.append({"name": row["recipient__ons_icb_name"] or row["recipient__ons_icb_code"],
+                      "geoCode": row["recipient__ons_icb_code"], "countryCode": "GB"})
+    if row["recipient__ons_local_authority_code"]:
+        found.append({"name": row["recipient__ons_local_authority_name"] or row["recipient__ons_local_authority_code"],
+                      "geoCode": row["recipient__ons_local_authority_code"], "countryCode": "GB"})
+    return found
 
 
 def award_date(row: dict) -> dt.datetime:
@@ -191,6 +217,12 @@ def grant(row: dict, funding: dict[int, dict]) -> dict:
         recipient["companyNumber"] = row["recipient__company_number"]
     if row["recipient__charity_number"]:
         recipient["charityNumber"] = row["recipient__charity_number"]
+    if row["recipient__postcode"]:
+        recipient["postalCode"] = row["recipient__postcode"]
+    where = places(row)
+    local = [place for place in where if place["geoCode"] != row["recipient__region"]]
+    if local:  # where the recipient is: its ICB and local authority (the region is the beneficiaries')
+        recipient["location"] = local
     data = {
         "id": f"360G-{settings.GRANTNAV_PREFIX}-{row['reference']}",
         "title": title,
@@ -233,12 +265,11 @@ def grant(row: dict, funding: dict[int, dict]) -> dict:
             "code": row["bid__innovation_type"],
             "title": label(InnovationType, row["bid__innovation_type"]),
         })
-    if row["recipient__region"] in REGIONS:
-        # The NHS England region and its ONS code (E40...). 360Giving's geoCodeType codelist has
-        # no entry for NHS England regions, so the type is left out rather than guessed.
-        data["beneficiaryLocation"] = [{
-            "name": label(Region, row["recipient__region"]), "geoCode": row["recipient__region"], "countryCode": "GB",
-        }]
+    if where:
+        # The recipient's NHS England region, ICB and local authority, by their ONS codes (E40...,
+        # E54..., E06-E10...). 360Giving's geoCodeType codelist has no entry for NHS England
+        # regions or ICBs, so the type is left out rather than guessed.
+        data["beneficiaryLocation"] = where
     return data
 
 
@@ -246,7 +277,11 @@ def package_header(*, download_url: str, last_modified: dt.datetime | None) -> d
     return {
         "version": PACKAGE_VERSION,
         "title": f"{settings.PORTAL_NAME}: award register",
-        "description": "Every published award of the fund, with what it was for, who received it and what has been paid.",
+        "description": (
+            "Every published award of the fund, with what it was for, who received it and what has been paid. "
+            "Each fund is run by the Health Innovation Network that hosts it, so a grant's funding organisation "
+            "is its fund's host network, named by its official identifier."
+        ),
         "identifier": f"360G-{settings.GRANTNAV_PREFIX}-register",
         "modified": iso(last_modified or timezone.now()),
         "publisher": {"name": settings.PORTAL_NAME, "website": site_url("/")},
@@ -283,38 +318,96 @@ def build_360giving(queryset: QuerySet[Award], **kwargs) -> dict:
 
 # CSV and XLSX ----------------------------------------------------------------------------
 
-# (heading, kind, value) — kind "text" cells are escaped; "money", "date", "number" are not text.
-COLUMNS = [
-    ("360Giving identifier", "text", lambda r: f"360G-{settings.GRANTNAV_PREFIX}-{r['reference']}"),
+# Spreadsheet columns: (title, kind, value). The 360Giving part reads the grant as the JSON has
+# it (so the spreadsheet says what the JSON says), the portal's part reads the row. Kind "text"
+# cells are escaped against formulas; "money" and "number" are numbers; dates are written as the
+# JSON writes them (ISO 8601 text), which every reading of the schema accepts.
+
+
+def _at(*path):
+    def get(item):
+        for step in path:
+            try:
+                item = item[step]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return item
+    return get
+
+
+GRANT_COLUMNS = [
+    ("Identifier", "text", _at("id")),
+    ("Title", "text", _at("title")),
+    ("Description", "text", _at("description")),
+    ("Currency", "text", _at("currency")),
+    ("Amount Applied For", "money", _at("amountAppliedFor")),
+    ("Amount Awarded", "money", _at("amountAwarded")),
+    ("Amount Disbursed", "money", _at("amountDisbursed")),
+    ("Award Date", "text", _at("awardDate")),
+    ("Planned Dates:Start Date", "text", _at("plannedDates", 0, "startDate")),
+    ("Planned Dates:End Date", "text", _at("plannedDates", 0, "endDate")),
+    ("Planned Dates:Duration (months)", "number", _at("plannedDates", 0, "duration")),
+    ("Recipient Org:Identifier", "text", _at("recipientOrganization", 0, "id")),
+    ("Recipient Org:Name", "text", _at("recipientOrganization", 0, "name")),
+    ("Recipient Org:Charity Number", "text", _at("recipientOrganization", 0, "charityNumber")),
+    ("Recipient Org:Company Number", "text", _at("recipientOrganization", 0, "companyNumber")),
+    ("Recipient Org:Postal Code", "text", _at("recipientOrganization", 0, "postalCode")),
+    ("Funding Org:Identifier", "text", _at("fundingOrganization", 0, "id")),
+    ("Funding Org:Name", "text", _at("fundingOrganization", 0, "name")),
+    ("Funding Org:Department", "text", _at("fundingOrganization", 0, "department")),
+    ("Grant Programme:Code", "text", _at("grantProgramme", 0, "code")),
+    ("Grant Programme:Title", "text", _at("grantProgramme", 0, "title")),
+    ("Grant Programme:URL", "text", _at("grantProgramme", 0, "url")),
+    ("From An Open Call?", "text", _at("fromOpenCall")),
+    ("URL", "text", _at("url")),
+    ("Last Modified", "text", _at("dateModified")),
+    ("Data Source", "text", _at("dataSource")),
+]
+
+# Repeated parts: (sheet title, path to the list in the grant, parent key columns, item fields).
+# The CSV numbers them ("Classifications:0:Code"); the XLSX gives each its own sheet.
+LOCATION_FIELDS = [("Name", "name"), ("Country Code", "countryCode"), ("Geographic Code", "geoCode")]
+REPEATED = [
+    ("Classifications", ("classifications",), [("Vocabulary", "vocabulary"), ("Code", "code"), ("Title", "title")], 2),
+    ("Beneficiary Location", ("beneficiaryLocation",), LOCATION_FIELDS, 3),
+    ("Recipient Org:Location", ("recipientOrganization", 0, "location"), LOCATION_FIELDS, 2),
+]
+
+PORTAL_COLUMNS = [
     ("Reference", "text", lambda r: r["reference"]),
-    ("Title", "text", lambda r: redact_emails(r["title"])),
-    ("Summary", "text", lambda r: redact_emails(r["description"])),
-    ("Recipient", "text", lambda r: redact_emails(r["recipient__name"])),
-    ("Recipient identifier", "text", org_identifier),
     ("Recipient kind", "text", lambda r: label(OrganisationKind, r["recipient__kind"])),
     ("Partners", "text", lambda r: redact_emails(r["partner_names"] or "")),
     ("NHS England region", "text", lambda r: label(Region, r["recipient__region"])),
-    ("Region ONS code", "text", lambda r: r["recipient__region"] or ""),
     ("Health Innovation Network", "text", lambda r: r["recipient__network__name"] or ""),
     ("Fund", "text", lambda r: r["pot__fund__name"]),
     ("Pot", "text", lambda r: r["pot__name"]),
-    ("Call", "text", lambda r: redact_emails(r["bid__call__title"])),
     ("Purpose", "text", lambda r: label(CallPurpose, r["bid__call__purpose"])),
     ("Type of innovation", "text", lambda r: label(InnovationType, r["bid__innovation_type"])),
-    ("Amount awarded (£)", "money", lambda r: r["amount"]),
-    ("Amount applied for (£)", "money", lambda r: r["applied"]),
-    ("Amount paid (£)", "money", lambda r: r["paid"]),
     ("Score (0 to 100)", "number", lambda r: r["decision__score"]),
     # The decision's public reason only (``assessment.visibility``): never the internal rationale.
     ("Why the panel funded it", "text", lambda r: redact_emails(r["decision__public_reason"] or "")),
-    ("Award date", "date", lambda r: award_date(r).astimezone(UK).date()),
-    ("Start date", "date", lambda r: r["start_date"]),
-    ("End date", "date", lambda r: r["end_date"]),
     ("Status", "text", lambda r: label(AwardStatus, r["status"])),
-    ("Award page", "text", lambda r: site_url(award_path(r["reference"]))),
-    ("Last modified", "text", lambda r: iso(modified(r))),
 ]
-HEADINGS = [heading for heading, _, _ in COLUMNS]
+
+
+def _repeated_csv_columns() -> list[tuple[str, str, object]]:
+    columns = []
+    for title, path, fields, count in REPEATED:
+        for index in range(count):
+            for field_title, key in fields:
+                columns.append((f"{title}:{index}:{field_title}", "text", _at(*path, index, key)))
+    return columns
+
+
+CSV_GRANT_COLUMNS = GRANT_COLUMNS + _repeated_csv_columns()
+HEADINGS = [title for title, _, _ in CSV_GRANT_COLUMNS] + [title for title, _, _ in PORTAL_COLUMNS]
+XLSX_HEADINGS = [title for title, _, _ in GRANT_COLUMNS] + [title for title, _, _ in PORTAL_COLUMNS]
+MAIN_SHEET = "grants"
+
+
+def _values(row: dict, item: dict, grant_columns) -> list[tuple[str, object]]:
+    """(kind, value) of each column of one award: the grant's columns, then the portal's."""
+    return [(kind, get(item)) for _, kind, get in grant_columns] + [(kind, get(row)) for _, kind, get in PORTAL_COLUMNS]
 
 
 class _Echo:
@@ -324,29 +417,32 @@ class _Echo:
         return value
 
 
-def csv_values(row: dict) -> list:
-    values = []
-    for _, kind, get in COLUMNS:
-        value = get(row)
-        if value is None:
-            values.append("")
-        elif kind == "text":
-            values.append(safe_cell(str(value)))
-        elif kind == "date":
-            values.append(value.isoformat())
-        elif kind == "money":
-            values.append(f"{Decimal(value):.2f}")
-        else:
-            values.append(str(value))
-    return values
+def _csv_cell(kind: str, value) -> str:
+    if value is None or value == "":
+        return ""
+    if kind == "text":
+        return safe_cell(str(value))
+    if kind == "money":
+        return str(money_number(value))
+    return str(value)
+
+
+def csv_values(row: dict, item: dict) -> list[str]:
+    return [_csv_cell(kind, value) for kind, value in _values(row, item, CSV_GRANT_COLUMNS)]
+
+
+def _grants(queryset: QuerySet[Award]) -> Iterator[tuple[dict, dict]]:
+    funding = funders()
+    for row in export_rows(queryset):
+        yield row, grant(row, funding)
 
 
 def stream_csv(queryset: QuerySet[Award]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADINGS)
     buffer: list[str] = []
-    for row in export_rows(queryset):
-        buffer.append(writer.writerow(csv_values(row)))
+    for row, item in _grants(queryset):
+        buffer.append(writer.writerow(csv_values(row, item)))
         if len(buffer) >= 500:
             yield "".join(buffer)
             buffer = []
@@ -355,35 +451,53 @@ def stream_csv(queryset: QuerySet[Award]) -> Iterator[str]:
 
 
 def write_xlsx(queryset: QuerySet[Award]) -> tempfile._TemporaryFileWrapper:
-    """The workbook in a temporary file (openpyxl write-only: rows go to disk as they come).
+    """The workbook in a temporary file (openpyxl write-only: rows go to disk as they come): the
+    grants on the first sheet, each repeated part on a sheet of its own keyed by "Identifier".
     The caller streams the file and closing it deletes it."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Awards")
     bold = Font(bold=True)
-    header = []
-    for heading in HEADINGS:
-        cell = WriteOnlyCell(sheet, value=heading)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    sheet.freeze_panes = "A2"
-    formats = {"money": "#,##0.00", "date": "yyyy-mm-dd", "number": "0.00"}
-    for row in export_rows(queryset):
-        cells = []
-        for _, kind, get in COLUMNS:
-            value = get(row)
-            if kind == "text":
-                cells.append(xlsx_text(str(value)) if value is not None else None)
-                continue
-            cell = WriteOnlyCell(sheet, value=value)
-            if value is not None:
+    formats = {"money": "#,##0.00", "number": "0.00"}
+
+    def add_sheet(title: str, headings: list[str]):
+        sheet = workbook.create_sheet(title)
+        header = []
+        for heading in headings:
+            cell = WriteOnlyCell(sheet, value=heading)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        sheet.freeze_panes = "A2"
+        return sheet
+
+    def cells(sheet, values):
+        out = []
+        for kind, value in values:
+            if value is None or value == "":
+                out.append(None)
+            elif kind == "text":
+                out.append(xlsx_text(str(value)))
+            else:
+                cell = WriteOnlyCell(sheet, value=money_number(value) if kind == "money" else value)
                 cell.number_format = formats[kind]
-            cells.append(cell)
-        sheet.append(cells)
+                out.append(cell)
+        return out
+
+    main = add_sheet(MAIN_SHEET, XLSX_HEADINGS)
+    parts = []
+    for title, path, fields, _ in REPEATED:
+        keys = ["Identifier"] + (["Recipient Org:Identifier"] if path[0] == "recipientOrganization" else [])
+        sheet_title = title.replace(":", " ")  # a sheet's name cannot hold a colon
+        parts.append((add_sheet(sheet_title, keys + [f"{title}:{name}" for name, _ in fields]), path, fields, len(keys)))
+    for row, item in _grants(queryset):
+        main.append(cells(main, _values(row, item, GRANT_COLUMNS)))
+        for sheet, path, fields, key_count in parts:
+            keys = [item["id"], _at("recipientOrganization", 0, "id")(item)][:key_count]
+            for part in _at(*path)(item) or []:
+                sheet.append(cells(sheet, [("text", key) for key in keys] + [("text", part.get(key)) for _, key in fields]))
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by the response
     workbook.save(handle)
     handle.flush()
@@ -394,11 +508,39 @@ def write_xlsx(queryset: QuerySet[Award]) -> tempfile._TemporaryFileWrapper:
 # Checks: the schema and 360Giving's data-quality rules ------------------------------------
 
 
-@cache
+def grant_schema_location(package_location: str | None = None) -> str:
+    """The grant schema: ``360-giving-schema.json`` next to the package schema (URL or path)."""
+    location = package_location or settings.THREESIXTYGIVING_SCHEMA_URL
+    if "://" in location and not location.startswith("file://"):
+        return urljoin(location, "360-giving-schema.json")
+    return str(Path(location.removeprefix("file://")).with_name("360-giving-schema.json"))
+
+
+def _read_schema(location: str) -> dict:
+    """A schema from a URL (through the cache shared by the web processes) or a local path."""
+    if "://" in location and not location.startswith("file://"):
+        from django.core.cache import cache as shared_cache
+
+        key = f"360giving-schema:{location}"
+        text = shared_cache.get(key)
+        if text is None:
+            request = Request(location, headers={"User-Agent": "fund-portal"})  # noqa: S310 - a configured URL
+            with urlopen(request, timeout=30) as response:  # noqa: S310
+                text = response.read().decode()
+            shared_cache.set(key, text, settings.THREESIXTYGIVING_SCHEMA_CACHE_SECONDS)
+        return json.loads(text)
+    return json.loads(Path(location.removeprefix("file://")).read_text())
+
+
+@lru_cache(maxsize=4)
+def _schemas_from(location: str) -> tuple[dict, dict]:
+    return _read_schema(location), _read_schema(grant_schema_location(location))
+
+
 def _schemas() -> tuple[dict, dict]:
-    package = json.loads((SCHEMA_DIR / "360-giving-package-schema.json").read_text())
-    grant_schema = json.loads((SCHEMA_DIR / "360-giving-schema.json").read_text())
-    return package, grant_schema
+    """The 360Giving package and grant schemas, from ``THREESIXTYGIVING_SCHEMA_URL`` (read once
+    per process and location: the standard's files are not copied into the project)."""
+    return _schemas_from(settings.THREESIXTYGIVING_SCHEMA_URL)
 
 
 def _strict_formats():

@@ -193,3 +193,16 @@ def test_instalments_split_each_year_over_the_quarters_in_the_award(world):
     assert [(i.quarter, i.amount) for i in first_year] == [
         (2, Decimal("33333.33")), (3, Decimal("33333.33")), (4, Decimal("33333.34"))
     ]
+
+
+def test_a_funder_without_its_official_org_id_issues_no_award_and_is_told_why(world):
+    network = world.fund.host_network
+    network.official_org_id = ""
+    network.save()
+    with pytest.raises(ValidationError) as caught:
+        issue(world)
+    assert messages_of(caught) == [services.FUNDER_ORG_ID_MISSING % {"network": network.name}]
+    assert not Award.objects.exists()
+    network.official_org_id = "GB-COH-08989931"
+    network.save()
+    assert issue(world).status == AwardStatus.OFFERED

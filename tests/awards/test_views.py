@@ -468,3 +468,14 @@ def test_with_the_broker_down_issuing_answers_and_the_letter_is_made_once_it_is_
                            {"response": "accept", "accept-confirm": "on"})
     assert response.status_code == 302
     assert Award.objects.get(pk=award.pk).status == AwardStatus.ACCEPTED
+
+
+def test_the_issue_page_says_clearly_when_the_funder_has_no_official_org_id(client, world):
+    network = world.fund.host_network
+    network.official_org_id = ""
+    network.save()
+    client.force_login(world.manager)
+    response = client.post(_issue_url(world.decision), _issue_data(world.decision))
+    assert response.status_code == 200
+    assert "has no official org-id yet" in response.content.decode()
+    assert not Award.objects.exists()

@@ -33,6 +33,7 @@ class NetworkFactory(factory.django.DjangoModelFactory):
     kind = m.OrganisationKind.HEALTH_INNOVATION_NETWORK
     short_name = factory.Sequence(lambda n: f"HIN{n}")
     region = m.Region.SOUTH_WEST
+    official_org_id = factory.Sequence(lambda n: f"GB-COH-{9000000 + n:08d}")
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

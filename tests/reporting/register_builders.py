@@ -238,7 +238,7 @@ def _bulk_base(n: int, tag: str, rng: random.Random) -> dict:
     author = User.objects.create_user(f"bulk.{tag.lower()}@example.com", None, full_name="Bulk author")
     networks = Organisation.objects.bulk_create([
         Organisation(name=f"{tag} network {region}", kind=OrganisationKind.HEALTH_INNOVATION_NETWORK,
-                     short_name=f"{tag[:6]}{index}", region=region)
+                     short_name=f"{tag[:6]}{index}", region=region, official_org_id=f"GB-COH-{7000000 + index:08d}")
         for index, region in enumerate(REGIONS)
     ])
     org_count = max(8, n // 20)

@@ -18,7 +18,13 @@ from openpyxl import load_workbook
 from applications.models import BidCost
 from awards.models import LedgerEntryKind, PotLedgerEntry
 from reporting.register import opendata
-from reporting.register.opendata import HEADINGS, quality_problems, safe_cell, validate_package
+from reporting.register.opendata import (
+    HEADINGS,
+    XLSX_HEADINGS,
+    quality_problems,
+    safe_cell,
+    validate_package,
+)
 from reporting.register.opendata_files import open_data_build
 from reporting.register.selectors import EMAIL_REDACTED, published_awards
 from tests.factories.applications import BidPartnerFactory
@@ -186,21 +192,25 @@ def test_csv_has_one_row_per_published_award_with_the_page_filters(client, scene
     filtered = csv_rows(client, {"fund": "adoption-fund", "min_amount": "200000"})
     assert [row["Reference"] for row in filtered] == [scene.a2.reference]
     row = filtered[0]
-    assert row["Recipient identifier"] == "GB-NHS-F84001"
+    assert row["Recipient Org:Identifier"] == "GB-NHS-F84001"
     assert row["Partners"] == "NHS Kernow Integrated Care Board"
-    assert (row["Amount awarded (£)"], row["Amount paid (£)"], row["Amount applied for (£)"]) == ("250000.00", "75000.00", "260000.00")
+    # Amounts as plain numbers, the currency in its own column (360Giving's spreadsheet layout).
+    assert (row["Amount Awarded"], row["Amount Disbursed"], row["Amount Applied For"]) == ("250000", "75000", "260000")
+    assert row["Currency"] == "GBP"
     assert row["Status"] == "Closed"
-    assert row["Region ONS code"] == "E40000003"
+    assert row["Beneficiary Location:0:Geographic Code"] == "E40000003"
+    assert row["Identifier"] == f"360G-fundportal-{scene.a2.reference}"
 
 
-def test_xlsx_has_one_row_per_published_award_with_numbers_and_dates_as_such(client, scene):
+def test_xlsx_has_one_row_per_published_award_with_numbers_as_numbers(client, scene):
     headings, rows = xlsx_rows(client, {"region": "E40000003"})
-    assert headings == HEADINGS
+    assert headings == XLSX_HEADINGS
     assert len(rows) == 1
     values = dict(zip(headings, [c.value for c in rows[0]], strict=True))
     assert values["Reference"] == scene.a2.reference
-    assert values["Amount awarded (£)"] == 250000
-    assert values["Start date"].date() == scene.a2.start_date
+    assert values["Amount Awarded"] == 250000
+    # Dates as the JSON writes them (ISO 8601), which every reading of the schema accepts.
+    assert values["Planned Dates:Start Date"].startswith(scene.a2.start_date.isoformat())
 
 
 FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+SUM(1,2)", "-2+3", "@cmd", "\tTabbed", "\rReturned"]
@@ -217,8 +227,8 @@ def formulas(scene):
 def test_csv_text_cells_cannot_start_a_formula(client, scene, formulas):
     row = next(r for r in csv_rows(client) if r["Reference"] == formulas.reference)
     assert row["Title"] == "'" + FORMULAS[0]
-    assert row["Summary"] == "'" + FORMULAS[1]
-    assert row["Recipient"] == "'" + FORMULAS[3]
+    assert row["Description"] == "'" + FORMULAS[1]
+    assert row["Recipient Org:Name"] == "'" + FORMULAS[3]
     assert row["Partners"].startswith("'" + FORMULAS[2])
     for value in (v for r in csv_rows(client) for v in r.values()):
         assert not value.startswith(("=", "+", "@", "\t", "\r")), value
@@ -226,11 +236,11 @@ def test_csv_text_cells_cannot_start_a_formula(client, scene, formulas):
 
 def test_xlsx_text_cells_cannot_start_a_formula(client, scene, formulas):
     headings, rows = xlsx_rows(client)
-    row = next(r for r in rows if r[1].value == formulas.reference)
+    row = next(r for r in rows if r[headings.index("Reference")].value == formulas.reference)
     cells = dict(zip(headings, row, strict=True))
     assert cells["Title"].value == "'" + FORMULAS[0]
-    assert cells["Summary"].value == "'" + FORMULAS[1]
-    assert cells["Recipient"].value == "'" + FORMULAS[3]
+    assert cells["Description"].value == "'" + FORMULAS[1]
+    assert cells["Recipient Org:Name"].value == "'" + FORMULAS[3]
     for cell in (c for r in rows for c in r):
         assert cell.data_type != "f"
 
@@ -245,13 +255,13 @@ def test_safe_cell(text):
 def test_xlsx_survives_control_characters(client, scene):
     published_award(call=scene.call_a, title="Bell\x07 and form feed\x0c", description="Vertical\x0btab")
     headings, rows = xlsx_rows(client)
-    assert any(r[2].value == "Bell and form feed" for r in rows)
+    assert any(r[headings.index("Title")].value == "Bell and form feed" for r in rows)
 
 
 def test_an_empty_selection_gives_just_the_headings(client, scene):
     assert csv_rows(client, {"q": "nothing-matches-this"}) == []
     headings, rows = xlsx_rows(client, {"q": "nothing-matches-this"})
-    assert headings == HEADINGS
+    assert headings == XLSX_HEADINGS
     assert rows == []
 
 
