@@ -19,7 +19,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from awards.models import Award, AwardStatus
+from awards.models import Award
 from governance.access import public
 from governance.models import InnovationType
 
@@ -40,14 +40,6 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 NOT_PUBLISHED = "No published award has this reference"
-STATUS_TAGS = {
-    AwardStatus.OFFERED: "nhsuk-tag--blue",
-    AwardStatus.ACCEPTED: "nhsuk-tag--aqua-green",
-    AwardStatus.ACTIVE: "nhsuk-tag--green",
-    AwardStatus.SUSPENDED: "nhsuk-tag--orange",
-    AwardStatus.CLOSED: "nhsuk-tag--grey",
-    AwardStatus.WITHDRAWN: "nhsuk-tag--red",
-}
 NO_GRANTS = "No published awards match these filters; a 360Giving package needs at least one grant."
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -104,7 +96,6 @@ def register(request):
         "page_message": page_message,
         "totals": totals,
         "active": active,
-        "status_tags": STATUS_TAGS,
         "downloads": {
             "csv": reverse("reporting:register_csv") + suffix,
             "xlsx": reverse("reporting:register_xlsx") + suffix,
@@ -147,7 +138,6 @@ def award(request, reference: str):
         "award": award,
         "record": record,
         "call": award.bid.call,
-        "status_tag": STATUS_TAGS.get(award.status, ""),
         "innovation_type": InnovationType(award.bid.innovation_type).label if award.bid.innovation_type in InnovationType.values else "",
         "chart": year_chart(record.years),
         "crumbs": [("Home", reverse("home")), ("Award register", reverse("reporting:register"))],
