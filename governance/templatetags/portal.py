@@ -7,6 +7,7 @@ from django import template
 from django.forms import BoundField
 
 from governance import fy
+from governance.error_summary import summary_items
 from governance.money import format_money
 from governance.status_tags import render_status_tag
 
@@ -81,3 +82,10 @@ def nhsuk_widget(field: BoundField, extra_class: str = "") -> str:
 def status_tag(kind: str, value, label: str | None = None):
     """``{% status_tag "bid" bid.status %}``: the one way a state is shown (governance.status_tags)."""
     return render_status_tag(kind, value, label)
+
+
+@register.inclusion_tag("includes/error_summary.html")
+def error_summary(*sources, errors=None, items=None, heading: str = "", link: str = "") -> dict:
+    """``{% error_summary form %}``: the one error summary (``governance.error_summary``)."""
+    return {"items": summary_items(*sources, errors=errors, items=items, link=link),
+            "heading": heading or "There is a problem"}
