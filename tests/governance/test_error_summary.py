@@ -44,5 +44,7 @@ def test_the_template_tag_shows_nothing_without_errors_and_escapes_messages():
     template = Template("{% error_summary form errors=extra %}")
     assert template.render(Context({"form": _Form(), "extra": []})).strip() == ""
     html = template.render(Context({"form": _Form(), "extra": ["<b>bad</b>"]}))
-    assert 'class="nhsuk-error-summary"' in html and 'role="alert"' in html
-    assert "&lt;b&gt;bad&lt;/b&gt;" in html and "There is a problem" in html
+    assert 'class="nhsuk-error-summary"' in html
+    assert 'role="alert"' in html
+    assert "&lt;b&gt;bad&lt;/b&gt;" in html
+    assert "There is a problem" in html
