@@ -11,6 +11,7 @@ from django.utils import timezone
 from governance import fy
 from governance.models import Call, Fund, Organisation, PartnerKind, Pot
 from governance.money import money_field
+from governance.status_tags import status_tags
 from governance.uploads import ScanStatus, stored_extension
 
 
@@ -27,6 +28,11 @@ class BidStatus(models.TextChoices):
 # A bid in one of these states can no longer be changed by its applicants.
 LOCKED_BID_STATUSES = frozenset(BidStatus.values) - {BidStatus.DRAFT}
 
+
+status_tags("bid", BidStatus, colours={
+    BidStatus.DRAFT: "grey", BidStatus.SUBMITTED: "blue", BidStatus.WITHDRAWN: "orange", BidStatus.INELIGIBLE: "red",
+    BidStatus.IN_ASSESSMENT: "purple", BidStatus.FUNDED: "green", BidStatus.NOT_FUNDED: "yellow",
+})
 
 class EndorsementStatus(models.TextChoices):
     NOT_REQUIRED = "not_required", "Not required"

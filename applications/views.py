@@ -42,15 +42,6 @@ from .models import (
     SectionStatus,
 )
 
-STATUS_TAGS = {
-    BidStatus.DRAFT: "nhsuk-tag--grey",
-    BidStatus.SUBMITTED: "nhsuk-tag--blue",
-    BidStatus.WITHDRAWN: "nhsuk-tag--orange",
-    BidStatus.INELIGIBLE: "nhsuk-tag--red",
-    BidStatus.IN_ASSESSMENT: "nhsuk-tag--purple",
-    BidStatus.FUNDED: "nhsuk-tag--green",
-    BidStatus.NOT_FUNDED: "nhsuk-tag--yellow",
-}
 SECTION_HINTS = {
     BidSection.SUMMARY: "Title, summary, the problem and the project's dates",
     BidSection.INNOVATION: "Type of innovation, evidence base, NICE or other evidence",
@@ -136,7 +127,6 @@ def bid_list(request):
         "open_calls": list(calls_open_now()) if roles.is_applicant else [],
         "managed_calls": managed_calls,
         "roles": roles,
-        "status_tags": STATUS_TAGS,
         "now": timezone.now(),
         "crumbs_home": [("Home", reverse("dashboard"))],
     })
@@ -183,7 +173,7 @@ def bid_start(request, slug: str):
 def bid_detail(request, pk: int):
     bid = _visible_bid(request, pk)
     can_write = request.user.has_perm("applications.write_bid", bid)
-    context = {"bid": bid, "status_tags": STATUS_TAGS, "crumbs": _crumbs(), "can_write": can_write,
+    context = {"bid": bid, "crumbs": _crumbs(), "can_write": can_write,
                "pdf": services.bid_pdf_current(bid), "eoi": getattr(bid, "eoi", None) if bid.call.eoi_stage else None,
                "extra_sections": sections_for_bid(request, bid)}
     if can_write and bid.status == BidStatus.DRAFT:
@@ -655,7 +645,7 @@ def bid_endorse(request, pk: int):
             messages.success(request, "Thank you: the bid's writers have been told your decision.")
             return redirect(bid)
     return render(request, "applications/bid_endorse.html", {
-        "bid": bid, "form": form, "pending": pending, "status_tags": STATUS_TAGS, "crumbs": _crumbs(bid),
+        "bid": bid, "form": form, "pending": pending, "crumbs": _crumbs(bid),
         **selectors.bid_content(bid),
     })
 
@@ -713,7 +703,7 @@ def bid_check(request, pk: int):
         "bid": bid, "form": form, "problems": problems,
         "ineligible": [p for p in problems if p.ineligible], "incomplete": [p for p in problems if not p.ineligible],
         "editable": True, "crumbs": _crumbs(bid),
-        "status_tags": STATUS_TAGS, **selectors.bid_content(bid),
+        **selectors.bid_content(bid),
     })
 
 
@@ -794,7 +784,7 @@ def call_bids(request, slug: str):
         "call": call, "form": form, "page": page, "counts": [
             (NOT_SUBMITTED_LABEL if s == BidStatus.DRAFT and call.closes_at <= timezone.now() else BidStatus(s).label, s, n)
             for s, n in counts.items()],
-        "total": sum(counts.values()), "status_tags": STATUS_TAGS, "query": query.urlencode(), "now": timezone.now(),
+        "total": sum(counts.values()), "query": query.urlencode(), "now": timezone.now(),
         "crumbs": [("Home", reverse("dashboard")), ("Bids", reverse("applications:bids"))],
     })
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from applications.models import Bid
 from governance.models import Criterion, Fund, PanelMember
 from governance.money import money_field
+from governance.status_tags import status_tags
 from governance.uploads import ScanStatus, stored_extension
 
 
@@ -19,6 +21,29 @@ class AssignmentStatus(models.TextChoices):
     CONFLICTED = "conflicted", "Removed: conflict of interest"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
+
+def _assignment_state(assignment) -> str:
+    """Once an assessor may score, the tag follows their score sheet."""
+    if assignment.status != AssignmentStatus.ACTIVE:
+        return assignment.status
+    try:
+        sheet = assignment.sheet
+    except ObjectDoesNotExist:
+        return "not_started"
+    return "submitted" if sheet.status == "submitted" else AssignmentStatus.ACTIVE
+
+
+status_tags("assignment", AssignmentStatus, state=_assignment_state, colours={
+    AssignmentStatus.AWAITING_DECLARATION: "blue", AssignmentStatus.ACTIVE: "yellow",
+    AssignmentStatus.CONFLICTED: "red", AssignmentStatus.WITHDRAWN: "grey", "submitted": "green", "not_started": "white",
+}, labels={
+    AssignmentStatus.AWAITING_DECLARATION: "Declaration needed", AssignmentStatus.CONFLICTED: "Conflict declared",
+    "submitted": "Submitted", "not_started": "Not started",
+})
+# An assessor's queue names each bid's next step in words (``assessment.selectors``).
+status_tags("queue_step", colours={
+    "Declare any conflict": "blue", "Not started": "white", "In progress": "yellow", "Submitted": "green",
+})
 
 class Assignment(models.Model):
     """An assessor asked to score one bid. They see its content only after declaring no conflict."""
@@ -146,6 +171,10 @@ class DecisionOutcome(models.TextChoices):
     FUND_WITH_CONDITIONS = "fund_with_conditions", "Fund with conditions"
     NOT_FUND = "not_fund", "Do not fund"
 
+
+status_tags("decision", DecisionOutcome, colours={
+    DecisionOutcome.FUND: "green", DecisionOutcome.FUND_WITH_CONDITIONS: "aqua-green", DecisionOutcome.NOT_FUND: "orange",
+})
 
 FUNDING_OUTCOMES = frozenset({DecisionOutcome.FUND, DecisionOutcome.FUND_WITH_CONDITIONS})
 

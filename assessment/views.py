@@ -28,13 +28,6 @@ from governance.views import _submit  # a valid POST runs the service; its error
 from . import forms, selectors, services, visibility
 from .models import AssignmentStatus, SheetStatus
 
-ASSIGNMENT_TAGS = {
-    "Declare any conflict": "nhsuk-tag--blue",
-    "Not started": "nhsuk-tag--grey",
-    "In progress": "nhsuk-tag--yellow",
-    "Submitted": "nhsuk-tag--green",
-}
-
 
 def _home() -> tuple[str, str]:
     return ("Assessment", reverse("assessment:hub"))
@@ -85,7 +78,7 @@ def hub(request):
     roles = request_roles(request)
     queue = selectors.assessor_queue(request.user)
     return render(request, "assessment/hub.html", {
-        "queue": queue, "tags": ASSIGNMENT_TAGS, "roles": roles,
+        "queue": queue, "roles": roles,
         "chaired": list(selectors.calls_chaired_by(request.user)),
         "managed": list(selectors.calls_to_assess_managed_by(request.user)) if roles.is_fund_manager or roles.is_site_admin else [],
         "audited": list(selectors.calls_audited_by(request.user)) if roles.is_auditor else [],

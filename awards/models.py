@@ -18,6 +18,7 @@ from assessment.models import PanelDecision
 from governance import fy
 from governance.models import Fund, Organisation, Pot
 from governance.money import money_field
+from governance.status_tags import status_tags
 from governance.uploads import ScanStatus, stored_extension
 
 
@@ -35,6 +36,12 @@ class AwardStatus(models.TextChoices):
 # States in which the award's profile holds money in the pot.
 COMMITTING_STATUSES = frozenset({AwardStatus.OFFERED, AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.SUSPENDED})
 
+
+status_tags("award", AwardStatus, colours={
+    AwardStatus.OFFERED: "blue", AwardStatus.ACCEPTED: "aqua-green", AwardStatus.ACTIVE: "green",
+    AwardStatus.SUSPENDED: "orange", AwardStatus.CLOSED: "grey", AwardStatus.WITHDRAWN: "red",
+    AwardStatus.DECLINED: "red", AwardStatus.LAPSED: "grey",
+})
 
 class Award(models.Model):
     decision = models.OneToOneField(PanelDecision, on_delete=models.PROTECT, related_name="award")
@@ -142,6 +149,11 @@ class ConditionStatus(models.TextChoices):
     WAIVED = "waived", "Waived"
 
 
+status_tags("condition", ConditionStatus, colours={
+    ConditionStatus.OPEN: "yellow", ConditionStatus.EVIDENCE_SUBMITTED: "blue", ConditionStatus.MET: "green",
+    ConditionStatus.WAIVED: "grey",
+})
+
 class ConditionTemplate(models.Model):
     """A standard condition fund managers pick from (DTAC, DCB0129/DCB0160, DPIA, ...)."""
 
@@ -218,6 +230,10 @@ class DocumentStatus(models.TextChoices):
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
 
+
+status_tags("document", DocumentStatus, colours={
+    DocumentStatus.QUEUED: "grey", DocumentStatus.RUNNING: "blue", DocumentStatus.READY: "green", DocumentStatus.FAILED: "red",
+})
 
 def offer_letter_path(instance: OfferLetter, filename: str) -> str:
     return f"awards/{instance.award_id}/offer-letter-v{instance.version}.pdf"

@@ -23,6 +23,7 @@ from django.utils.crypto import salted_hmac
 
 from . import fy
 from .money import money_field
+from .status_tags import status_tags
 
 # People ------------------------------------------------------------------------------------
 
@@ -641,6 +642,15 @@ class CallStatus(models.TextChoices):
 # Statuses in which the call and its criteria are public and frozen.
 PUBLISHED_CALL_STATUSES = frozenset(CallStatus.values) - {CallStatus.DRAFT}
 
+
+status_tags("call", CallStatus, colours={
+    CallStatus.DRAFT: "yellow", CallStatus.SCHEDULED: "blue", CallStatus.OPEN: "green", CallStatus.CLOSED: "grey",
+    CallStatus.ASSESSMENT: "purple", CallStatus.DECIDED: "aqua-green", CallStatus.CLOSED_OUT: "white",
+    "upcoming": "blue",  # the public list's word for a call not yet open
+}, labels={
+    CallStatus.SCHEDULED: "Opening soon", CallStatus.OPEN: "Open for bids", CallStatus.ASSESSMENT: "Closed: in assessment",
+    "upcoming": "Opening soon",
+})
 
 class Call(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calls")

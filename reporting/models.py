@@ -14,6 +14,7 @@ from awards.models import Award, DocumentStatus, Instalment
 from governance import fy
 from governance.models import Call, Fund, Notification, Organisation
 from governance.money import money_field
+from governance.status_tags import status_tags
 
 
 class ReturnStatus(models.TextChoices):
@@ -23,6 +24,11 @@ class ReturnStatus(models.TextChoices):
     RETURNED = "returned", "Sent back for changes"
     APPROVED = "approved", "Approved"
 
+
+status_tags("return", ReturnStatus, state=lambda ret: "overdue" if getattr(ret, "overdue", False) else ret.status, colours={
+    ReturnStatus.UPCOMING: "grey", ReturnStatus.OPEN: "blue", ReturnStatus.SUBMITTED: "purple",
+    ReturnStatus.RETURNED: "orange", ReturnStatus.APPROVED: "green", "overdue": "red",
+}, labels={"overdue": "Overdue"})
 
 class ReturnSection(models.TextChoices):
     """The parts of a return, in the order of its task list. Each saves on its own, with its own
@@ -49,6 +55,9 @@ class RAG(models.TextChoices):
     AMBER = "amber", "Amber"
     GREEN = "green", "Green"
 
+
+status_tags("rag", RAG, colours={RAG.RED: "red", RAG.AMBER: "yellow", RAG.GREEN: "green", "": "white"},
+            labels={"": "Not reported"})
 
 class MonitoringReturn(models.Model):
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="returns")
@@ -328,6 +337,16 @@ class ReportVersion(models.Model):
         return self.published_at is not None and self.unpublished_at is None
 
 
+def _publication_state(version: ReportVersion) -> str:
+    if version.is_public:
+        return "published"
+    return "withdrawn" if version.unpublished_at else "not_published"
+
+
+# Whether a report version is on the public list (its build has the "document" tags).
+status_tags("publication", state=_publication_state, colours={
+    "published": "aqua-green", "withdrawn": "orange", "not_published": "white",
+}, labels={"published": "Published", "withdrawn": "Withdrawn", "not_published": "Not published"})
 
 
 # The register's read model -------------------------------------------------------------------

@@ -3,12 +3,7 @@
 // the preview and publish buttons (or the reason and "Try again"). Without JavaScript the
 // page offers a refresh link instead.
 
-const TAGS = {
-  queued: ["nhsuk-tag--grey", "Queued"],
-  running: ["nhsuk-tag--blue", "Being made"],
-  ready: ["nhsuk-tag--green", "Ready"],
-  failed: ["nhsuk-tag--red", "Failed"],
-};
+// The tag's colour and words come with each answer (governance/status_tags.py), as on the page.
 const INTERVAL_MS = 2000;
 const GIVE_UP_AFTER_MS = 30 * 60 * 1000;
 
@@ -22,10 +17,9 @@ if (region && !["ready", "failed"].includes(region.dataset.reportStatus)) {
   let shown = region.dataset.reportStatus;
 
   const show = (state) => {
-    const [colour, label] = TAGS[state.status] || TAGS.queued;
     const tag = document.createElement("strong");
-    tag.className = `nhsuk-tag ${colour}`;
-    tag.textContent = label;
+    tag.className = `nhsuk-tag nhsuk-tag--${state.colour}`;
+    tag.textContent = state.label;
     tagHolder.replaceChildren(tag);
     stepHolder.textContent = state.finished ? "" : state.step;
   };

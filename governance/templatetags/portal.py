@@ -1,4 +1,4 @@
-"""Template helpers used across the site: money, financial years and NHS.UK form widgets.
+"""Template helpers used across the site: money, financial years, status tags and NHS.UK form widgets.
 
 Loaded as a template builtin (see settings), so no ``{% load %}`` is needed.
 """
@@ -7,7 +7,9 @@ from django import template
 from django.forms import BoundField
 
 from governance import fy, timefmt
+from governance.error_summary import summary_items
 from governance.money import format_money
+from governance.status_tags import render_status_tag
 
 register = template.Library()
 
@@ -98,3 +100,16 @@ def nhsuk_widget(field: BoundField, extra_class: str = "") -> str:
     if describedby:
         attrs["aria-describedby"] = describedby
     return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag
+def status_tag(kind: str, value, label: str | None = None):
+    """``{% status_tag "bid" bid.status %}``: the one way a state is shown (governance.status_tags)."""
+    return render_status_tag(kind, value, label)
+
+
+@register.inclusion_tag("includes/error_summary.html")
+def error_summary(*sources, errors=None, items=None, heading: str = "", link: str = "") -> dict:
+    """``{% error_summary form %}``: the one error summary (``governance.error_summary``)."""
+    return {"items": summary_items(*sources, errors=errors, items=items, link=link),
+            "heading": heading or "There is a problem"}

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from governance.access import public, require
 from governance.models import Fund, Organisation, OrganisationKind
+from governance.status_tags import tag_parts
 
 from ..models import ImpactReport, ReportVersion
 from ..visibility import (
@@ -204,9 +205,11 @@ def report_schedule(request, pk: int):
 
 
 def _status(version: ReportVersion) -> dict:
+    colour, label = tag_parts("document", version.status)
     return {
         "status": version.status,
-        "label": version.get_status_display(),
+        "label": label,
+        "colour": colour,  # the page's script draws the same tag as {% status_tag %}
         "step": version.step,
         "error": version.error,
         "finished": version.status in ("ready", "failed"),

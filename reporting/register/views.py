@@ -21,7 +21,7 @@ from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from awards.models import Award, AwardStatus
+from awards.models import Award
 from governance.access import public
 from governance.models import InnovationType
 
@@ -49,14 +49,6 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 NOT_PUBLISHED = "No published award has this reference"
-STATUS_TAGS = {
-    AwardStatus.OFFERED: "nhsuk-tag--blue",
-    AwardStatus.ACCEPTED: "nhsuk-tag--aqua-green",
-    AwardStatus.ACTIVE: "nhsuk-tag--green",
-    AwardStatus.SUSPENDED: "nhsuk-tag--orange",
-    AwardStatus.CLOSED: "nhsuk-tag--grey",
-    AwardStatus.WITHDRAWN: "nhsuk-tag--red",
-}
 NO_GRANTS = "No published awards match these filters; a 360Giving package needs at least one grant."
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -189,7 +181,6 @@ def _register_part(query) -> dict:
         "search_message": SEARCH_NEWEST_FIRST if newest_first else None,
         "totals": totals,
         "active": active,
-        "status_tags": STATUS_TAGS,
         "downloads": {
             "csv": reverse("reporting:register_csv") + suffix,
             "xlsx": reverse("reporting:register_xlsx") + suffix,
@@ -247,7 +238,6 @@ def _award_part(reference: str) -> dict | None:
         "award": award,
         "record": record,
         "call": award.bid.call,
-        "status_tag": STATUS_TAGS.get(award.status, ""),
         "innovation_type": InnovationType(award.bid.innovation_type).label if award.bid.innovation_type in InnovationType.values else "",
         "chart": year_chart(record.years),
     })

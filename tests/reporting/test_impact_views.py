@@ -237,8 +237,8 @@ def test_the_status_url_reports_progress_as_json(client, setup):
     version = ReportVersionFactory(report=setup["report"], number=4, status="running", step="Drawing the charts")
     client.force_login(setup["people"]["manager"])
     response = client.get(reverse("reporting:report_version_status", args=[setup["report"].pk, version.number]))
-    assert json.loads(response.content) == {"status": "running", "label": "Being made", "step": "Drawing the charts",
-                                            "error": "", "finished": False}
+    assert json.loads(response.content) == {"status": "running", "label": "Being made", "colour": "blue",
+                                            "step": "Drawing the charts", "error": "", "finished": False}
     assert "no-cache" in response["Cache-Control"]
 
 
