@@ -10,7 +10,7 @@ from governance.outbox import outbox_enqueue
 from governance.uploads import scan_in_task
 
 from .selectors import attachments_awaiting_scan
-from .services import attachment_scan
+from .services import attachment_scan, team_invitation_email_send
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +31,10 @@ def rescan_awaiting_attachments() -> int:
     if waiting:
         logger.warning("Sent %d attachments awaiting their virus scan to be scanned again", len(waiting))
     return len(waiting)
+
+
+@shared_task
+def send_team_invitation(member_id: int) -> bool:
+    """Email a bid team invitation to someone with no account yet. Idempotent enough: an
+    invitation no longer pending is not sent."""
+    return team_invitation_email_send(member_id=member_id)

@@ -344,6 +344,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "awards-rescan-awaiting-evidence": {"task": "awards.tasks.rescan_awaiting_evidence", "schedule": 600.0},
     # Assessors whose scores are due within 3 days (or overdue) are reminded once (idempotent).
     "assessment-send-reminders": {"task": "assessment.tasks.send_assessment_reminders", "schedule": crontab(hour=7, minute=30)},
+    "assessment-invitations": {"task": "assessment.tasks.remind_and_expire_invitations", "schedule": crontab(minute=5)},
 }
 
 
