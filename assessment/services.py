@@ -1018,10 +1018,7 @@ def invitation_respond(*, actor: User, token, accept: bool | None, reason: str =
         raise ValidationError(INVITATION_OTHER_ACCOUNT.format(email=actor.email), code="other_account")
     if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED):
         raise ValidationError(INVITATION_ANSWERED.format(status=invitation.get_status_display().lower()), code="answered")
-    if invitation.is_expired(now):
-        if invitation.status != InvitationStatus.EXPIRED:
-            invitation.status = InvitationStatus.EXPIRED
-            invitation.save(update_fields=["status"])
+    if invitation.is_expired(now):  # the beat marks it expired (invitations_remind_and_expire)
         raise ValidationError(INVITATION_EXPIRED.format(when=_uk(invitation.expires_at)), code="expired")
     if accept is None:
         raise ValidationError({"decision": DECISION_NEEDED}, code="required")
