@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from assessment import services
-from assessment.models import Assignment, AssessorInvitation, DeclineReason, InvitationStatus
+from assessment.models import AssessorInvitation, Assignment, DeclineReason, InvitationStatus
 from governance import fy
 from governance.models import Notification, PanelMember
 from tests.assessment.conftest import make_world
@@ -40,7 +40,8 @@ def test_a_declaration_made_today_is_current_until_6_april_then_lapses():
     person = pooled(world, "Dana Declared")
     profile = profile_of(person)
     assert profile.declaration_lapses_on == dt.date(2027, 4, 6)
-    assert profile.terms_version and profile.terms_accepted_at is not None
+    assert profile.terms_version
+    assert profile.terms_accepted_at is not None
     assert profile.declaration_current(dt.date(2027, 4, 5))
     assert not profile.declaration_current(dt.date(2027, 4, 6))
 
@@ -111,7 +112,8 @@ def test_an_invitation_used_by_another_account_or_expired_is_refused():
         services.invitation_respond(actor=invited, token=invitation.token, accept=True)
     assert "expired" in error.value.messages[0]
     invitation.refresh_from_db()
-    assert invitation.status == InvitationStatus.PENDING and invitation.responded_at is None
+    assert invitation.status == InvitationStatus.PENDING
+    assert invitation.responded_at is None
 
 
 def test_accepting_needs_a_current_declaration():
