@@ -142,6 +142,7 @@ def seed(ctx: DemoContext) -> None:
             _record_history(ctx, bid)
         bids[key] = bid
     ctx.extra["bids"] = bids
+    _seed_team(ctx, bids)
 
 
 # The audit events each demo bid's history would have written, in order.
@@ -253,3 +254,23 @@ def _create_bid(ctx, call, reference, lead, title, status, commissioner, partner
             version=1 if done else 0, updated_by=author if done else None, updated_at=bid.created_at if done else None,
         )
     return bid
+
+
+def _seed_team(ctx: DemoContext, bids: dict) -> None:
+    """The draft frailty bid's team: the commissioner's contact invited to comment (waiting, the
+    invitation expiring a fortnight from today), and a comment on the summary. Idempotent."""
+    from django.utils import timezone
+
+    from .models import BidCollaborator, BidSectionComment, TeamRole
+
+    bid = bids.get("frailty-draft")
+    lead = ctx.users.get("applicant.devon@example.com")
+    icb = ctx.organisations.get("QJK")
+    if bid is None or lead is None or icb is None or BidCollaborator.objects.filter(bid=bid).exists():
+        return
+    now = timezone.now()
+    BidCollaborator.objects.create(bid=bid, email="commissioner.devon@example.com", organisation=icb,
+                                   role=TeamRole.COMMENT, sections=["savings"], invited_by=lead, invited_at=now,
+                                   expires_at=now + dt.timedelta(days=14))
+    BidSectionComment.objects.create(bid=bid, section="summary", author=lead,
+                                     body="Can the ICB confirm the bed-day figure before we submit? (demo data)")

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from applications.models import BidCollaborator, PartnerSignOff
-from assessment.models import Assignment, AssessorInvitation
+from assessment.models import AssessorInvitation, Assignment
 from governance.models import CallStatus, MembershipRole, PartnerKind
 from tests.assessment.conftest import make_world
 from tests.assessment.pool_scene import pooled
