@@ -415,6 +415,9 @@ class CallForm(SectionsMixin, forms.Form):
         label="Must a commissioner endorse each bid before it is assessed?", choices=YES_NO,
         coerce=lambda value: value in (True, "True"), widget=forms.RadioSelect,
     )
+    partner_sign_off_required = forms.BooleanField(
+        label="Every partner organisation signs off its part before a bid is submitted", required=False, initial=True,
+    )
     panel = forms.ModelChoiceField(label="Assessment panel", queryset=Panel.objects.none(), required=False, empty_label="Choose a panel")
     assessors_per_bid = forms.IntegerField(
         label="Assessors per bid", min_value=1, max_value=10,
@@ -435,7 +438,7 @@ class CallForm(SectionsMixin, forms.Form):
         ("Money", ["pots"]),
         ("Timetable", ["opens_at", "closes_at", "assessment_due_date", "panel_meeting_date", "decisions_expected_date"]),
         ("Eligibility", ["eligible_org_kinds", "min_amount", "max_amount", "max_duration_years",
-                         "required_partner_kinds", "endorsement_required"]),
+                         "required_partner_kinds", "endorsement_required", "partner_sign_off_required"]),
         ("Assessment", ["panel", "assessors_per_bid", "moderation_threshold", "normalise_scores"]),
     ]
 
@@ -456,7 +459,7 @@ class CallForm(SectionsMixin, forms.Form):
             "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
             "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "eligible_org_kinds",
             "min_amount", "max_amount", "max_duration_years", "required_partner_kinds", "endorsement_required",
-            "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
+            "partner_sign_off_required", "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
         )}
         initial["pots"] = list(call.pots.all())
         return initial

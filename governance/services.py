@@ -540,8 +540,8 @@ def panel_member_affiliation_remove(*, actor: User | None, member: PanelMember, 
 CALL_FIELDS = (
     "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
     "eligible_org_kinds", "min_amount", "max_amount", "max_duration_years", "required_partner_kinds",
-    "endorsement_required", "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores",
-    "assessment_due_date", "panel_meeting_date", "decisions_expected_date",
+    "endorsement_required", "partner_sign_off_required", "panel", "assessors_per_bid", "moderation_threshold",
+    "normalise_scores", "assessment_due_date", "panel_meeting_date", "decisions_expected_date",
 )
 # Once a call is published applicants rely on everything else; only the later timetable moves.
 CALL_FIELDS_EDITABLE_WHEN_PUBLISHED = ("assessment_due_date", "panel_meeting_date", "decisions_expected_date")
