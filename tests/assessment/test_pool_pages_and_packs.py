@@ -183,3 +183,10 @@ def test_an_expired_invitation_is_refused(scene):
                                               {"decision": "accept"})
     assert response.status_code == 403
     assert "This invitation expired on" in response.content.decode()
+
+
+def test_the_dashboard_shows_an_invitee_what_is_asked_of_them_and_by_when(scene):
+    page = _client(scene.pooled).get("/dashboard/").content.decode()
+    assert "Asked of you as an assessor" in page
+    assert f"Will you assess {scene.call.title}?" in page
+    assert f"/assessment/invitations/{scene.invitation.token}/" in page
