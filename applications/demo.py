@@ -258,11 +258,19 @@ def _create_bid(ctx, call, reference, lead, title, status, commissioner, partner
 
 def _seed_team(ctx: DemoContext, bids: dict) -> None:
     """The draft frailty bid's team: the commissioner's contact invited to comment (waiting, the
-    invitation expiring a fortnight from today), and a comment on the summary. Idempotent."""
+    invitation expiring a fortnight from today), and a comment on the summary; the endorsed draft's
+    partners' sign-off. Idempotent."""
     from django.utils import timezone
 
-    from .models import BidCollaborator, BidSectionComment, TeamRole
+    from .models import BidCollaborator, BidSectionComment, PartnerSignOff, TeamRole
 
+    # The endorsed draft, ready to submit: its partners have signed off their parts.
+    ready = bids.get("frailty-endorsed")
+    if ready is not None and ready.status == BidStatus.DRAFT:
+        for partner in ready.partners.select_related("organisation"):
+            if partner.organisation_id != ready.lead_organisation_id and partner.organisation.ods_code:
+                PartnerSignOff.objects.get_or_create(bid=ready, organisation=partner.organisation, defaults={
+                    "signed_by": _author(ctx, partner.organisation.ods_code)})
     bid = bids.get("frailty-draft")
     lead = ctx.users.get("applicant.devon@example.com")
     icb = ctx.organisations.get("QJK")
