@@ -533,6 +533,7 @@ def assessor_candidates(call: Call, bid) -> list[Candidate]:
     people = member_org_ids([m.user_id for m in members])
     on_bid = bid_org_ids([bid])
     names = organisation_names(on_bid[bid.pk])
+    accepted = accepted_assessor_ids(call) if call_uses_invitations(call) else None
     candidates = []
     for member in members:
         status = current.get(member.user_id)
@@ -544,6 +545,8 @@ def assessor_candidates(call: Call, bid) -> list[Candidate]:
             reason = f"Works for or with {', '.join(sorted(names.get(org, '') for org in common))}"
         elif status == AssignmentStatus.CONFLICTED:
             reason = "Declared a conflict of interest on this bid"
+        elif accepted is not None and member.user_id not in accepted:
+            reason = "Has not accepted an invitation to assess this call"
         candidates.append(Candidate(member, loads.get(member.user_id, 0), reason))
     candidates.sort(key=lambda c: (bool(c.conflict), c.load, ROLE_PREFERENCE.get(c.member.role, 0),
                                    c.member.user.full_name, c.member.pk))

@@ -191,3 +191,15 @@ def test_a_panel_without_invitations_still_never_assigns_someone_who_cannot_sign
     services.assignments_auto(actor=world.manager, call=world.call)
     assert not Assignment.objects.filter(assessor=world.assessor).exists()
     assert AssessorInvitation.objects.count() == 0
+
+
+def test_the_assign_by_hand_list_says_who_has_not_accepted_on_an_invited_call():
+    from assessment import selectors
+
+    world = make_world(bids=1, assessors_per_bid=2)
+    ann = pooled(world, "Ann Accepts")
+    (invitation,) = invite(world, ann)
+    services.invitation_respond(actor=ann, token=invitation.token, accept=True)
+    reasons = {c.member.user.full_name: c.conflict for c in selectors.assessor_candidates(world.call, world.bids[0])}
+    assert reasons["Ann Accepts"] == ""
+    assert reasons["Anna Assessor"] == "Has not accepted an invitation to assess this call"
