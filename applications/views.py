@@ -685,6 +685,8 @@ def bid_check(request, pk: int):
         "bid": bid, "form": form, "problems": problems,
         "ineligible": [p for p in problems if p.ineligible], "incomplete": [p for p in problems if not p.ineligible],
         "editable": True, "crumbs": _crumbs(bid),
+        "not_signed_off": services.partners_not_signed_off(bid),
+        "can_manage_team": request.user.has_perm("applications.manage_team", bid),
         "status_tags": STATUS_TAGS, **selectors.bid_content(bid),
     })
 

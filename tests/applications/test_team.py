@@ -149,3 +149,15 @@ def test_team_pages_for_every_role(world, team, name, template, expected):
     got = {role: _client(getattr(world, role)).get(template.format(bid=team.pk)).status_code for role in ROLES}
     assert got == expected
     assert Client().get(template.format(bid=team.pk)).status_code == 302
+
+
+def test_the_check_page_lists_who_has_not_signed_off_and_refuses_the_submission(world, team):
+    client = _client(world.applicant)
+    page = client.get(f"/bids/{team.pk}/check/").content.decode()
+    assert "Not signed off yet: NHS Example ICB, Another NHS Trust" in page
+    response = client.post(f"/bids/{team.pk}/check/",
+                           {"declarations": ["accurate", "authority", "partners", "conflicts"]})
+    assert response.status_code == 200
+    assert services.PARTNERS_NOT_SIGNED_OFF.format(names="NHS Example ICB, Another NHS Trust") in response.content.decode()
+    team.refresh_from_db()
+    assert team.status == BidStatus.DRAFT
