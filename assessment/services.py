@@ -924,7 +924,9 @@ def assessor_declaration_make(*, actor: User, interests: str, interest_organisat
     now = now or timezone.now()
     if not accept_terms:
         raise ValidationError({"accept_terms": TERMS_NEEDED}, code="terms")
-    profile = AssessorProfile.objects.select_for_update().get(user=actor)
+    profile = AssessorProfile.objects.select_for_update().filter(user=actor).first()
+    if profile is None:
+        raise PermissionDenied("Only people in an assessor pool make this declaration")
     before = {"interests": profile.interests, "lapses_on": profile.declaration_lapses_on}
     profile.interests = (interests or "").strip()
     profile.declared_at = now

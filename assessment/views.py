@@ -561,9 +561,11 @@ def pool_entry(request, pk: int, entry_pk: int):
 @require_http_methods(["GET", "POST"])
 def declaration(request):
     require(request.user.has_perm("assessment.declare_interests"))
-    from .models import CONFIDENTIALITY_TERMS
+    from .models import CONFIDENTIALITY_TERMS, AssessorProfile
 
-    profile = request.user.assessor_profile
+    profile = AssessorProfile.objects.filter(user=request.user).first()
+    if profile is None:  # a site admin who is in no pool
+        raise Http404("You are in no assessor pool")
     form = forms.AssessorDeclarationForm(request.POST if request.method == "POST" else None, initial={
         "interests": profile.interests,
         "interest_organisations": list(profile.interest_organisations.values_list("pk", flat=True)),
