@@ -144,6 +144,7 @@ def seed(ctx: DemoContext) -> None:
         bids[key] = bid
     ctx.extra["bids"] = bids
     _seed_eois(ctx)
+    _seed_team(ctx, bids)
 
 
 # Expressions of interest on the two-stage call: (lead ODS, title, estimated cost, decision, reason)
@@ -287,3 +288,31 @@ def _create_bid(ctx, call, reference, lead, title, status, commissioner, partner
             version=1 if done else 0, updated_by=author if done else None, updated_at=bid.created_at if done else None,
         )
     return bid
+
+
+def _seed_team(ctx: DemoContext, bids: dict) -> None:
+    """The draft frailty bid's team: the commissioner's contact invited to comment (waiting, the
+    invitation expiring a fortnight from today), and a comment on the summary; the endorsed draft's
+    partners' sign-off. Idempotent."""
+    from django.utils import timezone
+
+    from .models import BidCollaborator, BidSectionComment, PartnerSignOff, TeamRole
+
+    # The endorsed draft, ready to submit: its partners have signed off their parts.
+    ready = bids.get("frailty-endorsed")
+    if ready is not None and ready.status == BidStatus.DRAFT:
+        for partner in ready.partners.select_related("organisation"):
+            if partner.organisation_id != ready.lead_organisation_id and partner.organisation.ods_code:
+                PartnerSignOff.objects.get_or_create(bid=ready, organisation=partner.organisation, defaults={
+                    "signed_by": _author(ctx, partner.organisation.ods_code)})
+    bid = bids.get("frailty-draft")
+    lead = ctx.users.get("applicant.devon@example.com")
+    icb = ctx.organisations.get("QJK")
+    if bid is None or lead is None or icb is None or BidCollaborator.objects.filter(bid=bid).exists():
+        return
+    now = timezone.now()
+    BidCollaborator.objects.create(bid=bid, email="commissioner.devon@example.com", organisation=icb,
+                                   role=TeamRole.COMMENT, sections=["savings"], invited_by=lead, invited_at=now,
+                                   expires_at=now + dt.timedelta(days=14))
+    BidSectionComment.objects.create(bid=bid, section="summary", author=lead,
+                                     body="Can the ICB confirm the bed-day figure before we submit? (demo data)")

@@ -449,3 +449,45 @@ class EoiDecisionForm(forms.Form):
                                  error_messages={"required": "Choose whether to invite a full bid"})
     reason = forms.CharField(label="Reason", required=False, widget=forms.Textarea(attrs={"rows": 4}),
                              help_text="Required if you do not invite: the organisation reads it as feedback.")
+
+
+# The bid team ------------------------------------------------------------------------------------
+
+
+class TeamInviteForm(forms.Form):
+    email = DraftCharField(label="Their email address", widget=forms.EmailInput(attrs={"spellcheck": "false"}))
+    organisation = forms.TypedChoiceField(label="Who they speak for", choices=(), coerce=int, required=False, empty_value=None,
+                                          help_text="Your organisation, or a partner named on the bid.")
+    role = DraftChoiceField(label="What they may do", widget=forms.RadioSelect, choices=(
+        ("read", "Read the bid"), ("comment", "Read and comment on sections"), ("edit", "Edit sections")))
+    sections = DraftMultipleChoiceField(label="Sections they are responsible for (optional)", widget=forms.CheckboxSelectMultiple,
+                                        help_text="Editors change only these sections; leave empty for every section.",
+                                        choices=())
+
+    def __init__(self, *args, organisations=(), sections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {o.pk: o for o in organisations}
+        self.fields["organisation"].choices = [("", "Choose")] + [(o.pk, o.name) for o in organisations]
+        self.fields["sections"].choices = list(sections)
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {"email": data.get("email") or "", "organisation": self.organisations.get(data.get("organisation")),
+                "role": data.get("role") or "", "sections": data.get("sections") or []}
+
+
+class CommentForm(forms.Form):
+    body = DraftCharField(label="Your comment", widget=forms.Textarea(attrs={"rows": 4}),
+                          help_text="Seen only by the bid team: never by assessors or the fund.")
+
+
+class SignOffForm(forms.Form):
+    organisation = forms.TypedChoiceField(label="Sign off for", choices=(), coerce=int, widget=forms.RadioSelect,
+                                          required=False, empty_value=None)
+    confirm = forms.BooleanField(label="I confirm my organisation agrees to its part of this bid as written",
+                                 required=True, error_messages={"required": "Confirm your organisation agrees to its part"})
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {o.pk: o for o in organisations}
+        self.fields["organisation"].choices = [(o.pk, o.name) for o in organisations]

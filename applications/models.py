@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -442,3 +444,91 @@ class BidPdf(models.Model):
 
     def __str__(self) -> str:
         return f"PDF of {self.bid.reference} ({self.get_status_display()})"
+
+
+# The bid team ------------------------------------------------------------------------------------
+
+
+class TeamRole(models.TextChoices):
+    READ = "read", "Read"
+    COMMENT = "comment", "Comment"
+    EDIT = "edit", "Edit"
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", "Invited"
+    ACCEPTED = "accepted", "Joined"
+    REVOKED = "revoked", "Removed"
+
+
+class BidCollaborator(models.Model):
+    """A colleague or a contact at a partner organisation invited to a bid by email, with a role
+    (read, comment, edit) and optionally the sections they are responsible for (empty: all, for
+    editors). The invitation expires; once accepted, ``user`` is who joined."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="team")
+    email = models.EmailField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+",
+                                     help_text="The lead organisation or the partner they speak for.")
+    role = models.CharField(max_length=10, choices=TeamRole.choices)
+    sections = models.JSONField(default=list, blank=True, help_text="BidSection values they are responsible for.")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=10, choices=InvitationState.choices, default=InvitationState.PENDING)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="bid_teams")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["bid", "invited_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "email"], condition=~Q(state="revoked"), name="bid_team_one_live_per_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()}) on {self.bid.reference}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.bid.call.fund
+
+    @property
+    def section_labels(self) -> list[str]:
+        return [BidSection(s).label for s in self.sections if s in BidSection.values]
+
+    def is_expired(self, now=None) -> bool:
+        return self.state == InvitationState.PENDING and self.expires_at <= (now or timezone.now())
+
+
+class BidSectionComment(models.Model):
+    """A comment on a section, kept with the bid for its team. Never shown to assessors or in
+    any channel outside the bid team (``applications.visibility.comments_visible_to``)."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="section_comments")
+    section = models.CharField(max_length=20, choices=BidSection.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.bid.reference} {self.get_section_display()}"
+
+
+class PartnerSignOff(models.Model):
+    """A partner organisation signs off its part of the bid before submission."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="sign_offs")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bid", "organisation"], name="partner_sign_off_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} signed off {self.bid.reference}"

@@ -10,6 +10,9 @@ of these permissions (403 when the person may see the bid but not do this).
 - ``applications.manage_bid``: a fund manager of the call (mark ineligible, and the moves the
   later stages make). The managers of a network that only holds a pot on the call read its
   bids (``view_bid``) but change nothing.
+- ``applications.manage_team``: invite and remove the bid team (members of the lead organisation).
+- ``applications.comment_bid`` / ``view_comments``: the bid team's section comments (never assessors').
+- ``applications.sign_off_bid``: the sign-off page (which partner the person signs for is the services' rule).
 - ``applications.view_call_bids``: the list of a call's bids and its export.
 """
 
@@ -21,8 +24,8 @@ from governance.models import Membership, MembershipRole
 from governance.rules import audits_call, manages_call
 
 from .extensions import read_by_later_stage
-from .models import Bid
-from .visibility import ENDORSEMENT_ASKED
+from .models import Bid, TeamRole
+from .visibility import ENDORSEMENT_ASKED, team_membership
 
 
 def _member(user, organisation_id, bid: Bid | None = None) -> bool:
@@ -88,15 +91,47 @@ def reads_through_later_stage(user, bid: Bid) -> bool:
     return bid is not None and read_by_later_stage(user, bid)
 
 
+def _team_role(user, bid: Bid) -> str | None:
+    if bid is None or not user.is_authenticated:
+        return None
+    cache = getattr(bid, "_team_roles", None)
+    if cache is None or cache[0] != user.pk:
+        member = team_membership(user, bid)
+        cache = (user.pk, member.role if member else None)
+        bid._team_roles = cache
+    return cache[1]
+
+
+@rules.predicate
+def is_team_member(user, bid: Bid) -> bool:
+    """On the bid team (an accepted invitation), whatever the role."""
+    return _team_role(user, bid) is not None
+
+
+@rules.predicate
+def is_team_commenter(user, bid: Bid) -> bool:
+    return _team_role(user, bid) in (TeamRole.COMMENT, TeamRole.EDIT)
+
+
+@rules.predicate
+def is_team_editor(user, bid: Bid) -> bool:
+    """Edits the sections they are responsible for (the services check which)."""
+    return _team_role(user, bid) == TeamRole.EDIT
+
+
 is_site_admin = rules.is_superuser
 manages_bid = manages_bid_call | manages_pot_network
 
 rules.add_perm(
     "applications.view_bid",
     is_lead_member | (is_named_commissioner & endorsement_asked) | manages_bid | audits_bid_call | is_site_admin
-    | reads_through_later_stage,
+    | reads_through_later_stage | is_team_member,
 )
-rules.add_perm("applications.write_bid", is_lead_member)
+rules.add_perm("applications.write_bid", is_lead_member | is_team_editor)
+rules.add_perm("applications.manage_team", is_lead_member)
+rules.add_perm("applications.comment_bid", is_lead_member | is_team_commenter)
+rules.add_perm("applications.view_comments", is_lead_member | is_team_member)
+rules.add_perm("applications.sign_off_bid", is_team_member | is_lead_member)
 rules.add_perm("applications.endorse_bid", is_named_commissioner & endorsement_asked)
 rules.add_perm("applications.manage_bid", manages_bid_call | is_site_admin)
 # A fund manager records an endorsement the commissioner sent outside the portal (with its evidence).

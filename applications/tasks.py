@@ -10,7 +10,12 @@ from governance.outbox import outbox_enqueue
 from governance.uploads import scan_in_task
 
 from .selectors import attachments_awaiting_scan
-from .services import attachment_scan, bid_pdf_generate, draft_bid_reminders_send
+from .services import (
+    attachment_scan,
+    bid_pdf_generate,
+    draft_bid_reminders_send,
+    team_invitation_email_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +49,10 @@ def generate_bid_pdf(pdf_id: int) -> str | None:
     """Make a PDF copy of a bid and store it: queued → running → ready | failed."""
     pdf = bid_pdf_generate(pdf_id=pdf_id)
     return pdf.status if pdf else None
+
+
+@shared_task
+def send_team_invitation(member_id: int) -> bool:
+    """Email a bid team invitation to someone with no account yet. Idempotent enough: an
+    invitation no longer pending is not sent."""
+    return team_invitation_email_send(member_id=member_id)

@@ -30,4 +30,9 @@ urlpatterns = [
     path("<int:pk>/submitted/", views.bid_submitted, name="bid_submitted"),
     path("<int:pk>/withdraw/", views.bid_withdraw, name="bid_withdraw"),
     path("<int:pk>/ineligible/", views.bid_ineligible, name="bid_ineligible"),
+    path("<int:pk>/team/", views.bid_team, name="bid_team"),
+    path("<int:pk>/team/<int:member_pk>/remove/", views.bid_team_remove, name="bid_team_remove"),
+    path("<int:pk>/sign-off/", views.bid_sign_off, name="bid_sign_off"),
+    path("<int:pk>/comments/<slug:section>/", views.bid_comments, name="bid_comments"),
+    path("team/join/<uuid:token>/", views.team_join, name="team_join"),
 ]

@@ -181,8 +181,15 @@ def bid_detail(request, pk: int):
         filled = list(checks.FILLED_SECTIONS)
         done = sum(1 for s in filled if statuses[s] == SectionStatus.COMPLETED)
         ready = not problems
+        completed_by = {state.section: state.updated_by for state in BidSectionState.objects.filter(
+            bid=bid, status=SectionStatus.COMPLETED).select_related("updated_by")}
         context.update({
-            "tasks": [(section, statuses[section], SECTION_HINTS.get(section, "")) for section in filled],
+            "tasks": [(section, statuses[section], SECTION_HINTS.get(section, ""), completed_by.get(section))
+                      for section in filled],
+            "can_manage_team": request.user.has_perm("applications.manage_team", bid),
+            "can_comment": request.user.has_perm("applications.view_comments", bid),
+            "sign_offs": _sign_off_rows(bid) if bid.call.partner_sign_off_required else [],
+            "can_sign_off": bool(services.sign_off_organisations(request.user, bid)),
             "completed_count": done, "section_count": len(filled), "ready": ready,
             "accepting": bid.call.is_accepting_bids(),
             "endorsement_problem": next((p for p in problems if p.section == checks.ENDORSEMENT), None),
@@ -195,6 +202,8 @@ def bid_detail(request, pk: int):
         return render(request, "applications/bid_tasks.html", context)
     context.update(selectors.bid_content(bid))
     context.update({
+        "can_comment": request.user.has_perm("applications.view_comments", bid),
+        "can_sign_off": bid.status == BidStatus.DRAFT and bool(services.sign_off_organisations(request.user, bid)),
         "can_endorse": request.user.has_perm("applications.endorse_bid", bid)
         and bid.endorsement_status == EndorsementStatus.PENDING and bid.status == BidStatus.DRAFT,
         "can_manage": request.user.has_perm("applications.manage_bid", bid)
@@ -703,6 +712,8 @@ def bid_check(request, pk: int):
         "bid": bid, "form": form, "problems": problems,
         "ineligible": [p for p in problems if p.ineligible], "incomplete": [p for p in problems if not p.ineligible],
         "editable": True, "crumbs": _crumbs(bid),
+        "not_signed_off": services.partners_not_signed_off(bid),
+        "can_manage_team": request.user.has_perm("applications.manage_team", bid),
         **selectors.bid_content(bid),
     })
 
@@ -921,3 +932,136 @@ def bid_pdf(request, pk: int):
     if pdf is None or pdf.status != "ready":
         raise Http404("The PDF is not ready")
     return uploads.private_file_response(pdf.file, content_type="application/pdf", filename=f"{bid.reference}.pdf")
+
+
+# The bid team ------------------------------------------------------------------------------------
+
+
+def _team_crumbs(bid: Bid) -> list[tuple[str, str]]:
+    return _crumbs(bid)
+
+
+def _run(form, save):
+    """Run a service for a valid form; its ValidationError goes on the form. Returns the result or None."""
+    if not form.is_valid():
+        return None
+    try:
+        result = save()
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return None
+    return True if result is None else result
+
+
+@require_http_methods(["GET", "POST"])
+def bid_team(request, pk: int):
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.manage_team", bid))
+    organisations = list(services._bid_organisations(bid).values())
+    sections = [(s.value, s.label) for s in BidSection if s not in (BidSection.DECLARATIONS,)]
+    form = forms.TeamInviteForm(request.POST if request.method == "POST" else None,
+                                organisations=organisations, sections=sections)
+    if request.method == "POST":
+        member = _run(form, lambda: services.bid_team_invite(actor=request.user, bid=bid, **form.service_fields()))
+        if member:
+            messages.success(request, f"{member.email} is invited. The invitation expires on "
+                                      f"{checks.uk_datetime(member.expires_at)}.")
+            return redirect("applications:bid_team", pk=bid.pk)
+    from .models import BidCollaborator, InvitationState
+
+    team = list(BidCollaborator.objects.filter(bid=bid).exclude(state=InvitationState.REVOKED)
+                .select_related("organisation", "user"))
+    return render(request, "applications/team/team.html", {
+        "bid": bid, "form": form, "team": team, "now": timezone.now(),
+        "sign_offs": _sign_off_rows(bid), "crumbs": _team_crumbs(bid),
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+def bid_team_remove(request, pk: int, member_pk: int):
+    from .models import BidCollaborator
+
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.manage_team", bid))
+    member = get_object_or_404(BidCollaborator, bid=bid, pk=member_pk)
+    services.bid_team_remove(actor=request.user, member=member)
+    messages.success(request, f"{member.email} is no longer on the bid team.")
+    return redirect("applications:bid_team", pk=bid.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def team_join(request, token):
+    from .models import BidCollaborator
+
+    member = BidCollaborator.objects.select_related("bid", "organisation", "invited_by").filter(token=token).first()
+    if member is None:
+        raise Http404("No such invitation")
+    refused = ""
+    if member.state == "accepted" and member.user_id == request.user.pk:
+        return redirect(member.bid)
+    if request.method == "POST" or member.state != "pending" or member.is_expired() \
+            or request.user.email.lower() != member.email.lower():
+        try:
+            services.bid_team_join(actor=request.user, token=member.token)
+        except ValidationError as error:
+            refused = " ".join(error.messages)
+        else:
+            messages.success(request, f"You have joined the team for {member.bid.reference}.")
+            return redirect(member.bid)
+    return render(request, "applications/team/join.html", {
+        "member": member, "refused": refused, "has_errors": bool(refused), "crumbs": _crumbs(),
+        "bid_title": member.bid.title if not refused else "",
+    }, status=403 if refused else 200)
+
+
+def _sign_off_rows(bid: Bid) -> list[dict]:
+    from .models import PartnerSignOff
+
+    signed = {s.organisation_id: s for s in PartnerSignOff.objects.filter(bid=bid).select_related("signed_by")}
+    return [{"organisation": p.organisation, "sign_off": signed.get(p.organisation_id)}
+            for p in bid.partners.select_related("organisation") if p.organisation_id != bid.lead_organisation_id]
+
+
+@require_http_methods(["GET", "POST"])
+def bid_sign_off(request, pk: int):
+    bid = _visible_bid(request, pk)
+    require(request.user.has_perm("applications.sign_off_bid", bid))
+    mine = list(services.sign_off_organisations(request.user, bid))
+    signed = {row["organisation"].pk for row in _sign_off_rows(bid) if row["sign_off"]}
+    open_to_me = [o for o in mine if o.pk not in signed]
+    form = forms.SignOffForm(request.POST if request.method == "POST" else None, organisations=open_to_me)
+    if request.method == "POST":
+        if len(open_to_me) == 1 and not request.POST.get("organisation"):
+            data = request.POST.copy()
+            data["organisation"] = str(open_to_me[0].pk)
+            form = forms.SignOffForm(data, organisations=open_to_me)
+        done = _run(form, lambda: services.bid_partner_sign_off(
+            actor=request.user, bid=bid, organisation=form.organisations.get(form.cleaned_data.get("organisation"))
+            or Organisation(pk=0, name="")))
+        if done:
+            messages.success(request, f"{done.organisation.name} has signed off its part of {bid.reference}.")
+            return redirect("applications:bid_sign_off", pk=bid.pk)
+    return render(request, "applications/team/sign_off.html", {
+        "bid": bid, "form": form, "rows": _sign_off_rows(bid), "open_to_me": open_to_me, "crumbs": _crumbs(bid),
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def bid_comments(request, pk: int, section: str):
+    bid = _visible_bid(request, pk)
+    if section not in BidSection.values:
+        raise Http404("No such section")
+    require(request.user.has_perm("applications.view_comments", bid))
+    can_comment = request.user.has_perm("applications.comment_bid", bid)
+    form = forms.CommentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        require(can_comment)
+        if _run(form, lambda: services.bid_comment_add(actor=request.user, bid=bid, section=section,
+                                                        body=form.cleaned_data.get("body") or "")):
+            messages.success(request, "Your comment is saved with the bid.")
+            return redirect("applications:bid_comments", pk=bid.pk, section=section)
+    comments = visibility.comments_visible_to(request.user, bid).filter(section=section)
+    return render(request, "applications/team/comments.html", {
+        "bid": bid, "section": BidSection(section), "comments": comments, "form": form, "can_comment": can_comment,
+        "crumbs": _crumbs(bid),
+    }, status=400 if form.errors else 200)

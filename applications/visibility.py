@@ -13,9 +13,19 @@ stage's bid view).
 - Assessors see only the bids assigned to them on which they are not conflicted, through the
   assessment stage (``applications.extensions.register_bid_reader``); never their scores'
   neighbours' drafts (``assessment.visibility``).
+- The bid team (``BidCollaborator``, accepted invitations: colleagues and partner contacts with a
+  role of read, comment or edit) see it; editors change the sections they are responsible for
+  (``services._require_section_writer``).
 - Site admins see every bid. The public sees no bid: only the awards the register publishes
   (``awards.visibility.published_awards``).
 Anyone else gets a 404, not a 403, so a bid's existence is not disclosed.
+
+Section comments (``BidSectionComment``) are the bid team's own: the lead organisation's members
+and the accepted team see them (``comments_visible_to``); nobody else, in no channel. Assessors,
+chairs, fund managers, auditors and commissioners never see them: the bid pages, the call's CSV,
+the bid PDF (``applications.pdf.render_bid_pdf``) and the panel packs read bids through
+``bid_content``, which carries no comments, and the comment list is shown only where
+``comments_visible_to`` answers.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from django.db.models import Q, QuerySet
 from governance.models import FundRole, FundRoleKind, Membership, MembershipRole, User
 
 from .extensions import read_by_later_stage
-from .models import Bid, EndorsementStatus
+from .models import Bid, BidCollaborator, BidSectionComment, EndorsementStatus, InvitationState
 
 # Endorsement states in which the commissioner has been asked, so may see the bid.
 ENDORSEMENT_ASKED = (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED)
@@ -38,6 +48,31 @@ def member_organisations(user: User):
 
 def _managed_networks(user: User):
     return Membership.objects.filter(user=user, role=MembershipRole.FUND_MANAGER).values("organisation_id")
+
+
+def team_bid_ids(user: User):
+    """The ids of the bids the person joined as a member of the bid team, as a subquery."""
+    return BidCollaborator.objects.filter(user=user, state=InvitationState.ACCEPTED).values("bid_id")
+
+
+def team_membership(user: User, bid: Bid) -> BidCollaborator | None:
+    """The person's accepted place on the bid's team, if any."""
+    if not user.is_authenticated:
+        return None
+    return BidCollaborator.objects.filter(bid=bid, user=user, state=InvitationState.ACCEPTED).first()
+
+
+def comments_visible_to(user: User, bid: Bid) -> QuerySet[BidSectionComment]:
+    """The bid's section comments for its team (lead organisation members and the accepted
+    team); nothing for anyone else: assessors, chairs, fund managers, auditors, commissioners."""
+    none = BidSectionComment.objects.none()
+    if not user.is_authenticated or not user.is_active:
+        return none
+    on_team = (Membership.objects.filter(user=user, organisation_id=bid.lead_organisation_id).exists()
+               or team_membership(user, bid) is not None)
+    if not on_team:
+        return none
+    return BidSectionComment.objects.filter(bid=bid).select_related("author")
 
 
 def bids_base() -> QuerySet[Bid]:
@@ -62,6 +97,7 @@ def bids_visible_to(user: User) -> QuerySet[Bid]:
         | Q(call__fund__host_network__in=managed)
         | Q(pot__network__in=managed)
         | Q(call__fund__in=audited)
+        | Q(pk__in=team_bid_ids(user))
     )
 
 
@@ -88,6 +124,7 @@ def bid_visible_to(user: User, pk: int) -> Bid | None:
         or (bid.pot_id and bid.pot.network_id in managed)
         or FundRole.objects.filter(user=user, fund_id=bid.call.fund_id, role=FundRoleKind.AUDITOR).exists()
         or read_by_later_stage(user, bid)
+        or team_membership(user, bid) is not None
     ):
         return bid
     return None

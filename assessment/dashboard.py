@@ -12,11 +12,13 @@ from governance.models import CallStatus
 from governance.selectors import Roles
 from governance.ui import DashboardPanel, NavItem
 
+from .models import AssessorProfile, InvitationStatus
 from .selectors import (
     assessor_queue,
     calls_chaired_by,
     calls_to_assess_managed_by,
     conflicts_register,
+    invitations_for,
 )
 from .visibility import clarifications_visible_to, feedback_decisions_for, ranking_for
 
@@ -52,6 +54,13 @@ def panels(request, roles: Roles) -> list[DashboardPanel]:
             found.append(DashboardPanel("Bids to assess", "assessment/dashboard/queue.html",
                                         {"queue": [item for item in queue if not item.submitted][:10],
                                          "submitted": sum(1 for item in queue if item.submitted)}, order=12))
+    profile = AssessorProfile.objects.filter(user=request.user).first() if request.user.is_authenticated else None
+    if profile is not None:
+        waiting = [i for i in invitations_for(request.user) if i.status == InvitationStatus.PENDING
+                   and i.expires_at > timezone.now()]
+        found.append(DashboardPanel("Asked of you as an assessor", "assessment/dashboard/invitations.html",
+                                    {"profile": profile, "waiting": waiting, "today": timezone.localdate(),
+                                     "current": profile.ready()}, order=11))
     if roles.is_panel_chair:
         summaries = [chair_summary(call, request.user) for call in calls_chaired_by(request.user)[:5]]
         if summaries:

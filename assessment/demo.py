@@ -160,6 +160,7 @@ def seed(ctx: DemoContext) -> None:
         else:
             _assess_as_history(key, bid, plan, manager, chair)
     _seed_decisions(ctx, bids, chair)
+    _seed_pool(ctx)
 
 
 def _manager(ctx: DemoContext, call) -> User:
@@ -267,3 +268,84 @@ def _seed_decisions(ctx: DemoContext, bids: dict[str, Bid], chair: User) -> None
                          message=f"Panel decision on {bid.reference}: {decision.get_outcome_display()} (demo data)")
         audit_record(actor=_manager(ctx, call), action="decisions.released", target=call,
                      message=f"Decisions on {call.title} released (demo data)")
+
+
+# The assessor pool and invitations ----------------------------------------------------------------------
+
+EXPERTISE = ["Frailty", "Digital health", "Falls prevention", "Cardiovascular disease", "Health economics",
+             "Patient and public involvement"]
+# email -> (organisation ODS code or None, expertise, declaration: "current" | "lapsed" | None)
+POOL = {
+    "assessor@example.com": ("RK9", ["Frailty", "Digital health"], "current"),
+    "priya.shah@example.com": (None, ["Health economics", "Digital health"], "current"),
+    "tom.evans@example.com": ("RTD", ["Falls prevention"], "current"),
+    "margaret.hughes@example.com": (None, ["Patient and public involvement"], "lapsed"),
+    "james.okafor@example.com": (None, ["Frailty", "Cardiovascular disease"], None),
+}
+# email -> the answer to the invitation to the call in assessment ("pending" waits, expiring in 5 days).
+INVITATIONS = {
+    "assessor@example.com": "accepted", "priya.shah@example.com": "accepted",
+    "tom.evans@example.com": "not_my_area", "james.okafor@example.com": "pending",
+}
+WARDS_CALL = "virtual-wards-adoption"
+
+
+def _seed_pool(ctx: DemoContext) -> None:
+    """South West's assessor pool (shared with London), yearly declarations relative to the day
+    the demo is seeded (one lapsed), and invitations to the call in assessment. Idempotent."""
+    from django.utils import timezone
+
+    from governance import fy
+    from governance.models import Expertise
+
+    from .models import (
+        CONFIDENTIALITY_TERMS_VERSION,
+        AssessorInvitation,
+        AssessorProfile,
+        InvitationStatus,
+        PoolEntry,
+        PoolShare,
+    )
+
+    areas = {name: Expertise.objects.get_or_create(name=name)[0] for name in EXPERTISE}
+    network = ctx.networks["HISW"]
+    manager = ctx.users["manager.southwest@example.com"]
+    now = timezone.now()
+    for email, (ods, skills, declaration) in POOL.items():
+        person = User.objects.filter(email=email).first()
+        if person is None:
+            continue
+        profile, created = AssessorProfile.objects.get_or_create(user=person)
+        if created:
+            profile.organisation = ctx.organisations.get(ods) if ods else None
+            if declaration:
+                made = ctx.today if declaration == "current" else fy.declaration_lapses_on(ctx.today) - dt.timedelta(days=400)
+                profile.interests = "None" if declaration == "current" else "Trustee of a local patients' charity"
+                profile.declared_at = timezone.make_aware(dt.datetime.combine(made, dt.time(9, 0)))
+                profile.declaration_lapses_on = fy.declaration_lapses_on(made)
+                profile.terms_accepted_at, profile.terms_version = profile.declared_at, CONFIDENTIALITY_TERMS_VERSION
+            profile.save()
+            profile.expertise.set([areas[name] for name in skills])
+        PoolEntry.objects.get_or_create(network=network, profile=profile, defaults={"added_by": manager})
+    if "UCLP" in ctx.networks:
+        PoolShare.objects.get_or_create(network=network, shared_with=ctx.networks["UCLP"], defaults={"agreed_by": manager})
+    call = ctx.calls.get(WARDS_CALL)
+    if call is None or call.status != CallStatus.ASSESSMENT:
+        return
+    call.themes.add(areas["Frailty"], areas["Digital health"])
+    if AssessorInvitation.objects.filter(call=call).exists():
+        return
+    for email, answer in INVITATIONS.items():
+        person = User.objects.filter(email=email).first()
+        if person is None:
+            continue
+        invitation = AssessorInvitation(call=call, invitee=person, invited_by=manager, invited_at=now - dt.timedelta(days=2),
+                                        expires_at=now + dt.timedelta(days=5))
+        if answer == "accepted":
+            invitation.status, invitation.responded_at = InvitationStatus.ACCEPTED, now - dt.timedelta(days=1)
+        elif answer != "pending":
+            invitation.status, invitation.decline_reason = InvitationStatus.DECLINED, answer
+            invitation.responded_at = now - dt.timedelta(days=1)
+        invitation.save()
+        audit_record(actor=manager, action="invitation.sent", target=invitation, fund=call.fund,
+                     message=f"{person.full_name} invited to assess {call.title} (demo data)")

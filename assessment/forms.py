@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from governance.forms import MoneyField, NHSDateField
 
-from .models import ConflictKind, DecisionOutcome
+from .models import ConflictKind, DecisionOutcome, DeclineReason
 from .services import SCORE_NOT_WHOLE
 
 YES_NO = [("no", "No, I have no conflict of interest with this bid"), ("yes", "Yes, I have a conflict of interest")]
@@ -228,3 +228,118 @@ class ClarificationReplyForm(forms.Form):
     reply = _text("Your reply", rows=6, help_text="The panel reads your reply with the bid.")
     attachment = forms.FileField(label="Add a file (optional)", required=False,
                                  help_text="PDF, DOCX, XLSX, ODT, ODS, PNG or JPEG, smaller than 10MB.")
+
+
+# The assessor pool, invitations and panel packs ------------------------------------------------------
+
+
+def _active_expertise():
+    from governance.models import Expertise
+
+    return Expertise.objects.filter(is_active=True).order_by("name")
+
+
+class PoolAddForm(forms.Form):
+    email = CheckedText(label="Their email address", help_text="The address they sign in with.",
+                        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    organisation = forms.ModelChoiceField(label="Their organisation (optional)", queryset=None, required=False,
+                                          help_text="They are never assigned bids their organisation is on.")
+    expertise = forms.ModelMultipleChoiceField(label="Their expertise (optional)", queryset=None, required=False,
+                                               widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        from governance.models import Organisation
+
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
+        self.fields["expertise"].queryset = _active_expertise()
+
+
+class PoolEntryForm(forms.Form):
+    organisation = forms.ModelChoiceField(label="Their organisation", queryset=None, required=False)
+    expertise = forms.ModelMultipleChoiceField(label="Their expertise", queryset=None, required=False,
+                                               widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        from governance.models import Organisation
+
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
+        self.fields["expertise"].queryset = _active_expertise()
+
+
+class PoolShareForm(forms.Form):
+    shared_with = forms.ModelChoiceField(label="Network to share the pool with", queryset=None, required=False,
+                                         help_text="Their fund managers will be able to invite people from your pool.")
+
+    def __init__(self, *args, network=None, **kwargs):
+        from governance.models import Organisation, OrganisationKind
+
+        super().__init__(*args, **kwargs)
+        queryset = Organisation.objects.filter(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
+        if network is not None:
+            queryset = queryset.exclude(pk=network.pk)
+        self.fields["shared_with"].queryset = queryset
+
+
+class AssessorDeclarationForm(forms.Form):
+    interests = _text("Your interests", rows=4,
+                      help_text="Jobs, directorships, shareholdings, consultancies, research funding, relatives: anything "
+                                "a bidder might see as a conflict. Write \u201cNone\u201d if you have none.")
+    interest_organisations = forms.ModelMultipleChoiceField(
+        label="Organisations you have an interest in (optional)", queryset=None, required=False,
+        help_text="You will never be assigned their bids. Hold Ctrl (or Cmd) to choose more than one.",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    expertise = forms.ModelMultipleChoiceField(label="Your expertise", queryset=None, required=False,
+                                               widget=forms.CheckboxSelectMultiple)
+    accept_terms = forms.BooleanField(label="I accept the confidentiality terms", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from governance.models import Organisation
+
+        super().__init__(*args, **kwargs)
+        self.fields["interest_organisations"].queryset = Organisation.objects.order_by("name")
+        self.fields["expertise"].queryset = _active_expertise()
+
+
+class InviteForm(forms.Form):
+    invitees = forms.MultipleChoiceField(label="People to invite", choices=(), required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+    days = forms.IntegerField(label="Days they have to answer", initial=7, min_value=1, max_value=60)
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = {str(p.user_id): p.user for p in people}
+        self.fields["invitees"].choices = [
+            (str(p.user_id), f"{p.user.full_name}" + (f", {p.organisation.name}" if p.organisation_id else "")
+             + (f" ({', '.join(e.name for e in p.expertise.all())})" if p.expertise.all() else ""))
+            for p in people
+        ]
+
+    def chosen(self) -> list:
+        return [self.people[value] for value in self.cleaned_data.get("invitees") or [] if value in self.people]
+
+
+class ThemesForm(forms.Form):
+    themes = forms.ModelMultipleChoiceField(label="The call's themes", queryset=None, required=False,
+                                            widget=forms.CheckboxSelectMultiple,
+                                            help_text="Automatic assignment prefers assessors with these areas of expertise.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].queryset = _active_expertise()
+
+
+DECISION_CHOICES = [("accept", "Yes, I will assess the bids on this call"), ("decline", "No, I cannot")]
+
+
+class InvitationResponseForm(forms.Form):
+    decision = CheckedChoice(label="Will you assess the bids on this call?", choices=DECISION_CHOICES,
+                             widget=forms.RadioSelect)
+    reason = CheckedChoice(label="If not, why not?", choices=DeclineReason.choices, widget=forms.RadioSelect,
+                           help_text="Only if you cannot assess.")
+
+    def service_fields(self) -> dict:
+        decision = self.cleaned_data.get("decision")
+        return {"accept": {"accept": True, "decline": False}.get(decision), "reason": self.cleaned_data.get("reason") or ""}

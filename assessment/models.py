@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
@@ -9,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from applications.models import Bid
-from governance.models import Criterion, Fund, PanelMember
+from governance import fy
+from governance.models import Call, Criterion, Expertise, Fund, Organisation, PanelMember
 from governance.money import money_field
 from governance.status_tags import status_tags
 from governance.uploads import ScanStatus, stored_extension
@@ -285,3 +288,186 @@ class Clarification(models.Model):
     def is_lapsed(self, today=None) -> bool:
         today = today or timezone.localdate()
         return not self.answered and today > self.reply_by
+
+
+# The assessor pool ----------------------------------------------------------------------------------------
+
+
+CONFIDENTIALITY_TERMS_VERSION = "2026-1"
+CONFIDENTIALITY_TERMS = (
+    "I will keep every bid, score and discussion I see as an assessor confidential: I will not copy, share or use "
+    "them for anything but assessing the bids I am asked to assess, and I will delete any copies once the panel has "
+    "decided. I will declare any conflict of interest as soon as I know of it."
+)
+
+
+class AssessorProfile(models.Model):
+    """A person who may be asked to assess: their expertise, organisation, declared interests,
+    yearly declaration (lapses on 6 April: ``governance.fy.declaration_lapses_on``) and the
+    confidentiality terms they accepted."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assessor_profile")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     help_text="Where the person works: they never assess its bids.")
+    expertise = models.ManyToManyField(Expertise, blank=True, related_name="assessors")
+    interests = models.TextField("declared interests", blank=True,
+                                 help_text="Roles, shareholdings, consultancies, relatives: anything a bidder might raise.")
+    interest_organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="assessor_interests",
+        help_text="Organisations the person has an interest in: they are never assigned those organisations' bids.",
+    )
+    declared_at = models.DateTimeField(null=True, blank=True)
+    declaration_lapses_on = models.DateField(null=True, blank=True)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    terms_version = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["user__full_name"]
+
+    def __str__(self) -> str:
+        return f"Assessor profile: {self.user}"
+
+    def declaration_current(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return bool(self.declaration_lapses_on and self.declaration_lapses_on > today)
+
+    @property
+    def terms_current(self) -> bool:
+        return bool(self.terms_accepted_at and self.terms_version == CONFIDENTIALITY_TERMS_VERSION)
+
+    def ready(self, today=None) -> bool:
+        """Has a current declaration, accepted the current terms and can sign in."""
+        return self.user.is_active and self.declaration_current(today) and self.terms_current
+
+    @staticmethod
+    def lapse_date_for(day) -> object:
+        return fy.declaration_lapses_on(day)
+
+
+class PoolEntry(models.Model):
+    """A person in a network's assessor pool."""
+
+    network = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="pool_entries",
+                                limit_choices_to={"kind": "hin"})
+    profile = models.ForeignKey(AssessorProfile, on_delete=models.CASCADE, related_name="pool_entries")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["network", "profile__user__full_name"]
+        constraints = [models.UniqueConstraint(fields=["network", "profile"], name="pool_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.profile.user} in {self.network}'s pool"
+
+
+class PoolShare(models.Model):
+    """A network lets another network's fund managers invite from its pool (both agreed)."""
+
+    network = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="pool_shares_given")
+    shared_with = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="pool_shares_received")
+    agreed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agreed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "shared_with"], name="pool_share_unique"),
+            models.CheckConstraint(condition=~Q(network=models.F("shared_with")), name="pool_share_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} shares its pool with {self.shared_with}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+
+
+class DeclineReason(models.TextChoices):
+    NOT_AVAILABLE = "not_available", "Not available"
+    CONFLICT = "conflict", "Conflict of interest"
+    NOT_MY_AREA = "not_my_area", "Not my area"
+
+
+class AssessorInvitation(models.Model):
+    """A pool member asked to assess a call's bids: they accept or decline (with a reason)
+    before the invitation expires. Only those who accepted are assigned bids."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="assessor_invitations")
+    invitee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assessor_invitations")
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=20, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
+    decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the invitee was reminded (once).")
+
+    class Meta:
+        ordering = ["call", "invitee__full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "invitee"], name="assessor_invitation_one_per_call"),
+            models.CheckConstraint(condition=~Q(status="declined") | ~Q(decline_reason=""),
+                                   name="assessor_invitation_decline_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} invited to assess {self.call}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.call.fund
+
+    def is_expired(self, now=None) -> bool:
+        return self.status == InvitationStatus.EXPIRED or (
+            self.status == InvitationStatus.PENDING and self.expires_at <= (now or timezone.now()))
+
+
+# Panel packs --------------------------------------------------------------------------------------------
+
+
+class PackStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be built"
+    RUNNING = "running", "Being built"
+    READY = "ready", "Ready to download"
+    FAILED = "failed", "Failed"
+
+
+def pack_path(instance: PanelPack, filename: str) -> str:
+    return f"panel-packs/{instance.call_id}/{instance.pk}-{uuid.uuid4().hex[:12]}.zip"
+
+
+class PanelPack(models.Model):
+    """A zip of the bids one person may see on a call (or one bid): each bid's PDF and its
+    attachments, named by reference. Built by a worker; downloaded only by who asked for it."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="panel_packs")
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                            help_text="Empty: every bid the person may see.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="panel_packs")
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=PackStatus.choices, default=PackStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    references = models.JSONField(default=list, blank=True, help_text="The bids in the pack.")
+    file = models.FileField(upload_to=pack_path, max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Panel pack {self.pk} for {self.call}"
+
+    @property
+    def audit_fund(self) -> Fund:
+        return self.call.fund
+
+    @property
+    def download_name(self) -> str:
+        return f"panel-pack-{self.bid.reference if self.bid_id else self.call.slug}.zip"

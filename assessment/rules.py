@@ -13,7 +13,12 @@ assignments, a call's bids), then check one of these (403 when they may not do t
   managers and auditors.
 - ``assessment.view_feedback`` (bid): the applicant's organisation (and the fund's managers and
   auditors) once decisions are released: the views check the release.
-- ``assessment.use_assessment``: anyone with a part in assessment (the menu and hub page).
+- ``assessment.use_assessment``: anyone with a part in assessment (the menu and hub page), and
+  anyone in an assessor pool.
+- ``assessment.manage_pool`` (network): the network's fund managers keep its assessor pool.
+- ``assessment.declare_interests``: someone in a pool makes their yearly declaration.
+- ``assessment.request_pack`` (call): the fund managers and the chairs download panel packs;
+  which bids each pack holds is ``selectors.pack_bids_for`` (the conflicts the pages honour).
 """
 
 from __future__ import annotations
@@ -49,6 +54,19 @@ def has_assessment_role(user) -> bool:
     )
 
 
+@rules.predicate
+def manages_network(user, network) -> bool:
+    """A fund manager of the network (whose assessor pool this is)."""
+    if network is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user=user, organisation=network, role=MembershipRole.FUND_MANAGER).exists()
+
+
+@rules.predicate
+def has_assessor_profile(user) -> bool:
+    return user.is_authenticated and hasattr(user, "assessor_profile")
+
+
 is_site_admin = rules.is_superuser
 
 rules.add_perm("assessment.manage_call", manages_call | is_site_admin)
@@ -56,7 +74,10 @@ rules.add_perm("assessment.chair_call", chairs_call)
 rules.add_perm("assessment.view_call", manages_call | chairs_call | audits_call | is_site_admin)
 rules.add_perm("assessment.view_conflicts", manages_fund | audits_fund | is_site_admin)
 rules.add_perm("assessment.view_feedback", is_lead_member | manages_bid | audits_bid_call | is_site_admin)
-rules.add_perm("assessment.use_assessment", has_assessment_role | is_site_admin)
+rules.add_perm("assessment.use_assessment", has_assessment_role | has_assessor_profile | is_site_admin)
+rules.add_perm("assessment.manage_pool", manages_network | is_site_admin)
+rules.add_perm("assessment.declare_interests", has_assessor_profile)
+rules.add_perm("assessment.request_pack", manages_call | chairs_call | is_site_admin)
 
 
 

@@ -45,13 +45,19 @@ from governance.selectors import BudgetCell, calls_managed_by
 
 from . import scoring
 from .models import (
+    AssessorInvitation,
+    AssessorProfile,
     Assignment,
     AssignmentStatus,
     Clarification,
     ConflictDeclaration,
     DecisionOutcome,
+    InvitationStatus,
     Moderation,
     PanelDecision,
+    PanelPack,
+    PoolEntry,
+    PoolShare,
     Score,
     ScoreSheet,
     SheetStatus,
@@ -93,8 +99,9 @@ def criterion_specs(criteria: list[Criterion]) -> list[scoring.CriterionSpec]:
 
 
 def member_org_ids(user_ids) -> dict[int, set[int]]:
-    """Each person's own organisations: where they are members, and (for panel members) the
-    organisations they declared they work for or with on any panel. Two queries."""
+    """Each person's own organisations: where they are members, (for panel members) the
+    organisations they declared they work for or with on any panel, and (for the assessor pool)
+    where they work and the organisations they declared an interest in. Four queries."""
     user_ids = list(user_ids)
     orgs: dict[int, set[int]] = defaultdict(set)
     for user_id, org_id in Membership.objects.filter(user_id__in=user_ids).values_list("user_id", "organisation_id"):
@@ -102,6 +109,16 @@ def member_org_ids(user_ids) -> dict[int, set[int]]:
     through = PanelMember.affiliations.through
     for user_id, org_id in through.objects.filter(panelmember__user_id__in=user_ids).values_list(
         "panelmember__user_id", "organisation_id"
+    ):
+        orgs[user_id].add(org_id)
+    # The assessor pool: where the person works and the organisations they declared an interest in.
+    for user_id, org_id in AssessorProfile.objects.filter(user_id__in=user_ids, organisation__isnull=False).values_list(
+        "user_id", "organisation_id"
+    ):
+        orgs[user_id].add(org_id)
+    interests = AssessorProfile.interest_organisations.through
+    for user_id, org_id in interests.objects.filter(assessorprofile__user_id__in=user_ids).values_list(
+        "assessorprofile__user_id", "organisation_id"
     ):
         orgs[user_id].add(org_id)
     return orgs
@@ -460,7 +477,7 @@ def scoring_members(call: Call) -> list[PanelMember]:
     if call.panel_id is None:
         return []
     return list(
-        PanelMember.objects.filter(panel_id=call.panel_id, role__in=SCORING_ROLES)
+        PanelMember.objects.filter(panel_id=call.panel_id, role__in=SCORING_ROLES, user__is_active=True)
         .select_related("user").order_by("user__full_name", "pk")
     )
 
@@ -517,6 +534,7 @@ def assessor_candidates(call: Call, bid) -> list[Candidate]:
     people = member_org_ids([m.user_id for m in members])
     on_bid = bid_org_ids([bid])
     names = organisation_names(on_bid[bid.pk])
+    accepted = accepted_assessor_ids(call) if call_uses_invitations(call) else None
     candidates = []
     for member in members:
         status = current.get(member.user_id)
@@ -528,6 +546,8 @@ def assessor_candidates(call: Call, bid) -> list[Candidate]:
             reason = f"Works for or with {', '.join(sorted(names.get(org, '') for org in common))}"
         elif status == AssignmentStatus.CONFLICTED:
             reason = "Declared a conflict of interest on this bid"
+        elif accepted is not None and member.user_id not in accepted:
+            reason = "Has not accepted an invitation to assess this call"
         candidates.append(Candidate(member, loads.get(member.user_id, 0), reason))
     candidates.sort(key=lambda c: (bool(c.conflict), c.load, ROLE_PREFERENCE.get(c.member.role, 0),
                                    c.member.user.full_name, c.member.pk))
@@ -835,3 +855,105 @@ def clarification_waiting(bid, today=None):
     today = today or timezone.localdate()
     return (Clarification.objects.filter(bid=bid, replied_at__isnull=True, reply_by__gte=today)
             .order_by("-reply_by").first())
+
+
+# The assessor pool and invitations -------------------------------------------------------------------
+
+
+def pool_networks_for(network) -> list[int]:
+    """The network's own pool and the pools of the networks that share theirs with it."""
+    return [network.pk, *PoolShare.objects.filter(shared_with=network).values_list("network_id", flat=True)]
+
+
+def pool_of(network) -> QuerySet[PoolEntry]:
+    """The pool a network's fund managers invite from: their own and the shared ones."""
+    return (PoolEntry.objects.filter(network_id__in=pool_networks_for(network))
+            .select_related("profile__user", "profile__organisation", "network")
+            .prefetch_related("profile__expertise", "profile__interest_organisations")
+            .order_by("profile__user__full_name", "network__name"))
+
+
+def pool_profiles_of(network) -> list[AssessorProfile]:
+    seen: dict[int, AssessorProfile] = {}
+    for entry in pool_of(network):
+        seen.setdefault(entry.profile_id, entry.profile)
+    return list(seen.values())
+
+
+def invitations_of_call(call: Call) -> QuerySet[AssessorInvitation]:
+    return (AssessorInvitation.objects.filter(call=call)
+            .select_related("invitee", "invitee__assessor_profile").order_by("invitee__full_name"))
+
+
+def call_uses_invitations(call: Call) -> bool:
+    return AssessorInvitation.objects.filter(call=call).exists()
+
+
+def accepted_assessor_ids(call: Call, today: dt.date | None = None) -> set[int]:
+    """Who may be assigned on a call that invites its assessors: accepted, can sign in, and
+    with a current yearly declaration and the confidentiality terms accepted."""
+    today = today or timezone.localdate()
+    ids = set()
+    for invitation in AssessorInvitation.objects.filter(
+        call=call, status=InvitationStatus.ACCEPTED, invitee__is_active=True,
+    ).select_related("invitee__assessor_profile"):
+        profile = getattr(invitation.invitee, "assessor_profile", None)
+        if profile is not None and profile.declaration_current(today) and profile.terms_current:
+            ids.add(invitation.invitee_id)
+    return ids
+
+
+def expertise_ids_by_user(user_ids) -> dict[int, set[int]]:
+    through = AssessorProfile.expertise.through
+    found: dict[int, set[int]] = defaultdict(set)
+    for user_id, expertise_id in through.objects.filter(assessorprofile__user_id__in=list(user_ids)).values_list(
+        "assessorprofile__user_id", "expertise_id"
+    ):
+        found[user_id].add(expertise_id)
+    return found
+
+
+def invitations_for(user: User) -> QuerySet[AssessorInvitation]:
+    """The person's invitations to assess, newest first (for their dashboard)."""
+    if not user.is_authenticated:
+        return AssessorInvitation.objects.none()
+    return (AssessorInvitation.objects.filter(invitee=user)
+            .select_related("call", "call__fund").order_by("-invited_at"))
+
+
+def pool_networks_managed_by(user: User) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(
+        kind="hin", memberships__user=user, memberships__role="fund_manager").distinct().order_by("name")
+
+
+def invitations_due_for_reminder(now: dt.datetime, within: dt.timedelta) -> QuerySet[AssessorInvitation]:
+    return AssessorInvitation.objects.filter(status=InvitationStatus.PENDING, reminded_at__isnull=True,
+                                             expires_at__gt=now, expires_at__lte=now + within)
+
+
+# Panel packs ----------------------------------------------------------------------------------------
+
+
+def pack_bids_for(user: User, call: Call, bid=None) -> list:
+    """The bids a person's panel pack holds: the call's bids in assessment that the person
+    may open (``applications.visibility.bid_visible_to``) and is not conflicted on
+    (``excluded_bid_ids``), exactly as the panel's pages let them in."""
+    from applications.visibility import bid_visible_to
+
+    bids = bids_for_call(call).filter(status__in=ASSESSED_BID_STATUSES).order_by("reference")
+    if bid is not None:
+        bids = bids.filter(pk=bid.pk)
+    bids = list(bids)
+    excluded = excluded_bid_ids(user, call, bids)
+    return [b for b in bids if b.pk not in excluded and bid_visible_to(user, b.pk) is not None]
+
+
+def packs_of(user: User, call: Call) -> QuerySet[PanelPack]:
+    return PanelPack.objects.filter(requested_by=user, call=call).select_related("bid")
+
+
+def pack_of(user: User, pk: int) -> PanelPack | None:
+    """A pack, only for the person who asked for it (anyone else: None, a 404)."""
+    if not user.is_authenticated:
+        return None
+    return PanelPack.objects.filter(pk=pk, requested_by=user).select_related("call", "bid").first()

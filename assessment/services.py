@@ -23,25 +23,44 @@ from django.utils import timezone
 from applications.models import Bid, BidStatus
 from applications.selectors import bids_for_call, lead_org_member_users
 from applications.services import bid_mark_funded, bid_mark_not_funded, bid_start_assessment
-from governance import notifications, uploads
+from governance import fy, notifications, uploads
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
-from governance.models import AuditEvent, Call, CallStatus, Criterion, PanelMember, PanelRole, User
+from governance.models import (
+    AuditEvent,
+    Call,
+    CallStatus,
+    Criterion,
+    Expertise,
+    Organisation,
+    PanelMember,
+    PanelRole,
+    User,
+)
 from governance.money import format_money
 from governance.outbox import outbox_enqueue
 from governance.services import CALL_NOT_CLOSED, call_mark_decided, call_start_assessment, notify
 
 from . import selectors
 from .models import (
+    CONFIDENTIALITY_TERMS_VERSION,
     FUNDING_OUTCOMES,
+    AssessorInvitation,
+    AssessorProfile,
     Assignment,
     AssignmentStatus,
     Clarification,
     ConflictDeclaration,
     ConflictKind,
     DecisionOutcome,
+    DeclineReason,
+    InvitationStatus,
     Moderation,
+    PackStatus,
     PanelDecision,
+    PanelPack,
+    PoolEntry,
+    PoolShare,
     Score,
     ScoreSheet,
     SheetStatus,
@@ -60,6 +79,11 @@ BID_HAS_ENOUGH = "This bid already has the {n} assessors the call asks for"
 WITHDRAW_REASON_NEEDED = "Give the reason the assessor is coming off this bid"
 WITHDRAW_SUBMITTED = "This assessor has submitted their scores, so they cannot come off the bid"
 ASSIGNMENT_ENDED = "This assignment has already ended"
+ASSESSOR_CANNOT_SIGN_IN = "{name} cannot sign in to the portal: choose another assessor"
+ASSESSOR_NOT_ACCEPTED = (
+    "{name} has not accepted an invitation to assess this call (or their yearly declaration has lapsed): "
+    "choose someone who has"
+)
 
 # Declarations
 ALREADY_DECLARED = "You have already made your declaration on this bid"
@@ -171,6 +195,10 @@ def _assignment_problem(call: Call, bid: Bid, assessor: User) -> str:
     ).first() if call.panel_id else None
     if member is None:
         return NOT_A_SCORING_MEMBER
+    if not assessor.is_active:
+        return ASSESSOR_CANNOT_SIGN_IN.format(name=assessor.full_name)
+    if selectors.call_uses_invitations(call) and assessor.pk not in selectors.accepted_assessor_ids(call):
+        return ASSESSOR_NOT_ACCEPTED.format(name=assessor.full_name)
     existing = Assignment.objects.filter(bid=bid, assessor=assessor).exclude(status=AssignmentStatus.WITHDRAWN).first()
     if existing is not None:
         if existing.status == AssignmentStatus.CONFLICTED:
@@ -234,10 +262,13 @@ def assignments_auto(
 ) -> AutoAssignment:
     """Give every bid in assessment (or just ``bids``) the call's number of assessors.
 
-    For each bid short of assessors, in reference order, the panel's scoring members who are
-    not conflicted (their organisations are not on the bid, they have not declared a conflict
-    on it) and not already on it are taken least loaded first (fewest live assignments in this
-    call), assessors and lay members before the chair, then by name. A bid for which too few
+    For each bid short of assessors, in reference order, the panel's scoring members who can
+    sign in, are not conflicted (their organisations, pool employer and declared interests are
+    not on the bid, they have not declared a conflict on it) and not already on it are taken
+    least loaded first (fewest live assignments in this call), then those whose expertise
+    matches more of the call's themes, assessors and lay members before the chair, then by
+    name. On a call that invites its assessors, only those who accepted (with a current yearly
+    declaration) are candidates. A bid for which too few
     members are free is reported in ``short``. ``exclude`` are user ids never to pick.
     """
     require_actor(actor, "assessment.manage_call", call)
@@ -251,6 +282,12 @@ def assignments_auto(
         candidates_bids = candidates_bids.filter(pk__in=[bid.pk for bid in bids])
     targets = list(candidates_bids.order_by("reference"))
     members = selectors.scoring_members(locked)
+    if selectors.call_uses_invitations(locked):
+        # A call that invites its assessors assigns only those who accepted and can sign in.
+        accepted = selectors.accepted_assessor_ids(locked, timezone.localdate(now))
+        members = [m for m in members if m.user_id in accepted]
+    themes = set(locked.themes.values_list("pk", flat=True))
+    expertise = selectors.expertise_ids_by_user([m.user_id for m in members]) if themes else {}
     people = selectors.member_org_ids([m.user_id for m in members])
     on_bid = selectors.bid_org_ids(targets)
     taken: dict[int, set[int]] = defaultdict(set)
@@ -274,7 +311,8 @@ def assignments_auto(
             if m.user_id not in taken[bid.pk] and m.user_id not in excluded
             and not selectors.automatic_conflicts(m.user_id, bid.pk, people, on_bid)
         ]
-        free.sort(key=lambda m: (load[m.user_id], selectors.ROLE_PREFERENCE.get(m.role, 0), m.user.full_name, m.pk))
+        free.sort(key=lambda m: (load[m.user_id], -len(expertise.get(m.user_id, set()) & themes),
+                                 selectors.ROLE_PREFERENCE.get(m.role, 0), m.user.full_name, m.pk))
         for member in free[:need]:
             result.created.append(Assignment(bid=bid, assessor=member.user, assigned_by=actor, assigned_at=now,
                                              due_date=locked.assessment_due_date))
@@ -937,3 +975,321 @@ def clarification_attachment_scan(*, clarification_id: int) -> str | None:
         audit_record(actor=None, action="clarification.file_scanned", target=locked.bid, fund=locked.bid.call.fund,
                      message=f"{locked.attachment_name[:100]}: {'virus found, quarantined' if signature else 'no virus found'}")
     return locked.attachment_scan_status
+
+
+# The assessor pool ------------------------------------------------------------------------------------
+
+POOL_PERSON_NEEDED = "Enter the email address of someone with an account on the portal"
+POOL_PERSON_UNKNOWN = "No one with an account has the email address {email}: ask them to register first"
+POOL_ALREADY = "{name} is already in this network's pool"
+POOL_SHARE_NETWORK_NEEDED = "Choose another network to share the pool with"
+TERMS_NEEDED = "Accept the confidentiality terms to make your declaration"
+INTEREST_ORGS_NEEDED = "Choose the organisations you have an interest in, or say you have none"
+
+
+@transaction.atomic
+def pool_member_add(*, actor: User, network: Organisation, email: str, organisation: Organisation | None = None,
+                    expertise: Iterable[Expertise] = (), now: dt.datetime | None = None) -> PoolEntry:
+    """A fund manager adds a person (who has an account) to their network's pool, with their
+    organisation and expertise from the managed list."""
+    require_actor(actor, "assessment.manage_pool", network)
+    now = now or timezone.now()
+    email = (email or "").strip()
+    if not email:
+        raise ValidationError({"email": POOL_PERSON_NEEDED}, code="required")
+    person = User.objects.filter(email__iexact=email).first()
+    if person is None:
+        raise ValidationError({"email": POOL_PERSON_UNKNOWN.format(email=email)}, code="unknown")
+    profile, _ = AssessorProfile.objects.get_or_create(user=person)
+    if PoolEntry.objects.filter(network=network, profile=profile).exists():
+        raise ValidationError({"email": POOL_ALREADY.format(name=person.full_name)}, code="already")
+    if organisation is not None:
+        profile.organisation = organisation
+        profile.save(update_fields=["organisation"])
+    if expertise:
+        profile.expertise.add(*expertise)
+    entry = PoolEntry.objects.create(network=network, profile=profile, added_by=actor, added_at=now)
+    audit_record(actor=actor, action="pool.member_added", target=entry,
+                 after={"network": network.name, "person": person.email,
+                        "expertise": sorted(e.name for e in profile.expertise.all())},
+                 message=f"{person.full_name} added to {network.name}'s assessor pool")
+    notify(user=person, subject=f"You are in {network.name}'s assessor pool",
+           body=("You may be invited to assess bids. Make your yearly declaration of interests and accept the "
+                 "confidentiality terms first: invitations can only be accepted with a current declaration."),
+           link=reverse("assessment:declaration"))
+    return entry
+
+
+@transaction.atomic
+def pool_member_update(*, actor: User, entry: PoolEntry, organisation: Organisation | None,
+                       expertise: Iterable[Expertise]) -> AssessorProfile:
+    require_actor(actor, "assessment.manage_pool", entry.network)
+    profile = entry.profile
+    before = {"organisation": profile.organisation.name if profile.organisation else "",
+              "expertise": sorted(e.name for e in profile.expertise.all())}
+    profile.organisation = organisation
+    profile.save(update_fields=["organisation"])
+    profile.expertise.set(list(expertise))
+    audit_record(actor=actor, action="pool.member_changed", target=entry, before=before,
+                 after={"organisation": organisation.name if organisation else "",
+                        "expertise": sorted(e.name for e in profile.expertise.all())},
+                 message=f"{profile.user.full_name}'s pool details changed")
+    return profile
+
+
+@transaction.atomic
+def pool_member_remove(*, actor: User, entry: PoolEntry) -> None:
+    require_actor(actor, "assessment.manage_pool", entry.network)
+    audit_record(actor=actor, action="pool.member_removed", target=entry,
+                 message=f"{entry.profile.user.full_name} removed from {entry.network.name}'s assessor pool")
+    entry.delete()
+
+
+@transaction.atomic
+def pool_share(*, actor: User, network: Organisation, shared_with: Organisation | None) -> PoolShare:
+    """A network's fund manager lets another network invite from its pool."""
+    require_actor(actor, "assessment.manage_pool", network)
+    if shared_with is None or shared_with.pk == network.pk or not shared_with.is_network:
+        raise ValidationError({"shared_with": POOL_SHARE_NETWORK_NEEDED}, code="invalid")
+    share, created = PoolShare.objects.get_or_create(network=network, shared_with=shared_with,
+                                                     defaults={"agreed_by": actor})
+    if created:
+        audit_record(actor=actor, action="pool.shared", target=share,
+                     message=f"{network.name} shares its assessor pool with {shared_with.name}")
+    return share
+
+
+@transaction.atomic
+def assessor_declaration_make(*, actor: User, interests: str, interest_organisations: Iterable[Organisation] = (),
+                              expertise: Iterable[Expertise] | None = None, accept_terms: bool,
+                              now: dt.datetime | None = None) -> AssessorProfile:
+    """The yearly declaration of interests, with the confidentiality terms: it lapses on the
+    next 6 April (``governance.fy.declaration_lapses_on``)."""
+    require_actor(actor, "assessment.declare_interests")
+    now = now or timezone.now()
+    if not accept_terms:
+        raise ValidationError({"accept_terms": TERMS_NEEDED}, code="terms")
+    profile = AssessorProfile.objects.select_for_update().filter(user=actor).first()
+    if profile is None:
+        raise PermissionDenied("Only people in an assessor pool make this declaration")
+    before = {"interests": profile.interests, "lapses_on": profile.declaration_lapses_on}
+    profile.interests = (interests or "").strip()
+    profile.declared_at = now
+    profile.declaration_lapses_on = fy.declaration_lapses_on(timezone.localdate(now))
+    profile.terms_accepted_at = now
+    profile.terms_version = CONFIDENTIALITY_TERMS_VERSION
+    profile.save()
+    profile.interest_organisations.set(list(interest_organisations))
+    if expertise is not None:
+        profile.expertise.set(list(expertise))
+    audit_record(actor=actor, action="pool.declaration_made", target=profile, before=before,
+                 after={"interests": profile.interests, "lapses_on": profile.declaration_lapses_on,
+                        "interest_organisations": sorted(o.name for o in profile.interest_organisations.all()),
+                        "terms_version": profile.terms_version},
+                 message=f"Yearly declaration made; lapses on {profile.declaration_lapses_on:%-d %B %Y}")
+    return profile
+
+
+# Invitations to assess a call ---------------------------------------------------------------------------
+
+INVITE_CHOOSE = "Choose at least one person from the pool to invite"
+INVITE_NOT_IN_POOL = "{name} is not in the pool of {network}"
+INVITE_CALL_FINISHED = "The call's assessment is over: nobody can be invited to it now"
+INVITE_DAYS_RANGE = "Give people between 1 and 60 days to answer"
+INVITATION_EXPIRED = "This invitation expired on {when}: ask the fund manager to invite you again"
+INVITATION_OTHER_ACCOUNT = (
+    "This invitation is for someone else, not the account you are signed in with ({email}): sign out and sign in as "
+    "the person invited"
+)
+INVITATION_ANSWERED = "You have already answered this invitation ({status})"
+DECISION_NEEDED = "Say whether you will assess the bids on this call"
+DECLINE_REASON_NEEDED = "Choose why you cannot assess: not available, a conflict of interest, or not your area"
+DECLARATION_NEEDED = "Make your yearly declaration of interests and accept the confidentiality terms before you accept"
+INVITATION_DAYS = 7
+REMIND_BEFORE = dt.timedelta(days=2)
+
+
+def _uk(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%-d %B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+
+
+@transaction.atomic
+def assessors_invite(*, actor: User, call: Call, invitees: Iterable[User], days: int = INVITATION_DAYS,
+                     now: dt.datetime | None = None) -> list[AssessorInvitation]:
+    """Invite people from the pool (the host network's, and the pools shared with it) to assess
+    the call. People already invited are left as they are."""
+    require_actor(actor, "assessment.manage_call", call)
+    now = now or timezone.now()
+    invitees = list(invitees)
+    if call.status in (CallStatus.DECIDED, CallStatus.CLOSED_OUT, CallStatus.DRAFT):
+        raise ValidationError({"invitees": INVITE_CALL_FINISHED}, code="finished")
+    if not invitees:
+        raise ValidationError({"invitees": INVITE_CHOOSE}, code="required")
+    if not 1 <= int(days) <= 60:
+        raise ValidationError({"days": INVITE_DAYS_RANGE}, code="range")
+    pooled = {p.user_id for p in selectors.pool_profiles_of(call.host_network)}
+    outside = [u.full_name for u in invitees if u.pk not in pooled]
+    if outside:
+        raise ValidationError({"invitees": [INVITE_NOT_IN_POOL.format(name=n, network=call.host_network.name)
+                                            for n in outside]}, code="not_in_pool")
+    made = []
+    already = set(AssessorInvitation.objects.filter(call=call).values_list("invitee_id", flat=True))
+    for person in invitees:
+        if person.pk in already:
+            continue
+        invitation = AssessorInvitation.objects.create(call=call, invitee=person, invited_by=actor, invited_at=now,
+                                                       expires_at=now + dt.timedelta(days=int(days)))
+        audit_record(actor=actor, action="invitation.sent", target=invitation,
+                     after={"invitee": person.email, "expires_at": invitation.expires_at},
+                     message=f"{person.full_name} invited to assess {call.title}")
+        notify(user=person, subject=f"Will you assess bids on {call.title}?",
+               body=(f"{actor.full_name} invites you to assess bids on {call.title} ({call.fund.name})."
+                     + (f" Scores are due by {call.assessment_due_date:%-d %B %Y}." if call.assessment_due_date else "")
+                     + f"\n\nAccept or decline by {_uk(invitation.expires_at)}."),
+               link=reverse("assessment:invitation", args=[invitation.token]))
+        made.append(invitation)
+    return made
+
+
+@transaction.atomic
+def invitation_respond(*, actor: User, token, accept: bool | None, reason: str = "",
+                       now: dt.datetime | None = None) -> AssessorInvitation:
+    """The invitee accepts (and joins the call's panel as an assessor) or declines with a reason."""
+    now = now or timezone.now()
+    invitation = (AssessorInvitation.objects.select_for_update().select_related("call", "call__panel", "invitee")
+                  .filter(token=token).first())
+    if invitation is None:
+        raise PermissionDenied("No such invitation")
+    if invitation.invitee_id != actor.pk:
+        raise ValidationError(INVITATION_OTHER_ACCOUNT.format(email=actor.email), code="other_account")
+    if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED):
+        raise ValidationError(INVITATION_ANSWERED.format(status=invitation.get_status_display().lower()), code="answered")
+    if invitation.is_expired(now):  # the beat marks it expired (invitations_remind_and_expire)
+        raise ValidationError(INVITATION_EXPIRED.format(when=_uk(invitation.expires_at)), code="expired")
+    if accept is None:
+        raise ValidationError({"decision": DECISION_NEEDED}, code="required")
+    before = {"status": invitation.status}
+    if accept:
+        profile = getattr(actor, "assessor_profile", None)
+        if profile is None or not profile.declaration_current(timezone.localdate(now)) or not profile.terms_current:
+            raise ValidationError({"decision": DECLARATION_NEEDED}, code="declaration")
+        invitation.status = InvitationStatus.ACCEPTED
+        call = invitation.call
+        if call.panel_id:
+            PanelMember.objects.get_or_create(panel_id=call.panel_id, user=actor,
+                                              defaults={"role": PanelRole.ASSESSOR})
+    else:
+        if reason not in DeclineReason.values:
+            raise ValidationError({"reason": DECLINE_REASON_NEEDED}, code="reason")
+        invitation.status = InvitationStatus.DECLINED
+        invitation.decline_reason = reason
+    invitation.responded_at = now
+    invitation.full_clean()
+    invitation.save()
+    audit_record(actor=actor, action=f"invitation.{invitation.status}", target=invitation, before=before,
+                 after={"status": invitation.status, "reason": invitation.decline_reason},
+                 message=f"{actor.full_name} {invitation.get_status_display().lower()} the invitation to assess "
+                         f"{invitation.call.title}"
+                         + (f": {invitation.get_decline_reason_display().lower()}" if invitation.decline_reason else ""))
+    notify(user=invitation.invited_by, subject=f"{actor.full_name} {invitation.get_status_display().lower()}: {invitation.call.title}",
+           body=(f"{actor.full_name} {invitation.get_status_display().lower()} your invitation to assess {invitation.call.title}"
+                 + (f" ({invitation.get_decline_reason_display().lower()})" if invitation.decline_reason else "") + "."),
+           link=reverse("assessment:invitations", args=[invitation.call.slug]))
+    return invitation
+
+
+def invitations_remind_and_expire(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Beat: remind (once) whoever has not answered two days before their invitation expires, and
+    expire the invitations whose time is up. Idempotent. Returns (reminded, expired)."""
+    now = now or timezone.now()
+    reminded = 0
+    for invitation in selectors.invitations_due_for_reminder(now, REMIND_BEFORE).select_related("call", "invitee"):
+        with transaction.atomic():
+            updated = AssessorInvitation.objects.filter(pk=invitation.pk, reminded_at__isnull=True).update(reminded_at=now)
+            if not updated:
+                continue
+            notify(user=invitation.invitee, subject=f"Reminder: will you assess bids on {invitation.call.title}?",
+                   body=f"Please accept or decline by {_uk(invitation.expires_at)}; after that the invitation expires.",
+                   link=reverse("assessment:invitation", args=[invitation.token]))
+            reminded += 1
+    expired = 0
+    for invitation in AssessorInvitation.objects.filter(status=InvitationStatus.PENDING, expires_at__lte=now):
+        with transaction.atomic():
+            if AssessorInvitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
+                    status=InvitationStatus.EXPIRED):
+                audit_record(actor=None, action="invitation.expired", target=invitation,
+                             message=f"The invitation to {invitation.invitee.full_name} expired unanswered")
+                expired += 1
+    return reminded, expired
+
+
+# Panel packs ---------------------------------------------------------------------------------------------
+
+PACK_NOT_IN_ASSESSMENT = "Panel packs are for calls in assessment"
+PACK_EMPTY = "There are no bids you may see on this call to put in a pack"
+
+
+@transaction.atomic
+def panel_pack_request(*, actor: User, call: Call, bid: Bid | None = None, now: dt.datetime | None = None) -> PanelPack:
+    """Ask for a pack of the bids the person may see (or one of them): a worker builds it."""
+    require_actor(actor, "assessment.request_pack", call)
+    if call.status != CallStatus.ASSESSMENT:
+        raise ValidationError(PACK_NOT_IN_ASSESSMENT, code="not_in_assessment")
+    bids = selectors.pack_bids_for(actor, call, bid)
+    if not bids:
+        raise ValidationError(PACK_EMPTY, code="empty")
+    pack = PanelPack.objects.create(call=call, bid=bid, requested_by=actor, requested_at=now or timezone.now(),
+                                    total=len(bids), references=[b.reference for b in bids])
+    audit_record(actor=actor, action="panel_pack.requested", target=pack, fund=call.fund,
+                 after={"bids": pack.references}, message=f"Panel pack of {len(bids)} bid{'s' if len(bids) != 1 else ''} asked for")
+    outbox_enqueue("assessment.tasks.build_panel_pack", pack.pk)
+    return pack
+
+
+def panel_pack_build(*, pack_id: int) -> PanelPack | None:
+    """Build the zip (in a temporary file, then into storage): each bid's PDF and its available
+    attachments, in a folder named by the bid's reference. The bids are worked out again now,
+    so a conflict declared since the request keeps its bid out. queued → running → ready | failed.
+    Idempotent: a ready pack is left alone."""
+    import tempfile
+    import zipfile
+
+    from django.core.files import File
+
+    from applications.pdf import render_bid_pdf
+    from applications.selectors import bid_attachments
+    from applications.services import attachment_download_name
+    from governance.uploads import ScanStatus
+
+    pack = PanelPack.objects.select_related("call", "bid", "requested_by").filter(pk=pack_id).first()
+    if pack is None or pack.status == PackStatus.READY:
+        return pack
+    PanelPack.objects.filter(pk=pack.pk).update(status=PackStatus.RUNNING, done=0)
+    try:
+        viewer = pack.requested_by
+        bids = selectors.pack_bids_for(viewer, pack.call, pack.bid)
+        PanelPack.objects.filter(pk=pack.pk).update(total=len(bids), references=[b.reference for b in bids])
+        with tempfile.TemporaryFile(suffix=".zip") as handle:
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for done, bid in enumerate(bids, start=1):
+                    archive.writestr(f"{bid.reference}/{bid.reference}.pdf", render_bid_pdf(bid, viewer))
+                    used: set[str] = set()
+                    for attachment in bid_attachments(bid).filter(scan_status=ScanStatus.AVAILABLE):
+                        name = attachment_download_name(attachment)
+                        if name in used:
+                            name = f"{attachment.pk}-{name}"
+                        used.add(name)
+                        with attachment.file.open("rb") as source:
+                            archive.writestr(f"{bid.reference}/attachments/{name}", source.read())
+                    PanelPack.objects.filter(pk=pack.pk).update(done=done)
+            handle.seek(0)
+            pack.refresh_from_db()
+            pack.file.save(pack.download_name, File(handle), save=False)
+        pack.status, pack.finished_at, pack.error = PackStatus.READY, timezone.now(), ""
+        pack.save(update_fields=["file", "status", "finished_at", "error"])
+    except Exception as exc:  # recorded for the status page, then raised for the worker's log
+        PanelPack.objects.filter(pk=pack.pk).update(status=PackStatus.FAILED, error=f"{type(exc).__name__}: {exc}",
+                                                    finished_at=timezone.now())
+        raise
+    return pack

@@ -82,6 +82,10 @@ def hub(request):
         "chaired": list(selectors.calls_chaired_by(request.user)),
         "managed": list(selectors.calls_to_assess_managed_by(request.user)) if roles.is_fund_manager or roles.is_site_admin else [],
         "audited": list(selectors.calls_audited_by(request.user)) if roles.is_auditor else [],
+        "invitations": list(selectors.invitations_for(request.user)),
+        "profile": getattr(request.user, "assessor_profile", None),
+        "pools": list(selectors.pool_networks_managed_by(request.user)),
+        "today": timezone.localdate(), "now": timezone.now(),
         "crumbs": [("Home", reverse("dashboard"))],
     })
 
@@ -535,3 +539,231 @@ def clarification_file(request, pk: int):
     file_type = uploads.by_content_type(clarification.attachment_type)
     return uploads.private_file_response(clarification.attachment, content_type=clarification.attachment_type,
                                          filename=uploads.safe_download_name(clarification.attachment_name, file_type))
+
+
+
+# The assessor pool --------------------------------------------------------------------------------------
+
+
+def _pool_network(request, pk: int):
+    from governance.models import Organisation, OrganisationKind
+
+    network = Organisation.objects.filter(pk=pk, kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).first()
+    if network is None:
+        raise Http404("No such network")
+    require(request.user.has_perm("assessment.manage_pool", network))
+    return network
+
+
+@require_GET
+def pools(request):
+    """The pools the person keeps: straight to it if there is one."""
+    networks = list(selectors.pool_networks_managed_by(request.user))
+    require(bool(networks) or request.user.is_superuser)
+    if len(networks) == 1:
+        return redirect("assessment:pool", pk=networks[0].pk)
+    return render(request, "assessment/pools.html", {
+        "networks": networks, "crumbs": [("Home", reverse("dashboard")), _home()]})
+
+
+@require_http_methods(["GET", "POST"])
+def pool(request, pk: int):
+    network = _pool_network(request, pk)
+    adding = request.method == "POST" and request.POST.get("action") != "share"
+    sharing = request.method == "POST" and request.POST.get("action") == "share"
+    form = forms.PoolAddForm(request.POST if adding else None)
+    share_form = forms.PoolShareForm(request.POST if sharing else None, network=network)
+    if adding:
+        entry = _submit(request, form, lambda: services.pool_member_add(
+            actor=request.user, network=network, email=form.cleaned_data.get("email") or "",
+            organisation=form.cleaned_data.get("organisation"), expertise=form.cleaned_data.get("expertise") or []))
+        if entry:
+            messages.success(request, f"{entry.profile.user.full_name} is in the pool. They have been asked to make "
+                                      "their yearly declaration.")
+            return redirect("assessment:pool", pk=network.pk)
+    if sharing and _submit(request, share_form, lambda: services.pool_share(
+            actor=request.user, network=network, shared_with=share_form.cleaned_data.get("shared_with"))):
+        messages.success(request, f"{share_form.cleaned_data['shared_with'].name} can now invite people from your pool.")
+        return redirect("assessment:pool", pk=network.pk)
+    from .models import PoolEntry, PoolShare
+
+    entries = list(PoolEntry.objects.filter(network=network).select_related("profile__user", "profile__organisation")
+                   .prefetch_related("profile__expertise").order_by("profile__user__full_name"))
+    return render(request, "assessment/pool.html", {
+        "network": network, "entries": entries, "form": form, "share_form": share_form,
+        "today": timezone.localdate(),
+        "shared_with": PoolShare.objects.filter(network=network).select_related("shared_with"),
+        "shared_from": PoolShare.objects.filter(shared_with=network).select_related("network"),
+        "has_errors": bool(share_form.errors),
+        "crumbs": [("Home", reverse("dashboard")), _home()],
+    }, status=400 if (form.errors or share_form.errors) else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def pool_entry(request, pk: int, entry_pk: int):
+    from .models import PoolEntry
+
+    network = _pool_network(request, pk)
+    entry = PoolEntry.objects.filter(network=network, pk=entry_pk).select_related("profile__user").first()
+    if entry is None:
+        raise Http404("No such person in the pool")
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        services.pool_member_remove(actor=request.user, entry=entry)
+        messages.success(request, f"{entry.profile.user.full_name} is no longer in the pool.")
+        return redirect("assessment:pool", pk=network.pk)
+    profile = entry.profile
+    form = forms.PoolEntryForm(request.POST if request.method == "POST" else None, initial={
+        "organisation": profile.organisation_id, "expertise": list(profile.expertise.values_list("pk", flat=True))})
+    if _submit(request, form, lambda: services.pool_member_update(
+            actor=request.user, entry=entry, organisation=form.cleaned_data.get("organisation"),
+            expertise=form.cleaned_data.get("expertise") or [])):
+        messages.success(request, f"{profile.user.full_name}'s details are saved.")
+        return redirect("assessment:pool", pk=network.pk)
+    return render(request, "assessment/pool_entry.html", {
+        "network": network, "entry": entry, "profile": profile, "form": form,
+        "crumbs": [("Home", reverse("dashboard")), _home(), (f"{network.name}'s pool", reverse("assessment:pool", args=[network.pk]))],
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def declaration(request):
+    require(request.user.has_perm("assessment.declare_interests"))
+    from .models import CONFIDENTIALITY_TERMS, AssessorProfile
+
+    profile = AssessorProfile.objects.filter(user=request.user).first()
+    if profile is None:  # a site admin who is in no pool
+        raise Http404("You are in no assessor pool")
+    form = forms.AssessorDeclarationForm(request.POST if request.method == "POST" else None, initial={
+        "interests": profile.interests,
+        "interest_organisations": list(profile.interest_organisations.values_list("pk", flat=True)),
+        "expertise": list(profile.expertise.values_list("pk", flat=True)),
+    })
+    if _submit(request, form, lambda: services.assessor_declaration_make(
+            actor=request.user, interests=form.cleaned_data.get("interests") or "",
+            interest_organisations=form.cleaned_data.get("interest_organisations") or [],
+            expertise=form.cleaned_data.get("expertise"), accept_terms=bool(form.cleaned_data.get("accept_terms")))):
+        profile.refresh_from_db()
+        messages.success(request, f"Your declaration is made. It lapses on {profile.declaration_lapses_on:%-d %B %Y}.")
+        return redirect("assessment:hub")
+    return render(request, "assessment/declaration.html", {
+        "profile": profile, "form": form, "terms": CONFIDENTIALITY_TERMS, "today": timezone.localdate(),
+        "crumbs": [("Home", reverse("dashboard")), _home()],
+    }, status=400 if form.errors else 200)
+
+
+# Invitations to assess -------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitations(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.manage_call", call))
+    invited = list(selectors.invitations_of_call(call))
+    invited_ids = {i.invitee_id for i in invited}
+    people = [p for p in selectors.pool_profiles_of(call.host_network) if p.user_id not in invited_ids]
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = forms.InviteForm(request.POST if action == "invite" else None, people=people)
+    themes_form = forms.ThemesForm(request.POST if action == "themes" else None,
+                                   initial={"themes": list(call.themes.values_list("pk", flat=True))})
+    if action == "invite":
+        made = _submit(request, form, lambda: services.assessors_invite(
+            actor=request.user, call=call, invitees=form.chosen(), days=form.cleaned_data.get("days") or 7))
+        if made:
+            messages.success(request, f"{len(made)} {'person' if len(made) == 1 else 'people'} invited.")
+            return redirect("assessment:invitations", slug=call.slug)
+    if action == "themes" and themes_form.is_valid():
+        from governance.audit import audit_record
+
+        call.themes.set(themes_form.cleaned_data["themes"])
+        audit_record(actor=request.user, action="call.themes_changed", target=call,
+                     after={"themes": sorted(t.name for t in themes_form.cleaned_data["themes"])},
+                     message="The call's themes changed")
+        messages.success(request, "The call's themes are saved.")
+        return redirect("assessment:invitations", slug=call.slug)
+    return render(request, "assessment/invitations.html", {
+        "call": call, "invited": invited, "form": form, "themes_form": themes_form, "people": people,
+        "today": timezone.localdate(), "crumbs": _call_crumbs(call),
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    from .models import AssessorInvitation
+
+    found = AssessorInvitation.objects.select_related("call", "call__fund", "invitee").filter(token=token).first()
+    if found is None:
+        raise Http404("No such invitation")
+    form = forms.InvitationResponseForm(request.POST if request.method == "POST" else None)
+    refused = ""
+    if found.invitee_id != request.user.pk:
+        refused = services.INVITATION_OTHER_ACCOUNT.format(email=request.user.email)
+    elif found.is_expired():
+        refused = services.INVITATION_EXPIRED.format(when=services._uk(found.expires_at))
+    elif request.method == "POST":
+        done = _submit(request, form, lambda: services.invitation_respond(
+            actor=request.user, token=found.token, **form.service_fields()))
+        if done:
+            if done.status == "accepted":
+                messages.success(request, f"Thank you: you will assess bids on {found.call.title}. "
+                                          "You will be told when bids are assigned to you.")
+            else:
+                messages.success(request, "Thank you: your answer is recorded.")
+            return redirect("assessment:hub")
+    status = 403 if refused else (400 if form.errors else 200)
+    profile = getattr(request.user, "assessor_profile", None)
+    return render(request, "assessment/invitation.html", {
+        "invitation": found if not refused or found.invitee_id == request.user.pk else None,
+        "call": found.call, "form": form, "refused": refused, "has_errors": bool(refused),
+        "profile": profile, "declaration_current": bool(profile and profile.ready()),
+        "crumbs": [("Home", reverse("dashboard")), _home()],
+    }, status=status)
+
+
+# Panel packs ---------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def packs(request, slug: str):
+    call = _call_or_404(slug)
+    require(request.user.has_perm("assessment.request_pack", call))
+    bids = selectors.pack_bids_for(request.user, call) if call.status == CallStatus.ASSESSMENT else []
+    if request.method == "POST":
+        one = None
+        if request.POST.get("bid"):
+            one = next((b for b in bids if str(b.pk) == request.POST["bid"]), None)
+            if one is None:
+                raise Http404("No such bid in your pack")
+        try:
+            pack = services.panel_pack_request(actor=request.user, call=call, bid=one)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("assessment:packs", slug=call.slug)
+        return redirect("assessment:pack", pk=pack.pk)
+    return render(request, "assessment/packs.html", {
+        "call": call, "bids": bids, "packs": list(selectors.packs_of(request.user, call)[:10]),
+        "crumbs": _call_crumbs(call),
+    })
+
+
+@require_GET
+def pack(request, pk: int):
+    found = selectors.pack_of(request.user, pk)
+    if found is None:
+        raise Http404("No such pack")
+    return render(request, "assessment/pack.html", {
+        "pack": found, "call": found.call, "crumbs": _call_crumbs(found.call, ("Panel packs", reverse("assessment:packs", args=[found.call.slug]))),
+    })
+
+
+@require_GET
+def pack_download(request, pk: int):
+    from governance.uploads import private_file_response
+
+    from .models import PackStatus
+
+    found = selectors.pack_of(request.user, pk)
+    if found is None or found.status != PackStatus.READY:
+        raise Http404("No such pack")
+    # The person must still be able to ask for packs on the call (a chair taken off the panel cannot).
+    require(request.user.has_perm("assessment.request_pack", found.call))
+    return private_file_response(found.file, content_type="application/zip", filename=found.download_name)

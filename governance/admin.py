@@ -175,3 +175,12 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     search_fields = ["task_name", "task_id", "last_error"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in models.OutboxMessage._meta.fields]
+
+
+@admin.register(models.Expertise)
+class ExpertiseAdmin(admin.ModelAdmin):
+    """The managed list of areas of expertise: site admins add, rename and retire them."""
+
+    list_display = ("name", "is_active", "description")
+    list_filter = ("is_active",)
+    search_fields = ("name",)

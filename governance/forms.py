@@ -444,6 +444,9 @@ class CallForm(SectionsMixin, forms.Form):
         label="Must a commissioner endorse each bid before it is assessed?", choices=YES_NO,
         coerce=lambda value: value in (True, "True"), widget=forms.RadioSelect,
     )
+    partner_sign_off_required = forms.BooleanField(
+        label="Every partner organisation signs off its part before a bid is submitted", required=False, initial=True,
+    )
     panel = forms.ModelChoiceField(label="Assessment panel", queryset=Panel.objects.none(), required=False, empty_label="Choose a panel")
     assessors_per_bid = forms.IntegerField(
         label="Assessors per bid", min_value=1, max_value=10,
@@ -465,7 +468,7 @@ class CallForm(SectionsMixin, forms.Form):
         ("Expressions of interest", ["eoi_stage", "eoi_opens_at", "eoi_closes_at", "eoi_criteria"]),
         ("Timetable", ["opens_at", "closes_at", "questions_close_at", "assessment_due_date", "panel_meeting_date", "decisions_expected_date"]),
         ("Eligibility", ["eligible_org_kinds", "eligible_regions", "eligible_networks", "min_amount", "max_amount",
-                         "max_duration_years", "required_partner_kinds", "endorsement_required"]),
+                         "max_duration_years", "required_partner_kinds", "endorsement_required", "partner_sign_off_required"]),
         ("Assessment", ["panel", "assessors_per_bid", "moderation_threshold", "normalise_scores"]),
     ]
 
@@ -492,6 +495,7 @@ class CallForm(SectionsMixin, forms.Form):
             "panel", "assessors_per_bid", "moderation_threshold", "normalise_scores", "questions_close_at",
             "eligible_regions", "eligible_networks",
             "eoi_stage", "eoi_opens_at", "eoi_closes_at", "eoi_criteria",
+            "partner_sign_off_required",
         )}
         initial["pots"] = list(call.pots.all())
         return initial

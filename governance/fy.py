@@ -104,3 +104,13 @@ def quarters_between(start: dt.date, end: dt.date) -> Iterator[tuple[int, int, d
 
 def year_choices(first: int, last: int) -> list[tuple[int, str]]:
     return [(year, label(year)) for year in years_between(first, last)]
+
+
+# Yearly declarations (of interests, by assessors) run with the tax year: they lapse on 6 April.
+DECLARATION_LAPSE_MONTH, DECLARATION_LAPSE_DAY = 4, 6
+
+
+def declaration_lapses_on(day: dt.date) -> dt.date:
+    """The first 6 April after ``day``: when a yearly declaration made on ``day`` lapses."""
+    this_year = dt.date(day.year, DECLARATION_LAPSE_MONTH, DECLARATION_LAPSE_DAY)
+    return this_year if day < this_year else dt.date(day.year + 1, DECLARATION_LAPSE_MONTH, DECLARATION_LAPSE_DAY)

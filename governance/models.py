@@ -601,6 +601,26 @@ class PanelMember(models.Model):
         return self.panel.fund
 
 
+# Expertise: the managed list assessors and call themes are drawn from ---------------------
+
+
+class Expertise(models.Model):
+    """An area of expertise (like "Frailty" or "Digital health"): assessors declare theirs, a
+    call names its themes from the same list, and automatic assignment matches the two. Site
+    admins keep the list (Django admin)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True, help_text="Retired areas stay on old records but are not offered.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "areas of expertise"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # Calls and criteria ------------------------------------------------------------------------
 
 
@@ -712,6 +732,14 @@ class Call(models.Model):
     questions_close_at = models.DateTimeField(
         "deadline for questions", null=True, blank=True,
         help_text="Bidders may ask questions on the call page until then (before the closing time).",
+    )
+    themes = models.ManyToManyField(
+        Expertise, blank=True, related_name="calls",
+        help_text="The areas of expertise the call's bids need: automatic assignment prefers assessors who have them.",
+    )
+    partner_sign_off_required = models.BooleanField(
+        "partners sign off before submission", default=True,
+        help_text="Every partner organisation named on a bid signs off its part before the bid can be submitted.",
     )
     # Lifecycle
     status = models.CharField(max_length=20, choices=CallStatus.choices, default=CallStatus.DRAFT)

@@ -621,7 +621,7 @@ def panel_member_affiliation_remove(*, actor: User | None, member: PanelMember, 
 CALL_FIELDS = (
     "title", "slug", "summary", "purpose", "innovation_types", "host_network", "opens_at", "closes_at",
     "eligible_org_kinds", "min_amount", "max_amount", "max_duration_years", "required_partner_kinds",
-    "eligible_regions", "eligible_networks", "endorsement_required", "panel", "assessors_per_bid",
+    "eligible_regions", "eligible_networks", "endorsement_required", "partner_sign_off_required", "panel", "assessors_per_bid",
     "moderation_threshold", "normalise_scores",
     "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at",
     "eoi_stage", "eoi_opens_at", "eoi_closes_at", "eoi_criteria",

@@ -367,6 +367,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "assessment-send-reminders": {"task": "assessment.tasks.send_assessment_reminders", "schedule": crontab(hour=7, minute=30)},
     # Organisations from NHS ODS (ODS_SOURCE_URLS, ODS_API_URL): nothing to do unless configured.
     "governance-import-ods": {"task": "governance.tasks.import_ods", "schedule": crontab(hour=4, minute=10)},
+    "assessment-invitations": {"task": "assessment.tasks.remind_and_expire_invitations", "schedule": crontab(minute=5)},
 }
 
 

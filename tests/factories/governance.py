@@ -136,6 +136,9 @@ class CallFactory(factory.django.DjangoModelFactory):
     max_duration_years = 3
     required_partner_kinds = []
     endorsement_required = False
+    # Off by default so tests about other things can submit bids with partners; the sign-off
+    # journey is tested on calls that ask for it (tests/applications/test_team.py).
+    partner_sign_off_required = False
     status = m.CallStatus.OPEN
     panel = factory.SubFactory(PanelFactory, fund=factory.SelfAttribute("..fund"))
 
