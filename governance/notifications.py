@@ -41,6 +41,8 @@ SAMPLE_VALUES = {
     "award_reference": "AW-2026-0017",
     "award_title": "Remote monitoring for heart failure",
     "amount": "£25,000.00",
+    "remittance": "£25,000.00 was paid to Northern Care NHS Foundation Trust on 4 December 2026 for the 2026/27 Q3 "
+                  "instalment. Payment reference: AP-2026-004512.",
     "period": "2026/27 quarter 3",
     "condition_title": "Data protection impact assessment",
     "question": "May a primary care network lead a bid?",

@@ -20,7 +20,7 @@ def test_the_grantee_hears_of_start_conditions_and_payments_once_each(world):
     world.decision.conditions = ["Data protection impact assessment (DPIA) completed"]
     world.decision.save()
     award = accept(world, issue(world))
-    conditions = list(award.conditions.filter(pre_start=True))
+    conditions = list(award.conditions.filter(holds_back__isnull=False))
     assert conditions
     for condition in conditions:
         services.condition_evidence_submit(actor=world.member, condition=condition, upload=pdf_upload())
@@ -30,7 +30,7 @@ def test_the_grantee_hears_of_start_conditions_and_payments_once_each(world):
     assert Notification.objects.filter(kind="condition_met", user=world.signatory).count() == len(conditions)
     instalment = award.instalments.order_by("financial_year", "quarter").first()
     services.instalment_release(actor=world.manager, instalment=instalment)
-    services.instalment_mark_paid(actor=world.manager, instalment=instalment)
+    services.instalment_mark_paid(actor=world.manager, instalment=instalment, reference="AP-2026-000101")
     assert_sent_once("instalment_released", world.signatory, marker="FUND WORDING")
     paid = assert_sent_once("instalment_paid", world.signatory, marker="FUND WORDING")
     assert award.reference in paid.body

@@ -320,7 +320,7 @@ def test_events_written_before_the_references_were_kept_are_filed_by_the_migrati
                                     target_label=condition.title, fund=world.fund)
     assert old.award_ref is None
     migration = importlib.import_module(
-        "governance.migrations.0012_audit_events_filed_by_call_bid_and_award_and_call_areas")
+        "governance.migrations.0013_audit_events_filed_by_call_bid_and_award_and_call_areas")
     migration.backfill(apps, None)
     old.refresh_from_db()
     assert (old.award_ref, old.bid_ref, old.call_ref) == (award.reference, award.bid.reference, award.bid.call.slug)

@@ -13,7 +13,7 @@ def test_to_do_counts_link_to_the_awards_waiting_on_them(client):
     world = make_world()
     waiting = accept_and_start(world, issue(world))
     quiet = issue(world, decision=world.new_decision())
-    AwardCondition.objects.create(award=waiting, title="Evaluation plan", pre_start=False,
+    AwardCondition.objects.create(award=waiting, title="Evaluation plan",
                                   status=ConditionStatus.EVIDENCE_SUBMITTED)
     Instalment.objects.filter(pk=waiting.instalments.order_by("pk").first().pk).update(status=InstalmentStatus.RELEASED)
     client.force_login(world.manager)

@@ -19,10 +19,15 @@ from django.utils import timezone
 
 from governance.models import InnovationType
 from reporting.models import RegisterEntry
-from reporting.register import SEARCH_NEWEST_FIRST, decode_cursor, encode_cursor, keyset_order
 from reporting.register import selectors as reg
 from reporting.register import views as views_register
 from reporting.register.public_version import public_version
+from reporting.register.selectors import (
+    SEARCH_NEWEST_FIRST,
+    decode_cursor,
+    encode_cursor,
+    keyset_order,
+)
 from tests.factories.governance import UserFactory
 from tests.reporting.register_builders import Scene
 

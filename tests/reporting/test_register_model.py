@@ -150,8 +150,8 @@ def test_every_change_moves_the_version_and_the_totals_follow(client, scene):
 
 
 def test_totals_are_cached_for_a_filter_set(client, scene):
-    from reporting.register import RegisterFilter
     from reporting.register.read_model import cached_totals
+    from reporting.register.selectors import RegisterFilter
 
     filterset = RegisterFilter({"fund": "adoption-fund"})
     filterset.qs  # noqa: B018 - builds the filtered rows
