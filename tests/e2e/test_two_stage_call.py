@@ -1,9 +1,11 @@
-"""A two-stage call from expression of interest to award, with a clarification in assessment.
+"""A two-stage call from expression of interest to award, with a question answered in public and a
+clarification in assessment.
 
 Given a two-stage call taking expressions of interest, when an applicant sends one (a blank form
 is refused next to each field), the stage closes and the fund manager invites it (and declines a
 rival's, with its feedback), then the applicant starts the full bid with their answers carried
-forward and submits it. When an assessor asks the applicant a question, their score sheet waits
+forward and submits it, and a question they ask on the call page is answered on it in public,
+without their name. When an assessor asks the applicant a question, their score sheet waits
 for it; when the applicant replies with a file and makes a PDF of their bid, the assessor reads
 the reply and scores; the chair decides and the fund manager awards. Factories and services set
 up what is not the point; every new page passes the accessibility check.
@@ -77,7 +79,7 @@ def test_a_two_stage_call_runs_from_expression_of_interest_to_award(page, live_s
     # When the stage closes and full bids open, the fund manager shortlists
     now = timezone.now()
     _move(call, status=CallStatus.OPEN, eoi_opens_at=now - dt.timedelta(days=5), eoi_closes_at=now - dt.timedelta(hours=1),
-          opens_at=now - dt.timedelta(hours=1))
+          opens_at=now - dt.timedelta(hours=1), questions_close_at=now + dt.timedelta(days=2))
     _as(page, sign_in, world.manager)
     page.goto(f"{base}/bids/calls/{call.slug}/expressions-of-interest/")
     expect(page.locator("main")).to_contain_text("2 received")
@@ -113,6 +115,26 @@ def test_a_two_stage_call_runs_from_expression_of_interest_to_award(page, live_s
     expect(page.locator("main")).to_contain_text(bid.reference)
     bid.refresh_from_db()
     assert bid.status == BidStatus.SUBMITTED
+
+    # And a question the applicant asks on the call page is answered in public, without their name
+    page.goto(base + call.get_absolute_url())
+    page.get_by_role("link", name="Ask a question about this call").click()
+    page.fill("#id_question", "May the ambulance trust be our only partner?")
+    page.get_by_role("button", name="Send the question").click()
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("Your question has been sent")
+    _as(page, sign_in, world.manager)
+    page.goto(f"{base}/manage/calls/{call.slug}/questions/")
+    page.get_by_role("link", name=re.compile("^Answer")).click()
+    page.fill("#id_answer", "Yes, if the commissioner endorses the bid.")
+    page.get_by_role("button", name="Publish the answer").click()
+    expect(page.locator(".nhsuk-notification-banner")).to_contain_text("published on the call page")
+    page.context.clear_cookies()
+    page.goto(base + call.get_absolute_url())
+    answered = page.locator("#questions ~ dl").first
+    expect(answered).to_contain_text("May the ambulance trust be our only partner?")
+    expect(answered).to_contain_text("Yes, if the commissioner endorses the bid.")
+    expect(page.locator("main")).not_to_contain_text(world.applicant.full_name)
+    check_accessibility(page)
 
     # When the call closes, assessment starts and the assessor is assigned (set up by the services)
     _move(call, closes_at=timezone.now() - dt.timedelta(minutes=1), status=CallStatus.CLOSED)
