@@ -23,7 +23,7 @@ Anyone else gets a 404, not a 403, so a bid's existence is not disclosed.
 Section comments (``BidSectionComment``) are the bid team's own: the lead organisation's members
 and the accepted team see them (``comments_visible_to``); nobody else, in no channel. Assessors,
 chairs, fund managers, auditors and commissioners never see them: the bid pages, the call's CSV,
-the bid PDF (``applications.pdf.render_bid_pdf``) and the panel packs read bids through
+the bid PDF (``applications.documents.render_bid_pdf``) and the panel packs read bids through
 ``bid_content``, which carries no comments, and the comment list is shown only where
 ``comments_visible_to`` answers.
 """

@@ -1257,7 +1257,7 @@ def panel_pack_build(*, pack_id: int) -> PanelPack | None:
 
     from django.core.files import File
 
-    from applications.pdf import render_bid_pdf
+    from applications.documents import render_bid_pdf
     from applications.selectors import bid_attachments
     from applications.services import attachment_download_name
     from governance.uploads import ScanStatus

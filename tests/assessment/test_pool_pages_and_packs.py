@@ -68,7 +68,7 @@ def test_a_chairs_pack_leaves_out_the_bid_they_are_conflicted_on_and_a_managers_
 def test_the_bid_pdf_never_carries_the_bid_teams_comments(scene):
     from pypdf import PdfReader
 
-    from applications.pdf import render_bid_pdf
+    from applications.documents import render_bid_pdf
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_bid_pdf(scene.plain, scene.chair))).pages)
     assert scene.plain.reference in text
