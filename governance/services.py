@@ -186,7 +186,7 @@ def notification_email_send(*, notification_id: int) -> bool:
     the person's digest."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update().select_related("user").filter(pk=notification_id).first()
+            Notification.objects.select_for_update(of=("self",)).select_related("user").filter(pk=notification_id).first()
         )
         if notification is None or notification.emailed_at is not None or notification.in_digest:
             return False
