@@ -1157,7 +1157,7 @@ def invitation_respond(*, actor: User, token, accept: bool | None, reason: str =
                        now: dt.datetime | None = None) -> AssessorInvitation:
     """The invitee accepts (and joins the call's panel as an assessor) or declines with a reason."""
     now = now or timezone.now()
-    invitation = (AssessorInvitation.objects.select_for_update().select_related("call", "call__panel", "invitee")
+    invitation = (AssessorInvitation.objects.select_for_update(of=("self",)).select_related("call", "call__panel", "invitee")
                   .filter(token=token).first())
     if invitation is None:
         raise PermissionDenied("No such invitation")
