@@ -459,6 +459,10 @@ def keyset_order(queryset: QuerySet) -> list[str] | None:
         return None
     if len({key.startswith("-") for key in order}) != 1 or order[-1].lstrip("-") != "pk":
         return None
+    # Stored columns only: a computed order (a search's relevance) is read by position instead.
+    stored = {field.name for field in queryset.model._meta.concrete_fields} | {"pk"}
+    if not all(key.lstrip("-") in stored for key in order):
+        return None
     return order
 
 
