@@ -91,7 +91,7 @@ def test_a_fund_manager_opens_a_call_and_the_public_reads_its_criteria(page, liv
 
     # And a panel with an assessor
     page.get_by_role("link", name="Back to the fund").click()
-    expect(page.locator("table").first).to_contain_text("£1,500,000.50")
+    expect(page.locator("main")).to_contain_text("£1,500,000.50")  # the pots' totals table
     page.get_by_role("button", name="Create a panel").click()
     check_accessibility(page)
     page.fill("#id_name", "Frailty panel")
