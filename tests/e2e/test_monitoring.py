@@ -147,7 +147,7 @@ def test_a_grantee_files_a_return_and_the_manager_approves_it(page, live_server,
     expect(page.locator("h1")).to_have_text("Monitoring portfolio")
     expect(page.locator("#awards ~ .app-table-wrapper")).to_contain_text(mw.award.reference)
     check_accessibility(page)
-    page.get_by_label("Latest RAG status").select_option("green")
+    page.get_by_role("combobox", name="Latest RAG status").select_option("green")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("h1")).to_have_text("Monitoring portfolio")
     check_accessibility(page)
