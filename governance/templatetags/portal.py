@@ -92,7 +92,8 @@ def nhsuk_widget(field: BoundField, extra_class: str = "") -> str:
     if field.errors:
         css += f" {css.split()[0]}--error"
     existing = field.field.widget.attrs.get("class", "")
-    attrs = {"class": " ".join(c for c in (css, existing, extra_class) if c)}
+    classes = [c for part in (css, existing, extra_class) for c in part.split()]
+    attrs = {"class": " ".join(dict.fromkeys(classes))}  # each class once, in order
     describedby = field_describedby(field)
     if widget_type == "textarea" and getattr(field.field, "max_length", None):
         attrs["class"] += " nhsuk-js-character-count"
