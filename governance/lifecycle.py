@@ -1,0 +1,161 @@
+"""Lifecycles as tables: each thing that changes state (a call, a bid, an award …) declares its
+states and transitions once, in ``<app>/lifecycle.py``, and every change goes through
+:meth:`Lifecycle.apply`, which locks the row, checks the state and the actor's permission, saves
+and writes the audit event. Services stay the public API: they validate their own inputs, call
+``apply`` and then do what follows (emails, signals).
+
+The same table answers "what can happen next?" for pages (:meth:`Lifecycle.actions_from`) and
+draws the diagram on the scoring-method page and in DESIGN.md (:meth:`Lifecycle.mermaid`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+
+from governance.access import require_actor
+from governance.audit import audit_record, snapshot
+
+M = TypeVar("M", bound=models.Model)
+
+TRANSITION_NOT_ALLOWED = "This {thing} is {status}, so it cannot be {verb}."
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of a lifecycle table: ``action`` moves a row from any of ``sources`` to ``target``.
+
+    ``permission`` is the Django permission the actor needs on the object (the same one the view
+    asks); ``system`` lets the portal itself (a scheduled task, ``actor=None``) make the change.
+    ``audit`` is the audit event's action; ``verb`` reads in messages ("cannot be {verb}").
+    """
+
+    action: str
+    sources: frozenset[str]
+    target: str
+    permission: str
+    audit: str
+    verb: str
+    system: bool = False
+
+    def __init__(self, action: str, sources: Iterable[str], target: str, *, permission: str, audit: str,
+                 verb: str, system: bool = False) -> None:
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "sources", frozenset(str(s) for s in sources))
+        object.__setattr__(self, "target", str(target))
+        object.__setattr__(self, "permission", permission)
+        object.__setattr__(self, "audit", audit)
+        object.__setattr__(self, "verb", verb)
+        object.__setattr__(self, "system", system)
+
+
+@dataclass
+class Lifecycle(Generic[M]):
+    """The states a model's ``field`` takes and the transitions between them."""
+
+    name: str
+    model: type[M]
+    states: type[models.TextChoices]
+    transitions: Sequence[Transition]
+    field: str = "status"
+    thing: str = ""
+    # Fields recorded in the audit event's before/after besides the state field.
+    audit_fields: tuple[str, ...] = ()
+    _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.thing = self.thing or self.model._meta.verbose_name
+        known = {str(value) for value in self.states.values}
+        self._by_action = {}
+        for row in self.transitions:
+            if row.action in self._by_action:
+                raise ValueError(f"{self.name}: action {row.action!r} is declared twice")
+            unknown = (row.sources | {row.target}) - known
+            if unknown:
+                raise ValueError(f"{self.name}: {row.action!r} names unknown states {sorted(unknown)}")
+            self._by_action[row.action] = row
+
+    # Reading the table ----------------------------------------------------------------------------
+
+    def transition(self, action: str) -> Transition:
+        try:
+            return self._by_action[action]
+        except KeyError:
+            raise ValueError(f"{self.name} has no action {action!r}") from None
+
+    def actions_from(self, state: str) -> list[Transition]:
+        return [row for row in self.transitions if str(state) in row.sources]
+
+    def allows(self, state: str, action: str) -> bool:
+        return str(state) in self.transition(action).sources
+
+    def can(self, obj: M, action: str, actor: Any) -> bool:
+        """Whether ``actor`` could make this change now (for showing or hiding a button)."""
+        row = self.transition(action)
+        if str(getattr(obj, self.field)) not in row.sources:
+            return False
+        try:
+            require_actor(actor, row.permission, obj, system=row.system)
+        except PermissionDenied:
+            return False
+        return True
+
+    def final_states(self) -> list[str]:
+        sources = {state for row in self.transitions for state in row.sources}
+        return [str(value) for value in self.states.values if str(value) not in sources]
+
+    def mermaid(self) -> str:
+        """The lifecycle as a Mermaid state diagram, drawn from the table."""
+        labels = dict(self.states.choices)
+        lines = ["stateDiagram-v2"]
+        for value in self.states.values:
+            lines.append(f"    {value}: {labels[value]}")
+        for row in self.transitions:
+            for source in sorted(row.sources):
+                lines.append(f"    {source} --> {row.target}: {row.verb}")
+        return "\n".join(lines)
+
+    # Changing state ------------------------------------------------------------------------------
+
+    def lock(self, obj: M) -> M:
+        # of=("self",): PostgreSQL refuses FOR UPDATE across the nullable side of an outer join.
+        return self.model._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
+
+    def refuse(self, obj: M, row: Transition) -> ValidationError:
+        status = getattr(obj, f"get_{self.field}_display")().lower()
+        return ValidationError(TRANSITION_NOT_ALLOWED, code="transition_not_allowed",
+                               params={"thing": self.thing, "status": status, "verb": row.verb})
+
+    @transaction.atomic
+    def apply(self, obj: M, action: str, *, actor: Any, changes: Mapping[str, Any] | None = None,
+              message: str = "", locked: M | None = None, clean: bool = True) -> M:
+        """Make the change: check who may, lock the row, check the state, save, audit.
+
+        Returns the locked, saved row; ``obj`` is refreshed too so callers holding it see the
+        change. Pass ``locked`` when the service already holds the row lock (it checked other
+        things on it first).
+        """
+        row = self.transition(action)
+        require_actor(actor, row.permission, obj, system=row.system)
+        current = locked if locked is not None else self.lock(obj)
+        if str(getattr(current, self.field)) not in row.sources:
+            raise self.refuse(current, row)
+        recorded = (self.field, *self.audit_fields, *(changes or {}))
+        recorded = tuple(dict.fromkeys(recorded))
+        before = snapshot(current, recorded)
+        setattr(current, self.field, row.target)
+        for name, value in (changes or {}).items():
+            setattr(current, name, value)
+        if clean:
+            current.full_clean()
+        current.save()
+        audit_record(actor=actor, action=row.audit, target=current, before=before,
+                     after=snapshot(current, recorded), message=message)
+        if current is not obj:
+            for name in recorded:
+                setattr(obj, name, getattr(current, name))
+        return current
