@@ -24,6 +24,10 @@ M = TypeVar("M", bound=models.Model)
 
 TRANSITION_NOT_ALLOWED = "This {thing} is {status}, so it cannot be {verb}."
 
+# Every lifecycle declared anywhere, by name, for the diagrams and the walk test. Apps import
+# their ``lifecycle`` module in ``AppConfig.ready`` so the registry is complete once Django is.
+REGISTRY: dict[str, Lifecycle[Any]] = {}
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -78,6 +82,7 @@ class Lifecycle(Generic[M]):
             if unknown:
                 raise ValueError(f"{self.name}: {row.action!r} names unknown states {sorted(unknown)}")
             self._by_action[row.action] = row
+        REGISTRY[self.name] = self
 
     # Reading the table ----------------------------------------------------------------------------
 
