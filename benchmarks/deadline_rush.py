@@ -157,10 +157,14 @@ def _environment(database_url: str, proxy_start: bool = True) -> dict:
         # the local settings with DEBUG off behave the same way otherwise.
         "DJANGO_SETTINGS_MODULE": "fundportal.settings.local",
         "DEBUG": "False",
+        "SITE_URL": os.environ.get("SITE_URL", "https://fund.bench.example"),  # DEBUG off: the checks want it
         "DATABASE_URL": database_url,
         "CONN_MAX_AGE": "60",
         "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/2"),
         "CELERY_QUEUE": QUEUE,
+        # As docker-compose runs it: one Redis cache for every worker (the header menu kept once a
+        # minute per person, sessions read through it).
+        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/2")),
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "WARNING",
     }

@@ -46,6 +46,9 @@ SERVER = "postgres://postgres@127.0.0.1:5432/"
 TAG = "BENCH"
 # Another checkout benchmarking on the same server names its own databases (``--prefix``).
 PREFIX = os.environ.get("REGISTER_BENCH_PREFIX", "fp_register_bench_")
+# How the awards are written: ``bulk`` (``bulk_register``: ~2.6 ms an award) or ``copy``
+# (``benchmarks/register_copy.py``: COPY, then the read model in SQL); the database's name says which.
+BUILDER = os.environ.get("REGISTER_BENCH_BUILDER", "bulk")
 SEARCH_INDEX = "register_search_gin"
 
 SETTINGS = '''
@@ -100,7 +103,7 @@ EXPORTS = {"360Giving JSON (all)", "CSV (all)", "XLSX (all)"}
 
 
 def database(size: int) -> str:
-    return f"{PREFIX}{size}"
+    return f"{PREFIX}{size}" + ("_copy" if BUILDER == "copy" else "")
 
 
 def ensure_database(name: str, rebuild: bool) -> None:
@@ -115,7 +118,9 @@ def ensure_database(name: str, rebuild: bool) -> None:
 
 def child_env(name: str, **extra) -> dict:
     return {**os.environ, "DATABASE_URL": SERVER + name, "DJANGO_SETTINGS_MODULE": "fundportal.settings.local",
-            "DEBUG": "False", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), **extra}
+            "DEBUG": "False", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+            # DEBUG off: the checks want the public address set (links in the 360Giving data).
+            "SITE_URL": os.environ.get("SITE_URL", "https://fund.bench.example"), **extra}
 
 
 def run_child(name: str, *args: str) -> dict:
@@ -152,28 +157,38 @@ def child_main(argv: list[str]) -> None:
         size = int(argv[1])
         built = published_awards().filter(reference__startswith=f"{TAG}-").count()
         reused = built >= size
+        steps: dict = {}
+        checked = 0
         if not reused:
-            from tests.reporting.register_builders import bulk_register
-
             def progress(done, total):
                 print(f"  built {done:,} of {total:,}", file=sys.stderr, flush=True)
 
-            bulk_register(size, tag=TAG, seed=7, progress=progress)
+            if BUILDER == "copy":
+                from benchmarks.register_copy import check_read_model, copy_register
+
+                steps = copy_register(size, tag=TAG, seed=7, progress=progress)
+                checked = check_read_model()
+            else:
+                from tests.reporting.register_builders import bulk_register
+
+                bulk_register(size, tag=TAG, seed=7, progress=progress)
         set_search_index(True)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         reference = published_awards().filter(reference__startswith=f"{TAG}-").order_by("pk")[size // 2].reference
         print(json.dumps({"published": published_awards().count(), "awards": Award.objects.count(),
-                          "reused": reused, "reference": reference}))
+                          "reused": reused, "reference": reference, "builder": BUILDER, "steps": steps,
+                          "read_model_rows_checked": checked}))
     elif command == "index":
         set_search_index(argv[1] == "on")
         print(json.dumps({"index": argv[1]}))
     elif command == "queries":
+        from django.core.cache import cache
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
         client = Client()
-        counts = {}
+        counts, cold = {}, {}
         for label, path in endpoints(argv[1]).items():
             if path.startswith("/bench/") or (label in EXPORTS and argv[2:] == ["skip-exports"]):
                 continue
@@ -186,7 +201,18 @@ def child_main(argv: list[str]) -> None:
                 assert response.status_code == 200, (path, response.status_code)
                 made.append(len(captured.captured_queries))
             counts[label] = f"{made[0]} then {made[1]}"
-        print(json.dumps(counts))
+            # The first request after a change (nothing kept: the page and its totals rendered
+            # afresh), median of 3 in-process, with where its SQL time went.
+            times, sql_times = [], []
+            for _ in range(3):
+                cache.clear()
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(path)
+                    times.append((time.perf_counter() - started) * 1000)
+                sql_times.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
+            cold[label] = {"ms": round(statistics.median(times), 1), "sql_ms": round(statistics.median(sql_times), 1)}
+        print(json.dumps({"counts": counts, "cold": cold}))
     elif command == "explain":
         from django.contrib.postgres.search import SearchQuery
 
@@ -413,6 +439,7 @@ def measure(size: int, info: dict, seconds: float, exports_only: bool = False,
 
 
 def main() -> None:
+    global BUILDER
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--large", type=int, default=50_000)
     parser.add_argument("--small", type=int, default=5_000)
@@ -422,7 +449,21 @@ def main() -> None:
     parser.add_argument("--exports-only", action="store_true",
                         help="only the open data exports (and a static file of the same bytes), at the large size")
     parser.add_argument("--skip-exports", action="store_true", help="drive the pages and the API only, not the downloads")
+    parser.add_argument("--builder", choices=["bulk", "copy"], default=BUILDER,
+                        help="how the awards are written: bulk_create (bulk_register) or COPY (register_copy.py)")
+    parser.add_argument("--awards", type=int, help="build (or reuse) this one size and count its queries; no load")
     args = parser.parse_args()
+    os.environ["REGISTER_BENCH_BUILDER"] = args.builder  # the children build with it too
+    BUILDER = args.builder
+    if args.awards:
+        print(f"Preparing {database(args.awards)} ...", flush=True)
+        info = prepare(args.awards, args.rebuild)
+        print(f"  {info['published']:,} published awards ({info['awards']:,} in all), "
+              f"{'reused' if info['reused'] else 'built'} in {info['prepare_seconds']} s {info['steps']}, "
+              f"{info['read_model_rows_checked']} read-model rows checked against register_sync's", flush=True)
+        measured = run_child(database(args.awards), "queries", info["reference"], "skip-exports")
+        print(f"  queries: {measured['counts']}\n  first request after a change (in-process): {measured['cold']}")
+        return
     if args.exports_only:
         report = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
         print(f"Preparing {database(args.large)} ...", flush=True)
@@ -440,10 +481,11 @@ def main() -> None:
         info = prepare(size, args.rebuild)
         print(f"  {info['published']:,} published awards ({info['awards']:,} in all), "
               f"{'reused' if info['reused'] else 'built'} in {info['prepare_seconds']} s", flush=True)
-        queries = run_child(database(size), "queries", info["reference"], *(["skip-exports"] if args.skip_exports else []))
+        measured = run_child(database(size), "queries", info["reference"], *(["skip-exports"] if args.skip_exports else []))
         explain = run_child(database(size), "explain")
-        report["sizes"][size] = {"info": info, "queries": queries, "search_uses_index": explain["uses_index"]}
-        print(f"  queries: {queries}", flush=True)
+        report["sizes"][size] = {"info": info, "queries": measured["counts"], "first_request": measured["cold"],
+                                 "search_uses_index": explain["uses_index"]}
+        print(f"  queries: {measured['counts']}\n  first request after a change (in-process): {measured['cold']}", flush=True)
     if args.prepare_only:
         return
     for size in (args.small, args.large):
@@ -456,6 +498,19 @@ def main() -> None:
     for label, count in large["queries"].items():
         print(f"  {label:<32} {small['queries'][label]:>8} at {args.small:,}   {count:>8} at {args.large:,}")
     print(f"\nSearch plan uses {SEARCH_INDEX}: {large['search_uses_index']}")
+    print(f"\nGrowth, {args.large:,} / {args.small:,} awards (served: repeat reads; first request: in-process, nothing kept):")
+    report["growth"] = {}
+    for label, at_large in large["timings"].items():
+        at_small = small["timings"].get(label, {})
+        if "p50_ms" not in at_large or "p50_ms" not in at_small:
+            continue
+        growth = {key: round(at_large[key] / at_small[key], 2) for key in ("p50_ms", "p95_ms", "first_byte_p50_ms")
+                  if at_small.get(key) and at_large.get(key)}
+        growth["throughput"] = round(at_small["throughput_rps"] / at_large["throughput_rps"], 2)  # > 1: slower
+        if label in large["first_request"]:
+            growth["first_request_ms"] = round(large["first_request"][label]["ms"] / small["first_request"][label]["ms"], 2)
+        report["growth"][label] = growth
+        print(f"  {label:<40} {growth}")
     out = ROOT / "benchmarks" / "results" / "register.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str))
