@@ -247,16 +247,39 @@ def cost_content(bid: Bid) -> dict[str, Any]:
     }
 
 
+def _prefetched(bid: Bid, name: str) -> list | None:
+    """The bid's related rows ``name`` if the page already prefetched them (with what they link
+    to), else None: a page that reads them anyway need not read them twice."""
+    rows = getattr(bid, "_prefetched_objects_cache", {}).get(name)
+    return None if rows is None else list(rows)
+
+
+def _savings_by_year_of(bid: Bid, savings: list[ProjectedSaving]) -> dict[int, dict[str, Decimal]]:
+    """``bid_savings_by_year`` worked out from rows already read."""
+    table: dict[int, dict[str, Decimal]] = {year: {} for year in bid.years}
+    for saving in savings:
+        row = table.setdefault(saving.financial_year, {})
+        row[saving.kind] = row.get(saving.kind, ZERO) + saving.amount
+    return dict(sorted(table.items()))
+
+
 def bid_content(bid: Bid) -> dict[str, Any]:
-    """Everything in the bid, worked out for display (used by every read-only page)."""
+    """Everything in the bid, worked out for display (used by every read-only page). A page that
+    prefetched the partners (with their organisations) and the savings (with who realises them)
+    has them used as they are, totals included."""
     costs = cost_content(bid)
     total_requested = costs["total_requested"]
-    total_savings = bid_total_savings(bid)
-    savings_by_year = bid_savings_by_year(bid)
+    partners = _prefetched(bid, "partners")
+    savings = _prefetched(bid, "projected_savings")
+    if savings is None:
+        savings = list(bid.projected_savings.select_related("realised_by"))
+        total_savings, savings_by_year = bid_total_savings(bid), bid_savings_by_year(bid)
+    else:
+        total_savings, savings_by_year = sum((s.amount for s in savings), ZERO), _savings_by_year_of(bid, savings)
     return {
         **costs,
-        "partners": list(bid.partners.select_related("organisation")),
-        "savings": list(bid.projected_savings.select_related("realised_by")),
+        "partners": partners if partners is not None else list(bid.partners.select_related("organisation")),
+        "savings": savings,
         "savings_by_year": [
             (year, row.get(SavingKind.CASHABLE, ZERO), row.get(SavingKind.NON_CASHABLE, ZERO),
              row.get(SavingKind.CASHABLE, ZERO) + row.get(SavingKind.NON_CASHABLE, ZERO))

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,10 +35,12 @@ from .extensions import sections_for_bid
 from .models import (
     NOT_SUBMITTED_LABEL,
     Bid,
+    BidPartner,
     BidSection,
     BidSectionState,
     BidStatus,
     EndorsementStatus,
+    ProjectedSaving,
     SectionStatus,
 )
 
@@ -177,12 +179,14 @@ def bid_detail(request, pk: int):
                "pdf": services.bid_pdf_current(bid), "eoi": getattr(bid, "eoi", None) if bid.call.eoi_stage else None,
                "extra_sections": sections_for_bid(request, bid)}
     if can_write and bid.status == BidStatus.DRAFT:
+        # The sections' states are read once: for their statuses and for who completed them.
+        prefetch_related_objects([bid], Prefetch("section_states", BidSectionState.objects.select_related("updated_by")))
         statuses, problems = checks.bid_overview(bid)
         filled = list(checks.FILLED_SECTIONS)
         done = sum(1 for s in filled if statuses[s] == SectionStatus.COMPLETED)
         ready = not problems
-        completed_by = {state.section: state.updated_by for state in BidSectionState.objects.filter(
-            bid=bid, status=SectionStatus.COMPLETED).select_related("updated_by")}
+        completed_by = {state.section: state.updated_by for state in bid.section_states.all()
+                        if state.status == SectionStatus.COMPLETED}
         context.update({
             "tasks": [(section, statuses[section], SECTION_HINTS.get(section, ""), completed_by.get(section))
                       for section in filled],
@@ -706,7 +710,9 @@ def bid_check(request, pk: int):
             return redirect("applications:bid_submitted", pk=bid.pk)
     # For showing the page only (after any submission, which reads afresh under its lock): the
     # rows both the checks and the page read, once each.
-    prefetch_related_objects([bid], "partners", "costs", "projected_savings", "benefit_measures", "milestones", "risks")
+    prefetch_related_objects([bid], Prefetch("partners", BidPartner.objects.select_related("organisation")), "costs",
+                             Prefetch("projected_savings", ProjectedSaving.objects.select_related("realised_by")),
+                             "benefit_measures", "milestones", "risks")
     problems = checks.bid_problems(bid)
     return render(request, "applications/bid_check.html", {
         "bid": bid, "form": form, "problems": problems,

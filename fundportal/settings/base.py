@@ -295,7 +295,11 @@ CALL_ALERT_REQUESTS_PER_HOUR = env.int("CALL_ALERT_REQUESTS_PER_HOUR", default=5
 
 # Cache and sessions ------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions in the database; with a cache every process shares (Redis through CACHE_URL) read
+# through it, so a signed-in page does not query the session table (writes go to the database
+# too). Never through a per-process cache: another process would not see a sign-out.
+SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if SHARED_CACHE else "db")
 # The cookie and the stored session outlive no session's absolute lifetime.
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 SESSION_COOKIE_HTTPONLY = True

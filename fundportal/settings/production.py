@@ -27,8 +27,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^livez$"]
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
-# Sessions in the database (or Redis through CACHE_URL) so web processes stay stateless.
-if env("CACHE_URL", default=""):
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions in the database, read through Redis when CACHE_URL names it (base settings), so web
+# processes stay stateless.
 # The demo authenticator secret is published: never give it to anyone in production.
 DEMO_TOTP_SECRET = ""
