@@ -239,6 +239,10 @@ def _setup(writers: int) -> dict:
             for bid in bids for section in a.BidSection.values)
         a.BidPartner.objects.bulk_create(a.BidPartner(bid=bid, organisation=icb, role="commissioner", contribution="Data")
                                          for bid in bids)
+        # The commissioner has signed its part off (calls ask partners to, by default), as it
+        # endorsed the bid: without it every submission would be refused.
+        a.PartnerSignOff.objects.bulk_create(a.PartnerSignOff(bid=bid, organisation=icb, signed_by=commissioner, signed_at=now)
+                                             for bid in bids)
         a.BidCost.objects.bulk_create(a.BidCost(bid=bid, financial_year=first_year, category="staff",
                                                 amount=Decimal("50000")) for bid in bids)
         a.ProjectedSaving.objects.bulk_create(a.ProjectedSaving(
@@ -376,7 +380,11 @@ def main() -> int:
     finally:
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # requests still queued on a loaded machine
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=30)
         try:
             import redis
 

@@ -21,6 +21,10 @@ What it does, bounded in time and on loopback only:
 4. Measures search once more without the GIN index, to show what the index buys.
 
 Run:   .venv/bin/python benchmarks/register.py [--large 50000] [--small 5000] [--seconds 8] [--rebuild]
+       .venv/bin/python benchmarks/register.py --builder copy --small 50000 --large 500000 --skip-exports
+            (``--builder copy``: the data written with COPY by ``benchmarks/register_copy.py``, in
+            databases named ``..._<size>_copy``; the run ends with each page's growth, large / small)
+       .venv/bin/python benchmarks/register.py --builder copy --awards 500000   (build one size, count queries)
        .venv/bin/python benchmarks/register.py --exports-only   (the exports against a static file of the same bytes)
        (REGISTER_BENCH_PREFIX names the databases: default fp_register_bench)
 Needs: PostgreSQL on 127.0.0.1:5432 with trust authentication (as in the development setup).
