@@ -36,6 +36,8 @@ class Transition:
     ``permission`` is the Django permission the actor needs on the object (the same one the view
     asks); ``system`` lets the portal itself (a scheduled task, ``actor=None``) make the change.
     ``audit`` is the audit event's action; ``verb`` reads in messages ("cannot be {verb}").
+    An empty ``audit`` writes no event: for the portal's own bookkeeping steps that the trail
+    has always left out (a worker taking a queued build), whose outcome has its own event.
     """
 
     action: str
@@ -152,7 +154,8 @@ class Lifecycle(Generic[M]):
         change. Pass ``locked`` when the service already holds the row lock (it checked other
         things on it first). ``audit_before`` / ``audit_after``, when given, are recorded in the
         audit event instead of the snapshot of the state and changed fields (an event whose
-        wording readers rely on, or one that must leave a confidential field out).
+        wording readers rely on, or one that must leave a confidential field out); an empty one
+        records nothing on that side.
         """
         row = self.transition(action)
         require_actor(actor, row.permission, self.checked_object(obj), system=row.system)
@@ -169,9 +172,10 @@ class Lifecycle(Generic[M]):
             current.full_clean()
         current.save()
         after = snapshot(current, recorded)
-        audit_record(actor=actor, action=row.audit, target=current,
-                     before=dict(audit_before) if audit_before is not None else before,
-                     after=dict(audit_after) if audit_after is not None else after, message=message)
+        if row.audit:
+            audit_record(actor=actor, action=row.audit, target=current,
+                         before=(dict(audit_before) or None) if audit_before is not None else before,
+                         after=(dict(audit_after) or None) if audit_after is not None else after, message=message)
         if current is not obj:
             for name in recorded:
                 setattr(obj, name, getattr(current, name))
