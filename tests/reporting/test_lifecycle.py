@@ -138,3 +138,19 @@ def test_publication_is_its_own_state_beside_the_build():
     version.refresh_from_db()
     assert (version.status, version.publication, version.is_public) == ("ready", "published", True)
     assert ReportVersion.objects.filter(publication=Publication.PUBLISHED).get() == version
+
+
+def test_the_migration_fills_publication_in_from_the_dates():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("reporting.migrations.0009_report_version_publication")
+    now = timezone.now()
+    draft = ReportVersionFactory(report=WORLD.report, status="ready")
+    public = ReportVersionFactory(report=WORLD.report, status="ready", published_at=now)
+    withdrawn = ReportVersionFactory(report=WORLD.report, status="ready", published_at=now, unpublished_at=now)
+    ReportVersion.objects.update(publication=Publication.UNPUBLISHED)  # as the new column starts
+    migration.fill_publication(apps, None)
+    assert {v.pk: v.publication for v in ReportVersion.objects.filter(report=WORLD.report)} == {
+        draft.pk: "unpublished", public.pk: "published", withdrawn.pk: "withdrawn"}
