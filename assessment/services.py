@@ -42,6 +42,12 @@ from governance.outbox import outbox_enqueue
 from governance.services import CALL_NOT_CLOSED, call_mark_decided, call_start_assessment, notify
 
 from . import selectors
+from .lifecycle import (
+    ASSIGNMENT_LIFECYCLE,
+    INVITATION_LIFECYCLE,
+    PANEL_PACK_LIFECYCLE,
+    SCORE_SHEET_LIFECYCLE,
+)
 from .models import (
     CONFIDENTIALITY_TERMS_VERSION,
     FUNDING_OUTCOMES,
@@ -365,11 +371,11 @@ def assignment_reassign(
     if not reason:
         raise ValidationError({"reason": WITHDRAW_REASON_NEEDED}, code="required")
     before = _assignment_snapshot(locked)
-    locked.status = AssignmentStatus.WITHDRAWN
     locked.withdrawn_reason = reason
-    locked.save(update_fields=["status", "withdrawn_reason"])
-    audit_record(actor=actor, action="assignment.withdrawn", target=locked, before=before,
-                 after=_assignment_snapshot(locked), message=f"{locked.assessor.full_name} came off {locked.bid.reference}: {reason}")
+    ASSIGNMENT_LIFECYCLE.apply(locked, "withdraw", actor=actor, locked=locked, clean=False,
+                               changes={"withdrawn_reason": reason}, audit_before=before,
+                               audit_after={**before, "status": AssignmentStatus.WITHDRAWN},
+                               message=f"{locked.assessor.full_name} came off {locked.bid.reference}: {reason}")
     notify(user=locked.assessor, subject=f"You are no longer assessing {locked.bid.reference}",
            body=f"The fund manager has taken you off bid {locked.bid.reference}.\n\nReason: {reason}", link=_link("hub"))
     if replacement is not None:
@@ -420,8 +426,8 @@ def conflict_declare(
     )
     declaration.full_clean()
     declaration.save()
-    locked.status = AssignmentStatus.CONFLICTED if has_conflict else AssignmentStatus.ACTIVE
-    locked.save(update_fields=["status"])
+    ASSIGNMENT_LIFECYCLE.apply(locked, "declare_conflict" if has_conflict else "declare_no_conflict", actor=actor,
+                               locked=locked, clean=False)
     bid = locked.bid
     if has_conflict:
         audit_record(actor=actor, action="conflict.declared", target=declaration,
@@ -541,11 +547,12 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
         audit_record(actor=actor, action=action, target=sheet, fund=call.fund,
                      before=before, after=after, message=message)
     if submit:
-        sheet.status, sheet.submitted_at = SheetStatus.SUBMITTED, now
-        sheet.save(update_fields=["status", "submitted_at", "updated_at"])
-        audit_record(actor=actor, action="score_sheet.submitted", target=sheet,
-                     after={str(pk): score for pk, (score, _) in clean.items()},
-                     message=f"{actor.full_name} submitted their scores on {bid.reference}")
+        # The event records the scores submitted (the panel's to see now), not the sheet's fields.
+        sheet.assignment = locked
+        SCORE_SHEET_LIFECYCLE.apply(sheet, "submit", actor=actor, locked=sheet, clean=False,
+                                    changes={"submitted_at": now}, audit_before={},
+                                    audit_after={str(pk): score for pk, (score, _) in clean.items()},
+                                    message=f"{actor.full_name} submitted their scores on {bid.reference}")
         _tell_chairs_if_all_scores_in(call)
     else:
         sheet.save(update_fields=["updated_at"])
@@ -596,10 +603,11 @@ def score_sheet_reopen(*, actor: User, assignment: Assignment, reason: str, now:
         raise ValidationError(SHEET_NOT_SUBMITTED, code="not_submitted")
     if not reason:
         raise ValidationError({"reason": REOPEN_REASON_NEEDED}, code="required")
-    sheet.status, sheet.submitted_at, sheet.reopened_reason = SheetStatus.DRAFT, None, reason
-    sheet.save(update_fields=["status", "submitted_at", "reopened_reason", "updated_at"])
-    audit_record(actor=actor, action="score_sheet.reopened", target=sheet, before={"status": SheetStatus.SUBMITTED},
-                 after={"status": SheetStatus.DRAFT, "reason": reason}, message=f"Reopened: {reason}")
+    sheet.assignment = locked
+    SCORE_SHEET_LIFECYCLE.apply(sheet, "reopen", actor=actor, locked=sheet, clean=False,
+                                changes={"submitted_at": None, "reopened_reason": reason},
+                                audit_before={"status": SheetStatus.SUBMITTED},
+                                audit_after={"status": SheetStatus.DRAFT, "reason": reason}, message=f"Reopened: {reason}")
     notify(user=locked.assessor, subject=f"Your score sheet for {locked.bid.reference} has been reopened",
            body=f"The fund manager has reopened your scores on bid {locked.bid.reference} so you can change them.\n\n"
                 f"Reason: {reason}\n\nSubmit the sheet again when you have finished.",
@@ -1174,24 +1182,22 @@ def invitation_respond(*, actor: User, token, accept: bool | None, reason: str =
         profile = getattr(actor, "assessor_profile", None)
         if profile is None or not profile.declaration_current(timezone.localdate(now)) or not profile.terms_current:
             raise ValidationError({"decision": DECLARATION_NEEDED}, code="declaration")
-        invitation.status = InvitationStatus.ACCEPTED
         call = invitation.call
         if call.panel_id:
             PanelMember.objects.get_or_create(panel_id=call.panel_id, user=actor,
                                               defaults={"role": PanelRole.ASSESSOR})
-    else:
-        if reason not in DeclineReason.values:
-            raise ValidationError({"reason": DECLINE_REASON_NEEDED}, code="reason")
-        invitation.status = InvitationStatus.DECLINED
-        invitation.decline_reason = reason
-    invitation.responded_at = now
-    invitation.full_clean()
-    invitation.save()
-    audit_record(actor=actor, action=f"invitation.{invitation.status}", target=invitation, before=before,
-                 after={"status": invitation.status, "reason": invitation.decline_reason},
-                 message=f"{actor.full_name} {invitation.get_status_display().lower()} the invitation to assess "
-                         f"{invitation.call.title}"
-                         + (f": {invitation.get_decline_reason_display().lower()}" if invitation.decline_reason else ""))
+    elif reason not in DeclineReason.values:
+        raise ValidationError({"reason": DECLINE_REASON_NEEDED}, code="reason")
+    action = "accept" if accept else "decline"
+    answer = INVITATION_LIFECYCLE.transition(action).target
+    decline_reason = "" if accept else reason
+    label = InvitationStatus(answer).label.lower()
+    reason_label = f": {DeclineReason(decline_reason).label.lower()}" if decline_reason else ""
+    INVITATION_LIFECYCLE.apply(
+        invitation, action, actor=actor, locked=invitation,
+        changes={"responded_at": now, **({} if accept else {"decline_reason": decline_reason})},
+        audit_before=before, audit_after={"status": answer, "reason": invitation.decline_reason if accept else decline_reason},
+        message=f"{actor.full_name} {label} the invitation to assess {invitation.call.title}{reason_label}")
     notify(user=invitation.invited_by, subject=f"{actor.full_name} {invitation.get_status_display().lower()}: {invitation.call.title}",
            body=(f"{actor.full_name} {invitation.get_status_display().lower()} your invitation to assess {invitation.call.title}"
                  + (f" ({invitation.get_decline_reason_display().lower()})" if invitation.decline_reason else "") + "."),
@@ -1216,11 +1222,15 @@ def invitations_remind_and_expire(*, now: dt.datetime | None = None) -> tuple[in
     expired = 0
     for invitation in AssessorInvitation.objects.filter(status=InvitationStatus.PENDING, expires_at__lte=now):
         with transaction.atomic():
-            if AssessorInvitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
-                    status=InvitationStatus.EXPIRED):
-                audit_record(actor=None, action="invitation.expired", target=invitation,
-                             message=f"The invitation to {invitation.invitee.full_name} expired unanswered")
-                expired += 1
+            # Under the row lock: answered (or expired) a moment ago by someone else, it is left alone.
+            locked = AssessorInvitation.objects.select_for_update(of=("self",)).filter(
+                pk=invitation.pk, status=InvitationStatus.PENDING).first()
+            if locked is None:
+                continue
+            INVITATION_LIFECYCLE.apply(locked, "expire", actor=None, locked=locked, clean=False,
+                                       audit_before={}, audit_after={},
+                                       message=f"The invitation to {invitation.invitee.full_name} expired unanswered")
+            expired += 1
     return reminded, expired
 
 
@@ -1265,7 +1275,7 @@ def panel_pack_build(*, pack_id: int) -> PanelPack | None:
     pack = PanelPack.objects.select_related("call", "bid", "requested_by").filter(pk=pack_id).first()
     if pack is None or pack.status == PackStatus.READY:
         return pack
-    PanelPack.objects.filter(pk=pack.pk).update(status=PackStatus.RUNNING, done=0)
+    PANEL_PACK_LIFECYCLE.apply(pack, "start", actor=None, changes={"done": 0}, clean=False)
     try:
         viewer = pack.requested_by
         bids = selectors.pack_bids_for(viewer, pack.call, pack.bid)
@@ -1286,10 +1296,10 @@ def panel_pack_build(*, pack_id: int) -> PanelPack | None:
             handle.seek(0)
             pack.refresh_from_db()
             pack.file.save(pack.download_name, File(handle), save=False)
-        pack.status, pack.finished_at, pack.error = PackStatus.READY, timezone.now(), ""
-        pack.save(update_fields=["file", "status", "finished_at", "error"])
+        PANEL_PACK_LIFECYCLE.apply(pack, "finish", actor=None, clean=False,
+                                   changes={"file": pack.file.name, "finished_at": timezone.now(), "error": ""})
     except Exception as exc:  # recorded for the status page, then raised for the worker's log
-        PanelPack.objects.filter(pk=pack.pk).update(status=PackStatus.FAILED, error=f"{type(exc).__name__}: {exc}",
-                                                    finished_at=timezone.now())
+        PANEL_PACK_LIFECYCLE.apply(pack, "fail", actor=None, clean=False,
+                                   changes={"error": f"{type(exc).__name__}: {exc}", "finished_at": timezone.now()})
         raise
     return pack

@@ -10,7 +10,7 @@ draws the diagram on the scoring-method page and in DESIGN.md (:meth:`Lifecycle.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +36,8 @@ class Transition:
     ``permission`` is the Django permission the actor needs on the object (the same one the view
     asks); ``system`` lets the portal itself (a scheduled task, ``actor=None``) make the change.
     ``audit`` is the audit event's action; ``verb`` reads in messages ("cannot be {verb}").
+    An empty ``audit`` writes no event: for the portal's own bookkeeping steps that the trail
+    has always left out (a worker taking a queued build), whose outcome has its own event.
     """
 
     action: str
@@ -69,6 +71,9 @@ class Lifecycle(Generic[M]):
     thing: str = ""
     # Fields recorded in the audit event's before/after besides the state field.
     audit_fields: tuple[str, ...] = ()
+    # Where the permission is checked when it is not the row itself (a return's award, a
+    # version's report): the rules then see the object the view checks.
+    permission_object: Callable[[M], models.Model] | None = None
     _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,13 +103,17 @@ class Lifecycle(Generic[M]):
     def allows(self, state: str, action: str) -> bool:
         return str(state) in self.transition(action).sources
 
+    def checked_object(self, obj: M) -> models.Model:
+        """The object the permission is checked on (see ``permission_object``)."""
+        return self.permission_object(obj) if self.permission_object is not None else obj
+
     def can(self, obj: M, action: str, actor: Any) -> bool:
         """Whether ``actor`` could make this change now (for showing or hiding a button)."""
         row = self.transition(action)
         if str(getattr(obj, self.field)) not in row.sources:
             return False
         try:
-            require_actor(actor, row.permission, obj, system=row.system)
+            require_actor(actor, row.permission, self.checked_object(obj), system=row.system)
         except PermissionDenied:
             return False
         return True
@@ -137,15 +146,19 @@ class Lifecycle(Generic[M]):
 
     @transaction.atomic
     def apply(self, obj: M, action: str, *, actor: Any, changes: Mapping[str, Any] | None = None,
-              message: str = "", locked: M | None = None, clean: bool = True) -> M:
+              message: str = "", locked: M | None = None, clean: bool = True,
+              audit_before: Mapping[str, Any] | None = None, audit_after: Mapping[str, Any] | None = None) -> M:
         """Make the change: check who may, lock the row, check the state, save, audit.
 
         Returns the locked, saved row; ``obj`` is refreshed too so callers holding it see the
         change. Pass ``locked`` when the service already holds the row lock (it checked other
-        things on it first).
+        things on it first). ``audit_before`` / ``audit_after``, when given, are recorded in the
+        audit event instead of the snapshot of the state and changed fields (an event whose
+        wording readers rely on, or one that must leave a confidential field out); an empty one
+        records nothing on that side.
         """
         row = self.transition(action)
-        require_actor(actor, row.permission, obj, system=row.system)
+        require_actor(actor, row.permission, self.checked_object(obj), system=row.system)
         current = locked if locked is not None else self.lock(obj)
         if str(getattr(current, self.field)) not in row.sources:
             raise self.refuse(current, row)
@@ -158,8 +171,11 @@ class Lifecycle(Generic[M]):
         if clean:
             current.full_clean()
         current.save()
-        audit_record(actor=actor, action=row.audit, target=current, before=before,
-                     after=snapshot(current, recorded), message=message)
+        after = snapshot(current, recorded)
+        if row.audit:
+            audit_record(actor=actor, action=row.audit, target=current,
+                         before=(dict(audit_before) or None) if audit_before is not None else before,
+                         after=(dict(audit_after) or None) if audit_after is not None else after, message=message)
         if current is not obj:
             for name in recorded:
                 setattr(obj, name, getattr(current, name))

@@ -291,6 +291,21 @@ class ImpactReport(models.Model):
         return self.fund
 
 
+class Publication(models.TextChoices):
+    """Whether a built version is on the public list: its second lifecycle, apart from the build."""
+
+    UNPUBLISHED = "unpublished", "Not published"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+def publication_from_dates(published_at, unpublished_at) -> str:
+    """The publication state the dates describe (a withdrawn version keeps when it was published)."""
+    if unpublished_at is not None:
+        return Publication.WITHDRAWN
+    return Publication.PUBLISHED if published_at is not None else Publication.UNPUBLISHED
+
+
 def report_file_path(instance: ReportVersion, filename: str) -> str:
     return f"reports/{instance.report_id}/v{instance.number}/{filename}"
 
@@ -319,6 +334,9 @@ class ReportVersion(models.Model):
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     unpublished_at = models.DateTimeField(null=True, blank=True)
     unpublished_reason = models.TextField(blank=True)
+    # Publication's own state, kept in step with the dates above on every save (rows written
+    # with the dates alone, by fixtures or the admin, get the state the dates describe).
+    publication = models.CharField(max_length=12, choices=Publication.choices, default=Publication.UNPUBLISHED)
 
     class Meta:
         ordering = ["report", "-number"]
@@ -328,13 +346,20 @@ class ReportVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.report.title} v{self.number}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.publication = publication_from_dates(self.published_at, self.unpublished_at)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"published_at", "unpublished_at"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "publication"}
+        super().save(*args, **kwargs)
+
     @property
     def audit_fund(self) -> Fund:
         return self.report.fund
 
     @property
     def is_public(self) -> bool:
-        return self.published_at is not None and self.unpublished_at is None
+        return publication_from_dates(self.published_at, self.unpublished_at) == Publication.PUBLISHED
 
 
 def _publication_state(version: ReportVersion) -> str:

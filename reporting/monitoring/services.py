@@ -8,6 +8,8 @@
 - Review: ``return_approve`` (which releases the instalment waiting on the return through the
   awards stage) and ``return_send_back``; ``return_payment_release`` tries the release again.
 
+Each change of a return's status goes through ``RETURN_LIFECYCLE`` (``lifecycle.py``).
+
 Lock order, as in the awards stage: the award row, then the return, then the instalment.
 """
 
@@ -49,6 +51,7 @@ from ..models import (
     ReturnStatus,
 )
 from ..visibility import return_audience
+from .lifecycle import RETURN_LIFECYCLE
 from .selectors import (
     KEPT_RETURN_STATUSES,
     SCHEDULED_AWARD_STATUSES,
@@ -220,13 +223,16 @@ def _sync(award: Award, *, today: dt.date | None = None) -> dict[str, int]:
             changes["created"] += 1
             continue
         values = {"period_end": w.end, "due_date": w.due, "is_final": w.is_final, "instalment_id": links[w.start]}
-        if ret.status == ReturnStatus.OPEN and w.end >= today:
-            values.update(status=ReturnStatus.UPCOMING, opened_at=None)  # its period runs on: not due yet
-        if ret.pk in moving or any(getattr(ret, name) != value for name, value in values.items()):
+        postpone = ret.status == ReturnStatus.OPEN and w.end >= today  # its period runs on: not due yet
+        if postpone or ret.pk in moving or any(getattr(ret, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(ret, name, value)
             ret.full_clean(exclude=["instalment"])
             ret.save()
+            if postpone:
+                RETURN_LIFECYCLE.apply(ret, "postpone", actor=None, locked=ret, changes={"opened_at": None}, clean=False,
+                                       message=f"Monitoring return for {_period(ret)} is not due yet: its period "
+                                               f"now ends {_date(ret.period_end)}")
             changes["moved"] += 1
     if any(changes.values()):
         audit_record(actor=None, action="returns.scheduled", target=award, after=changes,
@@ -257,12 +263,10 @@ def return_open(*, return_id: int, today: dt.date | None = None) -> bool:
         if (ret is None or ret.status != ReturnStatus.UPCOMING or ret.period_end >= today
                 or ret.award.status not in SCHEDULED_AWARD_STATUSES):
             return False
-        ret.status = ReturnStatus.OPEN
-        ret.opened_at = timezone.now()
-        ret.save(update_fields=["status", "opened_at", "updated_at"])
-        audit_record(actor=None, action="return.opened", target=ret, before={"status": ReturnStatus.UPCOMING},
-                     after={"status": ReturnStatus.OPEN, "due_date": ret.due_date},
-                     message=f"Monitoring return for {_period(ret)} opened, due {_date(ret.due_date)}")
+        RETURN_LIFECYCLE.apply(ret, "open", actor=None, locked=ret, changes={"opened_at": timezone.now()}, clean=False,
+                               audit_before={"status": ReturnStatus.UPCOMING},
+                               audit_after={"status": ReturnStatus.OPEN, "due_date": ret.due_date},
+                               message=f"Monitoring return for {_period(ret)} opened, due {_date(ret.due_date)}")
     return True
 
 
@@ -693,15 +697,13 @@ def return_submit(*, actor: User, monitoring_return: MonitoringReturn, today: dt
     problems = submission_problems(ret, today=today)
     if problems:
         raise ValidationError(problems)
-    before = snapshot(ret, ("status",))
-    ret.status = ReturnStatus.SUBMITTED
-    ret.submitted_at = timezone.now()
-    ret.submitted_by = actor
-    ret.opened_at = ret.opened_at or ret.submitted_at
-    ret.save(update_fields=["status", "submitted_at", "submitted_by", "opened_at", "updated_at"])
-    audit_record(actor=actor, action="return.submitted", target=ret, before=before,
-                 after={**snapshot(ret, ("status", "rag")), "spend": return_spend_total(ret)},
-                 message=f"Monitoring return for {_period(ret)} submitted (RAG {ret.get_rag_display() or 'not given'})")
+    now = timezone.now()
+    RETURN_LIFECYCLE.apply(
+        ret, "submit", actor=actor, locked=ret, clean=False,
+        changes={"submitted_at": now, "submitted_by": actor, "opened_at": ret.opened_at or now},
+        audit_before=snapshot(ret, ("status",)),
+        audit_after={"status": ReturnStatus.SUBMITTED, **snapshot(ret, ("rag",)), "spend": return_spend_total(ret)},
+        message=f"Monitoring return for {_period(ret)} submitted (RAG {ret.get_rag_display() or 'not given'})")
     award = ret.award
     for manager in return_audience(ret, award_managers(award)):
         notify(user=manager, subject=f"Monitoring return to review: {award.reference}",
@@ -721,14 +723,24 @@ class ReviewOutcome:
     payment_note: str = ""
 
 
-def _lock_for_review(actor: User, ret: MonitoringReturn) -> MonitoringReturn:
+def _lock_for_review(actor: User, ret: MonitoringReturn, action: str) -> MonitoringReturn:
+    """Lock the award, then the return, and check the reviewer may make the review ``action``
+    now (in this stage's words: the lifecycle's own refusals are the fallback)."""
     Award.objects.select_for_update().filter(pk=ret.award_id).first()  # award first, as awards does
     ret = _lock_return(ret)
-    if actor is None or not actor.has_perm("reporting.review_return", ret):
+    if actor is None or not actor.has_perm(RETURN_LIFECYCLE.transition(action).permission, ret):
         raise ValidationError(NOT_REVIEWER, code="not_reviewer")
-    if ret.status != ReturnStatus.SUBMITTED:
+    if not RETURN_LIFECYCLE.allows(ret.status, action):
         raise ValidationError(NOT_SUBMITTED, code="not_submitted", params={"status": _status_label(ret.status)})
     return ret
+
+
+def _review(actor: User, ret: MonitoringReturn, action: str, comments: str, message: str) -> None:
+    RETURN_LIFECYCLE.apply(ret, action, actor=actor, locked=ret, clean=False,
+                           changes={"reviewed_at": timezone.now(), "reviewed_by": actor, "review_comments": comments},
+                           audit_before=snapshot(ret, ("status",)),
+                           audit_after={"status": RETURN_LIFECYCLE.transition(action).target, "review_comments": comments},
+                           message=message)
 
 
 def _release_waiting(actor: User, ret: MonitoringReturn) -> tuple[tuple[Instalment, ...], str]:
@@ -748,15 +760,8 @@ def _release_waiting(actor: User, ret: MonitoringReturn) -> tuple[tuple[Instalme
 @transaction.atomic
 def return_approve(*, actor: User, monitoring_return: MonitoringReturn, comments: str = "") -> ReviewOutcome:
     """The fund manager approves a submitted return, which releases the instalment waiting on it."""
-    ret = _lock_for_review(actor, monitoring_return)
-    before = snapshot(ret, ("status",))
-    ret.status = ReturnStatus.APPROVED
-    ret.reviewed_at = timezone.now()
-    ret.reviewed_by = actor
-    ret.review_comments = (comments or "").strip()
-    ret.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_comments", "updated_at"])
-    audit_record(actor=actor, action="return.approved", target=ret, before=before,
-                 after=snapshot(ret, ("status", "review_comments")), message=f"Monitoring return for {_period(ret)} approved")
+    ret = _lock_for_review(actor, monitoring_return, "approve")
+    _review(actor, ret, "approve", (comments or "").strip(), f"Monitoring return for {_period(ret)} approved")
     released, note = _release_waiting(actor, ret)
     if note:
         ret.payment_note = note
@@ -777,18 +782,11 @@ def return_approve(*, actor: User, monitoring_return: MonitoringReturn, comments
 @transaction.atomic
 def return_send_back(*, actor: User, monitoring_return: MonitoringReturn, comments: str) -> MonitoringReturn:
     """The fund manager sends a submitted return back with comments; the grantee changes and resubmits it."""
-    ret = _lock_for_review(actor, monitoring_return)
+    ret = _lock_for_review(actor, monitoring_return, "send_back")
     comments = (comments or "").strip()
     if not comments:
         raise ValidationError({"comments": ValidationError(COMMENTS_MISSING, code="comments_missing")})
-    before = snapshot(ret, ("status",))
-    ret.status = ReturnStatus.RETURNED
-    ret.reviewed_at = timezone.now()
-    ret.reviewed_by = actor
-    ret.review_comments = comments
-    ret.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_comments", "updated_at"])
-    audit_record(actor=actor, action="return.sent_back", target=ret, before=before,
-                 after=snapshot(ret, ("status", "review_comments")), message=f"Monitoring return for {_period(ret)} sent back")
+    _review(actor, ret, "send_back", comments, f"Monitoring return for {_period(ret)} sent back")
     for user in _grantee_audience(ret):
         notify(user=user, subject=f"Monitoring return sent back: {ret.award.reference}",
                body=f"Your monitoring return for {_period(ret)} needs changes: {comments}", link=ret.get_absolute_url())
