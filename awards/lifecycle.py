@@ -1,5 +1,5 @@
 """The awards stage's lifecycles, each declared once as a table (``governance.lifecycle``):
-the award itself, its conditions, its instalments and its variations.
+the award itself, its conditions, its instalments, its variations and its offer letters.
 
 Services in ``awards.services`` stay the public API: they check what the table cannot (the
 offer deadline, pre-start conditions, the money), then call ``<LIFECYCLE>.apply``, which
@@ -23,8 +23,10 @@ from .models import (
     AwardCondition,
     AwardStatus,
     ConditionStatus,
+    DocumentStatus,
     Instalment,
     InstalmentStatus,
+    OfferLetter,
     Variation,
     VariationStatus,
 )
@@ -132,5 +134,27 @@ VARIATION_LIFECYCLE: Lifecycle[Variation] = Lifecycle(
                    verb="approved"),
         Transition("reject", [V.REQUESTED], V.REJECTED, permission=MANAGE, audit="variation.rejected",
                    verb="rejected"),
+    ],
+)
+
+D = DocumentStatus
+
+# An offer letter is made by the worker: queued → running → ready, or failed. A redelivered task
+# makes a running or failed letter again; a ready letter is never made again (a new version is).
+# Only the portal moves it; its events are filed under the award, and starting writes none.
+OFFER_LETTER_LIFECYCLE: Lifecycle[OfferLetter] = Lifecycle(
+    name="offer_letter",
+    model=OfferLetter,
+    states=DocumentStatus,
+    thing="offer letter",
+    permission_object=lambda letter: letter.award,
+    audit_target=lambda letter: letter.award,
+    transitions=[
+        Transition("start", [D.QUEUED, D.RUNNING, D.FAILED], D.RUNNING, permission=PORTAL_ONLY, system=True, audit="",
+                   verb="started"),
+        Transition("finish", [D.RUNNING, D.FAILED], D.READY, permission=PORTAL_ONLY, system=True, audit="offer_letter.ready",
+                   verb="made"),
+        Transition("fail", [D.QUEUED, D.RUNNING, D.FAILED], D.FAILED, permission=PORTAL_ONLY, system=True,
+                   audit="offer_letter.failed", verb="failed"),
     ],
 )

@@ -39,6 +39,7 @@ from .lifecycle import (
     AWARD_LIFECYCLE,
     CONDITION_LIFECYCLE,
     INSTALMENT_LIFECYCLE,
+    OFFER_LETTER_LIFECYCLE,
     VARIATION_LIFECYCLE,
 )
 
@@ -530,11 +531,9 @@ def offer_letter_generate(*, letter_id: int) -> OfferLetter | None:
 
     with transaction.atomic():
         letter = OfferLetter.objects.select_for_update().filter(pk=letter_id).first()
-        if letter is None or letter.status == DocumentStatus.READY:
+        if letter is None or not OFFER_LETTER_LIFECYCLE.allows(letter.status, "start"):
             return letter
-        letter.status = DocumentStatus.RUNNING
-        letter.error = ""
-        letter.save(update_fields=["status", "error"])
+        OFFER_LETTER_LIFECYCLE.apply(letter, "start", actor=None, locked=letter, clean=False, changes={"error": ""})
     try:
         pdf = render_offer_letter(letter)
     except Exception as exc:
@@ -542,27 +541,23 @@ def offer_letter_generate(*, letter_id: int) -> OfferLetter | None:
         return offer_letter_fail(letter_id=letter_id, error=f"{type(exc).__name__}: {exc}")
     with transaction.atomic():
         letter = OfferLetter.objects.select_for_update().select_related("award").get(pk=letter_id)
-        if letter.status == DocumentStatus.READY:
+        if not OFFER_LETTER_LIFECYCLE.allows(letter.status, "finish"):  # made meanwhile by a redelivered task
             return letter
         letter.file.save(f"offer-letter-v{letter.version}.pdf", ContentFile(pdf), save=False)
-        letter.status = DocumentStatus.READY
-        letter.ready_at = timezone.now()
-        letter.save(update_fields=["file", "status", "ready_at"])
-        audit_record(actor=None, action="offer_letter.ready", target=letter.award,
-                     message=f"Offer letter version {letter.version} made")
+        OFFER_LETTER_LIFECYCLE.apply(letter, "finish", actor=None, locked=letter, clean=False,
+                                     changes={"ready_at": timezone.now()}, recorded=(),
+                                     message=f"Offer letter version {letter.version} made")
     return letter
 
 
 @transaction.atomic
 def offer_letter_fail(*, letter_id: int, error: str) -> OfferLetter | None:
     letter = OfferLetter.objects.select_for_update().select_related("award").filter(pk=letter_id).first()
-    if letter is None or letter.status == DocumentStatus.READY:
+    if letter is None or not OFFER_LETTER_LIFECYCLE.allows(letter.status, "fail"):
         return letter
-    letter.status = DocumentStatus.FAILED
-    letter.error = error[:2000]
-    letter.save(update_fields=["status", "error"])
-    audit_record(actor=None, action="offer_letter.failed", target=letter.award,
-                 message=f"Offer letter version {letter.version} could not be made")
+    OFFER_LETTER_LIFECYCLE.apply(letter, "fail", actor=None, locked=letter, clean=False,
+                                 changes={"error": error[:2000]}, recorded=(),
+                                 message=f"Offer letter version {letter.version} could not be made")
     return letter
 
 

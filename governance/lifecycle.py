@@ -36,7 +36,8 @@ class Transition:
     ``permission`` is the Django permission the actor needs on the object (the same one the view
     asks); empty: no person may, only the portal (with ``system``). ``system`` lets the portal
     itself (a scheduled task, ``actor=None``) make the change. ``audit`` is the audit event's
-    action; ``verb`` reads in messages ("cannot be {verb}"). ``refusal`` (a ``%(status)s``-style
+    action, empty for a step that writes none (a build starting: its outcome is what is
+    recorded); ``verb`` reads in messages ("cannot be {verb}"). ``refusal`` (a ``%(status)s``-style
     message, with ``refusal_code``) replaces the lifecycle's refusal for this action only.
     """
 
@@ -81,6 +82,8 @@ class Lifecycle(Generic[M]):
     refusal_code: str = "transition_not_allowed"
     # The object the permission is asked on, when it is not the row itself (a condition's award).
     permission_object: Callable[[Any], Any] | None = None
+    # The object the audit event is about, when it is not the row itself (an offer letter's award).
+    audit_target: Callable[[Any], Any] | None = None
     _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -141,7 +144,10 @@ class Lifecycle(Generic[M]):
         return locked
 
     def _require_actor(self, obj: M, row: Transition, actor: Any) -> None:
-        if not row.permission and actor is not None:
+        if actor is None:  # the portal itself: no object to ask about
+            require_actor(None, row.permission, system=row.system)
+            return
+        if not row.permission:
             raise PermissionDenied(ACTOR_NOT_ALLOWED)
         target = self.permission_object(obj) if self.permission_object is not None else obj
         require_actor(actor, row.permission, target, system=row.system)
@@ -206,8 +212,10 @@ class Lifecycle(Generic[M]):
             current.full_clean()
         current.save()
         after = {**snapshot(current, recorded), **(audit_after or {})}
-        audit_record(actor=actor, action=row.audit, target=current, before=before or None, after=after or None,
-                     message=message)
+        if row.audit:
+            target = self.audit_target(current) if self.audit_target is not None else current
+            audit_record(actor=actor, action=row.audit, target=target, before=before or None, after=after or None,
+                         message=message)
         if current is not obj:
             for name in (self.field, *recorded, *(changes or {})):
                 setattr(obj, name, getattr(current, name))
