@@ -373,7 +373,7 @@ def assignment_reassign(
     before = _assignment_snapshot(locked)
     locked.withdrawn_reason = reason
     ASSIGNMENT_LIFECYCLE.apply(locked, "withdraw", actor=actor, locked=locked, clean=False,
-                               changes={"withdrawn_reason": reason}, audit_before=before,
+                               changes={"withdrawn_reason": reason}, recorded=(), audit_before=before,
                                audit_after={**before, "status": AssignmentStatus.WITHDRAWN},
                                message=f"{locked.assessor.full_name} came off {locked.bid.reference}: {reason}")
     notify(user=locked.assessor, subject=f"You are no longer assessing {locked.bid.reference}",
@@ -550,7 +550,7 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
         # The event records the scores submitted (the panel's to see now), not the sheet's fields.
         sheet.assignment = locked
         SCORE_SHEET_LIFECYCLE.apply(sheet, "submit", actor=actor, locked=sheet, clean=False,
-                                    changes={"submitted_at": now}, audit_before={},
+                                    changes={"submitted_at": now}, recorded=(), audit_before={},
                                     audit_after={str(pk): score for pk, (score, _) in clean.items()},
                                     message=f"{actor.full_name} submitted their scores on {bid.reference}")
         _tell_chairs_if_all_scores_in(call)
@@ -606,7 +606,7 @@ def score_sheet_reopen(*, actor: User, assignment: Assignment, reason: str, now:
     sheet.assignment = locked
     SCORE_SHEET_LIFECYCLE.apply(sheet, "reopen", actor=actor, locked=sheet, clean=False,
                                 changes={"submitted_at": None, "reopened_reason": reason},
-                                audit_before={"status": SheetStatus.SUBMITTED},
+                                recorded=(), audit_before={"status": SheetStatus.SUBMITTED},
                                 audit_after={"status": SheetStatus.DRAFT, "reason": reason}, message=f"Reopened: {reason}")
     notify(user=locked.assessor, subject=f"Your score sheet for {locked.bid.reference} has been reopened",
            body=f"The fund manager has reopened your scores on bid {locked.bid.reference} so you can change them.\n\n"
@@ -1196,7 +1196,7 @@ def invitation_respond(*, actor: User, token, accept: bool | None, reason: str =
     INVITATION_LIFECYCLE.apply(
         invitation, action, actor=actor, locked=invitation,
         changes={"responded_at": now, **({} if accept else {"decline_reason": decline_reason})},
-        audit_before=before, audit_after={"status": answer, "reason": invitation.decline_reason if accept else decline_reason},
+        recorded=(), audit_before=before, audit_after={"status": answer, "reason": invitation.decline_reason if accept else decline_reason},
         message=f"{actor.full_name} {label} the invitation to assess {invitation.call.title}{reason_label}")
     notify(user=invitation.invited_by, subject=f"{actor.full_name} {invitation.get_status_display().lower()}: {invitation.call.title}",
            body=(f"{actor.full_name} {invitation.get_status_display().lower()} your invitation to assess {invitation.call.title}"
@@ -1228,7 +1228,7 @@ def invitations_remind_and_expire(*, now: dt.datetime | None = None) -> tuple[in
             if locked is None:
                 continue
             INVITATION_LIFECYCLE.apply(locked, "expire", actor=None, locked=locked, clean=False,
-                                       audit_before={}, audit_after={},
+                                       recorded=(), audit_before={}, audit_after={},
                                        message=f"The invitation to {invitation.invitee.full_name} expired unanswered")
             expired += 1
     return reminded, expired

@@ -30,11 +30,15 @@ WHO: dict[str, str] = {
     "awards.respond_to_offer": "the funded organisation",
     "awards.act_for_recipient": "the funded organisation",
     "reporting.edit_return": "the funded organisation",
+    "assessment.score_assignment": "the assigned assessor",
+    "assessment.manage_assignment": "the fund's managers",
+    "assessment.answer_invitation": "the invited assessor",
+    "assessment.manage_invitation": "the fund's managers",
     "reporting.review_return": "the fund's managers",
     "reporting.request_impact_report": "the fund's managers and auditors",
     "reporting.manage_impact_report": "the fund's managers",
 }
-SYSTEM = "the portal, on schedule"
+SYSTEM = "the portal itself"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Step:
 
 
 def who_may(permission: str, system: bool) -> str:
+    if not permission:  # no person may: the portal's own step
+        return SYSTEM
     people = WHO.get(permission, permission)
     return f"{people}, or {SYSTEM}" if system else people
 

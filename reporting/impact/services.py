@@ -281,7 +281,7 @@ def report_version_claim(*, version_id: int, now: dt.datetime | None = None) -> 
     REPORT_BUILD_LIFECYCLE.apply(
         version, "resume" if taking_over else "start", actor=None, locked=version, clean=False,
         changes={"attempts": attempt, "started_at": now, "heartbeat_at": now, "step": "Starting", "error": ""},
-        audit_before={}, audit_after={},
+        recorded=(), audit_before={}, audit_after={},
         message=f"The worker building it fell silent; attempt {attempt} started")
     return Claim("claimed", version_id, token=version.attempts)
 
@@ -331,7 +331,7 @@ def report_version_complete(
     REPORT_BUILD_LIFECYCLE.apply(
         version, "complete", actor=None, locked=version, clean=False,
         changes={"data_cutoff": data_cutoff, "finished_at": finished_at, "step": "", "error": ""},
-        audit_before={}, audit_after={"number": version.number, "data_cutoff": data_cutoff, "attempts": version.attempts,
+        recorded=(), audit_before={}, audit_after={"number": version.number, "data_cutoff": data_cutoff, "attempts": version.attempts,
                                       "pdf_bytes": len(pdf)},
         message=f"Version {version.number} built in {int((finished_at - version.started_at).total_seconds())} s")
     _tell_requester(version, subject=f"Impact report ready: {version.report.title}",
@@ -350,7 +350,7 @@ def _fail(version: ReportVersion, reason: str, now: dt.datetime) -> None:
     """Record the failure; ``version`` is the row this transaction holds locked."""
     REPORT_BUILD_LIFECYCLE.apply(version, "fail", actor=None, locked=version, clean=False,
                                  changes={"error": reason, "step": "", "finished_at": now},
-                                 audit_before={}, audit_after={}, message=reason)
+                                 recorded=(), audit_before={}, audit_after={}, message=reason)
     _tell_requester(version, subject=f"Impact report failed: {version.report.title}",
                     body=f"Version {version.number} could not be built: {reason}")
 

@@ -264,7 +264,7 @@ def return_open(*, return_id: int, today: dt.date | None = None) -> bool:
                 or ret.award.status not in SCHEDULED_AWARD_STATUSES):
             return False
         RETURN_LIFECYCLE.apply(ret, "open", actor=None, locked=ret, changes={"opened_at": timezone.now()}, clean=False,
-                               audit_before={"status": ReturnStatus.UPCOMING},
+                               recorded=(), audit_before={"status": ReturnStatus.UPCOMING},
                                audit_after={"status": ReturnStatus.OPEN, "due_date": ret.due_date},
                                message=f"Monitoring return for {_period(ret)} opened, due {_date(ret.due_date)}")
     return True
@@ -701,7 +701,7 @@ def return_submit(*, actor: User, monitoring_return: MonitoringReturn, today: dt
     RETURN_LIFECYCLE.apply(
         ret, "submit", actor=actor, locked=ret, clean=False,
         changes={"submitted_at": now, "submitted_by": actor, "opened_at": ret.opened_at or now},
-        audit_before=snapshot(ret, ("status",)),
+        recorded=(), audit_before=snapshot(ret, ("status",)),
         audit_after={"status": ReturnStatus.SUBMITTED, **snapshot(ret, ("rag",)), "spend": return_spend_total(ret)},
         message=f"Monitoring return for {_period(ret)} submitted (RAG {ret.get_rag_display() or 'not given'})")
     award = ret.award
@@ -738,7 +738,7 @@ def _lock_for_review(actor: User, ret: MonitoringReturn, action: str) -> Monitor
 def _review(actor: User, ret: MonitoringReturn, action: str, comments: str, message: str) -> None:
     RETURN_LIFECYCLE.apply(ret, action, actor=actor, locked=ret, clean=False,
                            changes={"reviewed_at": timezone.now(), "reviewed_by": actor, "review_comments": comments},
-                           audit_before=snapshot(ret, ("status",)),
+                           recorded=(), audit_before=snapshot(ret, ("status",)),
                            audit_after={"status": RETURN_LIFECYCLE.transition(action).target, "review_comments": comments},
                            message=message)
 
