@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from governance import uploads
 from governance.access import require
+from governance.forms import add_service_errors
 from governance.models import Call, Organisation, OrganisationKind
 from governance.request_time import request_started_at
 from governance.selectors import (
@@ -92,14 +93,6 @@ def _crumbs(bid: Bid | None = None, *extra) -> list[tuple[str, str]]:
     return [*crumbs, *extra]
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 def _is_conflict(error: ValidationError) -> bool:
     return getattr(error, "code", None) == "conflict" or any(
         getattr(e, "code", None) == "conflict" for e in getattr(error, "error_list", []))
@@ -148,7 +141,7 @@ def bid_start(request, slug: str):
             bid = services.bid_start(actor=request.user, call=call, organisation=form.cleaned_data["organisation"],
                                      title=form.cleaned_data["title"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Bid {bid.reference} started. Complete each section, then check and submit it.")
             return redirect(bid)
@@ -401,7 +394,7 @@ def _error_items(built: dict) -> list[tuple[str, str]]:
 
 def _section_context(request, bid: Bid, section: str, built: dict, state=None, **extra) -> dict:
     if state is None:
-        state = BidSectionState.objects.filter(bid=bid, section=section).select_related("updated_by").first()
+        state = selectors.section_state(bid, section)
     has_errors = any(form.is_bound and (form.total_error_count() if hasattr(form, "total_error_count") else form.errors)
                      for form in built.values())
     return {
@@ -432,15 +425,14 @@ def bid_section(request, pk: int, section: str):
                 page.save(request.user, bid, built, request_started_at(request))
             except ValidationError as error:
                 conflict = _is_conflict(error)
-                _apply_errors(built["main"], error)
+                add_service_errors(built["main"], error)
             else:
                 messages.success(request, f"{page.section.label} saved.")
                 if "more" in request.POST:
                     return redirect(reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": section}) + "?rows=more")
                 return redirect(bid)
     else:
-        state = BidSectionState.objects.select_related("updated_by").filter(bid=bid, section=section).first() \
-            or BidSectionState.objects.create(bid=bid, section=section)
+        state = selectors.section_state(bid, section)
         built = page.build(bid, state, None, more=more)
     context = _section_context(request, bid, section, built, state=state, conflict=conflict, rows=page.rows)
     if section == BidSection.SAVINGS:
@@ -490,7 +482,7 @@ def partner_add(request, pk: int, organisation_pk: int):
         try:
             services.bid_partner_add(actor=request.user, bid=bid, now=request_started_at(request), organisation=organisation, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{organisation.name} added as a partner.")
             return redirect("applications:bid_section", pk=bid.pk, section="partners")
@@ -506,7 +498,7 @@ def partner_change(request, pk: int, partner_pk: int):
     if refused := _closed_to_changes(request, bid):
         return refused
     partner = get_object_or_404(bid.partners.select_related("organisation"), pk=partner_pk)
-    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.PARTNERS)
+    state = selectors.section_state(bid, BidSection.PARTNERS)
     form = forms.PartnerChangeForm(request.POST or None, initial={
         "version": state.version, "role": partner.role, "contribution": partner.contribution})
     conflict = False
@@ -515,7 +507,7 @@ def partner_change(request, pk: int, partner_pk: int):
             services.bid_partner_change(actor=request.user, bid=bid, now=request_started_at(request), partner=partner, **form.cleaned_data)
         except ValidationError as error:
             conflict = _is_conflict(error)
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{partner.organisation.name} changed.")
             return redirect("applications:bid_section", pk=bid.pk, section="partners")
@@ -550,7 +542,7 @@ def bid_attachments(request, pk: int):
     bid = _writable_bid(request, pk)
     if refused := _closed_to_changes(request, bid):
         return refused
-    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.ATTACHMENTS)
+    state = selectors.section_state(bid, BidSection.ATTACHMENTS)
     too_large = "file" in uploads.too_large_fields(request)
     main = forms.SectionForm(request.POST if "confirm" in request.POST else None, initial=_version(state))
     upload_form = forms.AttachmentForm(request.POST if "upload" in request.POST else None,
@@ -562,7 +554,7 @@ def bid_attachments(request, pk: int):
                                          version=main.cleaned_data["version"])
         except ValidationError as error:
             conflict = _is_conflict(error)
-            _apply_errors(main, error)
+            add_service_errors(main, error)
         else:
             messages.success(request, "Attachments saved.")
             return redirect(bid)
@@ -573,7 +565,7 @@ def bid_attachments(request, pk: int):
             attachment = services.bid_attachment_add(actor=request.user, bid=bid, now=request_started_at(request), upload=request.FILES.get("file"),
                                                      description=upload_form.cleaned_data["description"])
         except ValidationError as error:
-            _apply_errors(upload_form, error)
+            add_service_errors(upload_form, error)
         else:
             if attachment.scan_status == uploads.ScanStatus.AWAITING:
                 messages.success(request, f"{attachment.original_name} uploaded. It is being checked for viruses "
@@ -585,7 +577,7 @@ def bid_attachments(request, pk: int):
         upload_form.add_error("file", services.FILE_TOO_LARGE)
     built = {"main": main, "upload": upload_form}
     return render(request, "applications/sections/attachments.html", {
-        **_section_context(request, bid, BidSection.ATTACHMENTS, built, conflict=conflict),
+        **_section_context(request, bid, BidSection.ATTACHMENTS, built, state=state, conflict=conflict),
         "attachments": list(selectors.bid_attachments(bid)),
         "has_errors": bool(main.errors or upload_form.errors),
     }, status=409 if conflict else 200)
@@ -649,7 +641,7 @@ def bid_endorse(request, pk: int):
             else:
                 services.bid_endorsement_decline(actor=request.user, bid=bid, comment=comment)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Thank you: the bid's writers have been told your decision.")
             return redirect(bid)
@@ -672,7 +664,7 @@ def endorsement_record(request, pk: int):
                 actor=request.user, bid=bid, upload=form.cleaned_data["file"],
                 endorsed_by_name=form.cleaned_data["endorsed_by_name"], comment=form.cleaned_data["comment"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The endorsement has been recorded with its evidence and the bid's writers told.")
             return redirect(bid)
@@ -701,7 +693,7 @@ def bid_check(request, pk: int):
         except ValidationError as error:
             if getattr(error, "code", None) == "already_submitted":
                 return redirect("applications:bid_submitted", pk=bid.pk)
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("applications:bid_submitted", pk=bid.pk)
     # For showing the page only (after any submission, which reads afresh under its lock): the
@@ -756,7 +748,7 @@ def bid_ineligible(request, pk: int):
         try:
             services.bid_mark_ineligible(actor=request.user, bid=bid, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Bid {bid.reference} marked ineligible. The applicant has been told why.")
             return redirect(bid)
@@ -842,7 +834,7 @@ def eoi_start(request, slug: str):
                 partners=data["partners"], now=request_started_at(request),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your expression of interest has been sent. We will tell you whether you are invited to bid.")
             return redirect(eoi)
@@ -899,7 +891,7 @@ def eoi_decide(request, slug: str, pk: int):
         try:
             service(actor=request.user, eoi=eoi, reason=form.cleaned_data["reason"], now=request_started_at(request))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             eoi.refresh_from_db()
             messages.success(request, f"{eoi.lead_organisation.name}: {eoi.get_status_display().lower()}. They have been told.")
@@ -948,7 +940,7 @@ def _run(form, save):
     try:
         result = save()
     except ValidationError as error:
-        _apply_errors(form, error)
+        add_service_errors(form, error)
         return None
     return True if result is None else result
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessment.visibility import decision_view
 from governance import uploads
 from governance.access import reauthentication_redirect, require
+from governance.forms import add_service_errors
 from governance.models import Fund
 from governance.money import ZERO
 from governance.selectors import funds_visible_to, request_roles
@@ -38,7 +39,6 @@ from .forms import (
     ReturnFrequencyForm,
     VariationDecisionForm,
     VariationRequestForm,
-    add_service_errors,
 )
 from .models import (
     Award,
@@ -67,6 +67,7 @@ from .selectors import (
 )
 from .steps import annotate_instalments, manager_next_step
 from .visibility import (
+    award_visible_to,
     awards_visible_to,
     remittance,
     sees_condition_evidence,
@@ -77,7 +78,11 @@ from .visibility import (
 
 
 def _award(request, reference: str):
-    return get_object_or_404(awards_visible_to(request.user), reference=reference)
+    award = award_visible_to(request.user, reference)
+    if award is None:
+        raise Http404("No such award")
+    require(request.user.has_perm("awards.view_award", award))
+    return award
 
 
 def _crumbs(*extra: tuple[str, str]) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from applications.models import CareSetting, CostCategory, SavingKind
 from governance import fy
-from governance.forms import YES_NO, MoneyField, NHSDateField, needed_when
+from governance.forms import YES_NO, MoneyField, NHSDateField, add_service_errors, needed_when
 from governance.money import format_money
 
 from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection
@@ -234,14 +234,7 @@ class SectionPage:
         if not self.form.is_bound:  # a fresh page (the section changed meanwhile): errors go at the top
             self.page_errors.extend(exc.messages)
             return
-        if not hasattr(exc, "error_dict"):
-            for error in exc.error_list:
-                self.form.add_error(None, error)
-            return
-        for key, errors in exc.error_dict.items():
-            form, field = self.field_for(key)
-            for error in errors:
-                form.add_error(field, error)
+        add_service_errors(self.form, exc, field_map=lambda key, error: self.field_for(key))
 
 
 class _Rows:
