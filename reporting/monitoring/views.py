@@ -16,6 +16,7 @@ from awards.models import InstalmentStatus
 from awards.visibility import award_visible_to
 from governance.access import require
 from governance.forms import add_service_errors
+from governance.sections import edit_section
 from governance.selectors import request_roles
 
 from ..models import ReturnSection, ReturnStatus
@@ -162,16 +163,11 @@ def return_section(request, pk: int, section: str):
         return redirect(ret)
     page_class = SECTION_PAGES[section]
     page = page_class(ret, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and page.is_valid():
-        try:
-            page.save(request.user)
-        except ValidationError as exc:
-            if getattr(exc, "code", None) == "section_changed":
-                page = page_class(returns_visible_to(request.user).get(pk=ret.pk))
-            page.add_errors(exc)
-        else:
-            messages.success(request, f"{page.title} saved.")
-            return redirect(ret.get_absolute_url() + "#sections")
+    # Saved by someone else meanwhile: the page reopens at the latest answers, saying why.
+    page, saved = edit_section(request, page, saved_url=ret.get_absolute_url() + "#sections",
+                               reopen=lambda: page_class(returns_visible_to(request.user).get(pk=ret.pk)))
+    if saved:
+        return saved
     return render(request, page.template, {
         "ret": ret, "award": ret.award, "page": page, "form": page.form, "has_errors": page.has_errors,
         "crumbs": _return_crumbs(ret), **page.context(),

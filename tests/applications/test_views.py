@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
-from applications import checks, services, views
+from applications import checks, services
 from applications.models import (
     Bid,
     BidCost,
@@ -20,6 +20,7 @@ from applications.models import (
     BidStatus,
     ProjectedSaving,
 )
+from applications.sections import SECTION_PAGES
 from governance.extensions import sections_for_call
 from governance.models import AuditEvent, CallStatus, PartnerKind
 from governance.money import NEGATIVE, NOT_MONEY, TOO_LARGE
@@ -367,7 +368,7 @@ def test_opening_section_pages_writes_no_section_state_and_the_first_save_does(a
                              role=PartnerKind.SECONDARY_CARE, contribution="Beds")
     BidSectionState.objects.filter(bid=draft).delete()
     partner = draft.partners.get()
-    pages = [section_url(draft, section) for section in (*views.SECTION_PAGES, BidSection.ATTACHMENTS)]
+    pages = [section_url(draft, section) for section in (*SECTION_PAGES, BidSection.ATTACHMENTS)]
     pages += [f"/bids/{draft.pk}/", f"/bids/{draft.pk}/partners/{partner.pk}/"]
     for page in pages:
         assert applicant_client.get(page).status_code == 200, page
