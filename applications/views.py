@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from governance import uploads
 from governance.access import require
-from governance.forms import add_service_errors
+from governance.forms import add_service_errors, submit_form
 from governance.models import Call, Organisation, OrganisationKind
 from governance.request_time import request_started_at
 from governance.sections import edit_section, form_has_errors, has_code
@@ -298,14 +298,10 @@ def partner_add(request, pk: int, organisation_pk: int):
         return refused
     organisation = get_object_or_404(Organisation, pk=organisation_pk)
     form = forms.PartnerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_partner_add(actor=request.user, bid=bid, now=request_started_at(request), organisation=organisation, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{organisation.name} added as a partner.")
-            return redirect("applications:bid_section", pk=bid.pk, section="partners")
+    if submit_form(request, form, lambda: services.bid_partner_add(
+            actor=request.user, bid=bid, now=request_started_at(request), organisation=organisation, **form.cleaned_data)):
+        messages.success(request, f"{organisation.name} added as a partner.")
+        return redirect("applications:bid_section", pk=bid.pk, section="partners")
     return render(request, "applications/partners/form.html", {
         "bid": bid, "form": form, "organisation": organisation, "adding": True,
         "crumbs": _partner_crumbs(bid),
@@ -478,16 +474,11 @@ def endorsement_record(request, pk: int):
     bid = _visible_bid(request, pk)
     require(request.user.has_perm("applications.record_offline_endorsement", bid))
     form = forms.OfflineEndorsementForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_endorsement_record_offline(
-                actor=request.user, bid=bid, upload=form.cleaned_data["file"],
-                endorsed_by_name=form.cleaned_data["endorsed_by_name"], comment=form.cleaned_data["comment"])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The endorsement has been recorded with its evidence and the bid's writers told.")
-            return redirect(bid)
+    if submit_form(request, form, lambda: services.bid_endorsement_record_offline(
+            actor=request.user, bid=bid, upload=form.cleaned_data["file"],
+            endorsed_by_name=form.cleaned_data["endorsed_by_name"], comment=form.cleaned_data["comment"])):
+        messages.success(request, "The endorsement has been recorded with its evidence and the bid's writers told.")
+        return redirect(bid)
     return render(request, "applications/endorsement_record.html", {
         "bid": bid, "form": form, "crumbs": _crumbs(bid),
         "has_endorser": selectors.has_active_endorser(bid.commissioner_id),
@@ -564,14 +555,10 @@ def bid_ineligible(request, pk: int):
     bid = _visible_bid(request, pk)
     require(request.user.has_perm("applications.manage_bid", bid))
     form = forms.IneligibleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_mark_ineligible(actor=request.user, bid=bid, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Bid {bid.reference} marked ineligible. The applicant has been told why.")
-            return redirect(bid)
+    if submit_form(request, form, lambda: services.bid_mark_ineligible(actor=request.user, bid=bid,
+                                                                      reason=form.cleaned_data["reason"])):
+        messages.success(request, f"Bid {bid.reference} marked ineligible. The applicant has been told why.")
+        return redirect(bid)
     return render(request, "applications/bid_ineligible.html", {"bid": bid, "form": form, "crumbs": _crumbs(bid)})
 
 
@@ -753,18 +740,6 @@ def _team_crumbs(bid: Bid) -> list[tuple[str, str]]:
     return _crumbs(bid)
 
 
-def _run(form, save):
-    """Run a service for a valid form; its ValidationError goes on the form. Returns the result or None."""
-    if not form.is_valid():
-        return None
-    try:
-        result = save()
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None
-    return True if result is None else result
-
-
 @require_http_methods(["GET", "POST"])
 def bid_team(request, pk: int):
     bid = _visible_bid(request, pk)
@@ -774,7 +749,7 @@ def bid_team(request, pk: int):
     form = forms.TeamInviteForm(request.POST if request.method == "POST" else None,
                                 organisations=organisations, sections=sections)
     if request.method == "POST":
-        member = _run(form, lambda: services.bid_team_invite(actor=request.user, bid=bid, **form.service_fields()))
+        member = submit_form(request, form, lambda: services.bid_team_invite(actor=request.user, bid=bid, **form.service_fields()))
         if member:
             messages.success(request, f"{member.email} is invited. The invitation expires on "
                                       f"{checks.uk_datetime(member.expires_at)}.")
@@ -847,7 +822,7 @@ def bid_sign_off(request, pk: int):
             data = request.POST.copy()
             data["organisation"] = str(open_to_me[0].pk)
             form = forms.SignOffForm(data, organisations=open_to_me)
-        done = _run(form, lambda: services.bid_partner_sign_off(
+        done = submit_form(request, form, lambda: services.bid_partner_sign_off(
             actor=request.user, bid=bid, organisation=form.organisations.get(form.cleaned_data.get("organisation"))
             or Organisation(pk=0, name="")))
         if done:
@@ -868,7 +843,7 @@ def bid_comments(request, pk: int, section: str):
     form = forms.CommentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         require(can_comment)
-        if _run(form, lambda: services.bid_comment_add(actor=request.user, bid=bid, section=section,
+        if submit_form(request, form, lambda: services.bid_comment_add(actor=request.user, bid=bid, section=section,
                                                         body=form.cleaned_data.get("body") or "")):
             messages.success(request, "Your comment is saved with the bid.")
             return redirect("applications:bid_comments", pk=bid.pk, section=section)
