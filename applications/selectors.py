@@ -39,6 +39,7 @@ from .models import (
     Bid,
     BidCost,
     BidPartner,
+    BidSectionState,
     BidStatus,
     CareSetting,
     CostCategory,
@@ -207,6 +208,13 @@ def fund_manager_users(bid: Bid) -> QuerySet[User]:
         networks.append(bid.pot.network_id)
     return User.objects.filter(memberships__organisation_id__in=networks, memberships__role=MembershipRole.FUND_MANAGER,
                                is_active=True).distinct()
+
+
+def section_state(bid: Bid, section: str) -> BidSectionState:
+    """The section's saved status and version, or (for a section never saved) the state it starts
+    in, not saved: reading a section writes nothing; the first save creates its row."""
+    saved = BidSectionState.objects.filter(bid=bid, section=section).select_related("updated_by").first()
+    return saved or BidSectionState(bid=bid, section=section)
 
 
 def bid_attachments(bid: Bid) -> QuerySet[Attachment]:

@@ -64,33 +64,16 @@ class ProfileFieldsMixin:
             if self.cleaned_data.get(year_field_name(year))
         }
 
-    def profile_error_field(self, error: ValidationError) -> str | None:
-        """The year field a profile error is about, when it names one."""
-        params = getattr(error, "params", None) or {}
-        label = params.get("year")
+    def service_error_field(self, key: str, error: ValidationError) -> str | None:
+        """Where a service error not keyed by a field goes (``add_service_errors``): a profile
+        error that names a year goes next to that year's field."""
+        if key not in ("profile", "decision"):
+            return None
+        label = (getattr(error, "params", None) or {}).get("year")
         for year in self.profile_years:
             if fy.label(year) == label:
                 return year_field_name(year)
         return None
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's errors next to the fields they are about (the rest at the top)."""
-    if not hasattr(exc, "error_dict"):
-        for error in exc.error_list:
-            form.add_error(None, error)
-        return
-    for key, errors in exc.error_dict.items():
-        for error in errors:
-            field = key if key in form.fields else None
-            if field is None and isinstance(form, ProfileFieldsMixin) and key in ("profile", "decision"):
-                field = form.profile_error_field(error)
-            if field is None and key == "profile" and "profile_total" in form.fields:
-                field = "profile_total"
-            if field is None and key == "conditions" and "conditions_due_date" in form.fields \
-                    and getattr(error, "code", "") in ("condition_due_past", "condition_due_after_end"):
-                field = "conditions_due_date"
-            form.add_error(field, error)
 
 
 def _return_frequency_field() -> forms.TypedChoiceField:
@@ -162,6 +145,11 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
         else:
             initial_profile = {}
         self.add_profile_fields(self.fund.years, initial_profile)
+
+    def service_error_field(self, key: str, error: ValidationError) -> str | None:
+        if key == "conditions" and getattr(error, "code", "") in ("condition_due_past", "condition_due_after_end"):
+            return "conditions_due_date"
+        return super().service_error_field(key, error)
 
     def clean_other_conditions(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["other_conditions"].splitlines() if line.strip()]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils import timezone
 
 from . import fy
@@ -252,13 +255,56 @@ class FinancialYearField(forms.CharField):
         return fy.label(value) if isinstance(value, int) else value
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ``ValidationError`` on the form: next to its field where the form has one."""
-    if hasattr(exc, "error_dict"):
-        for name, messages in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, exc.messages)
+# Where a service error goes: a field of the form, (another form, its field) such as a row of a
+# formset, or None for the top of the form.
+ErrorPlace = str | tuple[forms.BaseForm, str | None] | None
+FieldMap = Mapping[str, str] | Callable[[str, ValidationError], ErrorPlace]
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError, field_map: FieldMap | None = None) -> None:
+    """Show a service's ``ValidationError`` on the form, each message kept whole (code and params).
+
+    A message keyed by one of the form's fields goes next to that field. Other keys are placed by
+    ``field_map`` (a dict of service key to field name, or a function ``(key, error)`` answering
+    a field name, a ``(form, field)`` pair or None), else by the form's own
+    ``service_error_field(key, error)`` when it has one; what is left goes at the top of the form
+    (the error summary)."""
+    if not hasattr(error, "error_dict"):
+        for each in error.error_list:
+            form.add_error(None, each)
+        return
+    place = _placer(form, field_map)
+    for key, errors in error.error_dict.items():
+        for each in errors:
+            target, field = (form, key) if key in form.fields else _resolve(form, place(key, each))
+            target.add_error(field, each)
+
+
+def _placer(form: forms.BaseForm, field_map: FieldMap | None) -> Callable[[str, ValidationError], ErrorPlace]:
+    if field_map is None:
+        return getattr(form, "service_error_field", lambda key, error: None)
+    if callable(field_map):
+        return field_map
+    return lambda key, error: field_map.get(key)
+
+
+def _resolve(form: forms.BaseForm, place: ErrorPlace) -> tuple[forms.BaseForm, str | None]:
+    target, field = place if isinstance(place, tuple) else (form, place)
+    return target, field if field in target.fields else None
+
+
+def submit_form(request: HttpRequest, form: forms.BaseForm, save: Callable[[], Any]) -> Any:
+    """The usual POST: when the form is posted and valid, run ``save()`` (a service call) and
+    return what it returns (True if nothing); a service's ``ValidationError`` goes on the form
+    (``add_service_errors``) and None is returned, as it is for a GET or an invalid form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = save()
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    return True if result is None else result
 
 
 class SectionsMixin:

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.access import public, require
+from governance.forms import add_service_errors
 from governance.models import Fund, Organisation, OrganisationKind
 from governance.status_tags import tag_parts
 
@@ -123,7 +124,7 @@ def report_request(request, slug: str):
         try:
             version = services.impact_report_request(actor=request.user, fund=fund, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             _say_queued(request, version, "Your report is queued. This page shows its progress.")
             return redirect("reporting:report_version", version.report_id, version.number)
@@ -132,14 +133,6 @@ def report_request(request, slug: str):
         "crumbs": [("Funds", reverse("governance:funds")), (fund.name, fund.get_absolute_url()),
                    ("Impact reports", reverse("reporting:fund_reports", args=[fund.slug]))],
     })
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _say_queued(request, version: ReportVersion, text: str) -> None:
@@ -321,7 +314,7 @@ def report_version_unpublish(request, pk: int, number: int):
         try:
             services.report_version_unpublish(actor=request.user, version=version, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Version {number} is withdrawn from the impact reports page.")
             return redirect("reporting:report_version", pk, number)

@@ -16,6 +16,7 @@ from applications.models import CareSetting, CostCategory, SavingKind
 from governance import fy
 from governance.forms import YES_NO, MoneyField, NHSDateField, needed_when
 from governance.money import format_money
+from governance.sections import SectionPage as BaseSectionPage
 
 from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection
 from . import services
@@ -140,9 +141,10 @@ class MilestoneRowForm(forms.Form):
 # Section pages -------------------------------------------------------------------------------------
 
 
-class SectionPage:
-    """One section of a return: a form with the version, an optional formset of rows, the
-    service that saves it, and its errors put next to the fields they are about."""
+class SectionPage(BaseSectionPage):
+    """One section of a return, on the one section-page machine (``governance.sections``): a
+    form with the version, an optional formset of rows, the service that saves it, and its
+    errors put next to the fields they are about."""
 
     section: ReturnSection
     form_class: type[forms.Form] = VersionForm
@@ -152,11 +154,12 @@ class SectionPage:
     template = "reporting/monitoring/section.html"
     intro = ""
     fields_after_rows = False  # the form's own fields below the rows (a summary after the details)
+    stale_code = "section_changed"
 
     def __init__(self, monitoring_return: MonitoringReturn, data=None):
+        super().__init__(monitoring_return)
         self.monitoring_return = monitoring_return
         self.award = monitoring_return.award
-        self.page_errors: list[str] = []  # errors about the page as a whole (a save refused as stale)
         version = int((monitoring_return.section_versions or {}).get(self.section.value, 0))
         self.form = self.form_class(data, initial={"version": version, **self.initial()}, prefix="section",
                                     **self.form_kwargs())
@@ -180,17 +183,11 @@ class SectionPage:
     def form_kwargs(self) -> dict:
         return {}
 
-    def context(self) -> dict:
-        return {}
-
-    def save(self, actor):  # pragma: no cover - every section overrides it
-        raise NotImplementedError
-
-    def field_for(self, key: str) -> tuple[forms.Form, str | None]:
-        """The form and field a service error key is about."""
-        return self.form, key if key in self.form.fields else None
-
     # Shared behaviour
+    @property
+    def forms(self) -> dict:
+        return {"section": self.form} | ({"rows": self.formset} if self.formset is not None else {})
+
     @property
     def title(self) -> str:
         return self.section.label
@@ -198,17 +195,6 @@ class SectionPage:
     @property
     def version(self) -> int:
         return self.form.cleaned_data["version"]
-
-    def is_valid(self) -> bool:
-        valid = self.form.is_valid()
-        if self.formset is not None:
-            valid = self.formset.is_valid() and valid
-        return valid
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.page_errors or self.form.errors
-                    or (self.formset is not None and self.formset.is_bound and self.formset.total_error_count()))
 
     def rows(self) -> list[dict]:
         if self.formset is None:
@@ -229,19 +215,6 @@ class SectionPage:
         deleted = set(map(id, self.formset.deleted_forms)) if self.formset.can_delete else set()
         return [form for form in self.formset if id(form) not in deleted and form.cleaned_data
                 and (form.has_changed() or form in self.formset.initial_forms)]
-
-    def add_errors(self, exc: ValidationError) -> None:
-        if not self.form.is_bound:  # a fresh page (the section changed meanwhile): errors go at the top
-            self.page_errors.extend(exc.messages)
-            return
-        if not hasattr(exc, "error_dict"):
-            for error in exc.error_list:
-                self.form.add_error(None, error)
-            return
-        for key, errors in exc.error_dict.items():
-            form, field = self.field_for(key)
-            for error in errors:
-                form.add_error(field, error)
 
 
 class _Rows:
