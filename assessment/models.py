@@ -117,6 +117,10 @@ class SheetStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
 
 
+status_tags("sheet", SheetStatus, colours={SheetStatus.DRAFT: "yellow", SheetStatus.SUBMITTED: "green", "not_started": "white"},
+            labels={"not_started": "Not started"})
+
+
 class ScoreSheet(models.Model):
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="sheet")
     status = models.CharField(max_length=20, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
@@ -386,6 +390,12 @@ class InvitationStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+status_tags("invitation", InvitationStatus, colours={
+    InvitationStatus.PENDING: "blue", InvitationStatus.ACCEPTED: "green", InvitationStatus.DECLINED: "red",
+    InvitationStatus.EXPIRED: "grey",
+})
+
+
 class DeclineReason(models.TextChoices):
     NOT_AVAILABLE = "not_available", "Not available"
     CONFLICT = "conflict", "Conflict of interest"
@@ -435,6 +445,11 @@ class PackStatus(models.TextChoices):
     RUNNING = "running", "Being built"
     READY = "ready", "Ready to download"
     FAILED = "failed", "Failed"
+
+
+status_tags("pack", PackStatus, colours={
+    PackStatus.QUEUED: "blue", PackStatus.RUNNING: "blue", PackStatus.READY: "green", PackStatus.FAILED: "red",
+})
 
 
 def pack_path(instance: PanelPack, filename: str) -> str:

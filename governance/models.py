@@ -1043,6 +1043,14 @@ class CallQuestion(models.Model):
         return self.call.fund
 
 
+def _question_state(question: CallQuestion) -> str:
+    return "published" if question.published_at else "answered" if question.answered_at else "waiting"
+
+
+status_tags("question", state=_question_state, colours={"published": "green", "answered": "blue", "waiting": "grey"},
+            labels={"published": "Published", "answered": "Answered, not published", "waiting": "Waiting"})
+
+
 # Alerts for the public ----------------------------------------------------------------------------
 
 

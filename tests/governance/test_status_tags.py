@@ -3,17 +3,25 @@
 import pytest
 from django.template import Context, Template
 
-from applications.models import BidStatus
-from assessment.models import AssignmentStatus, DecisionOutcome
+from applications.models import BidStatus, EndorsementStatus, EoiStatus, SectionStatus
+from assessment.models import (
+    AssignmentStatus,
+    DecisionOutcome,
+    InvitationStatus,
+    PackStatus,
+    SheetStatus,
+)
 from awards.models import AwardStatus, ConditionStatus, DocumentStatus
 from governance.models import CallStatus
 from governance.status_tags import status_tags, tag_kind, tag_parts
+from governance.uploads import ScanStatus
 from reporting.models import RAG, ReturnStatus
 
 ENUMS = {
     "call": CallStatus, "bid": BidStatus, "assignment": AssignmentStatus, "decision": DecisionOutcome,
     "award": AwardStatus, "condition": ConditionStatus, "document": DocumentStatus, "return": ReturnStatus,
-    "rag": RAG,
+    "rag": RAG, "endorsement": EndorsementStatus, "eoi": EoiStatus, "section": SectionStatus,
+    "invitation": InvitationStatus, "pack": PackStatus, "sheet": SheetStatus, "scan": ScanStatus,
 }
 
 
@@ -88,3 +96,21 @@ def test_an_assignment_tag_follows_its_score_sheet():
     assert tag_parts("assignment", assignment) == ("green", "Submitted")
     assignment.status = AssignmentStatus.CONFLICTED
     assert tag_parts("assignment", assignment) == ("red", "Conflict declared")
+
+
+def test_a_state_that_needs_no_colour_is_shown_as_plain_text():
+    html = Template('{% status_tag "section" "completed" %}').render(Context())
+    assert html == ('<strong class="nhsuk-tag nhsuk-tag--no-colour nhsuk-tag--no-border nhsuk-u-font-weight-normal">'
+                    "Completed</strong>")
+
+
+@pytest.mark.parametrize(("published", "answered", "expected"), [
+    (True, True, ("green", "Published")), (False, True, ("blue", "Answered, not published")),
+    (False, False, ("grey", "Waiting")),
+])
+def test_a_call_question_is_tagged_by_where_its_answer_is(published, answered, expected):
+    class _Question:
+        published_at = 1 if published else None
+        answered_at = 1 if answered else None
+
+    assert tag_parts("question", _Question()) == expected
