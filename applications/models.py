@@ -534,6 +534,10 @@ class BidSectionComment(models.Model):
         return f"Comment on {self.bid.reference} {self.get_section_display()}"
 
 
+status_tags("sign_off", colours={"signed": "green", "not_signed": "grey"},
+            labels={"signed": "Signed off", "not_signed": "Not signed off"})
+
+
 class PartnerSignOff(models.Model):
     """A partner organisation signs off its part of the bid before submission."""
 

@@ -183,6 +183,12 @@ status_tags("decision", DecisionOutcome, colours={
     DecisionOutcome.FUND: "green", DecisionOutcome.FUND_WITH_CONDITIONS: "aqua-green", DecisionOutcome.NOT_FUND: "orange",
 })
 
+
+# Where a bid stands against its pot's funding line on the ranking.
+status_tags("funding_line", colours={"gateway_not_met": "orange", "above": "green", "below": "grey"},
+            labels={"gateway_not_met": "Gateway not met", "above": "Above the line", "below": "Below the line"})
+
+
 FUNDING_OUTCOMES = frozenset({DecisionOutcome.FUND, DecisionOutcome.FUND_WITH_CONDITIONS})
 
 
@@ -248,6 +254,11 @@ def clarification_attachment_path(instance: Clarification, filename: str) -> str
             f"{stored_extension(filename)}")
 
 
+# A clarification question's tag while it has no reply: waiting, or past its reply-by date.
+status_tags("clarification", colours={"waiting": "yellow", "no_reply": "grey"},
+            labels={"waiting": "Waiting for a reply", "no_reply": "No reply"})
+
+
 class Clarification(models.Model):
     """A question an assessor or the chair asks the applicant, with a date to reply by. The reply
     is read by the panel with the bid; anyone conflicted on the bid never sees either
@@ -303,6 +314,11 @@ CONFIDENTIALITY_TERMS = (
     "them for anything but assessing the bids I am asked to assess, and I will delete any copies once the panel has "
     "decided. I will declare any conflict of interest as soon as I know of it."
 )
+
+
+# An assessor's declaration in the pool: current until it lapses, or never made.
+status_tags("declaration", colours={"current": "green", "lapsed": "red", "not_made": "grey"},
+            labels={"current": "Current", "lapsed": "Lapsed", "not_made": "Not made"})
 
 
 class AssessorProfile(models.Model):

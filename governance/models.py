@@ -672,6 +672,12 @@ status_tags("call", CallStatus, colours={
     "upcoming": "Opening soon",
 })
 
+
+# A part of a draft call on its set-up page: complete, or with problems still to fix.
+status_tags("call_task", colours={"incomplete": "blue", "complete": "plain"},
+            labels={"incomplete": "Incomplete", "complete": "Complete"})
+
+
 class Call(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calls")
     host_network = models.ForeignKey(

@@ -114,3 +114,16 @@ def test_a_call_question_is_tagged_by_where_its_answer_is(published, answered, e
         answered_at = 1 if answered else None
 
     assert tag_parts("question", _Question()) == expected
+
+
+@pytest.mark.parametrize(("kind", "values"), [
+    ("funding_line", ["gateway_not_met", "above", "below"]), ("declaration", ["current", "lapsed", "not_made"]),
+    ("clarification", ["waiting", "no_reply"]), ("sign_off", ["signed", "not_signed"]),
+    ("call_task", ["incomplete", "complete"]),
+])
+def test_states_worked_out_on_a_page_have_their_own_colour_and_words(kind, values):
+    declared = tag_kind(kind)
+    for value in values:
+        colour, words = tag_parts(kind, value)
+        assert colour == declared.colours[value]
+        assert words == declared.labels[value]
