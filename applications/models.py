@@ -44,6 +44,12 @@ class EndorsementStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+status_tags("endorsement", EndorsementStatus, colours={
+    EndorsementStatus.NOT_REQUIRED: "grey", EndorsementStatus.NOT_REQUESTED: "grey", EndorsementStatus.PENDING: "yellow",
+    EndorsementStatus.ENDORSED: "green", EndorsementStatus.DECLINED: "red",
+})
+
+
 class CareSetting(models.TextChoices):
     PRIMARY = "primary", "Primary care"
     COMMUNITY = "community", "Community care"
@@ -165,6 +171,12 @@ class SectionStatus(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
+
+
+# A task list's status: what is done needs no colour (the NHS.UK task list pattern).
+status_tags("section", SectionStatus, colours={
+    SectionStatus.NOT_STARTED: "grey", SectionStatus.IN_PROGRESS: "blue", SectionStatus.COMPLETED: "plain",
+})
 
 
 class BidSectionState(models.Model):
@@ -373,6 +385,9 @@ class EoiStatus(models.TextChoices):
     NOT_INVITED = "not_invited", "Not invited"
 
 
+status_tags("eoi", EoiStatus, colours={EoiStatus.SUBMITTED: "blue", EoiStatus.INVITED: "green", EoiStatus.NOT_INVITED: "red"})
+
+
 class ExpressionOfInterest(models.Model):
     """The short first stage of a two-stage call: an organisation's idea, shortlisted by the
     fund manager. Only an invited organisation may start the full bid, which carries the answers
@@ -517,6 +532,10 @@ class BidSectionComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment on {self.bid.reference} {self.get_section_display()}"
+
+
+status_tags("sign_off", colours={"signed": "green", "not_signed": "grey"},
+            labels={"signed": "Signed off", "not_signed": "Not signed off"})
 
 
 class PartnerSignOff(models.Model):

@@ -7,7 +7,9 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 
+from governance.form_layout import fields_helper
 from governance.forms import MoneyField, NHSDateField
 
 from .models import ConflictKind, DecisionOutcome, DeclineReason
@@ -47,6 +49,11 @@ class ScoreField(ServiceChecked, forms.CharField):
         kwargs.setdefault("widget", forms.RadioSelect(choices=[(str(s), str(s)) for s in criterion.scale]))
         super().__init__(**kwargs)
         self.criterion = criterion
+
+    @cached_property
+    def choice_hints(self) -> dict[str, str]:
+        """Each score's rubric descriptor, shown as that radio's hint."""
+        return {str(d.score): d.descriptor for d in self.criterion.descriptors.all()}
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -114,6 +121,8 @@ class ScoreSheetForm(forms.Form):
 
 
 class ModerationForm(forms.Form):
+    helper = fields_helper()
+
     def __init__(self, *args, criterion, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["score"] = ScoreField(criterion=criterion, label="The moderated score")

@@ -161,7 +161,6 @@ def sheet(request, pk: int):
     content = bid_content(bid)
     rows = [
         {"criterion": c, "descriptors": {d.score: d.descriptor for d in c.descriptors.all()},
-         "descriptors_by_text": {str(d.score): d.descriptor for d in c.descriptors.all()},
          "fields": form.row(c), "saved": saved.get(c.pk), **selectors.criterion_answers(c, bid, content)}
         for c in criteria
     ]
@@ -381,7 +380,7 @@ def moderate(request, slug: str, pk: int, criterion_pk: int):
     ]
     return render(request, "assessment/moderate.html", {
         "call": call, "bid": bid, "criterion": criterion, "form": form, "given": given, "excluded": excluded,
-        "existing": existing, "descriptors": {str(d.score): d.descriptor for d in criterion.descriptors.all()},
+        "existing": existing,
         "crumbs": _call_crumbs(call, ("Ranking", reverse("assessment:ranking", args=[call.slug]))),
     })
 

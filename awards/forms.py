@@ -7,9 +7,12 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from governance import fy, uploads
+from governance.form_layout import GroupFieldset, Heading, Markup, NhsField, fields_helper
 from governance.forms import MoneyField, NHSDateField, needed_when
 from governance.money import ZERO, format_money
 
@@ -56,6 +59,11 @@ class ProfileFieldsMixin:
     @property
     def profile_fields(self):
         return [self[year_field_name(year)] for year in self.profile_years]
+
+    def profile_fieldset(self, legend: str, hint: str) -> GroupFieldset:
+        """The years as one question; errors about the whole profile show on it (``#profile``)."""
+        years = [NhsField(year_field_name(year), prefix="£", say_optional=False) for year in self.profile_years]
+        return GroupFieldset(legend, *years, name="profile", hint=hint)
 
     def cleaned_profile(self) -> dict[int, Decimal]:
         return {
@@ -150,6 +158,22 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
         if key == "conditions" and getattr(error, "code", "") in ("condition_due_past", "condition_due_after_end"):
             return "conditions_due_date"
         return super().service_error_field(key, error)
+
+    @property
+    def helper(self):
+        conditions_link = format_html(
+            '<p class="nhsuk-body-s"><a href="{}">Add a standard condition for {}</a></p>\n',
+            reverse("awards:fund_conditions", args=[self.fund.slug]), self.fund.name)
+        return fields_helper(
+            "amount", "start_date", "end_date",
+            self.profile_fieldset("Profile by financial year", "Pre-filled from the bid's costs in proportion. It must "
+                                  "add up to the amount awarded, and use only years within the award's dates. Leave "
+                                  "a year empty for £0."),
+            "offer_deadline", "return_frequency_months",
+            Heading("Conditions"),
+            *(["decision_conditions"] if self.fields["decision_conditions"].choices else []),
+            "templates", Markup(conditions_link), "other_conditions", "conditions_hold_back", "conditions_due_date",
+        )
 
     def clean_other_conditions(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["other_conditions"].splitlines() if line.strip()]
@@ -259,6 +283,17 @@ class VariationRequestForm(ProfileFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.award = award
         self.add_profile_fields(award.pot.fund.years, current_profile if not self.is_bound else {})
+
+    @property
+    def helper(self):
+        return fields_helper(
+            "kind", "reasons",
+            self.profile_fieldset("New profile by financial year", "For a re-profile (and, if the money moves, an "
+                                  "extension): the amounts must still add up to the award, and no year can go below "
+                                  "what has been released or paid in it. Leave the current profile as it is for a "
+                                  "change of scope."),
+            "proposed_end_date", "proposed_scope",
+        )
 
 
 class VariationDecisionForm(forms.Form):

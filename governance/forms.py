@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from . import fy
+from .form_layout import GroupFieldset, Heading, fields_helper
 from .models import (
     AllocationModel,
     CallPurpose,
@@ -308,17 +309,19 @@ def submit_form(request: HttpRequest, form: forms.BaseForm, save: Callable[[], A
 
 
 class SectionsMixin:
-    """Forms long enough to read in parts: ``sections`` is [(heading, [bound fields])]."""
+    """Forms long enough to read in parts: ``section_layout`` is [(heading, [field names])], drawn
+    by ``{% crispy form %}`` as each heading followed by its fields."""
 
     section_layout: list[tuple[str, list[str]]] = []
 
     @property
-    def sections(self):
-        return [
-            (heading, [self[name] for name in names if name in self.fields])
-            for heading, names in self.section_layout
-            if any(name in self.fields for name in names)
-        ]
+    def helper(self):
+        parts = []
+        for heading, names in self.section_layout:
+            present = [name for name in names if name in self.fields]
+            if present:
+                parts += [Heading(heading), *present]
+        return fields_helper(*parts)
 
 
 class FundForm(forms.Form):
@@ -678,6 +681,11 @@ class CriteriaWeightsForm(forms.Form):
                 initial=criterion.weight,
                 widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-3"}),
             )
+
+    @property
+    def helper(self):
+        return fields_helper(GroupFieldset("Weight of each criterion, as a percentage", *self.fields, name="weights",
+                                           hint="The weights must add up to 100.", legend_size="s"))
 
     def weights(self) -> dict[int, int]:
         return {c.pk: self.cleaned_data[f"weight_{c.pk}"] for c in self.criteria}

@@ -672,6 +672,12 @@ status_tags("call", CallStatus, colours={
     "upcoming": "Opening soon",
 })
 
+
+# A part of a draft call on its set-up page: complete, or with problems still to fix.
+status_tags("call_task", colours={"incomplete": "blue", "complete": "plain"},
+            labels={"incomplete": "Incomplete", "complete": "Complete"})
+
+
 class Call(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calls")
     host_network = models.ForeignKey(
@@ -1041,6 +1047,14 @@ class CallQuestion(models.Model):
     @property
     def audit_fund(self) -> Fund:
         return self.call.fund
+
+
+def _question_state(question: CallQuestion) -> str:
+    return "published" if question.published_at else "answered" if question.answered_at else "waiting"
+
+
+status_tags("question", state=_question_state, colours={"published": "green", "answered": "blue", "waiting": "grey"},
+            labels={"published": "Published", "answered": "Answered, not published", "waiting": "Waiting"})
 
 
 # Alerts for the public ----------------------------------------------------------------------------

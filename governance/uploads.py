@@ -40,6 +40,8 @@ from django.db import models, transaction
 from django.http import FileResponse, Http404
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from .status_tags import status_tags
+
 logger = logging.getLogger(__name__)
 
 # Types ---------------------------------------------------------------------------------------
@@ -406,6 +408,9 @@ class ScanStatus(models.TextChoices):
     AWAITING = "awaiting_scan", "Awaiting virus scan"
     AVAILABLE = "available", "Available"
     QUARANTINED = "quarantined", "Quarantined: a virus was found"
+
+
+status_tags("scan", ScanStatus, colours={ScanStatus.AWAITING: "grey", ScanStatus.AVAILABLE: "green", ScanStatus.QUARANTINED: "red"})
 
 
 class ScanFailed(Exception):

@@ -95,4 +95,7 @@ class UnpublishForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    scheduled_quarterly = forms.BooleanField(label="Rebuild this report every quarter", required=False)
+    scheduled_quarterly = forms.BooleanField(
+        label="Rebuild this report every quarter", required=False,
+        help_text="A new version is built with the latest data at the start of each NHS quarter, for you to preview and publish.",
+    )

@@ -18,7 +18,7 @@ from governance.forms import YES_NO, MoneyField, NHSDateField, needed_when
 from governance.money import format_money
 from governance.sections import SectionPage as BaseSectionPage
 
-from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection
+from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection, ReturnStatus
 from . import services
 from .selectors import pathway_organisations, period_profile, period_profile_by_category
 
@@ -573,3 +573,15 @@ class PortfolioFilterForm(forms.Form):
         self.fields["year"].choices = [("", "All years"), *choices["years"]]
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "nhsuk-select")
+
+
+class ReturnStatusFilterForm(forms.Form):
+    """``/monitoring/returns/?status=``: which returns the list shows; any other value shows them all."""
+
+    status = forms.ChoiceField(label="Status", required=False, choices=[
+        ("", "All returns"), *ReturnStatus.choices, ("overdue", "Overdue")])
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "%s")
+        super().__init__(*args, **kwargs)
+        self.fields["status"].say_optional = False  # a filter: leaving it is the ordinary case

@@ -23,7 +23,13 @@ from ..models import ReturnSection, ReturnStatus
 from ..visibility import returns_visible_to
 from . import services
 from .charts import bar_chart
-from .forms import SECTION_PAGES, PortfolioFilterForm, ReviewForm, SubmitForm
+from .forms import (
+    SECTION_PAGES,
+    PortfolioFilterForm,
+    ReturnStatusFilterForm,
+    ReviewForm,
+    SubmitForm,
+)
 from .selectors import (
     PortfolioFilters,
     can_submit_from,
@@ -74,9 +80,6 @@ def _permissions(user, ret) -> dict:
 # Lists ------------------------------------------------------------------------------------------------
 
 
-STATUS_FILTERS = [("", "All returns"), *ReturnStatus.choices, ("overdue", "Overdue")]
-
-
 @require_GET
 def return_list(request):
     """Returns the person may see, the next due first (overdue on top, approved ones last),
@@ -95,7 +98,7 @@ def return_list(request):
         ret.overdue = is_overdue(ret, today)
     roles = request_roles(request)
     return render(request, "reporting/monitoring/return_list.html", {
-        "page": page, "status": status, "status_filters": STATUS_FILTERS, "roles": roles,
+        "page": page, "status": status, "status_form": ReturnStatusFilterForm({"status": status}), "roles": roles,
         "crumbs": [("Home", reverse("dashboard"))],
     })
 

@@ -47,6 +47,7 @@ from awards.models import (
 )
 from awards.visibility import PUBLIC_STATUS_CHOICES, published_awards
 from governance import fy
+from governance.form_layout import SearchInput
 from governance.forms import MoneyField
 from governance.models import (
     PUBLISHED_CALL_STATUSES,
@@ -258,6 +259,14 @@ class MoneyFilter(django_filters.Filter):
 
 
 class RegisterFilterForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for form_field in self.fields.values():
+            form_field.say_optional = False  # every filter is optional: the labels need not say so
+        if "q" in self.fields:
+            self.fields["q"].label = "Search awards"
+            self.fields["q"].widget = SearchInput(attrs={"class": "nhsuk-input--width-30", "spellcheck": "false"})
+
     def clean(self):
         cleaned = super().clean()
         low, high = cleaned.get("min_amount"), cleaned.get("max_amount")
