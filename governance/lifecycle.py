@@ -10,7 +10,7 @@ draws the diagram on the scoring-method page and in DESIGN.md (:meth:`Lifecycle.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -22,7 +22,9 @@ from governance.audit import audit_record, snapshot
 
 M = TypeVar("M", bound=models.Model)
 
-TRANSITION_NOT_ALLOWED = "This {thing} is {status}, so it cannot be {verb}."
+# Django formats a ValidationError's message with its params (``%``): ``thing``, ``status``
+# and ``verb`` (also given as ``action``) are there for a table's own ``refusal`` wording.
+TRANSITION_NOT_ALLOWED = "This %(thing)s is %(status)s, so it cannot be %(verb)s."
 
 # Every lifecycle declared anywhere, by name, for the diagrams and the walk test. Apps import
 # their ``lifecycle`` module in ``AppConfig.ready`` so the registry is complete once Django is.
@@ -69,6 +71,14 @@ class Lifecycle(Generic[M]):
     thing: str = ""
     # Fields recorded in the audit event's before/after besides the state field.
     audit_fields: tuple[str, ...] = ()
+    # The message and code of a refusal because of the state (see TRANSITION_NOT_ALLOWED).
+    refusal: str = TRANSITION_NOT_ALLOWED
+    refusal_code: str = "transition_not_allowed"
+    # What the permission is checked on, when not the row itself (an expression of interest is
+    # shortlisted by whoever manages its call).
+    permission_object: Callable[[Any], Any] | None = None
+    # How the row is checked before saving, when not ``full_clean()``.
+    validate: Callable[[Any], None] | None = None
     _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -104,7 +114,7 @@ class Lifecycle(Generic[M]):
         if str(getattr(obj, self.field)) not in row.sources:
             return False
         try:
-            require_actor(actor, row.permission, obj, system=row.system)
+            self.require(obj, row, actor)
         except PermissionDenied:
             return False
         return True
@@ -126,26 +136,33 @@ class Lifecycle(Generic[M]):
 
     # Changing state ------------------------------------------------------------------------------
 
+    def require(self, obj: M, row: Transition, actor: Any) -> None:
+        """Refuse (PermissionDenied) unless ``actor`` may make this change to ``obj``."""
+        target = self.permission_object(obj) if self.permission_object else obj
+        require_actor(actor, row.permission, target, system=row.system)
+
     def lock(self, obj: M) -> M:
         # of=("self",): PostgreSQL refuses FOR UPDATE across the nullable side of an outer join.
         return self.model._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
 
     def refuse(self, obj: M, row: Transition) -> ValidationError:
         status = getattr(obj, f"get_{self.field}_display")().lower()
-        return ValidationError(TRANSITION_NOT_ALLOWED, code="transition_not_allowed",
-                               params={"thing": self.thing, "status": status, "verb": row.verb})
+        return ValidationError(self.refusal, code=self.refusal_code,
+                               params={"thing": self.thing, "status": status, "verb": row.verb, "action": row.verb})
 
     @transaction.atomic
     def apply(self, obj: M, action: str, *, actor: Any, changes: Mapping[str, Any] | None = None,
-              message: str = "", locked: M | None = None, clean: bool = True) -> M:
+              message: str = "", locked: M | None = None, clean: bool = True,
+              detail: Mapping[str, Any] | None = None) -> M:
         """Make the change: check who may, lock the row, check the state, save, audit.
 
         Returns the locked, saved row; ``obj`` is refreshed too so callers holding it see the
         change. Pass ``locked`` when the service already holds the row lock (it checked other
-        things on it first).
+        things on it first). ``detail`` is added to the audit event's after (say, the version of
+        the row that was published).
         """
         row = self.transition(action)
-        require_actor(actor, row.permission, obj, system=row.system)
+        self.require(obj, row, actor)
         current = locked if locked is not None else self.lock(obj)
         if str(getattr(current, self.field)) not in row.sources:
             raise self.refuse(current, row)
@@ -156,10 +173,13 @@ class Lifecycle(Generic[M]):
         for name, value in (changes or {}).items():
             setattr(current, name, value)
         if clean:
-            current.full_clean()
+            if self.validate is not None:
+                self.validate(current)
+            else:
+                current.full_clean()
         current.save()
         audit_record(actor=actor, action=row.audit, target=current, before=before,
-                     after=snapshot(current, recorded), message=message)
+                     after={**snapshot(current, recorded), **(detail or {})}, message=message)
         if current is not obj:
             for name in recorded:
                 setattr(obj, name, getattr(current, name))
