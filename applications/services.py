@@ -8,6 +8,9 @@ save waiting behind it finds a submitted bid and is refused, and a second submis
 Each section carries a version. A save names the version its writer opened; if a
 colleague has saved the section since, the save is refused with ``SECTION_CONFLICT`` and
 nothing is overwritten.
+
+A bid's and an expression of interest's state changes go through their tables in
+``lifecycle.py``, after the service has checked its own rules (the clock, a complete bid).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Writes for the governance stage: organisations, people, memberships, notifications, funds,
-pots and budgets, panels, calls, criteria and the call lifecycle.
+pots and budgets, panels, calls, criteria and the call lifecycle (its table is in
+``call_lifecycle.py``; each call service checks its own rules, then changes the state through it).
 
 Every function is keyword-only, validates, saves and writes its audit event in one
 transaction, and raises ``ValidationError`` with the message constants below.
