@@ -17,13 +17,12 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from governance.access import require_actor
+from governance.access import ACTOR_NOT_ALLOWED, require_actor
 from governance.audit import audit_record, snapshot
 
 M = TypeVar("M", bound=models.Model)
 
-# Django formats a ValidationError's message with its params (``%``): ``thing``, ``status``
-# and ``verb`` (also given as ``action``) are there for a table's own ``refusal`` wording.
+# ValidationError fills %(name)s placeholders from its params.
 TRANSITION_NOT_ALLOWED = "This %(thing)s is %(status)s, so it cannot be %(verb)s."
 
 # Every lifecycle declared anywhere, by name, for the diagrams and the walk test. Apps import
@@ -36,8 +35,11 @@ class Transition:
     """One row of a lifecycle table: ``action`` moves a row from any of ``sources`` to ``target``.
 
     ``permission`` is the Django permission the actor needs on the object (the same one the view
-    asks); ``system`` lets the portal itself (a scheduled task, ``actor=None``) make the change.
-    ``audit`` is the audit event's action; ``verb`` reads in messages ("cannot be {verb}").
+    asks); empty: no person may, only the portal (with ``system``). ``system`` lets the portal
+    itself (a scheduled task, ``actor=None``) make the change. ``audit`` is the audit event's
+    action, empty for a step that writes none (a build starting: its outcome is what is
+    recorded); ``verb`` reads in messages ("cannot be {verb}"). ``refusal`` (a ``%(status)s``-style
+    message, with ``refusal_code``) replaces the lifecycle's refusal for this action only.
     """
 
     action: str
@@ -47,9 +49,11 @@ class Transition:
     audit: str
     verb: str
     system: bool = False
+    refusal: str = ""
+    refusal_code: str = ""
 
     def __init__(self, action: str, sources: Iterable[str], target: str, *, permission: str, audit: str,
-                 verb: str, system: bool = False) -> None:
+                 verb: str, system: bool = False, refusal: str = "", refusal_code: str = "") -> None:
         object.__setattr__(self, "action", action)
         object.__setattr__(self, "sources", frozenset(str(s) for s in sources))
         object.__setattr__(self, "target", str(target))
@@ -57,6 +61,8 @@ class Transition:
         object.__setattr__(self, "audit", audit)
         object.__setattr__(self, "verb", verb)
         object.__setattr__(self, "system", system)
+        object.__setattr__(self, "refusal", refusal)
+        object.__setattr__(self, "refusal_code", refusal_code)
 
 
 @dataclass
@@ -71,13 +77,16 @@ class Lifecycle(Generic[M]):
     thing: str = ""
     # Fields recorded in the audit event's before/after besides the state field.
     audit_fields: tuple[str, ...] = ()
-    # The message and code of a refusal because of the state (see TRANSITION_NOT_ALLOWED).
-    refusal: str = TRANSITION_NOT_ALLOWED
+    # The refusal when the row is in the wrong state, if the app words it its own way: a
+    # ``%(status)s``-style message given ``thing``, ``status``, ``verb`` (and ``action``, the verb).
+    refusal: str = ""
     refusal_code: str = "transition_not_allowed"
-    # What the permission is checked on, when not the row itself (an expression of interest is
-    # shortlisted by whoever manages its call).
+    # The object the permission is asked on, when it is not the row itself (a condition's award).
     permission_object: Callable[[Any], Any] | None = None
-    # How the row is checked before saving, when not ``full_clean()``.
+    # The object the audit event is about, when it is not the row itself (an offer letter's award).
+    audit_target: Callable[[Any], Any] | None = None
+    # How the row is checked before saving, when not ``full_clean()`` (a bid skips re-reading
+    # its linked rows).
     validate: Callable[[Any], None] | None = None
     _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
 
@@ -114,10 +123,41 @@ class Lifecycle(Generic[M]):
         if str(getattr(obj, self.field)) not in row.sources:
             return False
         try:
-            self.require(obj, row, actor)
+            self._require_actor(obj, row, actor)
         except PermissionDenied:
             return False
         return True
+
+    def require_permission(self, obj: M, action: str, actor: Any) -> None:
+        """PermissionDenied unless ``actor`` may take ``action`` on ``obj`` (whatever its state)."""
+        self._require_actor(obj, self.transition(action), actor)
+
+    def require_state(self, obj: M, action: str) -> None:
+        """The refusal (ValidationError) unless ``obj`` is in a state ``action`` starts from."""
+        row = self.transition(action)
+        if str(getattr(obj, self.field)) not in row.sources:
+            raise self.refuse(obj, row)
+
+    def check(self, obj: M, action: str, *, actor: Any) -> M:
+        """Check who may, lock the row and check its state: the first half of ``apply``, for
+        services that check more on the locked row before ``apply(..., locked=row)``. Call it
+        inside the service's transaction."""
+        self.require_permission(obj, action, actor)
+        locked = self.lock(obj)
+        self.require_state(locked, action)
+        return locked
+
+    def _require_actor(self, obj: M, row: Transition, actor: Any) -> None:
+        if actor is None:  # the portal itself: no object to ask about
+            require_actor(None, row.permission, system=row.system)
+            return
+        if not row.permission:
+            raise PermissionDenied(ACTOR_NOT_ALLOWED)
+        require_actor(actor, row.permission, self.checked_object(obj), system=row.system)
+
+    def checked_object(self, obj: M) -> Any:
+        """The object the permission is asked on (see ``permission_object``)."""
+        return self.permission_object(obj) if self.permission_object is not None else obj
 
     def final_states(self) -> list[str]:
         sources = {state for row in self.transitions for state in row.sources}
@@ -136,39 +176,43 @@ class Lifecycle(Generic[M]):
 
     # Changing state ------------------------------------------------------------------------------
 
-    def require(self, obj: M, row: Transition, actor: Any) -> None:
-        """Refuse (PermissionDenied) unless ``actor`` may make this change to ``obj``."""
-        target = self.permission_object(obj) if self.permission_object else obj
-        require_actor(actor, row.permission, target, system=row.system)
-
     def lock(self, obj: M) -> M:
         # of=("self",): PostgreSQL refuses FOR UPDATE across the nullable side of an outer join.
         return self.model._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
 
     def refuse(self, obj: M, row: Transition) -> ValidationError:
         status = getattr(obj, f"get_{self.field}_display")().lower()
-        return ValidationError(self.refusal, code=self.refusal_code,
-                               params={"thing": self.thing, "status": status, "verb": row.verb, "action": row.verb})
+        refusal = row.refusal or self.refusal
+        if refusal:
+            return ValidationError(refusal, code=row.refusal_code or self.refusal_code, params={
+                "thing": self.thing, "status": status, "verb": row.verb, "action": row.verb})
+        return ValidationError(TRANSITION_NOT_ALLOWED, code="transition_not_allowed",
+                               params={"thing": self.thing, "status": status, "verb": row.verb})
 
     @transaction.atomic
     def apply(self, obj: M, action: str, *, actor: Any, changes: Mapping[str, Any] | None = None,
               message: str = "", locked: M | None = None, clean: bool = True,
-              detail: Mapping[str, Any] | None = None) -> M:
+              recorded: Sequence[str] | None = None, audit_before: Mapping[str, Any] | None = None,
+              audit_after: Mapping[str, Any] | None = None) -> M:
         """Make the change: check who may, lock the row, check the state, save, audit.
 
         Returns the locked, saved row; ``obj`` is refreshed too so callers holding it see the
         change. Pass ``locked`` when the service already holds the row lock (it checked other
-        things on it first). ``detail`` is added to the audit event's after (say, the version of
-        the row that was published).
+        things on it first). The audit event records the state field, ``audit_fields`` and the
+        changed fields, or just the fields in ``recorded`` when given; ``audit_before`` and
+        ``audit_after`` add values that are not fields of the row (money released, a letter's
+        version). To record only given values, pass ``recorded=()`` with them; an empty side
+        then records nothing.
         """
         row = self.transition(action)
-        self.require(obj, row, actor)
+        self._require_actor(obj, row, actor)
         current = locked if locked is not None else self.lock(obj)
         if str(getattr(current, self.field)) not in row.sources:
             raise self.refuse(current, row)
-        recorded = (self.field, *self.audit_fields, *(changes or {}))
+        if recorded is None:
+            recorded = (self.field, *self.audit_fields, *(changes or {}))
         recorded = tuple(dict.fromkeys(recorded))
-        before = snapshot(current, recorded)
+        before = {**snapshot(current, recorded), **(audit_before or {})}
         setattr(current, self.field, row.target)
         for name, value in (changes or {}).items():
             setattr(current, name, value)
@@ -178,9 +222,12 @@ class Lifecycle(Generic[M]):
             else:
                 current.full_clean()
         current.save()
-        audit_record(actor=actor, action=row.audit, target=current, before=before,
-                     after={**snapshot(current, recorded), **(detail or {})}, message=message)
+        after = {**snapshot(current, recorded), **(audit_after or {})}
+        if row.audit:
+            target = self.audit_target(current) if self.audit_target is not None else current
+            audit_record(actor=actor, action=row.audit, target=target, before=before or None, after=after or None,
+                         message=message)
         if current is not obj:
-            for name in recorded:
+            for name in (self.field, *recorded, *(changes or {})):
                 setattr(obj, name, getattr(current, name))
         return current

@@ -950,7 +950,7 @@ def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = No
     if problems:
         raise ValidationError(problems)
     CALL_LIFECYCLE.apply(call, "publish", actor=actor, locked=locked, changes={"published_at": now},
-                         detail={**_call_snapshot(locked), "criteria": _criteria_snapshot(locked)},
+                         audit_after={**_call_snapshot(locked), "criteria": _criteria_snapshot(locked)},
                          message="Published: criteria, rubric and eligibility are now frozen")
     if locked.opens_at <= now:
         CALL_LIFECYCLE.apply(call, "open", actor=actor, locked=locked, message="Opened for bids on publication")
