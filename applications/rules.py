@@ -7,6 +7,7 @@ of these permissions (403 when the person may see the bid but not do this).
   (``visibility.sees_bid``), or an assigned assessor (``extensions.read_by_later_stage``).
 - ``applications.write_bid``: a member of the lead organisation; whether the bid can still
   change (a draft on an open call) is the services' rule, shown as a message.
+- ``applications.submit_bid``: submit and withdraw the bid (a member of the lead organisation).
 - ``applications.endorse_bid``: a member of the commissioning organisation named on the bid.
 - ``applications.manage_bid``: a fund manager of the call (mark ineligible, and the moves the
   later stages make). The managers of a network that only holds a pot on the call read its
@@ -136,6 +137,8 @@ manages_bid = manages_bid_call | manages_pot_network
 
 rules.add_perm("applications.view_bid", may_see_bid)
 rules.add_perm("applications.write_bid", is_lead_member | is_team_editor)
+# Submitting and withdrawing are for the lead organisation only, not the bid team.
+rules.add_perm("applications.submit_bid", is_lead_member)
 rules.add_perm("applications.manage_team", is_lead_member)
 rules.add_perm("applications.comment_bid", is_lead_member | is_team_commenter)
 rules.add_perm("applications.view_comments", is_lead_member | is_team_member)

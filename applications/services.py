@@ -8,6 +8,9 @@ save waiting behind it finds a submitted bid and is refused, and a second submis
 Each section carries a version. A save names the version its writer opened; if a
 colleague has saved the section since, the save is refused with ``SECTION_CONFLICT`` and
 nothing is overwritten.
+
+A bid's and an expression of interest's state changes go through their tables in
+``lifecycle.py``, after the service has checked its own rules (the clock, a complete bid).
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from governance.uploads import ScanStatus
 
 from . import checks
 from .checks import uk_datetime
+from .lifecycle import BID_LIFECYCLE, EOI_LIFECYCLE
+from .lifecycle import clean_bid as _clean_bid
 from .models import (
     Attachment,
     BenefitMeasure,
@@ -135,7 +140,8 @@ DECLARATIONS_NEEDED = "Confirm each declaration to submit the bid"
 WITHDRAW_ONLY_SUBMITTED = "Only a submitted bid can be withdrawn"
 WITHDRAW_AFTER_CLOSE = "The call closed on {closed}: the bid can no longer be withdrawn"
 INELIGIBLE_REASON_NEEDED = "Give the reason the bid is ineligible: the applicant will see it"
-TRANSITION_NOT_ALLOWED = "A bid that is {status} cannot be {action}"
+# A change the bid's state does not allow: the table refuses it with this.
+TRANSITION_NOT_ALLOWED = BID_LIFECYCLE.refusal
 
 # Two-stage calls
 NOT_INVITED_TO_BID = (
@@ -199,17 +205,6 @@ def _check_changeable(bid: Bid, now: dt.datetime) -> None:
         raise ValidationError(BID_LOCKED.format(status=bid.get_status_display().lower()), code="locked")
     if not bid.call.is_accepting_bids(now):
         raise ValidationError(CALL_CLOSED_FOR_CHANGES.format(closed=uk_datetime(bid.call.closes_at)), code="closed")
-
-
-# A bid's links: the database keeps them whole, and a service sets them only to rows it has
-# in hand, so re-reading each linked row on every save would check nothing.
-_LINKS = ("call", "lead_organisation", "pot", "commissioner", "endorsed_by", "declarations_accepted_by",
-          "created_by", "submitted_by")
-
-
-def _clean_bid(bid: Bid) -> None:
-    """``full_clean`` for a bid (fields, choices, lengths, constraints) without re-reading linked rows."""
-    bid.full_clean(exclude=_LINKS, validate_unique=False)
 
 
 def _section_state(bid: Bid, section: str) -> BidSectionState:
@@ -945,17 +940,12 @@ def bid_submit(*, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.d
                                   code="not_signed_off")
         if not declarations_confirmed:
             raise ValidationError({"declarations": DECLARATIONS_NEEDED}, code="declarations")
-        before = snapshot(locked, STATE_FIELDS)
-        locked.status = BidStatus.SUBMITTED
-        locked.submitted_at, locked.submitted_by = now, actor
-        locked.declarations_accepted_at, locked.declarations_accepted_by = now, actor
-        _clean_bid(locked)
-        locked.save()
+        BID_LIFECYCLE.apply(bid, "submit", actor=actor, locked=locked, message=f"Bid {locked.reference} submitted",
+                            changes={"submitted_at": now, "submitted_by": actor,
+                                     "declarations_accepted_at": now, "declarations_accepted_by": actor})
         state = _section_state(locked, BidSection.DECLARATIONS)
         state.status, state.version, state.updated_by, state.updated_at = SectionStatus.COMPLETED, state.version + 1, actor, now
         state.save()
-        audit_record(actor=actor, action="bid.submitted", target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
-                     message=f"Bid {locked.reference} submitted")
         requested = sum(locked.costs.values_list("amount", flat=True), Decimal("0.00"))
         notify(user=actor, subject=f"Bid submitted: {locked.reference}",
                body=(f"Your bid \u201c{locked.title}\u201d to {locked.call.title} was submitted on "
@@ -978,37 +968,12 @@ def bid_withdraw(*, actor: User, bid: Bid, now: dt.datetime | None = None) -> Bi
     with transaction.atomic():
         locked = _lock(bid)
         _require_lead_member(actor, locked)
-        if locked.status != BidStatus.SUBMITTED:
+        if not BID_LIFECYCLE.allows(locked.status, "withdraw"):
             raise ValidationError(WITHDRAW_ONLY_SUBMITTED, code="not_submitted")
         if now >= locked.call.closes_at:
             raise ValidationError(WITHDRAW_AFTER_CLOSE.format(closed=uk_datetime(locked.call.closes_at)), code="closed")
-        before = snapshot(locked, STATE_FIELDS)
-        locked.status, locked.withdrawn_at = BidStatus.WITHDRAWN, now
-        locked.save(update_fields=["status", "withdrawn_at", "updated_at"])
-        audit_record(actor=actor, action="bid.withdrawn", target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
-                     message=f"Bid {locked.reference} withdrawn")
-    bid.refresh_from_db()
-    return bid
-
-
-def _transition(*, actor: User | None, bid: Bid, allowed_from: Iterable[str], to: str, action: str, verb: str,
-                changes: Mapping[str, Any] | None = None, message: str = "",
-                then: Callable[[Bid], None] | None = None) -> Bid:
-    with transaction.atomic():
-        locked = _lock(bid)
-        if locked.status not in set(allowed_from):
-            raise ValidationError(TRANSITION_NOT_ALLOWED.format(status=locked.get_status_display().lower(), action=verb),
-                                  code="transition")
-        before = snapshot(locked, STATE_FIELDS)
-        locked.status = to
-        for name, value in (changes or {}).items():
-            setattr(locked, name, value)
-        _clean_bid(locked)
-        locked.save()
-        audit_record(actor=actor, action=action, target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
-                     message=message)
-        if then:
-            then(locked)
+        BID_LIFECYCLE.apply(bid, "withdraw", actor=actor, locked=locked, changes={"withdrawn_at": now},
+                            message=f"Bid {locked.reference} withdrawn")
     bid.refresh_from_db()
     return bid
 
@@ -1020,23 +985,23 @@ def bid_mark_ineligible(*, actor: User | None, bid: Bid, reason: str) -> Bid:
     if not reason:
         raise ValidationError({"reason": INELIGIBLE_REASON_NEEDED}, code="required")
 
-    def tell_applicants(locked: Bid) -> None:
+    with transaction.atomic():
+        locked = BID_LIFECYCLE.apply(bid, "mark_ineligible", actor=actor, changes={"ineligible_reason": reason},
+                                     message=f"Marked ineligible: {reason[:200]}")
         for user in lead_org_member_users(locked):
             notify(user=user, subject=f"Bid {locked.reference} is ineligible",
                    body=f"The fund has found your bid \u201c{locked.title}\u201d ineligible.\n\nReason: {reason}",
                    link=locked.get_absolute_url())
-
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT),
-                       to=BidStatus.INELIGIBLE, action="bid.marked_ineligible", verb="marked ineligible",
-                       changes={"ineligible_reason": reason}, message=f"Marked ineligible: {reason[:200]}",
-                       then=tell_applicants)
+    bid.refresh_from_db()
+    return bid
 
 
 def bid_start_assessment(*, actor: User | None, bid: Bid) -> Bid:
     """Submitted → in assessment (the assessment stage calls this when the call closes)."""
     require_actor(actor, "applications.manage_bid", bid)
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.SUBMITTED,), to=BidStatus.IN_ASSESSMENT,
-                       action="bid.assessment_started", verb="put into assessment", message="Assessment started")
+    BID_LIFECYCLE.apply(bid, "start_assessment", actor=actor, message="Assessment started")
+    bid.refresh_from_db()
+    return bid
 
 
 def bids_start_assessment_for_call(*, actor: User | None, call: Call) -> int:
@@ -1117,15 +1082,17 @@ def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previou
 def bid_mark_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → funded (the panel decided to fund it)."""
     require_actor(actor, "applications.manage_bid", bid)
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.FUNDED,
-                       action="bid.funded", verb="marked funded", message="Panel decision: funded")
+    BID_LIFECYCLE.apply(bid, "fund", actor=actor, message="Panel decision: funded")
+    bid.refresh_from_db()
+    return bid
 
 
 def bid_mark_not_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → not funded."""
     require_actor(actor, "applications.manage_bid", bid)
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.NOT_FUNDED,
-                       action="bid.not_funded", verb="marked not funded", message="Panel decision: not funded")
+    BID_LIFECYCLE.apply(bid, "not_fund", actor=actor, message="Panel decision: not funded")
+    bid.refresh_from_db()
+    return bid
 
 
 # Reads used by the views after a write ---------------------------------------------------------
@@ -1196,38 +1163,29 @@ def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: st
     return eoi
 
 
-# The shortlisting lifecycle: (source, action, target), each done by the call's fund managers.
-EOI_TRANSITIONS = {
-    "invite": (EoiStatus.SUBMITTED, EoiStatus.INVITED),
-    "decline": (EoiStatus.SUBMITTED, EoiStatus.NOT_INVITED),
-}
-
-
-def _eoi_transition(*, actor: User, eoi: ExpressionOfInterest, action: str, reason: str,
-                    now: dt.datetime | None = None) -> ExpressionOfInterest:
-    """The one transition function of shortlisting: checks the actor, locks the row, checks
-    the state and the clock, saves, audits and tells the organisation's members."""
+def _eoi_shortlist(*, actor: User, eoi: ExpressionOfInterest, action: str, reason: str,
+                   now: dt.datetime | None = None) -> ExpressionOfInterest:
+    """Shortlisting (``EOI_LIFECYCLE``): checks the actor, locks the row, checks the state and
+    the clock, makes the change and tells the organisation's members."""
     require_actor(actor, "applications.shortlist_eois", eoi.call)
     now = now or timezone.now()
-    source, target = EOI_TRANSITIONS[action]
+    target = EOI_LIFECYCLE.transition(action).target
     reason = _clean_text(reason)
     with transaction.atomic():
         locked = ExpressionOfInterest.objects.select_for_update().select_related("call", "lead_organisation").get(pk=eoi.pk)
-        if locked.status != source:
+        if not EOI_LIFECYCLE.allows(locked.status, action):
             raise ValidationError(EOI_NOT_WAITING.format(status=locked.get_status_display().lower()), code="decided")
         if locked.call.eoi_phase(now) != "closed":
             raise ValidationError(EOI_STILL_OPEN.format(closed=uk_datetime(locked.call.eoi_closes_at)), code="still_open")
         if target == EoiStatus.NOT_INVITED and not reason:
             raise ValidationError({"reason": EOI_REASON_NEEDED}, code="required")
-        before = snapshot(locked, ("status", "reason"))
-        locked.status, locked.reason, locked.decided_by, locked.decided_at = target, reason, actor, now
-        locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        status_label = EoiStatus(target).label.lower()
+        EOI_LIFECYCLE.apply(eoi, action, actor=actor, locked=locked,
+                            changes={"reason": reason, "decided_by": actor, "decided_at": now},
+                            message=f"{locked.lead_organisation.name}: {status_label}"
+                                    + (f". Reason: {reason}" if reason else ""))
         # The call's public page counts those invited: its cached copies must be read afresh.
         Call.objects.filter(pk=locked.call_id).update(updated_at=timezone.now())
-        audit_record(actor=actor, action=f"eoi.{'invited' if target == EoiStatus.INVITED else 'not_invited'}",
-                     target=locked, before=before, after=snapshot(locked, ("status", "reason")),
-                     message=f"{locked.lead_organisation.name}: {locked.get_status_display().lower()}"
-                             + (f". Reason: {reason}" if reason else ""))
         call = locked.call
         if target == EoiStatus.INVITED:
             subject = f"You are invited to bid: {call.title}"
@@ -1247,12 +1205,12 @@ def _eoi_transition(*, actor: User, eoi: ExpressionOfInterest, action: str, reas
 
 def eoi_invite(*, actor: User, eoi: ExpressionOfInterest, reason: str = "", now: dt.datetime | None = None) -> ExpressionOfInterest:
     """Shortlist: the organisation may start the full bid once the call opens."""
-    return _eoi_transition(actor=actor, eoi=eoi, action="invite", reason=reason, now=now)
+    return _eoi_shortlist(actor=actor, eoi=eoi, action="invite", reason=reason, now=now)
 
 
 def eoi_decline(*, actor: User, eoi: ExpressionOfInterest, reason: str, now: dt.datetime | None = None) -> ExpressionOfInterest:
     """Not shortlisted, with the reason the organisation reads as feedback."""
-    return _eoi_transition(actor=actor, eoi=eoi, action="decline", reason=reason, now=now)
+    return _eoi_shortlist(actor=actor, eoi=eoi, action="decline", reason=reason, now=now)
 
 
 # A copy of the bid as a PDF ---------------------------------------------------------------------

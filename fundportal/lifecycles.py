@@ -15,6 +15,7 @@ WHO: dict[str, str] = {
     "governance.manage_call": "the fund's managers",
     "applications.write_bid": "the bid's writers",
     "applications.manage_bid": "the fund's managers",
+    "applications.submit_bid": "the lead organisation's members",
     "applications.sign_off_bid": "the lead organisation's signatory",
     "applications.endorse_bid": "the named commissioner",
     "applications.shortlist_eois": "the fund's managers",

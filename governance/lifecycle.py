@@ -85,6 +85,9 @@ class Lifecycle(Generic[M]):
     permission_object: Callable[[Any], Any] | None = None
     # The object the audit event is about, when it is not the row itself (an offer letter's award).
     audit_target: Callable[[Any], Any] | None = None
+    # How the row is checked before saving, when not ``full_clean()`` (a bid skips re-reading
+    # its linked rows).
+    validate: Callable[[Any], None] | None = None
     _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -214,7 +217,10 @@ class Lifecycle(Generic[M]):
         for name, value in (changes or {}).items():
             setattr(current, name, value)
         if clean:
-            current.full_clean()
+            if self.validate is not None:
+                self.validate(current)
+            else:
+                current.full_clean()
         current.save()
         after = {**snapshot(current, recorded), **(audit_after or {})}
         if row.audit:

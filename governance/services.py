@@ -1,5 +1,6 @@
 """Writes for the governance stage: organisations, people, memberships, notifications, funds,
-pots and budgets, panels, calls, criteria and the call lifecycle.
+pots and budgets, panels, calls, criteria and the call lifecycle (its table is in
+``call_lifecycle.py``; each call service checks its own rules, then changes the state through it).
 
 Every function is keyword-only, validates, saves and writes its audit event in one
 transaction, and raises ``ValidationError`` with the message constants below.
@@ -23,6 +24,7 @@ from django.utils.text import slugify
 from . import fy
 from .access import require_actor
 from .audit import audit_record, snapshot
+from .call_lifecycle import CALL_LIFECYCLE
 from .email import email_send
 from .extensions import committed_by_pot_year
 from .models import (
@@ -942,23 +944,16 @@ def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = No
     require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status != CallStatus.DRAFT:
+    if not CALL_LIFECYCLE.allows(locked.status, "publish"):
         raise ValidationError(CALL_NOT_DRAFT)
     problems = call_publish_problems(locked, now=now)
     if problems:
         raise ValidationError(problems)
-    locked.status = CallStatus.OPEN if locked.opens_at <= now else CallStatus.SCHEDULED
-    locked.published_at = now
-    locked.full_clean()
-    locked.save(update_fields=["status", "published_at", "updated_at"])
-    audit_record(
-        actor=actor, action="call.published", target=locked, before={"status": CallStatus.DRAFT},
-        after={"status": CallStatus.SCHEDULED, **_call_snapshot(locked), "criteria": _criteria_snapshot(locked)},
-        message="Published: criteria, rubric and eligibility are now frozen",
-    )
-    if locked.status == CallStatus.OPEN:
-        audit_record(actor=actor, action="call.opened", target=locked, before={"status": CallStatus.SCHEDULED},
-                     after={"status": CallStatus.OPEN}, message="Opened for bids on publication")
+    CALL_LIFECYCLE.apply(call, "publish", actor=actor, locked=locked, changes={"published_at": now},
+                         audit_after={**_call_snapshot(locked), "criteria": _criteria_snapshot(locked)},
+                         message="Published: criteria, rubric and eligibility are now frozen")
+    if locked.opens_at <= now:
+        CALL_LIFECYCLE.apply(call, "open", actor=actor, locked=locked, message="Opened for bids on publication")
         call_alerts_send(call=locked)
     return _sync(call, locked)
 
@@ -972,34 +967,15 @@ def call_unpublish(*, actor: User | None, call: Call, reason: str, now: dt.datet
     locked = _lock_call(call)
     if locked.status == CallStatus.DRAFT:
         return _sync(call, locked)  # already a draft (say the form was sent twice): nothing to do
-    if locked.status != CallStatus.SCHEDULED or locked.phase(now) != CallStatus.SCHEDULED:
+    if not CALL_LIFECYCLE.allows(locked.status, "unpublish") or locked.phase(now) != CallStatus.SCHEDULED:
         raise ValidationError(CALL_ALREADY_OPENED)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": UNPUBLISH_REASON})
-    before = {"status": locked.status, "published_at": locked.published_at}
-    locked.status, locked.published_at = CallStatus.DRAFT, None
-    locked.published_closes_at, locked.closing_extension_reason = None, ""
-    locked.full_clean()
-    locked.save(update_fields=["status", "published_at", "published_closes_at", "closing_extension_reason", "updated_at"])
-    audit_record(actor=actor, action="call.unpublished", target=locked, before=before,
-                 after={"status": CallStatus.DRAFT, "published_at": None},
-                 message=f"Taken back to draft before opening: {reason}")
+    CALL_LIFECYCLE.apply(call, "unpublish", actor=actor, locked=locked,
+                         changes={"published_at": None, "published_closes_at": None, "closing_extension_reason": ""},
+                         message=f"Taken back to draft before opening: {reason}")
     return _sync(call, locked)
-
-
-def _set_status(
-    *, actor: User | None, locked: Call, to: str, action: str, message: str = "", extra: dict | None = None,
-) -> None:
-    before = {"status": locked.status}
-    locked.status = to
-    for name, value in (extra or {}).items():
-        before[name] = getattr(locked, name)
-        setattr(locked, name, value)
-    locked.full_clean()
-    locked.save(update_fields=["status", "updated_at", *(extra or {})])
-    audit_record(actor=actor, action=action, target=locked, message=message, before=before,
-                 after={"status": to, **(extra or {})})
 
 
 @transaction.atomic
@@ -1008,11 +984,11 @@ def call_open(*, actor: User | None, call: Call, now: dt.datetime | None = None)
     require_actor(actor, "governance.manage_call", call, system=True)  # None: the beat, on time
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status != CallStatus.SCHEDULED:
+    if not CALL_LIFECYCLE.allows(locked.status, "open"):
         raise ValidationError(CALL_NOT_SCHEDULED)
     if now < locked.opens_at:
         raise ValidationError(CALL_NOT_YET_OPENING)
-    _set_status(actor=actor, locked=locked, to=CallStatus.OPEN, action="call.opened", message="Opened for bids")
+    CALL_LIFECYCLE.apply(call, "open", actor=actor, locked=locked, message="Opened for bids")
     call_alerts_send(call=locked)
     return _sync(call, locked)
 
@@ -1024,7 +1000,7 @@ def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None
     require_actor(actor, "governance.manage_call", call, system=True)  # None: the beat, on time
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status not in (CallStatus.SCHEDULED, CallStatus.OPEN):
+    if not CALL_LIFECYCLE.allows(locked.status, "close"):
         raise ValidationError(CALL_NOT_OPEN)
     extra: dict = {}
     message = "Closed at its published closing time"
@@ -1036,7 +1012,7 @@ def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None
             raise ValidationError({"reason": CLOSE_EARLY_REASON})
         extra["closes_at"] = now
         message = f"Closed early: {reason}"
-    _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED, action="call.closed", message=message, extra=extra)
+    CALL_LIFECYCLE.apply(call, "close", actor=actor, locked=locked, changes=extra, message=message)
     call_closed.send(sender=Call, call=locked, actor=actor)
     return _sync(call, locked)
 
@@ -1101,10 +1077,8 @@ def call_start_assessment(*, actor: User | None, call: Call, now: dt.datetime | 
     if locked.phase(now) != CallStatus.CLOSED:
         raise ValidationError(CALL_NOT_CLOSED)
     if locked.status != CallStatus.CLOSED:
-        _set_status(actor=None, locked=locked, to=CallStatus.CLOSED, action="call.closed",
-                    message="Closed at its published closing time")
-    _set_status(actor=actor, locked=locked, to=CallStatus.ASSESSMENT, action="call.assessment_started",
-                message="Assessment started")
+        CALL_LIFECYCLE.apply(call, "close", actor=None, locked=locked, message="Closed at its published closing time")
+    CALL_LIFECYCLE.apply(call, "start_assessment", actor=actor, locked=locked, message="Assessment started")
     call_entered_assessment.send(sender=Call, call=locked, actor=actor)
     return _sync(call, locked)
 
@@ -1115,10 +1089,10 @@ def call_mark_decided(*, actor: User | None, call: Call, now: dt.datetime | None
     require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status != CallStatus.ASSESSMENT:
+    if not CALL_LIFECYCLE.allows(locked.status, "decide"):
         raise ValidationError(CALL_NOT_IN_ASSESSMENT)
-    _set_status(actor=actor, locked=locked, to=CallStatus.DECIDED, action="call.decided",
-                message="Decisions made and released", extra={"decisions_released_at": locked.decisions_released_at or now})
+    CALL_LIFECYCLE.apply(call, "decide", actor=actor, locked=locked, message="Decisions made and released",
+                         changes={"decisions_released_at": locked.decisions_released_at or now})
     return _sync(call, locked)
 
 
@@ -1127,9 +1101,9 @@ def call_close_out(*, actor: User | None, call: Call) -> Call:
     """Decided → closed out: nothing more happens on the call itself."""
     require_actor(actor, "governance.manage_call", call)
     locked = _lock_call(call)
-    if locked.status != CallStatus.DECIDED:
+    if not CALL_LIFECYCLE.allows(locked.status, "close_out"):
         raise ValidationError(CALL_NOT_DECIDED)
-    _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED_OUT, action="call.closed_out", message="Closed out")
+    CALL_LIFECYCLE.apply(call, "close_out", actor=actor, locked=locked, message="Closed out")
     return _sync(call, locked)
 
 
