@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -397,7 +397,11 @@ def bid_costs_by_year(bid: Bid) -> dict[int, Decimal]:
     return dict(by_year)
 
 
-def spread_in_proportion(amount: Decimal, weights: dict[int, Decimal]) -> dict[int, Decimal]:
+# What money is spread over: financial years, or cost categories.
+SpreadKey = TypeVar("SpreadKey", int, str)
+
+
+def spread_in_proportion(amount: Decimal, weights: dict[SpreadKey, Decimal]) -> dict[SpreadKey, Decimal]:
     """Split ``amount`` over the keys of ``weights`` in proportion, to the penny, totalling exactly.
 
     Pennies lost to rounding go to the last key. Equal shares if every weight is zero.

@@ -99,6 +99,9 @@ class MonitoringReturn(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Set on the instances a grantee's lists show, not stored: past its due date today.
+    overdue: bool
+
     class Meta:
         ordering = ["award", "period_start"]
         constraints = [
