@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -153,7 +154,7 @@ def needed_when(field: forms.Field) -> forms.Field:
 class MoneyField(forms.CharField):
     """An amount in pounds and pence, returned as ``Decimal``; never a float."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-10", "spellcheck": "false"}))
         super().__init__(**kwargs)
 
