@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -144,10 +144,30 @@ class NHSDateTimeField(forms.MultiValueField):
         return None
 
 
-def needed_when(field: forms.Field) -> forms.Field:
+AnyField = TypeVar("AnyField", bound=forms.Field)
+
+
+def needed_when(field: AnyField) -> AnyField:
     """Mark a field that is needed only in some cases (its hint says which, and the service
     checks it): the label then shows no "(optional)", which would mislead."""
-    field.conditional = True
+    field.conditional = True  # type: ignore[attr-defined]  # the portal's own mark, read by the field template
+    return field
+
+
+# ``form.fields`` is typed as holding plain fields: these give a form's field as the kind it is.
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
     return field
 
 
@@ -307,7 +327,7 @@ class PotForm(forms.Form):
     def __init__(self, *args, fund: Fund, networks=None, **kwargs):
         super().__init__(*args, **kwargs)
         if fund.allocation_model == AllocationModel.RING_FENCED:
-            self.fields["network"].queryset = networks if networks is not None else Organisation.objects.none()
+            model_choice_field(self, "network").queryset = networks if networks is not None else Organisation.objects.none()
             self.fields["network"].required = True
         else:
             del self.fields["network"]
@@ -475,12 +495,12 @@ class CallForm(SectionsMixin, forms.Form):
 
     def __init__(self, *args, fund: Fund, hosts=None, pots=None, panels=None, only: tuple[str, ...] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["host_network"].queryset = hosts if hosts is not None else Organisation.objects.none()
-        self.fields["pots"].queryset = pots if pots is not None else Pot.objects.none()
-        self.fields["pots"].label_from_instance = lambda pot: pot.name
-        self.fields["panel"].queryset = panels if panels is not None else Panel.objects.none()
+        model_choice_field(self, "host_network").queryset = hosts if hosts is not None else Organisation.objects.none()
+        model_choice_field(self, "pots").queryset = pots if pots is not None else Pot.objects.none()
+        model_choice_field(self, "pots").label_from_instance = lambda pot: pot.name  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
+        model_choice_field(self, "panel").queryset = panels if panels is not None else Panel.objects.none()
         if "eligible_networks" in self.fields:
-            self.fields["eligible_networks"].choices = list(Organisation.objects.filter(
+            choice_field(self, "eligible_networks").choices = list(Organisation.objects.filter(
                 kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name").values_list("pk", "name"))
         if only is not None:
             for name in list(self.fields):
@@ -653,9 +673,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, options: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *options["actions"]]
-        self.fields["actor"].choices = [("", "Anyone"), *options["actors"]]
-        self.fields["target_type"].choices = [("", "Any kind"), *options["target_types"]]
+        choice_field(self, "action").choices = [("", "Any action"), *options["actions"]]
+        choice_field(self, "actor").choices = [("", "Anyone"), *options["actors"]]
+        choice_field(self, "target_type").choices = [("", "Any kind"), *options["target_types"]]
 
     def clean(self):
         data = super().clean()

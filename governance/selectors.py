@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     Case,
     CharField,
@@ -23,7 +24,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -244,7 +244,7 @@ class AuditEventView:
     event: AuditEvent
     action_label: str
     kind_label: str
-    changes: list[dict[str, str]]
+    changes: list[dict[str, Any]]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.event, name)

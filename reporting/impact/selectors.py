@@ -16,7 +16,15 @@ from django.utils import timezone
 from applications.models import BenefitMeasure, Bid, BidStatus, ProjectedSaving
 from assessment.models import Moderation, PanelDecision
 from awards.models import AwardYear, PotLedgerEntry, Variation
-from governance.models import PUBLISHED_CALL_STATUSES, Call, Fund, Organisation, Pot, PotBudget, User
+from governance.models import (
+    PUBLISHED_CALL_STATUSES,
+    Call,
+    Fund,
+    Organisation,
+    Pot,
+    PotBudget,
+    User,
+)
 
 from ..models import (
     ImpactReport,
