@@ -584,6 +584,7 @@ class RankedBid:
     cells: list[YearCell] = field(default_factory=list)
     line_falls_here: bool = False
     excluded: bool = False  # the viewer is conflicted on the bid: its scores are not shown to them
+    chaired: bool = False  # the viewer chairs its moderation and decision (set by visibility.ranking_for)
 
     @property
     def complete(self) -> bool:
@@ -635,6 +636,7 @@ class CallRanking:
     criteria: list[Criterion]
     pots: list[PotRanking]
     by_bid: dict[int, RankedBid]
+    excluded: set[int] = field(default_factory=set)  # the viewer's conflicted bids (set by visibility.ranking_for)
 
     @property
     def years(self) -> list[int]:
