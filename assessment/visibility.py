@@ -58,7 +58,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from applications.models import Bid
-
 from governance import fy
 from governance.models import PUBLISHED_CALL_STATUSES, Call, CallStatus, Criterion, Pot, User
 
