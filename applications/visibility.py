@@ -110,10 +110,13 @@ def bid_visible_to(user: User, pk: int) -> Bid | None:
     bid = bids_base().filter(pk=pk).first()
     if bid is None or user.is_superuser:
         return bid
-    roles = dict(Membership.objects.filter(user=user, organisation_id__in={
+    involved = [
         bid.lead_organisation_id, bid.commissioner_id, bid.call.host_network_id, bid.call.fund.host_network_id,
-        bid.pot.network_id if bid.pot_id else None,
-    } - {None}).values_list("organisation_id", "role"))
+        bid.pot.network_id if bid.pot is not None else None,
+    ]
+    roles = dict(Membership.objects.filter(user=user, organisation_id__in={
+        org_id for org_id in involved if org_id is not None
+    }).values_list("organisation_id", "role"))
     managed = {org for org, role in roles.items() if role == MembershipRole.FUND_MANAGER}
     # Kept with the bid for this request, so the permission checks that follow need no query.
     bid._viewer_roles = (user.pk, roles)
@@ -121,7 +124,7 @@ def bid_visible_to(user: User, pk: int) -> Bid | None:
         bid.lead_organisation_id in roles
         or (bid.commissioner_id in roles and bid.endorsement_status in ENDORSEMENT_ASKED)
         or {bid.call.host_network_id, bid.call.fund.host_network_id} & managed
-        or (bid.pot_id and bid.pot.network_id in managed)
+        or (bid.pot is not None and bid.pot.network_id in managed)
         or FundRole.objects.filter(user=user, fund_id=bid.call.fund_id, role=FundRoleKind.AUDITOR).exists()
         or read_by_later_stage(user, bid)
         or team_membership(user, bid) is not None

@@ -450,7 +450,7 @@ class MemberLoad:
 
 @dataclass
 class BidAssignments:
-    bid: object
+    bid: Bid
     assignments: list[Assignment]
     needed: int
 
