@@ -76,7 +76,7 @@ def endorsement_asked(user, bid: Bid) -> bool:
 
 @rules.predicate
 def manages_pot_network(user, bid: Bid) -> bool:
-    if bid is None or bid.pot_id is None or not user.is_authenticated:
+    if bid is None or bid.pot is None or not user.is_authenticated:
         return False
     network_id = bid.pot.network_id
     return network_id is not None and Membership.objects.filter(

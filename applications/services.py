@@ -16,7 +16,7 @@ A bid's and an expression of interest's state changes go through their tables in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -220,7 +220,7 @@ def _conflict(state: BidSectionState) -> ValidationError:
 
 @contextmanager
 def _editing(*, actor: User, bid: Bid, section: str, version: int | None, message: str = "",
-             now: dt.datetime | None = None):
+             now: dt.datetime | None = None) -> Iterator[tuple[Bid, dict[str, Any]]]:
     """Lock the bid, check it can change and the section has not moved on, then (after the
     body has written) move the section to its next version and record who saved it.
 
@@ -251,7 +251,7 @@ def _editing(*, actor: User, bid: Bid, section: str, version: int | None, messag
     bid.refresh_from_db()
 
 
-def _parse_amount(value, field_errors: list[str]) -> Decimal | None:
+def _parse_amount(value: Any, field_errors: list[str]) -> Decimal | None:
     try:
         return parse_money(value)
     except ValidationError as error:
@@ -457,7 +457,7 @@ def bid_delivery_save(*, actor: User, bid: Bid, version: int, delivery_plan: str
         locked.sustainability_plan = _clean_text(sustainability_plan)
         _clean_bid(locked)
         locked.save(update_fields=[*DELIVERY_FIELDS, "updated_at"])
-        rows = [Milestone(bid=locked, title=_clean_text(row.get("title")), due_date=row.get("due_date"),
+        rows = [Milestone(bid=locked, title=_clean_text(row.get("title")), due_date=row.get("due_date"),  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                           description=_clean_text(row.get("description"))) for row in milestones]
         _replace(locked.milestones, rows)
         record.update(before=before, after={**snapshot(locked, DELIVERY_FIELDS),
@@ -465,7 +465,7 @@ def bid_delivery_save(*, actor: User, bid: Bid, version: int, delivery_plan: str
     return bid
 
 
-def _replace(manager, rows: list) -> None:
+def _replace(manager: Any, rows: Sequence[models.Model]) -> None:
     """Swap a section's rows for the new ones, each checked by its model first."""
     errors = []
     for row in rows:
@@ -482,11 +482,11 @@ def _replace(manager, rows: list) -> None:
 # Sections: partners and the commissioner -------------------------------------------------------
 
 
-def _clean_partner(locked: Bid, organisation: Organisation, role: str, contribution: str, partner: BidPartner | None = None):
+def _clean_partner(locked: Bid, organisation: Organisation, role: str, contribution: str, partner: BidPartner | None = None) -> None:
     errors = {}
     if organisation.pk == locked.lead_organisation_id:
         errors["organisation"] = PARTNER_IS_LEAD
-    elif locked.partners.filter(organisation=organisation).exclude(pk=partner.pk if partner else None).exists():
+    elif locked.partners.filter(organisation=organisation).exclude(pk=partner.pk if partner else None).exists():  # type: ignore[misc]  # Django takes None; the stubs do not
         errors["organisation"] = PARTNER_ALREADY_ADDED.format(organisation=organisation.name)
     elif partner is None and fund_auditor_among_members(locked.call.fund_id, organisation.pk):
         errors["organisation"] = AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)
@@ -512,9 +512,10 @@ def bid_partner_add(*, actor: User, bid: Bid, organisation: Organisation, role: 
 def bid_partner_change(*, actor: User, bid: Bid, version: int, partner: BidPartner, role: str, contribution: str, now: dt.datetime | None = None) -> BidPartner:
     with _editing(actor=actor, bid=bid, now=now, section=BidSection.PARTNERS, version=version,
                   message=f"Partner changed: {partner.organisation.name}") as (locked, record):
-        partner = locked.partners.filter(pk=partner.pk).select_related("organisation").first()
-        if partner is None:
+        current = locked.partners.filter(pk=partner.pk).select_related("organisation").first()
+        if current is None:
             raise ValidationError(PARTNER_NOT_ON_BID)
+        partner = current
         _clean_partner(locked, partner.organisation, role, contribution, partner=partner)
         before = {"role": partner.role, "contribution": partner.contribution}
         partner.role, partner.contribution = role, _clean_text(contribution)
@@ -573,7 +574,7 @@ def bid_costs_save(*, actor: User, bid: Bid, version: int, costs: Sequence[Mappi
             year = row.get("financial_year")
             if year not in years:
                 errors.append(checks.year_outside_project(checks.COST_YEAR_OUTSIDE_PROJECT, locked, int(year or 0)))
-            cost_rows.append(BidCost(bid=locked, financial_year=year, category=row.get("category"),
+            cost_rows.append(BidCost(bid=locked, financial_year=year, category=row.get("category"),  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                                      nature=row.get("nature") or "revenue", description=_clean_text(row.get("description")),
                                      amount=amount))
         funders = set(_bid_organisation_ids(locked))
@@ -586,7 +587,7 @@ def bid_costs_save(*, actor: User, bid: Bid, version: int, costs: Sequence[Mappi
                 errors.append(MATCH_FUNDER_NOT_ON_BID)
             if year not in years:
                 errors.append(checks.year_outside_project(checks.COST_YEAR_OUTSIDE_PROJECT, locked, int(year or 0)))
-            match_rows.append(MatchFunding(bid=locked, organisation=organisation, financial_year=year, amount=amount,
+            match_rows.append(MatchFunding(bid=locked, organisation=organisation, financial_year=year, amount=amount,  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                                            description=_clean_text(row.get("description"))))
         if errors:
             raise ValidationError(list(dict.fromkeys(errors)))
@@ -627,7 +628,7 @@ def bid_savings_save(*, actor: User, bid: Bid, version: int, savings: Sequence[M
             organisation = row.get("realised_by")
             if organisation is None or organisation.pk not in savers:
                 errors.append(SAVER_NOT_ON_BID)
-            rows.append(ProjectedSaving(
+            rows.append(ProjectedSaving(  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                 bid=locked, financial_year=year, kind=row.get("kind"), realised_by=organisation,
                 care_setting=row.get("care_setting"), amount=amount, assumptions=_clean_text(row.get("assumptions")),
                 evidence=_clean_text(row.get("evidence")),
@@ -646,7 +647,7 @@ def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence
     if not measures:
         raise ValidationError(checks.BENEFITS_MISSING, code="required")
     with _editing(actor=actor, bid=bid, now=now, section=BidSection.BENEFITS, version=version) as (locked, record):
-        rows = [BenefitMeasure(
+        rows = [BenefitMeasure(  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
             bid=locked, name=_clean_text(row.get("name")), unit=_clean_text(row.get("unit")), baseline=row.get("baseline"),
             target=row.get("target"), target_date=row.get("target_date"),
             higher_is_better=bool(row.get("higher_is_better", True)),
@@ -658,7 +659,7 @@ def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence
 
 def bid_risks_save(*, actor: User, bid: Bid, version: int, risks: Sequence[Mapping[str, Any]], now: dt.datetime | None = None) -> Bid:
     with _editing(actor=actor, bid=bid, now=now, section=BidSection.RISKS, version=version) as (locked, record):
-        rows = [Risk(bid=locked, description=_clean_text(row.get("description")), likelihood=row.get("likelihood"),
+        rows = [Risk(bid=locked, description=_clean_text(row.get("description")), likelihood=row.get("likelihood"),  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                      impact=row.get("impact"), mitigation=_clean_text(row.get("mitigation"))) for row in risks]
         _replace(locked.risks, rows)
         record.update(after={"risks": len(rows)})
@@ -675,13 +676,13 @@ def bid_section_confirm(*, actor: User, bid: Bid, section: str, version: int, no
 # Sections: attachments -------------------------------------------------------------------------
 
 
-def check_upload(upload: UploadedFile | None) -> uploads.CheckedUpload:
+def check_upload(upload: UploadedFile[Any] | None) -> uploads.CheckedUpload:
     """The upload's real type, size and hash; a ValidationError if it is missing, empty, too big,
     not allowed, or carries macros or archives (the pipeline every upload goes through)."""
     return uploads.check(upload, policy=uploads.BID_ATTACHMENT)
 
 
-def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, description: str = "", now: dt.datetime | None = None) -> Attachment:
+def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile[Any] | None, description: str = "", now: dt.datetime | None = None) -> Attachment:
     """Store a checked file through the default storage (outside the web root), named after
     what it is; with a virus scanner set up, it waits for its scan before anyone can open it."""
     checked = check_upload(upload)
@@ -697,7 +698,7 @@ def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, de
                 description=_clean_text(description)[:200], uploaded_by=actor,
                 scan_status=uploads.initial_scan_status(),
             )
-            attachment.file.save(checked.storage_name, upload, save=False)
+            attachment.file.save(checked.storage_name, checked.upload, save=False)
             stored_name = attachment.file.name
             attachment.full_clean()
             attachment.save()
@@ -773,7 +774,7 @@ def bid_endorsement_request(*, actor: User, bid: Bid) -> Bid:
         _check_changeable(locked, now)
         if not locked.call.endorsement_required:
             raise ValidationError(ENDORSEMENT_NOT_REQUIRED, code="not_required")
-        if locked.commissioner_id is None:
+        if locked.commissioner is None:
             raise ValidationError(ENDORSEMENT_NEEDS_COMMISSIONER, code="no_commissioner")
         if locked.endorsement_status in (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED):
             raise ValidationError(ENDORSEMENT_ALREADY_ASKED, code="already_asked")
@@ -800,6 +801,8 @@ def bid_endorsement_request(*, actor: User, bid: Bid) -> Bid:
 def _tell_managers_no_endorser(bid: Bid) -> None:
     """Nobody on the portal can endorse for the named commissioner: the fund's managers are told,
     so they can reach the commissioner and record an endorsement received outside the portal."""
+    if bid.commissioner is None:  # only sent for a named commissioner
+        return
     link = reverse("applications:endorsement_record", kwargs={"pk": bid.pk})
     for user in fund_manager_users(bid):
         notify(user=user, subject=f"Bid {bid.reference}: {bid.commissioner.name} has no one on the portal to endorse it",
@@ -814,7 +817,7 @@ ENDORSEMENT_ALREADY_RECORDED = "The bid is already endorsed"
 ENDORSEMENT_BID_NOT_DRAFT = "The bid is %(status)s: an endorsement is recorded only before it is submitted"
 
 
-def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFile | None, endorsed_by_name: str,
+def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFile[Any] | None, endorsed_by_name: str,
                                    comment: str = "") -> Bid:
     """A fund manager records an endorsement the commissioner gave outside the portal, with its
     evidence (stored through the upload pipeline as a file of the bid). Audited; the bid's
@@ -836,7 +839,7 @@ def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFil
             if locked.status != BidStatus.DRAFT:
                 raise ValidationError(ENDORSEMENT_BID_NOT_DRAFT, code="not_draft",
                                       params={"status": locked.get_status_display().lower()})
-            if locked.commissioner_id is None:
+            if locked.commissioner is None:
                 raise ValidationError(ENDORSEMENT_NEEDS_COMMISSIONER, code="no_commissioner")
             if locked.endorsement_status == EndorsementStatus.ENDORSED:
                 raise ValidationError(ENDORSEMENT_ALREADY_RECORDED, code="already_endorsed")
@@ -847,7 +850,7 @@ def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFil
                 description=f"Endorsement by {locked.commissioner.name}, received outside the portal"[:200],
                 uploaded_by=actor, scan_status=uploads.initial_scan_status(),
             )
-            attachment.file.save(checked.storage_name, upload, save=False)
+            attachment.file.save(checked.storage_name, checked.upload, save=False)
             stored_name = attachment.file.name
             attachment.full_clean()
             attachment.save()
@@ -885,7 +888,7 @@ def _decide_endorsement(*, actor: User, bid: Bid, comment: str, endorse: bool) -
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(bid)
-        if not _is_member(actor, locked.commissioner_id):
+        if locked.commissioner is None or not _is_member(actor, locked.commissioner_id):
             raise PermissionDenied("Only members of the named commissioning organisation can endorse this bid")
         if locked.status != BidStatus.DRAFT or locked.endorsement_status != EndorsementStatus.PENDING:
             raise ValidationError(ENDORSEMENT_NOT_PENDING, code="not_pending")
@@ -1014,11 +1017,11 @@ def bids_start_assessment_for_call(*, actor: User | None, call: Call) -> int:
     return len(bids)
 
 
-def _on_call_entered_assessment(sender, *, call: Call, actor: User | None, **kwargs) -> None:
+def _on_call_entered_assessment(sender: Any, *, call: Call, actor: User | None, **kwargs: Any) -> None:
     bids_start_assessment_for_call(actor=actor, call=call)
 
 
-def _on_call_closed(sender, *, call: Call, actor: User | None, **kwargs) -> None:
+def _on_call_closed(sender: Any, *, call: Call, actor: User | None, **kwargs: Any) -> None:
     """Tell the call's fund managers it has closed, and how many bids came in (once)."""
     count = Bid.objects.filter(call=call, submitted_at__isnull=False).exclude(status=BidStatus.WITHDRAWN).count()
     notifications.send_to_each(
@@ -1059,8 +1062,8 @@ def draft_bid_reminders_send(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previous_closes_at: dt.datetime,
-                              **kwargs) -> None:
+def _on_call_closing_extended(sender: Any, *, call: Call, actor: User | None, previous_closes_at: dt.datetime,
+                              **kwargs: Any) -> None:
     """Tell everyone writing a draft bid on the call that they have longer, and why."""
     # Each lead organisation's first draft, then its members in one query: one message a person.
     first_draft: dict[int, int] = {}
@@ -1121,7 +1124,7 @@ def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: st
         raise ValidationError(EOI_NO_STAGE, code="no_stage")
     phase = call.eoi_phase(now)
     if phase == "closed":
-        raise ValidationError(EOI_CLOSED.format(closed=uk_datetime(call.eoi_closes_at)), code="closed")
+        raise ValidationError(EOI_CLOSED.format(closed=uk_datetime(call.eoi_closes_at) if call.eoi_closes_at else ""), code="closed")
     if phase != "open":
         raise ValidationError(EOI_NOT_OPEN.format(opens=uk_datetime(call.eoi_opens_at) if call.eoi_opens_at else "a later date"),
                               code="not_open")
@@ -1176,7 +1179,7 @@ def _eoi_shortlist(*, actor: User, eoi: ExpressionOfInterest, action: str, reaso
         if not EOI_LIFECYCLE.allows(locked.status, action):
             raise ValidationError(EOI_NOT_WAITING.format(status=locked.get_status_display().lower()), code="decided")
         if locked.call.eoi_phase(now) != "closed":
-            raise ValidationError(EOI_STILL_OPEN.format(closed=uk_datetime(locked.call.eoi_closes_at)), code="still_open")
+            raise ValidationError(EOI_STILL_OPEN.format(closed=uk_datetime(locked.call.eoi_closes_at) if locked.call.eoi_closes_at else ""), code="still_open")
         if target == EoiStatus.NOT_INVITED and not reason:
             raise ValidationError({"reason": EOI_REASON_NEEDED}, code="required")
         status_label = EoiStatus(target).label.lower()
@@ -1336,7 +1339,7 @@ def bid_team_invite(*, actor: User, bid: Bid, email: str, organisation: Organisa
     if not errors.get("email") and BidCollaborator.objects.filter(bid=locked, email=email).exclude(
             state=InvitationState.REVOKED).exists():
         errors["email"] = TEAM_ALREADY_INVITED.format(email=email)
-    if errors:
+    if errors or organisation is None:
         raise ValidationError(errors, code="invalid")
     member = BidCollaborator.objects.create(
         bid=locked, email=email, organisation=organisation, role=role, sections=sections, invited_by=actor,
@@ -1358,7 +1361,7 @@ def bid_team_invite(*, actor: User, bid: Bid, email: str, organisation: Organisa
 
 
 @transaction.atomic
-def bid_team_join(*, actor: User, token, now: dt.datetime | None = None) -> BidCollaborator:
+def bid_team_join(*, actor: User, token: str, now: dt.datetime | None = None) -> BidCollaborator:
     """The invitee, signed in with the invited email address, joins the bid team."""
     now = now or timezone.now()
     member = BidCollaborator.objects.select_for_update().select_related("bid").filter(token=token).first()

@@ -439,7 +439,7 @@ def endorsement_request(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{bid.commissioner.name} has been asked to endorse the bid.")
+        messages.success(request, f"{bid.commissioner.name if bid.commissioner else 'The commissioner'} has been asked to endorse the bid.")
     return redirect(bid)
 
 
@@ -648,7 +648,7 @@ def eoi_start(request, slug: str):
     phase = call.eoi_phase()
     return render(request, "applications/eoi_start.html", {
         "call": call, "form": form, "phase": phase, "has_organisation": organisations.exists(),
-        "closed_message": (services.EOI_CLOSED.format(closed=checks.uk_datetime(call.eoi_closes_at)) if phase == "closed"
+        "closed_message": (services.EOI_CLOSED.format(closed=checks.uk_datetime(call.eoi_closes_at)) if phase == "closed" and call.eoi_closes_at
                            else services.EOI_NOT_OPEN.format(opens=checks.uk_datetime(call.eoi_opens_at)) if call.eoi_opens_at
                            else services.EOI_NO_STAGE),
         "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls")),
@@ -719,9 +719,9 @@ def bid_pdf(request, pk: int):
     bid = _visible_bid(request, pk)
     require(request.user.has_perm("applications.view_bid", bid))
     if request.method == "POST":
-        pdf = services.bid_pdf_request(actor=request.user, bid=bid)
-        pdf.refresh_from_db()
-        if pdf.status == "ready":
+        requested = services.bid_pdf_request(actor=request.user, bid=bid)
+        requested.refresh_from_db()
+        if requested.status == "ready":
             messages.success(request, "The PDF of the bid is ready to download.")
         else:
             messages.success(request, "The PDF of the bid is being prepared. Refresh the page in a minute to download it.")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,6 +15,9 @@ from governance.forms import MoneyField, NHSDateField
 
 from .models import ConflictKind, DecisionOutcome, DeclineReason
 from .services import SCORE_NOT_WHOLE
+
+if TYPE_CHECKING:
+    from governance.models import Expertise, Organisation
 
 YES_NO = [("no", "No, I have no conflict of interest with this bid"), ("yes", "Yes, I have a conflict of interest")]
 
@@ -87,7 +91,7 @@ class DeclarationForm(forms.Form):
     def service_fields(self) -> dict:
         answer = self.cleaned_data.get("has_conflict")
         return {
-            "has_conflict": {"yes": True, "no": False}.get(answer),
+            "has_conflict": {"yes": True, "no": False}.get(answer or ""),
             "kind": self.cleaned_data.get("kind") or "",
             "description": self.cleaned_data.get("description") or "",
         }
@@ -251,9 +255,9 @@ def _active_expertise():
 class PoolAddForm(forms.Form):
     email = CheckedText(label="Their email address", help_text="The address they sign in with.",
                         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
-    organisation = forms.ModelChoiceField(label="Their organisation (optional)", queryset=None, required=False,
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Their organisation (optional)", queryset=None, required=False,
                                           help_text="They are never assigned bids their organisation is on.")
-    expertise = forms.ModelMultipleChoiceField(label="Their expertise (optional)", queryset=None, required=False,
+    expertise: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="Their expertise (optional)", queryset=None, required=False,
                                                widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, **kwargs):
@@ -265,8 +269,8 @@ class PoolAddForm(forms.Form):
 
 
 class PoolEntryForm(forms.Form):
-    organisation = forms.ModelChoiceField(label="Their organisation", queryset=None, required=False)
-    expertise = forms.ModelMultipleChoiceField(label="Their expertise", queryset=None, required=False,
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Their organisation", queryset=None, required=False)
+    expertise: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="Their expertise", queryset=None, required=False,
                                                widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, **kwargs):
@@ -278,7 +282,7 @@ class PoolEntryForm(forms.Form):
 
 
 class PoolShareForm(forms.Form):
-    shared_with = forms.ModelChoiceField(label="Network to share the pool with", queryset=None, required=False,
+    shared_with: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Network to share the pool with", queryset=None, required=False,
                                          help_text="Their fund managers will be able to invite people from your pool.")
 
     def __init__(self, *args, network=None, **kwargs):
@@ -295,12 +299,12 @@ class AssessorDeclarationForm(forms.Form):
     interests = _text("Your interests", rows=4,
                       help_text="Jobs, directorships, shareholdings, consultancies, research funding, relatives: anything "
                                 "a bidder might see as a conflict. Write \u201cNone\u201d if you have none.")
-    interest_organisations = forms.ModelMultipleChoiceField(
+    interest_organisations: forms.ModelMultipleChoiceField[Organisation] = forms.ModelMultipleChoiceField(
         label="Organisations you have an interest in (optional)", queryset=None, required=False,
         help_text="You will never be assigned their bids. Hold Ctrl (or Cmd) to choose more than one.",
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    expertise = forms.ModelMultipleChoiceField(label="Your expertise", queryset=None, required=False,
+    expertise: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="Your expertise", queryset=None, required=False,
                                                widget=forms.CheckboxSelectMultiple)
     accept_terms = forms.BooleanField(label="I accept the confidentiality terms", required=False)
 
@@ -331,7 +335,7 @@ class InviteForm(forms.Form):
 
 
 class ThemesForm(forms.Form):
-    themes = forms.ModelMultipleChoiceField(label="The call's themes", queryset=None, required=False,
+    themes: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="The call's themes", queryset=None, required=False,
                                             widget=forms.CheckboxSelectMultiple,
                                             help_text="Automatic assignment prefers assessors with these areas of expertise.")
 
@@ -351,4 +355,4 @@ class InvitationResponseForm(forms.Form):
 
     def service_fields(self) -> dict:
         decision = self.cleaned_data.get("decision")
-        return {"accept": {"accept": True, "decline": False}.get(decision), "reason": self.cleaned_data.get("reason") or ""}
+        return {"accept": {"accept": True, "decline": False}.get(decision or ""), "reason": self.cleaned_data.get("reason") or ""}

@@ -501,4 +501,4 @@ class PanelPack(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"panel-pack-{self.bid.reference if self.bid_id else self.call.slug}.zip"
+        return f"panel-pack-{self.bid.reference if self.bid is not None else self.call.slug}.zip"

@@ -14,8 +14,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -161,7 +163,7 @@ def _require_assessable(call: Call, bid: Bid) -> None:
         raise ValidationError(BID_DECIDED, code="decided")
 
 
-def _link(name: str, *args) -> str:
+def _link(name: str, *args: Any) -> str:
     return reverse(f"assessment:{name}", args=args)
 
 
@@ -222,7 +224,7 @@ def _assignment_problem(call: Call, bid: Bid, assessor: User) -> str:
     return ""
 
 
-def _assignment_snapshot(assignment: Assignment) -> dict:
+def _assignment_snapshot(assignment: Assignment) -> dict[str, Any]:
     return {"bid": assignment.bid.reference, "assessor": assignment.assessor.email, "status": assignment.status,
             "due_date": assignment.due_date}
 
@@ -297,8 +299,8 @@ def assignments_auto(
     people = selectors.member_org_ids([m.user_id for m in members])
     on_bid = selectors.bid_org_ids(targets)
     taken: dict[int, set[int]] = defaultdict(set)
-    live: Counter = Counter()
-    load: Counter = Counter()
+    live: Counter[int] = Counter()
+    load: Counter[int] = Counter()
     for bid_id, assessor_id, status in Assignment.objects.filter(bid__call=locked).exclude(
         status=AssignmentStatus.WITHDRAWN
     ).values_list("bid_id", "assessor_id", "status"):
@@ -449,7 +451,7 @@ def conflict_declare(
 ScoreInput = Mapping[int, tuple[object, str]]  # criterion id -> (score, comment)
 
 
-def _whole(value) -> int | None:
+def _whole(value: Any) -> int | None:
     """The score as an int if it is a whole number (``3``, ``Decimal("3")``), else None."""
     if isinstance(value, bool):
         return None
@@ -507,7 +509,7 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
     existing = {score.criterion_id: score for score in sheet.scores.all()}
     # What the panel last saw of this sheet: the scores it had when last submitted (before a
     # reopening). What a draft held in between stays its author's (``visibility``).
-    last_submitted = {}
+    last_submitted: dict[str, Any] = {}
     if submit:
         last = (AuditEvent.objects.filter(action="score_sheet.submitted", target_type=ScoreSheet._meta.label_lower,
                                           target_id=str(sheet.pk)).order_by("-occurred_at", "-pk").first())
@@ -633,7 +635,7 @@ def _require_chairs_bid(actor: User, call: Call, bid: Bid) -> None:
     raise ValidationError(DEPUTY_NOT_NEEDED, code="chair_not_conflicted")
 
 
-def _score_on_scale(criterion: Criterion, value) -> int:
+def _score_on_scale(criterion: Criterion, value: Any) -> int:
     if value is None or value == "":
         raise ValidationError({"score": SCORE_NEEDED.format(criterion=criterion.title)}, code="required")
     score = _whole(value)
@@ -647,7 +649,7 @@ def _score_on_scale(criterion: Criterion, value) -> int:
 
 @transaction.atomic
 def moderation_record(
-    *, actor: User, bid: Bid, criterion: Criterion, score, rationale: str, now: dt.datetime | None = None,
+    *, actor: User, bid: Bid, criterion: Criterion, score: Any, rationale: str, now: dt.datetime | None = None,
 ) -> Moderation:
     """The panel chair's agreed score on a criterion whose assessors' scores differ by more than
     the call's threshold, with the rationale. It replaces the mean for that criterion."""
@@ -660,10 +662,10 @@ def moderation_record(
     if criterion.call_id != call.pk:
         raise ValidationError(NOT_FLAGGED, code="not_flagged")
     existing = Moderation.objects.filter(bid=bid, criterion=criterion).first()
-    given = list(Score.objects.filter(
+    given = [given_score for given_score in Score.objects.filter(
         sheet__assignment__bid=bid, sheet__assignment__status=AssignmentStatus.ACTIVE,
         sheet__status=SheetStatus.SUBMITTED, criterion=criterion, score__isnull=False,
-    ).values_list("score", flat=True))
+    ).values_list("score", flat=True) if given_score is not None]
     spread = max(given) - min(given) if given else 0
     if existing is None and not spread > call.moderation_threshold:
         raise ValidationError(NOT_FLAGGED, code="not_flagged")
@@ -730,7 +732,7 @@ def decision_record(
         raise ValidationError(BID_NOT_IN_ASSESSMENT, code="bid_not_in_assessment")
     _require_chairs_bid(actor, call, bid)
     row = selectors.call_ranking(call).by_bid[bid.pk]
-    if not row.complete:
+    if not row.complete or row.result is None:  # complete: it has a result
         raise ValidationError(SCORING_NOT_FINISHED.format(done=row.sheets_submitted, expected=row.sheets_expected),
                               code="scoring_not_finished")
     if row.needs_moderation:
@@ -851,7 +853,7 @@ def assignment_reminders_send(*, today: dt.date | None = None, now: dt.datetime 
         with transaction.atomic():
             assignment = (Assignment.objects.select_for_update().select_related("bid", "assessor")
                           .filter(pk=pk, reminded_at__isnull=True).first())
-            if assignment is None:
+            if assignment is None or assignment.due_date is None:
                 continue
             due = assignment.due_date
             when = "are overdue" if due < today else f"are due by {due:%-d %B %Y}"
@@ -903,7 +905,7 @@ def clarification_ask(*, actor: User, bid: Bid, question: str, reply_by: dt.date
         errors["reply_by"] = [REPLY_BY_IN_PAST]
     elif reply_by > today + dt.timedelta(weeks=8):
         errors["reply_by"] = [REPLY_BY_TOO_LATE]
-    if errors:
+    if errors or reply_by is None:
         raise ValidationError(errors)
     clarification = Clarification.objects.create(bid=locked, question=question, reply_by=reply_by, asked_by=actor, asked_at=now)
     audit_record(actor=actor, action="clarification.asked", target=locked, fund=locked.call.fund,
@@ -918,7 +920,7 @@ def clarification_ask(*, actor: User, bid: Bid, question: str, reply_by: dt.date
 
 
 @transaction.atomic
-def clarification_reply(*, actor: User, clarification: Clarification, reply: str, upload=None,
+def clarification_reply(*, actor: User, clarification: Clarification, reply: str, upload: File[Any] | None = None,
                         now: dt.datetime | None = None) -> Clarification:
     """The applicant replies once, in text with an optional file (the one upload pipeline). The
     reply goes to the panel with the bid; whoever asked is told."""
@@ -947,7 +949,7 @@ def clarification_reply(*, actor: User, clarification: Clarification, reply: str
     locked.reply, locked.replied_by, locked.replied_at = reply, actor, now
     fields = ["reply", "replied_by", "replied_at"]
     if checked is not None:
-        locked.attachment.save(checked.storage_name, upload, save=False)
+        locked.attachment.save(checked.storage_name, checked.upload, save=False)
         locked.attachment_name = checked.original_name or "attachment"
         locked.attachment_type = checked.file_type.content_type
         locked.attachment_size, locked.attachment_sha256 = checked.size, checked.sha256
@@ -1161,7 +1163,7 @@ def assessors_invite(*, actor: User, call: Call, invitees: Iterable[User], days:
 
 
 @transaction.atomic
-def invitation_respond(*, actor: User, token, accept: bool | None, reason: str = "",
+def invitation_respond(*, actor: User, token: str, accept: bool | None, reason: str = "",
                        now: dt.datetime | None = None) -> AssessorInvitation:
     """The invitee accepts (and joins the call's panel as an assessor) or declines with a reason."""
     now = now or timezone.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 
 from governance import fy, uploads
 from governance.form_layout import GroupFieldset, Heading, Markup, NhsField, fields_helper
-from governance.forms import MoneyField, NHSDateField, needed_when
+from governance.forms import MoneyField, NHSDateField, choice_field, needed_when
 from governance.money import ZERO, format_money
 
 from .models import ConditionTemplate, VariationKind
@@ -47,6 +48,9 @@ class ProfileFieldsMixin:
     """One money field per financial year (``year_2026``...), read back as a profile."""
 
     profile_years: list[int]
+    # From the form the mixin is used with.
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
 
     def add_profile_fields(self, years: list[int], initial: dict[int, Decimal] | None = None) -> None:
         self.profile_years = list(years)
@@ -250,7 +254,7 @@ class ConditionReviewForm(forms.Form):
     def __init__(self, *args, has_evidence: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if not has_evidence:
-            self.fields["action"].choices = [("waive", "Waive the condition")]
+            choice_field(self, "action").choices = [("waive", "Waive the condition")]
 
 
 class ReasonForm(forms.Form):

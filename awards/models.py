@@ -7,6 +7,8 @@ pot's budget rows locked. Committed, paid and remaining are sums of entries.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -285,6 +287,11 @@ class Instalment(models.Model):
     paid_amount = money_field("amount paid", null=True, blank=True)
     payment_reference = models.CharField(max_length=40, blank=True, help_text="The finance system's reference.")
     payment_note = models.TextField(blank=True, help_text="Why the amount paid differs from the instalment.")
+
+    # Set on the instances some pages list, not stored: the monitoring return the instalment waits
+    # for (a later stage's model, so not named here) and what its remittance shows.
+    waits_on: Any
+    remittance: Any
 
     class Meta:
         ordering = ["award", "financial_year", "quarter"]

@@ -19,9 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -30,7 +31,7 @@ from assessment.models import FUNDING_OUTCOMES, PanelDecision
 from governance import fy, notifications, uploads
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot, to_json
-from governance.models import Fund, Membership, PotBudget, User
+from governance.models import Fund, Membership, Pot, PotBudget, User
 from governance.money import ZERO, format_money
 from governance.outbox import outbox_enqueue
 from governance.services import notify
@@ -206,15 +207,15 @@ class ConditionSpec:
 
     title: str
     description: str = ""
-    holds_back: bool | str | tuple | None = FIRST_PAYMENT
+    holds_back: bool | str | tuple[Any, Any] | None = FIRST_PAYMENT
     due_date: dt.date | None = None
 
     @property
-    def held_key(self) -> str | tuple[int, int] | None:
+    def held_key(self) -> str | tuple[int, int] | tuple[str, str] | None:
         return holds_back_key(self.holds_back)
 
 
-def holds_back_key(value) -> str | tuple[int, int] | None:
+def holds_back_key(value: Any) -> str | tuple[int, int] | tuple[str, str] | None:
     """``"first"``, None (no payment) or (year, quarter) from what a form or a caller gives."""
     if value is True or value == FIRST_PAYMENT:
         return FIRST_PAYMENT
@@ -233,7 +234,7 @@ def _money(amount: Decimal) -> str:
     return format_money(amount, pence=True)
 
 
-def _date(day) -> str:
+def _date(day: dt.date) -> str:
     return day.strftime("%-d %B %Y")
 
 
@@ -241,7 +242,7 @@ def _status_label(status: str) -> str:
     return AwardStatus(status).label.lower()
 
 
-def _clean_profile(profile: dict) -> dict[int, Decimal]:
+def _clean_profile(profile: dict[Any, Any]) -> dict[int, Decimal]:
     """Years as ints, amounts as Decimal; zero years dropped (an award holds no money there)."""
     cleaned: dict[int, Decimal] = {}
     for year, amount in (profile or {}).items():
@@ -251,7 +252,8 @@ def _clean_profile(profile: dict) -> dict[int, Decimal]:
     return dict(sorted(cleaned.items()))
 
 
-def _profile_errors(profile: dict[int, Decimal], *, amount: Decimal, start, end, fund: Fund) -> list[ValidationError]:
+def _profile_errors(profile: dict[int, Decimal], *, amount: Decimal | None, start: dt.date | None, end: dt.date | None,
+                    fund: Fund) -> list[ValidationError]:
     """What is wrong with a profile for an award of ``amount`` from ``start`` to ``end``."""
     errors: list[ValidationError] = []
     if not profile:
@@ -289,7 +291,7 @@ def _lock_award(award: Award) -> Award:
     return Award.objects.select_for_update().get(pk=award.pk)
 
 
-def _check_room(pot, needed: dict[int, Decimal], budgets: dict[int, PotBudget], message: str) -> list[ValidationError]:
+def _check_room(pot: Pot, needed: dict[int, Decimal], budgets: dict[int, PotBudget], message: str) -> list[ValidationError]:
     """With the budget rows locked: is there room in each year for ``needed`` more?"""
     errors = []
     committed = pot_committed_in_years(pot.pk, needed)
@@ -330,7 +332,7 @@ def _grantee_people(award: Award) -> list[User]:
     return sorted(award_private_audience(award, people), key=lambda user: user.email)
 
 
-def _tell_grantee(key: str, award: Award, *, about, values: dict | None = None) -> None:
+def _tell_grantee(key: str, award: Award, *, about: Any, values: dict[str, Any] | None = None) -> None:
     """A catalogue message to the grantee's people, once each (``governance.notifications``)."""
     fund = award.bid.call.fund
     notifications.send_to_each(key, _grantee_people(award), about=about, fund=fund, link=award.get_absolute_url(),
@@ -346,7 +348,8 @@ def _quarter_label(key: tuple[int, int]) -> str:
     return f"{fy.label(key[0])} Q{key[1]}"
 
 
-def _condition_schedule_errors(title: str, key, due_date, *, quarters: list[tuple[int, int]], end_date,
+def _condition_schedule_errors(title: str, key: str | tuple[Any, Any] | None, due_date: dt.date | None, *,
+                               quarters: list[tuple[int, int]], end_date: dt.date | None,
                                check_quarters: bool = True) -> list[ValidationError]:
     """What is wrong with a condition's due date and the payment it holds back."""
     errors = []
@@ -365,12 +368,12 @@ def _condition_schedule_errors(title: str, key, due_date, *, quarters: list[tupl
 # Issuing ---------------------------------------------------------------------------------------
 
 
-def _instalment_plan(start, end, profile: dict[int, Decimal]) -> list[tuple[int, int, Decimal]]:
+def _instalment_plan(start: dt.date, end: dt.date, profile: dict[int, Decimal]) -> list[tuple[int, int, Decimal]]:
     """(year, quarter, amount): each year's money split evenly over its NHS quarters in the award."""
     quarters: dict[int, list[int]] = defaultdict(list)
     for year, quarter, _, _ in fy.quarters_between(start, end):
         quarters[year].append(quarter)
-    plan = []
+    plan: list[tuple[int, int, Decimal]] = []
     for year, amount in sorted(profile.items()):
         shares = spread_in_proportion(amount, dict.fromkeys(quarters[year], Decimal(1)))
         plan.extend((year, quarter, shares[quarter]) for quarter in quarters[year])
@@ -383,10 +386,10 @@ def award_issue(
     actor: User,
     decision: PanelDecision,
     amount: Decimal,
-    start_date,
-    end_date,
+    start_date: dt.date | None,
+    end_date: dt.date | None,
     profile: dict[int, Decimal],
-    offer_deadline,
+    offer_deadline: dt.date | None,
     conditions: list[ConditionSpec] | None = None,
     return_frequency_months: int = 3,
 ) -> Award:
@@ -409,7 +412,7 @@ def award_issue(
         raise ValidationError(DECISION_NOT_RELEASED, code="not_released")
     if decision.amount_approved is None:
         raise ValidationError(DECISION_HAS_NO_AMOUNT, code="no_amount")
-    if bid.pot_id is None:
+    if bid.pot is None:
         raise ValidationError(BID_HAS_NO_POT, code="no_pot")
     if not fund.host_network.official_org_id:
         raise ValidationError(FUNDER_ORG_ID_MISSING, code="funder_org_id", params={"network": fund.host_network.name})
@@ -459,7 +462,7 @@ def award_issue(
     if room:
         raise ValidationError({"profile": room})
 
-    award = Award(
+    award = Award(  # type: ignore[misc]  # the dates are checked above and by full_clean; the stubs refuse None
         decision=decision, bid=bid, pot=pot, recipient=bid.lead_organisation, reference=bid.reference,
         title=bid.title, description=bid.summary or bid.title, amount=amount, start_date=start_date, end_date=end_date,
         status=AwardStatus.OFFERED, offer_deadline=offer_deadline, issued_by=actor, issued_at=timezone.now(),
@@ -479,7 +482,7 @@ def award_issue(
         Instalment.objects.create(award=award, financial_year=year, quarter=quarter, amount=value, requires_return=index > 0)
         for index, (year, quarter, value) in enumerate(plan)
     ]
-    by_quarter = {(i.financial_year, i.quarter): i for i in created}
+    by_quarter: dict[object, Instalment] = {(i.financial_year, i.quarter): i for i in created}
     for spec in specs:
         key = spec.held_key
         held = (created[0] if created else None) if key == FIRST_PAYMENT else by_quarter.get(key) if key else None
@@ -494,7 +497,7 @@ def award_issue(
     _notify_recipient(
         award, f"Offer of funding: {award.reference}",
         f"{award.recipient.name} has been offered {_money(amount)} for \"{award.title}\". "
-        f"An authorised signatory must accept or decline the offer by {_date(offer_deadline)}.",
+        f"An authorised signatory must accept or decline the offer by {_date(award.offer_deadline)}.",
     )
     return award
 
@@ -636,7 +639,7 @@ def award_decline(*, actor: User, award: Award, reason: str) -> Award:
     return award
 
 
-def award_lapse(*, award: Award, today=None) -> bool:
+def award_lapse(*, award: Award, today: dt.date | None = None) -> bool:
     """Lapse an offer not accepted by its deadline and release its commitment.
 
     Idempotent: returns False (and changes nothing) unless the award is still offered and
@@ -654,7 +657,7 @@ def award_lapse(*, award: Award, today=None) -> bool:
     return True
 
 
-def awards_lapse_overdue(*, today=None) -> int:
+def awards_lapse_overdue(*, today: dt.date | None = None) -> int:
     """Lapse every offer past its deadline (the daily beat task). Returns how many lapsed."""
     today = today or timezone.localdate()
     overdue = Award.objects.filter(status=AwardStatus.OFFERED, offer_deadline__lt=today).order_by("pk")
@@ -763,7 +766,7 @@ def _lock_condition(condition: AwardCondition) -> AwardCondition:
 
 
 @transaction.atomic
-def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload, note: str = "") -> AwardCondition:
+def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload: File[Any] | None, note: str = "") -> AwardCondition:
     """The grantee sends evidence that a condition is met; a fund manager then signs it off.
 
     The file goes through the upload pipeline (content, type, macros, archives, size); a new
@@ -778,7 +781,7 @@ def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload,
     CONDITION_LIFECYCLE.require_state(condition, "submit_evidence")
     checked = uploads.check(upload, policy=uploads.CONDITION_EVIDENCE)
     superseded = condition.evidence.name or None
-    condition.evidence.save(checked.storage_name, upload, save=False)
+    condition.evidence.save(checked.storage_name, checked.upload, save=False)
     stored = condition.evidence.name
     try:
         CONDITION_LIFECYCLE.apply(
@@ -798,7 +801,8 @@ def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload,
         _notify_manager(award, f"Evidence to review: {award.reference}",
                         f"{award.recipient.name} sent evidence for the condition \"{condition.title}\".")
     except Exception:
-        condition.evidence.storage.delete(stored)
+        if stored:
+            condition.evidence.storage.delete(stored)
         raise
     uploads.delete_after_commit(condition.evidence.storage, superseded)
     if condition.evidence_scan_status == uploads.ScanStatus.AWAITING:
@@ -1044,7 +1048,7 @@ def instalment_mark_paid(*, actor: User, instalment: Instalment, paid_on: dt.dat
 
 def remittance_text(instalment: Instalment) -> str:
     """The remittance the grantee is sent (its fields are those ``visibility.remittance`` shows)."""
-    text = (f"{_money(instalment.paid_amount)} was paid to {instalment.award.recipient.name} on {_date(instalment.paid_on)} "
+    text = (f"{_money(instalment.paid_amount)} was paid to {instalment.award.recipient.name} on {_date(instalment.paid_on) if instalment.paid_on else ''} "
             f"for the {instalment.label} instalment of \"{instalment.award.title}\". "
             f"Payment reference: {instalment.payment_reference}.")
     if instalment.payment_note:
@@ -1054,7 +1058,7 @@ def remittance_text(instalment: Instalment) -> str:
 
 @transaction.atomic
 def condition_schedule_set(*, actor: User, condition: AwardCondition, due_date: dt.date | None,
-                           holds_back) -> AwardCondition:
+                           holds_back: Any) -> AwardCondition:
     """Set a condition's due date and the payment it holds back (``holds_back`` as in ``ConditionSpec``).
 
     Only a scheduled instalment can be held back; the condition must still be outstanding."""
@@ -1067,7 +1071,7 @@ def condition_schedule_set(*, actor: User, condition: AwardCondition, due_date: 
                               params={"status": condition.get_status_display().lower(), "action": "changed"})
     key = holds_back_key(holds_back)
     instalments = list(award.instalments.exclude(status=InstalmentStatus.CANCELLED).order_by("financial_year", "quarter"))
-    by_quarter = {(i.financial_year, i.quarter): i for i in instalments}
+    by_quarter: dict[object, Instalment] = {(i.financial_year, i.quarter): i for i in instalments}
     held = (instalments[0] if instalments else None) if key == FIRST_PAYMENT else by_quarter.get(key) if key else None
     errors: dict[str, list[ValidationError]] = defaultdict(list)
     if isinstance(key, tuple) and held is None:
@@ -1113,7 +1117,7 @@ def _fixed_by_year(award: Award) -> tuple[dict[int, Decimal], dict[int, set[int]
     return fixed, quarters
 
 
-def _variation_profile_errors(award: Award, profile: dict[int, Decimal], end_date) -> list[ValidationError]:
+def _variation_profile_errors(award: Award, profile: dict[int, Decimal], end_date: dt.date) -> list[ValidationError]:
     errors = _profile_errors(profile, amount=award.amount, start=award.start_date, end=end_date, fund=award.pot.fund)
     if errors:
         return errors
@@ -1133,8 +1137,8 @@ def _variation_profile_errors(award: Award, profile: dict[int, Decimal], end_dat
 
 @transaction.atomic
 def variation_request(
-    *, actor: User, award: Award, kind: str, reasons: str, proposed_profile: dict | None = None,
-    proposed_end_date=None, proposed_scope: str = "",
+    *, actor: User, award: Award, kind: str, reasons: str, proposed_profile: dict[Any, Any] | None = None,
+    proposed_end_date: dt.date | None = None, proposed_scope: str = "",
 ) -> Variation:
     """The grantee asks to re-profile, extend or change the scope of their award."""
     award = _lock_award(award)

@@ -4,6 +4,7 @@ see), check a rule (403), call one service and show its messages next to the fie
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -400,7 +401,7 @@ def payments_csv(request, reference: str):
 
 
 # action -> (service, page title, button, reason required, hint, done)
-STATUS_ACTIONS = {
+STATUS_ACTIONS: dict[str, tuple[Callable[..., Award], str, str, bool, str, str]] = {
     "activate": (services.award_activate, "Start the award", "Start the award", False,
                  "The pre-start conditions must be met or waived.", "started"),
     "suspend": (services.award_suspend, "Suspend the award", "Suspend the award", True,

@@ -10,7 +10,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -147,17 +147,37 @@ class NHSDateTimeField(forms.MultiValueField):
         return None
 
 
-def needed_when(field: forms.Field) -> forms.Field:
+AnyField = TypeVar("AnyField", bound=forms.Field)
+
+
+def needed_when(field: AnyField) -> AnyField:
     """Mark a field that is needed only in some cases (its hint says which, and the service
     checks it): the label then shows no "(optional)", which would mislead."""
-    field.conditional = True
+    field.conditional = True  # type: ignore[attr-defined]  # the portal's own mark, read by the field template
+    return field
+
+
+# ``form.fields`` is typed as holding plain fields: these give a form's field as the kind it is.
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
     return field
 
 
 class MoneyField(forms.CharField):
     """An amount in pounds and pence, returned as ``Decimal``; never a float."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-10", "spellcheck": "false"}))
         super().__init__(**kwargs)
 
@@ -355,7 +375,7 @@ class PotForm(forms.Form):
     def __init__(self, *args, fund: Fund, networks=None, **kwargs):
         super().__init__(*args, **kwargs)
         if fund.allocation_model == AllocationModel.RING_FENCED:
-            self.fields["network"].queryset = networks if networks is not None else Organisation.objects.none()
+            model_choice_field(self, "network").queryset = networks if networks is not None else Organisation.objects.none()
             self.fields["network"].required = True
         else:
             del self.fields["network"]
@@ -523,12 +543,12 @@ class CallForm(SectionsMixin, forms.Form):
 
     def __init__(self, *args, fund: Fund, hosts=None, pots=None, panels=None, only: tuple[str, ...] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["host_network"].queryset = hosts if hosts is not None else Organisation.objects.none()
-        self.fields["pots"].queryset = pots if pots is not None else Pot.objects.none()
-        self.fields["pots"].label_from_instance = lambda pot: pot.name
-        self.fields["panel"].queryset = panels if panels is not None else Panel.objects.none()
+        model_choice_field(self, "host_network").queryset = hosts if hosts is not None else Organisation.objects.none()
+        model_choice_field(self, "pots").queryset = pots if pots is not None else Pot.objects.none()
+        model_choice_field(self, "pots").label_from_instance = lambda pot: pot.name  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
+        model_choice_field(self, "panel").queryset = panels if panels is not None else Panel.objects.none()
         if "eligible_networks" in self.fields:
-            self.fields["eligible_networks"].choices = list(Organisation.objects.filter(
+            choice_field(self, "eligible_networks").choices = list(Organisation.objects.filter(
                 kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name").values_list("pk", "name"))
         if only is not None:
             for name in list(self.fields):
@@ -706,9 +726,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, options: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *options["actions"]]
-        self.fields["actor"].choices = [("", "Anyone"), *options["actors"]]
-        self.fields["target_type"].choices = [("", "Any kind"), *options["target_types"]]
+        choice_field(self, "action").choices = [("", "Any action"), *options["actions"]]
+        choice_field(self, "actor").choices = [("", "Anyone"), *options["actors"]]
+        choice_field(self, "target_type").choices = [("", "Any kind"), *options["target_types"]]
 
     def clean(self):
         data = super().clean()

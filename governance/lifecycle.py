@@ -91,7 +91,7 @@ class Lifecycle(Generic[M]):
     _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.thing = self.thing or self.model._meta.verbose_name
+        self.thing = self.thing or str(self.model._meta.verbose_name)
         known = {str(value) for value in self.states.values}
         self._by_action = {}
         for row in self.transitions:

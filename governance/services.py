@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -73,7 +75,7 @@ ORGANISATION_FIELDS = ("name", "kind", "ods_code", "company_number", "charity_nu
 
 
 @transaction.atomic
-def organisation_create(*, actor: User | None, **fields) -> Organisation:
+def organisation_create(*, actor: User | None, **fields: Any) -> Organisation:
     require_actor(actor, "governance.manage_people", system=True)
     organisation = Organisation(**fields)
     organisation.full_clean()
@@ -92,7 +94,7 @@ def organisation_create(*, actor: User | None, **fields) -> Organisation:
 
 
 @transaction.atomic
-def user_create(*, actor: User | None, email: str, full_name: str, password: str | None = None, **extra) -> User:
+def user_create(*, actor: User | None, email: str, full_name: str, password: str | None = None, **extra: Any) -> User:
     require_actor(actor, "governance.manage_people", system=True)
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -214,6 +216,8 @@ def notification_digest_send(*, user_id: int) -> int:
         if not waiting:
             return 0
         user = waiting[0].user
+        if user is None:  # never: the rows were chosen by user_id
+            return 0
         parts = []
         for notification in waiting:
             url = _absolute(notification.link)
@@ -348,7 +352,7 @@ def fund_create(
 
 
 @transaction.atomic
-def fund_update(*, actor: User | None, fund: Fund, **fields) -> Fund:
+def fund_update(*, actor: User | None, fund: Fund, **fields: Any) -> Fund:
     """Change a fund's details. Years cannot shrink past existing budgets."""
     require_actor(actor, "governance.manage_fund", fund)
     if "host_network" in fields:  # and may host funds on the network it moves to
@@ -399,7 +403,7 @@ def _pot_errors(pot: Pot) -> dict[str, list[str]]:
     if pot.name and others.filter(name__iexact=pot.name).exists():
         _add(errors, "name", POT_NAME_TAKEN)
     if fund.allocation_model == AllocationModel.RING_FENCED:
-        if pot.network_id is None:
+        if pot.network is None:
             _add(errors, "network", POT_NETWORK_REQUIRED)
         elif not pot.network.is_network:
             _add(errors, "network", NOT_A_NETWORK)
@@ -458,7 +462,7 @@ def pot_budget_set(*, actor: User | None, pot: Pot, financial_year: int, amount:
         _add(errors, "amount", exc.messages[0])
     if financial_year not in fund.years:
         _add(errors, "financial_year", f"{YEAR_OUTSIDE_FUND}: {fy.label(fund.first_year)} to {fy.label(fund.last_year)}")
-    if errors:
+    if errors or not isinstance(amount, Decimal):
         raise ValidationError(errors)
     budget = PotBudget.objects.select_for_update().filter(pot=pot, financial_year=financial_year).first()
     committed = committed_by_pot_year([pot.pk]).get((pot.pk, financial_year), ZERO)
@@ -554,14 +558,14 @@ def panel_update(*, actor: User | None, panel: Panel, name: str, terms_of_refere
     return panel
 
 
-def _member_snapshot(member: PanelMember) -> dict:
+def _member_snapshot(member: PanelMember) -> dict[str, Any]:
     return {"user": member.user.email, "role": member.role,
             "affiliations": sorted(member.affiliations.values_list("pk", flat=True))}
 
 
 @transaction.atomic
 def panel_member_add(
-    *, actor: User | None, panel: Panel, user: User, role: str, affiliations: list[Organisation] | tuple = (),
+    *, actor: User | None, panel: Panel, user: User, role: str, affiliations: list[Organisation] | tuple[Organisation, ...] = (),
 ) -> PanelMember:
     require_actor(actor, "governance.manage_fund", panel.fund)
     if PanelMember.objects.filter(panel=panel, user=user).exists():
@@ -716,7 +720,7 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
             pot.network_id != call.host_network_id for pot in pots
         ):
             _add(errors, "pots", POT_OF_OTHER_NETWORK)
-    if call.panel_id and call.panel.fund_id != fund.pk:
+    if call.panel is not None and call.panel.fund_id != fund.pk:
         _add(errors, "panel", PANEL_NOT_IN_FUND)
     if not call.innovation_types:
         _add(errors, "innovation_types", NO_INNOVATION_TYPES)
@@ -757,24 +761,24 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
     return errors
 
 
-def _call_snapshot(call: Call) -> dict:
+def _call_snapshot(call: Call) -> dict[str, Any]:
     data = snapshot(call, CALL_FIELDS)
     data["pots"] = sorted(call.pots.values_list("pk", flat=True)) if call.pk else []
     return data
 
 
-def _criteria_snapshot(call: Call) -> list[dict]:
+def _criteria_snapshot(call: Call) -> list[dict[str, Any]]:
     return [
         {**snapshot(c, CRITERION_FIELDS), "descriptors": {str(d.score): d.descriptor for d in c.descriptors.all()}}
         for c in call.criteria.prefetch_related("descriptors")
     ]
 
 
-def _call_values(call: Call, pot_ids: list[int]) -> dict:
+def _call_values(call: Call, pot_ids: list[int]) -> dict[str, Any]:
     """The call's values for comparing: 2 and 2.0 are the same threshold, list order is ignored."""
     values = {}
     for name in CALL_FIELDS:
-        value = getattr(call, Call._meta.get_field(name).attname)
+        value = getattr(call, Call._meta.get_field(name).attname)  # type: ignore[union-attr]  # CALL_FIELDS are the call's own columns, never a reverse relation
         values[name] = sorted(value) if isinstance(value, list) else value
     values["pots"] = sorted(pot_ids)
     return values
@@ -793,7 +797,7 @@ def _sync(call: Call, locked: Call) -> Call:
 
 
 @transaction.atomic
-def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (), **fields) -> Call:
+def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple[Pot, ...] = (), **fields: Any) -> Call:
     """A new draft call on ``fund``. Fields are the model's (see ``CALL_FIELDS``)."""
     require_actor(actor, "governance.manage_fund", fund)
     unknown = set(fields) - set(CALL_FIELDS)
@@ -813,7 +817,7 @@ def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (),
 
 
 @transaction.atomic
-def call_update(*, actor: User | None, call: Call, pots: list[Pot] | tuple | None = None, **fields) -> Call:
+def call_update(*, actor: User | None, call: Call, pots: list[Pot] | tuple[Pot, ...] | None = None, **fields: Any) -> Call:
     """Change a call. A published call refuses changes to anything applicants rely on."""
     require_actor(actor, "governance.manage_call", call)
     unknown = set(fields) - set(CALL_FIELDS)
@@ -1002,7 +1006,7 @@ def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None
     locked = _lock_call(call)
     if not CALL_LIFECYCLE.allows(locked.status, "close"):
         raise ValidationError(CALL_NOT_OPEN)
-    extra: dict = {}
+    extra: dict[str, Any] = {}
     message = "Closed at its published closing time"
     if now < locked.closes_at:
         if now <= locked.opens_at:
@@ -1174,14 +1178,14 @@ def _set_descriptors(criterion: Criterion, descriptors: dict[int, str] | None) -
             criterion.descriptors.filter(score=score).delete()
 
 
-def _criterion_snapshot(criterion: Criterion) -> dict:
+def _criterion_snapshot(criterion: Criterion) -> dict[str, Any]:
     return {**snapshot(criterion, CRITERION_FIELDS),
             "descriptors": {str(d.score): d.descriptor for d in criterion.descriptors.all()}}
 
 
 @transaction.atomic
 def criterion_add(
-    *, actor: User | None, call: Call, descriptors: dict[int, str] | None = None, **fields,
+    *, actor: User | None, call: Call, descriptors: dict[int, str] | None = None, **fields: Any,
 ) -> Criterion:
     """Add a criterion (and its rubric: a descriptor per score) to a draft call."""
     require_actor(actor, "governance.manage_call", call)
@@ -1202,7 +1206,7 @@ def criterion_add(
 
 @transaction.atomic
 def criterion_update(
-    *, actor: User | None, criterion: Criterion, descriptors: dict[int, str] | None = None, **fields,
+    *, actor: User | None, criterion: Criterion, descriptors: dict[int, str] | None = None, **fields: Any,
 ) -> Criterion:
     require_actor(actor, "governance.manage_call", criterion.call)
     unknown = set(fields) - set(CRITERION_FIELDS)
@@ -1406,7 +1410,8 @@ def _rate_limited(name: str) -> bool:
     except ValueError:
         cache.set(key, 1, timeout=3600)
         count = 1
-    return count > settings.CALL_ALERT_REQUESTS_PER_HOUR
+    limit: int = settings.CALL_ALERT_REQUESTS_PER_HOUR
+    return count > limit
 
 
 def call_alert_confirm_link(subscription: CallAlertSubscription) -> str:
@@ -1421,7 +1426,7 @@ def call_alert_unsubscribe_link(subscription: CallAlertSubscription) -> str:
 
 @transaction.atomic
 def call_alert_subscribe(
-    *, email: str, networks=(), purposes=(), regions=(), client: str = "",
+    *, email: str, networks: Iterable[Organisation] = (), purposes: Iterable[str] = (), regions: Iterable[str] = (), client: str = "",
 ) -> CallAlertSubscription:
     """Anyone asks for emails about new calls; nothing is sent until they confirm the address
     (double opt-in). Limited per address and per visitor (``client``, the IP address)."""

@@ -123,7 +123,7 @@ def call_public(request, slug: str):
     return render(request, "governance/calls/detail.html", {
         "call": call,
         "budget": money_available_to_call(call),
-        "composition": panel_composition(call.panel) if call.panel_id else [],
+        "composition": panel_composition(call.panel) if call.panel is not None else [],
         "now_phase": call.phase(),
         "takes_questions": services.call_takes_questions(call),
         "can_ask": request.user.has_perm("governance.ask_call_question", call),

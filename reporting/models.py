@@ -12,7 +12,7 @@ from django.utils import timezone
 from applications.models import BenefitMeasure, CareSetting, CostCategory, Milestone, SavingKind
 from awards.models import Award, DocumentStatus, Instalment
 from governance import fy
-from governance.models import Call, Fund, Notification, Organisation
+from governance.models import Call, Fund, Notification, Organisation, OutboxMessage
 from governance.money import money_field
 from governance.status_tags import status_tags
 
@@ -98,6 +98,9 @@ class MonitoringReturn(models.Model):
     )
     opened_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Set on the instances a grantee's lists show, not stored: past its due date today.
+    overdue: bool
 
     class Meta:
         ordering = ["award", "period_start"]
@@ -311,6 +314,9 @@ def report_file_path(instance: ReportVersion, filename: str) -> str:
 
 
 class ReportVersion(models.Model):
+    # Set on the instance that asked for a build, not stored: its outbox message, if any.
+    build_message: OutboxMessage | None
+
     report = models.ForeignKey(ImpactReport, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.QUEUED)

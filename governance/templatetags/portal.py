@@ -96,10 +96,10 @@ def nhsuk_widget(field: BoundField, extra_class: str = "") -> str:
         css += f" {css.split()[0]}--error"
     existing = field.field.widget.attrs.get("class", "")
     classes = [c for part in (css, existing, extra_class) for c in part.split()]
-    attrs = {"class": " ".join(dict.fromkeys(classes))}  # each class once, in order
+    attrs: dict[str, str | bool] = {"class": " ".join(dict.fromkeys(classes))}  # each class once, in order
     describedby = field_describedby(field)
     if widget_type == "textarea" and getattr(field.field, "max_length", None):
-        attrs["class"] += " nhsuk-js-character-count"
+        attrs["class"] = f"{attrs['class']} nhsuk-js-character-count"
         describedby = f"{field.auto_id}-info {describedby}".strip()
     if describedby:
         attrs["aria-describedby"] = describedby

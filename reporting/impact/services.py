@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -112,7 +113,8 @@ def _new_version(*, report: ImpactReport, actor: User | None, enqueue: bool) -> 
 
 def default_title(*, fund: Fund, scope: str, call: Call | None, pot: Pot | None, network: Organisation | None,
                   period_start: dt.date, period_end: dt.date) -> str:
-    subject = {ReportScope.CALL: call, ReportScope.POT: pot, ReportScope.NETWORK: network}.get(scope) or fund
+    subjects: dict[str, Call | Pot | Organisation | None] = {ReportScope.CALL: call, ReportScope.POT: pot, ReportScope.NETWORK: network}
+    subject = subjects.get(scope) or fund
     name = getattr(subject, "title", None) or getattr(subject, "name", str(subject))
     return f"{name}: impact report {period_label(period_start, period_end)}"[:200]
 
@@ -311,7 +313,7 @@ def _file_name(version: ReportVersion, extension: str) -> str:
 
 @transaction.atomic
 def report_version_complete(
-    *, claim: Claim, data_cutoff: dt.datetime, snapshot_data: dict, pdf: bytes, csv: bytes, xlsx: bytes,
+    *, claim: Claim, data_cutoff: dt.datetime, snapshot_data: dict[str, Any], pdf: bytes, csv: bytes, xlsx: bytes,
     charts: dict[str, str],
 ) -> ReportVersion | None:
     """Save a finished build, if this worker still holds the claim. Returns None if it does not."""
@@ -333,7 +335,7 @@ def report_version_complete(
         changes={"data_cutoff": data_cutoff, "finished_at": finished_at, "step": "", "error": ""},
         recorded=(), audit_before={}, audit_after={"number": version.number, "data_cutoff": data_cutoff, "attempts": version.attempts,
                                       "pdf_bytes": len(pdf)},
-        message=f"Version {version.number} built in {int((finished_at - version.started_at).total_seconds())} s")
+        message=f"Version {version.number} built in {int((finished_at - (version.started_at or finished_at)).total_seconds())} s")
     _tell_requester(version, subject=f"Impact report ready: {version.report.title}",
                     body=f"Version {version.number} of the impact report is ready to preview and publish.")
     return version

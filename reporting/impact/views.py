@@ -7,6 +7,8 @@ Drafts, failed builds and withdrawn versions are never public.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -77,7 +79,7 @@ def report_file(request, pk: int, number: int, kind: str):
         raise Http404
     version = version_for_download(request.user, pk, number)
     field = getattr(version, kind, None) if version else None
-    if not field:
+    if not field or version is None:
         raise Http404
     try:
         handle = field.open("rb")
@@ -251,13 +253,14 @@ def _stored_charts(version: ReportVersion) -> dict[str, str]:
     from django.core.files.storage import default_storage
 
     charts = {}
-    for part in version.snapshot["sections"]:
+    snapshot: dict[str, Any] = version.snapshot or {}  # a built version has its snapshot
+    for part in snapshot["sections"]:
         for spec in part["charts"]:
             try:
                 with default_storage.open(services.chart_path(version, spec["key"])) as handle:
                     charts[spec["key"]] = handle.read().decode("utf-8")
             except FileNotFoundError:
-                return draw_charts(version.snapshot)
+                return draw_charts(snapshot)
     return charts
 
 

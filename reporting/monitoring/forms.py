@@ -8,19 +8,30 @@ they are about. Every section form carries the version of the section it was ope
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from applications.models import CareSetting, CostCategory, SavingKind
 from governance import fy
-from governance.forms import YES_NO, MoneyField, NHSDateField, needed_when
+from governance.forms import (
+    YES_NO,
+    MoneyField,
+    NHSDateField,
+    choice_field,
+    model_choice_field,
+    needed_when,
+)
 from governance.money import format_money
 from governance.sections import SectionPage as BaseSectionPage
 
 from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection, ReturnStatus
 from . import services
 from .selectors import pathway_organisations, period_profile, period_profile_by_category
+
+if TYPE_CHECKING:
+    from governance.models import Call, Fund, Organisation, Pot
 
 NOT_A_NUMBER = "Enter a number, like 120 or 12.5"
 WHOLE_NUMBER = "Enter a whole number, like 12"
@@ -93,7 +104,7 @@ class VersionForm(forms.Form):
 class SavingRowForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of saving", choices=[("", "Select")] + SavingKind.choices,
                              error_messages={"required": services.SAVING_KIND_MISSING})
-    realised_by = forms.ModelChoiceField(label="Whose budget it fell in", queryset=None, empty_label="Select",
+    realised_by: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Whose budget it fell in", queryset=None, empty_label="Select",
                                          error_messages={"required": SAVING_ORGANISATION_MISSING})
     care_setting = forms.ChoiceField(label="Where on the pathway", choices=[("", "Select")] + CareSetting.choices,
                                      error_messages={"required": services.SAVING_SETTING_MISSING})
@@ -112,7 +123,7 @@ class ReinvestmentRowForm(forms.Form):
                                   help_text="The local service or project, like extra community falls classes.",
                                   error_messages={"required": services.REINVESTMENT_DESTINATION_MISSING},
                                   widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
-    organisation = forms.ModelChoiceField(label="Organisation that received it", required=False, queryset=None,
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Organisation that received it", required=False, queryset=None,
                                           empty_label="Not one of the award's organisations")
 
     def __init__(self, *args, organisations=None, **kwargs):
@@ -212,15 +223,18 @@ class SectionPage(BaseSectionPage):
 
     def kept_rows(self) -> list[forms.Form]:
         """Rows to save: not marked for removal, and not blank extra rows."""
-        deleted = set(map(id, self.formset.deleted_forms)) if self.formset.can_delete else set()
-        return [form for form in self.formset if id(form) not in deleted and form.cleaned_data
-                and (form.has_changed() or form in self.formset.initial_forms)]
+        formset = self.formset
+        if formset is None:
+            return []
+        deleted = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
+        return [form for form in formset if id(form) not in deleted and form.cleaned_data
+                and (form.has_changed() or form in formset.initial_forms)]
 
 
-class _Rows:
+class _Rows(SectionPage):
     """Map "line-<n>-<field>" errors to the n-th kept row."""
 
-    def field_for(self, key: str):
+    def field_for(self, key: str) -> tuple[forms.Form, str | None]:
         if key.startswith("line-"):
             _, index, field = key.split("-", 2)
             rows = self.kept_rows()
@@ -554,23 +568,23 @@ class ReviewForm(forms.Form):
 class PortfolioFilterForm(forms.Form):
     """``/monitoring/?fund=&call=&pot=&network=&year=&rag=``: a GET form that works without JavaScript."""
 
-    fund = forms.ModelChoiceField(label="Fund", queryset=None, required=False, empty_label="All funds")
-    call = forms.ModelChoiceField(label="Call", queryset=None, required=False, empty_label="All calls")
-    pot = forms.ModelChoiceField(label="Pot", queryset=None, required=False, empty_label="All pots")
-    network = forms.ModelChoiceField(label="Network", queryset=None, required=False, empty_label="All networks")
+    fund: forms.ModelChoiceField[Fund] = forms.ModelChoiceField(label="Fund", queryset=None, required=False, empty_label="All funds")
+    call: forms.ModelChoiceField[Call] = forms.ModelChoiceField(label="Call", queryset=None, required=False, empty_label="All calls")
+    pot: forms.ModelChoiceField[Pot] = forms.ModelChoiceField(label="Pot", queryset=None, required=False, empty_label="All pots")
+    network: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Network", queryset=None, required=False, empty_label="All networks")
     year = forms.TypedChoiceField(label="Financial year", required=False, coerce=int, empty_value=None)
     rag = forms.ChoiceField(label="Latest RAG status", required=False,
                             choices=[("", "Any status"), *RAG.choices, ("none", "Not reported yet")])
 
     def __init__(self, *args, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fund"].queryset = choices["funds"]
-        self.fields["call"].queryset = choices["calls"]
-        self.fields["call"].label_from_instance = lambda call: f"{call.title} ({call.fund.name})"
-        self.fields["pot"].queryset = choices["pots"]
-        self.fields["pot"].label_from_instance = lambda pot: f"{pot.name} ({pot.fund.name})"
-        self.fields["network"].queryset = choices["networks"]
-        self.fields["year"].choices = [("", "All years"), *choices["years"]]
+        model_choice_field(self, "fund").queryset = choices["funds"]
+        model_choice_field(self, "call").queryset = choices["calls"]
+        model_choice_field(self, "call").label_from_instance = lambda call: f"{call.title} ({call.fund.name})"  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
+        model_choice_field(self, "pot").queryset = choices["pots"]
+        model_choice_field(self, "pot").label_from_instance = lambda pot: f"{pot.name} ({pot.fund.name})"  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
+        model_choice_field(self, "network").queryset = choices["networks"]
+        choice_field(self, "year").choices = [("", "All years"), *choices["years"]]
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "nhsuk-select")
 

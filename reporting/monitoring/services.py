@@ -20,18 +20,20 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from applications.models import CareSetting, CostCategory, SavingKind
 from awards.models import Award, Instalment, InstalmentStatus
 from awards.selectors import is_recipient_member
 from awards.services import instalment_release
 from governance import notifications
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
-from governance.models import Organisation, User
+from governance.models import Notification, Organisation, User
 from governance.money import MAX_AMOUNT, NEGATIVE, TOO_LARGE, ZERO, format_money
 from governance.services import notify
 
@@ -204,8 +206,8 @@ def _sync(award: Award, *, today: dt.date | None = None) -> dict[str, int]:
     changes = {"created": 0, "moved": 0, "removed": 0}
 
     stale = [ret for start, ret in movable.items() if start not in wanted_starts and ret.status != ReturnStatus.RETURNED]
-    for ret in stale:
-        ret.delete()
+    for gone in stale:
+        gone.delete()
         changes["removed"] += 1
     # Instalment links are unique: free the ones that move before any is given to another return.
     relink = [ret for ret in movable.values() if ret.period_start in wanted_starts]
@@ -282,10 +284,10 @@ def returns_open_ended(*, today: dt.date | None = None) -> list[int]:
 # Reminders ------------------------------------------------------------------------------------------
 
 
-REMINDER_MESSAGES = {ReminderKind.OPENED: "return_opened", ReminderKind.OVERDUE: "return_overdue"}
+REMINDER_MESSAGES: dict[str, str] = {ReminderKind.OPENED: "return_opened", ReminderKind.OVERDUE: "return_overdue"}
 
 
-def _reminder_send(ret: MonitoringReturn, kind: str, people: list[User], today: dt.date) -> list:
+def _reminder_send(ret: MonitoringReturn, kind: str, people: list[User], today: dt.date) -> list[Notification]:
     """The reminder through the notification catalogue, in the fund's wording, once per person,
     return, kind and due date."""
     award = ret.award
@@ -362,7 +364,7 @@ def _start_section_save(actor: User, ret: MonitoringReturn, section: str, versio
     return ret
 
 
-def _finish_section_save(ret: MonitoringReturn, section: str, **fields) -> MonitoringReturn:
+def _finish_section_save(ret: MonitoringReturn, section: str, **fields: Any) -> MonitoringReturn:
     for name, value in fields.items():
         setattr(ret, name, value)
     versions = dict(ret.section_versions or {})
@@ -383,7 +385,8 @@ def _raise(errors: dict[str, list[ValidationError]]) -> None:
         raise ValidationError(errors)
 
 
-def _money_errors(amount, *, ceiling: Decimal | None = None, ceiling_message: str = "", params=None) -> list[ValidationError]:
+def _money_errors(amount: Decimal | None, *, ceiling: Decimal | None = None, ceiling_message: str = "",
+                  params: dict[str, Any] | None = None) -> list[ValidationError]:
     if amount is None:
         return []
     if amount < 0:
@@ -406,7 +409,7 @@ def return_spend_save(
     errors: dict[str, list[ValidationError]] = defaultdict(list)
     cleaned: dict[str, Decimal] = {}
     for category, amount in (amounts or {}).items():
-        if category not in dict(ReturnSpend._meta.get_field("category").choices):
+        if category not in CostCategory.values:
             continue
         problems = _money_errors(amount, ceiling=award.amount, ceiling_message=SPEND_ABOVE_AWARD,
                                  params={"award": _money(award.amount)})
@@ -459,9 +462,9 @@ def return_savings_save(*, actor: User, monitoring_return: MonitoringReturn, ver
     errors: dict[str, list[ValidationError]] = defaultdict(list)
     for index, line in enumerate(lines):
         key = f"line-{index}"
-        if line.kind not in dict(ReturnSaving._meta.get_field("kind").choices):
+        if line.kind not in SavingKind.values:
             errors[f"{key}-kind"].append(ValidationError(SAVING_KIND_MISSING, code="kind_missing"))
-        if line.care_setting not in dict(ReturnSaving._meta.get_field("care_setting").choices):
+        if line.care_setting not in CareSetting.values:
             errors[f"{key}-care_setting"].append(ValidationError(SAVING_SETTING_MISSING, code="setting_missing"))
         if line.realised_by is None or line.realised_by.pk not in allowed:
             errors[f"{key}-realised_by"].append(ValidationError(SAVING_ORGANISATION_NOT_ON_PATHWAY, code="not_on_pathway"))
@@ -498,13 +501,13 @@ def return_benefits_save(*, actor: User, monitoring_return: MonitoringReturn, ve
     _raise(errors)
     ret.measure_actuals.all().delete()
     ReturnMeasureActual.objects.bulk_create(
-        ReturnMeasureActual(monitoring_return=ret, measure_id=measure_id, value=value, note=(note or "").strip()[:300])
+        ReturnMeasureActual(monitoring_return=ret, measure_id=measure_id, value=value, note=(note or "").strip()[:300])  # type: ignore[misc]  # every value was checked above; the stubs refuse None
         for measure_id, (value, note) in actuals.items()
     )
     return _finish_section_save(ret, ReturnSection.BENEFITS)
 
 
-def _count_errors(value, limit: int, what: str) -> list[ValidationError]:
+def _count_errors(value: int | None, limit: int, what: str) -> list[ValidationError]:
     if value is None:
         return [ValidationError(COUNT_MISSING, code="missing", params={"what": what})]
     if value < 0:
@@ -795,7 +798,7 @@ def return_send_back(*, actor: User, monitoring_return: MonitoringReturn, commen
 
 def _grantee_audience(ret: MonitoringReturn) -> list[User]:
     people = grantee_contacts(ret.award)
-    if ret.submitted_by_id and ret.submitted_by.is_active and ret.submitted_by not in people:
+    if ret.submitted_by is not None and ret.submitted_by.is_active and ret.submitted_by not in people:
         people.append(ret.submitted_by)
     return return_audience(ret, people)
 
@@ -830,7 +833,7 @@ def return_payment_release(*, actor: User, monitoring_return: MonitoringReturn) 
 # The beat's work ---------------------------------------------------------------------------------------------
 
 
-def monitoring_run(*, today: dt.date | None = None) -> dict:
+def monitoring_run(*, today: dt.date | None = None) -> dict[str, Any]:
     """What the periodic task does, each step idempotent and in its own transactions:
 
     1. make every active or suspended award's schedule follow its dates;
