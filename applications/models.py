@@ -66,7 +66,8 @@ NOT_SUBMITTED_LABEL = "Not submitted (call closed)"
 class Bid(models.Model):
     # Per-request caches on the instance, not stored (applications.rules and .visibility).
     _team_roles: tuple[int, str | None]
-    _viewer_roles: tuple[int, dict[int, str]]
+    _found_visible_by: int
+    _memberships: tuple[int, set[int]]
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="bids")
     lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="led_bids")

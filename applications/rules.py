@@ -43,7 +43,7 @@ def _bid_memberships(user, bid: Bid) -> set[int]:
     per bid object (one request), however many permissions the page checks."""
     cache = getattr(bid, "_memberships", None)
     if cache is None or cache[0] != user.pk:
-        ids = {bid.lead_organisation_id, bid.commissioner_id} - {None}
+        ids = {pk for pk in (bid.lead_organisation_id, bid.commissioner_id) if pk is not None}
         cache = (user.pk, set(Membership.objects.filter(user=user, organisation_id__in=ids)
                                 .values_list("organisation_id", flat=True)))
         bid._memberships = cache

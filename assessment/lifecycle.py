@@ -13,6 +13,7 @@ messages the pages show).
 from __future__ import annotations
 
 from governance.lifecycle import Lifecycle, Transition
+from governance.models import Call
 
 from .models import (
     AssessorInvitation,
@@ -83,7 +84,7 @@ INVITATION_LIFECYCLE: Lifecycle[AssessorInvitation] = Lifecycle(
 )
 
 
-def _call(pack: PanelPack):
+def _call(pack: PanelPack) -> Call:
     return pack.call
 
 

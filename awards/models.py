@@ -46,6 +46,7 @@ status_tags("award", AwardStatus, colours={
 })
 
 class Award(models.Model):
+    _found_visible_by: int  # per-request cache (awards.visibility), not stored
     decision = models.OneToOneField(PanelDecision, on_delete=models.PROTECT, related_name="award")
     bid = models.OneToOneField(Bid, on_delete=models.PROTECT, related_name="award")
     pot = models.ForeignKey(Pot, on_delete=models.PROTECT, related_name="awards")

@@ -856,7 +856,7 @@ def _review_condition(condition: AwardCondition, action: str, *, actor: User, no
     note = (note or "").strip()
     if note_required and not note:
         raise ValidationError({"note": ValidationError(NOTE_MISSING, code="note_missing")})
-    changes = {"review_note": note}
+    changes: dict[str, Any] = {"review_note": note}
     if signs_off:
         changes.update(signed_off_by=actor, signed_off_at=timezone.now())
     verb = CONDITION_LIFECYCLE.transition(action).verb

@@ -73,7 +73,7 @@ def lifecycles() -> list[Lifecycle]:
 
 def page_sections() -> list[dict[str, object]]:
     """What the public page shows for each lifecycle."""
-    sections = []
+    sections: list[dict[str, object]] = []
     for lifecycle in lifecycles():
         labels = dict(lifecycle.states.choices)
         sections.append({

@@ -39,7 +39,7 @@ class Heading(LayoutObject):
     def __init__(self, text: str, *, css_class: str = "nhsuk-heading-m"):
         self.text = text
         self.css_class = css_class
-        self.fields = []
+        self.fields: list[str] = []
 
     def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs) -> SafeString:
         return format_html('<h2 class="{}">{}</h2>\n', self.css_class, self.text)
@@ -50,7 +50,7 @@ class Markup(LayoutObject):
 
     def __init__(self, html: SafeString):
         self.html = html
-        self.fields = []
+        self.fields: list[str] = []
 
     def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs) -> SafeString:
         return self.html

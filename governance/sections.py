@@ -14,7 +14,7 @@ reopens the page at the latest version). Reading a page writes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -62,7 +62,10 @@ class SectionPage:
 
     @property
     def main(self) -> BaseForm:
-        return next(iter(self.forms.values()))
+        form = next(iter(self.forms.values()))
+        if not isinstance(form, BaseForm):
+            raise TypeError("a section page's first form is a form, not a formset")
+        return form
 
     def save(self, actor: Any) -> Any:  # pragma: no cover - every page saves through its service
         raise NotImplementedError
@@ -90,8 +93,11 @@ class SectionPage:
         add_service_errors(self.main, error, field_map=lambda key, each: self.field_for(key))
 
 
-def edit_section(request: HttpRequest, page: SectionPage, *, saved_url: str,
-                 reopen: Callable[[], SectionPage] | None = None) -> tuple[SectionPage, HttpResponse | None]:
+Page = TypeVar("Page", bound=SectionPage)
+
+
+def edit_section(request: HttpRequest, page: Page, *, saved_url: str,
+                 reopen: Callable[[], Page] | None = None) -> tuple[Page, HttpResponse | None]:
     """A section page's POST: save a valid page and answer a redirect to ``saved_url`` with
     "<title> saved."; otherwise answer the page to show (None for the redirect), with the
     service's errors on it. A stale save is reopened with ``reopen()`` when one is given."""

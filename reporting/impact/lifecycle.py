@@ -19,7 +19,7 @@ from __future__ import annotations
 from awards.models import DocumentStatus
 from governance.lifecycle import Lifecycle, Transition
 
-from ..models import Publication, ReportVersion
+from ..models import ImpactReport, Publication, ReportVersion
 
 QUEUED, RUNNING, READY, FAILED = DocumentStatus.QUEUED, DocumentStatus.RUNNING, DocumentStatus.READY, DocumentStatus.FAILED
 MANAGE = "reporting.manage_impact_report"
@@ -28,7 +28,7 @@ MANAGE = "reporting.manage_impact_report"
 PUBLICATION_FIELDS = ("published_at", "published_by", "unpublished_at", "unpublished_reason")
 
 
-def _report(version: ReportVersion):
+def _report(version: ReportVersion) -> ImpactReport:
     return version.report
 
 

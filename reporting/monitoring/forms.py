@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms import BaseForm
 
 from applications.models import CareSetting, CostCategory, SavingKind
 from governance import fy
 from governance.forms import (
     YES_NO,
+    ErrorPlace,
     MoneyField,
     NHSDateField,
     choice_field,
@@ -221,7 +223,7 @@ class SectionPage(BaseSectionPage):
     def row_legend_for(self, index: int, form) -> str:
         return f"{self.row_legend} {index + 1}"
 
-    def kept_rows(self) -> list[forms.Form]:
+    def kept_rows(self) -> list[BaseForm]:
         """Rows to save: not marked for removal, and not blank extra rows."""
         formset = self.formset
         if formset is None:
@@ -234,7 +236,7 @@ class SectionPage(BaseSectionPage):
 class _Rows(SectionPage):
     """Map "line-<n>-<field>" errors to the n-th kept row."""
 
-    def field_for(self, key: str) -> tuple[forms.Form, str | None]:
+    def field_for(self, key: str) -> ErrorPlace:
         if key.startswith("line-"):
             _, index, field = key.split("-", 2)
             rows = self.kept_rows()

@@ -265,10 +265,10 @@ class MoneyFilter(django_filters.Filter):  # type: ignore[misc]  # django-filter
 
 
 class RegisterFilterForm(forms.Form):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for form_field in self.fields.values():
-            form_field.say_optional = False  # every filter is optional: the labels need not say so
+            setattr(form_field, "say_optional", False)  # noqa: B010 (not a declared attribute); every filter is optional: the labels need not say so
         if "q" in self.fields:
             self.fields["q"].label = "Search awards"
             self.fields["q"].widget = SearchInput(attrs={"class": "nhsuk-input--width-30", "spellcheck": "false"})
