@@ -18,7 +18,7 @@ FRONTEND_SOURCES := $(wildcard frontend/scss/*.scss frontend/js/* frontend/*.mjs
 
 help:
 	@echo "make run    set up and serve the portal on http://$(HOST):$(PORT) with demo data"
-	@echo "make test   set up and run the whole test suite (lint, import layers, unit, browser)"
+	@echo "make test   set up and run the whole test suite (lint, import layers, types, unit, browser)"
 	@echo "make worker run a Celery worker and beat (needs CELERY_BROKER_URL)"
 	@echo "make lock   pin the dependencies (requirements*.in) with hashes into requirements*.txt"
 	@echo "make upgrade move the pins to the newest releases the .in ranges allow, then run make test"
@@ -67,6 +67,7 @@ test: setup chromium
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/djlint templates --lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -82,6 +83,7 @@ chromium:
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/djlint templates --lint
 
 format: $(PY_STAMP)

@@ -11,26 +11,26 @@ from . import models
 class SectionStateInline(ReadOnlyInline):
     model = models.BidSectionState
     fields = ["section", "status", "version", "updated_by", "updated_at"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs type fields as groups; these are plain names
 
 
 class PartnerInline(ReadOnlyInline):
     model = models.BidPartner
     fields = ["organisation", "role", "contribution"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs type fields as groups; these are plain names
 
 
 class CostInline(ReadOnlyInline):
     model = models.BidCost
     fields = ["financial_year", "category", "nature", "description", "amount"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs type fields as groups; these are plain names
 
 
 class AttachmentInline(ReadOnlyInline):
     model = models.Attachment
     fields = ["original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at", "scan_status",
               "scan_signature"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs type fields as groups; these are plain names
 
 
 @admin.register(models.Bid)

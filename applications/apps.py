@@ -14,6 +14,7 @@ class ApplicationsConfig(AppConfig):
         )
         from governance.signals import call_closed, call_closing_extended, call_entered_assessment
 
+        from . import lifecycle  # noqa: F401  (puts the bid's and the EOI's tables in the lifecycle registry)
         from .dashboard import call_section, eoi_call_section, eoi_public_facts
         from .selectors import funds_bid_in_by
         from .services import (

@@ -236,7 +236,7 @@ def _partners(bid: Bid) -> list[Problem]:
         if kind not in roles and kind in PartnerKind.values:
             found.append(Problem(S, PARTNER_KIND_MISSING.format(role=PartnerKind(kind).label.lower()), ineligible=True))
     if call.endorsement_required:
-        if bid.commissioner_id is None:
+        if bid.commissioner is None:
             found.append(Problem(S, COMMISSIONER_MISSING))
         elif bid.commissioner.kind not in COMMISSIONING_KINDS:
             found.append(Problem(S, COMMISSIONER_NOT_COMMISSIONING))
@@ -344,8 +344,8 @@ def bid_overview(bid: Bid, now: dt.datetime | None = None) -> tuple[dict[str, st
     if bid.status == BidStatus.DRAFT and not call.is_accepting_bids(moment):
         message = CALL_CLOSED.format(closed=uk_datetime(call.closes_at)) if moment >= call.closes_at else CALL_NOT_OPEN
         problems.append(Problem("call", message, ineligible=True))
-    if message := lead_eligibility_problem(call, bid.lead_organisation):
-        problems.append(Problem(BidSection.SUMMARY, message, ineligible=True))
+    if lead_problem := lead_eligibility_problem(call, bid.lead_organisation):
+        problems.append(Problem(BidSection.SUMMARY, lead_problem, ineligible=True))
     for section in FILLED_SECTIONS:
         if not versions.get(section) and not by_section[section]:
             problems.append(Problem(section, SECTION_NOT_SAVED.format(section=section.label.lower())))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -125,7 +126,7 @@ def seed(ctx: DemoContext) -> None:
     bids: dict[str, Bid] = {}
     # References run on per network and financial year, as the portal numbers them.
     sequence_by_prefix: dict[str, int] = {}
-    specs = [(*spec, {}) for spec in BIDS] + [
+    specs: list[tuple[Any, ...]] = [(*spec, {}) for spec in BIDS] + [
         (key, call_slug, lead, title, BidStatus.DRAFT, commissioner, partners, yearly, start_quarter,
          {"endorsement": endorsement, "complete": complete})
         for key, call_slug, lead, title, commissioner, partners, yearly, start_quarter, endorsement, complete
@@ -180,7 +181,7 @@ def _seed_eois(ctx: DemoContext) -> None:
 
 
 # The audit events each demo bid's history would have written, in order.
-HISTORY = {
+HISTORY: dict[str, list[tuple[str, str]]] = {
     BidStatus.SUBMITTED: [("bid.submitted", "Bid submitted")],
     BidStatus.WITHDRAWN: [("bid.submitted", "Bid submitted"), ("bid.withdrawn", "Bid withdrawn")],
     BidStatus.INELIGIBLE: [("bid.submitted", "Bid submitted"), ("bid.marked_ineligible", "Marked ineligible")],
@@ -197,7 +198,8 @@ def _record_history(ctx: DemoContext, bid: Bid) -> None:
     author = bid.created_by
     audit_record(actor=author, action="bid.created", target=bid, message="Bid started (demo data)",
                  after={"reference": bid.reference, "title": bid.title, "status": BidStatus.DRAFT})
-    if bid.endorsement_status in (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED):
+    if bid.commissioner is not None and bid.endorsement_status in (
+            EndorsementStatus.PENDING, EndorsementStatus.ENDORSED, EndorsementStatus.DECLINED):
         audit_record(actor=author, action="bid.endorsement_requested", target=bid,
                      message=f"Endorsement asked of {bid.commissioner.name} (demo data)")
     if bid.endorsement_status == EndorsementStatus.ENDORSED:

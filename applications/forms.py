@@ -11,7 +11,7 @@ from decimal import Decimal
 from django import forms
 
 from governance import fy, uploads
-from governance.forms import MoneyField, NHSDateField, needed_when
+from governance.forms import MoneyField, NHSDateField, model_choice_field, needed_when
 from governance.models import InnovationType, Organisation, PartnerKind
 
 from . import checks
@@ -216,10 +216,10 @@ class CommissionerForm(SectionForm):
 
     def __init__(self, *args, commissioners, required: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["commissioner"]
+        field = model_choice_field(self, "commissioner")
         field.queryset = commissioners
         # Said at once, in the list itself: an organisation nobody on the portal can endorse for.
-        field.label_from_instance = lambda org: (
+        field.label_from_instance = lambda org: (  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
             f"{org} (no one on the portal can endorse for it yet)" if not getattr(org, "has_endorser", True) else str(org))
         if required:
             field.help_text = "This call needs the commissioner's endorsement before the bid can be submitted."

@@ -44,6 +44,12 @@ class EndorsementStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+status_tags("endorsement", EndorsementStatus, colours={
+    EndorsementStatus.NOT_REQUIRED: "grey", EndorsementStatus.NOT_REQUESTED: "grey", EndorsementStatus.PENDING: "yellow",
+    EndorsementStatus.ENDORSED: "green", EndorsementStatus.DECLINED: "red",
+})
+
+
 class CareSetting(models.TextChoices):
     PRIMARY = "primary", "Primary care"
     COMMUNITY = "community", "Community care"
@@ -58,6 +64,11 @@ NOT_SUBMITTED_LABEL = "Not submitted (call closed)"
 
 
 class Bid(models.Model):
+    # Per-request caches on the instance, not stored (applications.rules and .visibility).
+    _team_roles: tuple[int, str | None]
+    _found_visible_by: int
+    _memberships: tuple[int, set[int]]
+
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="bids")
     lead_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="led_bids")
     pot = models.ForeignKey(
@@ -165,6 +176,12 @@ class SectionStatus(models.TextChoices):
     NOT_STARTED = "not_started", "Not started"
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
+
+
+# A task list's status: what is done needs no colour (the NHS.UK task list pattern).
+status_tags("section", SectionStatus, colours={
+    SectionStatus.NOT_STARTED: "grey", SectionStatus.IN_PROGRESS: "blue", SectionStatus.COMPLETED: "plain",
+})
 
 
 class BidSectionState(models.Model):
@@ -373,6 +390,9 @@ class EoiStatus(models.TextChoices):
     NOT_INVITED = "not_invited", "Not invited"
 
 
+status_tags("eoi", EoiStatus, colours={EoiStatus.SUBMITTED: "blue", EoiStatus.INVITED: "green", EoiStatus.NOT_INVITED: "red"})
+
+
 class ExpressionOfInterest(models.Model):
     """The short first stage of a two-stage call: an organisation's idea, shortlisted by the
     fund manager. Only an invited organisation may start the full bid, which carries the answers
@@ -517,6 +537,10 @@ class BidSectionComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment on {self.bid.reference} {self.get_section_display()}"
+
+
+status_tags("sign_off", colours={"signed": "green", "not_signed": "grey"},
+            labels={"signed": "Signed off", "not_signed": "Not signed off"})
 
 
 class PartnerSignOff(models.Model):

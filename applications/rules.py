@@ -3,9 +3,11 @@
 Views first find the bid in ``bids_visible_to(user)`` (404 for anyone else), then check one
 of these permissions (403 when the person may see the bid but not do this).
 
-- ``applications.view_bid``: see the bid read-only (mirrors ``bids_visible_to``).
+- ``applications.view_bid``: see the bid read-only: ``bids_visible_to`` asked about this bid
+  (``visibility.sees_bid``), or an assigned assessor (``extensions.read_by_later_stage``).
 - ``applications.write_bid``: a member of the lead organisation; whether the bid can still
   change (a draft on an open call) is the services' rule, shown as a message.
+- ``applications.submit_bid``: submit and withdraw the bid (a member of the lead organisation).
 - ``applications.endorse_bid``: a member of the commissioning organisation named on the bid.
 - ``applications.manage_bid``: a fund manager of the call (mark ineligible, and the moves the
   later stages make). The managers of a network that only holds a pot on the call read its
@@ -25,17 +27,34 @@ from governance.rules import audits_call, manages_call
 
 from .extensions import read_by_later_stage
 from .models import Bid, TeamRole
-from .visibility import ENDORSEMENT_ASKED, team_membership
+from .visibility import ENDORSEMENT_ASKED, sees_bid, team_membership
 
 
 def _member(user, organisation_id, bid: Bid | None = None) -> bool:
     if not user.is_authenticated or organisation_id is None:
         return False
-    # bid_visible_to has already read this person's roles in the bid's organisations.
-    viewer = getattr(bid, "_viewer_roles", None)
-    if viewer is not None and viewer[0] == user.pk:
-        return organisation_id in viewer[1]
+    if bid is not None:
+        return organisation_id in _bid_memberships(user, bid)
     return Membership.objects.filter(user=user, organisation_id=organisation_id).exists()
+
+
+def _bid_memberships(user, bid: Bid) -> set[int]:
+    """Which of the bid's lead and commissioning organisations the person belongs to: read once
+    per bid object (one request), however many permissions the page checks."""
+    cache = getattr(bid, "_memberships", None)
+    if cache is None or cache[0] != user.pk:
+        ids = {pk for pk in (bid.lead_organisation_id, bid.commissioner_id) if pk is not None}
+        cache = (user.pk, set(Membership.objects.filter(user=user, organisation_id__in=ids)
+                                .values_list("organisation_id", flat=True)))
+        bid._memberships = cache
+    return cache[1]
+
+
+@rules.predicate
+def may_see_bid(user, bid: Bid) -> bool:
+    """The bid is one of ``bids_visible_to(user)`` (the one rule), or a later stage lets the
+    person read it (an assigned assessor)."""
+    return bid is not None and (sees_bid(user, bid) or read_by_later_stage(user, bid))
 
 
 @rules.predicate
@@ -57,7 +76,7 @@ def endorsement_asked(user, bid: Bid) -> bool:
 
 @rules.predicate
 def manages_pot_network(user, bid: Bid) -> bool:
-    if bid is None or bid.pot_id is None or not user.is_authenticated:
+    if bid is None or bid.pot is None or not user.is_authenticated:
         return False
     network_id = bid.pot.network_id
     return network_id is not None and Membership.objects.filter(
@@ -83,12 +102,6 @@ def manages_a_pot_of_call(user, call) -> bool:
     return bool(network_ids) and Membership.objects.filter(
         user=user, organisation_id__in=network_ids, role=MembershipRole.FUND_MANAGER
     ).exists()
-
-
-@rules.predicate
-def reads_through_later_stage(user, bid: Bid) -> bool:
-    """Let in by a later stage, like an assessor assigned to the bid (see extensions.py)."""
-    return bid is not None and read_by_later_stage(user, bid)
 
 
 def _team_role(user, bid: Bid) -> str | None:
@@ -122,12 +135,10 @@ def is_team_editor(user, bid: Bid) -> bool:
 is_site_admin = rules.is_superuser
 manages_bid = manages_bid_call | manages_pot_network
 
-rules.add_perm(
-    "applications.view_bid",
-    is_lead_member | (is_named_commissioner & endorsement_asked) | manages_bid | audits_bid_call | is_site_admin
-    | reads_through_later_stage | is_team_member,
-)
+rules.add_perm("applications.view_bid", may_see_bid)
 rules.add_perm("applications.write_bid", is_lead_member | is_team_editor)
+# Submitting and withdrawing are for the lead organisation only, not the bid team.
+rules.add_perm("applications.submit_bid", is_lead_member)
 rules.add_perm("applications.manage_team", is_lead_member)
 rules.add_perm("applications.comment_bid", is_lead_member | is_team_commenter)
 rules.add_perm("applications.view_comments", is_lead_member | is_team_member)

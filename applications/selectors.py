@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +41,7 @@ from .models import (
     Bid,
     BidCost,
     BidPartner,
+    BidSectionState,
     BidStatus,
     CareSetting,
     CostCategory,
@@ -53,7 +56,7 @@ from .visibility import bids_base, member_organisations
 ZERO = Decimal("0.00")
 
 
-def funds_bid_in_by(organisation_ids) -> set[tuple[int, int]]:
+def funds_bid_in_by(organisation_ids: Iterable[int]) -> set[tuple[int, int]]:
     """(fund, organisation) for each fund these organisations have a bid in, as lead or partner,
     whatever its status: a member of a bidder cannot audit the fund (registered with
     ``governance.extensions.register_bidder_source``)."""
@@ -196,17 +199,26 @@ def commissioning_organisations() -> QuerySet[Organisation]:
 
 def has_active_endorser(organisation_id: int | None) -> bool:
     """Whether anyone on the portal can endorse for this commissioning organisation."""
-    return bool(organisation_id) and User.objects.filter(
+    if not organisation_id:
+        return False
+    return User.objects.filter(
         memberships__organisation_id=organisation_id, is_active=True).exists()
 
 
 def fund_manager_users(bid: Bid) -> QuerySet[User]:
     """The fund managers of the bid's call's host network (and of its pot's network)."""
     networks = [bid.call.fund.host_network_id, bid.call.host_network_id]
-    if bid.pot_id and bid.pot.network_id:
+    if bid.pot is not None and bid.pot.network_id:
         networks.append(bid.pot.network_id)
     return User.objects.filter(memberships__organisation_id__in=networks, memberships__role=MembershipRole.FUND_MANAGER,
                                is_active=True).distinct()
+
+
+def section_state(bid: Bid, section: str) -> BidSectionState:
+    """The section's saved status and version, or (for a section never saved) the state it starts
+    in, not saved: reading a section writes nothing; the first save creates its row."""
+    saved = BidSectionState.objects.filter(bid=bid, section=section).select_related("updated_by").first()
+    return saved or BidSectionState(bid=bid, section=section)
 
 
 def bid_attachments(bid: Bid) -> QuerySet[Attachment]:
@@ -296,7 +308,7 @@ def bid_content(bid: Bid) -> dict[str, Any]:
     }
 
 
-def attachments_awaiting_scan(*, older_than) -> list[int]:
+def attachments_awaiting_scan(*, older_than: dt.timedelta) -> list[int]:
     """Files still waiting for their virus scan a while after upload (a lost task, a scanner that
     was down longer than the task's retries): the beat sends them to be scanned again."""
     cutoff = timezone.now() - older_than
@@ -307,19 +319,19 @@ def attachments_awaiting_scan(*, older_than) -> list[int]:
 # Two-stage calls ----------------------------------------------------------------------------------
 
 
-def eois_of_call(call) -> QuerySet:
+def eois_of_call(call: Call) -> QuerySet[ExpressionOfInterest]:
     """A call's expressions of interest, for the people who shortlist or audit them (the view checks)."""
     return ExpressionOfInterest.objects.filter(call=call).select_related("lead_organisation", "bid", "decided_by")
 
 
-def eoi_counts(call) -> dict[str, int]:
+def eoi_counts(call: Call) -> dict[str, int]:
     """How many expressions of interest a call received, and how many were invited (public figures)."""
     rows = dict(ExpressionOfInterest.objects.filter(call=call).values_list("status").annotate(n=Count("pk")))
     return {"received": sum(rows.values()), "invited": rows.get(EoiStatus.INVITED, 0),
             "not_invited": rows.get(EoiStatus.NOT_INVITED, 0), "waiting": rows.get(EoiStatus.SUBMITTED, 0)}
 
 
-def eoi_visible_to(user: User, pk: int):
+def eoi_visible_to(user: User, pk: int) -> ExpressionOfInterest | None:
     """One expression of interest if the person may read it (``applications.view_eoi``), else None."""
     eoi = ExpressionOfInterest.objects.select_related("call", "call__fund", "lead_organisation", "bid").filter(pk=pk).first()
     if eoi is None or not user.is_authenticated or not user.has_perm("applications.view_eoi", eoi):
@@ -327,6 +339,6 @@ def eoi_visible_to(user: User, pk: int):
     return eoi
 
 
-def eois_of_my_organisations(user: User) -> QuerySet:
+def eois_of_my_organisations(user: User) -> QuerySet[ExpressionOfInterest]:
     return (ExpressionOfInterest.objects.filter(lead_organisation__memberships__user=user)
             .select_related("call", "lead_organisation", "bid").distinct().order_by("-submitted_at"))

@@ -8,12 +8,15 @@ save waiting behind it finds a submitted bid and is refused, and a second submis
 Each section carries a version. A save names the version its writer opened; if a
 colleague has saved the section since, the save is refused with ``SECTION_CONFLICT`` and
 nothing is overwritten.
+
+A bid's and an expression of interest's state changes go through their tables in
+``lifecycle.py``, after the service has checked its own rules (the clock, a complete bid).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,6 +50,8 @@ from governance.uploads import ScanStatus
 
 from . import checks
 from .checks import uk_datetime
+from .lifecycle import BID_LIFECYCLE, EOI_LIFECYCLE
+from .lifecycle import clean_bid as _clean_bid
 from .models import (
     Attachment,
     BenefitMeasure,
@@ -135,7 +140,8 @@ DECLARATIONS_NEEDED = "Confirm each declaration to submit the bid"
 WITHDRAW_ONLY_SUBMITTED = "Only a submitted bid can be withdrawn"
 WITHDRAW_AFTER_CLOSE = "The call closed on {closed}: the bid can no longer be withdrawn"
 INELIGIBLE_REASON_NEEDED = "Give the reason the bid is ineligible: the applicant will see it"
-TRANSITION_NOT_ALLOWED = "A bid that is {status} cannot be {action}"
+# A change the bid's state does not allow: the table refuses it with this.
+TRANSITION_NOT_ALLOWED = BID_LIFECYCLE.refusal
 
 # Two-stage calls
 NOT_INVITED_TO_BID = (
@@ -201,17 +207,6 @@ def _check_changeable(bid: Bid, now: dt.datetime) -> None:
         raise ValidationError(CALL_CLOSED_FOR_CHANGES.format(closed=uk_datetime(bid.call.closes_at)), code="closed")
 
 
-# A bid's links: the database keeps them whole, and a service sets them only to rows it has
-# in hand, so re-reading each linked row on every save would check nothing.
-_LINKS = ("call", "lead_organisation", "pot", "commissioner", "endorsed_by", "declarations_accepted_by",
-          "created_by", "submitted_by")
-
-
-def _clean_bid(bid: Bid) -> None:
-    """``full_clean`` for a bid (fields, choices, lengths, constraints) without re-reading linked rows."""
-    bid.full_clean(exclude=_LINKS, validate_unique=False)
-
-
 def _section_state(bid: Bid, section: str) -> BidSectionState:
     state, _ = BidSectionState.objects.get_or_create(bid=bid, section=section)
     return state
@@ -225,7 +220,7 @@ def _conflict(state: BidSectionState) -> ValidationError:
 
 @contextmanager
 def _editing(*, actor: User, bid: Bid, section: str, version: int | None, message: str = "",
-             now: dt.datetime | None = None):
+             now: dt.datetime | None = None) -> Iterator[tuple[Bid, dict[str, Any]]]:
     """Lock the bid, check it can change and the section has not moved on, then (after the
     body has written) move the section to its next version and record who saved it.
 
@@ -256,7 +251,7 @@ def _editing(*, actor: User, bid: Bid, section: str, version: int | None, messag
     bid.refresh_from_db()
 
 
-def _parse_amount(value, field_errors: list[str]) -> Decimal | None:
+def _parse_amount(value: Any, field_errors: list[str]) -> Decimal | None:
     try:
         return parse_money(value)
     except ValidationError as error:
@@ -462,7 +457,7 @@ def bid_delivery_save(*, actor: User, bid: Bid, version: int, delivery_plan: str
         locked.sustainability_plan = _clean_text(sustainability_plan)
         _clean_bid(locked)
         locked.save(update_fields=[*DELIVERY_FIELDS, "updated_at"])
-        rows = [Milestone(bid=locked, title=_clean_text(row.get("title")), due_date=row.get("due_date"),
+        rows = [Milestone(bid=locked, title=_clean_text(row.get("title")), due_date=row.get("due_date"),  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                           description=_clean_text(row.get("description"))) for row in milestones]
         _replace(locked.milestones, rows)
         record.update(before=before, after={**snapshot(locked, DELIVERY_FIELDS),
@@ -470,7 +465,7 @@ def bid_delivery_save(*, actor: User, bid: Bid, version: int, delivery_plan: str
     return bid
 
 
-def _replace(manager, rows: list) -> None:
+def _replace(manager: Any, rows: Sequence[models.Model]) -> None:
     """Swap a section's rows for the new ones, each checked by its model first."""
     errors = []
     for row in rows:
@@ -487,11 +482,11 @@ def _replace(manager, rows: list) -> None:
 # Sections: partners and the commissioner -------------------------------------------------------
 
 
-def _clean_partner(locked: Bid, organisation: Organisation, role: str, contribution: str, partner: BidPartner | None = None):
+def _clean_partner(locked: Bid, organisation: Organisation, role: str, contribution: str, partner: BidPartner | None = None) -> None:
     errors = {}
     if organisation.pk == locked.lead_organisation_id:
         errors["organisation"] = PARTNER_IS_LEAD
-    elif locked.partners.filter(organisation=organisation).exclude(pk=partner.pk if partner else None).exists():
+    elif locked.partners.filter(organisation=organisation).exclude(pk=partner.pk if partner else None).exists():  # type: ignore[misc]  # Django takes None; the stubs do not
         errors["organisation"] = PARTNER_ALREADY_ADDED.format(organisation=organisation.name)
     elif partner is None and fund_auditor_among_members(locked.call.fund_id, organisation.pk):
         errors["organisation"] = AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)
@@ -517,9 +512,10 @@ def bid_partner_add(*, actor: User, bid: Bid, organisation: Organisation, role: 
 def bid_partner_change(*, actor: User, bid: Bid, version: int, partner: BidPartner, role: str, contribution: str, now: dt.datetime | None = None) -> BidPartner:
     with _editing(actor=actor, bid=bid, now=now, section=BidSection.PARTNERS, version=version,
                   message=f"Partner changed: {partner.organisation.name}") as (locked, record):
-        partner = locked.partners.filter(pk=partner.pk).select_related("organisation").first()
-        if partner is None:
+        current = locked.partners.filter(pk=partner.pk).select_related("organisation").first()
+        if current is None:
             raise ValidationError(PARTNER_NOT_ON_BID)
+        partner = current
         _clean_partner(locked, partner.organisation, role, contribution, partner=partner)
         before = {"role": partner.role, "contribution": partner.contribution}
         partner.role, partner.contribution = role, _clean_text(contribution)
@@ -578,7 +574,7 @@ def bid_costs_save(*, actor: User, bid: Bid, version: int, costs: Sequence[Mappi
             year = row.get("financial_year")
             if year not in years:
                 errors.append(checks.year_outside_project(checks.COST_YEAR_OUTSIDE_PROJECT, locked, int(year or 0)))
-            cost_rows.append(BidCost(bid=locked, financial_year=year, category=row.get("category"),
+            cost_rows.append(BidCost(bid=locked, financial_year=year, category=row.get("category"),  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                                      nature=row.get("nature") or "revenue", description=_clean_text(row.get("description")),
                                      amount=amount))
         funders = set(_bid_organisation_ids(locked))
@@ -591,7 +587,7 @@ def bid_costs_save(*, actor: User, bid: Bid, version: int, costs: Sequence[Mappi
                 errors.append(MATCH_FUNDER_NOT_ON_BID)
             if year not in years:
                 errors.append(checks.year_outside_project(checks.COST_YEAR_OUTSIDE_PROJECT, locked, int(year or 0)))
-            match_rows.append(MatchFunding(bid=locked, organisation=organisation, financial_year=year, amount=amount,
+            match_rows.append(MatchFunding(bid=locked, organisation=organisation, financial_year=year, amount=amount,  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                                            description=_clean_text(row.get("description"))))
         if errors:
             raise ValidationError(list(dict.fromkeys(errors)))
@@ -632,7 +628,7 @@ def bid_savings_save(*, actor: User, bid: Bid, version: int, savings: Sequence[M
             organisation = row.get("realised_by")
             if organisation is None or organisation.pk not in savers:
                 errors.append(SAVER_NOT_ON_BID)
-            rows.append(ProjectedSaving(
+            rows.append(ProjectedSaving(  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                 bid=locked, financial_year=year, kind=row.get("kind"), realised_by=organisation,
                 care_setting=row.get("care_setting"), amount=amount, assumptions=_clean_text(row.get("assumptions")),
                 evidence=_clean_text(row.get("evidence")),
@@ -651,7 +647,7 @@ def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence
     if not measures:
         raise ValidationError(checks.BENEFITS_MISSING, code="required")
     with _editing(actor=actor, bid=bid, now=now, section=BidSection.BENEFITS, version=version) as (locked, record):
-        rows = [BenefitMeasure(
+        rows = [BenefitMeasure(  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
             bid=locked, name=_clean_text(row.get("name")), unit=_clean_text(row.get("unit")), baseline=row.get("baseline"),
             target=row.get("target"), target_date=row.get("target_date"),
             higher_is_better=bool(row.get("higher_is_better", True)),
@@ -663,7 +659,7 @@ def bid_benefits_save(*, actor: User, bid: Bid, version: int, measures: Sequence
 
 def bid_risks_save(*, actor: User, bid: Bid, version: int, risks: Sequence[Mapping[str, Any]], now: dt.datetime | None = None) -> Bid:
     with _editing(actor=actor, bid=bid, now=now, section=BidSection.RISKS, version=version) as (locked, record):
-        rows = [Risk(bid=locked, description=_clean_text(row.get("description")), likelihood=row.get("likelihood"),
+        rows = [Risk(bid=locked, description=_clean_text(row.get("description")), likelihood=row.get("likelihood"),  # type: ignore[misc]  # the row is checked by full_clean; the stubs refuse None
                      impact=row.get("impact"), mitigation=_clean_text(row.get("mitigation"))) for row in risks]
         _replace(locked.risks, rows)
         record.update(after={"risks": len(rows)})
@@ -680,13 +676,13 @@ def bid_section_confirm(*, actor: User, bid: Bid, section: str, version: int, no
 # Sections: attachments -------------------------------------------------------------------------
 
 
-def check_upload(upload: UploadedFile | None) -> uploads.CheckedUpload:
+def check_upload(upload: UploadedFile[Any] | None) -> uploads.CheckedUpload:
     """The upload's real type, size and hash; a ValidationError if it is missing, empty, too big,
     not allowed, or carries macros or archives (the pipeline every upload goes through)."""
     return uploads.check(upload, policy=uploads.BID_ATTACHMENT)
 
 
-def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, description: str = "", now: dt.datetime | None = None) -> Attachment:
+def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile[Any] | None, description: str = "", now: dt.datetime | None = None) -> Attachment:
     """Store a checked file through the default storage (outside the web root), named after
     what it is; with a virus scanner set up, it waits for its scan before anyone can open it."""
     checked = check_upload(upload)
@@ -702,7 +698,7 @@ def bid_attachment_add(*, actor: User, bid: Bid, upload: UploadedFile | None, de
                 description=_clean_text(description)[:200], uploaded_by=actor,
                 scan_status=uploads.initial_scan_status(),
             )
-            attachment.file.save(checked.storage_name, upload, save=False)
+            attachment.file.save(checked.storage_name, checked.upload, save=False)
             stored_name = attachment.file.name
             attachment.full_clean()
             attachment.save()
@@ -778,7 +774,7 @@ def bid_endorsement_request(*, actor: User, bid: Bid) -> Bid:
         _check_changeable(locked, now)
         if not locked.call.endorsement_required:
             raise ValidationError(ENDORSEMENT_NOT_REQUIRED, code="not_required")
-        if locked.commissioner_id is None:
+        if locked.commissioner is None:
             raise ValidationError(ENDORSEMENT_NEEDS_COMMISSIONER, code="no_commissioner")
         if locked.endorsement_status in (EndorsementStatus.PENDING, EndorsementStatus.ENDORSED):
             raise ValidationError(ENDORSEMENT_ALREADY_ASKED, code="already_asked")
@@ -805,6 +801,8 @@ def bid_endorsement_request(*, actor: User, bid: Bid) -> Bid:
 def _tell_managers_no_endorser(bid: Bid) -> None:
     """Nobody on the portal can endorse for the named commissioner: the fund's managers are told,
     so they can reach the commissioner and record an endorsement received outside the portal."""
+    if bid.commissioner is None:  # only sent for a named commissioner
+        return
     link = reverse("applications:endorsement_record", kwargs={"pk": bid.pk})
     for user in fund_manager_users(bid):
         notify(user=user, subject=f"Bid {bid.reference}: {bid.commissioner.name} has no one on the portal to endorse it",
@@ -819,7 +817,7 @@ ENDORSEMENT_ALREADY_RECORDED = "The bid is already endorsed"
 ENDORSEMENT_BID_NOT_DRAFT = "The bid is %(status)s: an endorsement is recorded only before it is submitted"
 
 
-def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFile | None, endorsed_by_name: str,
+def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFile[Any] | None, endorsed_by_name: str,
                                    comment: str = "") -> Bid:
     """A fund manager records an endorsement the commissioner gave outside the portal, with its
     evidence (stored through the upload pipeline as a file of the bid). Audited; the bid's
@@ -841,7 +839,7 @@ def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFil
             if locked.status != BidStatus.DRAFT:
                 raise ValidationError(ENDORSEMENT_BID_NOT_DRAFT, code="not_draft",
                                       params={"status": locked.get_status_display().lower()})
-            if locked.commissioner_id is None:
+            if locked.commissioner is None:
                 raise ValidationError(ENDORSEMENT_NEEDS_COMMISSIONER, code="no_commissioner")
             if locked.endorsement_status == EndorsementStatus.ENDORSED:
                 raise ValidationError(ENDORSEMENT_ALREADY_RECORDED, code="already_endorsed")
@@ -852,7 +850,7 @@ def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFil
                 description=f"Endorsement by {locked.commissioner.name}, received outside the portal"[:200],
                 uploaded_by=actor, scan_status=uploads.initial_scan_status(),
             )
-            attachment.file.save(checked.storage_name, upload, save=False)
+            attachment.file.save(checked.storage_name, checked.upload, save=False)
             stored_name = attachment.file.name
             attachment.full_clean()
             attachment.save()
@@ -890,7 +888,7 @@ def _decide_endorsement(*, actor: User, bid: Bid, comment: str, endorse: bool) -
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(bid)
-        if not _is_member(actor, locked.commissioner_id):
+        if locked.commissioner is None or not _is_member(actor, locked.commissioner_id):
             raise PermissionDenied("Only members of the named commissioning organisation can endorse this bid")
         if locked.status != BidStatus.DRAFT or locked.endorsement_status != EndorsementStatus.PENDING:
             raise ValidationError(ENDORSEMENT_NOT_PENDING, code="not_pending")
@@ -945,17 +943,12 @@ def bid_submit(*, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.d
                                   code="not_signed_off")
         if not declarations_confirmed:
             raise ValidationError({"declarations": DECLARATIONS_NEEDED}, code="declarations")
-        before = snapshot(locked, STATE_FIELDS)
-        locked.status = BidStatus.SUBMITTED
-        locked.submitted_at, locked.submitted_by = now, actor
-        locked.declarations_accepted_at, locked.declarations_accepted_by = now, actor
-        _clean_bid(locked)
-        locked.save()
+        BID_LIFECYCLE.apply(bid, "submit", actor=actor, locked=locked, message=f"Bid {locked.reference} submitted",
+                            changes={"submitted_at": now, "submitted_by": actor,
+                                     "declarations_accepted_at": now, "declarations_accepted_by": actor})
         state = _section_state(locked, BidSection.DECLARATIONS)
         state.status, state.version, state.updated_by, state.updated_at = SectionStatus.COMPLETED, state.version + 1, actor, now
         state.save()
-        audit_record(actor=actor, action="bid.submitted", target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
-                     message=f"Bid {locked.reference} submitted")
         requested = sum(locked.costs.values_list("amount", flat=True), Decimal("0.00"))
         notify(user=actor, subject=f"Bid submitted: {locked.reference}",
                body=(f"Your bid \u201c{locked.title}\u201d to {locked.call.title} was submitted on "
@@ -978,37 +971,12 @@ def bid_withdraw(*, actor: User, bid: Bid, now: dt.datetime | None = None) -> Bi
     with transaction.atomic():
         locked = _lock(bid)
         _require_lead_member(actor, locked)
-        if locked.status != BidStatus.SUBMITTED:
+        if not BID_LIFECYCLE.allows(locked.status, "withdraw"):
             raise ValidationError(WITHDRAW_ONLY_SUBMITTED, code="not_submitted")
         if now >= locked.call.closes_at:
             raise ValidationError(WITHDRAW_AFTER_CLOSE.format(closed=uk_datetime(locked.call.closes_at)), code="closed")
-        before = snapshot(locked, STATE_FIELDS)
-        locked.status, locked.withdrawn_at = BidStatus.WITHDRAWN, now
-        locked.save(update_fields=["status", "withdrawn_at", "updated_at"])
-        audit_record(actor=actor, action="bid.withdrawn", target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
-                     message=f"Bid {locked.reference} withdrawn")
-    bid.refresh_from_db()
-    return bid
-
-
-def _transition(*, actor: User | None, bid: Bid, allowed_from: Iterable[str], to: str, action: str, verb: str,
-                changes: Mapping[str, Any] | None = None, message: str = "",
-                then: Callable[[Bid], None] | None = None) -> Bid:
-    with transaction.atomic():
-        locked = _lock(bid)
-        if locked.status not in set(allowed_from):
-            raise ValidationError(TRANSITION_NOT_ALLOWED.format(status=locked.get_status_display().lower(), action=verb),
-                                  code="transition")
-        before = snapshot(locked, STATE_FIELDS)
-        locked.status = to
-        for name, value in (changes or {}).items():
-            setattr(locked, name, value)
-        _clean_bid(locked)
-        locked.save()
-        audit_record(actor=actor, action=action, target=locked, before=before, after=snapshot(locked, STATE_FIELDS),
-                     message=message)
-        if then:
-            then(locked)
+        BID_LIFECYCLE.apply(bid, "withdraw", actor=actor, locked=locked, changes={"withdrawn_at": now},
+                            message=f"Bid {locked.reference} withdrawn")
     bid.refresh_from_db()
     return bid
 
@@ -1020,23 +988,23 @@ def bid_mark_ineligible(*, actor: User | None, bid: Bid, reason: str) -> Bid:
     if not reason:
         raise ValidationError({"reason": INELIGIBLE_REASON_NEEDED}, code="required")
 
-    def tell_applicants(locked: Bid) -> None:
+    with transaction.atomic():
+        locked = BID_LIFECYCLE.apply(bid, "mark_ineligible", actor=actor, changes={"ineligible_reason": reason},
+                                     message=f"Marked ineligible: {reason[:200]}")
         for user in lead_org_member_users(locked):
             notify(user=user, subject=f"Bid {locked.reference} is ineligible",
                    body=f"The fund has found your bid \u201c{locked.title}\u201d ineligible.\n\nReason: {reason}",
                    link=locked.get_absolute_url())
-
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT),
-                       to=BidStatus.INELIGIBLE, action="bid.marked_ineligible", verb="marked ineligible",
-                       changes={"ineligible_reason": reason}, message=f"Marked ineligible: {reason[:200]}",
-                       then=tell_applicants)
+    bid.refresh_from_db()
+    return bid
 
 
 def bid_start_assessment(*, actor: User | None, bid: Bid) -> Bid:
     """Submitted → in assessment (the assessment stage calls this when the call closes)."""
     require_actor(actor, "applications.manage_bid", bid)
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.SUBMITTED,), to=BidStatus.IN_ASSESSMENT,
-                       action="bid.assessment_started", verb="put into assessment", message="Assessment started")
+    BID_LIFECYCLE.apply(bid, "start_assessment", actor=actor, message="Assessment started")
+    bid.refresh_from_db()
+    return bid
 
 
 def bids_start_assessment_for_call(*, actor: User | None, call: Call) -> int:
@@ -1049,11 +1017,11 @@ def bids_start_assessment_for_call(*, actor: User | None, call: Call) -> int:
     return len(bids)
 
 
-def _on_call_entered_assessment(sender, *, call: Call, actor: User | None, **kwargs) -> None:
+def _on_call_entered_assessment(sender: Any, *, call: Call, actor: User | None, **kwargs: Any) -> None:
     bids_start_assessment_for_call(actor=actor, call=call)
 
 
-def _on_call_closed(sender, *, call: Call, actor: User | None, **kwargs) -> None:
+def _on_call_closed(sender: Any, *, call: Call, actor: User | None, **kwargs: Any) -> None:
     """Tell the call's fund managers it has closed, and how many bids came in (once)."""
     count = Bid.objects.filter(call=call, submitted_at__isnull=False).exclude(status=BidStatus.WITHDRAWN).count()
     notifications.send_to_each(
@@ -1094,8 +1062,8 @@ def draft_bid_reminders_send(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previous_closes_at: dt.datetime,
-                              **kwargs) -> None:
+def _on_call_closing_extended(sender: Any, *, call: Call, actor: User | None, previous_closes_at: dt.datetime,
+                              **kwargs: Any) -> None:
     """Tell everyone writing a draft bid on the call that they have longer, and why."""
     # Each lead organisation's first draft, then its members in one query: one message a person.
     first_draft: dict[int, int] = {}
@@ -1117,15 +1085,17 @@ def _on_call_closing_extended(sender, *, call: Call, actor: User | None, previou
 def bid_mark_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → funded (the panel decided to fund it)."""
     require_actor(actor, "applications.manage_bid", bid)
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.FUNDED,
-                       action="bid.funded", verb="marked funded", message="Panel decision: funded")
+    BID_LIFECYCLE.apply(bid, "fund", actor=actor, message="Panel decision: funded")
+    bid.refresh_from_db()
+    return bid
 
 
 def bid_mark_not_funded(*, actor: User | None, bid: Bid) -> Bid:
     """In assessment → not funded."""
     require_actor(actor, "applications.manage_bid", bid)
-    return _transition(actor=actor, bid=bid, allowed_from=(BidStatus.IN_ASSESSMENT,), to=BidStatus.NOT_FUNDED,
-                       action="bid.not_funded", verb="marked not funded", message="Panel decision: not funded")
+    BID_LIFECYCLE.apply(bid, "not_fund", actor=actor, message="Panel decision: not funded")
+    bid.refresh_from_db()
+    return bid
 
 
 # Reads used by the views after a write ---------------------------------------------------------
@@ -1154,7 +1124,7 @@ def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: st
         raise ValidationError(EOI_NO_STAGE, code="no_stage")
     phase = call.eoi_phase(now)
     if phase == "closed":
-        raise ValidationError(EOI_CLOSED.format(closed=uk_datetime(call.eoi_closes_at)), code="closed")
+        raise ValidationError(EOI_CLOSED.format(closed=uk_datetime(call.eoi_closes_at) if call.eoi_closes_at else ""), code="closed")
     if phase != "open":
         raise ValidationError(EOI_NOT_OPEN.format(opens=uk_datetime(call.eoi_opens_at) if call.eoi_opens_at else "a later date"),
                               code="not_open")
@@ -1196,38 +1166,29 @@ def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: st
     return eoi
 
 
-# The shortlisting lifecycle: (source, action, target), each done by the call's fund managers.
-EOI_TRANSITIONS = {
-    "invite": (EoiStatus.SUBMITTED, EoiStatus.INVITED),
-    "decline": (EoiStatus.SUBMITTED, EoiStatus.NOT_INVITED),
-}
-
-
-def _eoi_transition(*, actor: User, eoi: ExpressionOfInterest, action: str, reason: str,
-                    now: dt.datetime | None = None) -> ExpressionOfInterest:
-    """The one transition function of shortlisting: checks the actor, locks the row, checks
-    the state and the clock, saves, audits and tells the organisation's members."""
+def _eoi_shortlist(*, actor: User, eoi: ExpressionOfInterest, action: str, reason: str,
+                   now: dt.datetime | None = None) -> ExpressionOfInterest:
+    """Shortlisting (``EOI_LIFECYCLE``): checks the actor, locks the row, checks the state and
+    the clock, makes the change and tells the organisation's members."""
     require_actor(actor, "applications.shortlist_eois", eoi.call)
     now = now or timezone.now()
-    source, target = EOI_TRANSITIONS[action]
+    target = EOI_LIFECYCLE.transition(action).target
     reason = _clean_text(reason)
     with transaction.atomic():
         locked = ExpressionOfInterest.objects.select_for_update().select_related("call", "lead_organisation").get(pk=eoi.pk)
-        if locked.status != source:
+        if not EOI_LIFECYCLE.allows(locked.status, action):
             raise ValidationError(EOI_NOT_WAITING.format(status=locked.get_status_display().lower()), code="decided")
         if locked.call.eoi_phase(now) != "closed":
-            raise ValidationError(EOI_STILL_OPEN.format(closed=uk_datetime(locked.call.eoi_closes_at)), code="still_open")
+            raise ValidationError(EOI_STILL_OPEN.format(closed=uk_datetime(locked.call.eoi_closes_at) if locked.call.eoi_closes_at else ""), code="still_open")
         if target == EoiStatus.NOT_INVITED and not reason:
             raise ValidationError({"reason": EOI_REASON_NEEDED}, code="required")
-        before = snapshot(locked, ("status", "reason"))
-        locked.status, locked.reason, locked.decided_by, locked.decided_at = target, reason, actor, now
-        locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        status_label = EoiStatus(target).label.lower()
+        EOI_LIFECYCLE.apply(eoi, action, actor=actor, locked=locked,
+                            changes={"reason": reason, "decided_by": actor, "decided_at": now},
+                            message=f"{locked.lead_organisation.name}: {status_label}"
+                                    + (f". Reason: {reason}" if reason else ""))
         # The call's public page counts those invited: its cached copies must be read afresh.
         Call.objects.filter(pk=locked.call_id).update(updated_at=timezone.now())
-        audit_record(actor=actor, action=f"eoi.{'invited' if target == EoiStatus.INVITED else 'not_invited'}",
-                     target=locked, before=before, after=snapshot(locked, ("status", "reason")),
-                     message=f"{locked.lead_organisation.name}: {locked.get_status_display().lower()}"
-                             + (f". Reason: {reason}" if reason else ""))
         call = locked.call
         if target == EoiStatus.INVITED:
             subject = f"You are invited to bid: {call.title}"
@@ -1247,12 +1208,12 @@ def _eoi_transition(*, actor: User, eoi: ExpressionOfInterest, action: str, reas
 
 def eoi_invite(*, actor: User, eoi: ExpressionOfInterest, reason: str = "", now: dt.datetime | None = None) -> ExpressionOfInterest:
     """Shortlist: the organisation may start the full bid once the call opens."""
-    return _eoi_transition(actor=actor, eoi=eoi, action="invite", reason=reason, now=now)
+    return _eoi_shortlist(actor=actor, eoi=eoi, action="invite", reason=reason, now=now)
 
 
 def eoi_decline(*, actor: User, eoi: ExpressionOfInterest, reason: str, now: dt.datetime | None = None) -> ExpressionOfInterest:
     """Not shortlisted, with the reason the organisation reads as feedback."""
-    return _eoi_transition(actor=actor, eoi=eoi, action="decline", reason=reason, now=now)
+    return _eoi_shortlist(actor=actor, eoi=eoi, action="decline", reason=reason, now=now)
 
 
 # A copy of the bid as a PDF ---------------------------------------------------------------------
@@ -1378,7 +1339,7 @@ def bid_team_invite(*, actor: User, bid: Bid, email: str, organisation: Organisa
     if not errors.get("email") and BidCollaborator.objects.filter(bid=locked, email=email).exclude(
             state=InvitationState.REVOKED).exists():
         errors["email"] = TEAM_ALREADY_INVITED.format(email=email)
-    if errors:
+    if errors or organisation is None:
         raise ValidationError(errors, code="invalid")
     member = BidCollaborator.objects.create(
         bid=locked, email=email, organisation=organisation, role=role, sections=sections, invited_by=actor,
@@ -1400,7 +1361,7 @@ def bid_team_invite(*, actor: User, bid: Bid, email: str, organisation: Organisa
 
 
 @transaction.atomic
-def bid_team_join(*, actor: User, token, now: dt.datetime | None = None) -> BidCollaborator:
+def bid_team_join(*, actor: User, token: str, now: dt.datetime | None = None) -> BidCollaborator:
     """The invitee, signed in with the invited email address, joins the bid team."""
     now = now or timezone.now()
     member = BidCollaborator.objects.select_for_update().select_related("bid").filter(token=token).first()

@@ -3,9 +3,6 @@ permission (403), hand what was typed to a service and show what it says."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -19,8 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from governance import uploads
 from governance.access import require
+from governance.forms import add_service_errors, submit_form
 from governance.models import Call, Organisation, OrganisationKind
 from governance.request_time import request_started_at
+from governance.sections import edit_section, form_has_errors, has_code
 from governance.selectors import (
     calls_open_now,
     calls_public,
@@ -43,6 +42,7 @@ from .models import (
     ProjectedSaving,
     SectionStatus,
 )
+from .sections import SECTION_PAGES
 
 SECTION_HINTS = {
     BidSection.SUMMARY: "Title, summary, the problem and the project's dates",
@@ -94,19 +94,6 @@ def _crumbs(bid: Bid | None = None, *extra) -> list[tuple[str, str]]:
     return [*crumbs, *extra]
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def _is_conflict(error: ValidationError) -> bool:
-    return getattr(error, "code", None) == "conflict" or any(
-        getattr(e, "code", None) == "conflict" for e in getattr(error, "error_list", []))
-
-
 # Lists -------------------------------------------------------------------------------------------
 
 
@@ -150,7 +137,7 @@ def bid_start(request, slug: str):
             bid = services.bid_start(actor=request.user, call=call, organisation=form.cleaned_data["organisation"],
                                      title=form.cleaned_data["title"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Bid {bid.reference} started. Complete each section, then check and submit it.")
             return redirect(bid)
@@ -223,157 +210,6 @@ def bid_detail(request, pk: int):
 # Sections ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class SectionPage:
-    """One section's page: the forms it shows and the service that saves them."""
-
-    section: str
-    template: str
-    build: Any  # (bid, state, data) -> dict of forms/formsets, the first named "main"
-    save: Any  # (actor, bid, forms) -> None
-    rows: bool = field(default=False)
-
-
-def _version(state: BidSectionState | None) -> dict:
-    """The version the writer opened (a form that is being posted brings its own)."""
-    return {"version": state.version} if state is not None else {}
-
-
-def _main(bid: Bid, state: BidSectionState | None, data, form_class, fields: tuple[str, ...], **kwargs):
-    initial = {name: getattr(bid, name) for name in fields} | _version(state)
-    return form_class(data, initial=initial, **kwargs)
-
-
-def _formset(form_class, prefix: str, data, initial: list[dict], *, more: bool, blank_rows: int = 3, **kwargs):
-    """Rows already saved, and blank ones to add more: ``blank_rows`` when there are none yet."""
-    extra = (4 if more else 0) + (blank_rows if not initial else 1)
-    formset_class = forms.row_formset(form_class, extra=extra)
-    return formset_class(data, initial=initial, prefix=prefix, **kwargs)
-
-
-def _build_summary(bid, state, data, more=False):
-    return {"main": _main(bid, state, data, forms.SummaryForm, services.SUMMARY_FIELDS, call=bid.call)}
-
-
-def _save_summary(actor, bid, built, now=None):
-    data = built["main"].cleaned_data
-    services.bid_summary_save(actor=actor, bid=bid, now=now, version=data["version"], title=data["title"], summary=data["summary"],
-                              problem=data["problem"], start_date=data["start_date"], end_date=data["end_date"])
-
-
-def _build_innovation(bid, state, data, more=False):
-    return {"main": _main(bid, state, data, forms.InnovationForm, services.INNOVATION_FIELDS, call=bid.call)}
-
-
-def _save_innovation(actor, bid, built, now=None):
-    data = built["main"].cleaned_data
-    services.bid_innovation_save(actor=actor, bid=bid, now=now, version=data["version"], innovation_type=data["innovation_type"],
-                                 innovation_description=data["innovation_description"],
-                                 evidence_base=data["evidence_base"], nice_evidence=data["nice_evidence"])
-
-
-def _build_pathway(bid, state, data, more=False):
-    return {"main": _main(bid, state, data, forms.PathwayForm, services.PATHWAY_FIELDS)}
-
-
-def _save_pathway(actor, bid, built, now=None):
-    data = built["main"].cleaned_data
-    services.bid_pathway_save(actor=actor, bid=bid, now=now, version=data["version"], care_settings=data["care_settings"],
-                              pathway_description=data["pathway_description"])
-
-
-def _build_costs(bid, state, data, more=False):
-    organisations = selectors.bid_organisations(bid)
-    costs = [{"financial_year": c.financial_year, "category": c.category, "nature": c.nature,
-              "description": c.description, "amount": c.amount} for c in bid.costs.all()]
-    match = [{"organisation": m.organisation_id, "financial_year": m.financial_year, "description": m.description,
-              "amount": m.amount} for m in bid.match_funding.all()]
-    return {
-        "main": forms.SectionForm(data, initial=_version(state)),
-        "costs": _formset(forms.CostForm, "costs", data, costs, more=more, years=bid.years),
-        "match": _formset(forms.MatchFundingForm, "match", data, match, more=more, blank_rows=1, years=bid.years,
-                          organisations=organisations),
-    }
-
-
-def _save_costs(actor, bid, built, now=None):
-    services.bid_costs_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"],
-                            costs=built["costs"].rows(), match_funding=built["match"].rows())
-
-
-def _build_savings(bid, state, data, more=False):
-    rows = [{"financial_year": s.financial_year, "kind": s.kind, "realised_by": s.realised_by_id,
-             "care_setting": s.care_setting, "amount": s.amount, "assumptions": s.assumptions, "evidence": s.evidence}
-            for s in bid.projected_savings.all()]
-    return {
-        "main": forms.SectionForm(data, initial=_version(state)),
-        "savings": _formset(forms.SavingForm, "savings", data, rows, more=more, years=bid.years,
-                            organisations=selectors.bid_organisations(bid)),
-    }
-
-
-def _save_savings(actor, bid, built, now=None):
-    services.bid_savings_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"],
-                              savings=built["savings"].rows())
-
-
-def _build_benefits(bid, state, data, more=False):
-    rows = [{"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "target_date": m.target_date,
-             "higher_is_better": "yes" if m.higher_is_better else "no"} for m in bid.benefit_measures.all()]
-    return {"main": forms.SectionForm(data, initial=_version(state)),
-            "measures": _formset(forms.MeasureForm, "measures", data, rows, more=more)}
-
-
-def _save_benefits(actor, bid, built, now=None):
-    services.bid_benefits_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"],
-                               measures=built["measures"].rows())
-
-
-def _build_delivery(bid, state, data, more=False):
-    rows = [{"title": m.title, "due_date": m.due_date, "description": m.description} for m in bid.milestones.all()]
-    return {"main": _main(bid, state, data, forms.DeliveryForm, services.DELIVERY_FIELDS),
-            "milestones": _formset(forms.MilestoneForm, "milestones", data, rows, more=more)}
-
-
-def _save_delivery(actor, bid, built, now=None):
-    data = built["main"].cleaned_data
-    services.bid_delivery_save(actor=actor, bid=bid, now=now, version=data["version"], delivery_plan=data["delivery_plan"],
-                               sustainability_plan=data["sustainability_plan"], milestones=built["milestones"].rows())
-
-
-def _build_risks(bid, state, data, more=False):
-    rows = [{"description": r.description, "likelihood": r.likelihood, "impact": r.impact, "mitigation": r.mitigation}
-            for r in bid.risks.all()]
-    return {"main": forms.SectionForm(data, initial=_version(state)),
-            "risks": _formset(forms.RiskForm, "risks", data, rows, more=more)}
-
-
-def _save_risks(actor, bid, built, now=None):
-    services.bid_risks_save(actor=actor, bid=bid, now=now, version=built["main"].cleaned_data["version"], risks=built["risks"].rows())
-
-
-def _build_partners(bid, state, data, more=False):
-    return {"main": forms.CommissionerForm(
-        data, initial={**_version(state), "commissioner": bid.commissioner_id},
-        commissioners=selectors.commissioning_organisations(), required=bid.call.endorsement_required)}
-
-
-def _save_partners(actor, bid, built, now=None):
-    data = built["main"].cleaned_data
-    services.bid_partners_save(actor=actor, bid=bid, now=now, version=data["version"], commissioner=data["commissioner"])
-
-
-SECTION_PAGES = {
-    BidSection.SUMMARY: SectionPage(BidSection.SUMMARY, "applications/sections/simple.html", _build_summary, _save_summary),
-    BidSection.INNOVATION: SectionPage(BidSection.INNOVATION, "applications/sections/simple.html", _build_innovation, _save_innovation),
-    BidSection.PATHWAY: SectionPage(BidSection.PATHWAY, "applications/sections/simple.html", _build_pathway, _save_pathway),
-    BidSection.PARTNERS: SectionPage(BidSection.PARTNERS, "applications/sections/partners.html", _build_partners, _save_partners),
-    BidSection.COSTS: SectionPage(BidSection.COSTS, "applications/sections/costs.html", _build_costs, _save_costs, rows=True),
-    BidSection.SAVINGS: SectionPage(BidSection.SAVINGS, "applications/sections/savings.html", _build_savings, _save_savings, rows=True),
-    BidSection.BENEFITS: SectionPage(BidSection.BENEFITS, "applications/sections/rows.html", _build_benefits, _save_benefits, rows=True),
-    BidSection.DELIVERY: SectionPage(BidSection.DELIVERY, "applications/sections/rows.html", _build_delivery, _save_delivery, rows=True),
-    BidSection.RISKS: SectionPage(BidSection.RISKS, "applications/sections/rows.html", _build_risks, _save_risks, rows=True),
-}
 ROW_LABELS = {"costs": "Cost", "match": "Match funding", "savings": "Saving", "measures": "Measure",
               "milestones": "Milestone", "risks": "Risk"}
 
@@ -405,9 +241,8 @@ def _error_items(built: dict) -> list[tuple[str, str]]:
 
 def _section_context(request, bid: Bid, section: str, built: dict, state=None, **extra) -> dict:
     if state is None:
-        state = BidSectionState.objects.filter(bid=bid, section=section).select_related("updated_by").first()
-    has_errors = any(form.is_bound and (form.total_error_count() if hasattr(form, "total_error_count") else form.errors)
-                     for form in built.values())
+        state = selectors.section_state(bid, section)
+    has_errors = any(form_has_errors(form) for form in built.values())
     return {
         "bid": bid, "section": BidSection(section), "forms": built, "main": built["main"], "state": state,
         "formsets": [(name, ROW_LABELS[name], built[name]) for name in built if name in ROW_LABELS],
@@ -421,43 +256,20 @@ def _section_context(request, bid: Bid, section: str, built: dict, state=None, *
 @require_http_methods(["GET", "POST"])
 def bid_section(request, pk: int, section: str):
     bid = _writable_bid(request, pk)
-    page = SECTION_PAGES.get(section)
-    if page is None:
+    page_class = SECTION_PAGES.get(section)
+    if page_class is None:
         raise Http404("No such section")
     if refused := _closed_to_changes(request, bid):
         return refused
-    more = request.GET.get("rows") == "more"
-    conflict = False
-    if request.method == "POST":
-        state = None  # the service reads the section's version itself
-        built = page.build(bid, state, request.POST, more=more)
-        if all(form.is_valid() for form in built.values()):
-            try:
-                page.save(request.user, bid, built, request_started_at(request))
-            except ValidationError as error:
-                conflict = _is_conflict(error)
-                _apply_errors(built["main"], error)
-            else:
-                messages.success(request, f"{page.section.label} saved.")
-                if "more" in request.POST:
-                    return redirect(reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": section}) + "?rows=more")
-                return redirect(bid)
-    else:
-        state = BidSectionState.objects.select_related("updated_by").filter(bid=bid, section=section).first() \
-            or BidSectionState.objects.create(bid=bid, section=section)
-        built = page.build(bid, state, None, more=more)
-    context = _section_context(request, bid, section, built, state=state, conflict=conflict, rows=page.rows)
-    if section == BidSection.SAVINGS:
-        requested, savings = selectors.bid_total_requested(bid), selectors.bid_total_savings(bid)
-        context.update(total_requested=requested, total_savings=savings, cost_pence=int(requested * 100),
-                       projected_return=checks.projected_return(savings, requested))
-    if section == BidSection.COSTS:
-        context.update(selectors.cost_content(bid))
-    if section == BidSection.PARTNERS:
-        context["partners"] = list(bid.partners.select_related("organisation"))
-        context["search_form"] = forms.PartnerSearchForm()
-    status = 409 if conflict else 200
-    return render(request, page.template, context, status=status)
+    posted = request.POST if request.method == "POST" else None
+    page = page_class(bid, posted, more=request.GET.get("rows") == "more", now=request_started_at(request))
+    more_url = reverse("applications:bid_section", kwargs={"pk": bid.pk, "section": section}) + "?rows=more"
+    page, saved = edit_section(request, page, saved_url=more_url if "more" in request.POST else bid.get_absolute_url())
+    if saved:
+        return saved
+    context = _section_context(request, bid, section, page.forms, state=page.state, conflict=page.stale,
+                               rows=page.more_rows)
+    return render(request, page.template, {**context, **page.context()}, status=409 if page.stale else 200)
 
 
 # Partners --------------------------------------------------------------------------------------------
@@ -490,14 +302,10 @@ def partner_add(request, pk: int, organisation_pk: int):
         return refused
     organisation = get_object_or_404(Organisation, pk=organisation_pk)
     form = forms.PartnerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_partner_add(actor=request.user, bid=bid, now=request_started_at(request), organisation=organisation, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, f"{organisation.name} added as a partner.")
-            return redirect("applications:bid_section", pk=bid.pk, section="partners")
+    if submit_form(request, form, lambda: services.bid_partner_add(
+            actor=request.user, bid=bid, now=request_started_at(request), organisation=organisation, **form.cleaned_data)):
+        messages.success(request, f"{organisation.name} added as a partner.")
+        return redirect("applications:bid_section", pk=bid.pk, section="partners")
     return render(request, "applications/partners/form.html", {
         "bid": bid, "form": form, "organisation": organisation, "adding": True,
         "crumbs": _partner_crumbs(bid),
@@ -510,7 +318,7 @@ def partner_change(request, pk: int, partner_pk: int):
     if refused := _closed_to_changes(request, bid):
         return refused
     partner = get_object_or_404(bid.partners.select_related("organisation"), pk=partner_pk)
-    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.PARTNERS)
+    state = selectors.section_state(bid, BidSection.PARTNERS)
     form = forms.PartnerChangeForm(request.POST or None, initial={
         "version": state.version, "role": partner.role, "contribution": partner.contribution})
     conflict = False
@@ -518,8 +326,8 @@ def partner_change(request, pk: int, partner_pk: int):
         try:
             services.bid_partner_change(actor=request.user, bid=bid, now=request_started_at(request), partner=partner, **form.cleaned_data)
         except ValidationError as error:
-            conflict = _is_conflict(error)
-            _apply_errors(form, error)
+            conflict = has_code(error, "conflict")
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{partner.organisation.name} changed.")
             return redirect("applications:bid_section", pk=bid.pk, section="partners")
@@ -554,9 +362,9 @@ def bid_attachments(request, pk: int):
     bid = _writable_bid(request, pk)
     if refused := _closed_to_changes(request, bid):
         return refused
-    state, _ = BidSectionState.objects.get_or_create(bid=bid, section=BidSection.ATTACHMENTS)
+    state = selectors.section_state(bid, BidSection.ATTACHMENTS)
     too_large = "file" in uploads.too_large_fields(request)
-    main = forms.SectionForm(request.POST if "confirm" in request.POST else None, initial=_version(state))
+    main = forms.SectionForm(request.POST if "confirm" in request.POST else None, initial={"version": state.version})
     upload_form = forms.AttachmentForm(request.POST if "upload" in request.POST else None,
                                        request.FILES if "upload" in request.POST else None)
     conflict = False
@@ -565,8 +373,8 @@ def bid_attachments(request, pk: int):
             services.bid_section_confirm(actor=request.user, bid=bid, now=request_started_at(request), section=BidSection.ATTACHMENTS,
                                          version=main.cleaned_data["version"])
         except ValidationError as error:
-            conflict = _is_conflict(error)
-            _apply_errors(main, error)
+            conflict = has_code(error, "conflict")
+            add_service_errors(main, error)
         else:
             messages.success(request, "Attachments saved.")
             return redirect(bid)
@@ -577,7 +385,7 @@ def bid_attachments(request, pk: int):
             attachment = services.bid_attachment_add(actor=request.user, bid=bid, now=request_started_at(request), upload=request.FILES.get("file"),
                                                      description=upload_form.cleaned_data["description"])
         except ValidationError as error:
-            _apply_errors(upload_form, error)
+            add_service_errors(upload_form, error)
         else:
             if attachment.scan_status == uploads.ScanStatus.AWAITING:
                 messages.success(request, f"{attachment.original_name} uploaded. It is being checked for viruses "
@@ -589,7 +397,7 @@ def bid_attachments(request, pk: int):
         upload_form.add_error("file", services.FILE_TOO_LARGE)
     built = {"main": main, "upload": upload_form}
     return render(request, "applications/sections/attachments.html", {
-        **_section_context(request, bid, BidSection.ATTACHMENTS, built, conflict=conflict),
+        **_section_context(request, bid, BidSection.ATTACHMENTS, built, state=state, conflict=conflict),
         "attachments": list(selectors.bid_attachments(bid)),
         "has_errors": bool(main.errors or upload_form.errors),
     }, status=409 if conflict else 200)
@@ -635,7 +443,7 @@ def endorsement_request(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{bid.commissioner.name} has been asked to endorse the bid.")
+        messages.success(request, f"{bid.commissioner.name if bid.commissioner else 'The commissioner'} has been asked to endorse the bid.")
     return redirect(bid)
 
 
@@ -653,7 +461,7 @@ def bid_endorse(request, pk: int):
             else:
                 services.bid_endorsement_decline(actor=request.user, bid=bid, comment=comment)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Thank you: the bid's writers have been told your decision.")
             return redirect(bid)
@@ -670,16 +478,11 @@ def endorsement_record(request, pk: int):
     bid = _visible_bid(request, pk)
     require(request.user.has_perm("applications.record_offline_endorsement", bid))
     form = forms.OfflineEndorsementForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_endorsement_record_offline(
-                actor=request.user, bid=bid, upload=form.cleaned_data["file"],
-                endorsed_by_name=form.cleaned_data["endorsed_by_name"], comment=form.cleaned_data["comment"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, "The endorsement has been recorded with its evidence and the bid's writers told.")
-            return redirect(bid)
+    if submit_form(request, form, lambda: services.bid_endorsement_record_offline(
+            actor=request.user, bid=bid, upload=form.cleaned_data["file"],
+            endorsed_by_name=form.cleaned_data["endorsed_by_name"], comment=form.cleaned_data["comment"])):
+        messages.success(request, "The endorsement has been recorded with its evidence and the bid's writers told.")
+        return redirect(bid)
     return render(request, "applications/endorsement_record.html", {
         "bid": bid, "form": form, "crumbs": _crumbs(bid),
         "has_endorser": selectors.has_active_endorser(bid.commissioner_id),
@@ -705,7 +508,7 @@ def bid_check(request, pk: int):
         except ValidationError as error:
             if getattr(error, "code", None) == "already_submitted":
                 return redirect("applications:bid_submitted", pk=bid.pk)
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("applications:bid_submitted", pk=bid.pk)
     # For showing the page only (after any submission, which reads afresh under its lock): the
@@ -758,14 +561,10 @@ def bid_ineligible(request, pk: int):
     bid = _visible_bid(request, pk)
     require(request.user.has_perm("applications.manage_bid", bid))
     form = forms.IneligibleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_mark_ineligible(actor=request.user, bid=bid, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, f"Bid {bid.reference} marked ineligible. The applicant has been told why.")
-            return redirect(bid)
+    if submit_form(request, form, lambda: services.bid_mark_ineligible(actor=request.user, bid=bid,
+                                                                      reason=form.cleaned_data["reason"])):
+        messages.success(request, f"Bid {bid.reference} marked ineligible. The applicant has been told why.")
+        return redirect(bid)
     return render(request, "applications/bid_ineligible.html", {"bid": bid, "form": form, "crumbs": _crumbs(bid)})
 
 
@@ -848,14 +647,14 @@ def eoi_start(request, slug: str):
                 partners=data["partners"], now=request_started_at(request),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your expression of interest has been sent. We will tell you whether you are invited to bid.")
             return redirect(eoi)
     phase = call.eoi_phase()
     return render(request, "applications/eoi_start.html", {
         "call": call, "form": form, "phase": phase, "has_organisation": organisations.exists(),
-        "closed_message": (services.EOI_CLOSED.format(closed=checks.uk_datetime(call.eoi_closes_at)) if phase == "closed"
+        "closed_message": (services.EOI_CLOSED.format(closed=checks.uk_datetime(call.eoi_closes_at)) if phase == "closed" and call.eoi_closes_at
                            else services.EOI_NOT_OPEN.format(opens=checks.uk_datetime(call.eoi_opens_at)) if call.eoi_opens_at
                            else services.EOI_NO_STAGE),
         "crumbs": [("Home", reverse("home")), ("Funding calls", reverse("governance:calls")),
@@ -905,7 +704,7 @@ def eoi_decide(request, slug: str, pk: int):
         try:
             service(actor=request.user, eoi=eoi, reason=form.cleaned_data["reason"], now=request_started_at(request))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             eoi.refresh_from_db()
             messages.success(request, f"{eoi.lead_organisation.name}: {eoi.get_status_display().lower()}. They have been told.")
@@ -926,9 +725,9 @@ def bid_pdf(request, pk: int):
     bid = _visible_bid(request, pk)
     require(request.user.has_perm("applications.view_bid", bid))
     if request.method == "POST":
-        pdf = services.bid_pdf_request(actor=request.user, bid=bid)
-        pdf.refresh_from_db()
-        if pdf.status == "ready":
+        requested = services.bid_pdf_request(actor=request.user, bid=bid)
+        requested.refresh_from_db()
+        if requested.status == "ready":
             messages.success(request, "The PDF of the bid is ready to download.")
         else:
             messages.success(request, "The PDF of the bid is being prepared. Refresh the page in a minute to download it.")
@@ -947,18 +746,6 @@ def _team_crumbs(bid: Bid) -> list[tuple[str, str]]:
     return _crumbs(bid)
 
 
-def _run(form, save):
-    """Run a service for a valid form; its ValidationError goes on the form. Returns the result or None."""
-    if not form.is_valid():
-        return None
-    try:
-        result = save()
-    except ValidationError as error:
-        _apply_errors(form, error)
-        return None
-    return True if result is None else result
-
-
 @require_http_methods(["GET", "POST"])
 def bid_team(request, pk: int):
     bid = _visible_bid(request, pk)
@@ -968,7 +755,7 @@ def bid_team(request, pk: int):
     form = forms.TeamInviteForm(request.POST if request.method == "POST" else None,
                                 organisations=organisations, sections=sections)
     if request.method == "POST":
-        member = _run(form, lambda: services.bid_team_invite(actor=request.user, bid=bid, **form.service_fields()))
+        member = submit_form(request, form, lambda: services.bid_team_invite(actor=request.user, bid=bid, **form.service_fields()))
         if member:
             messages.success(request, f"{member.email} is invited. The invitation expires on "
                                       f"{checks.uk_datetime(member.expires_at)}.")
@@ -1041,7 +828,7 @@ def bid_sign_off(request, pk: int):
             data = request.POST.copy()
             data["organisation"] = str(open_to_me[0].pk)
             form = forms.SignOffForm(data, organisations=open_to_me)
-        done = _run(form, lambda: services.bid_partner_sign_off(
+        done = submit_form(request, form, lambda: services.bid_partner_sign_off(
             actor=request.user, bid=bid, organisation=form.organisations.get(form.cleaned_data.get("organisation"))
             or Organisation(pk=0, name="")))
         if done:
@@ -1062,7 +849,7 @@ def bid_comments(request, pk: int, section: str):
     form = forms.CommentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         require(can_comment)
-        if _run(form, lambda: services.bid_comment_add(actor=request.user, bid=bid, section=section,
+        if submit_form(request, form, lambda: services.bid_comment_add(actor=request.user, bid=bid, section=section,
                                                         body=form.cleaned_data.get("body") or "")):
             messages.success(request, "Your comment is saved with the bid.")
             return redirect("applications:bid_comments", pk=bid.pk, section=section)

@@ -20,3 +20,7 @@ class AssessmentConfig(AppConfig):
         register_fund_section(fund_section)
         # A bid's page shows the panel's clarification questions and the replies.
         register_bid_section(bid_section)
+
+        # The lifecycle tables (assignments, score sheets, invitations, panel packs), in
+        # ``governance.lifecycle.REGISTRY`` for the diagrams and the walk test.
+        from . import lifecycle  # noqa: F401

@@ -231,7 +231,7 @@ def _chairing(bid: Bid, chair: User) -> User:
     """Who chairs the bid: the chair, or the deputy chair when the chair is conflicted on it."""
     if bid.pk in selectors.bids_chaired_by(chair, bid.call, [bid]):
         return chair
-    deputy = User.objects.filter(panel_memberships__panel_id=bid.call.panel_id,
+    deputy = User.objects.filter(panel_memberships__panel_id=bid.call.panel_id,  # type: ignore[misc]  # Django takes None (IS NULL); the stubs do not
                                  panel_memberships__role=PanelRole.DEPUTY_CHAIR).first()
     return deputy or chair
 
@@ -251,6 +251,8 @@ def _seed_decisions(ctx: DemoContext, bids: dict[str, Bid], chair: User) -> None
             if PanelDecision.objects.filter(bid=bid).exists():
                 continue
             row = ranking.by_bid[bid.pk]
+            if row.result is None or call.decisions_released_at is None:
+                raise ValueError(f"{bid.reference}: the demo decides scored bids on calls with a release date")
             outcome, share, conditions, rationale = DECISIONS[key]
             departs = selectors.departs_from_ranking(row, outcome)
             decision = PanelDecision.objects.create(

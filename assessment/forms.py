@@ -4,14 +4,20 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 
+from governance.form_layout import fields_helper
 from governance.forms import MoneyField, NHSDateField
 
 from .models import ConflictKind, DecisionOutcome, DeclineReason
 from .services import SCORE_NOT_WHOLE
+
+if TYPE_CHECKING:
+    from governance.models import Expertise, Organisation
 
 YES_NO = [("no", "No, I have no conflict of interest with this bid"), ("yes", "Yes, I have a conflict of interest")]
 
@@ -48,6 +54,11 @@ class ScoreField(ServiceChecked, forms.CharField):
         super().__init__(**kwargs)
         self.criterion = criterion
 
+    @cached_property
+    def choice_hints(self) -> dict[str, str]:
+        """Each score's rubric descriptor, shown as that radio's hint."""
+        return {str(d.score): d.descriptor for d in self.criterion.descriptors.all()}
+
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
@@ -80,7 +91,7 @@ class DeclarationForm(forms.Form):
     def service_fields(self) -> dict:
         answer = self.cleaned_data.get("has_conflict")
         return {
-            "has_conflict": {"yes": True, "no": False}.get(answer),
+            "has_conflict": {"yes": True, "no": False}.get(answer or ""),
             "kind": self.cleaned_data.get("kind") or "",
             "description": self.cleaned_data.get("description") or "",
         }
@@ -114,6 +125,8 @@ class ScoreSheetForm(forms.Form):
 
 
 class ModerationForm(forms.Form):
+    helper = fields_helper()
+
     def __init__(self, *args, criterion, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["score"] = ScoreField(criterion=criterion, label="The moderated score")
@@ -242,9 +255,9 @@ def _active_expertise():
 class PoolAddForm(forms.Form):
     email = CheckedText(label="Their email address", help_text="The address they sign in with.",
                         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
-    organisation = forms.ModelChoiceField(label="Their organisation (optional)", queryset=None, required=False,
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Their organisation (optional)", queryset=None, required=False,
                                           help_text="They are never assigned bids their organisation is on.")
-    expertise = forms.ModelMultipleChoiceField(label="Their expertise (optional)", queryset=None, required=False,
+    expertise: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="Their expertise (optional)", queryset=None, required=False,
                                                widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, **kwargs):
@@ -256,8 +269,8 @@ class PoolAddForm(forms.Form):
 
 
 class PoolEntryForm(forms.Form):
-    organisation = forms.ModelChoiceField(label="Their organisation", queryset=None, required=False)
-    expertise = forms.ModelMultipleChoiceField(label="Their expertise", queryset=None, required=False,
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Their organisation", queryset=None, required=False)
+    expertise: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="Their expertise", queryset=None, required=False,
                                                widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, **kwargs):
@@ -269,7 +282,7 @@ class PoolEntryForm(forms.Form):
 
 
 class PoolShareForm(forms.Form):
-    shared_with = forms.ModelChoiceField(label="Network to share the pool with", queryset=None, required=False,
+    shared_with: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Network to share the pool with", queryset=None, required=False,
                                          help_text="Their fund managers will be able to invite people from your pool.")
 
     def __init__(self, *args, network=None, **kwargs):
@@ -286,12 +299,12 @@ class AssessorDeclarationForm(forms.Form):
     interests = _text("Your interests", rows=4,
                       help_text="Jobs, directorships, shareholdings, consultancies, research funding, relatives: anything "
                                 "a bidder might see as a conflict. Write \u201cNone\u201d if you have none.")
-    interest_organisations = forms.ModelMultipleChoiceField(
+    interest_organisations: forms.ModelMultipleChoiceField[Organisation] = forms.ModelMultipleChoiceField(
         label="Organisations you have an interest in (optional)", queryset=None, required=False,
         help_text="You will never be assigned their bids. Hold Ctrl (or Cmd) to choose more than one.",
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    expertise = forms.ModelMultipleChoiceField(label="Your expertise", queryset=None, required=False,
+    expertise: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="Your expertise", queryset=None, required=False,
                                                widget=forms.CheckboxSelectMultiple)
     accept_terms = forms.BooleanField(label="I accept the confidentiality terms", required=False)
 
@@ -322,7 +335,7 @@ class InviteForm(forms.Form):
 
 
 class ThemesForm(forms.Form):
-    themes = forms.ModelMultipleChoiceField(label="The call's themes", queryset=None, required=False,
+    themes: forms.ModelMultipleChoiceField[Expertise] = forms.ModelMultipleChoiceField(label="The call's themes", queryset=None, required=False,
                                             widget=forms.CheckboxSelectMultiple,
                                             help_text="Automatic assignment prefers assessors with these areas of expertise.")
 
@@ -342,4 +355,4 @@ class InvitationResponseForm(forms.Form):
 
     def service_fields(self) -> dict:
         decision = self.cleaned_data.get("decision")
-        return {"accept": {"accept": True, "decline": False}.get(decision), "reason": self.cleaned_data.get("reason") or ""}
+        return {"accept": {"accept": True, "decline": False}.get(decision or ""), "reason": self.cleaned_data.get("reason") or ""}

@@ -117,6 +117,10 @@ class SheetStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
 
 
+status_tags("sheet", SheetStatus, colours={SheetStatus.DRAFT: "yellow", SheetStatus.SUBMITTED: "green", "not_started": "white"},
+            labels={"not_started": "Not started"})
+
+
 class ScoreSheet(models.Model):
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="sheet")
     status = models.CharField(max_length=20, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
@@ -178,6 +182,12 @@ class DecisionOutcome(models.TextChoices):
 status_tags("decision", DecisionOutcome, colours={
     DecisionOutcome.FUND: "green", DecisionOutcome.FUND_WITH_CONDITIONS: "aqua-green", DecisionOutcome.NOT_FUND: "orange",
 })
+
+
+# Where a bid stands against its pot's funding line on the ranking.
+status_tags("funding_line", colours={"gateway_not_met": "orange", "above": "green", "below": "grey"},
+            labels={"gateway_not_met": "Gateway not met", "above": "Above the line", "below": "Below the line"})
+
 
 FUNDING_OUTCOMES = frozenset({DecisionOutcome.FUND, DecisionOutcome.FUND_WITH_CONDITIONS})
 
@@ -244,6 +254,11 @@ def clarification_attachment_path(instance: Clarification, filename: str) -> str
             f"{stored_extension(filename)}")
 
 
+# A clarification question's tag while it has no reply: waiting, or past its reply-by date.
+status_tags("clarification", colours={"waiting": "yellow", "no_reply": "grey"},
+            labels={"waiting": "Waiting for a reply", "no_reply": "No reply"})
+
+
 class Clarification(models.Model):
     """A question an assessor or the chair asks the applicant, with a date to reply by. The reply
     is read by the panel with the bid; anyone conflicted on the bid never sees either
@@ -299,6 +314,11 @@ CONFIDENTIALITY_TERMS = (
     "them for anything but assessing the bids I am asked to assess, and I will delete any copies once the panel has "
     "decided. I will declare any conflict of interest as soon as I know of it."
 )
+
+
+# An assessor's declaration in the pool: current until it lapses, or never made.
+status_tags("declaration", colours={"current": "green", "lapsed": "red", "not_made": "grey"},
+            labels={"current": "Current", "lapsed": "Lapsed", "not_made": "Not made"})
 
 
 class AssessorProfile(models.Model):
@@ -386,6 +406,12 @@ class InvitationStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+status_tags("invitation", InvitationStatus, colours={
+    InvitationStatus.PENDING: "blue", InvitationStatus.ACCEPTED: "green", InvitationStatus.DECLINED: "red",
+    InvitationStatus.EXPIRED: "grey",
+})
+
+
 class DeclineReason(models.TextChoices):
     NOT_AVAILABLE = "not_available", "Not available"
     CONFLICT = "conflict", "Conflict of interest"
@@ -437,6 +463,11 @@ class PackStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+status_tags("pack", PackStatus, colours={
+    PackStatus.QUEUED: "blue", PackStatus.RUNNING: "blue", PackStatus.READY: "green", PackStatus.FAILED: "red",
+})
+
+
 def pack_path(instance: PanelPack, filename: str) -> str:
     return f"panel-packs/{instance.call_id}/{instance.pk}-{uuid.uuid4().hex[:12]}.zip"
 
@@ -470,4 +501,4 @@ class PanelPack(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"panel-pack-{self.bid.reference if self.bid_id else self.call.slug}.zip"
+        return f"panel-pack-{self.bid.reference if self.bid is not None else self.call.slug}.zip"

@@ -96,3 +96,33 @@ def is_clarification_lead_member(user, clarification) -> bool:
 rules.add_perm("assessment.ask_clarification", reads_bid_on_panel)
 rules.add_perm("assessment.reply_clarification", is_clarification_lead_member)
 rules.add_perm("assessment.reply_clarifications_of", is_lead_member)
+
+
+# The lifecycle tables (``lifecycle.py``) check these on the assignment or invitation itself: the
+# same people as the services' checks (the assigned assessor; the call's fund managers; the invitee).
+
+
+@rules.predicate
+def is_assignment_assessor(user, assignment) -> bool:
+    return assignment is not None and user.is_authenticated and assignment.assessor_id == user.pk
+
+
+@rules.predicate
+def manages_assignment_call(user, assignment) -> bool:
+    return assignment is not None and manages_call(user, assignment.bid.call)
+
+
+@rules.predicate
+def is_invitee(user, invitation) -> bool:
+    return invitation is not None and user.is_authenticated and invitation.invitee_id == user.pk
+
+
+@rules.predicate
+def manages_invitation_call(user, invitation) -> bool:
+    return invitation is not None and manages_call(user, invitation.call)
+
+
+rules.add_perm("assessment.score_assignment", is_assignment_assessor)
+rules.add_perm("assessment.manage_assignment", manages_assignment_call | is_site_admin)
+rules.add_perm("assessment.answer_invitation", is_invitee)
+rules.add_perm("assessment.manage_invitation", manages_invitation_call | is_site_admin)

@@ -187,12 +187,17 @@ class BidResult:
         return {str(c.criterion.id): str(c.used) for c in self.criteria if c.used is not None}
 
 
-def weighted_score(used: Mapping[int, Decimal], criteria: Sequence[CriterionSpec]) -> Decimal | None:
+def weighted_score(used: Mapping[int, Decimal | None], criteria: Sequence[CriterionSpec]) -> Decimal | None:
     """Step 5: the weighted mean of each criterion's share of its scale, as 0-100, to 2 places."""
     if not criteria or any(used.get(c.id) is None for c in criteria):
         return None
     total_weight = sum(c.weight for c in criteria)
-    weighted = sum((Decimal(c.weight) * c.share(used[c.id]) for c in criteria), ZERO)
+    weighted = ZERO
+    for c in criteria:
+        score = used[c.id]
+        if score is None:  # checked above: narrows the type
+            return None
+        weighted += Decimal(c.weight) * c.share(score)
     return round2(weighted / total_weight * HUNDRED)
 
 
@@ -225,8 +230,8 @@ def bid_result(
             criterion=criterion, raw=given.get(criterion.id, []), mean=sum(mine, ZERO) / len(mine) if mine else None,
             moderated=moderated.get(criterion.id), threshold=threshold,
         ))
-    score = weighted_score({r.criterion.id: r.used for r in results}, criteria)
-    return BidResult(bid_id=bid_id, criteria=results, score=score)
+    bid_score = weighted_score({r.criterion.id: r.used for r in results}, criteria)
+    return BidResult(bid_id=bid_id, criteria=results, score=bid_score)
 
 
 # Funding line -----------------------------------------------------------------------------------

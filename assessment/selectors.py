@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from applications.models import BidCost, BidPartner, BidStatus
+from applications.models import Bid, BidCost, BidPartner, BidStatus
 from applications.selectors import bids_for_call
 from governance import fy
 from governance.extensions import committed_by_pot_year
@@ -38,6 +40,7 @@ from governance.models import (
     Organisation,
     PanelMember,
     PanelRole,
+    Pot,
     PotBudget,
     User,
 )
@@ -75,7 +78,7 @@ SCORING_ROLES = (PanelRole.ASSESSOR, PanelRole.LAY_MEMBER, PanelRole.CHAIR, Pane
 CHAIRING_ROLES = (PanelRole.CHAIR, PanelRole.DEPUTY_CHAIR)
 # Automatic assignment spreads work over assessors and lay members first; chairs, who also
 # moderate and decide, are given bids last.
-ROLE_PREFERENCE = {PanelRole.ASSESSOR: 0, PanelRole.LAY_MEMBER: 0, PanelRole.CHAIR: 1, PanelRole.DEPUTY_CHAIR: 1}
+ROLE_PREFERENCE: dict[str, int] = {PanelRole.ASSESSOR: 0, PanelRole.LAY_MEMBER: 0, PanelRole.CHAIR: 1, PanelRole.DEPUTY_CHAIR: 1}
 
 
 def criteria_of(call: Call) -> list[Criterion]:
@@ -98,7 +101,7 @@ def criterion_specs(criteria: list[Criterion]) -> list[scoring.CriterionSpec]:
 # Conflicts of interest --------------------------------------------------------------------------
 
 
-def member_org_ids(user_ids) -> dict[int, set[int]]:
+def member_org_ids(user_ids: Iterable[int]) -> dict[int, set[int]]:
     """Each person's own organisations: where they are members, (for panel members) the
     organisations they declared they work for or with on any panel, and (for the assessor pool)
     where they work and the organisations they declared an interest in. Four queries."""
@@ -124,7 +127,7 @@ def member_org_ids(user_ids) -> dict[int, set[int]]:
     return orgs
 
 
-def bid_org_ids(bids) -> dict[int, set[int]]:
+def bid_org_ids(bids: Iterable[Bid]) -> dict[int, set[int]]:
     """The organisations on each bid: its lead, its partners and its commissioner. One query."""
     bids = list(bids)
     orgs = {bid.pk: {bid.lead_organisation_id} | ({bid.commissioner_id} if bid.commissioner_id else set())
@@ -139,7 +142,7 @@ def automatic_conflicts(user_id: int, bid_id: int, people: dict[int, set[int]], 
     return people.get(user_id, set()) & bids.get(bid_id, set())
 
 
-def organisation_names(org_ids) -> dict[int, str]:
+def organisation_names(org_ids: Iterable[int]) -> dict[int, str]:
     return dict(Organisation.objects.filter(pk__in=set(org_ids)).values_list("pk", "name"))
 
 
@@ -149,7 +152,7 @@ class Exclusion:
     reason: str
 
 
-def panel_exclusions(call: Call, bid) -> list[Exclusion]:
+def panel_exclusions(call: Call, bid: Bid) -> list[Exclusion]:
     """Panel members conflicted on a bid: their own organisation leads or partners it, or they
     declared a conflict on it. They take no part in the bid's moderation or decision."""
     if call.panel_id is None:
@@ -175,11 +178,11 @@ def panel_exclusions(call: Call, bid) -> list[Exclusion]:
     return exclusions
 
 
-def is_excluded(user: User, call: Call, bid) -> bool:
+def is_excluded(user: User, call: Call, bid: Bid) -> bool:
     return any(e.member.user_id == user.pk for e in panel_exclusions(call, bid))
 
 
-def excluded_bid_ids(user: User, call: Call, bids) -> set[int]:
+def excluded_bid_ids(user: User, call: Call, bids: Iterable[Bid]) -> set[int]:
     """Of ``bids``, those the person is conflicted on (their own organisation is on the bid, or
     they declared a conflict on it): they never see those bids' scores. Three queries."""
     bids = list(bids)
@@ -193,7 +196,7 @@ def excluded_bid_ids(user: User, call: Call, bids) -> set[int]:
     return ids
 
 
-def bids_chaired_by(user: User, call: Call, bids, excluded: set[int] | None = None) -> set[int]:
+def bids_chaired_by(user: User, call: Call, bids: Iterable[Bid], excluded: set[int] | None = None) -> set[int]:
     """Of ``bids``, those whose moderation and decision this person chairs.
 
     The chair chairs every bid they are not conflicted on. A deputy chair chairs the bids that
@@ -217,7 +220,7 @@ def bids_chaired_by(user: User, call: Call, bids, excluded: set[int] | None = No
     return chaired
 
 
-def bids_no_chair_can_decide(call: Call, bids, known: dict[int, set[int]] | None = None) -> list:
+def bids_no_chair_can_decide(call: Call, bids: Iterable[Bid], known: dict[int, set[int]] | None = None) -> list[Bid]:
     """Of ``bids``, those that every chair and deputy chair of the panel is conflicted on: the
     fund manager must add a deputy chair before the panel can decide them. ``known`` maps a
     person's id to their ``excluded_bid_ids`` for these bids, when the caller has them."""
@@ -264,7 +267,7 @@ def assignment_of(user: User, pk: int) -> Assignment | None:
     )
 
 
-def panel_reads_bid(user: User, bid) -> bool:
+def panel_reads_bid(user: User, bid: Bid) -> bool:
     """Who the assessment stage lets read a bid and its files (``register_bid_reader``): an
     assessor assigned to it who has declared no conflict, and the chair of the call's panel,
     who moderates and decides, once the bid is in assessment, unless conflicted on it."""
@@ -302,7 +305,7 @@ class QueueItem:
     @property
     def overdue(self) -> bool:
         due = self.assignment.due_date
-        return bool(due) and not self.submitted and due < timezone.localdate()
+        return due is not None and not self.submitted and due < timezone.localdate()
 
 
 def assessor_queue(user: User) -> list[QueueItem]:
@@ -329,7 +332,7 @@ def assignments_managed_by(user: User) -> QuerySet[Assignment]:
     )
 
 
-def decision_of(bid) -> PanelDecision | None:
+def decision_of(bid: Bid) -> PanelDecision | None:
     return PanelDecision.objects.filter(bid=bid).first()
 
 
@@ -360,9 +363,10 @@ SECTION_LABELS = {
 }
 
 
-def _answer(key: str, bid, content: dict) -> tuple[str, str]:
+def _answer(key: str, bid: Bid, content: dict[str, Any]) -> tuple[str, str]:
     """(label, text) of one part of the bid, as plain text (templates escape it)."""
-    money = lambda amount: f"£{amount:,.2f}"  # noqa: E731
+    def money(amount: Decimal) -> str:
+        return f"£{amount:,.2f}"
     if key == "savings_total":
         return "Projected savings", money(content["total_savings"])
     if key == "projected_return":
@@ -414,14 +418,14 @@ def _answer(key: str, bid, content: dict) -> tuple[str, str]:
         lines = [f"{p.organisation.name} ({p.get_role_display().lower()}): {p.contribution}" for p in content["partners"]]
         return "Partners", "\n".join(lines) or "None"
     if key == "commissioner":
-        if not bid.commissioner_id:
+        if bid.commissioner is None:
             return "Commissioner", "None named"
         comment = f"\n{bid.endorsement_comment}" if bid.endorsement_comment else ""
         return "Commissioner", f"{bid.commissioner.name} ({bid.get_endorsement_status_display().lower()}){comment}"
     raise KeyError(key)
 
 
-def criterion_answers(criterion: Criterion, bid, content: dict) -> dict:
+def criterion_answers(criterion: Criterion, bid: Bid, content: dict[str, Any]) -> dict[str, Any]:
     """The applicant's answers relevant to a criterion, with links to read more in the bid."""
     keys, sections = ANSWERS_BY_KIND.get(criterion.kind, ANSWERS_BY_KIND["other"])
     return {
@@ -446,7 +450,7 @@ class MemberLoad:
 
 @dataclass
 class BidAssignments:
-    bid: object
+    bid: Bid
     assignments: list[Assignment]
     needed: int
 
@@ -468,7 +472,7 @@ def _sheet_status(assignment: Assignment) -> str | None:
     return sheet.status if sheet is not None else None
 
 
-def live_assignments_of(bid) -> QuerySet[Assignment]:
+def live_assignments_of(bid: Bid) -> QuerySet[Assignment]:
     """The bid's assessors who have not withdrawn or declared a conflict."""
     return Assignment.objects.filter(bid=bid, status__in=LIVE_STATUSES).select_related("assessor")
 
@@ -521,7 +525,7 @@ class Candidate:
     conflict: str = ""  # why they cannot take the bid, if they cannot
 
 
-def assessor_candidates(call: Call, bid) -> list[Candidate]:
+def assessor_candidates(call: Call, bid: Bid) -> list[Candidate]:
     """The panel's scoring members not already on the bid, least loaded first, each with the
     reason they cannot take it (their organisation is on the bid, or they declared a conflict)."""
     members = scoring_members(call)
@@ -567,7 +571,7 @@ class YearCell:
 
 @dataclass
 class RankedBid:
-    bid: object
+    bid: Bid
     result: scoring.BidResult | None
     sheets_expected: int
     sheets_submitted: int
@@ -580,6 +584,7 @@ class RankedBid:
     cells: list[YearCell] = field(default_factory=list)
     line_falls_here: bool = False
     excluded: bool = False  # the viewer is conflicted on the bid: its scores are not shown to them
+    chaired: bool = False  # the viewer chairs its moderation and decision (set by visibility.ranking_for)
 
     @property
     def complete(self) -> bool:
@@ -614,7 +619,7 @@ class RankedBid:
 
 @dataclass
 class PotRanking:
-    pot: object
+    pot: Pot | None
     years: list[BudgetCell]  # the pot's budget, committed and remaining for each year asked for
     rows: list[RankedBid]  # ranked: scoring complete
     unscored: list[RankedBid]
@@ -631,6 +636,7 @@ class CallRanking:
     criteria: list[Criterion]
     pots: list[PotRanking]
     by_bid: dict[int, RankedBid]
+    excluded: set[int] = field(default_factory=set)  # the viewer's conflicted bids (set by visibility.ranking_for)
 
     @property
     def years(self) -> list[int]:
@@ -715,9 +721,9 @@ def call_ranking(call: Call, criteria: list[Criterion] | None = None) -> CallRan
         remaining = {year: budgets.get((pot_id, year), ZERO) - committed.get((pot_id, year), ZERO) for year in years}
         complete = [row for row in members if row.complete]
         entries = [
-            scoring.LineEntry(row.bid.pk, row.score, row.fundable, row.requested,
+            scoring.LineEntry(row.bid.pk, complete_score, row.fundable, row.requested,
                               (row.bid.submitted_at or timezone.now(), row.bid.reference))
-            for row in complete
+            for row in complete if (complete_score := row.score) is not None  # always, once complete
         ]
         rows = []
         line_drawn = False
@@ -759,7 +765,7 @@ class AssessorScores:
     scores: dict[int, Score]
 
 
-def bid_sheets(bid) -> list[AssessorScores]:
+def bid_sheets(bid: Bid) -> list[AssessorScores]:
     """Each live assignment's sheet with its scores (submitted or not), in assignment order."""
     assignments = list(
         Assignment.objects.filter(bid=bid, status__in=LIVE_STATUSES).select_related("assessor", "sheet")
@@ -773,7 +779,7 @@ def bid_sheets(bid) -> list[AssessorScores]:
     return result
 
 
-def moderations_of(bid) -> dict[int, Moderation]:
+def moderations_of(bid: Bid) -> dict[int, Moderation]:
     return {m.criterion_id: m for m in Moderation.objects.filter(bid=bid).select_related("moderated_by")}
 
 
@@ -808,7 +814,7 @@ class CriterionFeedback:
     comments: list[tuple[int, str]]  # (assessor number, comment): no names
 
 
-def bid_feedback(bid, decision: PanelDecision) -> list[CriterionFeedback]:
+def bid_feedback(bid: Bid, decision: PanelDecision) -> list[CriterionFeedback]:
     """Per criterion: the score used in the decision and every assessor's comment, numbered
     (Assessor 1, 2...) in the order they were assigned, never named."""
     criteria = criteria_of(bid.call)
@@ -836,7 +842,7 @@ def decisions_in_rank_order(call: Call) -> list[PanelDecision]:
     return list(decisions_of_call(call).order_by("bid__pot__name", F("rank").asc(nulls_last=True), "bid__reference"))
 
 
-def assignments_due_for_reminder(today) -> QuerySet[Assignment]:
+def assignments_due_for_reminder(today: dt.date) -> QuerySet[Assignment]:
     """Live assignments on calls in assessment, not yet submitted or reminded, due within 3 days
     (or overdue)."""
     return (
@@ -850,7 +856,7 @@ def assignments_due_for_reminder(today) -> QuerySet[Assignment]:
     )
 
 
-def clarification_waiting(bid, today=None):
+def clarification_waiting(bid: Bid, today: dt.date | None = None) -> Clarification | None:
     """The clarification the bid's scoring waits for (unanswered, reply-by date not passed), if any."""
     today = today or timezone.localdate()
     return (Clarification.objects.filter(bid=bid, replied_at__isnull=True, reply_by__gte=today)
@@ -860,12 +866,12 @@ def clarification_waiting(bid, today=None):
 # The assessor pool and invitations -------------------------------------------------------------------
 
 
-def pool_networks_for(network) -> list[int]:
+def pool_networks_for(network: Organisation) -> list[int]:
     """The network's own pool and the pools of the networks that share theirs with it."""
     return [network.pk, *PoolShare.objects.filter(shared_with=network).values_list("network_id", flat=True)]
 
 
-def pool_of(network) -> QuerySet[PoolEntry]:
+def pool_of(network: Organisation) -> QuerySet[PoolEntry]:
     """The pool a network's fund managers invite from: their own and the shared ones."""
     return (PoolEntry.objects.filter(network_id__in=pool_networks_for(network))
             .select_related("profile__user", "profile__organisation", "network")
@@ -873,7 +879,7 @@ def pool_of(network) -> QuerySet[PoolEntry]:
             .order_by("profile__user__full_name", "network__name"))
 
 
-def pool_profiles_of(network) -> list[AssessorProfile]:
+def pool_profiles_of(network: Organisation) -> list[AssessorProfile]:
     seen: dict[int, AssessorProfile] = {}
     for entry in pool_of(network):
         seen.setdefault(entry.profile_id, entry.profile)
@@ -903,7 +909,7 @@ def accepted_assessor_ids(call: Call, today: dt.date | None = None) -> set[int]:
     return ids
 
 
-def expertise_ids_by_user(user_ids) -> dict[int, set[int]]:
+def expertise_ids_by_user(user_ids: Iterable[int]) -> dict[int, set[int]]:
     through = AssessorProfile.expertise.through
     found: dict[int, set[int]] = defaultdict(set)
     for user_id, expertise_id in through.objects.filter(assessorprofile__user_id__in=list(user_ids)).values_list(
@@ -934,16 +940,16 @@ def invitations_due_for_reminder(now: dt.datetime, within: dt.timedelta) -> Quer
 # Panel packs ----------------------------------------------------------------------------------------
 
 
-def pack_bids_for(user: User, call: Call, bid=None) -> list:
+def pack_bids_for(user: User, call: Call, bid: Bid | None = None) -> list[Bid]:
     """The bids a person's panel pack holds: the call's bids in assessment that the person
     may open (``applications.visibility.bid_visible_to``) and is not conflicted on
     (``excluded_bid_ids``), exactly as the panel's pages let them in."""
     from applications.visibility import bid_visible_to
 
-    bids = bids_for_call(call).filter(status__in=ASSESSED_BID_STATUSES).order_by("reference")
+    in_assessment = bids_for_call(call).filter(status__in=ASSESSED_BID_STATUSES).order_by("reference")
     if bid is not None:
-        bids = bids.filter(pk=bid.pk)
-    bids = list(bids)
+        in_assessment = in_assessment.filter(pk=bid.pk)
+    bids = list(in_assessment)
     excluded = excluded_bid_ids(user, call, bids)
     return [b for b in bids if b.pk not in excluded and bid_visible_to(user, b.pk) is not None]
 

@@ -14,8 +14,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +44,12 @@ from governance.outbox import outbox_enqueue
 from governance.services import CALL_NOT_CLOSED, call_mark_decided, call_start_assessment, notify
 
 from . import selectors
+from .lifecycle import (
+    ASSIGNMENT_LIFECYCLE,
+    INVITATION_LIFECYCLE,
+    PANEL_PACK_LIFECYCLE,
+    SCORE_SHEET_LIFECYCLE,
+)
 from .models import (
     CONFIDENTIALITY_TERMS_VERSION,
     FUNDING_OUTCOMES,
@@ -155,7 +163,7 @@ def _require_assessable(call: Call, bid: Bid) -> None:
         raise ValidationError(BID_DECIDED, code="decided")
 
 
-def _link(name: str, *args) -> str:
+def _link(name: str, *args: Any) -> str:
     return reverse(f"assessment:{name}", args=args)
 
 
@@ -216,7 +224,7 @@ def _assignment_problem(call: Call, bid: Bid, assessor: User) -> str:
     return ""
 
 
-def _assignment_snapshot(assignment: Assignment) -> dict:
+def _assignment_snapshot(assignment: Assignment) -> dict[str, Any]:
     return {"bid": assignment.bid.reference, "assessor": assignment.assessor.email, "status": assignment.status,
             "due_date": assignment.due_date}
 
@@ -291,8 +299,8 @@ def assignments_auto(
     people = selectors.member_org_ids([m.user_id for m in members])
     on_bid = selectors.bid_org_ids(targets)
     taken: dict[int, set[int]] = defaultdict(set)
-    live: Counter = Counter()
-    load: Counter = Counter()
+    live: Counter[int] = Counter()
+    load: Counter[int] = Counter()
     for bid_id, assessor_id, status in Assignment.objects.filter(bid__call=locked).exclude(
         status=AssignmentStatus.WITHDRAWN
     ).values_list("bid_id", "assessor_id", "status"):
@@ -365,11 +373,11 @@ def assignment_reassign(
     if not reason:
         raise ValidationError({"reason": WITHDRAW_REASON_NEEDED}, code="required")
     before = _assignment_snapshot(locked)
-    locked.status = AssignmentStatus.WITHDRAWN
     locked.withdrawn_reason = reason
-    locked.save(update_fields=["status", "withdrawn_reason"])
-    audit_record(actor=actor, action="assignment.withdrawn", target=locked, before=before,
-                 after=_assignment_snapshot(locked), message=f"{locked.assessor.full_name} came off {locked.bid.reference}: {reason}")
+    ASSIGNMENT_LIFECYCLE.apply(locked, "withdraw", actor=actor, locked=locked, clean=False,
+                               changes={"withdrawn_reason": reason}, recorded=(), audit_before=before,
+                               audit_after={**before, "status": AssignmentStatus.WITHDRAWN},
+                               message=f"{locked.assessor.full_name} came off {locked.bid.reference}: {reason}")
     notify(user=locked.assessor, subject=f"You are no longer assessing {locked.bid.reference}",
            body=f"The fund manager has taken you off bid {locked.bid.reference}.\n\nReason: {reason}", link=_link("hub"))
     if replacement is not None:
@@ -420,8 +428,8 @@ def conflict_declare(
     )
     declaration.full_clean()
     declaration.save()
-    locked.status = AssignmentStatus.CONFLICTED if has_conflict else AssignmentStatus.ACTIVE
-    locked.save(update_fields=["status"])
+    ASSIGNMENT_LIFECYCLE.apply(locked, "declare_conflict" if has_conflict else "declare_no_conflict", actor=actor,
+                               locked=locked, clean=False)
     bid = locked.bid
     if has_conflict:
         audit_record(actor=actor, action="conflict.declared", target=declaration,
@@ -443,7 +451,7 @@ def conflict_declare(
 ScoreInput = Mapping[int, tuple[object, str]]  # criterion id -> (score, comment)
 
 
-def _whole(value) -> int | None:
+def _whole(value: Any) -> int | None:
     """The score as an int if it is a whole number (``3``, ``Decimal("3")``), else None."""
     if isinstance(value, bool):
         return None
@@ -501,7 +509,7 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
     existing = {score.criterion_id: score for score in sheet.scores.all()}
     # What the panel last saw of this sheet: the scores it had when last submitted (before a
     # reopening). What a draft held in between stays its author's (``visibility``).
-    last_submitted = {}
+    last_submitted: dict[str, Any] = {}
     if submit:
         last = (AuditEvent.objects.filter(action="score_sheet.submitted", target_type=ScoreSheet._meta.label_lower,
                                           target_id=str(sheet.pk)).order_by("-occurred_at", "-pk").first())
@@ -541,11 +549,12 @@ def _write_scores(*, actor: User, assignment: Assignment, scores: ScoreInput, su
         audit_record(actor=actor, action=action, target=sheet, fund=call.fund,
                      before=before, after=after, message=message)
     if submit:
-        sheet.status, sheet.submitted_at = SheetStatus.SUBMITTED, now
-        sheet.save(update_fields=["status", "submitted_at", "updated_at"])
-        audit_record(actor=actor, action="score_sheet.submitted", target=sheet,
-                     after={str(pk): score for pk, (score, _) in clean.items()},
-                     message=f"{actor.full_name} submitted their scores on {bid.reference}")
+        # The event records the scores submitted (the panel's to see now), not the sheet's fields.
+        sheet.assignment = locked
+        SCORE_SHEET_LIFECYCLE.apply(sheet, "submit", actor=actor, locked=sheet, clean=False,
+                                    changes={"submitted_at": now}, recorded=(), audit_before={},
+                                    audit_after={str(pk): score for pk, (score, _) in clean.items()},
+                                    message=f"{actor.full_name} submitted their scores on {bid.reference}")
         _tell_chairs_if_all_scores_in(call)
     else:
         sheet.save(update_fields=["updated_at"])
@@ -596,10 +605,11 @@ def score_sheet_reopen(*, actor: User, assignment: Assignment, reason: str, now:
         raise ValidationError(SHEET_NOT_SUBMITTED, code="not_submitted")
     if not reason:
         raise ValidationError({"reason": REOPEN_REASON_NEEDED}, code="required")
-    sheet.status, sheet.submitted_at, sheet.reopened_reason = SheetStatus.DRAFT, None, reason
-    sheet.save(update_fields=["status", "submitted_at", "reopened_reason", "updated_at"])
-    audit_record(actor=actor, action="score_sheet.reopened", target=sheet, before={"status": SheetStatus.SUBMITTED},
-                 after={"status": SheetStatus.DRAFT, "reason": reason}, message=f"Reopened: {reason}")
+    sheet.assignment = locked
+    SCORE_SHEET_LIFECYCLE.apply(sheet, "reopen", actor=actor, locked=sheet, clean=False,
+                                changes={"submitted_at": None, "reopened_reason": reason},
+                                recorded=(), audit_before={"status": SheetStatus.SUBMITTED},
+                                audit_after={"status": SheetStatus.DRAFT, "reason": reason}, message=f"Reopened: {reason}")
     notify(user=locked.assessor, subject=f"Your score sheet for {locked.bid.reference} has been reopened",
            body=f"The fund manager has reopened your scores on bid {locked.bid.reference} so you can change them.\n\n"
                 f"Reason: {reason}\n\nSubmit the sheet again when you have finished.",
@@ -625,7 +635,7 @@ def _require_chairs_bid(actor: User, call: Call, bid: Bid) -> None:
     raise ValidationError(DEPUTY_NOT_NEEDED, code="chair_not_conflicted")
 
 
-def _score_on_scale(criterion: Criterion, value) -> int:
+def _score_on_scale(criterion: Criterion, value: Any) -> int:
     if value is None or value == "":
         raise ValidationError({"score": SCORE_NEEDED.format(criterion=criterion.title)}, code="required")
     score = _whole(value)
@@ -639,7 +649,7 @@ def _score_on_scale(criterion: Criterion, value) -> int:
 
 @transaction.atomic
 def moderation_record(
-    *, actor: User, bid: Bid, criterion: Criterion, score, rationale: str, now: dt.datetime | None = None,
+    *, actor: User, bid: Bid, criterion: Criterion, score: Any, rationale: str, now: dt.datetime | None = None,
 ) -> Moderation:
     """The panel chair's agreed score on a criterion whose assessors' scores differ by more than
     the call's threshold, with the rationale. It replaces the mean for that criterion."""
@@ -652,10 +662,10 @@ def moderation_record(
     if criterion.call_id != call.pk:
         raise ValidationError(NOT_FLAGGED, code="not_flagged")
     existing = Moderation.objects.filter(bid=bid, criterion=criterion).first()
-    given = list(Score.objects.filter(
+    given = [given_score for given_score in Score.objects.filter(
         sheet__assignment__bid=bid, sheet__assignment__status=AssignmentStatus.ACTIVE,
         sheet__status=SheetStatus.SUBMITTED, criterion=criterion, score__isnull=False,
-    ).values_list("score", flat=True))
+    ).values_list("score", flat=True) if given_score is not None]
     spread = max(given) - min(given) if given else 0
     if existing is None and not spread > call.moderation_threshold:
         raise ValidationError(NOT_FLAGGED, code="not_flagged")
@@ -722,7 +732,7 @@ def decision_record(
         raise ValidationError(BID_NOT_IN_ASSESSMENT, code="bid_not_in_assessment")
     _require_chairs_bid(actor, call, bid)
     row = selectors.call_ranking(call).by_bid[bid.pk]
-    if not row.complete:
+    if not row.complete or row.result is None:  # complete: it has a result
         raise ValidationError(SCORING_NOT_FINISHED.format(done=row.sheets_submitted, expected=row.sheets_expected),
                               code="scoring_not_finished")
     if row.needs_moderation:
@@ -843,7 +853,7 @@ def assignment_reminders_send(*, today: dt.date | None = None, now: dt.datetime 
         with transaction.atomic():
             assignment = (Assignment.objects.select_for_update().select_related("bid", "assessor")
                           .filter(pk=pk, reminded_at__isnull=True).first())
-            if assignment is None:
+            if assignment is None or assignment.due_date is None:
                 continue
             due = assignment.due_date
             when = "are overdue" if due < today else f"are due by {due:%-d %B %Y}"
@@ -895,7 +905,7 @@ def clarification_ask(*, actor: User, bid: Bid, question: str, reply_by: dt.date
         errors["reply_by"] = [REPLY_BY_IN_PAST]
     elif reply_by > today + dt.timedelta(weeks=8):
         errors["reply_by"] = [REPLY_BY_TOO_LATE]
-    if errors:
+    if errors or reply_by is None:
         raise ValidationError(errors)
     clarification = Clarification.objects.create(bid=locked, question=question, reply_by=reply_by, asked_by=actor, asked_at=now)
     audit_record(actor=actor, action="clarification.asked", target=locked, fund=locked.call.fund,
@@ -910,7 +920,7 @@ def clarification_ask(*, actor: User, bid: Bid, question: str, reply_by: dt.date
 
 
 @transaction.atomic
-def clarification_reply(*, actor: User, clarification: Clarification, reply: str, upload=None,
+def clarification_reply(*, actor: User, clarification: Clarification, reply: str, upload: File[Any] | None = None,
                         now: dt.datetime | None = None) -> Clarification:
     """The applicant replies once, in text with an optional file (the one upload pipeline). The
     reply goes to the panel with the bid; whoever asked is told."""
@@ -939,7 +949,7 @@ def clarification_reply(*, actor: User, clarification: Clarification, reply: str
     locked.reply, locked.replied_by, locked.replied_at = reply, actor, now
     fields = ["reply", "replied_by", "replied_at"]
     if checked is not None:
-        locked.attachment.save(checked.storage_name, upload, save=False)
+        locked.attachment.save(checked.storage_name, checked.upload, save=False)
         locked.attachment_name = checked.original_name or "attachment"
         locked.attachment_type = checked.file_type.content_type
         locked.attachment_size, locked.attachment_sha256 = checked.size, checked.sha256
@@ -1153,7 +1163,7 @@ def assessors_invite(*, actor: User, call: Call, invitees: Iterable[User], days:
 
 
 @transaction.atomic
-def invitation_respond(*, actor: User, token, accept: bool | None, reason: str = "",
+def invitation_respond(*, actor: User, token: str, accept: bool | None, reason: str = "",
                        now: dt.datetime | None = None) -> AssessorInvitation:
     """The invitee accepts (and joins the call's panel as an assessor) or declines with a reason."""
     now = now or timezone.now()
@@ -1174,24 +1184,22 @@ def invitation_respond(*, actor: User, token, accept: bool | None, reason: str =
         profile = getattr(actor, "assessor_profile", None)
         if profile is None or not profile.declaration_current(timezone.localdate(now)) or not profile.terms_current:
             raise ValidationError({"decision": DECLARATION_NEEDED}, code="declaration")
-        invitation.status = InvitationStatus.ACCEPTED
         call = invitation.call
         if call.panel_id:
             PanelMember.objects.get_or_create(panel_id=call.panel_id, user=actor,
                                               defaults={"role": PanelRole.ASSESSOR})
-    else:
-        if reason not in DeclineReason.values:
-            raise ValidationError({"reason": DECLINE_REASON_NEEDED}, code="reason")
-        invitation.status = InvitationStatus.DECLINED
-        invitation.decline_reason = reason
-    invitation.responded_at = now
-    invitation.full_clean()
-    invitation.save()
-    audit_record(actor=actor, action=f"invitation.{invitation.status}", target=invitation, before=before,
-                 after={"status": invitation.status, "reason": invitation.decline_reason},
-                 message=f"{actor.full_name} {invitation.get_status_display().lower()} the invitation to assess "
-                         f"{invitation.call.title}"
-                         + (f": {invitation.get_decline_reason_display().lower()}" if invitation.decline_reason else ""))
+    elif reason not in DeclineReason.values:
+        raise ValidationError({"reason": DECLINE_REASON_NEEDED}, code="reason")
+    action = "accept" if accept else "decline"
+    answer = INVITATION_LIFECYCLE.transition(action).target
+    decline_reason = "" if accept else reason
+    label = InvitationStatus(answer).label.lower()
+    reason_label = f": {DeclineReason(decline_reason).label.lower()}" if decline_reason else ""
+    INVITATION_LIFECYCLE.apply(
+        invitation, action, actor=actor, locked=invitation,
+        changes={"responded_at": now, **({} if accept else {"decline_reason": decline_reason})},
+        recorded=(), audit_before=before, audit_after={"status": answer, "reason": invitation.decline_reason if accept else decline_reason},
+        message=f"{actor.full_name} {label} the invitation to assess {invitation.call.title}{reason_label}")
     notify(user=invitation.invited_by, subject=f"{actor.full_name} {invitation.get_status_display().lower()}: {invitation.call.title}",
            body=(f"{actor.full_name} {invitation.get_status_display().lower()} your invitation to assess {invitation.call.title}"
                  + (f" ({invitation.get_decline_reason_display().lower()})" if invitation.decline_reason else "") + "."),
@@ -1216,11 +1224,15 @@ def invitations_remind_and_expire(*, now: dt.datetime | None = None) -> tuple[in
     expired = 0
     for invitation in AssessorInvitation.objects.filter(status=InvitationStatus.PENDING, expires_at__lte=now):
         with transaction.atomic():
-            if AssessorInvitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
-                    status=InvitationStatus.EXPIRED):
-                audit_record(actor=None, action="invitation.expired", target=invitation,
-                             message=f"The invitation to {invitation.invitee.full_name} expired unanswered")
-                expired += 1
+            # Under the row lock: answered (or expired) a moment ago by someone else, it is left alone.
+            locked = AssessorInvitation.objects.select_for_update(of=("self",)).filter(
+                pk=invitation.pk, status=InvitationStatus.PENDING).first()
+            if locked is None:
+                continue
+            INVITATION_LIFECYCLE.apply(locked, "expire", actor=None, locked=locked, clean=False,
+                                       recorded=(), audit_before={}, audit_after={},
+                                       message=f"The invitation to {invitation.invitee.full_name} expired unanswered")
+            expired += 1
     return reminded, expired
 
 
@@ -1265,7 +1277,7 @@ def panel_pack_build(*, pack_id: int) -> PanelPack | None:
     pack = PanelPack.objects.select_related("call", "bid", "requested_by").filter(pk=pack_id).first()
     if pack is None or pack.status == PackStatus.READY:
         return pack
-    PanelPack.objects.filter(pk=pack.pk).update(status=PackStatus.RUNNING, done=0)
+    PANEL_PACK_LIFECYCLE.apply(pack, "start", actor=None, changes={"done": 0}, clean=False)
     try:
         viewer = pack.requested_by
         bids = selectors.pack_bids_for(viewer, pack.call, pack.bid)
@@ -1286,10 +1298,10 @@ def panel_pack_build(*, pack_id: int) -> PanelPack | None:
             handle.seek(0)
             pack.refresh_from_db()
             pack.file.save(pack.download_name, File(handle), save=False)
-        pack.status, pack.finished_at, pack.error = PackStatus.READY, timezone.now(), ""
-        pack.save(update_fields=["file", "status", "finished_at", "error"])
+        PANEL_PACK_LIFECYCLE.apply(pack, "finish", actor=None, clean=False,
+                                   changes={"file": pack.file.name, "finished_at": timezone.now(), "error": ""})
     except Exception as exc:  # recorded for the status page, then raised for the worker's log
-        PanelPack.objects.filter(pk=pack.pk).update(status=PackStatus.FAILED, error=f"{type(exc).__name__}: {exc}",
-                                                    finished_at=timezone.now())
+        PANEL_PACK_LIFECYCLE.apply(pack, "fail", actor=None, clean=False,
+                                   changes={"error": f"{type(exc).__name__}: {exc}", "finished_at": timezone.now()})
         raise
     return pack

@@ -21,9 +21,9 @@ from applications.selectors import bid_content, bids_for_call
 from applications.visibility import bid_visible_to
 from governance import uploads
 from governance.access import reauthentication_redirect, require
+from governance.forms import submit_form  # a valid POST runs the service; its errors go on the form
 from governance.models import CallStatus, Criterion
 from governance.selectors import call_by_slug, fund_by_slug, request_roles
-from governance.views import _submit  # a valid POST runs the service; its errors go on the form
 
 from . import forms, selectors, services, visibility
 from .models import AssignmentStatus, SheetStatus
@@ -116,7 +116,7 @@ def declare(request, pk: int):
         return redirect("assessment:sheet", pk=own.pk)
     bid = own.bid
     form = forms.DeclarationForm(request.POST if request.method == "POST" else None)
-    declaration = _submit(request, form, lambda: services.conflict_declare(
+    declaration = submit_form(request, form, lambda: services.conflict_declare(
         actor=request.user, assignment=own, **form.service_fields()))
     if declaration:
         if declaration.has_conflict:
@@ -152,7 +152,7 @@ def sheet(request, pk: int):
         else:
             submitting = request.POST.get("action") == "submit"
             service = services.score_sheet_submit if submitting else services.score_sheet_save
-            if _submit(request, form, lambda: service(actor=request.user, assignment=own, scores=form.scores())):
+            if submit_form(request, form, lambda: service(actor=request.user, assignment=own, scores=form.scores())):
                 if submitting:
                     messages.success(request, f"Your scores on {bid.reference} are submitted. Thank you.")
                     return redirect("assessment:hub")
@@ -161,7 +161,6 @@ def sheet(request, pk: int):
     content = bid_content(bid)
     rows = [
         {"criterion": c, "descriptors": {d.score: d.descriptor for d in c.descriptors.all()},
-         "descriptors_by_text": {str(d.score): d.descriptor for d in c.descriptors.all()},
          "fields": form.row(c), "saved": saved.get(c.pk), **selectors.criterion_answers(c, bid, content)}
         for c in criteria
     ]
@@ -234,7 +233,7 @@ def bid_assign(request, slug: str, pk: int):
     bid = _bid_of_call(call, pk, statuses=(BidStatus.IN_ASSESSMENT,))
     candidates = selectors.assessor_candidates(call, bid)
     form = forms.AssignForm(request.POST if request.method == "POST" else None, candidates=candidates)
-    made = _submit(request, form, lambda: services.assignment_create(
+    made = submit_form(request, form, lambda: services.assignment_create(
         actor=request.user, bid=bid, assessor=form.chosen(), due_date=form.cleaned_data.get("due_date")))
     if made:
         messages.success(request, f"{made.assessor.full_name} is assigned to {bid.reference}.")
@@ -252,7 +251,7 @@ def assignment_withdraw(request, pk: int):
     call, bid = current.bid.call, current.bid
     candidates = [c for c in selectors.assessor_candidates(call, bid) if c.member.user_id != current.assessor_id]
     form = forms.ReassignForm(request.POST if request.method == "POST" else None, candidates=candidates)
-    done = _submit(request, form, lambda: services.assignment_reassign(
+    done = submit_form(request, form, lambda: services.assignment_reassign(
         actor=request.user, assignment=current, **form.service_fields()) or "none")
     if done:
         text = f"{current.assessor.full_name} has come off {bid.reference}."
@@ -270,7 +269,7 @@ def sheet_reopen(request, pk: int):
     current = _managed_assignment(request, pk)
     call, bid = current.bid.call, current.bid
     form = forms.ReasonForm(request.POST if request.method == "POST" else None)
-    if _submit(request, form, lambda: services.score_sheet_reopen(
+    if submit_form(request, form, lambda: services.score_sheet_reopen(
             actor=request.user, assignment=current, reason=form.cleaned_data.get("reason") or "")):
         messages.success(request, f"{current.assessor.full_name}'s score sheet for {bid.reference} is reopened; they have been told.")
         return redirect("assessment:bid_scores", slug=call.slug, pk=bid.pk)
@@ -370,7 +369,7 @@ def moderate(request, slug: str, pk: int, criterion_pk: int):
     form = forms.ModerationForm(request.POST if request.method == "POST" else None, criterion=criterion,
                                 initial={"score": str(int(existing.score)) if existing else None,
                                          "rationale": existing.rationale if existing else ""})
-    done = _submit(request, form, lambda: services.moderation_record(
+    done = submit_form(request, form, lambda: services.moderation_record(
         actor=request.user, bid=bid, criterion=criterion, score=form.cleaned_data.get("score"),
         rationale=form.cleaned_data.get("rationale") or ""))
     if done:
@@ -381,7 +380,7 @@ def moderate(request, slug: str, pk: int, criterion_pk: int):
     ]
     return render(request, "assessment/moderate.html", {
         "call": call, "bid": bid, "criterion": criterion, "form": form, "given": given, "excluded": excluded,
-        "existing": existing, "descriptors": {str(d.score): d.descriptor for d in criterion.descriptors.all()},
+        "existing": existing,
         "crumbs": _call_crumbs(call, ("Ranking", reverse("assessment:ranking", args=[call.slug]))),
     })
 
@@ -402,7 +401,7 @@ def decision(request, slug: str, pk: int):
                    "departure_rationale": existing.departure_rationale}
     form = forms.DecisionForm(request.POST if request.method == "POST" else None, initial=initial,
                               requested=row.total_requested if row else None)
-    done = _submit(request, form, lambda: services.decision_record(actor=request.user, bid=bid, **form.service_fields()))
+    done = submit_form(request, form, lambda: services.decision_record(actor=request.user, bid=bid, **form.service_fields()))
     if done:
         messages.success(request, f"The panel's decision on {bid.reference} is recorded: {done.get_outcome_display().lower()}.")
         return redirect(reverse("assessment:ranking", args=[call.slug]) + f"#bid-{bid.pk}")
@@ -489,7 +488,7 @@ def _bid_to_question(request, pk: int):
 def clarification_ask(request, pk: int):
     bid = _bid_to_question(request, pk)
     form = forms.ClarificationAskForm(request.POST if request.method == "POST" else None)
-    if _submit(request, form, lambda: services.clarification_ask(
+    if submit_form(request, form, lambda: services.clarification_ask(
             actor=request.user, bid=bid, question=form.cleaned_data.get("question") or "",
             reply_by=form.cleaned_data.get("reply_by"))):
         messages.success(request, f"Your question has been sent to {bid.lead_organisation.name}. Scores on {bid.reference} wait for the reply.")
@@ -515,7 +514,7 @@ def clarification_reply(request, pk: int):
     if uploads.too_large_fields(request):
         form.is_valid()
         form.add_error("attachment", uploads.FILE_TOO_LARGE)
-    elif _submit(request, form, lambda: services.clarification_reply(
+    elif submit_form(request, form, lambda: services.clarification_reply(
             actor=request.user, clarification=clarification, reply=form.cleaned_data.get("reply") or "",
             upload=form.cleaned_data.get("attachment"))):
         messages.success(request, "Your reply has been sent to the panel.")
@@ -574,14 +573,14 @@ def pool(request, pk: int):
     form = forms.PoolAddForm(request.POST if adding else None)
     share_form = forms.PoolShareForm(request.POST if sharing else None, network=network)
     if adding:
-        entry = _submit(request, form, lambda: services.pool_member_add(
+        entry = submit_form(request, form, lambda: services.pool_member_add(
             actor=request.user, network=network, email=form.cleaned_data.get("email") or "",
             organisation=form.cleaned_data.get("organisation"), expertise=form.cleaned_data.get("expertise") or []))
         if entry:
             messages.success(request, f"{entry.profile.user.full_name} is in the pool. They have been asked to make "
                                       "their yearly declaration.")
             return redirect("assessment:pool", pk=network.pk)
-    if sharing and _submit(request, share_form, lambda: services.pool_share(
+    if sharing and submit_form(request, share_form, lambda: services.pool_share(
             actor=request.user, network=network, shared_with=share_form.cleaned_data.get("shared_with"))):
         messages.success(request, f"{share_form.cleaned_data['shared_with'].name} can now invite people from your pool.")
         return redirect("assessment:pool", pk=network.pk)
@@ -614,7 +613,7 @@ def pool_entry(request, pk: int, entry_pk: int):
     profile = entry.profile
     form = forms.PoolEntryForm(request.POST if request.method == "POST" else None, initial={
         "organisation": profile.organisation_id, "expertise": list(profile.expertise.values_list("pk", flat=True))})
-    if _submit(request, form, lambda: services.pool_member_update(
+    if submit_form(request, form, lambda: services.pool_member_update(
             actor=request.user, entry=entry, organisation=form.cleaned_data.get("organisation"),
             expertise=form.cleaned_data.get("expertise") or [])):
         messages.success(request, f"{profile.user.full_name}'s details are saved.")
@@ -638,7 +637,7 @@ def declaration(request):
         "interest_organisations": list(profile.interest_organisations.values_list("pk", flat=True)),
         "expertise": list(profile.expertise.values_list("pk", flat=True)),
     })
-    if _submit(request, form, lambda: services.assessor_declaration_make(
+    if submit_form(request, form, lambda: services.assessor_declaration_make(
             actor=request.user, interests=form.cleaned_data.get("interests") or "",
             interest_organisations=form.cleaned_data.get("interest_organisations") or [],
             expertise=form.cleaned_data.get("expertise"), accept_terms=bool(form.cleaned_data.get("accept_terms")))):
@@ -666,7 +665,7 @@ def invitations(request, slug: str):
     themes_form = forms.ThemesForm(request.POST if action == "themes" else None,
                                    initial={"themes": list(call.themes.values_list("pk", flat=True))})
     if action == "invite":
-        made = _submit(request, form, lambda: services.assessors_invite(
+        made = submit_form(request, form, lambda: services.assessors_invite(
             actor=request.user, call=call, invitees=form.chosen(), days=form.cleaned_data.get("days") or 7))
         if made:
             messages.success(request, f"{len(made)} {'person' if len(made) == 1 else 'people'} invited.")
@@ -700,7 +699,7 @@ def invitation(request, token):
     elif found.is_expired():
         refused = services.INVITATION_EXPIRED.format(when=services._uk(found.expires_at))
     elif request.method == "POST":
-        done = _submit(request, form, lambda: services.invitation_respond(
+        done = submit_form(request, form, lambda: services.invitation_respond(
             actor=request.user, token=found.token, **form.service_fields()))
         if done:
             if done.status == "accepted":

@@ -52,12 +52,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from applications.models import Bid
 from governance import fy
-from governance.models import PUBLISHED_CALL_STATUSES, Call, CallStatus, Criterion, User
+from governance.models import PUBLISHED_CALL_STATUSES, Call, CallStatus, Criterion, Pot, User
 
 from . import selectors
 from .models import Assignment, Clarification, Moderation, PanelDecision, Score, SheetStatus
@@ -261,13 +263,13 @@ class DecidedRow:
     """A decision on a decided call's ranking, or its place only when the viewer is conflicted."""
 
     decision: PanelDecision | None
-    bid: object
+    bid: Bid
     hidden: bool
 
 
 @dataclass
 class DecidedPot:
-    pot: object
+    pot: Pot | None
     rows: list[DecidedRow] = field(default_factory=list)
 
 
@@ -276,7 +278,7 @@ def decided_ranking_for(user: User, call: Call) -> list[DecidedPot]:
     decisions on bids they are conflicted on are hidden (their rank too)."""
     decisions = selectors.decisions_in_rank_order(call)
     excluded = selectors.excluded_bid_ids(user, call, [d.bid for d in decisions])
-    pots: dict[object, DecidedPot] = {}
+    pots: dict[int | None, DecidedPot] = {}
     for decision in decisions:
         pot = pots.setdefault(decision.bid.pot_id, DecidedPot(decision.bid.pot))
         hidden = decision.bid_id in excluded
@@ -291,7 +293,7 @@ def call_is_decided(call: Call) -> bool:
 @dataclass
 class RankingExport:
     header: list[str]
-    rows: list[list]
+    rows: list[list[Any]]
 
 
 def ranking_export(user: User, call: Call, criteria: list[Criterion]) -> RankingExport:
@@ -300,18 +302,18 @@ def ranking_export(user: User, call: Call, criteria: list[Criterion]) -> Ranking
     if call_is_decided(call):
         header = ["Pot", "Rank", "Reference", "Title", "Lead organisation", "Score (0-100)", "Funding line",
                   "Departs from the ranking", "Decision", "Amount approved (£)"]
-        rows = []
-        for pot in decided_ranking_for(user, call):
-            for row in pot.rows:
-                bid, d = row.bid, row.decision
-                if row.hidden:
-                    rows.append([pot.pot.name if pot.pot else "", "", bid.reference, bid.title,
+        rows: list[list[Any]] = []
+        for decided in decided_ranking_for(user, call):
+            for decided_row in decided.rows:
+                bid, d = decided_row.bid, decided_row.decision
+                if decided_row.hidden or d is None:  # hidden: no decision shown
+                    rows.append([decided.pot.name if decided.pot else "", "", bid.reference, bid.title,
                                  bid.lead_organisation.name, HIDDEN_CONFLICTED, "", "", "", ""])
                     continue
                 line = ("Above" if d.above_funding_line else "Not recorded" if d.above_funding_line is None
                         else "Below")
                 rows.append([
-                    pot.pot.name if pot.pot else "", d.rank or "", bid.reference, bid.title, bid.lead_organisation.name,
+                    decided.pot.name if decided.pot else "", d.rank or "", bid.reference, bid.title, bid.lead_organisation.name,
                     d.score if d.score is not None else "", line, "yes" if d.departs_from_ranking else "no",
                     d.get_outcome_display(), f"{d.amount_approved:.2f}" if d.amount_approved is not None else "",
                 ])
@@ -330,6 +332,7 @@ def ranking_export(user: User, call: Call, criteria: list[Criterion]) -> Ranking
         for row in (*pot.rows, *pot.unscored):
             used = {c.criterion.id: c.used for c in row.result.criteria} if row.result else {}
             decision = row.decision
+            scores: list[Any]
             if row.excluded:
                 scores = [HIDDEN_CONFLICTED, *["" for _ in criteria], "", "", HIDDEN_CONFLICTED]
             elif not row.complete:
@@ -343,7 +346,7 @@ def ranking_export(user: User, call: Call, criteria: list[Criterion]) -> Ranking
                     "yes" if row.needs_moderation else "no", row.recommended,
                 ]
             rows.append([
-                pot.pot.name, row.rank or "", row.bid.reference, row.bid.title, row.bid.lead_organisation.name,
+                pot.pot.name if pot.pot else "", row.rank or "", row.bid.reference, row.bid.title, row.bid.lead_organisation.name,
                 *scores,
                 *[f"{row.requested.get(y, 0):.2f}" for y in years],
                 *[f"{row.running[y]:.2f}" if row.rank and y in row.running else "" for y in years],

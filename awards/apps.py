@@ -13,6 +13,8 @@ class AwardsConfig(AppConfig):
 
         from governance.extensions import register_commitment_source, register_fund_section
 
+        # The lifecycle tables join governance.lifecycle.REGISTRY (diagrams, the walk test).
+        from . import lifecycle  # noqa: F401
         from .dashboard import fund_sections
         from .selectors import committed_by_pot_year
 

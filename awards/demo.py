@@ -122,6 +122,8 @@ def _make_award(ctx: DemoContext, bid: Bid, status: str, reason: str) -> Award:
     decision = bid.decision
     manager = ctx.users[MANAGERS[bid.call.host_network.short_name]]
     grantee = _grantee(bid.lead_organisation)
+    if bid.start_date is None or bid.end_date is None or decision.released_at is None:
+        raise ValueError(f"{bid.reference}: only released decisions on bids with dates become awards")
     released = decision.released_at
     # Awards that have started were issued soon after the decision; offers are recent.
     historical = bid.start_date <= ctx.today and status not in (AwardStatus.OFFERED, AwardStatus.DECLINED, AwardStatus.LAPSED)
@@ -139,11 +141,13 @@ def _make_award(ctx: DemoContext, bid: Bid, status: str, reason: str) -> Award:
         return _end_offer(ctx, award, status, reason, manager, grantee)
     accepted_at = issued_at + dt.timedelta(days=7)
     # The signatory reads the letter before accepting: make it now rather than after the seed commits.
-    services.offer_letter_generate(letter_id=award.letters.order_by("-version").first().pk)
+    services.offer_letter_generate(letter_id=award.letters.latest("version").pk)
     award = services.award_accept(actor=grantee, award=award)
     Award.objects.filter(pk=award.pk).update(accepted_at=accepted_at, offer_deadline=deadline)
     if status == AwardStatus.ACCEPTED:
         condition = award.conditions.first()
+        if condition is None:
+            raise ValueError(f"{award.reference}: the demo's accepted award has a condition to meet")
         services.condition_evidence_submit(actor=grantee, condition=condition, upload=_evidence("commissioner-letter.pdf"),
                                            note="Signed by the ICB's director of commissioning.")
         return Award.objects.get(pk=award.pk)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from governance import fy, uploads
-from governance.forms import MoneyField, NHSDateField, needed_when
+from governance.form_layout import GroupFieldset, Heading, Markup, NhsField, fields_helper
+from governance.forms import MoneyField, NHSDateField, choice_field, needed_when
 from governance.money import ZERO, format_money
 
 from .models import ConditionTemplate, VariationKind
@@ -44,6 +48,9 @@ class ProfileFieldsMixin:
     """One money field per financial year (``year_2026``...), read back as a profile."""
 
     profile_years: list[int]
+    # From the form the mixin is used with.
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
 
     def add_profile_fields(self, years: list[int], initial: dict[int, Decimal] | None = None) -> None:
         self.profile_years = list(years)
@@ -57,6 +64,11 @@ class ProfileFieldsMixin:
     def profile_fields(self):
         return [self[year_field_name(year)] for year in self.profile_years]
 
+    def profile_fieldset(self, legend: str, hint: str) -> GroupFieldset:
+        """The years as one question; errors about the whole profile show on it (``#profile``)."""
+        years = [NhsField(year_field_name(year), prefix="£", say_optional=False) for year in self.profile_years]
+        return GroupFieldset(legend, *years, name="profile", hint=hint)
+
     def cleaned_profile(self) -> dict[int, Decimal]:
         return {
             year: self.cleaned_data.get(year_field_name(year)) or ZERO
@@ -64,33 +76,16 @@ class ProfileFieldsMixin:
             if self.cleaned_data.get(year_field_name(year))
         }
 
-    def profile_error_field(self, error: ValidationError) -> str | None:
-        """The year field a profile error is about, when it names one."""
-        params = getattr(error, "params", None) or {}
-        label = params.get("year")
+    def service_error_field(self, key: str, error: ValidationError) -> str | None:
+        """Where a service error not keyed by a field goes (``add_service_errors``): a profile
+        error that names a year goes next to that year's field."""
+        if key not in ("profile", "decision"):
+            return None
+        label = (getattr(error, "params", None) or {}).get("year")
         for year in self.profile_years:
             if fy.label(year) == label:
                 return year_field_name(year)
         return None
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's errors next to the fields they are about (the rest at the top)."""
-    if not hasattr(exc, "error_dict"):
-        for error in exc.error_list:
-            form.add_error(None, error)
-        return
-    for key, errors in exc.error_dict.items():
-        for error in errors:
-            field = key if key in form.fields else None
-            if field is None and isinstance(form, ProfileFieldsMixin) and key in ("profile", "decision"):
-                field = form.profile_error_field(error)
-            if field is None and key == "profile" and "profile_total" in form.fields:
-                field = "profile_total"
-            if field is None and key == "conditions" and "conditions_due_date" in form.fields \
-                    and getattr(error, "code", "") in ("condition_due_past", "condition_due_after_end"):
-                field = "conditions_due_date"
-            form.add_error(field, error)
 
 
 def _return_frequency_field() -> forms.TypedChoiceField:
@@ -162,6 +157,27 @@ class AwardIssueForm(ProfileFieldsMixin, forms.Form):
         else:
             initial_profile = {}
         self.add_profile_fields(self.fund.years, initial_profile)
+
+    def service_error_field(self, key: str, error: ValidationError) -> str | None:
+        if key == "conditions" and getattr(error, "code", "") in ("condition_due_past", "condition_due_after_end"):
+            return "conditions_due_date"
+        return super().service_error_field(key, error)
+
+    @property
+    def helper(self):
+        conditions_link = format_html(
+            '<p class="nhsuk-body-s"><a href="{}">Add a standard condition for {}</a></p>\n',
+            reverse("awards:fund_conditions", args=[self.fund.slug]), self.fund.name)
+        return fields_helper(
+            "amount", "start_date", "end_date",
+            self.profile_fieldset("Profile by financial year", "Pre-filled from the bid's costs in proportion. It must "
+                                  "add up to the amount awarded, and use only years within the award's dates. Leave "
+                                  "a year empty for £0."),
+            "offer_deadline", "return_frequency_months",
+            Heading("Conditions"),
+            *(["decision_conditions"] if self.fields["decision_conditions"].choices else []),
+            "templates", Markup(conditions_link), "other_conditions", "conditions_hold_back", "conditions_due_date",
+        )
 
     def clean_other_conditions(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["other_conditions"].splitlines() if line.strip()]
@@ -238,7 +254,7 @@ class ConditionReviewForm(forms.Form):
     def __init__(self, *args, has_evidence: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if not has_evidence:
-            self.fields["action"].choices = [("waive", "Waive the condition")]
+            choice_field(self, "action").choices = [("waive", "Waive the condition")]
 
 
 class ReasonForm(forms.Form):
@@ -271,6 +287,17 @@ class VariationRequestForm(ProfileFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.award = award
         self.add_profile_fields(award.pot.fund.years, current_profile if not self.is_bound else {})
+
+    @property
+    def helper(self):
+        return fields_helper(
+            "kind", "reasons",
+            self.profile_fieldset("New profile by financial year", "For a re-profile (and, if the money moves, an "
+                                  "extension): the amounts must still add up to the award, and no year can go below "
+                                  "what has been released or paid in it. Leave the current profile as it is for a "
+                                  "change of scope."),
+            "proposed_end_date", "proposed_scope",
+        )
 
 
 class VariationDecisionForm(forms.Form):

@@ -7,6 +7,8 @@ pot's budget rows locked. Committed, paid and remaining are sums of entries.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -44,6 +46,7 @@ status_tags("award", AwardStatus, colours={
 })
 
 class Award(models.Model):
+    _found_visible_by: int  # per-request cache (awards.visibility), not stored
     decision = models.OneToOneField(PanelDecision, on_delete=models.PROTECT, related_name="award")
     bid = models.OneToOneField(Bid, on_delete=models.PROTECT, related_name="award")
     pot = models.ForeignKey(Pot, on_delete=models.PROTECT, related_name="awards")
@@ -285,6 +288,11 @@ class Instalment(models.Model):
     paid_amount = money_field("amount paid", null=True, blank=True)
     payment_reference = models.CharField(max_length=40, blank=True, help_text="The finance system's reference.")
     payment_note = models.TextField(blank=True, help_text="Why the amount paid differs from the instalment.")
+
+    # Set on the instances some pages list, not stored: the monitoring return the instalment waits
+    # for (a later stage's model, so not named here) and what its remittance shows.
+    waits_on: Any
+    remittance: Any
 
     class Meta:
         ordering = ["award", "financial_year", "quarter"]

@@ -1,7 +1,8 @@
 """Object permissions for awards, as django-rules predicates.
 
-Views first find the award in ``awards_visible_to(user)`` (404 outside it), then check one
-of these (403 if refused). Templates use ``{% has_perm %}`` with the same names.
+Views find the award in ``awards_visible_to(user)`` (404 outside it) and check
+``awards.view_award`` (the same rule, asked of that queryset), then one of these (403 if
+refused). Templates use ``{% has_perm %}`` with the same names.
 """
 
 import rules
@@ -10,6 +11,7 @@ from governance.models import Membership, MembershipRole
 from governance.rules import audits_fund, is_site_admin, manages_call, manages_fund
 
 from .models import Award
+from .visibility import sees_award_private
 
 
 @rules.predicate
@@ -56,9 +58,13 @@ def manages_decision_call(user, decision) -> bool:
     return decision is not None and manages_call(user, decision.bid.call)
 
 
-rules.add_perm(
-    "awards.view_award", manages_award | manages_award_pot | audits_award | is_recipient_member | is_site_admin
-)
+@rules.predicate
+def sees_award(user, award: Award) -> bool:
+    """The award is one of ``awards_visible_to(user)``: the one rule for its pages and exports."""
+    return sees_award_private(user, award)
+
+
+rules.add_perm("awards.view_award", sees_award)
 rules.add_perm("awards.manage_award", manages_award | is_site_admin)
 rules.add_perm("awards.act_for_recipient", is_recipient_member)
 rules.add_perm("awards.respond_to_offer", is_recipient_signatory)

@@ -7,10 +7,12 @@ read by the fund page, the CSV export and governance's pot budget table.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -41,6 +43,7 @@ from .models import (
     Instalment,
     InstalmentStatus,
     LedgerEntryKind,
+    OfferLetter,
     PotLedgerEntry,
     Variation,
     VariationStatus,
@@ -53,7 +56,7 @@ RETURN_APPROVED = "approved"
 # Who sees what --------------------------------------------------------------------------------
 
 
-def _managed_network_ids(user: User) -> QuerySet:
+def _managed_network_ids(user: User) -> QuerySet[Membership, Any]:
     return Membership.objects.filter(
         user=user, role=MembershipRole.FUND_MANAGER, organisation__kind=OrganisationKind.HEALTH_INNOVATION_NETWORK
     ).values("organisation_id")
@@ -144,7 +147,7 @@ class PotLedgerRow:
         )
 
 
-def _ledger_sums(entries: QuerySet[PotLedgerEntry], *keys: str) -> dict[tuple, dict[str, Decimal]]:
+def _ledger_sums(entries: QuerySet[PotLedgerEntry], *keys: str) -> dict[tuple[Any, ...], dict[str, Decimal]]:
     """Sums of commits, releases and payments grouped by ``keys``."""
     rows = entries.values(*keys).annotate(
         commits=Sum("amount", filter=Q(kind=LedgerEntryKind.COMMIT)),
@@ -289,7 +292,7 @@ def award_profile(award: Award) -> dict[int, Decimal]:
     return {row.financial_year: row.amount for row in award.profile.all()}
 
 
-def instalment_returns(instalments) -> dict[int, object]:
+def instalment_returns(instalments: Iterable[Instalment]) -> dict[int, Any]:
     """The monitoring return each instalment waits for, by instalment id (absent: none yet).
 
     The monitoring stage links one return to the instalment it releases; an instalment with no
@@ -297,7 +300,7 @@ def instalment_returns(instalments) -> dict[int, object]:
     stage finds for it: the one covering the quarter before it.
     """
     instalments = list(instalments)
-    waits: dict[int, object] = {}
+    waits: dict[int, Any] = {}
     unlinked = []
     for instalment in instalments:
         try:
@@ -309,7 +312,7 @@ def instalment_returns(instalments) -> dict[int, object]:
     return waits
 
 
-def instalment_return(instalment: Instalment):
+def instalment_return(instalment: Instalment) -> Any:
     """The monitoring return the instalment waits for, or None (see ``instalment_returns``)."""
     return instalment_returns([instalment]).get(instalment.pk)
 
@@ -362,7 +365,7 @@ def conditions_of(award: Award) -> list[AwardCondition]:
     return list(award.conditions.select_related("signed_off_by", "holds_back").order_by("pk"))
 
 
-def award_letters(award: Award):
+def award_letters(award: Award) -> QuerySet[OfferLetter]:
     return award.letters.order_by("-version")
 
 
@@ -394,7 +397,11 @@ def bid_costs_by_year(bid: Bid) -> dict[int, Decimal]:
     return dict(by_year)
 
 
-def spread_in_proportion(amount: Decimal, weights: dict[int, Decimal]) -> dict[int, Decimal]:
+# What money is spread over: financial years, or cost categories.
+SpreadKey = TypeVar("SpreadKey", int, str)
+
+
+def spread_in_proportion(amount: Decimal, weights: dict[SpreadKey, Decimal]) -> dict[SpreadKey, Decimal]:
     """Split ``amount`` over the keys of ``weights`` in proportion, to the penny, totalling exactly.
 
     Pennies lost to rounding go to the last key. Equal shares if every weight is zero.
@@ -419,7 +426,7 @@ def suggested_profile(bid: Bid, amount: Decimal, years: Iterable[int]) -> dict[i
     return spread_in_proportion(amount, {year: costs.get(year, ZERO) for year in years})
 
 
-def years_for(start, end, fund: Fund) -> list[int]:
+def years_for(start: dt.date, end: dt.date, fund: Fund) -> list[int]:
     """The financial years an award from ``start`` to ``end`` may hold money in."""
     return [year for year in fy.years_spanning(start, end) if fund.first_year <= year <= fund.last_year]
 
@@ -503,7 +510,7 @@ def awards_waiting_to_start(user: User) -> QuerySet[Award]:
     return awards_managed_by(user).filter(status=AwardStatus.ACCEPTED).order_by("accepted_at", "reference")
 
 
-def evidence_awaiting_scan(*, older_than) -> list[int]:
+def evidence_awaiting_scan(*, older_than: dt.timedelta) -> list[int]:
     """Conditions whose evidence still waits for its virus scan a while after it was sent: the
     beat sends them to be scanned again."""
     cutoff = timezone.now() - older_than

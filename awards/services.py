@@ -19,9 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -30,11 +31,27 @@ from assessment.models import FUNDING_OUTCOMES, PanelDecision
 from governance import fy, notifications, uploads
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot, to_json
-from governance.models import Fund, Membership, PotBudget, User
+from governance.models import Fund, Membership, Pot, PotBudget, User
 from governance.money import ZERO, format_money
 from governance.outbox import outbox_enqueue
 from governance.services import notify
 
+from .lifecycle import (
+    AWARD_LIFECYCLE,
+    CONDITION_LIFECYCLE,
+    INSTALMENT_LIFECYCLE,
+    OFFER_LETTER_LIFECYCLE,
+    VARIATION_LIFECYCLE,
+)
+
+# The refusals of the lifecycle tables, still importable from here (pages and tests use them).
+from .lifecycle import CONDITION_CLOSED as CONDITION_CLOSED
+from .lifecycle import CONDITION_NOT_OPEN as CONDITION_NOT_OPEN
+from .lifecycle import INSTALMENT_NOT_RELEASED as INSTALMENT_NOT_RELEASED
+from .lifecycle import INSTALMENT_NOT_SCHEDULED as INSTALMENT_NOT_SCHEDULED
+from .lifecycle import NOT_OFFERED as NOT_OFFERED
+from .lifecycle import TRANSITION_NOT_ALLOWED as TRANSITION_NOT_ALLOWED
+from .lifecycle import VARIATION_DECIDED as VARIATION_DECIDED
 from .models import (
     COMMITTING_STATUSES,
     Award,
@@ -103,7 +120,6 @@ CONDITION_PAYMENT_PAID = "The %(label)s payment has already been released or pai
 CONDITIONS_HOLD_BACK = "This instalment waits for %(count)s condition%(plural)s to be met or waived: %(titles)s"
 TEMPLATE_TITLE_TAKEN = "This fund already has a condition with this title"
 
-NOT_OFFERED = "This offer is no longer open: the award is %(status)s"
 OFFER_EXPIRED = "The deadline to accept this offer has passed"
 OFFER_LETTER_NOT_READY = (
     "The offer letter is still being made (or could not be made): the offer can be accepted once its latest letter "
@@ -111,14 +127,11 @@ OFFER_LETTER_NOT_READY = (
 )
 NOT_SIGNATORY = "Only an authorised signatory of %(organisation)s can accept or decline this offer"
 DECLINE_REASON_MISSING = "Tell us why you are declining the offer"
-TRANSITION_NOT_ALLOWED = "An award that is %(status)s cannot be %(action)s"
 REASON_MISSING = "Enter the reason"
 PRESTART_CONDITIONS_OPEN = "The conditions to be met before the award starts are not all met or waived yet"
 RELEASED_NOT_PAID = "Mark the released instalments paid before closing the award"
 
 AWARD_NOT_ACTIVE = "Payments are made only while the award is active: it is %(status)s"
-INSTALMENT_NOT_SCHEDULED = "This instalment is %(status)s, so it cannot be released"
-INSTALMENT_NOT_RELEASED = "Only a released instalment can be marked paid: this one is %(status)s"
 RETURN_NOT_LINKED = "This instalment waits for a monitoring return, and none is linked to it yet"
 RETURN_NOT_APPROVED = "This instalment waits for its monitoring return to be approved: the return is %(status)s"
 PAYMENT_ABOVE_COMMITMENT = "Paying this would take %(year)s above the money committed to the award"
@@ -142,7 +155,6 @@ PAYMENT_REFERENCE_INVALID = (
 PAYMENT_REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 /._-]{0,39}$")
 
 NOT_RECIPIENT = "Only members of %(organisation)s can do this"
-CONDITION_CLOSED = "This condition is %(status)s, so evidence can no longer be sent"
 AWARD_ENDED = "The award is %(status)s, so nothing more can be done to it"
 # Evidence goes through the upload pipeline every upload uses (governance.uploads), with its messages.
 EVIDENCE_MISSING = uploads.FILE_NEEDED
@@ -152,7 +164,6 @@ EVIDENCE_WRONG_TYPE = uploads.CONDITION_EVIDENCE.type_message
 EVIDENCE_NOT_SCANNED = "The evidence is still being checked for viruses: sign it off once the check is done"
 EVIDENCE_QUARANTINED = "A virus was found in the evidence, so it cannot be signed off: send it back for a clean copy"
 NO_EVIDENCE_TO_SIGN_OFF = "There is no evidence waiting to be signed off for this condition"
-CONDITION_NOT_OPEN = "This condition is %(status)s, so it cannot be %(action)s"
 NOTE_MISSING = "Enter a note to explain"
 
 VARIATION_NOT_ALLOWED = "A variation can be requested only for an accepted or active award: this one is %(status)s"
@@ -167,7 +178,6 @@ VARIATION_SCOPE_MISSING = "Describe the new scope"
 VARIATION_BELOW_PAID = "%(year)s cannot be less than %(fixed)s, the money already released or paid in that year"
 VARIATION_YEAR_ALL_PAID = "%(year)s has no unpaid quarters left, so no more money can be moved into it"
 VARIATION_OVERSPENDS = "Approving this would overspend %(pot)s in %(year)s: %(remaining)s remains but %(needed)s more is needed"
-VARIATION_DECIDED = "This variation has already been %(status)s"
 REJECTION_NOTE_MISSING = "Enter a note to explain why the variation is rejected"
 LETTER_NOT_ALLOWED = "Letters are made only for awards that are offered, accepted, active or suspended"
 
@@ -197,15 +207,15 @@ class ConditionSpec:
 
     title: str
     description: str = ""
-    holds_back: bool | str | tuple | None = FIRST_PAYMENT
+    holds_back: bool | str | tuple[Any, Any] | None = FIRST_PAYMENT
     due_date: dt.date | None = None
 
     @property
-    def held_key(self) -> str | tuple[int, int] | None:
+    def held_key(self) -> str | tuple[int, int] | tuple[str, str] | None:
         return holds_back_key(self.holds_back)
 
 
-def holds_back_key(value) -> str | tuple[int, int] | None:
+def holds_back_key(value: Any) -> str | tuple[int, int] | tuple[str, str] | None:
     """``"first"``, None (no payment) or (year, quarter) from what a form or a caller gives."""
     if value is True or value == FIRST_PAYMENT:
         return FIRST_PAYMENT
@@ -224,7 +234,7 @@ def _money(amount: Decimal) -> str:
     return format_money(amount, pence=True)
 
 
-def _date(day) -> str:
+def _date(day: dt.date) -> str:
     return day.strftime("%-d %B %Y")
 
 
@@ -232,7 +242,7 @@ def _status_label(status: str) -> str:
     return AwardStatus(status).label.lower()
 
 
-def _clean_profile(profile: dict) -> dict[int, Decimal]:
+def _clean_profile(profile: dict[Any, Any]) -> dict[int, Decimal]:
     """Years as ints, amounts as Decimal; zero years dropped (an award holds no money there)."""
     cleaned: dict[int, Decimal] = {}
     for year, amount in (profile or {}).items():
@@ -242,7 +252,8 @@ def _clean_profile(profile: dict) -> dict[int, Decimal]:
     return dict(sorted(cleaned.items()))
 
 
-def _profile_errors(profile: dict[int, Decimal], *, amount: Decimal, start, end, fund: Fund) -> list[ValidationError]:
+def _profile_errors(profile: dict[int, Decimal], *, amount: Decimal | None, start: dt.date | None, end: dt.date | None,
+                    fund: Fund) -> list[ValidationError]:
     """What is wrong with a profile for an award of ``amount`` from ``start`` to ``end``."""
     errors: list[ValidationError] = []
     if not profile:
@@ -280,7 +291,7 @@ def _lock_award(award: Award) -> Award:
     return Award.objects.select_for_update().get(pk=award.pk)
 
 
-def _check_room(pot, needed: dict[int, Decimal], budgets: dict[int, PotBudget], message: str) -> list[ValidationError]:
+def _check_room(pot: Pot, needed: dict[int, Decimal], budgets: dict[int, PotBudget], message: str) -> list[ValidationError]:
     """With the budget rows locked: is there room in each year for ``needed`` more?"""
     errors = []
     committed = pot_committed_in_years(pot.pk, needed)
@@ -321,7 +332,7 @@ def _grantee_people(award: Award) -> list[User]:
     return sorted(award_private_audience(award, people), key=lambda user: user.email)
 
 
-def _tell_grantee(key: str, award: Award, *, about, values: dict | None = None) -> None:
+def _tell_grantee(key: str, award: Award, *, about: Any, values: dict[str, Any] | None = None) -> None:
     """A catalogue message to the grantee's people, once each (``governance.notifications``)."""
     fund = award.bid.call.fund
     notifications.send_to_each(key, _grantee_people(award), about=about, fund=fund, link=award.get_absolute_url(),
@@ -337,7 +348,8 @@ def _quarter_label(key: tuple[int, int]) -> str:
     return f"{fy.label(key[0])} Q{key[1]}"
 
 
-def _condition_schedule_errors(title: str, key, due_date, *, quarters: list[tuple[int, int]], end_date,
+def _condition_schedule_errors(title: str, key: str | tuple[Any, Any] | None, due_date: dt.date | None, *,
+                               quarters: list[tuple[int, int]], end_date: dt.date | None,
                                check_quarters: bool = True) -> list[ValidationError]:
     """What is wrong with a condition's due date and the payment it holds back."""
     errors = []
@@ -356,12 +368,12 @@ def _condition_schedule_errors(title: str, key, due_date, *, quarters: list[tupl
 # Issuing ---------------------------------------------------------------------------------------
 
 
-def _instalment_plan(start, end, profile: dict[int, Decimal]) -> list[tuple[int, int, Decimal]]:
+def _instalment_plan(start: dt.date, end: dt.date, profile: dict[int, Decimal]) -> list[tuple[int, int, Decimal]]:
     """(year, quarter, amount): each year's money split evenly over its NHS quarters in the award."""
     quarters: dict[int, list[int]] = defaultdict(list)
     for year, quarter, _, _ in fy.quarters_between(start, end):
         quarters[year].append(quarter)
-    plan = []
+    plan: list[tuple[int, int, Decimal]] = []
     for year, amount in sorted(profile.items()):
         shares = spread_in_proportion(amount, dict.fromkeys(quarters[year], Decimal(1)))
         plan.extend((year, quarter, shares[quarter]) for quarter in quarters[year])
@@ -374,10 +386,10 @@ def award_issue(
     actor: User,
     decision: PanelDecision,
     amount: Decimal,
-    start_date,
-    end_date,
+    start_date: dt.date | None,
+    end_date: dt.date | None,
     profile: dict[int, Decimal],
-    offer_deadline,
+    offer_deadline: dt.date | None,
     conditions: list[ConditionSpec] | None = None,
     return_frequency_months: int = 3,
 ) -> Award:
@@ -400,7 +412,7 @@ def award_issue(
         raise ValidationError(DECISION_NOT_RELEASED, code="not_released")
     if decision.amount_approved is None:
         raise ValidationError(DECISION_HAS_NO_AMOUNT, code="no_amount")
-    if bid.pot_id is None:
+    if bid.pot is None:
         raise ValidationError(BID_HAS_NO_POT, code="no_pot")
     if not fund.host_network.official_org_id:
         raise ValidationError(FUNDER_ORG_ID_MISSING, code="funder_org_id", params={"network": fund.host_network.name})
@@ -450,7 +462,7 @@ def award_issue(
     if room:
         raise ValidationError({"profile": room})
 
-    award = Award(
+    award = Award(  # type: ignore[misc]  # the dates are checked above and by full_clean; the stubs refuse None
         decision=decision, bid=bid, pot=pot, recipient=bid.lead_organisation, reference=bid.reference,
         title=bid.title, description=bid.summary or bid.title, amount=amount, start_date=start_date, end_date=end_date,
         status=AwardStatus.OFFERED, offer_deadline=offer_deadline, issued_by=actor, issued_at=timezone.now(),
@@ -470,7 +482,7 @@ def award_issue(
         Instalment.objects.create(award=award, financial_year=year, quarter=quarter, amount=value, requires_return=index > 0)
         for index, (year, quarter, value) in enumerate(plan)
     ]
-    by_quarter = {(i.financial_year, i.quarter): i for i in created}
+    by_quarter: dict[object, Instalment] = {(i.financial_year, i.quarter): i for i in created}
     for spec in specs:
         key = spec.held_key
         held = (created[0] if created else None) if key == FIRST_PAYMENT else by_quarter.get(key) if key else None
@@ -485,7 +497,7 @@ def award_issue(
     _notify_recipient(
         award, f"Offer of funding: {award.reference}",
         f"{award.recipient.name} has been offered {_money(amount)} for \"{award.title}\". "
-        f"An authorised signatory must accept or decline the offer by {_date(offer_deadline)}.",
+        f"An authorised signatory must accept or decline the offer by {_date(award.offer_deadline)}.",
     )
     return award
 
@@ -522,11 +534,9 @@ def offer_letter_generate(*, letter_id: int) -> OfferLetter | None:
 
     with transaction.atomic():
         letter = OfferLetter.objects.select_for_update().filter(pk=letter_id).first()
-        if letter is None or letter.status == DocumentStatus.READY:
+        if letter is None or not OFFER_LETTER_LIFECYCLE.allows(letter.status, "start"):
             return letter
-        letter.status = DocumentStatus.RUNNING
-        letter.error = ""
-        letter.save(update_fields=["status", "error"])
+        OFFER_LETTER_LIFECYCLE.apply(letter, "start", actor=None, locked=letter, clean=False, changes={"error": ""})
     try:
         pdf = render_offer_letter(letter)
     except Exception as exc:
@@ -534,27 +544,23 @@ def offer_letter_generate(*, letter_id: int) -> OfferLetter | None:
         return offer_letter_fail(letter_id=letter_id, error=f"{type(exc).__name__}: {exc}")
     with transaction.atomic():
         letter = OfferLetter.objects.select_for_update().select_related("award").get(pk=letter_id)
-        if letter.status == DocumentStatus.READY:
+        if not OFFER_LETTER_LIFECYCLE.allows(letter.status, "finish"):  # made meanwhile by a redelivered task
             return letter
         letter.file.save(f"offer-letter-v{letter.version}.pdf", ContentFile(pdf), save=False)
-        letter.status = DocumentStatus.READY
-        letter.ready_at = timezone.now()
-        letter.save(update_fields=["file", "status", "ready_at"])
-        audit_record(actor=None, action="offer_letter.ready", target=letter.award,
-                     message=f"Offer letter version {letter.version} made")
+        OFFER_LETTER_LIFECYCLE.apply(letter, "finish", actor=None, locked=letter, clean=False,
+                                     changes={"ready_at": timezone.now()}, recorded=(),
+                                     message=f"Offer letter version {letter.version} made")
     return letter
 
 
 @transaction.atomic
 def offer_letter_fail(*, letter_id: int, error: str) -> OfferLetter | None:
     letter = OfferLetter.objects.select_for_update().select_related("award").filter(pk=letter_id).first()
-    if letter is None or letter.status == DocumentStatus.READY:
+    if letter is None or not OFFER_LETTER_LIFECYCLE.allows(letter.status, "fail"):
         return letter
-    letter.status = DocumentStatus.FAILED
-    letter.error = error[:2000]
-    letter.save(update_fields=["status", "error"])
-    audit_record(actor=None, action="offer_letter.failed", target=letter.award,
-                 message=f"Offer letter version {letter.version} could not be made")
+    OFFER_LETTER_LIFECYCLE.apply(letter, "fail", actor=None, locked=letter, clean=False,
+                                 changes={"error": error[:2000]}, recorded=(),
+                                 message=f"Offer letter version {letter.version} could not be made")
     return letter
 
 
@@ -566,16 +572,11 @@ def _require_signatory(actor: User, award: Award) -> None:
         raise ValidationError(NOT_SIGNATORY, code="not_signatory", params={"organisation": award.recipient.name})
 
 
-def _require_offered(award: Award) -> None:
-    if award.status != AwardStatus.OFFERED:
-        raise ValidationError(NOT_OFFERED, code="not_offered", params={"status": _status_label(award.status)})
-
-
 @transaction.atomic
 def award_accept(*, actor: User, award: Award) -> Award:
     """The recipient's authorised signatory accepts the offer by its deadline."""
     award = _lock_award(award)
-    _require_offered(award)
+    AWARD_LIFECYCLE.require_state(award, "accept")
     _require_signatory(actor, award)
     if timezone.localdate() > award.offer_deadline:
         raise ValidationError(OFFER_EXPIRED, code="offer_expired")
@@ -583,15 +584,10 @@ def award_accept(*, actor: User, award: Award) -> Award:
     letter = award.letters.order_by("-version").first()
     if letter is None or letter.status != DocumentStatus.READY:
         raise ValidationError(OFFER_LETTER_NOT_READY, code="letter_not_ready")
-    before = snapshot(award, ("status",))
-    award.status = AwardStatus.ACCEPTED
-    award.accepted_by = actor
-    award.accepted_at = timezone.now()
-    award.full_clean(validate_unique=False)
-    award.save(update_fields=["status", "accepted_by", "accepted_at", "updated_at"])
-    audit_record(actor=actor, action="award.accepted", target=award, before=before,
-                 after={**snapshot(award, ("status", "accepted_by", "accepted_at")), "letter_version": letter.version},
-                 message=f"Offer accepted for {award.recipient.name} on the terms of offer letter version {letter.version}")
+    award = AWARD_LIFECYCLE.apply(
+        award, "accept", actor=actor, locked=award, changes={"accepted_by": actor, "accepted_at": timezone.now()},
+        recorded=("status", "accepted_by", "accepted_at"), audit_after={"letter_version": letter.version},
+        message=f"Offer accepted for {award.recipient.name} on the terms of offer letter version {letter.version}")
     _notify_manager(award, f"Offer accepted: {award.reference}",
                     f"{actor.full_name} accepted the offer for \"{award.title}\" on behalf of {award.recipient.name}.")
     return award
@@ -609,40 +605,41 @@ def _release_unpaid(award: Award, actor: User | None, note: str, *, cancel_relea
             _ledger(award, LedgerEntryKind.RELEASE, year, unpaid, actor, note)
             released += unpaid
     statuses = [InstalmentStatus.SCHEDULED, InstalmentStatus.RELEASED] if cancel_released else [InstalmentStatus.SCHEDULED]
-    award.instalments.filter(status__in=statuses).update(status=InstalmentStatus.CANCELLED)
+    # The portal cancels them, as what follows the award's change (recorded with its actor).
+    for instalment in award.instalments.select_for_update().filter(status__in=statuses).order_by("financial_year",
+                                                                                                  "quarter"):
+        INSTALMENT_LIFECYCLE.apply(instalment, "cancel", actor=None, locked=instalment, clean=False,
+                                   message=f"{instalment.label} instalment of {_money(instalment.amount)} cancelled: "
+                                           f"{note[0].lower()}{note[1:]}")
     return released
 
 
-def _end_award(award: Award, *, actor: User | None, status: str, action: str, reason: str, note: str,
-               message: str) -> Award:
-    before = snapshot(award, ("status", "status_reason"))
+def _end_award(award: Award, action: str, *, actor: User | None, reason: str, note: str, message: str) -> Award:
+    """Decline, lapse, withdraw or close the award (locked, its state checked): its unpaid
+    money goes back to the pot and its unpaid instalments are cancelled."""
     released = _release_unpaid(award, actor, note)
-    award.status = status
-    award.status_reason = reason
-    award.closed_at = timezone.now()
-    award.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
-    audit_record(actor=actor, action=action, target=award, before=before,
-                 after={**snapshot(award, ("status", "status_reason")), "released": released},
-                 message=f"{message}; {_money(released)} released to the pot")
-    return award
+    return AWARD_LIFECYCLE.apply(
+        award, action, actor=actor, locked=award, clean=False,
+        changes={"status_reason": reason, "closed_at": timezone.now()}, recorded=("status", "status_reason"),
+        audit_after={"released": released}, message=f"{message}; {_money(released)} released to the pot")
 
 
 @transaction.atomic
 def award_decline(*, actor: User, award: Award, reason: str) -> Award:
     """The recipient's authorised signatory declines the offer; the commitment is released."""
     award = _lock_award(award)
-    _require_offered(award)
+    AWARD_LIFECYCLE.require_state(award, "decline")
     _require_signatory(actor, award)
     if not (reason or "").strip():
         raise ValidationError({"reason": ValidationError(DECLINE_REASON_MISSING, code="reason_missing")})
-    award = _end_award(award, actor=actor, status=AwardStatus.DECLINED, action="award.declined", reason=reason.strip(),
-                       note="Offer declined", message=f"Offer declined by {award.recipient.name}")
+    award = _end_award(award, "decline", actor=actor, reason=reason.strip(), note="Offer declined",
+                       message=f"Offer declined by {award.recipient.name}")
     _notify_manager(award, f"Offer declined: {award.reference}",
                     f"{actor.full_name} declined the offer for \"{award.title}\": {reason.strip()}")
     return award
 
 
-def award_lapse(*, award: Award, today=None) -> bool:
+def award_lapse(*, award: Award, today: dt.date | None = None) -> bool:
     """Lapse an offer not accepted by its deadline and release its commitment.
 
     Idempotent: returns False (and changes nothing) unless the award is still offered and
@@ -651,17 +648,16 @@ def award_lapse(*, award: Award, today=None) -> bool:
     today = today or timezone.localdate()
     with transaction.atomic():
         award = _lock_award(award)
-        if award.status != AwardStatus.OFFERED or award.offer_deadline >= today:
+        if not AWARD_LIFECYCLE.allows(award.status, "lapse") or award.offer_deadline >= today:
             return False
-        _end_award(award, actor=None, status=AwardStatus.LAPSED, action="award.lapsed",
-                   reason=f"Not accepted by the deadline, {_date(award.offer_deadline)}.",
+        _end_award(award, "lapse", actor=None, reason=f"Not accepted by the deadline, {_date(award.offer_deadline)}.",
                    note="Offer lapsed", message="Offer lapsed: not accepted by its deadline")
     _notify_manager(award, f"Offer lapsed: {award.reference}",
                     f"The offer for \"{award.title}\" was not accepted by its deadline; its money is back in the pot.")
     return True
 
 
-def awards_lapse_overdue(*, today=None) -> int:
+def awards_lapse_overdue(*, today: dt.date | None = None) -> int:
     """Lapse every offer past its deadline (the daily beat task). Returns how many lapsed."""
     today = today or timezone.localdate()
     overdue = Award.objects.filter(status=AwardStatus.OFFERED, offer_deadline__lt=today).order_by("pk")
@@ -671,39 +667,21 @@ def awards_lapse_overdue(*, today=None) -> int:
 # Fund managers' transitions ------------------------------------------------------------------------
 
 
-def _require_status(award: Award, allowed: Iterable[str], action: str) -> None:
-    if award.status not in allowed:
-        raise ValidationError(TRANSITION_NOT_ALLOWED, code="transition_not_allowed",
-                              params={"status": _status_label(award.status), "action": action})
-
-
 def _require_reason(reason: str) -> str:
     if not (reason or "").strip():
         raise ValidationError({"reason": ValidationError(REASON_MISSING, code="reason_missing")})
     return reason.strip()
 
 
-def _change_status(award: Award, *, actor: User, status: str, action: str, reason: str, message: str) -> Award:
-    before = snapshot(award, ("status", "status_reason"))
-    award.status = status
-    award.status_reason = reason
-    award.save(update_fields=["status", "status_reason", "updated_at"])
-    audit_record(actor=actor, action=action, target=award, before=before,
-                 after=snapshot(award, ("status", "status_reason")), message=message)
-    award_changed.send(sender=Award, award=award, actor=actor, change="status")
-    return award
-
-
 @transaction.atomic
 def award_activate(*, actor: User, award: Award, reason: str = "") -> Award:
     """Start an accepted award once the conditions holding back its first payment are met or waived."""
-    require_actor(actor, "awards.manage_award", award)
-    award = _lock_award(award)
-    _require_status(award, [AwardStatus.ACCEPTED], "started")
+    award = AWARD_LIFECYCLE.check(award, "activate", actor=actor)
     if not prestart_conditions_met(award):
         raise ValidationError(PRESTART_CONDITIONS_OPEN, code="conditions_open")
-    award = _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.activated",
-                           reason=(reason or "").strip(), message="Award started")
+    award = AWARD_LIFECYCLE.apply(award, "activate", actor=actor, locked=award, clean=False,
+                                  changes={"status_reason": (reason or "").strip()}, message="Award started")
+    award_changed.send(sender=Award, award=award, actor=actor, change="status")
     _tell_grantee("award_started", award, about=award)
     return award
 
@@ -736,23 +714,21 @@ def award_return_frequency_set(*, actor: User, award: Award, months: int) -> Awa
 
 @transaction.atomic
 def award_suspend(*, actor: User, award: Award, reason: str) -> Award:
-    require_actor(actor, "awards.manage_award", award)
-    award = _lock_award(award)
-    _require_status(award, [AwardStatus.ACTIVE], "suspended")
+    award = AWARD_LIFECYCLE.check(award, "suspend", actor=actor)
     reason = _require_reason(reason)
-    award = _change_status(award, actor=actor, status=AwardStatus.SUSPENDED, action="award.suspended", reason=reason,
-                           message="Award suspended: payments stop")
+    award = AWARD_LIFECYCLE.apply(award, "suspend", actor=actor, locked=award, clean=False,
+                                  changes={"status_reason": reason}, message="Award suspended: payments stop")
+    award_changed.send(sender=Award, award=award, actor=actor, change="status")
     _notify_recipient(award, f"Award suspended: {award.reference}", f"Payments are suspended: {reason}")
     return award
 
 
 @transaction.atomic
 def award_resume(*, actor: User, award: Award, reason: str = "") -> Award:
-    require_actor(actor, "awards.manage_award", award)
-    award = _lock_award(award)
-    _require_status(award, [AwardStatus.SUSPENDED], "resumed")
-    award = _change_status(award, actor=actor, status=AwardStatus.ACTIVE, action="award.resumed",
-                           reason=(reason or "").strip(), message="Award resumed")
+    award = AWARD_LIFECYCLE.check(award, "resume", actor=actor)
+    award = AWARD_LIFECYCLE.apply(award, "resume", actor=actor, locked=award, clean=False,
+                                  changes={"status_reason": (reason or "").strip()}, message="Award resumed")
+    award_changed.send(sender=Award, award=award, actor=actor, change="status")
     _notify_recipient(award, f"Award resumed: {award.reference}", "Payments have resumed.")
     return award
 
@@ -760,12 +736,9 @@ def award_resume(*, actor: User, award: Award, reason: str = "") -> Award:
 @transaction.atomic
 def award_withdraw(*, actor: User, award: Award, reason: str) -> Award:
     """Withdraw an offer or an award: all unpaid money goes back to the pot."""
-    require_actor(actor, "awards.manage_award", award)
-    award = _lock_award(award)
-    _require_status(award, COMMITTING_STATUSES, "withdrawn")
+    award = AWARD_LIFECYCLE.check(award, "withdraw", actor=actor)
     reason = _require_reason(reason)
-    award = _end_award(award, actor=actor, status=AwardStatus.WITHDRAWN, action="award.withdrawn", reason=reason,
-                       note="Award withdrawn", message="Award withdrawn")
+    award = _end_award(award, "withdraw", actor=actor, reason=reason, note="Award withdrawn", message="Award withdrawn")
     _notify_recipient(award, f"Award withdrawn: {award.reference}", f"The award has been withdrawn: {reason}")
     return award
 
@@ -773,13 +746,11 @@ def award_withdraw(*, actor: User, award: Award, reason: str) -> Award:
 @transaction.atomic
 def award_close(*, actor: User, award: Award, reason: str = "") -> Award:
     """Close a finished award: any underspend (committed, not paid) goes back to the pot."""
-    require_actor(actor, "awards.manage_award", award)
-    award = _lock_award(award)
-    _require_status(award, [AwardStatus.ACTIVE, AwardStatus.SUSPENDED], "closed")
+    award = AWARD_LIFECYCLE.check(award, "close", actor=actor)
     if award.instalments.filter(status=InstalmentStatus.RELEASED).exists():
         raise ValidationError(RELEASED_NOT_PAID, code="released_not_paid")
-    return _end_award(award, actor=actor, status=AwardStatus.CLOSED, action="award.closed",
-                      reason=(reason or "").strip(), note="Underspend released at closure", message="Award closed")
+    return _end_award(award, "close", actor=actor, reason=(reason or "").strip(), note="Underspend released at closure",
+                      message="Award closed")
 
 
 # Conditions ---------------------------------------------------------------------------------------
@@ -795,7 +766,7 @@ def _lock_condition(condition: AwardCondition) -> AwardCondition:
 
 
 @transaction.atomic
-def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload, note: str = "") -> AwardCondition:
+def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload: File[Any] | None, note: str = "") -> AwardCondition:
     """The grantee sends evidence that a condition is met; a fund manager then signs it off.
 
     The file goes through the upload pipeline (content, type, macros, archives, size); a new
@@ -807,32 +778,31 @@ def condition_evidence_submit(*, actor: User, condition: AwardCondition, upload,
     _require_live(award)
     if actor is None or not is_recipient_member(actor, award):
         raise ValidationError(NOT_RECIPIENT, code="not_recipient", params={"organisation": award.recipient.name})
-    if condition.status not in (ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED):
-        raise ValidationError(CONDITION_CLOSED, code="condition_closed", params={"status": condition.get_status_display().lower()})
+    CONDITION_LIFECYCLE.require_state(condition, "submit_evidence")
     checked = uploads.check(upload, policy=uploads.CONDITION_EVIDENCE)
-    before = snapshot(condition, ("status", "evidence_name"))
     superseded = condition.evidence.name or None
-    condition.evidence.save(checked.storage_name, upload, save=False)
+    condition.evidence.save(checked.storage_name, checked.upload, save=False)
     stored = condition.evidence.name
     try:
-        condition.evidence_name = checked.original_name or "evidence"
-        condition.evidence_content_type = checked.file_type.content_type
-        condition.evidence_size = checked.size
-        condition.evidence_note = (note or "").strip()
-        condition.evidence_submitted_at = timezone.now()
-        condition.evidence_scan_status = uploads.initial_scan_status()
-        condition.evidence_scan_signature = ""
-        condition.status = ConditionStatus.EVIDENCE_SUBMITTED
-        condition.review_note = ""
-        condition.save()
-        audit_record(actor=actor, action="condition.evidence_submitted", target=condition, before=before,
-                     after={**snapshot(condition, ("status", "evidence_name", "evidence_content_type", "evidence_size",
-                                                   "evidence_scan_status")), "sha256": checked.sha256},
-                     message=f"Evidence sent for \"{condition.title}\"")
+        CONDITION_LIFECYCLE.apply(
+            condition, "submit_evidence", actor=actor, locked=condition, clean=False,
+            changes={
+                "evidence_name": checked.original_name or "evidence",
+                "evidence_content_type": checked.file_type.content_type,
+                "evidence_size": checked.size,
+                "evidence_note": (note or "").strip(),
+                "evidence_submitted_at": timezone.now(),
+                "evidence_scan_status": uploads.initial_scan_status(),
+                "evidence_scan_signature": "",
+                "review_note": "",
+            },
+            recorded=("status", "evidence_name", "evidence_content_type", "evidence_size", "evidence_scan_status"),
+            audit_after={"sha256": checked.sha256}, message=f"Evidence sent for \"{condition.title}\"")
         _notify_manager(award, f"Evidence to review: {award.reference}",
                         f"{award.recipient.name} sent evidence for the condition \"{condition.title}\".")
     except Exception:
-        condition.evidence.storage.delete(stored)
+        if stored:
+            condition.evidence.storage.delete(stored)
         raise
     uploads.delete_after_commit(condition.evidence.storage, superseded)
     if condition.evidence_scan_status == uploads.ScanStatus.AWAITING:
@@ -877,32 +847,28 @@ def condition_evidence_scan(*, condition_id: int) -> str | None:
     return locked.evidence_scan_status
 
 
-def _review(condition: AwardCondition, *, actor: User, allowed: Iterable[str], status: str, action: str,
-            verb: str, note: str, note_required: bool) -> AwardCondition:
-    condition = _lock_condition(condition)
+def _review_condition(condition: AwardCondition, action: str, *, actor: User, note: str, note_required: bool,
+                      signs_off: bool) -> AwardCondition:
+    """Sign off, waive or send back a condition (its row locked, the actor's permission checked)
+    with the fund manager's note, while its award is live."""
     _require_live(condition.award)
-    if condition.status not in allowed:
-        raise ValidationError(CONDITION_NOT_OPEN, code="condition_not_open",
-                              params={"status": condition.get_status_display().lower(), "action": verb})
+    CONDITION_LIFECYCLE.require_state(condition, action)
     note = (note or "").strip()
     if note_required and not note:
         raise ValidationError({"note": ValidationError(NOTE_MISSING, code="note_missing")})
-    before = snapshot(condition, ("status",))
-    condition.status = status
-    condition.review_note = note
-    if status in (ConditionStatus.MET, ConditionStatus.WAIVED):
-        condition.signed_off_by = actor
-        condition.signed_off_at = timezone.now()
-    condition.save()
-    audit_record(actor=actor, action=action, target=condition, before=before,
-                 after=snapshot(condition, ("status", "review_note")), message=f"Condition \"{condition.title}\" {verb}")
-    return condition
+    changes: dict[str, Any] = {"review_note": note}
+    if signs_off:
+        changes.update(signed_off_by=actor, signed_off_at=timezone.now())
+    verb = CONDITION_LIFECYCLE.transition(action).verb
+    return CONDITION_LIFECYCLE.apply(condition, action, actor=actor, locked=condition, clean=False, changes=changes,
+                                     recorded=("status", "review_note"),
+                                     message=f"Condition \"{condition.title}\" {verb}")
 
 
 @transaction.atomic
 def condition_sign_off(*, actor: User, condition: AwardCondition, note: str = "") -> AwardCondition:
     """A fund manager confirms the evidence shows the condition is met."""
-    require_actor(actor, "awards.manage_award", condition.award)
+    CONDITION_LIFECYCLE.require_permission(condition, "sign_off", actor)
     locked = _lock_condition(condition)
     if locked.status == ConditionStatus.OPEN:
         raise ValidationError(NO_EVIDENCE_TO_SIGN_OFF, code="no_evidence")
@@ -911,25 +877,24 @@ def condition_sign_off(*, actor: User, condition: AwardCondition, note: str = ""
             raise ValidationError(EVIDENCE_NOT_SCANNED, code="evidence_not_scanned")
         if locked.evidence_scan_status == uploads.ScanStatus.QUARANTINED:
             raise ValidationError(EVIDENCE_QUARANTINED, code="evidence_quarantined")
-    condition = _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.MET,
-                        action="condition.met", verb="signed off as met", note=note, note_required=False)
+    condition = _review_condition(locked, "sign_off", actor=actor, note=note, note_required=False, signs_off=True)
     _tell_grantee("condition_met", condition.award, about=condition, values={"condition_title": condition.title})
     return condition
 
 
 @transaction.atomic
 def condition_waive(*, actor: User, condition: AwardCondition, note: str) -> AwardCondition:
-    require_actor(actor, "awards.manage_award", condition.award)
-    return _review(condition, actor=actor, allowed=[ConditionStatus.OPEN, ConditionStatus.EVIDENCE_SUBMITTED],
-                   status=ConditionStatus.WAIVED, action="condition.waived", verb="waived", note=note, note_required=True)
+    CONDITION_LIFECYCLE.require_permission(condition, "waive", actor)
+    return _review_condition(_lock_condition(condition), "waive", actor=actor, note=note, note_required=True,
+                             signs_off=True)
 
 
 @transaction.atomic
 def condition_return(*, actor: User, condition: AwardCondition, note: str) -> AwardCondition:
     """Send the evidence back: the condition is open again, with the manager's note."""
-    require_actor(actor, "awards.manage_award", condition.award)
-    condition = _review(condition, actor=actor, allowed=[ConditionStatus.EVIDENCE_SUBMITTED], status=ConditionStatus.OPEN,
-                        action="condition.returned", verb="sent back", note=note, note_required=True)
+    CONDITION_LIFECYCLE.require_permission(condition, "send_back", actor)
+    condition = _review_condition(_lock_condition(condition), "send_back", actor=actor, note=note, note_required=True,
+                                  signs_off=False)
     _notify_recipient(condition.award, f"More evidence needed: {condition.award.reference}",
                       f"The evidence for \"{condition.title}\" was sent back: {condition.review_note}")
     return condition
@@ -973,9 +938,8 @@ def release_blocker(instalment: Instalment, *, award: Award | None = None) -> Va
     award = award or instalment.award
     if award.status != AwardStatus.ACTIVE:
         return ValidationError(AWARD_NOT_ACTIVE, code="award_not_active", params={"status": _status_label(award.status)})
-    if instalment.status != InstalmentStatus.SCHEDULED:
-        return ValidationError(INSTALMENT_NOT_SCHEDULED, code="not_scheduled",
-                               params={"status": instalment.get_status_display().lower()})
+    if not INSTALMENT_LIFECYCLE.allows(instalment.status, "release"):
+        return INSTALMENT_LIFECYCLE.refuse(instalment, INSTALMENT_LIFECYCLE.transition("release"))
     holding = list(conditions_holding_back(instalment))
     if holding:
         return ValidationError(CONDITIONS_HOLD_BACK, code="conditions_open", params={
@@ -1000,17 +964,15 @@ def instalment_release(*, actor: User, instalment: Instalment) -> Instalment:
     linked to it is approved. ``release_blocker`` gives the same answer without locking, for
     pages that show the button only when it can work.
     """
-    require_actor(actor, "awards.manage_award", instalment.award)
+    INSTALMENT_LIFECYCLE.require_permission(instalment, "release", actor)
     award, instalment = _lock_instalment(instalment)
     blocker = release_blocker(instalment, award=award)
     if blocker is not None:
         raise blocker
-    instalment.status = InstalmentStatus.RELEASED
-    instalment.released_at = timezone.now()
-    instalment.released_by = actor
-    instalment.save(update_fields=["status", "released_at", "released_by"])
-    audit_record(actor=actor, action="instalment.released", target=instalment,
-                 message=f"{fy.label(instalment.financial_year)} Q{instalment.quarter} instalment of {_money(instalment.amount)} released")
+    instalment = INSTALMENT_LIFECYCLE.apply(
+        instalment, "release", actor=actor, locked=instalment, clean=False,
+        changes={"released_at": timezone.now(), "released_by": actor}, recorded=("status",),
+        message=f"{fy.label(instalment.financial_year)} Q{instalment.quarter} instalment of {_money(instalment.amount)} released")
     _tell_grantee("instalment_released", award, about=instalment,
                   values={"amount": _money(instalment.amount), "period": _instalment_period(instalment)})
     return instalment
@@ -1036,11 +998,9 @@ def instalment_mark_paid(*, actor: User, instalment: Instalment, paid_on: dt.dat
     never more than the year's money committed and not yet paid; ``reference``: the finance
     system's reference (required). The grantee is sent the remittance.
     """
-    require_actor(actor, "awards.manage_award", instalment.award)
+    INSTALMENT_LIFECYCLE.require_permission(instalment, "mark_paid", actor)
     award, instalment = _lock_instalment(instalment)
-    if instalment.status != InstalmentStatus.RELEASED:
-        raise ValidationError(INSTALMENT_NOT_RELEASED, code="not_released",
-                              params={"status": instalment.get_status_display().lower()})
+    INSTALMENT_LIFECYCLE.require_state(instalment, "mark_paid")
     money = award_ledger_by_year(award).get(instalment.financial_year, {"committed": ZERO, "paid": ZERO})
     year = fy.label(instalment.financial_year)
     if money["paid"] + instalment.amount > money["committed"] and amount is None:
@@ -1072,22 +1032,15 @@ def instalment_mark_paid(*, actor: User, instalment: Instalment, paid_on: dt.dat
     errors = {key: value for key, value in errors.items() if value}
     if errors:
         raise ValidationError(errors)
-    before = snapshot(instalment, ("status",))
-    instalment.status = InstalmentStatus.PAID
-    instalment.paid_at = timezone.now()
-    instalment.paid_by = actor
-    instalment.paid_on = paid_on
-    instalment.paid_amount = amount
-    instalment.payment_reference = reference
-    instalment.payment_note = note if amount != instalment.amount else ""
-    instalment.save(update_fields=["status", "paid_at", "paid_by", "paid_on", "paid_amount", "payment_reference",
-                                   "payment_note"])
     _ledger(award, LedgerEntryKind.PAYMENT, instalment.financial_year, amount, actor,
             f"Q{instalment.quarter} instalment paid, reference {reference}")
-    audit_record(actor=actor, action="instalment.paid", target=instalment, before=before,
-                 after=snapshot(instalment, ("status", "paid_on", "paid_amount", "payment_reference", "payment_note")),
-                 message=f"{instalment.label} instalment of {_money(instalment.amount)} paid: {_money(amount)} "
-                         f"on {_date(paid_on)}, reference {reference}")
+    instalment = INSTALMENT_LIFECYCLE.apply(
+        instalment, "mark_paid", actor=actor, locked=instalment, clean=False,
+        changes={"paid_at": timezone.now(), "paid_by": actor, "paid_on": paid_on, "paid_amount": amount,
+                 "payment_reference": reference, "payment_note": note if amount != instalment.amount else ""},
+        recorded=("status", "paid_on", "paid_amount", "payment_reference", "payment_note"),
+        message=f"{instalment.label} instalment of {_money(instalment.amount)} paid: {_money(amount)} "
+                f"on {_date(paid_on)}, reference {reference}")
     _tell_grantee("instalment_paid", award, about=instalment, values={
         "amount": _money(amount), "period": _instalment_period(instalment), "remittance": remittance_text(instalment)})
     return instalment
@@ -1095,7 +1048,7 @@ def instalment_mark_paid(*, actor: User, instalment: Instalment, paid_on: dt.dat
 
 def remittance_text(instalment: Instalment) -> str:
     """The remittance the grantee is sent (its fields are those ``visibility.remittance`` shows)."""
-    text = (f"{_money(instalment.paid_amount)} was paid to {instalment.award.recipient.name} on {_date(instalment.paid_on)} "
+    text = (f"{_money(instalment.paid_amount)} was paid to {instalment.award.recipient.name} on {_date(instalment.paid_on) if instalment.paid_on else ''} "
             f"for the {instalment.label} instalment of \"{instalment.award.title}\". "
             f"Payment reference: {instalment.payment_reference}.")
     if instalment.payment_note:
@@ -1105,7 +1058,7 @@ def remittance_text(instalment: Instalment) -> str:
 
 @transaction.atomic
 def condition_schedule_set(*, actor: User, condition: AwardCondition, due_date: dt.date | None,
-                           holds_back) -> AwardCondition:
+                           holds_back: Any) -> AwardCondition:
     """Set a condition's due date and the payment it holds back (``holds_back`` as in ``ConditionSpec``).
 
     Only a scheduled instalment can be held back; the condition must still be outstanding."""
@@ -1118,7 +1071,7 @@ def condition_schedule_set(*, actor: User, condition: AwardCondition, due_date: 
                               params={"status": condition.get_status_display().lower(), "action": "changed"})
     key = holds_back_key(holds_back)
     instalments = list(award.instalments.exclude(status=InstalmentStatus.CANCELLED).order_by("financial_year", "quarter"))
-    by_quarter = {(i.financial_year, i.quarter): i for i in instalments}
+    by_quarter: dict[object, Instalment] = {(i.financial_year, i.quarter): i for i in instalments}
     held = (instalments[0] if instalments else None) if key == FIRST_PAYMENT else by_quarter.get(key) if key else None
     errors: dict[str, list[ValidationError]] = defaultdict(list)
     if isinstance(key, tuple) and held is None:
@@ -1164,7 +1117,7 @@ def _fixed_by_year(award: Award) -> tuple[dict[int, Decimal], dict[int, set[int]
     return fixed, quarters
 
 
-def _variation_profile_errors(award: Award, profile: dict[int, Decimal], end_date) -> list[ValidationError]:
+def _variation_profile_errors(award: Award, profile: dict[int, Decimal], end_date: dt.date) -> list[ValidationError]:
     errors = _profile_errors(profile, amount=award.amount, start=award.start_date, end=end_date, fund=award.pot.fund)
     if errors:
         return errors
@@ -1184,8 +1137,8 @@ def _variation_profile_errors(award: Award, profile: dict[int, Decimal], end_dat
 
 @transaction.atomic
 def variation_request(
-    *, actor: User, award: Award, kind: str, reasons: str, proposed_profile: dict | None = None,
-    proposed_end_date=None, proposed_scope: str = "",
+    *, actor: User, award: Award, kind: str, reasons: str, proposed_profile: dict[Any, Any] | None = None,
+    proposed_end_date: dt.date | None = None, proposed_scope: str = "",
 ) -> Variation:
     """The grantee asks to re-profile, extend or change the scope of their award."""
     award = _lock_award(award)
@@ -1269,25 +1222,32 @@ def _reschedule(award: Award) -> None:
                 continue
             # A cancelled instalment keeps the amount it had, as a record of what was not paid.
             new_amount = amount if amount > 0 else instalment.amount
-            if (instalment.amount, instalment.status) != (new_amount, status):
+            if instalment.status != status:
+                _reschedule_instalment(instalment, "cancel" if status == InstalmentStatus.CANCELLED else "reinstate",
+                                       new_amount)
+            elif instalment.amount != new_amount:
                 instalment.amount = new_amount
-                instalment.status = status
-                instalment.save(update_fields=["amount", "status"])
+                instalment.save(update_fields=["amount"])
         for (y, quarter), instalment in existing.items():
             if y == year and quarter not in quarters.get(year, []) and instalment.status == InstalmentStatus.SCHEDULED:
-                instalment.status = InstalmentStatus.CANCELLED
-                instalment.save(update_fields=["status"])
+                _reschedule_instalment(instalment, "cancel", instalment.amount)
+
+
+def _reschedule_instalment(instalment: Instalment, action: str, amount: Decimal) -> None:
+    """Cancel or reinstate a (locked) instalment as a variation moves money; the portal does
+    it, as what follows the variation's approval (recorded with its actor)."""
+    changes = {"amount": amount} if amount != instalment.amount else None
+    verb = INSTALMENT_LIFECYCLE.transition(action).verb
+    INSTALMENT_LIFECYCLE.apply(instalment, action, actor=None, locked=instalment, clean=False, changes=changes,
+                               message=f"{instalment.label} instalment of {_money(amount)} {verb}: variation approved")
 
 
 @transaction.atomic
 def variation_approve(*, actor: User, variation: Variation, note: str = "") -> Variation:
     """Approve a variation: move commitments between years under the pot's row locks, only if
     every year stays within budget; then the unpaid instalments follow the new profile."""
-    require_actor(actor, "awards.manage_award", variation.award)
-    variation = Variation.objects.select_for_update().get(pk=variation.pk)
+    variation = VARIATION_LIFECYCLE.check(variation, "approve", actor=actor)
     award = _lock_award(variation.award)
-    if variation.status != VariationStatus.REQUESTED:
-        raise ValidationError(VARIATION_DECIDED, code="decided", params={"status": variation.get_status_display().lower()})
     if award.status not in VARIABLE_STATUSES:
         raise ValidationError(VARIATION_NOT_ALLOWED, code="not_variable", params={"status": _status_label(award.status)})
     current = award_profile(award)
@@ -1308,8 +1268,8 @@ def variation_approve(*, actor: User, variation: Variation, note: str = "") -> V
         elif delta < 0:
             _ledger(award, LedgerEntryKind.RELEASE, year, -delta, actor, f"Variation approved ({variation.get_kind_display().lower()})")
     before = {**snapshot(award, ("end_date", "description")), "profile": current}
-    variation.previous_profile = {str(year): str(value) for year, value in current.items()}
-    variation.previous_end_date = award.end_date
+    previous = {"previous_profile": {str(year): str(value) for year, value in current.items()},
+                "previous_end_date": award.end_date}
     for year in set(current) | set(new_profile):
         amount = new_profile.get(year, ZERO)
         if amount > 0:
@@ -1327,14 +1287,12 @@ def variation_approve(*, actor: User, variation: Variation, note: str = "") -> V
     award.save(update_fields=fields)
     _reschedule(award)
     award_changed.send(sender=Award, award=award, actor=actor, change="variation")
-    variation.status = VariationStatus.APPROVED
-    variation.decided_by = actor
-    variation.decided_at = timezone.now()
-    variation.decision_note = (note or "").strip()
-    variation.save()
-    audit_record(actor=actor, action="variation.approved", target=variation, before=before,
-                 after={**snapshot(award, ("end_date", "description")), "profile": new_profile},
-                 message=f"{variation.get_kind_display()} approved")
+    # The event records the award's terms before and after, not the variation's own fields.
+    variation = VARIATION_LIFECYCLE.apply(
+        variation, "approve", actor=actor, locked=variation, clean=False,
+        changes={**previous, "decided_by": actor, "decided_at": timezone.now(), "decision_note": (note or "").strip()},
+        recorded=(), audit_before=before, audit_after={**snapshot(award, ("end_date", "description")), "profile": new_profile},
+        message=f"{variation.get_kind_display()} approved")
     audit_record(actor=actor, action="award.varied", target=award, before=before,
                  after={**snapshot(award, ("end_date", "description")), "profile": new_profile},
                  message=f"Award varied: {variation.get_kind_display().lower()}")
@@ -1345,19 +1303,13 @@ def variation_approve(*, actor: User, variation: Variation, note: str = "") -> V
 
 @transaction.atomic
 def variation_reject(*, actor: User, variation: Variation, note: str) -> Variation:
-    require_actor(actor, "awards.manage_award", variation.award)
-    variation = Variation.objects.select_for_update().select_related("award").get(pk=variation.pk)
-    if variation.status != VariationStatus.REQUESTED:
-        raise ValidationError(VARIATION_DECIDED, code="decided", params={"status": variation.get_status_display().lower()})
+    variation = VARIATION_LIFECYCLE.check(variation, "reject", actor=actor)
     if not (note or "").strip():
         raise ValidationError({"note": ValidationError(REJECTION_NOTE_MISSING, code="note_missing")})
-    variation.status = VariationStatus.REJECTED
-    variation.decided_by = actor
-    variation.decided_at = timezone.now()
-    variation.decision_note = note.strip()
-    variation.save()
-    audit_record(actor=actor, action="variation.rejected", target=variation,
-                 after=snapshot(variation, ("status", "decision_note")), message=f"{variation.get_kind_display()} rejected")
+    variation = VARIATION_LIFECYCLE.apply(
+        variation, "reject", actor=actor, locked=variation, clean=False,
+        changes={"decided_by": actor, "decided_at": timezone.now(), "decision_note": note.strip()},
+        recorded=("status", "decision_note"), message=f"{variation.get_kind_display()} rejected")
     _notify_requester(variation, "rejected",
                       f"Your request ({variation.get_kind_display().lower()}) was rejected: {variation.decision_note}")
     return variation

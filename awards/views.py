@@ -4,6 +4,7 @@ see), check a rule (403), call one service and show its messages next to the fie
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessment.visibility import decision_view
 from governance import uploads
 from governance.access import reauthentication_redirect, require
+from governance.forms import add_service_errors, submit_form
 from governance.models import Fund
 from governance.money import ZERO
 from governance.selectors import funds_visible_to, request_roles
@@ -38,7 +40,6 @@ from .forms import (
     ReturnFrequencyForm,
     VariationDecisionForm,
     VariationRequestForm,
-    add_service_errors,
 )
 from .models import (
     Award,
@@ -67,6 +68,7 @@ from .selectors import (
 )
 from .steps import annotate_instalments, manager_next_step
 from .visibility import (
+    award_visible_to,
     awards_visible_to,
     remittance,
     sees_condition_evidence,
@@ -77,7 +79,11 @@ from .visibility import (
 
 
 def _award(request, reference: str):
-    return get_object_or_404(awards_visible_to(request.user), reference=reference)
+    award = award_visible_to(request.user, reference)
+    if award is None:
+        raise Http404("No such award")
+    require(request.user.has_perm("awards.view_award", award))
+    return award
 
 
 def _crumbs(*extra: tuple[str, str]) -> list[tuple[str, str]]:
@@ -257,19 +263,16 @@ def condition_evidence(request, reference: str, pk: int):
     require(request.user.has_perm("awards.act_for_recipient", award))
     form = EvidenceForm(request.POST or None, request.FILES or None,
                         too_large="file" in uploads.too_large_fields(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            condition = services.condition_evidence_submit(actor=request.user, condition=condition,
-                                                           upload=form.cleaned_data["file"], note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
+    sent = submit_form(request, form, lambda: services.condition_evidence_submit(
+        actor=request.user, condition=condition, upload=form.cleaned_data["file"], note=form.cleaned_data["note"]))
+    if sent:
+        condition = sent
+        if condition.evidence_scan_status == uploads.ScanStatus.AWAITING:
+            messages.success(request, f"Evidence sent for \"{condition.title}\". It is being checked for viruses; "
+                                      "a fund manager will review it once the check is done.")
         else:
-            if condition.evidence_scan_status == uploads.ScanStatus.AWAITING:
-                messages.success(request, f"Evidence sent for \"{condition.title}\". It is being checked for viruses; "
-                                          "a fund manager will review it once the check is done.")
-            else:
-                messages.success(request, f"Evidence sent for \"{condition.title}\". A fund manager will review it.")
-            return redirect(award.get_absolute_url() + "#conditions")
+            messages.success(request, f"Evidence sent for \"{condition.title}\". A fund manager will review it.")
+        return redirect(award.get_absolute_url() + "#conditions")
     return render(request, "awards/evidence.html", {
         "award": award, "condition": condition, "form": form, "crumbs": _award_crumbs(award),
     })
@@ -299,17 +302,12 @@ def condition_review(request, reference: str, pk: int):
     condition = get_object_or_404(award.conditions, pk=pk)
     require(request.user.has_perm("awards.manage_award", award))
     form = ConditionReviewForm(request.POST or None, has_evidence=condition.status == ConditionStatus.EVIDENCE_SUBMITTED)
-    if request.method == "POST" and form.is_valid():
-        action = form.cleaned_data["action"]
-        note = form.cleaned_data["note"]
-        service = {"met": services.condition_sign_off, "return": services.condition_return, "waive": services.condition_waive}[action]
-        try:
-            service(actor=request.user, condition=condition, note=note)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Condition \"{condition.title}\" updated.")
-            return redirect(award.get_absolute_url() + "#conditions")
+    services_by_action = {"met": services.condition_sign_off, "return": services.condition_return,
+                          "waive": services.condition_waive}
+    if submit_form(request, form, lambda: services_by_action[form.cleaned_data["action"]](
+            actor=request.user, condition=condition, note=form.cleaned_data["note"])):
+        messages.success(request, f"Condition \"{condition.title}\" updated.")
+        return redirect(award.get_absolute_url() + "#conditions")
     return render(request, "awards/condition_review.html", {
         "award": award, "condition": condition, "form": form, "crumbs": _award_crumbs(award),
     })
@@ -349,17 +347,12 @@ def instalment_pay(request, reference: str, pk: int):
                                "only a released instalment's payment can be recorded.")
         return redirect(award.get_absolute_url() + "#schedule")
     form = PaymentForm(request.POST or None, instalment=instalment)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.instalment_mark_paid(actor=request.user, instalment=instalment, paid_on=data["paid_on"],
-                                          amount=data["amount"], reference=data["reference"], note=data["note"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Payment of the {instalment.label} instalment recorded. "
-                                      f"{award.recipient.name} has been sent the remittance.")
-            return redirect(award.get_absolute_url() + "#schedule")
+    if submit_form(request, form, lambda: services.instalment_mark_paid(
+            actor=request.user, instalment=instalment, paid_on=form.cleaned_data["paid_on"],
+            amount=form.cleaned_data["amount"], reference=form.cleaned_data["reference"], note=form.cleaned_data["note"])):
+        messages.success(request, f"Payment of the {instalment.label} instalment recorded. "
+                                  f"{award.recipient.name} has been sent the remittance.")
+        return redirect(award.get_absolute_url() + "#schedule")
     return render(request, "awards/payment.html", {
         "award": award, "instalment": instalment, "form": form, "crumbs": _award_crumbs(award),
     })
@@ -373,16 +366,11 @@ def condition_schedule(request, reference: str, pk: int):
     require(request.user.has_perm("awards.manage_award", award))
     instalments = list(award.instalments.exclude(status=InstalmentStatus.CANCELLED).order_by("financial_year", "quarter"))
     form = ConditionScheduleForm(request.POST or None, condition=condition, instalments=instalments)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.condition_schedule_set(actor=request.user, condition=condition,
-                                            due_date=form.cleaned_data["due_date"],
-                                            holds_back=form.cleaned_data["holds_back"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Condition \"{condition.title}\" updated.")
-            return redirect(award.get_absolute_url() + "#conditions")
+    if submit_form(request, form, lambda: services.condition_schedule_set(
+            actor=request.user, condition=condition, due_date=form.cleaned_data["due_date"],
+            holds_back=form.cleaned_data["holds_back"])):
+        messages.success(request, f"Condition \"{condition.title}\" updated.")
+        return redirect(award.get_absolute_url() + "#conditions")
     return render(request, "awards/condition_schedule.html", {
         "award": award, "condition": condition, "form": form, "crumbs": _award_crumbs(award),
     })
@@ -413,7 +401,7 @@ def payments_csv(request, reference: str):
 
 
 # action -> (service, page title, button, reason required, hint, done)
-STATUS_ACTIONS = {
+STATUS_ACTIONS: dict[str, tuple[Callable[..., Award], str, str, bool, str, str]] = {
     "activate": (services.award_activate, "Start the award", "Start the award", False,
                  "The pre-start conditions must be met or waived.", "started"),
     "suspend": (services.award_suspend, "Suspend the award", "Suspend the award", True,
@@ -434,14 +422,9 @@ def award_status(request, reference: str, action: str):
     require(request.user.has_perm("awards.manage_award", award))
     service, title, button, reason_required, hint, done = STATUS_ACTIONS[action]
     form = ReasonForm(request.POST or None, reason_required=reason_required, hint=hint)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service(actor=request.user, award=award, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Award {award.reference} {done}.")
-            return redirect(award)
+    if submit_form(request, form, lambda: service(actor=request.user, award=award, reason=form.cleaned_data["reason"])):
+        messages.success(request, f"Award {award.reference} {done}.")
+        return redirect(award)
     return render(request, "awards/status.html", {
         "award": award, "form": form, "title": title, "button": button, "action": action,
         "money": award_money_by_year(award), "crumbs": _award_crumbs(award),
@@ -453,15 +436,10 @@ def award_return_frequency(request, reference: str):
     award = _award(request, reference)
     require(request.user.has_perm("awards.manage_award", award))
     form = ReturnFrequencyForm(request.POST or None, initial={"return_frequency_months": award.return_frequency_months})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.award_return_frequency_set(actor=request.user, award=award,
-                                                months=form.cleaned_data["return_frequency_months"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Saved. A new offer letter is being made, and the recipient has been told.")
-            return redirect(award)
+    if submit_form(request, form, lambda: services.award_return_frequency_set(
+            actor=request.user, award=award, months=form.cleaned_data["return_frequency_months"])):
+        messages.success(request, "Saved. A new offer letter is being made, and the recipient has been told.")
+        return redirect(award)
     return render(request, "awards/return_frequency.html", {
         "award": award, "form": form, "offered": award.status == AwardStatus.OFFERED, "crumbs": _award_crumbs(award),
     })
@@ -476,19 +454,12 @@ def variation_request(request, reference: str):
         messages.info(request, services.VARIATION_ALREADY_OPEN)
         return redirect("awards:variation_detail", reference=award.reference, pk=waiting.pk)
     form = VariationRequestForm(request.POST or None, award=award, current_profile=award_profile(award))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.variation_request(
-                actor=request.user, award=award, kind=data["kind"], reasons=data["reasons"],
-                proposed_profile=form.cleaned_profile(), proposed_end_date=data["proposed_end_date"],
-                proposed_scope=data["proposed_scope"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Your variation request has been sent to the fund manager.")
-            return redirect(award.get_absolute_url() + "#variations")
+    if submit_form(request, form, lambda: services.variation_request(
+            actor=request.user, award=award, kind=form.cleaned_data["kind"], reasons=form.cleaned_data["reasons"],
+            proposed_profile=form.cleaned_profile(), proposed_end_date=form.cleaned_data["proposed_end_date"],
+            proposed_scope=form.cleaned_data["proposed_scope"])):
+        messages.success(request, "Your variation request has been sent to the fund manager.")
+        return redirect(award.get_absolute_url() + "#variations")
     return render(request, "awards/variation_request.html", {
         "award": award, "form": form, "money": award_money_by_year(award), "crumbs": _award_crumbs(award),
     })
@@ -538,14 +509,10 @@ def fund_conditions(request, slug: str):
     fund = get_object_or_404(funds_visible_to(request.user), slug=slug)
     require(request.user.has_perm("awards.manage_conditions", fund))
     form = ConditionTemplateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.condition_template_create(actor=request.user, fund=fund, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Condition \"{form.cleaned_data['title']}\" added for {fund.name}.")
-            return redirect("awards:fund_conditions", slug=fund.slug)
+    if submit_form(request, form, lambda: services.condition_template_create(actor=request.user, fund=fund,
+                                                                            **form.cleaned_data)):
+        messages.success(request, f"Condition \"{form.cleaned_data['title']}\" added for {fund.name}.")
+        return redirect("awards:fund_conditions", slug=fund.slug)
     return render(request, "awards/fund_conditions.html", {
         "fund": fund, "form": form, "templates": condition_templates_for(fund),
         "crumbs": [("Home", reverse("dashboard")), (fund.name, fund.get_absolute_url())],

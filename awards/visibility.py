@@ -115,10 +115,22 @@ def awards_visible_to(user: User) -> QuerySet[Award]:
     )
 
 
+def award_visible_to(user: User, reference: str) -> Award | None:
+    """One award of ``awards_visible_to(user)`` by its reference, else None. It carries the
+    answer for ``sees_award_private``, so the page's checks do not ask the database again."""
+    award = awards_visible_to(user).filter(reference=reference).first()
+    if award is not None:
+        award._found_visible_by = user.pk
+    return award
+
+
 def sees_award_private(user: User, award: Award) -> bool:
-    """May ``user`` see the award's private parts (the same people as ``awards_visible_to``)?"""
+    """May ``user`` see the award's private parts (the same people as ``awards_visible_to``,
+    asked of that queryset)? The ``awards.view_award`` permission is this rule."""
     if award is None or user is None or not user.is_authenticated or not user.is_active:
         return False
+    if getattr(award, "_found_visible_by", None) == user.pk:
+        return True
     return awards_visible_to(user).filter(pk=award.pk).exists()
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("livez", views.livez, name="livez"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("privacy/", views.privacy, name="privacy"),
+    path("how-it-works/lifecycles/", views.lifecycles, name="lifecycles"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),

@@ -15,6 +15,7 @@ from governance.models import OutboxMessage, OutboxStatus
 from governance.outbox import outbox_oldest_waiting_age
 from governance.selectors import calls_open_now, request_roles
 
+from . import lifecycles as lifecycle_tables
 from .providers import dashboard_panels
 
 
@@ -108,6 +109,12 @@ def livez(request):
 @require_GET
 def accessibility(request):
     return render(request, "pages/accessibility.html")
+
+
+@public
+@require_GET
+def lifecycles(request):
+    return render(request, "pages/lifecycles.html", {"lifecycles": lifecycle_tables.page_sections()})
 
 
 @public

@@ -8,7 +8,10 @@ class GovernanceConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import siteurl  # noqa: F401  (registers the SITE_URL system check)
+        from . import (
+            call_lifecycle,  # noqa: F401  (puts the call's table in the lifecycle registry)
+            siteurl,  # noqa: F401  (registers the SITE_URL system check)
+        )
         from .sessions import session_start
 
         # A session's idle and absolute clocks start when its person signs in.

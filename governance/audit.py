@@ -333,7 +333,7 @@ def readable_value(value: Any) -> str:
     return str(value)
 
 
-def change_list(before: dict | None, after: dict | None) -> list[dict[str, str]]:
+def change_list(before: dict | None, after: dict | None) -> list[dict[str, Any]]:
     """An event's before and after as rows a person reads: field label, old value → new value.
 
     Fields with the same value before and after are left out; a field only after (or only

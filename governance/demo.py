@@ -191,10 +191,10 @@ def seed(ctx: DemoContext) -> None:
             network.official_org_id = NETWORK_ORG_IDS[short_name]
             network.save(update_fields=["official_org_id", "updated_at"])
         ctx.networks[short_name] = network
-    for code, name, kind, network, region in ORGANISATIONS:
+    for code, name, kind, network_name, region in ORGANISATIONS:
         org, _ = Organisation.objects.get_or_create(
             ods_code=code,
-            defaults={"name": name, "kind": kind, "region": region, "network": ctx.networks[network]},
+            defaults={"name": name, "kind": kind, "region": region, "network": ctx.networks[network_name]},
         )
         _place(org, *PLACES[code])
         ctx.organisations[code] = org

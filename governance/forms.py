@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils import timezone
 
 from . import fy
+from .form_layout import GroupFieldset, Heading, fields_helper
 from .models import (
     AllocationModel,
     CallPurpose,
@@ -143,17 +147,37 @@ class NHSDateTimeField(forms.MultiValueField):
         return None
 
 
-def needed_when(field: forms.Field) -> forms.Field:
+AnyField = TypeVar("AnyField", bound=forms.Field)
+
+
+def needed_when(field: AnyField) -> AnyField:
     """Mark a field that is needed only in some cases (its hint says which, and the service
     checks it): the label then shows no "(optional)", which would mislead."""
-    field.conditional = True
+    field.conditional = True  # type: ignore[attr-defined]  # the portal's own mark, read by the field template
+    return field
+
+
+# ``form.fields`` is typed as holding plain fields: these give a form's field as the kind it is.
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
     return field
 
 
 class MoneyField(forms.CharField):
     """An amount in pounds and pence, returned as ``Decimal``; never a float."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-10", "spellcheck": "false"}))
         super().__init__(**kwargs)
 
@@ -252,27 +276,72 @@ class FinancialYearField(forms.CharField):
         return fy.label(value) if isinstance(value, int) else value
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ``ValidationError`` on the form: next to its field where the form has one."""
-    if hasattr(exc, "error_dict"):
-        for name, messages in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, exc.messages)
+# Where a service error goes: a field of the form, (another form, its field) such as a row of a
+# formset, or None for the top of the form.
+ErrorPlace = str | tuple[forms.BaseForm, str | None] | None
+FieldMap = Mapping[str, str] | Callable[[str, ValidationError], ErrorPlace]
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError, field_map: FieldMap | None = None) -> None:
+    """Show a service's ``ValidationError`` on the form, each message kept whole (code and params).
+
+    A message keyed by one of the form's fields goes next to that field. Other keys are placed by
+    ``field_map`` (a dict of service key to field name, or a function ``(key, error)`` answering
+    a field name, a ``(form, field)`` pair or None), else by the form's own
+    ``service_error_field(key, error)`` when it has one; what is left goes at the top of the form
+    (the error summary)."""
+    if not hasattr(error, "error_dict"):
+        for each in error.error_list:
+            form.add_error(None, each)
+        return
+    place = _placer(form, field_map)
+    for key, errors in error.error_dict.items():
+        for each in errors:
+            target, field = (form, key) if key in form.fields else _resolve(form, place(key, each))
+            target.add_error(field, each)
+
+
+def _placer(form: forms.BaseForm, field_map: FieldMap | None) -> Callable[[str, ValidationError], ErrorPlace]:
+    if field_map is None:
+        return getattr(form, "service_error_field", lambda key, error: None)
+    if callable(field_map):
+        return field_map
+    return lambda key, error: field_map.get(key)
+
+
+def _resolve(form: forms.BaseForm, place: ErrorPlace) -> tuple[forms.BaseForm, str | None]:
+    target, field = place if isinstance(place, tuple) else (form, place)
+    return target, field if field in target.fields else None
+
+
+def submit_form(request: HttpRequest, form: forms.BaseForm, save: Callable[[], Any]) -> Any:
+    """The usual POST: when the form is posted and valid, run ``save()`` (a service call) and
+    return what it returns (True if nothing); a service's ``ValidationError`` goes on the form
+    (``add_service_errors``) and None is returned, as it is for a GET or an invalid form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = save()
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+    return True if result is None else result
 
 
 class SectionsMixin:
-    """Forms long enough to read in parts: ``sections`` is [(heading, [bound fields])]."""
+    """Forms long enough to read in parts: ``section_layout`` is [(heading, [field names])], drawn
+    by ``{% crispy form %}`` as each heading followed by its fields."""
 
     section_layout: list[tuple[str, list[str]]] = []
 
     @property
-    def sections(self):
-        return [
-            (heading, [self[name] for name in names if name in self.fields])
-            for heading, names in self.section_layout
-            if any(name in self.fields for name in names)
-        ]
+    def helper(self):
+        parts = []
+        for heading, names in self.section_layout:
+            present = [name for name in names if name in self.fields]
+            if present:
+                parts += [Heading(heading), *present]
+        return fields_helper(*parts)
 
 
 class FundForm(forms.Form):
@@ -306,7 +375,7 @@ class PotForm(forms.Form):
     def __init__(self, *args, fund: Fund, networks=None, **kwargs):
         super().__init__(*args, **kwargs)
         if fund.allocation_model == AllocationModel.RING_FENCED:
-            self.fields["network"].queryset = networks if networks is not None else Organisation.objects.none()
+            model_choice_field(self, "network").queryset = networks if networks is not None else Organisation.objects.none()
             self.fields["network"].required = True
         else:
             del self.fields["network"]
@@ -474,12 +543,12 @@ class CallForm(SectionsMixin, forms.Form):
 
     def __init__(self, *args, fund: Fund, hosts=None, pots=None, panels=None, only: tuple[str, ...] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["host_network"].queryset = hosts if hosts is not None else Organisation.objects.none()
-        self.fields["pots"].queryset = pots if pots is not None else Pot.objects.none()
-        self.fields["pots"].label_from_instance = lambda pot: pot.name
-        self.fields["panel"].queryset = panels if panels is not None else Panel.objects.none()
+        model_choice_field(self, "host_network").queryset = hosts if hosts is not None else Organisation.objects.none()
+        model_choice_field(self, "pots").queryset = pots if pots is not None else Pot.objects.none()
+        model_choice_field(self, "pots").label_from_instance = lambda pot: pot.name  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
+        model_choice_field(self, "panel").queryset = panels if panels is not None else Panel.objects.none()
         if "eligible_networks" in self.fields:
-            self.fields["eligible_networks"].choices = list(Organisation.objects.filter(
+            choice_field(self, "eligible_networks").choices = list(Organisation.objects.filter(
                 kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name").values_list("pk", "name"))
         if only is not None:
             for name in list(self.fields):
@@ -633,6 +702,11 @@ class CriteriaWeightsForm(forms.Form):
                 widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "nhsuk-input--width-3"}),
             )
 
+    @property
+    def helper(self):
+        return fields_helper(GroupFieldset("Weight of each criterion, as a percentage", *self.fields, name="weights",
+                                           hint="The weights must add up to 100.", legend_size="s"))
+
     def weights(self) -> dict[int, int]:
         return {c.pk: self.cleaned_data[f"weight_{c.pk}"] for c in self.criteria}
 
@@ -652,9 +726,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, options: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *options["actions"]]
-        self.fields["actor"].choices = [("", "Anyone"), *options["actors"]]
-        self.fields["target_type"].choices = [("", "Any kind"), *options["target_types"]]
+        choice_field(self, "action").choices = [("", "Any action"), *options["actions"]]
+        choice_field(self, "actor").choices = [("", "Anyone"), *options["actors"]]
+        choice_field(self, "target_type").choices = [("", "Any kind"), *options["target_types"]]
 
     def clean(self):
         data = super().clean()

@@ -10,19 +10,20 @@ draws the diagram on the scoring-method page and in DESIGN.md (:meth:`Lifecycle.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from governance.access import require_actor
+from governance.access import ACTOR_NOT_ALLOWED, require_actor
 from governance.audit import audit_record, snapshot
 
 M = TypeVar("M", bound=models.Model)
 
-TRANSITION_NOT_ALLOWED = "This {thing} is {status}, so it cannot be {verb}."
+# ValidationError fills %(name)s placeholders from its params.
+TRANSITION_NOT_ALLOWED = "This %(thing)s is %(status)s, so it cannot be %(verb)s."
 
 # Every lifecycle declared anywhere, by name, for the diagrams and the walk test. Apps import
 # their ``lifecycle`` module in ``AppConfig.ready`` so the registry is complete once Django is.
@@ -34,8 +35,11 @@ class Transition:
     """One row of a lifecycle table: ``action`` moves a row from any of ``sources`` to ``target``.
 
     ``permission`` is the Django permission the actor needs on the object (the same one the view
-    asks); ``system`` lets the portal itself (a scheduled task, ``actor=None``) make the change.
-    ``audit`` is the audit event's action; ``verb`` reads in messages ("cannot be {verb}").
+    asks); empty: no person may, only the portal (with ``system``). ``system`` lets the portal
+    itself (a scheduled task, ``actor=None``) make the change. ``audit`` is the audit event's
+    action, empty for a step that writes none (a build starting: its outcome is what is
+    recorded); ``verb`` reads in messages ("cannot be {verb}"). ``refusal`` (a ``%(status)s``-style
+    message, with ``refusal_code``) replaces the lifecycle's refusal for this action only.
     """
 
     action: str
@@ -45,9 +49,11 @@ class Transition:
     audit: str
     verb: str
     system: bool = False
+    refusal: str = ""
+    refusal_code: str = ""
 
     def __init__(self, action: str, sources: Iterable[str], target: str, *, permission: str, audit: str,
-                 verb: str, system: bool = False) -> None:
+                 verb: str, system: bool = False, refusal: str = "", refusal_code: str = "") -> None:
         object.__setattr__(self, "action", action)
         object.__setattr__(self, "sources", frozenset(str(s) for s in sources))
         object.__setattr__(self, "target", str(target))
@@ -55,6 +61,8 @@ class Transition:
         object.__setattr__(self, "audit", audit)
         object.__setattr__(self, "verb", verb)
         object.__setattr__(self, "system", system)
+        object.__setattr__(self, "refusal", refusal)
+        object.__setattr__(self, "refusal_code", refusal_code)
 
 
 @dataclass
@@ -69,10 +77,21 @@ class Lifecycle(Generic[M]):
     thing: str = ""
     # Fields recorded in the audit event's before/after besides the state field.
     audit_fields: tuple[str, ...] = ()
+    # The refusal when the row is in the wrong state, if the app words it its own way: a
+    # ``%(status)s``-style message given ``thing``, ``status``, ``verb`` (and ``action``, the verb).
+    refusal: str = ""
+    refusal_code: str = "transition_not_allowed"
+    # The object the permission is asked on, when it is not the row itself (a condition's award).
+    permission_object: Callable[[Any], Any] | None = None
+    # The object the audit event is about, when it is not the row itself (an offer letter's award).
+    audit_target: Callable[[Any], Any] | None = None
+    # How the row is checked before saving, when not ``full_clean()`` (a bid skips re-reading
+    # its linked rows).
+    validate: Callable[[Any], None] | None = None
     _by_action: dict[str, Transition] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.thing = self.thing or self.model._meta.verbose_name
+        self.thing = self.thing or str(self.model._meta.verbose_name)
         known = {str(value) for value in self.states.values}
         self._by_action = {}
         for row in self.transitions:
@@ -104,10 +123,41 @@ class Lifecycle(Generic[M]):
         if str(getattr(obj, self.field)) not in row.sources:
             return False
         try:
-            require_actor(actor, row.permission, obj, system=row.system)
+            self._require_actor(obj, row, actor)
         except PermissionDenied:
             return False
         return True
+
+    def require_permission(self, obj: M, action: str, actor: Any) -> None:
+        """PermissionDenied unless ``actor`` may take ``action`` on ``obj`` (whatever its state)."""
+        self._require_actor(obj, self.transition(action), actor)
+
+    def require_state(self, obj: M, action: str) -> None:
+        """The refusal (ValidationError) unless ``obj`` is in a state ``action`` starts from."""
+        row = self.transition(action)
+        if str(getattr(obj, self.field)) not in row.sources:
+            raise self.refuse(obj, row)
+
+    def check(self, obj: M, action: str, *, actor: Any) -> M:
+        """Check who may, lock the row and check its state: the first half of ``apply``, for
+        services that check more on the locked row before ``apply(..., locked=row)``. Call it
+        inside the service's transaction."""
+        self.require_permission(obj, action, actor)
+        locked = self.lock(obj)
+        self.require_state(locked, action)
+        return locked
+
+    def _require_actor(self, obj: M, row: Transition, actor: Any) -> None:
+        if actor is None:  # the portal itself: no object to ask about
+            require_actor(None, row.permission, system=row.system)
+            return
+        if not row.permission:
+            raise PermissionDenied(ACTOR_NOT_ALLOWED)
+        require_actor(actor, row.permission, self.checked_object(obj), system=row.system)
+
+    def checked_object(self, obj: M) -> Any:
+        """The object the permission is asked on (see ``permission_object``)."""
+        return self.permission_object(obj) if self.permission_object is not None else obj
 
     def final_states(self) -> list[str]:
         sources = {state for row in self.transitions for state in row.sources}
@@ -132,35 +182,52 @@ class Lifecycle(Generic[M]):
 
     def refuse(self, obj: M, row: Transition) -> ValidationError:
         status = getattr(obj, f"get_{self.field}_display")().lower()
+        refusal = row.refusal or self.refusal
+        if refusal:
+            return ValidationError(refusal, code=row.refusal_code or self.refusal_code, params={
+                "thing": self.thing, "status": status, "verb": row.verb, "action": row.verb})
         return ValidationError(TRANSITION_NOT_ALLOWED, code="transition_not_allowed",
                                params={"thing": self.thing, "status": status, "verb": row.verb})
 
     @transaction.atomic
     def apply(self, obj: M, action: str, *, actor: Any, changes: Mapping[str, Any] | None = None,
-              message: str = "", locked: M | None = None, clean: bool = True) -> M:
+              message: str = "", locked: M | None = None, clean: bool = True,
+              recorded: Sequence[str] | None = None, audit_before: Mapping[str, Any] | None = None,
+              audit_after: Mapping[str, Any] | None = None) -> M:
         """Make the change: check who may, lock the row, check the state, save, audit.
 
         Returns the locked, saved row; ``obj`` is refreshed too so callers holding it see the
         change. Pass ``locked`` when the service already holds the row lock (it checked other
-        things on it first).
+        things on it first). The audit event records the state field, ``audit_fields`` and the
+        changed fields, or just the fields in ``recorded`` when given; ``audit_before`` and
+        ``audit_after`` add values that are not fields of the row (money released, a letter's
+        version). To record only given values, pass ``recorded=()`` with them; an empty side
+        then records nothing.
         """
         row = self.transition(action)
-        require_actor(actor, row.permission, obj, system=row.system)
+        self._require_actor(obj, row, actor)
         current = locked if locked is not None else self.lock(obj)
         if str(getattr(current, self.field)) not in row.sources:
             raise self.refuse(current, row)
-        recorded = (self.field, *self.audit_fields, *(changes or {}))
+        if recorded is None:
+            recorded = (self.field, *self.audit_fields, *(changes or {}))
         recorded = tuple(dict.fromkeys(recorded))
-        before = snapshot(current, recorded)
+        before = {**snapshot(current, recorded), **(audit_before or {})}
         setattr(current, self.field, row.target)
         for name, value in (changes or {}).items():
             setattr(current, name, value)
         if clean:
-            current.full_clean()
+            if self.validate is not None:
+                self.validate(current)
+            else:
+                current.full_clean()
         current.save()
-        audit_record(actor=actor, action=row.audit, target=current, before=before,
-                     after=snapshot(current, recorded), message=message)
+        after = {**snapshot(current, recorded), **(audit_after or {})}
+        if row.audit:
+            target = self.audit_target(current) if self.audit_target is not None else current
+            audit_record(actor=actor, action=row.audit, target=target, before=before or None, after=after or None,
+                         message=message)
         if current is not obj:
-            for name in recorded:
+            for name in (self.field, *recorded, *(changes or {})):
                 setattr(obj, name, getattr(current, name))
         return current

@@ -56,6 +56,9 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with their email address."""
 
+    # Remembered on the request's user object, not stored (governance.second_factor).
+    _portal_is_staff_role: bool
+
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=150)
     job_title = models.CharField(max_length=150, blank=True)
@@ -148,7 +151,7 @@ ODS_CODE_PATTERNS: dict[str, re.Pattern[str]] = {
     OrganisationKind.GP_PRACTICE: re.compile(r"^[A-Z][0-9]{5}$"),
 }
 ODS_CODE_GENERAL = re.compile(r"^[A-Z0-9]{3,8}$")
-ODS_CODE_EXAMPLES = {
+ODS_CODE_EXAMPLES: dict[str, str] = {
     OrganisationKind.NHS_TRUST: "3 characters starting with R or T, like RH8",
     OrganisationKind.FOUNDATION_TRUST: "3 characters starting with R or T, like RH8",
     OrganisationKind.NHS_SITE: "5 characters starting with its trust's code, like RH801",
@@ -324,7 +327,10 @@ class Organisation(models.Model):
         seen, organisation = {self.pk}, self
         while organisation.successor_id and organisation.successor_id not in seen:
             seen.add(organisation.successor_id)
-            organisation = organisation.successor
+            successor = organisation.successor
+            if successor is None:
+                break
+            organisation = successor
         return organisation
 
     @property
@@ -672,6 +678,12 @@ status_tags("call", CallStatus, colours={
     "upcoming": "Opening soon",
 })
 
+
+# A part of a draft call on its set-up page: complete, or with problems still to fix.
+status_tags("call_task", colours={"incomplete": "blue", "complete": "plain"},
+            labels={"incomplete": "Incomplete", "complete": "Complete"})
+
+
 class Call(models.Model):
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calls")
     host_network = models.ForeignKey(
@@ -990,7 +1002,7 @@ class Notification(models.Model):
 
     @property
     def recipient_email(self) -> str:
-        return self.user.email if self.user_id else self.email
+        return self.user.email if self.user is not None else self.email
 
 
 class NotificationWording(models.Model):
@@ -1041,6 +1053,14 @@ class CallQuestion(models.Model):
     @property
     def audit_fund(self) -> Fund:
         return self.call.fund
+
+
+def _question_state(question: CallQuestion) -> str:
+    return "published" if question.published_at else "answered" if question.answered_at else "waiting"
+
+
+status_tags("question", state=_question_state, colours={"published": "green", "answered": "blue", "waiting": "grey"},
+            labels={"published": "Published", "answered": "Answered, not published", "waiting": "Waiting"})
 
 
 # Alerts for the public ----------------------------------------------------------------------------

@@ -37,7 +37,8 @@ def parse_money(value) -> Decimal:
             raise ValidationError(NOT_MONEY, code="invalid") from None
     if not amount.is_finite():
         raise ValidationError(NOT_MONEY, code="invalid")
-    if amount.as_tuple().exponent < -2:
+    exponent = amount.as_tuple().exponent  # an int: the amount is finite
+    if isinstance(exponent, int) and exponent < -2:
         raise ValidationError(TOO_MANY_DECIMALS, code="decimal_places")
     if amount < 0:
         raise ValidationError(NEGATIVE, code="negative")

@@ -58,7 +58,7 @@ FILE_KINDS = {
 }
 
 # ODS roles (the primary role of each kind).
-ODS_ROLES = {
+ODS_ROLES: dict[str, str] = {
     OrganisationKind.NHS_TRUST: "RO197",
     OrganisationKind.FOUNDATION_TRUST: "RO197",
     OrganisationKind.NHS_SITE: "RO198",
@@ -281,7 +281,7 @@ def load_records(records: Iterable[OdsRecord | str]) -> ImportResult:
     parents = {r.parent_code for r in records if isinstance(r, OdsRecord)} | {
         r.health_geography for r in records if isinstance(r, OdsRecord)}
     with transaction.atomic():
-        lookup = {o.ods_code: o for o in Organisation.objects.filter(ods_code__in=(codes | parents) - {""})}
+        lookup = {o.ods_code: o for o in Organisation.objects.filter(ods_code__in=(codes | parents) - {""}) if o.ods_code}
         for record in records:
             if isinstance(record, str):
                 result.skipped.append(record)
@@ -397,8 +397,9 @@ def refresh_from_api(codes: Iterable[str] | None = None, *, base_url: str | None
     if not base_url:
         raise OdsFormatError("ODS_API_URL is not set")
     if codes is None:
-        codes = Organisation.objects.exclude(ods_code=None).exclude(
+        stored = Organisation.objects.exclude(ods_code=None).exclude(
             kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).values_list("ods_code", flat=True)
+        codes = [code for code in stored if code is not None]  # excluded above
     records: list[OdsRecord | str] = []
     for code in codes:
         code = normalise_code(code)

@@ -37,7 +37,7 @@ REQUEST_FIELDS = ("name", "kind", "company_number", "charity_number", "ukprn", "
 
 NAME_MISSING = "Enter the organisation's name"
 NETWORK_NOT_A_NETWORK = "Choose the Health Innovation Network whose area the organisation is in"
-NUMBER_NEEDED = {
+NUMBER_NEEDED: dict[str, tuple[str, str]] = {
     OrganisationKind.CHARITY: ("charity_number", "Enter the charity's number from the Charity Commission register"),
     OrganisationKind.COMPANY: ("company_number", "Enter the company's number from Companies House"),
     OrganisationKind.UNIVERSITY: ("ukprn", "Enter the university's UKPRN (or its schools and colleges URN)"),

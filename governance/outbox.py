@@ -178,7 +178,9 @@ def outbox_dispatch_due(*, now: dt.datetime | None = None, limit: int = 500) -> 
 
 
 def outbox_is_done(*, task_id: str | None) -> bool:
-    return bool(task_id) and OutboxMessage.objects.filter(task_id=task_id, status=OutboxStatus.DONE).exists()
+    if not task_id:
+        return False
+    return OutboxMessage.objects.filter(task_id=task_id, status=OutboxStatus.DONE).exists()
 
 
 def outbox_mark_done(*, task_id: str | None) -> int:

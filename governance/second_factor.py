@@ -21,7 +21,8 @@ import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import Combinable
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import device_classes, user_has_device
 from django_otp import login as otp_login
@@ -68,13 +69,13 @@ def second_factor_required(user: User) -> bool:
     if user.is_superuser or user.is_staff or getattr(user, "_portal_is_staff_role", None):
         return True
     devices = [Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True)) for model in device_classes()]
-    has_device = devices[0]
+    has_device: Combinable | Q = devices[0]
     for device in devices[1:]:
         has_device |= device
-    staff, device = User.objects.filter(pk=user.pk).annotate(
+    staff, has_one = User.objects.filter(pk=user.pk).annotate(
         _staff=staff_role_condition(), _device=has_device).values_list("_staff", "_device").get()
     user._portal_is_staff_role = bool(staff)
-    return bool(staff or device)
+    return bool(staff or has_one)
 
 
 def second_factor_passed(request) -> bool:

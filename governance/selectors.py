@@ -9,7 +9,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     Case,
     CharField,
@@ -22,6 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.http import HttpRequest
 from django.utils import timezone
 
 from . import fy
@@ -104,10 +107,10 @@ class Roles:
         return [name for held, name in names if held]
 
 
-def roles_of(user: User) -> Roles:
+def roles_of(user: User | AnonymousUser) -> Roles:
     """Three small queries; views reach it through ``request.roles`` (cached per request)."""
     roles = Roles()
-    if not user.is_authenticated:
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return roles
     roles.is_site_admin = user.is_superuser
     for org_id, kind, role in Membership.objects.filter(user=user).values_list(
@@ -130,12 +133,12 @@ def roles_of(user: User) -> Roles:
     return roles
 
 
-def request_roles(request) -> Roles:
+def request_roles(request: HttpRequest) -> Roles:
     """The roles of the request's user, computed at most once per request."""
-    cached = getattr(request, "_portal_roles", None)
+    cached: Roles | None = getattr(request, "_portal_roles", None)
     if cached is None:
         cached = roles_of(request.user)
-        request._portal_roles = cached
+        request._portal_roles = cached  # type: ignore[attr-defined]  # a per-request cache HttpRequest's stub does not declare
     return cached
 
 
@@ -241,9 +244,9 @@ class AuditEventView:
     event: AuditEvent
     action_label: str
     kind_label: str
-    changes: list
+    changes: list[dict[str, Any]]
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.event, name)
 
 
@@ -457,7 +460,8 @@ def calls_public_listing(now: dt.datetime | None = None) -> QuerySet[Call]:
     """
     now = now or timezone.now()
     calls = _with_public_phase(calls_public(), now)
-    return calls.order_by("phase_rank", F("next_time").asc(nulls_last=True), "-closes_at", "pk")
+    # The Django plugin does not follow the annotations _with_public_phase adds.
+    return calls.order_by("phase_rank", F("next_time").asc(nulls_last=True), "-closes_at", "pk")  # type: ignore[misc]
 
 
 def call_public_by_slug(slug: str) -> Call | None:
@@ -471,7 +475,7 @@ def call_public_by_slug(slug: str) -> Call | None:
     )
 
 
-def _criteria_with_rubric():
+def _criteria_with_rubric() -> QuerySet[Criterion]:
     return Criterion.objects.prefetch_related("descriptors").order_by("position", "pk")
 
 
@@ -518,7 +522,7 @@ class ChartBar:
     remaining_x: int
 
 
-def budget_chart(table: PotBudgetTable, *, width: int = 560, label_width: int = 80, bar_height: int = 28) -> dict | None:
+def budget_chart(table: PotBudgetTable, *, width: int = 560, label_width: int = 80, bar_height: int = 28) -> dict[str, Any] | None:
     """Geometry for a bar chart of the fund's budget by year (committed, then remaining).
 
     Drawn as inline SVG beside the budget table, which stays the source for screen readers.

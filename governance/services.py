@@ -1,5 +1,6 @@
 """Writes for the governance stage: organisations, people, memberships, notifications, funds,
-pots and budgets, panels, calls, criteria and the call lifecycle.
+pots and budgets, panels, calls, criteria and the call lifecycle (its table is in
+``call_lifecycle.py``; each call service checks its own rules, then changes the state through it).
 
 Every function is keyword-only, validates, saves and writes its audit event in one
 transaction, and raises ``ValidationError`` with the message constants below.
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -23,6 +26,7 @@ from django.utils.text import slugify
 from . import fy
 from .access import require_actor
 from .audit import audit_record, snapshot
+from .call_lifecycle import CALL_LIFECYCLE
 from .email import email_send
 from .extensions import committed_by_pot_year
 from .models import (
@@ -71,7 +75,7 @@ ORGANISATION_FIELDS = ("name", "kind", "ods_code", "company_number", "charity_nu
 
 
 @transaction.atomic
-def organisation_create(*, actor: User | None, **fields) -> Organisation:
+def organisation_create(*, actor: User | None, **fields: Any) -> Organisation:
     require_actor(actor, "governance.manage_people", system=True)
     organisation = Organisation(**fields)
     organisation.full_clean()
@@ -90,7 +94,7 @@ def organisation_create(*, actor: User | None, **fields) -> Organisation:
 
 
 @transaction.atomic
-def user_create(*, actor: User | None, email: str, full_name: str, password: str | None = None, **extra) -> User:
+def user_create(*, actor: User | None, email: str, full_name: str, password: str | None = None, **extra: Any) -> User:
     require_actor(actor, "governance.manage_people", system=True)
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -212,6 +216,8 @@ def notification_digest_send(*, user_id: int) -> int:
         if not waiting:
             return 0
         user = waiting[0].user
+        if user is None:  # never: the rows were chosen by user_id
+            return 0
         parts = []
         for notification in waiting:
             url = _absolute(notification.link)
@@ -346,7 +352,7 @@ def fund_create(
 
 
 @transaction.atomic
-def fund_update(*, actor: User | None, fund: Fund, **fields) -> Fund:
+def fund_update(*, actor: User | None, fund: Fund, **fields: Any) -> Fund:
     """Change a fund's details. Years cannot shrink past existing budgets."""
     require_actor(actor, "governance.manage_fund", fund)
     if "host_network" in fields:  # and may host funds on the network it moves to
@@ -397,7 +403,7 @@ def _pot_errors(pot: Pot) -> dict[str, list[str]]:
     if pot.name and others.filter(name__iexact=pot.name).exists():
         _add(errors, "name", POT_NAME_TAKEN)
     if fund.allocation_model == AllocationModel.RING_FENCED:
-        if pot.network_id is None:
+        if pot.network is None:
             _add(errors, "network", POT_NETWORK_REQUIRED)
         elif not pot.network.is_network:
             _add(errors, "network", NOT_A_NETWORK)
@@ -456,7 +462,7 @@ def pot_budget_set(*, actor: User | None, pot: Pot, financial_year: int, amount:
         _add(errors, "amount", exc.messages[0])
     if financial_year not in fund.years:
         _add(errors, "financial_year", f"{YEAR_OUTSIDE_FUND}: {fy.label(fund.first_year)} to {fy.label(fund.last_year)}")
-    if errors:
+    if errors or not isinstance(amount, Decimal):
         raise ValidationError(errors)
     budget = PotBudget.objects.select_for_update().filter(pot=pot, financial_year=financial_year).first()
     committed = committed_by_pot_year([pot.pk]).get((pot.pk, financial_year), ZERO)
@@ -552,14 +558,14 @@ def panel_update(*, actor: User | None, panel: Panel, name: str, terms_of_refere
     return panel
 
 
-def _member_snapshot(member: PanelMember) -> dict:
+def _member_snapshot(member: PanelMember) -> dict[str, Any]:
     return {"user": member.user.email, "role": member.role,
             "affiliations": sorted(member.affiliations.values_list("pk", flat=True))}
 
 
 @transaction.atomic
 def panel_member_add(
-    *, actor: User | None, panel: Panel, user: User, role: str, affiliations: list[Organisation] | tuple = (),
+    *, actor: User | None, panel: Panel, user: User, role: str, affiliations: list[Organisation] | tuple[Organisation, ...] = (),
 ) -> PanelMember:
     require_actor(actor, "governance.manage_fund", panel.fund)
     if PanelMember.objects.filter(panel=panel, user=user).exists():
@@ -714,7 +720,7 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
             pot.network_id != call.host_network_id for pot in pots
         ):
             _add(errors, "pots", POT_OF_OTHER_NETWORK)
-    if call.panel_id and call.panel.fund_id != fund.pk:
+    if call.panel is not None and call.panel.fund_id != fund.pk:
         _add(errors, "panel", PANEL_NOT_IN_FUND)
     if not call.innovation_types:
         _add(errors, "innovation_types", NO_INNOVATION_TYPES)
@@ -755,24 +761,24 @@ def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
     return errors
 
 
-def _call_snapshot(call: Call) -> dict:
+def _call_snapshot(call: Call) -> dict[str, Any]:
     data = snapshot(call, CALL_FIELDS)
     data["pots"] = sorted(call.pots.values_list("pk", flat=True)) if call.pk else []
     return data
 
 
-def _criteria_snapshot(call: Call) -> list[dict]:
+def _criteria_snapshot(call: Call) -> list[dict[str, Any]]:
     return [
         {**snapshot(c, CRITERION_FIELDS), "descriptors": {str(d.score): d.descriptor for d in c.descriptors.all()}}
         for c in call.criteria.prefetch_related("descriptors")
     ]
 
 
-def _call_values(call: Call, pot_ids: list[int]) -> dict:
+def _call_values(call: Call, pot_ids: list[int]) -> dict[str, Any]:
     """The call's values for comparing: 2 and 2.0 are the same threshold, list order is ignored."""
     values = {}
     for name in CALL_FIELDS:
-        value = getattr(call, Call._meta.get_field(name).attname)
+        value = getattr(call, Call._meta.get_field(name).attname)  # type: ignore[union-attr]  # CALL_FIELDS are the call's own columns, never a reverse relation
         values[name] = sorted(value) if isinstance(value, list) else value
     values["pots"] = sorted(pot_ids)
     return values
@@ -791,7 +797,7 @@ def _sync(call: Call, locked: Call) -> Call:
 
 
 @transaction.atomic
-def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (), **fields) -> Call:
+def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple[Pot, ...] = (), **fields: Any) -> Call:
     """A new draft call on ``fund``. Fields are the model's (see ``CALL_FIELDS``)."""
     require_actor(actor, "governance.manage_fund", fund)
     unknown = set(fields) - set(CALL_FIELDS)
@@ -811,7 +817,7 @@ def call_create(*, actor: User | None, fund: Fund, pots: list[Pot] | tuple = (),
 
 
 @transaction.atomic
-def call_update(*, actor: User | None, call: Call, pots: list[Pot] | tuple | None = None, **fields) -> Call:
+def call_update(*, actor: User | None, call: Call, pots: list[Pot] | tuple[Pot, ...] | None = None, **fields: Any) -> Call:
     """Change a call. A published call refuses changes to anything applicants rely on."""
     require_actor(actor, "governance.manage_call", call)
     unknown = set(fields) - set(CALL_FIELDS)
@@ -942,23 +948,16 @@ def call_publish(*, actor: User | None, call: Call, now: dt.datetime | None = No
     require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status != CallStatus.DRAFT:
+    if not CALL_LIFECYCLE.allows(locked.status, "publish"):
         raise ValidationError(CALL_NOT_DRAFT)
     problems = call_publish_problems(locked, now=now)
     if problems:
         raise ValidationError(problems)
-    locked.status = CallStatus.OPEN if locked.opens_at <= now else CallStatus.SCHEDULED
-    locked.published_at = now
-    locked.full_clean()
-    locked.save(update_fields=["status", "published_at", "updated_at"])
-    audit_record(
-        actor=actor, action="call.published", target=locked, before={"status": CallStatus.DRAFT},
-        after={"status": CallStatus.SCHEDULED, **_call_snapshot(locked), "criteria": _criteria_snapshot(locked)},
-        message="Published: criteria, rubric and eligibility are now frozen",
-    )
-    if locked.status == CallStatus.OPEN:
-        audit_record(actor=actor, action="call.opened", target=locked, before={"status": CallStatus.SCHEDULED},
-                     after={"status": CallStatus.OPEN}, message="Opened for bids on publication")
+    CALL_LIFECYCLE.apply(call, "publish", actor=actor, locked=locked, changes={"published_at": now},
+                         audit_after={**_call_snapshot(locked), "criteria": _criteria_snapshot(locked)},
+                         message="Published: criteria, rubric and eligibility are now frozen")
+    if locked.opens_at <= now:
+        CALL_LIFECYCLE.apply(call, "open", actor=actor, locked=locked, message="Opened for bids on publication")
         call_alerts_send(call=locked)
     return _sync(call, locked)
 
@@ -972,34 +971,15 @@ def call_unpublish(*, actor: User | None, call: Call, reason: str, now: dt.datet
     locked = _lock_call(call)
     if locked.status == CallStatus.DRAFT:
         return _sync(call, locked)  # already a draft (say the form was sent twice): nothing to do
-    if locked.status != CallStatus.SCHEDULED or locked.phase(now) != CallStatus.SCHEDULED:
+    if not CALL_LIFECYCLE.allows(locked.status, "unpublish") or locked.phase(now) != CallStatus.SCHEDULED:
         raise ValidationError(CALL_ALREADY_OPENED)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": UNPUBLISH_REASON})
-    before = {"status": locked.status, "published_at": locked.published_at}
-    locked.status, locked.published_at = CallStatus.DRAFT, None
-    locked.published_closes_at, locked.closing_extension_reason = None, ""
-    locked.full_clean()
-    locked.save(update_fields=["status", "published_at", "published_closes_at", "closing_extension_reason", "updated_at"])
-    audit_record(actor=actor, action="call.unpublished", target=locked, before=before,
-                 after={"status": CallStatus.DRAFT, "published_at": None},
-                 message=f"Taken back to draft before opening: {reason}")
+    CALL_LIFECYCLE.apply(call, "unpublish", actor=actor, locked=locked,
+                         changes={"published_at": None, "published_closes_at": None, "closing_extension_reason": ""},
+                         message=f"Taken back to draft before opening: {reason}")
     return _sync(call, locked)
-
-
-def _set_status(
-    *, actor: User | None, locked: Call, to: str, action: str, message: str = "", extra: dict | None = None,
-) -> None:
-    before = {"status": locked.status}
-    locked.status = to
-    for name, value in (extra or {}).items():
-        before[name] = getattr(locked, name)
-        setattr(locked, name, value)
-    locked.full_clean()
-    locked.save(update_fields=["status", "updated_at", *(extra or {})])
-    audit_record(actor=actor, action=action, target=locked, message=message, before=before,
-                 after={"status": to, **(extra or {})})
 
 
 @transaction.atomic
@@ -1008,11 +988,11 @@ def call_open(*, actor: User | None, call: Call, now: dt.datetime | None = None)
     require_actor(actor, "governance.manage_call", call, system=True)  # None: the beat, on time
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status != CallStatus.SCHEDULED:
+    if not CALL_LIFECYCLE.allows(locked.status, "open"):
         raise ValidationError(CALL_NOT_SCHEDULED)
     if now < locked.opens_at:
         raise ValidationError(CALL_NOT_YET_OPENING)
-    _set_status(actor=actor, locked=locked, to=CallStatus.OPEN, action="call.opened", message="Opened for bids")
+    CALL_LIFECYCLE.apply(call, "open", actor=actor, locked=locked, message="Opened for bids")
     call_alerts_send(call=locked)
     return _sync(call, locked)
 
@@ -1024,9 +1004,9 @@ def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None
     require_actor(actor, "governance.manage_call", call, system=True)  # None: the beat, on time
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status not in (CallStatus.SCHEDULED, CallStatus.OPEN):
+    if not CALL_LIFECYCLE.allows(locked.status, "close"):
         raise ValidationError(CALL_NOT_OPEN)
-    extra: dict = {}
+    extra: dict[str, Any] = {}
     message = "Closed at its published closing time"
     if now < locked.closes_at:
         if now <= locked.opens_at:
@@ -1036,7 +1016,7 @@ def call_close(*, actor: User | None, call: Call, now: dt.datetime | None = None
             raise ValidationError({"reason": CLOSE_EARLY_REASON})
         extra["closes_at"] = now
         message = f"Closed early: {reason}"
-    _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED, action="call.closed", message=message, extra=extra)
+    CALL_LIFECYCLE.apply(call, "close", actor=actor, locked=locked, changes=extra, message=message)
     call_closed.send(sender=Call, call=locked, actor=actor)
     return _sync(call, locked)
 
@@ -1101,10 +1081,8 @@ def call_start_assessment(*, actor: User | None, call: Call, now: dt.datetime | 
     if locked.phase(now) != CallStatus.CLOSED:
         raise ValidationError(CALL_NOT_CLOSED)
     if locked.status != CallStatus.CLOSED:
-        _set_status(actor=None, locked=locked, to=CallStatus.CLOSED, action="call.closed",
-                    message="Closed at its published closing time")
-    _set_status(actor=actor, locked=locked, to=CallStatus.ASSESSMENT, action="call.assessment_started",
-                message="Assessment started")
+        CALL_LIFECYCLE.apply(call, "close", actor=None, locked=locked, message="Closed at its published closing time")
+    CALL_LIFECYCLE.apply(call, "start_assessment", actor=actor, locked=locked, message="Assessment started")
     call_entered_assessment.send(sender=Call, call=locked, actor=actor)
     return _sync(call, locked)
 
@@ -1115,10 +1093,10 @@ def call_mark_decided(*, actor: User | None, call: Call, now: dt.datetime | None
     require_actor(actor, "governance.manage_call", call)
     now = now or timezone.now()
     locked = _lock_call(call)
-    if locked.status != CallStatus.ASSESSMENT:
+    if not CALL_LIFECYCLE.allows(locked.status, "decide"):
         raise ValidationError(CALL_NOT_IN_ASSESSMENT)
-    _set_status(actor=actor, locked=locked, to=CallStatus.DECIDED, action="call.decided",
-                message="Decisions made and released", extra={"decisions_released_at": locked.decisions_released_at or now})
+    CALL_LIFECYCLE.apply(call, "decide", actor=actor, locked=locked, message="Decisions made and released",
+                         changes={"decisions_released_at": locked.decisions_released_at or now})
     return _sync(call, locked)
 
 
@@ -1127,9 +1105,9 @@ def call_close_out(*, actor: User | None, call: Call) -> Call:
     """Decided → closed out: nothing more happens on the call itself."""
     require_actor(actor, "governance.manage_call", call)
     locked = _lock_call(call)
-    if locked.status != CallStatus.DECIDED:
+    if not CALL_LIFECYCLE.allows(locked.status, "close_out"):
         raise ValidationError(CALL_NOT_DECIDED)
-    _set_status(actor=actor, locked=locked, to=CallStatus.CLOSED_OUT, action="call.closed_out", message="Closed out")
+    CALL_LIFECYCLE.apply(call, "close_out", actor=actor, locked=locked, message="Closed out")
     return _sync(call, locked)
 
 
@@ -1200,14 +1178,14 @@ def _set_descriptors(criterion: Criterion, descriptors: dict[int, str] | None) -
             criterion.descriptors.filter(score=score).delete()
 
 
-def _criterion_snapshot(criterion: Criterion) -> dict:
+def _criterion_snapshot(criterion: Criterion) -> dict[str, Any]:
     return {**snapshot(criterion, CRITERION_FIELDS),
             "descriptors": {str(d.score): d.descriptor for d in criterion.descriptors.all()}}
 
 
 @transaction.atomic
 def criterion_add(
-    *, actor: User | None, call: Call, descriptors: dict[int, str] | None = None, **fields,
+    *, actor: User | None, call: Call, descriptors: dict[int, str] | None = None, **fields: Any,
 ) -> Criterion:
     """Add a criterion (and its rubric: a descriptor per score) to a draft call."""
     require_actor(actor, "governance.manage_call", call)
@@ -1228,7 +1206,7 @@ def criterion_add(
 
 @transaction.atomic
 def criterion_update(
-    *, actor: User | None, criterion: Criterion, descriptors: dict[int, str] | None = None, **fields,
+    *, actor: User | None, criterion: Criterion, descriptors: dict[int, str] | None = None, **fields: Any,
 ) -> Criterion:
     require_actor(actor, "governance.manage_call", criterion.call)
     unknown = set(fields) - set(CRITERION_FIELDS)
@@ -1432,7 +1410,8 @@ def _rate_limited(name: str) -> bool:
     except ValueError:
         cache.set(key, 1, timeout=3600)
         count = 1
-    return count > settings.CALL_ALERT_REQUESTS_PER_HOUR
+    limit: int = settings.CALL_ALERT_REQUESTS_PER_HOUR
+    return count > limit
 
 
 def call_alert_confirm_link(subscription: CallAlertSubscription) -> str:
@@ -1447,7 +1426,7 @@ def call_alert_unsubscribe_link(subscription: CallAlertSubscription) -> str:
 
 @transaction.atomic
 def call_alert_subscribe(
-    *, email: str, networks=(), purposes=(), regions=(), client: str = "",
+    *, email: str, networks: Iterable[Organisation] = (), purposes: Iterable[str] = (), regions: Iterable[str] = (), client: str = "",
 ) -> CallAlertSubscription:
     """Anyone asks for emails about new calls; nothing is sent until they confirm the address
     (double opt-in). Limited per address and per visitor (``client``, the IP address)."""

@@ -93,9 +93,11 @@ def session_check(request, *, activity: bool = True) -> SessionState | None:
     if SIGNED_IN_AT not in session or LAST_SEEN not in session or IDLE_LIMIT not in session:
         session_start(request, user)  # signed in before these clocks existed
     if now - session[SIGNED_IN_AT] >= settings.SESSION_ABSOLUTE_LIFETIME:
-        return _end(request, SIGNED_OUT_LIFETIME.format(hours=duration_label(settings.SESSION_ABSOLUTE_LIFETIME)))
+        _end(request, SIGNED_OUT_LIFETIME.format(hours=duration_label(settings.SESSION_ABSOLUTE_LIFETIME)))
+        return None
     if now - session[LAST_SEEN] >= session[IDLE_LIMIT]:
-        return _end(request, SIGNED_OUT_IDLE.format(minutes=duration_label(session[IDLE_LIMIT])))
+        _end(request, SIGNED_OUT_IDLE.format(minutes=duration_label(session[IDLE_LIMIT])))
+        return None
     if activity and now - session[LAST_SEEN] >= touch_interval(session[IDLE_LIMIT]):
         session[LAST_SEEN] = now
         # Roles change: a person made an assessor today gets the shorter timeout from now on.

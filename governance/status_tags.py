@@ -5,8 +5,8 @@ declared once with ``status_tags(kind, Enum, colours=..., labels=...)`` next to 
 ``models.py``, and every template shows it with ``{% status_tag "kind" value %}``. ``value`` is a
 stored value, or, for kinds declared with ``state=``, the object whose state it works out (a
 return that is overdue, an assignment whose sheet is submitted). A value a kind does not know is
-shown grey with its own text, never an error page. Colours are the NHS.UK tag modifiers; the
-words are always there, so colour is never the only signal.
+shown grey with its own text, never an error page. Colours are the NHS.UK tag modifiers (or
+"plain", for a state that needs none); the words are always there, so colour is never the only signal.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from django.db.models import Choices
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-COLOURS = frozenset({"white", "grey", "green", "aqua-green", "blue", "purple", "pink", "red", "orange", "yellow"})
+COLOURS = frozenset({"white", "grey", "green", "aqua-green", "blue", "purple", "pink", "red", "orange", "yellow", "plain"})
+# "plain": a state that needs no colour (a task list's "Completed"), shown as ordinary text.
+TAG_CLASSES = {"plain": "nhsuk-tag--no-colour nhsuk-tag--no-border nhsuk-u-font-weight-normal"}
 UNKNOWN_COLOUR = "grey"
 
 
@@ -72,4 +74,4 @@ def tag_parts(kind: str, value: Any, label: str | None = None) -> tuple[str, str
 
 def render_status_tag(kind: str, value: Any, label: str | None = None) -> SafeString:
     colour, words = tag_parts(kind, value, label)
-    return format_html('<strong class="nhsuk-tag nhsuk-tag--{}">{}</strong>', colour, words)
+    return format_html('<strong class="nhsuk-tag {}">{}</strong>', TAG_CLASSES.get(colour, f"nhsuk-tag--{colour}"), words)

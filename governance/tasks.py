@@ -11,7 +11,7 @@ from .services import calls_advance, notification_email_send
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
+@shared_task(  # type: ignore[call-overload]  # outbox_wait_on is this project's own task option (OutboxTask)
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30, retry_backoff_max=3600, retry_jitter=True, max_retries=8,
     # A mail server still down after every retry: the outbox message waits for the beat again.

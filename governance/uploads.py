@@ -28,17 +28,20 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import clamd
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import models, transaction
 from django.http import FileResponse, Http404
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from .status_tags import status_tags
 
 logger = logging.getLogger(__name__)
 
@@ -303,6 +306,7 @@ class CheckedUpload:
     size: int
     sha256: str
     original_name: str
+    upload: File[Any] = field(compare=False, repr=False)  # the file that was checked
 
     @property
     def storage_name(self) -> str:
@@ -345,7 +349,7 @@ def check(upload, *, policy: UploadPolicy, field: str = "file") -> CheckedUpload
         raise _refusal(refused.code, policy, field) from None
     if kind not in policy.allowed:
         raise _refusal("type", policy, field)
-    return CheckedUpload(kind, size, digest.hexdigest(), clean_original_name(getattr(upload, "name", "")))
+    return CheckedUpload(kind, size, digest.hexdigest(), clean_original_name(getattr(upload, "name", "")), upload)
 
 
 # Size while streaming ------------------------------------------------------------------------
@@ -406,6 +410,9 @@ class ScanStatus(models.TextChoices):
     AWAITING = "awaiting_scan", "Awaiting virus scan"
     AVAILABLE = "available", "Available"
     QUARANTINED = "quarantined", "Quarantined: a virus was found"
+
+
+status_tags("scan", ScanStatus, colours={ScanStatus.AWAITING: "grey", ScanStatus.AVAILABLE: "green", ScanStatus.QUARANTINED: "red"})
 
 
 class ScanFailed(Exception):

@@ -42,7 +42,7 @@ from .forms import (
     PanelMemberRoleForm,
     PotBudgetForm,
     PotForm,
-    add_service_errors,
+    submit_form,
 )
 from .models import AllocationModel, CallStatus
 from .selectors import (
@@ -72,19 +72,6 @@ from .selectors import (
     pots_of_fund,
 )
 from .services import notification_mark_read
-
-
-def _submit(request, form, save):
-    """On a POST whose form is valid, run ``save()`` (a service call) and return what it returns
-    (True if nothing); a service's ValidationError is shown on the form and None returned."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        result = save()
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return None
-    return True if result is None else result
 
 
 def _posted_id(request, name: str) -> int:
@@ -136,7 +123,7 @@ def call_public(request, slug: str):
     return render(request, "governance/calls/detail.html", {
         "call": call,
         "budget": money_available_to_call(call),
-        "composition": panel_composition(call.panel) if call.panel_id else [],
+        "composition": panel_composition(call.panel) if call.panel is not None else [],
         "now_phase": call.phase(),
         "takes_questions": services.call_takes_questions(call),
         "can_ask": request.user.has_perm("governance.ask_call_question", call),
@@ -177,7 +164,7 @@ def fund_create(request):
     hosts = networks_managed_by(request.user)
     require(hosts.exists())
     form = FundForm(_posted(request), networks=hosts)
-    fund = _submit(request, form, lambda: services.fund_create(actor=request.user, **form.cleaned_data))
+    fund = submit_form(request, form, lambda: services.fund_create(actor=request.user, **form.cleaned_data))
     if fund:
         messages.success(request, f"{fund.name} has been created. Add its pots and their budgets next.")
         return redirect(fund.get_absolute_url())
@@ -213,7 +200,7 @@ def fund_edit(request, slug: str):
     hosts = networks_managed_by(request.user) | networks().filter(pk=fund.host_network_id)
     initial = {name: getattr(fund, name) for name in services.FUND_FIELDS}
     form = FundForm(_posted(request), initial=initial, networks=hosts)
-    saved = _submit(request, form, lambda: services.fund_update(actor=request.user, fund=fund, **form.cleaned_data))
+    saved = submit_form(request, form, lambda: services.fund_update(actor=request.user, fund=fund, **form.cleaned_data))
     if saved:
         messages.success(request, "The fund's details have been saved.")
         return redirect(saved.get_absolute_url())
@@ -281,7 +268,7 @@ def fund_auditors_page(request, slug: str):
         services.fund_auditor_remove(actor=request.user, role=role)
         messages.success(request, f"{role.user} is no longer an auditor of this fund.")
         return redirect(here)
-    if form is not None and _submit(request, form, lambda: services.fund_auditor_add(
+    if form is not None and submit_form(request, form, lambda: services.fund_auditor_add(
             actor=request.user, fund=fund, user=form.user)):
         messages.success(request, f"{form.user} is now an auditor of this fund.")
         return redirect(here)
@@ -303,7 +290,7 @@ def pot_create(request, slug: str):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
     form = PotForm(_posted(request), fund=fund, networks=networks())
-    pot = _submit(request, form, lambda: services.pot_create(actor=request.user, fund=fund, **form.cleaned_data))
+    pot = submit_form(request, form, lambda: services.pot_create(actor=request.user, fund=fund, **form.cleaned_data))
     if pot:
         messages.success(request, f"{pot.name} has been added. Set its budget for each financial year.")
         return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
@@ -322,7 +309,7 @@ def pot_edit(request, slug: str, pk: int):
     pot = _pot_or_404(fund, pk)
     form = PotForm(_posted(request), fund=fund, networks=networks(),
                    initial={"name": pot.name, "network": pot.network})
-    saved = _submit(request, form, lambda: services.pot_update(actor=request.user, pot=pot, **form.cleaned_data))
+    saved = submit_form(request, form, lambda: services.pot_update(actor=request.user, pot=pot, **form.cleaned_data))
     if saved:
         messages.success(request, "The pot has been saved.")
         return redirect("governance:pot_budget", slug=fund.slug, pk=pot.pk)
@@ -353,7 +340,7 @@ def pot_budget(request, slug: str, pk: int):
         if missing:
             initial = {"financial_year": missing[0]}
     form = PotBudgetForm(_posted(request), fund=fund, initial=initial)
-    saved = _submit(request, form, lambda: services.pot_budget_set(actor=request.user, pot=pot, **form.cleaned_data))
+    saved = submit_form(request, form, lambda: services.pot_budget_set(actor=request.user, pot=pot, **form.cleaned_data))
     if saved:
         label = fy.label(form.cleaned_data["financial_year"])
         messages.success(request, f"The budget for {label} has been saved.")
@@ -376,7 +363,7 @@ def panel_create(request, slug: str):
     fund = _fund_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", fund))
     form = PanelForm(_posted(request))
-    panel = _submit(request, form, lambda: services.panel_create(actor=request.user, fund=fund, **form.cleaned_data))
+    panel = submit_form(request, form, lambda: services.panel_create(actor=request.user, fund=fund, **form.cleaned_data))
     if panel:
         messages.success(request, f"{panel.name} has been created. Add its members next.")
         return redirect("governance:panel_detail", slug=fund.slug, pk=panel.pk)
@@ -392,7 +379,7 @@ def panel_edit(request, slug: str, pk: int):
     require(request.user.has_perm("governance.manage_fund", fund))
     panel = _panel_or_404(fund, pk)
     form = PanelForm(_posted(request), initial={"name": panel.name, "terms_of_reference": panel.terms_of_reference})
-    saved = _submit(request, form, lambda: services.panel_update(actor=request.user, panel=panel, **form.cleaned_data))
+    saved = submit_form(request, form, lambda: services.panel_update(actor=request.user, panel=panel, **form.cleaned_data))
     if saved:
         messages.success(request, "The panel has been saved.")
         return redirect("governance:panel_detail", slug=fund.slug, pk=panel.pk)
@@ -413,7 +400,7 @@ def panel_detail(request, slug: str, pk: int):
     form = None
     if can_manage:
         form = PanelMemberForm(_posted(request))
-        member = _submit(request, form, lambda: services.panel_member_add(
+        member = submit_form(request, form, lambda: services.panel_member_add(
             actor=request.user, panel=panel, user=form.user, role=form.cleaned_data["role"]
         ))
         if member:
@@ -507,7 +494,7 @@ def call_create(request, slug: str):
     if len(panels) == 1:
         initial["panel"] = panels[0]
     form = _call_form(request, fund, data=_posted(request), initial=initial)
-    call = _submit(request, form, lambda: services.call_create(
+    call = submit_form(request, form, lambda: services.call_create(
         actor=request.user, fund=fund, pots=list(form.cleaned_data["pots"]), **form.service_fields()
     ))
     if call:
@@ -561,7 +548,7 @@ def call_edit(request, slug: str):
         pots = list(form.cleaned_data["pots"]) if "pots" in form.cleaned_data else None
         return services.call_update(actor=request.user, call=call, pots=pots, **form.service_fields())
 
-    if _submit(request, form, save):
+    if submit_form(request, form, save):
         messages.success(request, "The call has been saved.")
         return redirect("governance:call_manage", slug=call.slug)
     return render(request, "governance/calls/form.html", {
@@ -575,7 +562,7 @@ def call_copy(request, slug: str):
     source = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_fund", source.fund))
     form = CallCopyForm(_posted(request), initial={"title": f"{source.title} (copy)"})
-    call = _submit(request, form, lambda: services.call_copy(actor=request.user, source=source, **form.cleaned_data))
+    call = submit_form(request, form, lambda: services.call_copy(actor=request.user, source=source, **form.cleaned_data))
     if call:
         messages.success(request, f"A draft copy of {source.title}, with its criteria and rubric, has been created.")
         return redirect("governance:call_manage", slug=call.slug)
@@ -613,7 +600,7 @@ def call_close(request, slug: str):
     require(request.user.has_perm("governance.manage_call", call))
     form = CallCloseForm(_posted(request))
     early = timezone.now() < call.closes_at
-    saved = _submit(request, form, lambda: services.call_close(
+    saved = submit_form(request, form, lambda: services.call_close(
         actor=request.user, call=call, reason=form.cleaned_data["reason"]
     ))
     if saved:
@@ -629,7 +616,7 @@ def call_extend(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
     form = CallExtendForm(_posted(request), initial={"closes_at": call.closes_at})
-    saved = _submit(request, form, lambda: services.call_extend_closing(
+    saved = submit_form(request, form, lambda: services.call_extend_closing(
         actor=request.user, call=call, closes_at=form.cleaned_data["closes_at"], reason=form.cleaned_data["reason"],
     ))
     if saved:
@@ -644,7 +631,7 @@ def call_unpublish(request, slug: str):
     call = _call_or_404(slug)
     require(request.user.has_perm("governance.manage_call", call))
     form = CallUnpublishForm(_posted(request))
-    saved = _submit(request, form, lambda: services.call_unpublish(
+    saved = submit_form(request, form, lambda: services.call_unpublish(
         actor=request.user, call=call, reason=form.cleaned_data["reason"],
     ))
     if saved:
@@ -730,7 +717,7 @@ def _criterion_page(request, call, criterion):
             return services.criterion_add(call=call, **fields)
         return services.criterion_update(criterion=criterion, **fields)
 
-    saved = _submit(request, form, save)
+    saved = submit_form(request, form, save)
     if saved:
         messages.success(request, f"“{saved.title}” and its rubric are saved.")
         return redirect(reverse("governance:call_manage", args=[call.slug]) + "#criteria")
@@ -767,7 +754,7 @@ def criteria_weights(request, slug: str):
     context = {"form": form}
     if call.criteria_frozen:
         return _frozen_response(request, call, "governance/calls/weights.html", context)
-    saved = _submit(request, form, lambda: services.criteria_weights_set(
+    saved = submit_form(request, form, lambda: services.criteria_weights_set(
         actor=request.user, call=call, weights=form.weights()
     ))
     if saved:

@@ -35,3 +35,8 @@ class ReportingConfig(AppConfig):
 
         register_model.connect()
         post_migrate.connect(register_model.build_if_never_built, sender=self, dispatch_uid="register.build_if_never_built")
+
+        # The lifecycle tables (monitoring returns; impact report builds and publication), in
+        # ``governance.lifecycle.REGISTRY`` for the diagrams and the walk test.
+        from .impact import lifecycle as impact_lifecycle  # noqa: F401
+        from .monitoring import lifecycle as monitoring_lifecycle  # noqa: F401

@@ -65,6 +65,8 @@ def _seed_award(ctx: DemoContext, key: str, award: Award, latest: str) -> None:
     award = Award.objects.select_for_update().get(pk=award.pk)
     services._sync(award, today=ctx.today)  # also closed awards: their returns were made while they ran
     grantee, manager = award.accepted_by, award.issued_by
+    if grantee is None:
+        raise ValueError(f"{award.reference}: only accepted awards have returns to seed")
     schedule = list(award.returns.select_related("instalment").order_by("period_start"))
     past = [ret for ret in schedule if ret.period_end < ctx.today]
     left_open = set()
@@ -187,7 +189,7 @@ def _seed_reports(ctx: DemoContext) -> None:
         actor=manager, fund=fund, period_start=first.start, period_end=last.end, title=DEMO_REPORT_TITLE,
         enqueue=False,
     )
-    build_impact_report.apply(args=[version.pk])
+    build_impact_report.apply(args=(version.pk,))
     version.refresh_from_db()
     if version.status != "ready":
         raise RuntimeError(f"The demo impact report did not build: {version.error}")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from applications.models import BenefitMeasure, CareSetting, CostCategory, Milestone, SavingKind
 from awards.models import Award, DocumentStatus, Instalment
 from governance import fy
-from governance.models import Call, Fund, Notification, Organisation
+from governance.models import Call, Fund, Notification, Organisation, OutboxMessage
 from governance.money import money_field
 from governance.status_tags import status_tags
 
@@ -98,6 +98,9 @@ class MonitoringReturn(models.Model):
     )
     opened_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Set on the instances a grantee's lists show, not stored: past its due date today.
+    overdue: bool
 
     class Meta:
         ordering = ["award", "period_start"]
@@ -291,11 +294,29 @@ class ImpactReport(models.Model):
         return self.fund
 
 
+class Publication(models.TextChoices):
+    """Whether a built version is on the public list: its second lifecycle, apart from the build."""
+
+    UNPUBLISHED = "unpublished", "Not published"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+def publication_from_dates(published_at, unpublished_at) -> str:
+    """The publication state the dates describe (a withdrawn version keeps when it was published)."""
+    if unpublished_at is not None:
+        return Publication.WITHDRAWN
+    return Publication.PUBLISHED if published_at is not None else Publication.UNPUBLISHED
+
+
 def report_file_path(instance: ReportVersion, filename: str) -> str:
     return f"reports/{instance.report_id}/v{instance.number}/{filename}"
 
 
 class ReportVersion(models.Model):
+    # Set on the instance that asked for a build, not stored: its outbox message, if any.
+    build_message: OutboxMessage | None
+
     report = models.ForeignKey(ImpactReport, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.QUEUED)
@@ -319,6 +340,9 @@ class ReportVersion(models.Model):
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     unpublished_at = models.DateTimeField(null=True, blank=True)
     unpublished_reason = models.TextField(blank=True)
+    # Publication's own state, kept in step with the dates above on every save (rows written
+    # with the dates alone, by fixtures or the admin, get the state the dates describe).
+    publication = models.CharField(max_length=12, choices=Publication.choices, default=Publication.UNPUBLISHED)
 
     class Meta:
         ordering = ["report", "-number"]
@@ -328,13 +352,20 @@ class ReportVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.report.title} v{self.number}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.publication = publication_from_dates(self.published_at, self.unpublished_at)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"published_at", "unpublished_at"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "publication"}
+        super().save(*args, **kwargs)
+
     @property
     def audit_fund(self) -> Fund:
         return self.report.fund
 
     @property
     def is_public(self) -> bool:
-        return self.published_at is not None and self.unpublished_at is None
+        return publication_from_dates(self.published_at, self.unpublished_at) == Publication.PUBLISHED
 
 
 def _publication_state(version: ReportVersion) -> str:

@@ -12,7 +12,8 @@ these (403 if refused). Templates use ``{% has_perm %}`` with the same names.
 
 import rules
 
-from awards.rules import audits_award, is_recipient_member, manages_award, manages_award_pot
+from awards.rules import is_recipient_member, manages_award
+from awards.visibility import sees_award_private
 from governance.models import FundRoleKind, Membership, MembershipRole, OrganisationKind
 from governance.rules import is_site_admin
 
@@ -25,9 +26,8 @@ def _award(ret: MonitoringReturn | None):
 
 @rules.predicate
 def reads_return_award(user, ret: MonitoringReturn) -> bool:
-    award = _award(ret)
-    return bool(award is not None and (manages_award(user, award) or manages_award_pot(user, award)
-                                       or audits_award(user, award) or is_recipient_member(user, award)))
+    """Whoever may see the award (``awards.view_award``, the award queryset's rule)."""
+    return sees_award_private(user, _award(ret))
 
 
 @rules.predicate

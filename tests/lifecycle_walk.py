@@ -48,6 +48,9 @@ def check_step(lifecycle: Lifecycle, *, state: str, action: str, role: str, role
         lifecycle.apply(obj, action, actor=actor, changes=changes)
         obj.refresh_from_db()
         assert getattr(obj, lifecycle.field) == row.target
+        if not row.audit:  # a step the table marks as writing no event
+            assert AuditEvent.objects.count() == events
+            return
         assert AuditEvent.objects.count() == events + 1
         assert AuditEvent.objects.latest("pk").action == row.audit
         return

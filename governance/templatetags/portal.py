@@ -1,10 +1,13 @@
-"""Template helpers used across the site: money, financial years, status tags and NHS.UK form widgets.
+"""Template helpers used across the site: money, financial years, status tags, NHS.UK form widgets
+and the shared table and summary-list partials.
 
 Loaded as a template builtin (see settings), so no ``{% load %}`` is needed.
 """
 
 from django import template
 from django.forms import BoundField
+from django.template.base import token_kwargs
+from django.utils.safestring import mark_safe
 
 from governance import fy, timefmt
 from governance.error_summary import summary_items
@@ -93,10 +96,10 @@ def nhsuk_widget(field: BoundField, extra_class: str = "") -> str:
         css += f" {css.split()[0]}--error"
     existing = field.field.widget.attrs.get("class", "")
     classes = [c for part in (css, existing, extra_class) for c in part.split()]
-    attrs = {"class": " ".join(dict.fromkeys(classes))}  # each class once, in order
+    attrs: dict[str, str | bool] = {"class": " ".join(dict.fromkeys(classes))}  # each class once, in order
     describedby = field_describedby(field)
     if widget_type == "textarea" and getattr(field.field, "max_length", None):
-        attrs["class"] += " nhsuk-js-character-count"
+        attrs["class"] = f"{attrs['class']} nhsuk-js-character-count"
         describedby = f"{field.auto_id}-info {describedby}".strip()
     if describedby:
         attrs["aria-describedby"] = describedby
@@ -114,3 +117,57 @@ def error_summary(*sources, errors=None, items=None, heading: str = "", link: st
     """``{% error_summary form %}``: the one error summary (``governance.error_summary``)."""
     return {"items": summary_items(*sources, errors=errors, items=items, link=link),
             "heading": heading or "There is a problem"}
+
+
+# Shared partials that wrap what a page writes ---------------------------------------------------
+
+
+class PartialNode(template.Node):
+    """Renders ``partial`` with the tag's keyword arguments and what stands between the tag and
+    its end tag as ``body`` (and nothing else of the page's context): the page keeps its own rows,
+    the partial keeps the markup around them."""
+
+    def __init__(self, partial: str, nodelist, kwargs: dict):
+        self.partial = partial
+        self.nodelist = nodelist
+        self.kwargs = kwargs
+
+    def render(self, context) -> str:
+        values = {name: value.resolve(context) for name, value in self.kwargs.items()}
+        body = mark_safe(self.nodelist.render(context))  # noqa: S308 - rendered (and escaped) by the template engine
+        partial = context.template.engine.get_template(self.partial)
+        return partial.render(context.new({**values, "body": body}))  # only what it is given, as include … only
+
+
+def _partial_tag(name: str, partial: str):
+    def compile_tag(parser, token):
+        bits = token.split_contents()[1:]
+        kwargs = token_kwargs(bits, parser)
+        if bits:
+            raise template.TemplateSyntaxError(f"{{% {name} %}} takes only name=value arguments")
+        nodelist = parser.parse((f"end{name}",))
+        parser.delete_first_token()
+        return PartialNode(partial, nodelist, kwargs)
+
+    register.tag(name, compile_tag)
+
+
+# {% table caption="Awards, newest first" headers="Reference|Amount:numeric" %}<tr>…</tr>{% endtable %}
+_partial_tag("table", "includes/table.html")
+# {% summary_list %}{% summary_row key="Project" %}{{ bid.title }}{% endsummary_row %}…{% endsummary_list %}
+_partial_tag("summary_list", "includes/summary_list.html")
+_partial_tag("summary_row", "includes/summary_row.html")
+
+COLUMN_CLASSES = {"numeric": "app-table__cell--numeric", "nowrap": "app-nowrap"}
+
+
+@register.filter
+def table_headers(spec: str) -> list[tuple[str, str, bool]]:
+    """``"Reference|Amount:numeric|Action:hidden"`` -> (label, classes, read only by screen readers)
+    for each column: [("Reference", "", False), ("Amount", "app-table__cell--numeric", False), …]."""
+    columns = []
+    for column in spec.split("|"):
+        label, _, kinds = column.partition(":")
+        named = [kind for kind in kinds.split(",") if kind]
+        columns.append((label, " ".join(COLUMN_CLASSES[kind] for kind in named if kind != "hidden"), "hidden" in named))
+    return columns

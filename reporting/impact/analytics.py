@@ -167,7 +167,7 @@ def section(key: str, title: str, paragraphs: list[str], tables: list[dict], cha
 
 def pounds(pence: Any) -> str:
     """Money for sentences: £1,234 (pence only when there are some)."""
-    text = money_text(pence or 0)
+    text = money_text(pence or 0) or "0.00"  # never None: zero stands in for a missing amount
     whole, pence_part = text.split(".")
     sign = "-" if whole.startswith("-") else ""
     whole = f"{int(whole.lstrip('-')):,}"
@@ -199,11 +199,11 @@ def period_granularity(start: dt.date, end: dt.date) -> str:
 
 
 def scope_label(report: ImpactReport) -> str:
-    if report.scope == ReportScope.CALL and report.call_id:
+    if report.scope == ReportScope.CALL and report.call is not None:
         return f"Call: {report.call.title}"
-    if report.scope == ReportScope.POT and report.pot_id:
+    if report.scope == ReportScope.POT and report.pot is not None:
         return f"Pot: {report.pot.name}"
-    if report.scope == ReportScope.NETWORK and report.network_id:
+    if report.scope == ReportScope.NETWORK and report.network is not None:
         return f"Network: {report.network.name}"
     return "The whole fund"
 
@@ -295,7 +295,7 @@ def _money(sources: Sources, years: list[int]) -> tuple[dict, dict]:
     budgets = sources.budgets[sources.budgets["financial_year"].isin(years)][["pot", "financial_year", "amount_p"]]
     budgets = budgets.rename(columns={"amount_p": "budget_p"})
     own = sources.budget_is_own
-    by_pot = budgets.merge(flows, on=["pot", "financial_year"], how="outer") if own else flows.assign(budget_p=pd.NA)
+    by_pot = budgets.merge(flows, on=["pot", "financial_year"], how="outer") if own else flows.assign(budget_p=pd.NA)  # type: ignore[arg-type]  # a column of NA; the stubs do not list NAType
     by_pot = by_pot.fillna({"committed_p": 0, "paid_p": 0}).sort_values(["financial_year", "pot"])
     by_pot["remaining_p"] = by_pot["budget_p"] - by_pot["committed_p"] if own else pd.NA
     by_pot["year"] = by_pot["financial_year"].map(fy.label)
@@ -304,8 +304,8 @@ def _money(sources: Sources, years: list[int]) -> tuple[dict, dict]:
     by_year = by_year.fillna({"committed_p": 0, "paid_p": 0})
     by_year["remaining_p"] = by_year["budget_p"] - by_year["committed_p"] if own else pd.NA
     by_year["year"] = by_year["financial_year"].map(fy.label)
-    totals = {k: by_year[f"{k}_p"].sum(min_count=1) for k in ("budget", "committed", "paid", "remaining")}
-    totals = {k: (None if _missing(v) else int(v)) for k, v in totals.items()}
+    sums = {k: by_year[f"{k}_p"].sum(min_count=1) for k in ("budget", "committed", "paid", "remaining")}
+    totals = {k: (None if _missing(v) else int(v)) for k, v in sums.items()}
     committed, paid, budget = totals["committed"] or 0, totals["paid"] or 0, totals["budget"]
 
     # Spend against profile: the awards' planned profile and the spend in approved returns.
@@ -477,8 +477,9 @@ def _payback(flow: pd.DataFrame, paying: pd.Index) -> tuple[str, int | None]:
     reached = flow.index[(flow.index >= first) & (flow["cum_paid_p"] > 0) & (flow["cum_saved_p"] >= flow["cum_paid_p"])]
     if len(reached):
         months = (reached[0] - first + 1) * 3
-        return (f"Payback: cumulative cashable savings covered cumulative payments in {flow.at[reached[0], 'label']}, "
-                f"{months} months from the first payment in {flow.at[first, 'label']}."), int(months)
+        reached_in, first_in = str(flow.at[reached[0], "label"]), str(flow.at[first, "label"])
+        return (f"Payback: cumulative cashable savings covered cumulative payments in {reached_in}, "
+                f"{months} months from the first payment in {first_in}."), int(months)
     covered = flow["covered"].iloc[-1]
     return (f"Payback: not reached by the end of the period; cashable savings to date cover {covered}% of payments "
             "to date."), None

@@ -27,7 +27,7 @@ from .analytics import impact_snapshot
 from .charts import draw_charts
 from .document import render_document_html, render_pdf
 from .exports import report_csv, report_xlsx
-from .selectors import impact_sources
+from .selectors import Sources, impact_sources
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ STEP_SAVE = "Saving the files"
 STEPS = (STEP_READ, STEP_FIGURES, STEP_CHARTS, STEP_HTML, STEP_PDF, STEP_EXPORTS, STEP_SAVE)
 
 
-def read_consistently(report: ImpactReport) -> tuple[dt.datetime, object]:
+def read_consistently(report: ImpactReport) -> tuple[dt.datetime, Sources]:
     """The data cut-off and the source data, read in one repeatable-read transaction on
     PostgreSQL so every figure comes from the same moment."""
     outermost = not connection.in_atomic_block

@@ -12,6 +12,7 @@ import base64
 import io
 import textwrap
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -19,12 +20,15 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .analytics import find_table
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 # NHS identity colours: blue, light blue, dark blue, warm yellow, green, grey.
 PALETTE = ["#005eb8", "#41b6e6", "#003087", "#ffb81c", "#009639", "#768692"]
 RAG_COLOURS = {"Red": "#d5281b", "Amber": "#ffb81c", "Green": "#007f3b"}
 OTHER_COLOUR = "#768692"
 MAX_CATEGORIES = 12
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "fund-portal-impact",
     "font.family": ["Liberation Sans", "DejaVu Sans"],
@@ -154,7 +158,7 @@ def _barh(axes, categories, series, labels, spec) -> None:
     height = 0.7 if stacked or count == 1 else 0.8 / count
     for index, (name, values) in enumerate(series.items()):
         if spec.get("colours") == "rag":
-            colour = [RAG_COLOURS.get(category, OTHER_COLOUR) for category in categories]
+            colour: str | list[str] = [RAG_COLOURS.get(category, OTHER_COLOUR) for category in categories]
         else:
             colour = PALETTE[index % len(PALETTE)]
         if stacked:

@@ -143,7 +143,7 @@ def _typed(sheet, value, kind: str):
     if value is None or value == "":
         return None
     if kind == "money":
-        cell = WriteOnlyCell(sheet, value=Decimal(value))
+        cell = WriteOnlyCell(sheet, value=Decimal(value))  # type: ignore[arg-type]  # openpyxl writes Decimal as a number; its stubs list float only
         cell.number_format = MONEY_FORMAT
         return cell
     if kind == "number":

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from governance import fy
-from governance.forms import needed_when
+from governance.forms import choice_field, model_choice_field, needed_when
 from governance.models import Call, Fund, Organisation, OrganisationKind, Pot
 
 from ..models import ReportScope
@@ -67,12 +67,12 @@ class ReportRequestForm(forms.Form):
     def __init__(self, *args, fund: Fund, **kwargs):
         super().__init__(*args, **kwargs)
         self.fund = fund
-        self.fields["call"].queryset = fund.calls.exclude(status="draft").order_by("-closes_at")
-        self.fields["pot"].queryset = fund.pots.order_by("name")
-        self.fields["network"].queryset = Organisation.objects.filter(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
+        model_choice_field(self, "call").queryset = fund.calls.exclude(status="draft").order_by("-closes_at")
+        model_choice_field(self, "pot").queryset = fund.pots.order_by("name")
+        model_choice_field(self, "network").queryset = Organisation.objects.filter(kind=OrganisationKind.HEALTH_INNOVATION_NETWORK).order_by("name")
         choices = quarter_choices(fund)
-        self.fields["period_start"].choices = choices
-        self.fields["period_end"].choices = choices
+        choice_field(self, "period_start").choices = choices
+        choice_field(self, "period_end").choices = choices
         this_year = min(max(fy.FinancialYear.of(timezone.localdate()).start_year, fund.first_year), fund.last_year)
         self.fields["period_start"].initial = quarter_value(fund.first_year, 1)
         self.fields["period_end"].initial = quarter_value(this_year, 4)
@@ -95,4 +95,7 @@ class UnpublishForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    scheduled_quarterly = forms.BooleanField(label="Rebuild this report every quarter", required=False)
+    scheduled_quarterly = forms.BooleanField(
+        label="Rebuild this report every quarter", required=False,
+        help_text="A new version is built with the latest data at the start of each NHS quarter, for you to preview and publish.",
+    )

@@ -4,7 +4,9 @@ data of a build (a few ``values_list`` queries turned into pandas DataFrames).""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from django.db.models import BigIntegerField, F, Q, QuerySet
@@ -14,7 +16,15 @@ from django.utils import timezone
 from applications.models import BenefitMeasure, Bid, BidStatus, ProjectedSaving
 from assessment.models import Moderation, PanelDecision
 from awards.models import AwardYear, PotLedgerEntry, Variation
-from governance.models import PUBLISHED_CALL_STATUSES, Call, Fund, Pot, PotBudget, User
+from governance.models import (
+    PUBLISHED_CALL_STATUSES,
+    Call,
+    Fund,
+    Organisation,
+    Pot,
+    PotBudget,
+    User,
+)
 
 from ..models import (
     ImpactReport,
@@ -48,7 +58,7 @@ def recent_versions_for(user: User, limit: int = 5) -> list[ReportVersion]:
 # What the public may see ------------------------------------------------------------------------
 
 
-def public_reports(*, fund: Fund | None = None, network=None) -> QuerySet[ReportVersion]:
+def public_reports(*, fund: Fund | None = None, network: Organisation | None = None) -> QuerySet[ReportVersion]:
     """Published reports, newest first, filtered by fund and by network.
 
     A report belongs to a network when it is about that network, its pot or call is the
@@ -72,7 +82,7 @@ def public_report_funds() -> QuerySet[Fund]:
 # The build's source data --------------------------------------------------------------------
 
 
-def _hundredths(field: str):
+def _hundredths(field: str) -> Cast:
     """Money as whole pence (or a measure in hundredths), computed in the database, so pandas
     sums exact integers instead of Decimal objects."""
     return Cast(Round(F(field) * 100), output_field=BigIntegerField())
@@ -81,7 +91,7 @@ def _hundredths(field: str):
 _pence = _hundredths
 
 
-def _frame(rows, columns: list[str]) -> pd.DataFrame:
+def _frame(rows: Iterable[Any], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows), columns=columns)
 
 
@@ -120,7 +130,7 @@ def budget_pots(report: ImpactReport) -> tuple[QuerySet[Pot], bool]:
     if report.scope == ReportScope.FUND:
         return pots, True
     if report.scope == ReportScope.POT:
-        return pots.filter(pk=report.pot_id), True
+        return pots.filter(pk=report.pot_id), True  # type: ignore[misc]  # Django takes None (IS NULL); the stubs do not
     if report.scope == ReportScope.NETWORK:
         return pots.filter(network_id=report.network_id), True
     return pots.filter(calls=report.call_id), False
@@ -249,14 +259,14 @@ def impact_sources(report: ImpactReport, cutoff: dt.datetime) -> Sources:
     # Only calls whose decisions were released by the cut-off: the others are named as withheld.
     closed_q = Call.objects.filter(fund_id=report.fund_id, closes_at__lte=min(_as_datetime(end, True), cutoff))
     if report.scope == ReportScope.CALL:
-        closed_q = closed_q.filter(pk=report.call_id)
+        closed_q = closed_q.filter(pk=report.call_id)  # type: ignore[misc]  # Django takes None (IS NULL); the stubs do not
     calls_q = closed_q.filter(pk__in=report_calls(cutoff).values("pk"))
     bids_q = Bid.objects.filter(bid_scope(report), call__in=calls_q.values("pk")).exclude(status=BidStatus.DRAFT)
     bids = _frame(bids_q.values_list("pk", "call_id", "status").order_by(), ["bid_id", "call_id", "status"])
     withheld_q = Call.objects.filter(fund_id=report.fund_id, status__in=PUBLISHED_CALL_STATUSES).exclude(
         pk__in=report_calls(cutoff).values("pk"))
     if report.scope == ReportScope.CALL:
-        withheld_q = withheld_q.filter(pk=report.call_id)
+        withheld_q = withheld_q.filter(pk=report.call_id)  # type: ignore[misc]  # Django takes None (IS NULL); the stubs do not
     else:
         withheld_q = withheld_q.filter(
             pk__in=closed_q.values("pk"),

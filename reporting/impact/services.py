@@ -7,6 +7,10 @@ before building it, so a task delivered twice (Redis redelivers unacknowledged t
 lost worker) builds it once: a finished version is left alone, a version whose worker still
 beats its heartbeat is left to that worker, and a version whose worker fell silent is taken
 over. Each claim carries a token (the attempt number); a worker that lost its claim cannot save.
+
+Publication is a second lifecycle on the version, apart from the build. Every change of either
+goes through its table in ``lifecycle.py``, which checks it and writes the audit event; the row
+locks and compare-and-set updates here still decide which worker holds a build.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -34,6 +39,7 @@ from governance.services import notify
 from ..models import ImpactReport, ReportScope, ReportVersion, report_file_path
 from ..visibility import publication_blockers
 from .analytics import period_label
+from .lifecycle import REPORT_BUILD_LIFECYCLE, REPORT_PUBLICATION_LIFECYCLE
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +74,6 @@ MAX_ATTEMPTS = 5
 RESENT_AFTER = dt.timedelta(minutes=5)
 
 REPORT_FIELDS = ("fund", "scope", "call", "pot", "network", "title", "period_start", "period_end", "scheduled_quarterly")
-PUBLICATION_FIELDS = ("published_at", "published_by", "unpublished_at", "unpublished_reason")
 ACTIVE_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.RUNNING)
 
 
@@ -108,7 +113,8 @@ def _new_version(*, report: ImpactReport, actor: User | None, enqueue: bool) -> 
 
 def default_title(*, fund: Fund, scope: str, call: Call | None, pot: Pot | None, network: Organisation | None,
                   period_start: dt.date, period_end: dt.date) -> str:
-    subject = {ReportScope.CALL: call, ReportScope.POT: pot, ReportScope.NETWORK: network}.get(scope) or fund
+    subjects: dict[str, Call | Pot | Organisation | None] = {ReportScope.CALL: call, ReportScope.POT: pot, ReportScope.NETWORK: network}
+    subject = subjects.get(scope) or fund
     name = getattr(subject, "title", None) or getattr(subject, "name", str(subject))
     return f"{name}: impact report {period_label(period_start, period_end)}"[:200]
 
@@ -273,16 +279,12 @@ def report_version_claim(*, version_id: int, now: dt.datetime | None = None) -> 
     if version.attempts >= MAX_ATTEMPTS:
         _fail(version, GAVE_UP.format(attempts=version.attempts), now)
         return Claim("gave_up", version_id)
-    version.status = DocumentStatus.RUNNING
-    version.attempts += 1
-    version.started_at = now
-    version.heartbeat_at = now
-    version.step = "Starting"
-    version.error = ""
-    version.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "step", "error"])
-    if taking_over:
-        audit_record(actor=None, action="report_version.build_resumed", target=version,
-                     message=f"The worker building it fell silent; attempt {version.attempts} started")
+    attempt = version.attempts + 1
+    REPORT_BUILD_LIFECYCLE.apply(
+        version, "resume" if taking_over else "start", actor=None, locked=version, clean=False,
+        changes={"attempts": attempt, "started_at": now, "heartbeat_at": now, "step": "Starting", "error": ""},
+        recorded=(), audit_before={}, audit_after={},
+        message=f"The worker building it fell silent; attempt {attempt} started")
     return Claim("claimed", version_id, token=version.attempts)
 
 
@@ -311,7 +313,7 @@ def _file_name(version: ReportVersion, extension: str) -> str:
 
 @transaction.atomic
 def report_version_complete(
-    *, claim: Claim, data_cutoff: dt.datetime, snapshot_data: dict, pdf: bytes, csv: bytes, xlsx: bytes,
+    *, claim: Claim, data_cutoff: dt.datetime, snapshot_data: dict[str, Any], pdf: bytes, csv: bytes, xlsx: bytes,
     charts: dict[str, str],
 ) -> ReportVersion | None:
     """Save a finished build, if this worker still holds the claim. Returns None if it does not."""
@@ -326,17 +328,14 @@ def report_version_complete(
     version.pdf.save(_file_name(version, "pdf"), ContentFile(pdf), save=False)
     version.csv.save(_file_name(version, "csv"), ContentFile(csv), save=False)
     version.xlsx.save(_file_name(version, "xlsx"), ContentFile(xlsx), save=False)
-    version.status = DocumentStatus.READY
-    version.snapshot = snapshot_data
-    version.data_cutoff = data_cutoff
-    version.finished_at = timezone.now()
-    version.step = ""
-    version.error = ""
-    version.save()
-    audit_record(actor=None, action="report_version.built", target=version,
-                 after={"number": version.number, "data_cutoff": data_cutoff, "attempts": version.attempts,
-                        "pdf_bytes": len(pdf)},
-                 message=f"Version {version.number} built in {int((version.finished_at - version.started_at).total_seconds())} s")
+    version.snapshot = snapshot_data  # too big for the audit event: saved with the change, not recorded
+    finished_at = timezone.now()
+    REPORT_BUILD_LIFECYCLE.apply(
+        version, "complete", actor=None, locked=version, clean=False,
+        changes={"data_cutoff": data_cutoff, "finished_at": finished_at, "step": "", "error": ""},
+        recorded=(), audit_before={}, audit_after={"number": version.number, "data_cutoff": data_cutoff, "attempts": version.attempts,
+                                      "pdf_bytes": len(pdf)},
+        message=f"Version {version.number} built in {int((finished_at - (version.started_at or finished_at)).total_seconds())} s")
     _tell_requester(version, subject=f"Impact report ready: {version.report.title}",
                     body=f"Version {version.number} of the impact report is ready to preview and publish.")
     return version
@@ -350,12 +349,10 @@ def _tell_requester(version: ReportVersion, *, subject: str, body: str) -> None:
 
 
 def _fail(version: ReportVersion, reason: str, now: dt.datetime) -> None:
-    version.status = DocumentStatus.FAILED
-    version.error = reason
-    version.step = ""
-    version.finished_at = now
-    version.save(update_fields=["status", "error", "step", "finished_at"])
-    audit_record(actor=None, action="report_version.build_failed", target=version, message=reason)
+    """Record the failure; ``version`` is the row this transaction holds locked."""
+    REPORT_BUILD_LIFECYCLE.apply(version, "fail", actor=None, locked=version, clean=False,
+                                 changes={"error": reason, "step": "", "finished_at": now},
+                                 recorded=(), audit_before={}, audit_after={}, message=reason)
     _tell_requester(version, subject=f"Impact report failed: {version.report.title}",
                     body=f"Version {version.number} could not be built: {reason}")
 
@@ -372,12 +369,20 @@ def report_version_fail(*, version_id: int, reason: str, claim: Claim | None = N
     return True
 
 
+@transaction.atomic
 def report_version_release(*, claim: Claim, reason: str) -> bool:
-    """Give a claimed version back to the queue after a temporary error, for the retry to claim."""
-    return bool(ReportVersion.objects.filter(
-        pk=claim.version_id, status=DocumentStatus.RUNNING, attempts=claim.token
-    ).update(status=DocumentStatus.QUEUED, step=f"Waiting to try again after a temporary problem: {reason}"[:100],
-             heartbeat_at=None, enqueued_at=timezone.now()))
+    """Give a claimed version back to the queue after a temporary error, for the retry to claim.
+
+    The compare-and-set update decides (and holds the row until the commit): only the worker
+    still holding the claim gives it back. The lifecycle then moves it to queued."""
+    held = ReportVersion.objects.filter(pk=claim.version_id, status=DocumentStatus.RUNNING, attempts=claim.token).update(
+        step=f"Waiting to try again after a temporary problem: {reason}"[:100], heartbeat_at=None,
+        enqueued_at=timezone.now())
+    if not held:
+        return False
+    version = ReportVersion.objects.get(pk=claim.version_id)
+    REPORT_BUILD_LIFECYCLE.apply(version, "release", actor=None, locked=version, clean=False)
+    return True
 
 
 # Publication --------------------------------------------------------------------------------
@@ -403,25 +408,19 @@ def report_version_publish(*, actor: User, version: ReportVersion) -> ReportVers
     for other in version.report.versions.select_for_update().filter(
         published_at__isnull=False, unpublished_at__isnull=True
     ).exclude(pk=version.pk):
-        _withdraw(actor=actor, version=other, reason=REPLACED_BY.format(number=version.number), now=now)
-    before = snapshot(version, PUBLICATION_FIELDS)
-    version.published_at = now
-    version.published_by = actor
-    version.unpublished_at = None
-    version.unpublished_reason = ""
-    version.save(update_fields=list(PUBLICATION_FIELDS))
-    audit_record(actor=actor, action="report_version.published", target=version, before=before,
-                 after=snapshot(version, PUBLICATION_FIELDS), message=f"Version {version.number} published")
+        _withdraw(actor=actor, version=other, reason=REPLACED_BY.format(number=version.number), now=now,
+                  action="replace")
+    REPORT_PUBLICATION_LIFECYCLE.apply(
+        version, "publish", actor=actor, locked=version, clean=False,
+        changes={"published_at": now, "published_by": actor, "unpublished_at": None, "unpublished_reason": ""},
+        message=f"Version {version.number} published")
     return version
 
 
-def _withdraw(*, actor: User, version: ReportVersion, reason: str, now: dt.datetime) -> None:
-    before = snapshot(version, PUBLICATION_FIELDS)
-    version.unpublished_at = now
-    version.unpublished_reason = reason
-    version.save(update_fields=["unpublished_at", "unpublished_reason"])
-    audit_record(actor=actor, action="report_version.unpublished", target=version, before=before,
-                 after=snapshot(version, PUBLICATION_FIELDS), message=reason)
+def _withdraw(*, actor: User, version: ReportVersion, reason: str, now: dt.datetime, action: str = "withdraw") -> None:
+    """Take a locked, public version off the public list (by hand, or replaced by a newer one)."""
+    REPORT_PUBLICATION_LIFECYCLE.apply(version, action, actor=actor, locked=version, clean=False,
+                                       changes={"unpublished_at": now, "unpublished_reason": reason}, message=reason)
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ Drafts, failed builds and withdrawn versions are never public.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.access import public, require
+from governance.forms import add_service_errors
 from governance.models import Fund, Organisation, OrganisationKind
 from governance.status_tags import tag_parts
 
@@ -76,7 +79,7 @@ def report_file(request, pk: int, number: int, kind: str):
         raise Http404
     version = version_for_download(request.user, pk, number)
     field = getattr(version, kind, None) if version else None
-    if not field:
+    if not field or version is None:
         raise Http404
     try:
         handle = field.open("rb")
@@ -123,7 +126,7 @@ def report_request(request, slug: str):
         try:
             version = services.impact_report_request(actor=request.user, fund=fund, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             _say_queued(request, version, "Your report is queued. This page shows its progress.")
             return redirect("reporting:report_version", version.report_id, version.number)
@@ -132,14 +135,6 @@ def report_request(request, slug: str):
         "crumbs": [("Funds", reverse("governance:funds")), (fund.name, fund.get_absolute_url()),
                    ("Impact reports", reverse("reporting:fund_reports", args=[fund.slug]))],
     })
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _say_queued(request, version: ReportVersion, text: str) -> None:
@@ -258,13 +253,14 @@ def _stored_charts(version: ReportVersion) -> dict[str, str]:
     from django.core.files.storage import default_storage
 
     charts = {}
-    for part in version.snapshot["sections"]:
+    snapshot: dict[str, Any] = version.snapshot or {}  # a built version has its snapshot
+    for part in snapshot["sections"]:
         for spec in part["charts"]:
             try:
                 with default_storage.open(services.chart_path(version, spec["key"])) as handle:
                     charts[spec["key"]] = handle.read().decode("utf-8")
             except FileNotFoundError:
-                return draw_charts(version.snapshot)
+                return draw_charts(snapshot)
     return charts
 
 
@@ -321,7 +317,7 @@ def report_version_unpublish(request, pk: int, number: int):
         try:
             services.report_version_unpublish(actor=request.user, version=version, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Version {number} is withdrawn from the impact reports page.")
             return redirect("reporting:report_version", pk, number)

@@ -8,18 +8,32 @@ they are about. Every section form carries the version of the section it was ope
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms import BaseForm
 
 from applications.models import CareSetting, CostCategory, SavingKind
 from governance import fy
-from governance.forms import YES_NO, MoneyField, NHSDateField, needed_when
+from governance.forms import (
+    YES_NO,
+    ErrorPlace,
+    MoneyField,
+    NHSDateField,
+    choice_field,
+    model_choice_field,
+    needed_when,
+)
 from governance.money import format_money
+from governance.sections import SectionPage as BaseSectionPage
 
-from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection
+from ..models import RAG, MilestoneProgress, MonitoringReturn, ReturnSection, ReturnStatus
 from . import services
 from .selectors import pathway_organisations, period_profile, period_profile_by_category
+
+if TYPE_CHECKING:
+    from governance.models import Call, Fund, Organisation, Pot
 
 NOT_A_NUMBER = "Enter a number, like 120 or 12.5"
 WHOLE_NUMBER = "Enter a whole number, like 12"
@@ -92,7 +106,7 @@ class VersionForm(forms.Form):
 class SavingRowForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of saving", choices=[("", "Select")] + SavingKind.choices,
                              error_messages={"required": services.SAVING_KIND_MISSING})
-    realised_by = forms.ModelChoiceField(label="Whose budget it fell in", queryset=None, empty_label="Select",
+    realised_by: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Whose budget it fell in", queryset=None, empty_label="Select",
                                          error_messages={"required": SAVING_ORGANISATION_MISSING})
     care_setting = forms.ChoiceField(label="Where on the pathway", choices=[("", "Select")] + CareSetting.choices,
                                      error_messages={"required": services.SAVING_SETTING_MISSING})
@@ -111,7 +125,7 @@ class ReinvestmentRowForm(forms.Form):
                                   help_text="The local service or project, like extra community falls classes.",
                                   error_messages={"required": services.REINVESTMENT_DESTINATION_MISSING},
                                   widget=forms.TextInput(attrs={"class": "nhsuk-input--width-30"}))
-    organisation = forms.ModelChoiceField(label="Organisation that received it", required=False, queryset=None,
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Organisation that received it", required=False, queryset=None,
                                           empty_label="Not one of the award's organisations")
 
     def __init__(self, *args, organisations=None, **kwargs):
@@ -140,9 +154,10 @@ class MilestoneRowForm(forms.Form):
 # Section pages -------------------------------------------------------------------------------------
 
 
-class SectionPage:
-    """One section of a return: a form with the version, an optional formset of rows, the
-    service that saves it, and its errors put next to the fields they are about."""
+class SectionPage(BaseSectionPage):
+    """One section of a return, on the one section-page machine (``governance.sections``): a
+    form with the version, an optional formset of rows, the service that saves it, and its
+    errors put next to the fields they are about."""
 
     section: ReturnSection
     form_class: type[forms.Form] = VersionForm
@@ -152,11 +167,12 @@ class SectionPage:
     template = "reporting/monitoring/section.html"
     intro = ""
     fields_after_rows = False  # the form's own fields below the rows (a summary after the details)
+    stale_code = "section_changed"
 
     def __init__(self, monitoring_return: MonitoringReturn, data=None):
+        super().__init__(monitoring_return)
         self.monitoring_return = monitoring_return
         self.award = monitoring_return.award
-        self.page_errors: list[str] = []  # errors about the page as a whole (a save refused as stale)
         version = int((monitoring_return.section_versions or {}).get(self.section.value, 0))
         self.form = self.form_class(data, initial={"version": version, **self.initial()}, prefix="section",
                                     **self.form_kwargs())
@@ -180,17 +196,11 @@ class SectionPage:
     def form_kwargs(self) -> dict:
         return {}
 
-    def context(self) -> dict:
-        return {}
-
-    def save(self, actor):  # pragma: no cover - every section overrides it
-        raise NotImplementedError
-
-    def field_for(self, key: str) -> tuple[forms.Form, str | None]:
-        """The form and field a service error key is about."""
-        return self.form, key if key in self.form.fields else None
-
     # Shared behaviour
+    @property
+    def forms(self) -> dict:
+        return {"section": self.form} | ({"rows": self.formset} if self.formset is not None else {})
+
     @property
     def title(self) -> str:
         return self.section.label
@@ -198,17 +208,6 @@ class SectionPage:
     @property
     def version(self) -> int:
         return self.form.cleaned_data["version"]
-
-    def is_valid(self) -> bool:
-        valid = self.form.is_valid()
-        if self.formset is not None:
-            valid = self.formset.is_valid() and valid
-        return valid
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.page_errors or self.form.errors
-                    or (self.formset is not None and self.formset.is_bound and self.formset.total_error_count()))
 
     def rows(self) -> list[dict]:
         if self.formset is None:
@@ -224,30 +223,20 @@ class SectionPage:
     def row_legend_for(self, index: int, form) -> str:
         return f"{self.row_legend} {index + 1}"
 
-    def kept_rows(self) -> list[forms.Form]:
+    def kept_rows(self) -> list[BaseForm]:
         """Rows to save: not marked for removal, and not blank extra rows."""
-        deleted = set(map(id, self.formset.deleted_forms)) if self.formset.can_delete else set()
-        return [form for form in self.formset if id(form) not in deleted and form.cleaned_data
-                and (form.has_changed() or form in self.formset.initial_forms)]
-
-    def add_errors(self, exc: ValidationError) -> None:
-        if not self.form.is_bound:  # a fresh page (the section changed meanwhile): errors go at the top
-            self.page_errors.extend(exc.messages)
-            return
-        if not hasattr(exc, "error_dict"):
-            for error in exc.error_list:
-                self.form.add_error(None, error)
-            return
-        for key, errors in exc.error_dict.items():
-            form, field = self.field_for(key)
-            for error in errors:
-                form.add_error(field, error)
+        formset = self.formset
+        if formset is None:
+            return []
+        deleted = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
+        return [form for form in formset if id(form) not in deleted and form.cleaned_data
+                and (form.has_changed() or form in formset.initial_forms)]
 
 
-class _Rows:
+class _Rows(SectionPage):
     """Map "line-<n>-<field>" errors to the n-th kept row."""
 
-    def field_for(self, key: str):
+    def field_for(self, key: str) -> ErrorPlace:
         if key.startswith("line-"):
             _, index, field = key.split("-", 2)
             rows = self.kept_rows()
@@ -581,22 +570,34 @@ class ReviewForm(forms.Form):
 class PortfolioFilterForm(forms.Form):
     """``/monitoring/?fund=&call=&pot=&network=&year=&rag=``: a GET form that works without JavaScript."""
 
-    fund = forms.ModelChoiceField(label="Fund", queryset=None, required=False, empty_label="All funds")
-    call = forms.ModelChoiceField(label="Call", queryset=None, required=False, empty_label="All calls")
-    pot = forms.ModelChoiceField(label="Pot", queryset=None, required=False, empty_label="All pots")
-    network = forms.ModelChoiceField(label="Network", queryset=None, required=False, empty_label="All networks")
+    fund: forms.ModelChoiceField[Fund] = forms.ModelChoiceField(label="Fund", queryset=None, required=False, empty_label="All funds")
+    call: forms.ModelChoiceField[Call] = forms.ModelChoiceField(label="Call", queryset=None, required=False, empty_label="All calls")
+    pot: forms.ModelChoiceField[Pot] = forms.ModelChoiceField(label="Pot", queryset=None, required=False, empty_label="All pots")
+    network: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label="Network", queryset=None, required=False, empty_label="All networks")
     year = forms.TypedChoiceField(label="Financial year", required=False, coerce=int, empty_value=None)
     rag = forms.ChoiceField(label="Latest RAG status", required=False,
                             choices=[("", "Any status"), *RAG.choices, ("none", "Not reported yet")])
 
     def __init__(self, *args, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fund"].queryset = choices["funds"]
-        self.fields["call"].queryset = choices["calls"]
-        self.fields["call"].label_from_instance = lambda call: f"{call.title} ({call.fund.name})"
-        self.fields["pot"].queryset = choices["pots"]
-        self.fields["pot"].label_from_instance = lambda pot: f"{pot.name} ({pot.fund.name})"
-        self.fields["network"].queryset = choices["networks"]
-        self.fields["year"].choices = [("", "All years"), *choices["years"]]
+        model_choice_field(self, "fund").queryset = choices["funds"]
+        model_choice_field(self, "call").queryset = choices["calls"]
+        model_choice_field(self, "call").label_from_instance = lambda call: f"{call.title} ({call.fund.name})"  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
+        model_choice_field(self, "pot").queryset = choices["pots"]
+        model_choice_field(self, "pot").label_from_instance = lambda pot: f"{pot.name} ({pot.fund.name})"  # type: ignore[method-assign, assignment]  # Django's documented way to relabel choices
+        model_choice_field(self, "network").queryset = choices["networks"]
+        choice_field(self, "year").choices = [("", "All years"), *choices["years"]]
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "nhsuk-select")
+
+
+class ReturnStatusFilterForm(forms.Form):
+    """``/monitoring/returns/?status=``: which returns the list shows; any other value shows them all."""
+
+    status = forms.ChoiceField(label="Status", required=False, choices=[
+        ("", "All returns"), *ReturnStatus.choices, ("overdue", "Overdue")])
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "%s")
+        super().__init__(*args, **kwargs)
+        self.fields["status"].say_optional = False  # a filter: leaving it is the ordinary case

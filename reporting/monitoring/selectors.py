@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -32,6 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
@@ -57,6 +60,7 @@ from ..models import (
     FINAL_ONLY_SECTIONS,
     RAG,
     MonitoringReturn,
+    Reinvestment,
     ReminderKind,
     ReminderSent,
     ReturnMeasureActual,
@@ -182,11 +186,11 @@ def instalment_key_after(period_end: dt.date) -> tuple[int, int]:
     return (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
-def returns_covering_quarter_before(instalments) -> dict[int, MonitoringReturn]:
+def returns_covering_quarter_before(instalments: Iterable[Instalment]) -> dict[int, MonitoringReturn]:
     """For instalments no return is linked to (returns every six or twelve months), the return
     whose period covers the NHS quarter before each one's, by instalment id: every payment still
     waits for the monitoring of the period before it. Registered with the awards stage."""
-    by_award: dict[int, list] = defaultdict(list)
+    by_award: dict[int, list[Instalment]] = defaultdict(list)
     for instalment in instalments:
         by_award[instalment.award_id].append(instalment)
     if not by_award:
@@ -260,7 +264,8 @@ def period_profile(monitoring_return: MonitoringReturn) -> Decimal:
                  if y == year and q in in_year]
     if not in_year:
         return ZERO
-    return (amount * len(in_period) / len(in_year)).quantize(PENNY)
+    share: Decimal = amount * len(in_period) / len(in_year)
+    return share.quantize(PENNY)
 
 
 def period_profile_by_category(monitoring_return: MonitoringReturn, total: Decimal | None = None) -> dict[str, Decimal]:
@@ -312,11 +317,11 @@ class ReturnFigures:
     spend_total: Decimal
     variance: Decimal | None
     needs_explanation: bool
-    savings: list
+    savings: list[ReturnSaving]
     savings_total: Decimal
-    measures: list[dict]
-    milestones: list[dict]
-    reinvestments: list
+    measures: list[dict[str, Any]]
+    milestones: list[dict[str, Any]]
+    reinvestments: list[Reinvestment]
     reinvestment_total: Decimal
 
     @property
@@ -361,7 +366,7 @@ def can_submit_from(monitoring_return: MonitoringReturn) -> dt.date:
 # Reminders -----------------------------------------------------------------------------------------
 
 
-def _not_sent(kind: str):
+def _not_sent(kind: str) -> Combinable:
     """Not sent yet: "opened" once per return; the others once per due date."""
     sent = ReminderSent.objects.filter(monitoring_return=OuterRef("pk"), kind=kind)
     if kind != ReminderKind.OPENED:
@@ -398,7 +403,7 @@ def reminder_is_due(monitoring_return: MonitoringReturn, award: Award, kind: str
 
 # Due-date reminders at 14, 3 and 1 days: (most, fewest) days before the due date each is sent in.
 # Windows, so a missed run catches up with the nearest reminder only.
-DUE_WINDOWS = {ReminderKind.DUE_14: (14, 4), ReminderKind.DUE_3: (3, 2), ReminderKind.DUE_1: (1, 0)}
+DUE_WINDOWS: dict[str, tuple[int, int]] = {ReminderKind.DUE_14: (14, 4), ReminderKind.DUE_3: (3, 2), ReminderKind.DUE_1: (1, 0)}
 
 
 def reminders_due(*, today: dt.date | None = None) -> list[tuple[int, str]]:
@@ -412,10 +417,10 @@ def reminders_due(*, today: dt.date | None = None) -> list[tuple[int, str]]:
            for kind, (first, last) in DUE_WINDOWS.items()},
         ReminderKind.OVERDUE: Q(due_date__lt=today),
     }
-    due = []
+    due: list[tuple[int, str]] = []
     for kind, window in windows.items():
         ids = waiting.filter(window).filter(_not_sent(kind)).order_by("due_date", "pk").values_list("pk", flat=True)
-        due.extend((pk, kind.value) for pk in ids)
+        due.extend((pk, str(kind)) for pk in ids)
     return due
 
 
@@ -424,11 +429,11 @@ def reminders_due(*, today: dt.date | None = None) -> list[tuple[int, str]]:
 
 @dataclass
 class GranteeReturns:
-    to_do: list = field(default_factory=list)
-    drafts: list = field(default_factory=list)
-    sent_back: list = field(default_factory=list)
-    waiting: list = field(default_factory=list)
-    approved: list = field(default_factory=list)
+    to_do: list[MonitoringReturn] = field(default_factory=list)
+    drafts: list[MonitoringReturn] = field(default_factory=list)
+    sent_back: list[MonitoringReturn] = field(default_factory=list)
+    waiting: list[MonitoringReturn] = field(default_factory=list)
+    approved: list[MonitoringReturn] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
@@ -461,10 +466,10 @@ def grantee_returns(user: User, *, today: dt.date | None = None, history: int = 
 
 @dataclass(frozen=True)
 class PortfolioFilters:
-    fund: object = None
-    call: object = None
-    pot: object = None
-    network: object = None
+    fund: Fund | None = None
+    call: Call | None = None
+    pot: Pot | None = None
+    network: Organisation | None = None
     year: int | None = None
     rag: str = ""
 
@@ -562,22 +567,22 @@ BENEFIT_BANDS = [
 
 @dataclass
 class Portfolio:
-    awards: QuerySet
+    awards: QuerySet[Award]
     award_count: int
     rag_counts: list[tuple[str, str, int]]
     returns_due: int
     returns_overdue: int
     returns_awaiting: int
-    overdue: list
-    awaiting: list
+    overdue: list[MonitoringReturn]
+    awaiting: list[MonitoringReturn]
     spend: list[YearMoney]
     savings: list[YearMoney]
     reinvested: Decimal
     benefit_bands: list[tuple[str, str, int]]
-    benefit_totals: list[dict]
+    benefit_totals: Sequence[Mapping[str, Any]]
 
 
-def _by_year(rows, key: str = "total") -> dict[int, Decimal]:
+def _by_year(rows: Iterable[Mapping[str, Any]], key: str = "total") -> dict[int, Decimal]:
     return {row["financial_year"]: (row[key] or ZERO) for row in rows}
 
 
@@ -587,7 +592,8 @@ def portfolio(user: User, filters: PortfolioFilters, *, today: dt.date | None = 
     today = today or timezone.localdate()
     awards = portfolio_awards(user, filters)
     award_ids = awards.values("pk")
-    rag = {row["latest_rag"] or "": row["n"] for row in awards.order_by().values("latest_rag").annotate(n=Count("pk"))}
+    # The Django plugin does not follow the annotation portfolio_awards adds.
+    rag = {row["latest_rag"] or "": row["n"] for row in awards.order_by().values("latest_rag").annotate(n=Count("pk"))}  # type: ignore[misc]
     rag_counts = [(value, label, rag.get(value, 0)) for value, label in RAG_ORDER]
 
     returns = MonitoringReturn.objects.filter(award__in=award_ids).filter(_returns_q(filters))
@@ -634,7 +640,7 @@ def portfolio(user: User, filters: PortfolioFilters, *, today: dt.date | None = 
     )
 
 
-def _benefits(award_ids, filters: PortfolioFilters) -> tuple[list[tuple[str, str, int]], list[dict]]:
+def _benefits(award_ids: QuerySet[Award, Any], filters: PortfolioFilters) -> tuple[list[tuple[str, str, int]], Sequence[Mapping[str, Any]]]:
     """Each measure's latest approved actual against its baseline and target, banded by progress
     ((actual − baseline) / (target − baseline), which also works where lower is better); and totals
     for measures sharing a name and unit. The band is worked out inside one correlated subquery per
@@ -671,7 +677,7 @@ def _benefits(award_ids, filters: PortfolioFilters) -> tuple[list[tuple[str, str
     return bands, totals
 
 
-def portfolio_filter_choices(user: User) -> dict:
+def portfolio_filter_choices(user: User) -> dict[str, Any]:
     """The funds, calls, pots, networks and years the person's filters offer."""
     funds = funds_visible_to(user).order_by("name")
     fund_ids = funds.values("pk")
@@ -688,7 +694,7 @@ def overdue_count(returns: QuerySet[MonitoringReturn], today: dt.date | None = N
     return returns.filter(status__in=WAITING_RETURN_STATUSES, due_date__lt=today).count()
 
 
-def manager_returns_summary(user: User, *, today: dt.date | None = None) -> dict:
+def manager_returns_summary(user: User, *, today: dt.date | None = None) -> dict[str, Any]:
     """Counts for the fund manager's dashboard panel (two queries)."""
     from awards.selectors import awards_managed_by
 

@@ -8,6 +8,8 @@
 - Review: ``return_approve`` (which releases the instalment waiting on the return through the
   awards stage) and ``return_send_back``; ``return_payment_release`` tries the release again.
 
+Each change of a return's status goes through ``RETURN_LIFECYCLE`` (``lifecycle.py``).
+
 Lock order, as in the awards stage: the award row, then the return, then the instalment.
 """
 
@@ -18,18 +20,20 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from applications.models import CareSetting, CostCategory, SavingKind
 from awards.models import Award, Instalment, InstalmentStatus
 from awards.selectors import is_recipient_member
 from awards.services import instalment_release
 from governance import notifications
 from governance.access import require_actor
 from governance.audit import audit_record, snapshot
-from governance.models import Organisation, User
+from governance.models import Notification, Organisation, User
 from governance.money import MAX_AMOUNT, NEGATIVE, TOO_LARGE, ZERO, format_money
 from governance.services import notify
 
@@ -49,6 +53,7 @@ from ..models import (
     ReturnStatus,
 )
 from ..visibility import return_audience
+from .lifecycle import RETURN_LIFECYCLE
 from .selectors import (
     KEPT_RETURN_STATUSES,
     SCHEDULED_AWARD_STATUSES,
@@ -201,8 +206,8 @@ def _sync(award: Award, *, today: dt.date | None = None) -> dict[str, int]:
     changes = {"created": 0, "moved": 0, "removed": 0}
 
     stale = [ret for start, ret in movable.items() if start not in wanted_starts and ret.status != ReturnStatus.RETURNED]
-    for ret in stale:
-        ret.delete()
+    for gone in stale:
+        gone.delete()
         changes["removed"] += 1
     # Instalment links are unique: free the ones that move before any is given to another return.
     relink = [ret for ret in movable.values() if ret.period_start in wanted_starts]
@@ -220,13 +225,16 @@ def _sync(award: Award, *, today: dt.date | None = None) -> dict[str, int]:
             changes["created"] += 1
             continue
         values = {"period_end": w.end, "due_date": w.due, "is_final": w.is_final, "instalment_id": links[w.start]}
-        if ret.status == ReturnStatus.OPEN and w.end >= today:
-            values.update(status=ReturnStatus.UPCOMING, opened_at=None)  # its period runs on: not due yet
-        if ret.pk in moving or any(getattr(ret, name) != value for name, value in values.items()):
+        postpone = ret.status == ReturnStatus.OPEN and w.end >= today  # its period runs on: not due yet
+        if postpone or ret.pk in moving or any(getattr(ret, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(ret, name, value)
             ret.full_clean(exclude=["instalment"])
             ret.save()
+            if postpone:
+                RETURN_LIFECYCLE.apply(ret, "postpone", actor=None, locked=ret, changes={"opened_at": None}, clean=False,
+                                       message=f"Monitoring return for {_period(ret)} is not due yet: its period "
+                                               f"now ends {_date(ret.period_end)}")
             changes["moved"] += 1
     if any(changes.values()):
         audit_record(actor=None, action="returns.scheduled", target=award, after=changes,
@@ -257,12 +265,10 @@ def return_open(*, return_id: int, today: dt.date | None = None) -> bool:
         if (ret is None or ret.status != ReturnStatus.UPCOMING or ret.period_end >= today
                 or ret.award.status not in SCHEDULED_AWARD_STATUSES):
             return False
-        ret.status = ReturnStatus.OPEN
-        ret.opened_at = timezone.now()
-        ret.save(update_fields=["status", "opened_at", "updated_at"])
-        audit_record(actor=None, action="return.opened", target=ret, before={"status": ReturnStatus.UPCOMING},
-                     after={"status": ReturnStatus.OPEN, "due_date": ret.due_date},
-                     message=f"Monitoring return for {_period(ret)} opened, due {_date(ret.due_date)}")
+        RETURN_LIFECYCLE.apply(ret, "open", actor=None, locked=ret, changes={"opened_at": timezone.now()}, clean=False,
+                               recorded=(), audit_before={"status": ReturnStatus.UPCOMING},
+                               audit_after={"status": ReturnStatus.OPEN, "due_date": ret.due_date},
+                               message=f"Monitoring return for {_period(ret)} opened, due {_date(ret.due_date)}")
     return True
 
 
@@ -278,10 +284,10 @@ def returns_open_ended(*, today: dt.date | None = None) -> list[int]:
 # Reminders ------------------------------------------------------------------------------------------
 
 
-REMINDER_MESSAGES = {ReminderKind.OPENED: "return_opened", ReminderKind.OVERDUE: "return_overdue"}
+REMINDER_MESSAGES: dict[str, str] = {ReminderKind.OPENED: "return_opened", ReminderKind.OVERDUE: "return_overdue"}
 
 
-def _reminder_send(ret: MonitoringReturn, kind: str, people: list[User], today: dt.date) -> list:
+def _reminder_send(ret: MonitoringReturn, kind: str, people: list[User], today: dt.date) -> list[Notification]:
     """The reminder through the notification catalogue, in the fund's wording, once per person,
     return, kind and due date."""
     award = ret.award
@@ -358,7 +364,7 @@ def _start_section_save(actor: User, ret: MonitoringReturn, section: str, versio
     return ret
 
 
-def _finish_section_save(ret: MonitoringReturn, section: str, **fields) -> MonitoringReturn:
+def _finish_section_save(ret: MonitoringReturn, section: str, **fields: Any) -> MonitoringReturn:
     for name, value in fields.items():
         setattr(ret, name, value)
     versions = dict(ret.section_versions or {})
@@ -379,7 +385,8 @@ def _raise(errors: dict[str, list[ValidationError]]) -> None:
         raise ValidationError(errors)
 
 
-def _money_errors(amount, *, ceiling: Decimal | None = None, ceiling_message: str = "", params=None) -> list[ValidationError]:
+def _money_errors(amount: Decimal | None, *, ceiling: Decimal | None = None, ceiling_message: str = "",
+                  params: dict[str, Any] | None = None) -> list[ValidationError]:
     if amount is None:
         return []
     if amount < 0:
@@ -402,7 +409,7 @@ def return_spend_save(
     errors: dict[str, list[ValidationError]] = defaultdict(list)
     cleaned: dict[str, Decimal] = {}
     for category, amount in (amounts or {}).items():
-        if category not in dict(ReturnSpend._meta.get_field("category").choices):
+        if category not in CostCategory.values:
             continue
         problems = _money_errors(amount, ceiling=award.amount, ceiling_message=SPEND_ABOVE_AWARD,
                                  params={"award": _money(award.amount)})
@@ -455,9 +462,9 @@ def return_savings_save(*, actor: User, monitoring_return: MonitoringReturn, ver
     errors: dict[str, list[ValidationError]] = defaultdict(list)
     for index, line in enumerate(lines):
         key = f"line-{index}"
-        if line.kind not in dict(ReturnSaving._meta.get_field("kind").choices):
+        if line.kind not in SavingKind.values:
             errors[f"{key}-kind"].append(ValidationError(SAVING_KIND_MISSING, code="kind_missing"))
-        if line.care_setting not in dict(ReturnSaving._meta.get_field("care_setting").choices):
+        if line.care_setting not in CareSetting.values:
             errors[f"{key}-care_setting"].append(ValidationError(SAVING_SETTING_MISSING, code="setting_missing"))
         if line.realised_by is None or line.realised_by.pk not in allowed:
             errors[f"{key}-realised_by"].append(ValidationError(SAVING_ORGANISATION_NOT_ON_PATHWAY, code="not_on_pathway"))
@@ -494,13 +501,13 @@ def return_benefits_save(*, actor: User, monitoring_return: MonitoringReturn, ve
     _raise(errors)
     ret.measure_actuals.all().delete()
     ReturnMeasureActual.objects.bulk_create(
-        ReturnMeasureActual(monitoring_return=ret, measure_id=measure_id, value=value, note=(note or "").strip()[:300])
+        ReturnMeasureActual(monitoring_return=ret, measure_id=measure_id, value=value, note=(note or "").strip()[:300])  # type: ignore[misc]  # every value was checked above; the stubs refuse None
         for measure_id, (value, note) in actuals.items()
     )
     return _finish_section_save(ret, ReturnSection.BENEFITS)
 
 
-def _count_errors(value, limit: int, what: str) -> list[ValidationError]:
+def _count_errors(value: int | None, limit: int, what: str) -> list[ValidationError]:
     if value is None:
         return [ValidationError(COUNT_MISSING, code="missing", params={"what": what})]
     if value < 0:
@@ -693,15 +700,13 @@ def return_submit(*, actor: User, monitoring_return: MonitoringReturn, today: dt
     problems = submission_problems(ret, today=today)
     if problems:
         raise ValidationError(problems)
-    before = snapshot(ret, ("status",))
-    ret.status = ReturnStatus.SUBMITTED
-    ret.submitted_at = timezone.now()
-    ret.submitted_by = actor
-    ret.opened_at = ret.opened_at or ret.submitted_at
-    ret.save(update_fields=["status", "submitted_at", "submitted_by", "opened_at", "updated_at"])
-    audit_record(actor=actor, action="return.submitted", target=ret, before=before,
-                 after={**snapshot(ret, ("status", "rag")), "spend": return_spend_total(ret)},
-                 message=f"Monitoring return for {_period(ret)} submitted (RAG {ret.get_rag_display() or 'not given'})")
+    now = timezone.now()
+    RETURN_LIFECYCLE.apply(
+        ret, "submit", actor=actor, locked=ret, clean=False,
+        changes={"submitted_at": now, "submitted_by": actor, "opened_at": ret.opened_at or now},
+        recorded=(), audit_before=snapshot(ret, ("status",)),
+        audit_after={"status": ReturnStatus.SUBMITTED, **snapshot(ret, ("rag",)), "spend": return_spend_total(ret)},
+        message=f"Monitoring return for {_period(ret)} submitted (RAG {ret.get_rag_display() or 'not given'})")
     award = ret.award
     for manager in return_audience(ret, award_managers(award)):
         notify(user=manager, subject=f"Monitoring return to review: {award.reference}",
@@ -721,14 +726,24 @@ class ReviewOutcome:
     payment_note: str = ""
 
 
-def _lock_for_review(actor: User, ret: MonitoringReturn) -> MonitoringReturn:
+def _lock_for_review(actor: User, ret: MonitoringReturn, action: str) -> MonitoringReturn:
+    """Lock the award, then the return, and check the reviewer may make the review ``action``
+    now (in this stage's words: the lifecycle's own refusals are the fallback)."""
     Award.objects.select_for_update().filter(pk=ret.award_id).first()  # award first, as awards does
     ret = _lock_return(ret)
-    if actor is None or not actor.has_perm("reporting.review_return", ret):
+    if actor is None or not actor.has_perm(RETURN_LIFECYCLE.transition(action).permission, ret):
         raise ValidationError(NOT_REVIEWER, code="not_reviewer")
-    if ret.status != ReturnStatus.SUBMITTED:
+    if not RETURN_LIFECYCLE.allows(ret.status, action):
         raise ValidationError(NOT_SUBMITTED, code="not_submitted", params={"status": _status_label(ret.status)})
     return ret
+
+
+def _review(actor: User, ret: MonitoringReturn, action: str, comments: str, message: str) -> None:
+    RETURN_LIFECYCLE.apply(ret, action, actor=actor, locked=ret, clean=False,
+                           changes={"reviewed_at": timezone.now(), "reviewed_by": actor, "review_comments": comments},
+                           recorded=(), audit_before=snapshot(ret, ("status",)),
+                           audit_after={"status": RETURN_LIFECYCLE.transition(action).target, "review_comments": comments},
+                           message=message)
 
 
 def _release_waiting(actor: User, ret: MonitoringReturn) -> tuple[tuple[Instalment, ...], str]:
@@ -748,15 +763,8 @@ def _release_waiting(actor: User, ret: MonitoringReturn) -> tuple[tuple[Instalme
 @transaction.atomic
 def return_approve(*, actor: User, monitoring_return: MonitoringReturn, comments: str = "") -> ReviewOutcome:
     """The fund manager approves a submitted return, which releases the instalment waiting on it."""
-    ret = _lock_for_review(actor, monitoring_return)
-    before = snapshot(ret, ("status",))
-    ret.status = ReturnStatus.APPROVED
-    ret.reviewed_at = timezone.now()
-    ret.reviewed_by = actor
-    ret.review_comments = (comments or "").strip()
-    ret.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_comments", "updated_at"])
-    audit_record(actor=actor, action="return.approved", target=ret, before=before,
-                 after=snapshot(ret, ("status", "review_comments")), message=f"Monitoring return for {_period(ret)} approved")
+    ret = _lock_for_review(actor, monitoring_return, "approve")
+    _review(actor, ret, "approve", (comments or "").strip(), f"Monitoring return for {_period(ret)} approved")
     released, note = _release_waiting(actor, ret)
     if note:
         ret.payment_note = note
@@ -777,18 +785,11 @@ def return_approve(*, actor: User, monitoring_return: MonitoringReturn, comments
 @transaction.atomic
 def return_send_back(*, actor: User, monitoring_return: MonitoringReturn, comments: str) -> MonitoringReturn:
     """The fund manager sends a submitted return back with comments; the grantee changes and resubmits it."""
-    ret = _lock_for_review(actor, monitoring_return)
+    ret = _lock_for_review(actor, monitoring_return, "send_back")
     comments = (comments or "").strip()
     if not comments:
         raise ValidationError({"comments": ValidationError(COMMENTS_MISSING, code="comments_missing")})
-    before = snapshot(ret, ("status",))
-    ret.status = ReturnStatus.RETURNED
-    ret.reviewed_at = timezone.now()
-    ret.reviewed_by = actor
-    ret.review_comments = comments
-    ret.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_comments", "updated_at"])
-    audit_record(actor=actor, action="return.sent_back", target=ret, before=before,
-                 after=snapshot(ret, ("status", "review_comments")), message=f"Monitoring return for {_period(ret)} sent back")
+    _review(actor, ret, "send_back", comments, f"Monitoring return for {_period(ret)} sent back")
     for user in _grantee_audience(ret):
         notify(user=user, subject=f"Monitoring return sent back: {ret.award.reference}",
                body=f"Your monitoring return for {_period(ret)} needs changes: {comments}", link=ret.get_absolute_url())
@@ -797,7 +798,7 @@ def return_send_back(*, actor: User, monitoring_return: MonitoringReturn, commen
 
 def _grantee_audience(ret: MonitoringReturn) -> list[User]:
     people = grantee_contacts(ret.award)
-    if ret.submitted_by_id and ret.submitted_by.is_active and ret.submitted_by not in people:
+    if ret.submitted_by is not None and ret.submitted_by.is_active and ret.submitted_by not in people:
         people.append(ret.submitted_by)
     return return_audience(ret, people)
 
@@ -832,7 +833,7 @@ def return_payment_release(*, actor: User, monitoring_return: MonitoringReturn) 
 # The beat's work ---------------------------------------------------------------------------------------------
 
 
-def monitoring_run(*, today: dt.date | None = None) -> dict:
+def monitoring_run(*, today: dt.date | None = None) -> dict[str, Any]:
     """What the periodic task does, each step idempotent and in its own transactions:
 
     1. make every active or suspended award's schedule follow its dates;

@@ -13,15 +13,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from awards.models import InstalmentStatus
-from awards.visibility import awards_visible_to
+from awards.visibility import award_visible_to
 from governance.access import require
+from governance.forms import add_service_errors
+from governance.sections import edit_section
 from governance.selectors import request_roles
 
 from ..models import ReturnSection, ReturnStatus
 from ..visibility import returns_visible_to
 from . import services
 from .charts import bar_chart
-from .forms import SECTION_PAGES, PortfolioFilterForm, ReviewForm, SubmitForm
+from .forms import (
+    SECTION_PAGES,
+    PortfolioFilterForm,
+    ReturnStatusFilterForm,
+    ReviewForm,
+    SubmitForm,
+)
 from .selectors import (
     PortfolioFilters,
     can_submit_from,
@@ -44,6 +52,14 @@ def _return(request, pk: int):
     return get_object_or_404(returns_visible_to(request.user), pk=pk)
 
 
+def _award(request, reference: str):
+    award = award_visible_to(request.user, reference)
+    if award is None:
+        raise Http404("No such award")
+    require(request.user.has_perm("awards.view_award", award))
+    return award
+
+
 def _crumbs(*extra: tuple[str, str]) -> list[tuple[str, str]]:
     return [("Home", reverse("dashboard")), ("Monitoring returns", reverse("reporting:return_list")), *extra]
 
@@ -64,9 +80,6 @@ def _permissions(user, ret) -> dict:
 # Lists ------------------------------------------------------------------------------------------------
 
 
-STATUS_FILTERS = [("", "All returns"), *ReturnStatus.choices, ("overdue", "Overdue")]
-
-
 @require_GET
 def return_list(request):
     """Returns the person may see, the next due first (overdue on top, approved ones last),
@@ -85,7 +98,7 @@ def return_list(request):
         ret.overdue = is_overdue(ret, today)
     roles = request_roles(request)
     return render(request, "reporting/monitoring/return_list.html", {
-        "page": page, "status": status, "status_filters": STATUS_FILTERS, "roles": roles,
+        "page": page, "status": status, "status_form": ReturnStatusFilterForm({"status": status}), "roles": roles,
         "crumbs": [("Home", reverse("dashboard"))],
     })
 
@@ -93,7 +106,7 @@ def return_list(request):
 @require_GET
 def award_returns(request, reference: str):
     """An award's monitoring schedule: every return, its dates, status and the payment it releases."""
-    award = get_object_or_404(awards_visible_to(request.user), reference=reference)
+    award = _award(request, reference)
     today = timezone.localdate()
     returns = list(returns_of_award(award))
     for ret in returns:
@@ -108,7 +121,7 @@ def award_returns(request, reference: str):
 
 @require_POST
 def schedule_sync(request, reference: str):
-    award = get_object_or_404(awards_visible_to(request.user), reference=reference)
+    award = _award(request, reference)
     require(request.user.has_perm("awards.manage_award", award))
     changes = services.return_schedule_sync(award=award, actor=request.user)
     if award.status not in ("active", "suspended"):
@@ -153,16 +166,11 @@ def return_section(request, pk: int, section: str):
         return redirect(ret)
     page_class = SECTION_PAGES[section]
     page = page_class(ret, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and page.is_valid():
-        try:
-            page.save(request.user)
-        except ValidationError as exc:
-            if getattr(exc, "code", None) == "section_changed":
-                page = page_class(returns_visible_to(request.user).get(pk=ret.pk))
-            page.add_errors(exc)
-        else:
-            messages.success(request, f"{page.title} saved.")
-            return redirect(ret.get_absolute_url() + "#sections")
+    # Saved by someone else meanwhile: the page reopens at the latest answers, saying why.
+    page, saved = edit_section(request, page, saved_url=ret.get_absolute_url() + "#sections",
+                               reopen=lambda: page_class(returns_visible_to(request.user).get(pk=ret.pk)))
+    if saved:
+        return saved
     return render(request, page.template, {
         "ret": ret, "award": ret.award, "page": page, "form": page.form, "has_errors": page.has_errors,
         "crumbs": _return_crumbs(ret), **page.context(),
@@ -182,8 +190,7 @@ def return_submit(request, pk: int):
         try:
             services.return_submit(actor=request.user, monitoring_return=ret)
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Return submitted. The fund manager will review it; we will tell you the outcome.")
             return redirect(ret)
@@ -210,11 +217,7 @@ def return_review(request, pk: int):
             else:
                 services.return_send_back(actor=request.user, monitoring_return=ret, comments=data["comments"])
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            add_service_errors(form, exc)
         else:
             if data["decision"] == "send_back":
                 messages.success(request, "Return sent back to the grantee with your comments.")

@@ -7,6 +7,8 @@ The OpenAPI schema is at ``/api/schema/`` (drf-spectacular) and described at ``/
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import django_filters
@@ -21,10 +23,11 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 
 from applications.models import BidPartner
@@ -56,6 +59,10 @@ from .selectors import (
     redact_emails,
     site_url,
 )
+
+if TYPE_CHECKING:
+    # The stubs' name for what a view's permission_classes hold.
+    from rest_framework.permissions import _PermissionClass
 
 # Throttling ------------------------------------------------------------------------------
 
@@ -96,10 +103,10 @@ class OpenDataPagination(PageNumberPagination):
 
 
 class PublicAPIMixin:
-    throttle_classes = [OpenDataThrottle]
-    pagination_class = OpenDataPagination
-    authentication_classes: list = []
-    permission_classes: list = []
+    throttle_classes: Sequence[type[BaseThrottle]] = [OpenDataThrottle]
+    pagination_class: type[BasePagination] | None = OpenDataPagination
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
+    permission_classes: Sequence[_PermissionClass] = []
 
 
 # Small nested shapes ---------------------------------------------------------------------
@@ -177,7 +184,8 @@ class AwardSerializer(serializers.Serializer):
 
 class YearSerializer(serializers.Serializer):
     financial_year = serializers.IntegerField(source="year", help_text="The year it starts in: 2026 is 2026/27")
-    label = serializers.CharField()
+    # A declared field: the serializer's metaclass takes it off the class, so Field.label stays as it is.
+    label = serializers.CharField()  # type: ignore[assignment]
     awarded = serializers.DecimalField(max_digits=14, decimal_places=2)
     paid = serializers.DecimalField(max_digits=14, decimal_places=2)
 
@@ -322,7 +330,7 @@ def awards_for_entries(rows: list[tuple[int, object]]) -> list:
         .only(*LIST_FIELDS)
     }
     for pk, amount in paid.items():
-        awards[pk].paid = amount
+        awards[pk].paid = amount  # type: ignore[attr-defined]  # as list_rows(paid=True) annotates it
     return [awards[pk] for pk in paid]
 
 

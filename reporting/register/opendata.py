@@ -27,11 +27,12 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urljoin
 from urllib.request import Request, urlopen
 
 from django.conf import settings
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Choices, Max, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,7 +98,7 @@ def export_rows(queryset: QuerySet[Award]) -> Iterator[dict]:
 
 
 @cache
-def _labels(choices: type) -> dict[str, str]:
+def _labels(choices: type[Choices]) -> dict[str, str]:
     return dict(choices.choices)
 
 
@@ -212,7 +213,7 @@ def funders(fund_ids: Iterable[int] | None = None) -> dict[int, dict]:
 def grant(row: dict, funding: dict[int, dict]) -> dict:
     title, description = title_and_description(row)
     page = site_url(award_path(row["reference"]))
-    recipient = {"id": org_identifier(row), "name": redact_emails(row["recipient__name"])}
+    recipient: dict[str, Any] = {"id": org_identifier(row), "name": redact_emails(row["recipient__name"])}
     if row["recipient__company_number"]:
         recipient["companyNumber"] = row["recipient__company_number"]
     if row["recipient__charity_number"]:
@@ -223,7 +224,7 @@ def grant(row: dict, funding: dict[int, dict]) -> dict:
     local = [place for place in where if place["geoCode"] != row["recipient__region"]]
     if local:  # where the recipient is: its ICB and local authority (the region is the beneficiaries')
         recipient["location"] = local
-    data = {
+    data: dict[str, Any] = {
         "id": f"360G-{settings.GRANTNAV_PREFIX}-{row['reference']}",
         "title": title,
         "description": description,
@@ -568,13 +569,13 @@ def _strict_formats():
 def validate_package(data: dict) -> list[str]:
     """Every schema error in a 360Giving package, as "path: message" (empty when valid)."""
     from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
     package_schema, grant_schema = _schemas()
     # The files say "$schema": "http://json-schema.org/draft/2020-12/schema", which is not the
     # dialect's canonical address, so the dialect is named here.
-    resource = Resource(contents=grant_schema, specification=DRAFT202012)
+    resource = DRAFT202012.create_resource(grant_schema)
     registry = Registry().with_resources([
         (grant_schema["$id"], resource),
         (package_schema["properties"]["grants"]["items"]["$ref"], resource),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
@@ -47,6 +49,7 @@ from awards.models import (
 )
 from awards.visibility import PUBLIC_STATUS_CHOICES, published_awards
 from governance import fy
+from governance.form_layout import SearchInput
 from governance.forms import MoneyField
 from governance.models import (
     PUBLISHED_CALL_STATUSES,
@@ -72,6 +75,9 @@ from ..models import (
     ReturnSaving,
 )
 from ..visibility import public_returns, public_versions
+
+if TYPE_CHECKING:
+    from django.contrib.postgres.search import SearchVector
 
 MAX_SEARCH_LENGTH = 200
 MAX_SEARCH_WORDS = 12
@@ -158,7 +164,7 @@ def year_choices() -> list[tuple[int, str]]:
 # Search ----------------------------------------------------------------------------------
 
 
-def award_search_vector():
+def award_search_vector() -> SearchVector:
     """The award's own words. A GIN index on exactly this expression makes search fast:
     ``GinIndex(SearchVector("title", "description", config="english"), name="award_search_gin")``."""
     from django.contrib.postgres.search import SearchVector
@@ -166,7 +172,7 @@ def award_search_vector():
     return SearchVector("title", "description", config="english")
 
 
-def search_awards(queryset: QuerySet, text: str, columns: dict[str, str] | None = None) -> QuerySet:
+def search_awards(queryset: QuerySet[Any, Any], text: str, columns: dict[str, str] | None = None) -> QuerySet[Any, Any]:
     """Awards whose title, summary, recipient or partners match ``text``, or whose reference it is.
 
     ``queryset`` is of awards, or of the register's read model with ``columns`` naming its
@@ -208,20 +214,21 @@ def search_awards(queryset: QuerySet, text: str, columns: dict[str, str] | None 
 
 def _ordering(sort: str, columns: dict[str, str] | None) -> list[str]:
     columns = columns or {}
-    return [("-" if key.startswith("-") else "") + columns.get(key.lstrip("-"), key.lstrip("-")) for key in SORTS[sort][1]]
+    return [("-" if key.startswith("-") else "") + columns.get(key.lstrip("-"), key.lstrip("-")) for key in SORTS[sort][1] or ()]
 
 
-def rank_by_relevance(queryset: QuerySet, text: str, columns: dict[str, str] | None = None) -> QuerySet:
+def rank_by_relevance(queryset: QuerySet[Any, Any], text: str, columns: dict[str, str] | None = None) -> QuerySet[Any, Any]:
     if not using_postgres():
         return queryset.order_by(*_ordering("newest", columns))
     from django.contrib.postgres.search import SearchQuery, SearchRank
 
     query = SearchQuery(" ".join(text.split())[:MAX_SEARCH_LENGTH], search_type="websearch", config="english")
     vector = F(columns["search_vector"]) if columns and "search_vector" in columns else award_search_vector()
-    return queryset.annotate(rank=SearchRank(vector, query)).order_by("-rank", *_ordering("newest", columns))
+    ranked: QuerySet[Any, Any] = queryset.annotate(rank=SearchRank(vector, query)).order_by("-rank", *_ordering("newest", columns))
+    return ranked
 
 
-def sort_awards(queryset: QuerySet, sort: str | None, text: str | None = None, columns: dict[str, str] | None = None) -> QuerySet:
+def sort_awards(queryset: QuerySet[Any, Any], sort: str | None, text: str | None = None, columns: dict[str, str] | None = None) -> QuerySet[Any, Any]:
     if sort == "relevance" or (not sort and text):
         return rank_by_relevance(queryset, text, columns) if text else queryset.order_by(*_ordering("newest", columns))
     return queryset.order_by(*_ordering(sort if sort in SORTS else "newest", columns))
@@ -239,11 +246,11 @@ MONEY_SCHEMA = {"type": "string", "pattern": "^(" + MONEY_PATTERN[1:-1] + ")?$",
 class FilterMoneyField(MoneyField):
     """An amount filter: ``parse_money``'s messages, and nothing it would stretch to accept."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs["strip"] = False
         super().__init__(**kwargs)
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # a text input cleaned to Decimal
         if value in self.empty_values:
             return None
         amount = parse_money(value)
@@ -253,36 +260,44 @@ class FilterMoneyField(MoneyField):
 
 
 @extend_schema_field(MONEY_SCHEMA)
-class MoneyFilter(django_filters.Filter):
+class MoneyFilter(django_filters.Filter):  # type: ignore[misc]  # django-filter ships no type hints
     field_class = FilterMoneyField
 
 
 class RegisterFilterForm(forms.Form):
-    def clean(self):
-        cleaned = super().clean()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for form_field in self.fields.values():
+            setattr(form_field, "say_optional", False)  # noqa: B010 (not a declared attribute); every filter is optional: the labels need not say so
+        if "q" in self.fields:
+            self.fields["q"].label = "Search awards"
+            self.fields["q"].widget = SearchInput(attrs={"class": "nhsuk-input--width-30", "spellcheck": "false"})
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
         low, high = cleaned.get("min_amount"), cleaned.get("max_amount")
         if low is not None and high is not None and low > high:
             self.add_error("max_amount", AMOUNT_RANGE_BACKWARDS)
         return cleaned
 
 
-def _choice(message: str) -> dict:
+def _choice(message: str) -> dict[str, Any]:
     return {"error_messages": {"invalid_choice": message}}
 
 
-def choice_filter(choices, **kwargs) -> django_filters.ChoiceFilter:
+def choice_filter(choices: Iterable[tuple[Any, Any]], **kwargs: Any) -> django_filters.ChoiceFilter:
     """A choice filter whose published schema lists its values and the empty value ("all")."""
     values = ["", *(str(value) for value, _ in choices)]
     return extend_schema_field({"type": "string", "enum": values})(django_filters.ChoiceFilter(choices=choices, **kwargs))
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class SlugChoiceFilter(django_filters.ModelChoiceFilter):
+class SlugChoiceFilter(django_filters.ModelChoiceFilter):  # type: ignore[misc]  # django-filter ships no type hints
     """A record chosen by its slug in the URL: the API schema says a string, whichever table the
     filter ends up reading (the awards, or the register's read model)."""
 
 
-class AwardFilter(django_filters.FilterSet):
+class AwardFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no type hints
     """Filters in the URL: ``?q=falls&fund=<slug>&region=E40000006&min_amount=50000&sort=amount_desc``.
 
     Invalid values are reported against their field and left out; the rest still apply.
@@ -349,43 +364,43 @@ class AwardFilter(django_filters.FilterSet):
     # The award's lookups and, in a subclass over another model, the columns that hold them.
     COLUMNS: dict[str, str] = {}
 
-    def __init__(self, data=None, queryset=None, **kwargs):
+    def __init__(self, data: Any = None, queryset: QuerySet[Any, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(data, queryset if queryset is not None else self.published(), **kwargs)
         for filter_ in self.filters.values():
             filter_.field_name = self.COLUMNS.get(filter_.field_name, filter_.field_name)
-        self.unsorted: QuerySet | None = None
+        self.unsorted: QuerySet[Any, Any] | None = None
 
-    def published(self) -> QuerySet:
+    def published(self) -> QuerySet[Any, Any]:
         return published_awards()
 
     def column(self, lookup: str) -> str:
         return self.COLUMNS.get(lookup, lookup)
 
     # Each method returns the queryset filtered by one value; django-filter calls them.
-    def filter_search(self, queryset, name, value):
+    def filter_search(self, queryset: QuerySet[Any, Any], name: str, value: str) -> QuerySet[Any, Any]:
         return search_awards(queryset, value, self.COLUMNS)
 
-    def filter_network(self, queryset, name, value):
+    def filter_network(self, queryset: QuerySet[Any, Any], name: str, value: Organisation) -> QuerySet[Any, Any]:
         return queryset.filter(Q(**{self.column("recipient__network"): value}) | Q(recipient=value))
 
-    def filter_recipient(self, queryset, name, value):
+    def filter_recipient(self, queryset: QuerySet[Any, Any], name: str, value: str) -> QuerySet[Any, Any]:
         value = " ".join(value.split())
         if not value:
             return queryset
         return queryset.filter(Q(**{f"{self.column('recipient__name')}__icontains": value})
                                | Q(**{f"{self.column('recipient__ods_code')}__iexact": value}))
 
-    def filter_year(self, queryset, name, value):
+    def filter_year(self, queryset: QuerySet[Any, Any], name: str, value: str) -> QuerySet[Any, Any]:
         year = fy.FinancialYear(int(value))
         start = timezone.make_aware(dt.datetime.combine(year.start, dt.time.min))
         end = timezone.make_aware(dt.datetime.combine(year.end + dt.timedelta(days=1), dt.time.min))
         decided = self.column("decision__decided_at")
         return queryset.filter(**{f"{decided}__gte": start, f"{decided}__lt": end})
 
-    def filter_sort(self, queryset, name, value):
+    def filter_sort(self, queryset: QuerySet[Any, Any], name: str, value: str) -> QuerySet[Any, Any]:
         return queryset  # applied last, in filter_queryset
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
         filtered = super().filter_queryset(queryset)
         self.unsorted = filtered
         data = self.form.cleaned_data
@@ -395,11 +410,11 @@ class AwardFilter(django_filters.FilterSet):
 
     ranked = False  # ordered by best match (set when the queryset is built)
 
-    def capped(self, count: int) -> tuple[QuerySet, bool]:
+    def capped(self, count: int) -> tuple[QuerySet[Any, Any], bool]:
         """The sorted rows, newest first instead of by best match when more than
         ``SEARCH_RANK_LIMIT`` of them (``count``) match; and whether that happened."""
         queryset = self.qs
-        if self.ranked and count > SEARCH_RANK_LIMIT:
+        if self.ranked and count > SEARCH_RANK_LIMIT and self.unsorted is not None:  # set with ranked
             return self.unsorted.order_by(*_ordering("newest", self.COLUMNS)), True
         return queryset, False
 
@@ -442,7 +457,7 @@ class RegisterFilter(AwardFilter):
         form = RegisterFilterForm
         fields: list[str] = []
 
-    def published(self) -> QuerySet:
+    def published(self) -> QuerySet[Any, Any]:
         from .read_model import published_entries
 
         return published_entries()
@@ -451,11 +466,11 @@ class RegisterFilter(AwardFilter):
 # Keyset pages: the rows after (or before) a row, at the same cost however deep ------------
 
 
-def keyset_order(queryset: QuerySet) -> list[str] | None:
+def keyset_order(queryset: QuerySet[Any, Any]) -> list[str] | None:
     """The queryset's order if a page can be read as "the rows after this one": plain fields,
     all in the same direction, ending with the primary key (so every row has its own place)."""
-    order = list(queryset.query.order_by)
-    if not order or not all(isinstance(key, str) for key in order):
+    order = [key for key in queryset.query.order_by if isinstance(key, str)]
+    if not order or len(order) != len(queryset.query.order_by):
         return None
     if len({key.startswith("-") for key in order}) != 1 or order[-1].lstrip("-") != "pk":
         return None
@@ -470,13 +485,13 @@ def _keyset_columns(order: list[str]) -> list[str]:
     return ["pk" if key.lstrip("-") == "pk" else key.lstrip("-") for key in order]
 
 
-def keyset_values(queryset: QuerySet, order: list[str]) -> list[str]:
+def keyset_values(queryset: QuerySet[Any, Any], order: list[str]) -> list[str]:
     """The names to read alongside each row to make its cursor (for ``values_list``)."""
     model = queryset.model
     return [model._meta.pk.name if name == "pk" else name for name in _keyset_columns(order)]
 
 
-def encode_cursor(values) -> str:
+def encode_cursor(values: Iterable[Any]) -> str:
     """A row's place in its order, as URL-safe text (the values of its sort keys)."""
     import base64
     import json
@@ -485,7 +500,7 @@ def encode_cursor(values) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(text: str | None, queryset: QuerySet, order: list[str]) -> list | None:
+def decode_cursor(text: str | None, queryset: QuerySet[Any, Any], order: list[str]) -> list[Any] | None:
     """The sort-key values of a cursor made by ``encode_cursor`` for this order; None for
     anything else (a cursor is never trusted to be well formed: it is only a position)."""
     import base64
@@ -516,7 +531,7 @@ def decode_cursor(text: str | None, queryset: QuerySet, order: list[str]) -> lis
     return values
 
 
-def keyset_after(queryset: QuerySet, order: list[str], values: list, *, forward: bool = True) -> QuerySet:
+def keyset_after(queryset: QuerySet[Any, Any], order: list[str], values: list[Any], *, forward: bool = True) -> QuerySet[Any, Any]:
     """The rows after (``forward``) or before the row whose sort keys are ``values``, in
     ``order`` (before: in the reverse order, nearest first). One row-value comparison,
     ``(decided_at, award_id) < (%s, %s)``, which PostgreSQL reads as a range of the sort key's
@@ -542,7 +557,7 @@ def keyset_after(queryset: QuerySet, order: list[str], values: list, *, forward:
 # Rows for the list, totals and the cheap change stamp -------------------------------------
 
 
-def paid_subquery(outer: str = "pk"):
+def paid_subquery(outer: str = "pk") -> Coalesce:
     payments = (
         PotLedgerEntry.objects.filter(award_id=OuterRef(outer), kind=LedgerEntryKind.PAYMENT)
         .order_by()
@@ -553,7 +568,7 @@ def paid_subquery(outer: str = "pk"):
     return Coalesce(Subquery(payments, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
-def applied_subquery(outer: str = "bid_id"):
+def applied_subquery(outer: str = "bid_id") -> Subquery:
     costs = BidCost.objects.filter(bid_id=OuterRef(outer)).order_by().values("bid_id").annotate(total=Sum("amount")).values("total")
     return Subquery(costs, output_field=MONEY)
 
@@ -577,7 +592,7 @@ class Totals:
     paid: Decimal = ZERO
 
 
-def _over_selection(queryset: QuerySet[Award], columns: dict[str, str], selects: list[str], payments: str) -> tuple:
+def _over_selection(queryset: QuerySet[Award], columns: dict[str, str], selects: list[str], payments: str) -> tuple[Any, ...]:
     """Aggregates over the filtered awards, which are computed once as the common table
     expression ``selected`` (so the published-award joins run once, not once per aggregate).
     ``selects`` aggregate ``selected``; ``payments`` aggregates their payments ``l``."""
@@ -589,14 +604,15 @@ def _over_selection(queryset: QuerySet[Award], columns: dict[str, str], selects:
     statement = f"WITH selected({', '.join(['id', *columns])}) AS ({sql}) SELECT {', '.join(parts)}"
     with connection.cursor() as cursor:
         cursor.execute(statement, [*params, LedgerEntryKind.PAYMENT])
-        return cursor.fetchone()
+        row: tuple[Any, ...] = cursor.fetchone()
+        return row
 
 
-def _decimal(value) -> Decimal:
+def _decimal(value: Any) -> Decimal:
     return ZERO if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _moment(value):
+def _moment(value: Any) -> dt.datetime | None:
     """A timestamp from a raw query: PostgreSQL gives datetimes, SQLite gives UTC text."""
     if value is None or isinstance(value, dt.datetime):
         return value
@@ -615,7 +631,7 @@ class Stamp:
     """What changes whenever an export of ``queryset`` would: count and latest changes."""
 
     count: int
-    last_modified: object  # aware datetime or None
+    last_modified: dt.datetime | None
 
     def etag(self, *parts: str) -> str:
         import hashlib
@@ -720,7 +736,8 @@ class AwardRecord:
 
     @property
     def remaining(self) -> Decimal:
-        return self.award.amount - self.paid
+        remaining: Decimal = self.award.amount - self.paid
+        return remaining
 
     @property
     def has_results(self) -> bool:
@@ -795,7 +812,7 @@ def reports_covering(award: Award) -> list[ReportVersion]:
     latest: dict[int, ReportVersion] = {}
     for version in public_versions().filter(covers).select_related("report").order_by("report_id", "-number"):
         latest.setdefault(version.report_id, version)
-    return sorted(latest.values(), key=lambda v: v.published_at, reverse=True)
+    return sorted(latest.values(), key=lambda v: v.published_at or dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
 
 
 class JoinedText(Aggregate):
@@ -805,11 +822,11 @@ class JoinedText(Aggregate):
     template = "%(function)s(%(expressions)s, '; ')"
     output_field = TextField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
 
 
-def partner_names_subquery(outer: str = "bid_id"):
+def partner_names_subquery(outer: str = "bid_id") -> Subquery:
     names = (
         BidPartner.objects.filter(bid_id=OuterRef(outer)).order_by().values("bid_id")
         .annotate(names=JoinedText("organisation__name")).values("names")

@@ -110,7 +110,7 @@ def _awards_of(rows: list[tuple]) -> list[Award]:
     paid = {row[0]: row[1] for row in rows}
     awards = {award.pk: award for award in list_rows(Award.objects.filter(pk__in=paid), paid=False)}
     for pk, amount in paid.items():
-        awards[pk].paid = amount
+        awards[pk].paid = amount  # type: ignore[attr-defined]  # as list_rows(paid=True) annotates it
     return [awards[pk] for pk in paid]
 
 
@@ -167,7 +167,7 @@ def _register_part(query) -> dict:
     same for everyone, so kept under the public version (``public_cache``)."""
     filterset = RegisterFilter(query)
     filterset.qs  # noqa: B018 - sorts and filters (lazily: no query yet)
-    totals = cached_totals(filterset.unsorted, filterset.totals_key)
+    totals = cached_totals(filterset.unsorted if filterset.unsorted is not None else filterset.qs, filterset.totals_key)
     entries, newest_first = filterset.capped(totals.count)
     active = filterset.active
     base = [(name, value) for name in LINK_PARAMS for value in query.getlist(name) if value != ""]

@@ -491,7 +491,7 @@ def test_withdrawal_is_possible_until_the_call_closes(world, ready):
 def test_marking_ineligible_needs_a_reason_and_tells_the_applicants(world, ready):
     with pytest.raises(ValidationError) as error:
         services.bid_mark_ineligible(actor=world.manager, bid=ready, reason="Too early")
-    assert messages_of(error) == [services.TRANSITION_NOT_ALLOWED.format(status="draft", action="marked ineligible")]
+    assert messages_of(error) == [services.TRANSITION_NOT_ALLOWED % {"status": "draft", "action": "marked ineligible"}]
     services.bid_submit(actor=world.applicant, bid=ready, declarations_confirmed=True)
     with pytest.raises(ValidationError) as error:
         services.bid_mark_ineligible(actor=world.manager, bid=ready, reason=" ")

@@ -12,9 +12,17 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from applications import checks, services
-from applications.models import Bid, BidCost, BidSection, BidStatus, ProjectedSaving
+from applications.models import (
+    Bid,
+    BidCost,
+    BidSection,
+    BidSectionState,
+    BidStatus,
+    ProjectedSaving,
+)
+from applications.sections import SECTION_PAGES
 from governance.extensions import sections_for_call
-from governance.models import AuditEvent, CallStatus
+from governance.models import AuditEvent, CallStatus, PartnerKind
 from governance.money import NEGATIVE, NOT_MONEY, TOO_LARGE
 from tests.applications.conftest import fill_bid, start_bid, version
 from tests.factories.governance import CallFactory
@@ -351,6 +359,25 @@ def test_saving_a_section_without_changing_its_rows_keeps_them(applicant_client,
     data.update({"version": str(version(ready, BidSection.COSTS)), "costs-1-DELETE": "on", "costs-0-amount": "90000"})
     assert applicant_client.post(section_url(ready, "costs"), data).status_code == 302
     assert list(BidCost.objects.filter(bid=ready).values_list("amount", flat=True)) == [Decimal("90000.00")]
+
+
+def test_opening_section_pages_writes_no_section_state_and_the_first_save_does(applicant_client, world, draft):
+    # A bid whose section rows are missing (like one made before rows were created with the bid).
+    BidSectionState.objects.filter(bid=draft).delete()
+    services.bid_partner_add(actor=world.applicant, bid=draft, organisation=world.other_org,
+                             role=PartnerKind.SECONDARY_CARE, contribution="Beds")
+    BidSectionState.objects.filter(bid=draft).delete()
+    partner = draft.partners.get()
+    pages = [section_url(draft, section) for section in (*SECTION_PAGES, BidSection.ATTACHMENTS)]
+    pages += [f"/bids/{draft.pk}/", f"/bids/{draft.pk}/partners/{partner.pk}/"]
+    for page in pages:
+        assert applicant_client.get(page).status_code == 200, page
+    assert BidSectionState.objects.filter(bid=draft).count() == 0
+    response = applicant_client.post(section_url(draft, BidSection.PATHWAY), {
+        "version": "0", "care_settings": ["primary"], "pathway_description": "GP practices refer patients"})
+    assert response.status_code == 302
+    assert version(draft, BidSection.PATHWAY) == 1
+    assert BidSectionState.objects.filter(bid=draft).count() == 1
 
 
 def test_with_the_broker_down_endorsing_and_submitting_answer_normally_and_email_once_it_is_back(

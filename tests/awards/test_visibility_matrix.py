@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
+import rules
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from awards import services, visibility
@@ -92,6 +94,35 @@ def test_private_channels_serve_exactly_what_the_award_page_links(client, scene,
         assert denied(returns, role)
         assert person is None or not visibility.sees_award_private(person, award)
         assert EVIDENCE_NOTE not in body(page)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_view_award_permission_is_the_award_queryset_s_rule(scene, role):
+    person = scene.people[role] or AnonymousUser()
+    listed = set(visibility.awards_visible_to(person).values_list("reference", flat=True))
+    assert person.has_perm("awards.view_award", scene.published) == (role in PRIVATE)
+    for award in (scene.published, scene.declined):
+        assert person.has_perm("awards.view_award", award) == (award.reference in listed), award.reference
+
+
+AWARD_PAGES = [
+    ("awards:award_detail", lambda scene: [scene.published.reference]),
+    ("awards:payments_csv", lambda scene: [scene.published.reference]),
+    ("awards:letter_download", lambda scene: [scene.published.reference, 1]),
+    ("awards:condition_evidence_file", lambda scene: [scene.published.reference, scene.condition.pk]),
+    ("reporting:award_returns", lambda scene: [scene.published.reference]),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), AWARD_PAGES)
+@pytest.mark.parametrize("role", ["applicant_recipient", "manager_host"])
+def test_award_pages_and_exports_ask_the_view_award_permission(client, scene, monkeypatch, name, args, role):
+    url = reverse(name, args=args(scene))
+    client = as_role(client, scene, role)
+    assert client.get(url).status_code != 403
+    # The same people, once the permission says no, are refused: the pages ask it.
+    monkeypatch.setitem(rules.permissions.permissions, "awards.view_award", rules.always_deny)
+    assert client.get(url).status_code == 403
 
 
 @pytest.mark.parametrize("role", ROLES)

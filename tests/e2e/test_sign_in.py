@@ -34,7 +34,7 @@ def demo_data():
 
 
 def test_public_pages_are_accessible_to_an_anonymous_visitor(page, live_server, demo_data):
-    for path in ["/", "/calls/", "/register/", "/reports/", "/accessibility/", "/privacy/", "/accounts/login/", "/no-such-page/"]:
+    for path in ["/", "/calls/", "/register/", "/reports/", "/accessibility/", "/privacy/", "/how-it-works/lifecycles/", "/accounts/login/", "/no-such-page/"]:
         page.goto(live_server.url + path)
         expect(page.locator("h1")).to_be_visible()
         check_accessibility(page)

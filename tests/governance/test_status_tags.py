@@ -3,17 +3,25 @@
 import pytest
 from django.template import Context, Template
 
-from applications.models import BidStatus
-from assessment.models import AssignmentStatus, DecisionOutcome
+from applications.models import BidStatus, EndorsementStatus, EoiStatus, SectionStatus
+from assessment.models import (
+    AssignmentStatus,
+    DecisionOutcome,
+    InvitationStatus,
+    PackStatus,
+    SheetStatus,
+)
 from awards.models import AwardStatus, ConditionStatus, DocumentStatus
 from governance.models import CallStatus
 from governance.status_tags import status_tags, tag_kind, tag_parts
+from governance.uploads import ScanStatus
 from reporting.models import RAG, ReturnStatus
 
 ENUMS = {
     "call": CallStatus, "bid": BidStatus, "assignment": AssignmentStatus, "decision": DecisionOutcome,
     "award": AwardStatus, "condition": ConditionStatus, "document": DocumentStatus, "return": ReturnStatus,
-    "rag": RAG,
+    "rag": RAG, "endorsement": EndorsementStatus, "eoi": EoiStatus, "section": SectionStatus,
+    "invitation": InvitationStatus, "pack": PackStatus, "sheet": SheetStatus, "scan": ScanStatus,
 }
 
 
@@ -88,3 +96,34 @@ def test_an_assignment_tag_follows_its_score_sheet():
     assert tag_parts("assignment", assignment) == ("green", "Submitted")
     assignment.status = AssignmentStatus.CONFLICTED
     assert tag_parts("assignment", assignment) == ("red", "Conflict declared")
+
+
+def test_a_state_that_needs_no_colour_is_shown_as_plain_text():
+    html = Template('{% status_tag "section" "completed" %}').render(Context())
+    assert html == ('<strong class="nhsuk-tag nhsuk-tag--no-colour nhsuk-tag--no-border nhsuk-u-font-weight-normal">'
+                    "Completed</strong>")
+
+
+@pytest.mark.parametrize(("published", "answered", "expected"), [
+    (True, True, ("green", "Published")), (False, True, ("blue", "Answered, not published")),
+    (False, False, ("grey", "Waiting")),
+])
+def test_a_call_question_is_tagged_by_where_its_answer_is(published, answered, expected):
+    class _Question:
+        published_at = 1 if published else None
+        answered_at = 1 if answered else None
+
+    assert tag_parts("question", _Question()) == expected
+
+
+@pytest.mark.parametrize(("kind", "values"), [
+    ("funding_line", ["gateway_not_met", "above", "below"]), ("declaration", ["current", "lapsed", "not_made"]),
+    ("clarification", ["waiting", "no_reply"]), ("sign_off", ["signed", "not_signed"]),
+    ("call_task", ["incomplete", "complete"]),
+])
+def test_states_worked_out_on_a_page_have_their_own_colour_and_words(kind, values):
+    declared = tag_kind(kind)
+    for value in values:
+        colour, words = tag_parts(kind, value)
+        assert colour == declared.colours[value]
+        assert words == declared.labels[value]

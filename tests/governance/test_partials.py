@@ -1,0 +1,71 @@
+"""The shared page partials: a table in a labelled scroll region, a summary list, pagination and
+an empty state. Pages keep their own rows; the partials keep the markup around them."""
+
+from django.core.paginator import Paginator
+from django.template import Context, RequestContext, Template
+from django.test import RequestFactory
+
+
+def _render(source: str, **context) -> str:
+    return Template(source).render(Context(context))
+
+
+TABLE = ('{% table caption="Awards, newest first" headers="Reference|Amount:numeric|Action:hidden" '
+         'rows=items empty="No awards match." %}{% for item in items %}<tr><td>{{ item }}</td></tr>{% endfor %}'
+         "{% endtable %}")
+
+
+def test_a_table_is_a_focusable_region_named_by_its_caption_with_its_headers_and_rows():
+    html = _render(TABLE, items=["A1"])
+    assert '<div class="app-table-wrapper" tabindex="0" role="region" aria-label="Awards, newest first">' in html
+    assert '<caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Awards, newest first</caption>' in html
+    assert '<th class="nhsuk-table__header" scope="col">Reference</th>' in html
+    assert '<th class="nhsuk-table__header app-table__cell--numeric" scope="col">Amount</th>' in html
+    assert '<span class="nhsuk-u-visually-hidden">Action</span></th>' in html
+    assert "<tr><td>A1</td></tr>" in html
+
+
+def test_a_table_with_no_rows_says_so_instead():
+    html = _render(TABLE, items=[])
+    assert "<table" not in html
+    assert "<p>No awards match.</p>" in html
+
+
+def test_a_table_sees_only_what_it_is_given():
+    """A page's own ``page`` or ``empty`` must not leak into a table that was not given them."""
+    page = Paginator(list(range(30)), 10).get_page(2)
+    html = _render('{% table caption="x" headers="A" %}<tr><td>1</td></tr>{% endtable %}', page=page, empty="Nothing")
+    assert "nhsuk-pagination" not in html
+    assert "Nothing" not in html
+
+
+def test_a_paged_table_has_previous_and_next_links_keeping_the_query():
+    request = RequestFactory().get("/awards/?status=active&page=2")
+    page = Paginator(list(range(30)), 10).get_page(2)
+    html = Template('{% table caption="x" headers="A" rows=page.object_list page=page %}{% endtable %}').render(
+        RequestContext(request, {"page": page}))
+    assert 'href="?status=active&amp;page=1"' in html
+    assert 'href="?status=active&amp;page=3"' in html
+    assert "Page 1 of 3" in html
+    assert "Page 3 of 3" in html
+
+
+def test_pagination_follows_links_a_view_made():
+    class _CursorPage:
+        number, num_pages = 2, 40
+        previous_url, next_url = "/register/?page=1&before=x", ""
+
+    html = _render('{% include "includes/pagination.html" with page=page %}', page=_CursorPage())
+    assert 'href="/register/?page=1&amp;before=x"' in html
+    assert "Page 1 of 40" in html
+    assert "nhsuk-pagination__link--next" not in html
+
+
+def test_a_summary_list_keeps_each_rows_key_and_value():
+    html = _render('{% summary_list %}{% summary_row key="Project" %}<a href="/p">{{ title }}</a>{% endsummary_row %}'
+                   '{% summary_row key=label value_class="app-pre-wrap" %}{{ text }}{% endsummary_row %}{% endsummary_list %}',
+                   title="Falls <service>", label="Scope", text="Two\nlines")
+    assert html.strip().startswith('<dl class="nhsuk-summary-list">')
+    assert ('<div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">Project</dt>'
+            '<dd class="nhsuk-summary-list__value"><a href="/p">Falls &lt;service&gt;</a></dd></div>') in html
+    assert '<dd class="nhsuk-summary-list__value app-pre-wrap">Two\nlines</dd>' in html
