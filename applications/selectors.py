@@ -259,7 +259,7 @@ def cost_content(bid: Bid) -> dict[str, Any]:
     }
 
 
-def _prefetched(bid: Bid, name: str) -> list | None:
+def _prefetched(bid: Bid, name: str) -> list[Any] | None:
     """The bid's related rows ``name`` if the page already prefetched them (with what they link
     to), else None: a page that reads them anyway need not read them twice."""
     rows = getattr(bid, "_prefetched_objects_cache", {}).get(name)

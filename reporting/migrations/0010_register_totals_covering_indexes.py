@@ -30,6 +30,6 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("reporting", "0008_tasks_in_their_packages")]
+    dependencies = [("reporting", "0009_report_version_publication")]
 
     operations = [migrations.RunPython(forwards, backwards)]
