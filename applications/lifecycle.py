@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from governance.lifecycle import Lifecycle, Transition
 
-from .models import Bid, BidStatus, EoiStatus, ExpressionOfInterest
+from .models import Bid, BidPdf, BidStatus, EoiStatus, ExpressionOfInterest, PdfStatus
 
 TRANSITION_NOT_ALLOWED = "A bid that is %(status)s cannot be %(action)s"
 
@@ -74,4 +74,26 @@ EOI_LIFECYCLE: Lifecycle[ExpressionOfInterest] = Lifecycle(
     ],
     audit_fields=("reason",),
     permission_object=lambda eoi: eoi.call,
+)
+
+
+# A PDF copy of a bid: made by a worker (queued → running → ready, or failed); a failed copy can
+# be asked for again by anyone who may read the bid. The worker's steps write no audit event, as
+# they never have: the request is recorded against the bid ("bid.pdf_requested").
+BID_PDF_LIFECYCLE: Lifecycle[BidPdf] = Lifecycle(
+    name="bid_pdf",
+    model=BidPdf,
+    states=PdfStatus,
+    transitions=[
+        Transition("ask_again", [PdfStatus.FAILED], PdfStatus.QUEUED, permission="applications.view_bid",
+                   audit="", verb="asked for again"),
+        Transition("start", [PdfStatus.QUEUED, PdfStatus.RUNNING, PdfStatus.FAILED], PdfStatus.RUNNING,
+                   permission="", system=True, audit="", verb="started"),
+        Transition("finish", [PdfStatus.QUEUED, PdfStatus.RUNNING, PdfStatus.FAILED], PdfStatus.READY,
+                   permission="", system=True, audit="", verb="made"),
+        Transition("fail", [PdfStatus.QUEUED, PdfStatus.RUNNING], PdfStatus.FAILED,
+                   permission="", system=True, audit="", verb="recorded as failed"),
+    ],
+    thing="PDF copy",
+    permission_object=lambda pdf: pdf.bid,
 )

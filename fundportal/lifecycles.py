@@ -13,6 +13,8 @@ from governance.lifecycle import REGISTRY, Lifecycle
 WHO: dict[str, str] = {
     "governance.manage_fund": "the fund's managers",
     "governance.manage_call": "the fund's managers",
+    "governance.decide_organisation_request": "the network's fund managers",
+    "applications.view_bid": "anyone who may read the bid",
     "applications.write_bid": "the bid's writers",
     "applications.manage_bid": "the fund's managers",
     "applications.submit_bid": "the lead organisation's members",

@@ -10,6 +10,7 @@ class GovernanceConfig(AppConfig):
 
         from . import (
             call_lifecycle,  # noqa: F401  (puts the call's table in the lifecycle registry)
+            organisation_request_lifecycle,  # noqa: F401
             siteurl,  # noqa: F401  (registers the SITE_URL system check)
         )
         from .sessions import session_start

@@ -13,7 +13,6 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from .access import require_actor
 from .audit import audit_record, snapshot
 from .models import (
     ODS_CODE_EXAMPLES,
@@ -24,12 +23,15 @@ from .models import (
     Organisation,
     OrganisationKind,
     OrganisationRequest,
-    OrganisationRequestStatus,
     User,
     normalise_code,
     normalise_postcode,
     register_number_errors,
 )
+from .organisation_request_lifecycle import (
+    ALREADY_DECIDED as ALREADY_DECIDED,  # the message, where it always was
+)
+from .organisation_request_lifecycle import ORGANISATION_REQUEST_LIFECYCLE
 from .services import notify
 
 REQUEST_FIELDS = ("name", "kind", "company_number", "charity_number", "ukprn", "edu_urn", "ods_code", "postcode",
@@ -46,7 +48,6 @@ REQUESTABLE_KINDS = frozenset(OrganisationKind.values) - {OrganisationKind.HEALT
 KIND_NOT_REQUESTABLE = "Choose what kind of organisation it is"
 ODS_KINDS_HINT = "NHS organisations come from ODS: search for it by name or ODS code, or enter its ODS code"
 ALREADY_REGISTERED = "%(name)s is already registered with this number: search for it instead"
-ALREADY_DECIDED = "This request has already been %(status)s"
 REJECTION_NOTE_MISSING = "Tell the person why, so they know what to do next"
 
 
@@ -106,19 +107,15 @@ def organisation_request_submit(*, actor: User, network: Organisation, name: str
     return request
 
 
-def _locked_pending(actor: User, request: OrganisationRequest) -> OrganisationRequest:
-    require_actor(actor, "governance.decide_organisation_request", request)
-    request = OrganisationRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != OrganisationRequestStatus.PENDING:
-        raise ValidationError(ALREADY_DECIDED, code="decided", params={"status": request.get_status_display().lower()})
-    return request
+def _locked_pending(actor: User, request: OrganisationRequest, action: str) -> OrganisationRequest:
+    """Who may and whether it is still waiting, checked on the locked row before anything is made."""
+    return ORGANISATION_REQUEST_LIFECYCLE.check(request, action, actor=actor)
 
 
 @transaction.atomic
 def organisation_request_approve(*, actor: User, request: OrganisationRequest, note: str = "") -> Organisation:
     """Create the organisation, in the network's area, and tell the person who asked."""
-    request = _locked_pending(actor, request)
-    before = snapshot(request, REQUEST_FIELDS)
+    request = _locked_pending(actor, request, "approve")
     if request.ods_code and Organisation.objects.filter(ods_code=request.ods_code).exists():
         raise ValidationError({"ods_code": ODS_CODE_TAKEN})
     if (existing := _already_registered({f: getattr(request, f) for f in ("company_number", "charity_number", "ukprn", "edu_urn")})):
@@ -131,13 +128,12 @@ def organisation_request_approve(*, actor: User, request: OrganisationRequest, n
     )
     organisation.full_clean()
     organisation.save()
-    request.status, request.organisation = OrganisationRequestStatus.APPROVED, organisation
-    request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note.strip()
-    request.save()
     audit_record(actor=actor, action="organisation.created", target=organisation,
                  after={"name": organisation.name, "kind": organisation.kind, "from_request": request.pk})
-    audit_record(actor=actor, action="organisation_request.approved", target=request, before=before,
-                 after=snapshot(request, REQUEST_FIELDS))
+    ORGANISATION_REQUEST_LIFECYCLE.apply(
+        request, "approve", actor=actor, locked=request, clean=False, recorded=REQUEST_FIELDS,
+        changes={"organisation": organisation, "decided_by": actor, "decided_at": timezone.now(),
+                 "decision_note": note.strip()})
     notify(user=request.requested_by, subject=f"{organisation.name} has been added",
            body=f"{organisation.name} is now on the portal: you can choose it as a partner or lead organisation."
            + (f"\n\n{request.decision_note}" if request.decision_note else ""),
@@ -149,13 +145,10 @@ def organisation_request_approve(*, actor: User, request: OrganisationRequest, n
 def organisation_request_reject(*, actor: User, request: OrganisationRequest, note: str) -> OrganisationRequest:
     if not (note or "").strip():
         raise ValidationError({"note": REJECTION_NOTE_MISSING})
-    request = _locked_pending(actor, request)
-    before = snapshot(request, REQUEST_FIELDS)
-    request.status, request.decided_by, request.decided_at = OrganisationRequestStatus.REJECTED, actor, timezone.now()
-    request.decision_note = note.strip()
-    request.save()
-    audit_record(actor=actor, action="organisation_request.rejected", target=request, before=before,
-                 after=snapshot(request, REQUEST_FIELDS))
+    request = _locked_pending(actor, request, "reject")
+    ORGANISATION_REQUEST_LIFECYCLE.apply(
+        request, "reject", actor=actor, locked=request, clean=False, recorded=REQUEST_FIELDS,
+        changes={"decided_by": actor, "decided_at": timezone.now(), "decision_note": note.strip()})
     notify(user=request.requested_by, subject=f"Your request to add {request.name} was not approved",
            body=request.decision_note, link=reverse("governance:organisation_requests_mine"))
     return request
