@@ -224,12 +224,14 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A Celery worker process against the test database and the real broker.
 
-    The worker listens on a queue of its own, so two test sessions sharing one Redis never
-    take each other's tasks. Tests using it must also use ``transactional_db`` so the
-    worker sees their rows.
+    The worker listens on a queue of its own (and keeps its unacknowledged tasks under keys of
+    its own: fundportal/settings/test.py), so two test sessions sharing one Redis, or the
+    pytest-xdist workers of one session, never take each other's tasks. It stores files in a
+    folder of its own (``env["MEDIA_ROOT"]``). Tests using it must also use ``transactional_db``
+    so the worker sees their rows.
     """
     if not (_broker_configured() and _using_postgres()):
         raise RuntimeError("celery_worker needs CELERY_BROKER_URL and a PostgreSQL DATABASE_URL")
@@ -240,6 +242,7 @@ def celery_worker(django_db_setup, django_db_blocker):
         "DATABASE_URL": _test_database_url(),
         "CELERY_QUEUE": queue,
         "CELERY_EAGER": "0",
+        "MEDIA_ROOT": str(tmp_path_factory.mktemp("worker-media")),
     }
     handle = WorkerHandle(env, queue)
     handle.start()
