@@ -1,6 +1,8 @@
 """Fixtures for the whole suite.
 
 - Uploads and generated files go to a temporary folder for every test.
+- A PDF WeasyPrint has already made from the same page in this test process is reused
+  (``_pdfs_made_once_per_page``): the demo, seeded by many tests, has eight.
 - Tests marked ``requires_postgres`` run only against PostgreSQL (row locks, full-text
   search); tests marked ``requires_broker`` run only with a real broker and PostgreSQL, using
   the Celery worker that ``celery_worker`` starts for the session. Elsewhere they are
@@ -94,6 +96,64 @@ def pytest_sessionfinish(session, exitstatus):
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and reporter.stats.get("skipped"):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# PDFs made once per distinct page ------------------------------------------------------------
+
+
+def _pdf_source_key(kwargs: dict):
+    """What WeasyPrint reads a document or stylesheet from, as a dictionary key; None when it is
+    anything but a string, a file by name, a base URL and a fetcher limited to some protocols."""
+    key = []
+    for name, value in sorted(kwargs.items()):
+        if name == "filename" and value is not None:
+            path = Path(value)
+            value = (str(path), path.stat().st_mtime_ns)
+        elif name == "url_fetcher" and value is not None:
+            protocols = getattr(value, "_allowed_protocols", None)
+            if type(value).__name__ != "URLFetcher" or protocols is None:
+                return None
+            value = ("URLFetcher", tuple(protocols), getattr(value, "_fail_on_errors", None))
+        elif not isinstance(value, str | int | bool | type(None)):
+            return None
+        key.append((name, value))
+    return tuple(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pdfs_made_once_per_page():
+    """WeasyPrint makes the same PDF from the same HTML, stylesheets and options, and a PDF takes
+    a second or more: the demo (eight PDFs) is seeded by some thirty tests, so each distinct page
+    is rendered once per test process and its bytes reused. Any page that differs (another
+    reference, date or time) is rendered afresh; so is anything written to a file."""
+    from weasyprint import CSS, HTML
+
+    made: dict = {}
+    html_init, css_init, write_pdf = HTML.__init__, CSS.__init__, HTML.write_pdf
+
+    def html_remembering_its_source(self, guess=None, **kwargs):
+        html_init(self, guess, **kwargs)
+        self._pdf_source_key = None if guess is not None else _pdf_source_key(kwargs)
+
+    def css_remembering_its_source(self, guess=None, **kwargs):
+        css_init(self, guess, **kwargs)
+        self._pdf_source_key = None if guess is not None else _pdf_source_key(kwargs)
+
+    def write_pdf_once_per_page(self, target=None, **options):
+        sheets = tuple(getattr(sheet, "_pdf_source_key", None) for sheet in options.get("stylesheets") or ())
+        rest = _pdf_source_key({name: value for name, value in options.items() if name != "stylesheets"})
+        page = getattr(self, "_pdf_source_key", None)
+        if target is not None or page is None or rest is None or None in sheets:
+            return write_pdf(self, target, **options)
+        key = (page, sheets, rest)
+        if key not in made:
+            made[key] = write_pdf(self, **options)
+        return made[key]
+
+    HTML.__init__, CSS.__init__, HTML.write_pdf = (
+        html_remembering_its_source, css_remembering_its_source, write_pdf_once_per_page)
+    yield made
+    HTML.__init__, CSS.__init__, HTML.write_pdf = html_init, css_init, write_pdf
 
 
 @pytest.fixture(autouse=True)
@@ -224,12 +284,14 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A Celery worker process against the test database and the real broker.
 
-    The worker listens on a queue of its own, so two test sessions sharing one Redis never
-    take each other's tasks. Tests using it must also use ``transactional_db`` so the
-    worker sees their rows.
+    The worker listens on a queue of its own (and keeps its unacknowledged tasks under keys of
+    its own: fundportal/settings/test.py), so two test sessions sharing one Redis, or the
+    pytest-xdist workers of one session, never take each other's tasks. It stores files in a
+    folder of its own (``env["MEDIA_ROOT"]``). Tests using it must also use ``transactional_db``
+    so the worker sees their rows.
     """
     if not (_broker_configured() and _using_postgres()):
         raise RuntimeError("celery_worker needs CELERY_BROKER_URL and a PostgreSQL DATABASE_URL")
@@ -240,6 +302,7 @@ def celery_worker(django_db_setup, django_db_blocker):
         "DATABASE_URL": _test_database_url(),
         "CELERY_QUEUE": queue,
         "CELERY_EAGER": "0",
+        "MEDIA_ROOT": str(tmp_path_factory.mktemp("worker-media")),
     }
     handle = WorkerHandle(env, queue)
     handle.start()

@@ -23,10 +23,15 @@ SITE_URL = env("SITE_URL", default="http://testserver")
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default=f"fundportal-test-{os.getpid()}")
 # A short visibility timeout, swept every second, so a task lost with a killed worker is handed
 # to the next worker within seconds (the test worker runs with these settings too).
+# The unacknowledged tasks are kept under keys named after the queue: a worker restores only its
+# own session's lost tasks, never those another session (or pytest-xdist worker) has in hand.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=10),
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
+    "unacked_key": f"{CELERY_TASK_DEFAULT_QUEUE}.unacked",
+    "unacked_index_key": f"{CELERY_TASK_DEFAULT_QUEUE}.unacked_index",
+    "unacked_mutex_key": f"{CELERY_TASK_DEFAULT_QUEUE}.unacked_mutex",
 }
 # No malware scanner unless a test starts clamd and points at it (tests/conftest.py: clamd).
 CLAMD_ADDRESS = ""

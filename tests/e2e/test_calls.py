@@ -220,6 +220,9 @@ def _demo_pages():
     }
 
 
+# Some sixty pages, each checked by axe: on a busy machine, with two test processes, this takes
+# longer than the suite's five-minute limit for one test.
+@pytest.mark.timeout(600)
 def test_every_fund_and_call_page_is_accessible_to_the_people_who_use_it(page, live_server, sign_in):
     from django.core.management import call_command
 

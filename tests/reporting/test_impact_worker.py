@@ -3,7 +3,6 @@ deselected): a report built end to end, a worker killed mid-build, and Redis unr
 
 import datetime as dt
 import io
-import os
 import time
 from pathlib import Path
 
@@ -22,9 +21,9 @@ pytestmark = [pytest.mark.requires_broker, pytest.mark.django_db(transaction=Tru
 
 
 @pytest.fixture(autouse=True)
-def worker_media(settings):
+def worker_media(settings, celery_worker):
     """Read the files where the worker writes them (its MEDIA_ROOT), and clean them up after."""
-    settings.MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", settings.BASE_DIR / "var" / "media"))
+    settings.MEDIA_ROOT = Path(celery_worker.env["MEDIA_ROOT"])
     yield
     for version in ReportVersion.objects.all():
         for field in (version.pdf, version.csv, version.xlsx):

@@ -30,9 +30,10 @@ def _broker():
 
 
 def _idle(queue: str) -> bool:
-    """Nothing waiting in the worker's queue and nothing delivered but not acknowledged."""
+    """Nothing waiting in the worker's queue and nothing delivered but not acknowledged (the
+    session's unacknowledged tasks are kept under a key of its own: fundportal/settings/test.py)."""
     broker = _broker()
-    return broker.llen(queue) == 0 and broker.hlen("unacked") == 0
+    return broker.llen(queue) == 0 and broker.hlen(settings.CELERY_BROKER_TRANSPORT_OPTIONS["unacked_key"]) == 0
 
 
 def _wait_until(condition, timeout: float = 90, message: str = "") -> None:

@@ -54,7 +54,9 @@ from tests.factories.governance import (
 )
 from tests.reporting.impact_world import build_world
 
-pytestmark = [pytest.mark.requires_broker, pytest.mark.django_db(transaction=True)]
+# One pytest-xdist worker runs the whole module, so its own Redis and worker start once.
+pytestmark = [pytest.mark.requires_broker, pytest.mark.django_db(transaction=True),
+              pytest.mark.xdist_group("broker-outage")]
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 # A page must answer this fast with the broker down (the hand-over fails fast, then waits).
