@@ -50,8 +50,69 @@ from governance.uploads import ScanStatus
 
 from . import checks
 from .checks import uk_datetime
-from .lifecycle import BID_LIFECYCLE, BID_PDF_LIFECYCLE, EOI_LIFECYCLE
-from .lifecycle import clean_bid as _clean_bid
+from .lifecycle import BID_LIFECYCLE, BID_PDF_LIFECYCLE, EOI_LIFECYCLE, clean_bid as _clean_bid
+from .messages import (  # the messages live beside the services; kept importable from here
+    AUDITOR_IN_ORGANISATION as AUDITOR_IN_ORGANISATION,
+    BID_ALREADY_SUBMITTED as BID_ALREADY_SUBMITTED,
+    BID_LOCKED as BID_LOCKED,
+    CALL_CLOSED as CALL_CLOSED,
+    CALL_CLOSED_FOR_CHANGES as CALL_CLOSED_FOR_CHANGES,
+    CALL_NOT_OPEN as CALL_NOT_OPEN,
+    CARE_SETTING_UNKNOWN as CARE_SETTING_UNKNOWN,
+    COMMENT_NEEDED as COMMENT_NEEDED,
+    DECLARATIONS_NEEDED as DECLARATIONS_NEEDED,
+    DECLINE_NEEDS_COMMENT as DECLINE_NEEDS_COMMENT,
+    ENDORSEMENT_ALREADY_ASKED as ENDORSEMENT_ALREADY_ASKED,
+    ENDORSEMENT_ALREADY_RECORDED as ENDORSEMENT_ALREADY_RECORDED,
+    ENDORSEMENT_BID_NOT_DRAFT as ENDORSEMENT_BID_NOT_DRAFT,
+    ENDORSEMENT_EVIDENCE_MISSING as ENDORSEMENT_EVIDENCE_MISSING,
+    ENDORSEMENT_NEEDS_COMMISSIONER as ENDORSEMENT_NEEDS_COMMISSIONER,
+    ENDORSEMENT_NOT_PENDING as ENDORSEMENT_NOT_PENDING,
+    ENDORSEMENT_NOT_REQUIRED as ENDORSEMENT_NOT_REQUIRED,
+    ENDORSER_NAME_MISSING as ENDORSER_NAME_MISSING,
+    EOI_ALREADY_SENT as EOI_ALREADY_SENT,
+    EOI_CLOSED as EOI_CLOSED,
+    EOI_COST_NEEDED as EOI_COST_NEEDED,
+    EOI_COST_TOO_HIGH as EOI_COST_TOO_HIGH,
+    EOI_NO_STAGE as EOI_NO_STAGE,
+    EOI_NOT_OPEN as EOI_NOT_OPEN,
+    EOI_NOT_WAITING as EOI_NOT_WAITING,
+    EOI_PROBLEM_NEEDED as EOI_PROBLEM_NEEDED,
+    EOI_REASON_NEEDED as EOI_REASON_NEEDED,
+    EOI_STILL_OPEN as EOI_STILL_OPEN,
+    EOI_SUMMARY_NEEDED as EOI_SUMMARY_NEEDED,
+    EOI_TITLE_NEEDED as EOI_TITLE_NEEDED,
+    INELIGIBLE_REASON_NEEDED as INELIGIBLE_REASON_NEEDED,
+    INNOVATION_TYPE_UNKNOWN as INNOVATION_TYPE_UNKNOWN,
+    MATCH_FUNDER_NOT_ON_BID as MATCH_FUNDER_NOT_ON_BID,
+    NO_ORGANISATION as NO_ORGANISATION,
+    NO_POT_FOR_NETWORK as NO_POT_FOR_NETWORK,
+    NOT_INVITED_TO_BID as NOT_INVITED_TO_BID,
+    NOT_YOUR_ORGANISATION as NOT_YOUR_ORGANISATION,
+    NOT_YOUR_SECTION as NOT_YOUR_SECTION,
+    PARTNER_ALREADY_ADDED as PARTNER_ALREADY_ADDED,
+    PARTNER_CONTRIBUTION_NEEDED as PARTNER_CONTRIBUTION_NEEDED,
+    PARTNER_IS_LEAD as PARTNER_IS_LEAD,
+    PARTNER_NOT_ON_BID as PARTNER_NOT_ON_BID,
+    PARTNER_ROLE_NEEDED as PARTNER_ROLE_NEEDED,
+    PARTNERS_NOT_SIGNED_OFF as PARTNERS_NOT_SIGNED_OFF,
+    SAVER_NOT_ON_BID as SAVER_NOT_ON_BID,
+    SECTION_CONFLICT as SECTION_CONFLICT,
+    SIGN_OFF_ALREADY as SIGN_OFF_ALREADY,
+    SIGN_OFF_NOT_PARTNER as SIGN_OFF_NOT_PARTNER,
+    TEAM_ALREADY_INVITED as TEAM_ALREADY_INVITED,
+    TEAM_EMAIL_NEEDED as TEAM_EMAIL_NEEDED,
+    TEAM_INVITATION_EXPIRED as TEAM_INVITATION_EXPIRED,
+    TEAM_INVITATION_OTHER_ACCOUNT as TEAM_INVITATION_OTHER_ACCOUNT,
+    TEAM_INVITATION_USED as TEAM_INVITATION_USED,
+    TEAM_ORGANISATION_NEEDED as TEAM_ORGANISATION_NEEDED,
+    TEAM_ROLE_NEEDED as TEAM_ROLE_NEEDED,
+    TEAM_SECTIONS_UNKNOWN as TEAM_SECTIONS_UNKNOWN,
+    TITLE_NEEDED as TITLE_NEEDED,
+    TOO_MANY_ATTACHMENTS as TOO_MANY_ATTACHMENTS,
+    WITHDRAW_AFTER_CLOSE as WITHDRAW_AFTER_CLOSE,
+    WITHDRAW_ONLY_SUBMITTED as WITHDRAW_ONLY_SUBMITTED,
+)
 from .models import (
     Attachment,
     BenefitMeasure,
@@ -87,37 +148,6 @@ from .selectors import (
     organisation_member_users,
 )
 
-# Starting a bid
-NO_ORGANISATION = (
-    "Your account is not linked to an organisation, so you cannot start a bid. "
-    "Ask your organisation's fund portal administrator to add you."
-)
-NOT_YOUR_ORGANISATION = "You can only start a bid for an organisation you belong to"
-CALL_NOT_OPEN = "This call is not open for bids"
-CALL_CLOSED = "This call closed on {closed}: it no longer accepts bids"
-NO_POT_FOR_NETWORK = "This call has no pot for {network}, so {organisation} cannot bid for it"
-TITLE_NEEDED = "Enter a title for the bid"
-AUDITOR_IN_ORGANISATION = (
-    "A member of {organisation} audits this fund, so {organisation} cannot bid in it, as lead or partner: "
-    "an auditor must be independent of the fund's bidders"
-)
-# Changing a bid
-SECTION_CONFLICT = (
-    "{who} saved this section on {when}, after you opened it. Your changes have not been saved, "
-    "so nothing they wrote was overwritten. Open the section again to see the latest version, "
-    "then make your changes."
-)
-BID_LOCKED = "This bid is {status}: it can no longer be changed"
-CALL_CLOSED_FOR_CHANGES = "The call closed on {closed}: the bid can no longer be changed"
-MATCH_FUNDER_NOT_ON_BID = "Match funding must come from the lead organisation, a partner or the commissioner"
-SAVER_NOT_ON_BID = "Savings must fall in the budget of the lead organisation, a partner or the commissioner"
-PARTNER_IS_LEAD = "The lead organisation is already on the bid: choose a partner organisation"
-PARTNER_ALREADY_ADDED = "{organisation} is already a partner on this bid"
-PARTNER_ROLE_NEEDED = "Choose the partner's role"
-PARTNER_CONTRIBUTION_NEEDED = "Describe what the partner will contribute"
-PARTNER_NOT_ON_BID = "That partner is not on this bid"
-CARE_SETTING_UNKNOWN = "Choose parts of the care pathway from the list"
-INNOVATION_TYPE_UNKNOWN = "Choose a type of innovation this call funds"
 # Files: the messages of the upload pipeline every upload goes through (governance.uploads).
 FILE_NEEDED = uploads.FILE_NEEDED
 FILE_EMPTY = uploads.FILE_EMPTY
@@ -125,40 +155,11 @@ FILE_TOO_LARGE = uploads.FILE_TOO_LARGE
 FILE_TYPE_NOT_ALLOWED = uploads.BID_ATTACHMENT.type_message
 FILE_HAS_MACROS = uploads.FILE_HAS_MACROS
 FILE_ARCHIVE_UNSAFE = uploads.FILE_ARCHIVE_UNSAFE
-TOO_MANY_ATTACHMENTS = "A bid can have up to {limit} attachments: remove one before adding another"
 ATTACHMENT_LIMIT = 20
-# Endorsement
-ENDORSEMENT_NOT_REQUIRED = "This call does not need a commissioner's endorsement"
-ENDORSEMENT_NEEDS_COMMISSIONER = "Name the commissioning organisation in the partners section first"
-ENDORSEMENT_ALREADY_ASKED = "The commissioner has already been asked to endorse this bid"
-ENDORSEMENT_NOT_PENDING = "This bid is not waiting for your endorsement"
-DECLINE_NEEDS_COMMENT = "Tell the bid's writers why you are declining to endorse it"
 NOT_A_COMMISSIONING_ORG = checks.COMMISSIONER_NOT_COMMISSIONING
-# Submission and afterwards
-BID_ALREADY_SUBMITTED = "This bid has already been submitted"
-DECLARATIONS_NEEDED = "Confirm each declaration to submit the bid"
-WITHDRAW_ONLY_SUBMITTED = "Only a submitted bid can be withdrawn"
-WITHDRAW_AFTER_CLOSE = "The call closed on {closed}: the bid can no longer be withdrawn"
-INELIGIBLE_REASON_NEEDED = "Give the reason the bid is ineligible: the applicant will see it"
 # A change the bid's state does not allow: the table refuses it with this.
 TRANSITION_NOT_ALLOWED = BID_LIFECYCLE.refusal
 
-# Two-stage calls
-NOT_INVITED_TO_BID = (
-    "This is a two-stage call: only organisations invited after their expression of interest may start a full bid"
-)
-EOI_NO_STAGE = "This call has no expression of interest stage"
-EOI_NOT_OPEN = "Expressions of interest for this call open on {opens}"
-EOI_CLOSED = "Expressions of interest for this call closed on {closed}: late ones cannot be accepted"
-EOI_ALREADY_SENT = "{organisation} has already sent an expression of interest for this call"
-EOI_TITLE_NEEDED = "Enter a title for your idea"
-EOI_SUMMARY_NEEDED = "Summarise your idea"
-EOI_PROBLEM_NEEDED = "Describe the problem it solves"
-EOI_COST_NEEDED = "Enter the estimated cost in pounds"
-EOI_COST_TOO_HIGH = "The estimated cost is more than the {max} this call funds"
-EOI_NOT_WAITING = "This expression of interest has already been decided: {status}"
-EOI_STILL_OPEN = "Expressions of interest can be shortlisted once they close on {closed}"
-EOI_REASON_NEEDED = "Give the reason: the organisation reads it as feedback"
 
 SUMMARY_FIELDS = ("title", "summary", "problem", "start_date", "end_date")
 INNOVATION_FIELDS = ("innovation_type", "innovation_description", "evidence_base", "nice_evidence")
@@ -811,12 +812,6 @@ def _tell_managers_no_endorser(bid: Bid) -> None:
                      "Ask the commissioner, then record the endorsement they send with its evidence."), link=link)
 
 
-ENDORSEMENT_EVIDENCE_MISSING = "Upload the endorsement the commissioner sent (their letter or email, as PDF or a document)"
-ENDORSER_NAME_MISSING = "Enter who endorsed the bid and their role at the commissioner"
-ENDORSEMENT_ALREADY_RECORDED = "The bid is already endorsed"
-ENDORSEMENT_BID_NOT_DRAFT = "The bid is %(status)s: an endorsement is recorded only before it is submitted"
-
-
 def bid_endorsement_record_offline(*, actor: User, bid: Bid, upload: UploadedFile[Any] | None, endorsed_by_name: str,
                                    comment: str = "") -> Bid:
     """A fund manager records an endorsement the commissioner gave outside the portal, with its
@@ -1105,7 +1100,6 @@ def attachment_download_name(attachment: Attachment) -> str:
     return uploads.safe_download_name(attachment.original_name, uploads.by_content_type(attachment.content_type))
 
 
-
 # Two-stage calls: expressions of interest --------------------------------------------------------
 
 EOI_FIELDS = ("title", "summary", "problem", "estimated_cost", "partners", "status", "reason")
@@ -1283,22 +1277,6 @@ def bid_pdf_generate(*, pdf_id: int) -> BidPdf | None:
 
 # The bid team: invitations, comments and partners' sign-off ---------------------------------------
 
-NOT_YOUR_SECTION = "You are not responsible for the {section} section: ask the bid lead to change it"
-TEAM_EMAIL_NEEDED = "Enter the email address of the person to invite, like name@nhs.net"
-TEAM_ROLE_NEEDED = "Choose what they may do: read, comment or edit"
-TEAM_ORGANISATION_NEEDED = "Choose the lead organisation or a partner named on the bid"
-TEAM_ALREADY_INVITED = "{email} is already on this bid's team or invited to it"
-TEAM_SECTIONS_UNKNOWN = "Choose sections from the list"
-TEAM_INVITATION_EXPIRED = "This invitation has expired: ask the bid lead to invite you again"
-TEAM_INVITATION_OTHER_ACCOUNT = (
-    "This invitation was sent to another email address, not the one you are signed in with ({email}): sign out and "
-    "sign in as the person invited, or ask the bid lead to invite this address"
-)
-TEAM_INVITATION_USED = "This invitation has already been used or withdrawn"
-COMMENT_NEEDED = "Write your comment"
-SIGN_OFF_NOT_PARTNER = "You do not speak for a partner organisation on this bid"
-SIGN_OFF_ALREADY = "{organisation} has already signed off this bid"
-PARTNERS_NOT_SIGNED_OFF = "Every partner organisation must sign off its part before the bid is submitted. Not signed off yet: {names}"
 TEAM_INVITATION_DAYS = 14
 
 

@@ -197,8 +197,7 @@ def _setup(writers: int) -> dict:
 
     from applications import models as a
     from applications.services import reference_prefix
-    from governance import fy
-    from governance import models as g
+    from governance import fy, models as g
 
     now = timezone.now()
     this_year = fy.FinancialYear.of(timezone.localdate()).start_year

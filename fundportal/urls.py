@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from governance import oidc
-from governance import second_factor_views as two_step
+from governance import oidc, second_factor_views as two_step
 from governance.account_views import password_reset
 from governance.forms import EmailAuthenticationForm
 

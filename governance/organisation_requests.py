@@ -30,8 +30,8 @@ from .models import (
 )
 from .organisation_request_lifecycle import (
     ALREADY_DECIDED as ALREADY_DECIDED,  # the message, where it always was
+    ORGANISATION_REQUEST_LIFECYCLE,
 )
-from .organisation_request_lifecycle import ORGANISATION_REQUEST_LIFECYCLE
 from .services import notify
 
 REQUEST_FIELDS = ("name", "kind", "company_number", "charity_number", "ukprn", "edu_urn", "ods_code", "postcode",

@@ -24,8 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import Combinable
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_otp import device_classes, user_has_device
-from django_otp import login as otp_login
+from django_otp import device_classes, login as otp_login, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -29,6 +29,89 @@ from .audit import audit_record, snapshot
 from .call_lifecycle import CALL_LIFECYCLE
 from .email import email_send
 from .extensions import committed_by_pot_year
+from .messages import (  # the messages live beside the services; kept importable from here
+    ALERT_LINK_EXPIRED as ALERT_LINK_EXPIRED,
+    ALERT_LINK_INVALID as ALERT_LINK_INVALID,
+    ALERT_RATE_LIMITED as ALERT_RATE_LIMITED,
+    AMOUNTS_OUT_OF_ORDER as AMOUNTS_OUT_OF_ORDER,
+    ANSWER_EMPTY as ANSWER_EMPTY,
+    ASSESSMENT_DUE_TOO_EARLY as ASSESSMENT_DUE_TOO_EARLY,
+    BUDGET_BELOW_COMMITTED as BUDGET_BELOW_COMMITTED,
+    CALL_ALREADY_OPENED as CALL_ALREADY_OPENED,
+    CALL_FROZEN as CALL_FROZEN,
+    CALL_NOT_CLOSED as CALL_NOT_CLOSED,
+    CALL_NOT_DECIDED as CALL_NOT_DECIDED,
+    CALL_NOT_DRAFT as CALL_NOT_DRAFT,
+    CALL_NOT_EXTENDABLE as CALL_NOT_EXTENDABLE,
+    CALL_NOT_IN_ASSESSMENT as CALL_NOT_IN_ASSESSMENT,
+    CALL_NOT_OPEN as CALL_NOT_OPEN,
+    CALL_NOT_SCHEDULED as CALL_NOT_SCHEDULED,
+    CALL_NOT_STARTED as CALL_NOT_STARTED,
+    CALL_NOT_YET_OPENING as CALL_NOT_YET_OPENING,
+    CALL_SLUG_TAKEN as CALL_SLUG_TAKEN,
+    CLOSE_EARLY_REASON as CLOSE_EARLY_REASON,
+    CLOSES_BEFORE_OPENS as CLOSES_BEFORE_OPENS,
+    CLOSES_IN_PAST as CLOSES_IN_PAST,
+    CRITERIA_FROZEN as CRITERIA_FROZEN,
+    DECISIONS_TOO_EARLY as DECISIONS_TOO_EARLY,
+    DESCRIPTORS_MISSING as DESCRIPTORS_MISSING,
+    EMAIL_TAKEN as EMAIL_TAKEN,
+    EOI_CLOSES_AFTER_BIDS_OPEN as EOI_CLOSES_AFTER_BIDS_OPEN,
+    EOI_CLOSES_BEFORE_OPENS as EOI_CLOSES_BEFORE_OPENS,
+    EOI_CLOSES_IN_PAST as EOI_CLOSES_IN_PAST,
+    EOI_CLOSES_NEEDED as EOI_CLOSES_NEEDED,
+    EOI_OPENS_NEEDED as EOI_OPENS_NEEDED,
+    EXTENSION_NOT_LATER as EXTENSION_NOT_LATER,
+    EXTENSION_PAST_TIMETABLE as EXTENSION_PAST_TIMETABLE,
+    EXTENSION_REASON as EXTENSION_REASON,
+    EXTENSION_TOO_LONG as EXTENSION_TOO_LONG,
+    FUND_AUDITOR_TAKEN as FUND_AUDITOR_TAKEN,
+    FUND_HOST_HAS_CALLS as FUND_HOST_HAS_CALLS,
+    FUND_NATIONAL_HAS_POTS as FUND_NATIONAL_HAS_POTS,
+    FUND_RING_FENCED_POT_WITHOUT_NETWORK as FUND_RING_FENCED_POT_WITHOUT_NETWORK,
+    FUND_SLUG_RESERVED as FUND_SLUG_RESERVED,
+    FUND_SLUG_TAKEN as FUND_SLUG_TAKEN,
+    FUND_YEARS_EXCLUDE_BUDGETS as FUND_YEARS_EXCLUDE_BUDGETS,
+    FUND_YEARS_OUT_OF_ORDER as FUND_YEARS_OUT_OF_ORDER,
+    GATEWAY_OUTSIDE_SCALE as GATEWAY_OUTSIDE_SCALE,
+    HOST_NOT_IN_FUND as HOST_NOT_IN_FUND,
+    MAX_AMOUNT_ZERO as MAX_AMOUNT_ZERO,
+    NO_COST_SAVING as NO_COST_SAVING,
+    NO_CRITERIA as NO_CRITERIA,
+    NO_ELIGIBLE_KINDS as NO_ELIGIBLE_KINDS,
+    NO_INNOVATION_TYPES as NO_INNOVATION_TYPES,
+    NO_PANEL as NO_PANEL,
+    NO_PATIENT_BENEFIT as NO_PATIENT_BENEFIT,
+    NO_POTS as NO_POTS,
+    NOT_A_CHOICE as NOT_A_CHOICE,
+    NOT_A_NETWORK as NOT_A_NETWORK,
+    NOT_YOUR_SESSIONS as NOT_YOUR_SESSIONS,
+    PANEL_MEETING_TOO_EARLY as PANEL_MEETING_TOO_EARLY,
+    PANEL_MEMBER_TAKEN as PANEL_MEMBER_TAKEN,
+    PANEL_NAME_TAKEN as PANEL_NAME_TAKEN,
+    PANEL_NOT_IN_FUND as PANEL_NOT_IN_FUND,
+    POT_NAME_TAKEN as POT_NAME_TAKEN,
+    POT_NATIONAL_NO_NETWORK as POT_NATIONAL_NO_NETWORK,
+    POT_NATIONAL_ONLY_ONE as POT_NATIONAL_ONLY_ONE,
+    POT_NETWORK_IN_USE as POT_NETWORK_IN_USE,
+    POT_NETWORK_REQUIRED as POT_NETWORK_REQUIRED,
+    POT_NETWORK_TAKEN as POT_NETWORK_TAKEN,
+    POT_NOT_IN_FUND as POT_NOT_IN_FUND,
+    POT_OF_OTHER_NETWORK as POT_OF_OTHER_NETWORK,
+    POT_WITHOUT_BUDGET as POT_WITHOUT_BUDGET,
+    QUESTION_ALREADY_PUBLISHED as QUESTION_ALREADY_PUBLISHED,
+    QUESTION_EMPTY as QUESTION_EMPTY,
+    QUESTION_NOT_ANSWERED as QUESTION_NOT_ANSWERED,
+    QUESTION_TOO_LONG as QUESTION_TOO_LONG,
+    QUESTIONS_CLOSE_OUTSIDE_CALL as QUESTIONS_CLOSE_OUTSIDE_CALL,
+    QUESTIONS_CLOSED as QUESTIONS_CLOSED,
+    QUESTIONS_NOT_TAKEN as QUESTIONS_NOT_TAKEN,
+    SCALE_OUT_OF_ORDER as SCALE_OUT_OF_ORDER,
+    UNPUBLISH_REASON as UNPUBLISH_REASON,
+    WEIGHTS_NOT_100 as WEIGHTS_NOT_100,
+    WEIGHTS_OVER_100 as WEIGHTS_OVER_100,
+    YEAR_OUTSIDE_FUND as YEAR_OUTSIDE_FUND,
+)
 from .models import (
     AUDITOR_IS_BIDDER,
     AUDITOR_IS_MANAGER,
@@ -69,8 +152,6 @@ from .signals import call_closed, call_closing_extended, call_entered_assessment
 from .siteurl import absolute_url
 from .timefmt import nhs_datetime
 
-EMAIL_TAKEN = "An account with this email address already exists"
-
 ORGANISATION_FIELDS = ("name", "kind", "ods_code", "company_number", "charity_number", "region", "network", "short_name")
 
 
@@ -105,9 +186,6 @@ def user_create(*, actor: User | None, email: str, full_name: str, password: str
     user.save()
     audit_record(actor=actor, action="user.created", target=user, after={"email": email, "full_name": full_name})
     return user
-
-
-NOT_YOUR_SESSIONS = "Only the person themselves or a site admin can sign them out everywhere"
 
 
 @transaction.atomic
@@ -295,15 +373,7 @@ def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
 
 FUND_FIELDS = ("name", "slug", "host_network", "description", "priorities", "allocation_model", "first_year", "last_year")
 
-FUND_SLUG_TAKEN = "A fund with this web address already exists: choose another"
-FUND_SLUG_RESERVED = "This web address is used by the portal itself: choose another"
 RESERVED_FUND_SLUGS = frozenset({"new"})
-NOT_A_NETWORK = "Choose a Health Innovation Network"
-FUND_YEARS_OUT_OF_ORDER = "The last financial year must be the same as the first or after it"
-FUND_YEARS_EXCLUDE_BUDGETS = "Pots already have budgets outside these years"
-FUND_NATIONAL_HAS_POTS = "A national competitive fund has one pot, but this fund has several"
-FUND_RING_FENCED_POT_WITHOUT_NETWORK = "Every pot of a ring-fenced fund belongs to a network, but this fund has a pot without one"
-FUND_HOST_HAS_CALLS = "The fund already has calls, so its hosting network cannot change"
 
 
 def _fund_errors(fund: Fund) -> dict[str, list[str]]:
@@ -385,15 +455,6 @@ def fund_update(*, actor: User | None, fund: Fund, **fields: Any) -> Fund:
 # Pots and budgets -----------------------------------------------------------------------------
 
 POT_FIELDS = ("name", "network")
-
-POT_NAME_TAKEN = "This fund already has a pot with this name"
-POT_NETWORK_REQUIRED = "Choose the network whose bids compete for this pot: the fund is ring-fenced by region"
-POT_NETWORK_TAKEN = "This fund already has a pot for that network"
-POT_NATIONAL_ONLY_ONE = "A national competitive fund has one pot, and this fund already has it"
-POT_NATIONAL_NO_NETWORK = "A national pot is open to bids from every network: leave the network empty"
-POT_NETWORK_IN_USE = "The pot is used by a published call, so its network cannot change"
-YEAR_OUTSIDE_FUND = "Enter a financial year the fund covers"
-BUDGET_BELOW_COMMITTED = "This year's budget cannot be less than the money already committed to awards"
 
 
 def _pot_errors(pot: Pot) -> dict[str, list[str]]:
@@ -486,7 +547,6 @@ def pot_budget_set(*, actor: User | None, pot: Pot, financial_year: int, amount:
 
 # Fund auditors ----------------------------------------------------------------------------------
 
-FUND_AUDITOR_TAKEN = "This person is already an auditor of this fund"
 FUND_AUDITOR_IS_MANAGER = AUDITOR_IS_MANAGER
 FUND_AUDITOR_IS_BIDDER = AUDITOR_IS_BIDDER
 
@@ -523,8 +583,6 @@ def fund_auditor_remove(*, actor: User | None, role: FundRole) -> None:
 # Panels -----------------------------------------------------------------------------------------
 
 PANEL_FIELDS = ("name", "terms_of_reference")
-PANEL_NAME_TAKEN = "This fund already has a panel with this name"
-PANEL_MEMBER_TAKEN = "This person is already on the panel"
 
 
 def _panel_errors(panel: Panel) -> dict[str, list[str]]:
@@ -637,68 +695,6 @@ CALL_FIELDS = (
 CALL_FIELDS_EDITABLE_WHEN_PUBLISHED = (
     "assessment_due_date", "panel_meeting_date", "decisions_expected_date", "questions_close_at",
 )
-
-CALL_SLUG_TAKEN = "A call with this web address already exists: choose another"
-CALL_FROZEN = (
-    "The call has been published, so this can no longer change: applicants are writing their bids against "
-    "what was published"
-)
-CLOSES_BEFORE_OPENS = "The closing time must be after the opening time"
-CLOSES_IN_PAST = "The closing time has passed: set a closing time in the future"
-AMOUNTS_OUT_OF_ORDER = "The maximum amount must be the same as the minimum or more"
-MAX_AMOUNT_ZERO = "Enter the most a bid may ask for"
-HOST_NOT_IN_FUND = "Choose the fund's hosting network or a network with a pot in the fund"
-POT_NOT_IN_FUND = "Choose pots of this call's fund"
-POT_OF_OTHER_NETWORK = "A call hosted by a network other than the fund's can only use that network's own pot"
-POT_WITHOUT_BUDGET = "A chosen pot has no budget yet"
-NO_POTS = "Choose the pot or pots that the call's awards are paid from"
-PANEL_NOT_IN_FUND = "Choose a panel of this call's fund"
-NO_PANEL = "Choose the panel that will assess the bids"
-NO_ELIGIBLE_KINDS = "Choose the kinds of organisation that may lead a bid"
-NO_INNOVATION_TYPES = "Choose the kinds of innovation the call accepts"
-NOT_A_CHOICE = "Choose from the list"
-ASSESSMENT_DUE_TOO_EARLY = "Assessment can only be due after the call closes"
-PANEL_MEETING_TOO_EARLY = "The panel meets after the call closes and after assessment is due"
-DECISIONS_TOO_EARLY = "Decisions are announced after the call closes and after the panel meets"
-QUESTIONS_CLOSE_OUTSIDE_CALL = "The deadline for questions must be after the opening time and before the closing time"
-EOI_OPENS_NEEDED = "Enter when expressions of interest open"
-EOI_CLOSES_NEEDED = "Enter when expressions of interest close"
-EOI_CLOSES_BEFORE_OPENS = "Expressions of interest must close after they open"
-EOI_CLOSES_AFTER_BIDS_OPEN = "Expressions of interest must close before (or when) the call opens for full bids"
-EOI_CLOSES_IN_PAST = "Expressions of interest have closed: set a closing time in the future"
-
-NO_CRITERIA = "Add the criteria bids will be scored against"
-WEIGHTS_NOT_100 = "The criteria's weights must add up to 100"
-WEIGHTS_OVER_100 = "The criteria's weights would add up to more than 100"
-NO_COST_SAVING = "Add at least one cost-saving criterion"
-NO_PATIENT_BENEFIT = "Add at least one patient-benefit criterion"
-DESCRIPTORS_MISSING = "Describe every score on each criterion's scale"
-CRITERIA_FROZEN = (
-    "The criteria cannot change because the call has been published: applicants are writing their bids "
-    "against the published criteria and rubric"
-)
-SCALE_OUT_OF_ORDER = "The highest score must be more than the lowest"
-GATEWAY_OUTSIDE_SCALE = "The gateway minimum must be a score on the criterion's scale"
-
-CALL_NOT_DRAFT = "Only a draft call can be published"
-CALL_NOT_SCHEDULED = "Only a published call that has not opened yet can be opened"
-CALL_ALREADY_OPENED = (
-    "Only a call that has not opened yet can go back to draft: once it opens, applicants may be writing bids "
-    "against it. Extend its closing time or close it early instead"
-)
-UNPUBLISH_REASON = "Give the reason for taking the call back to draft: it is recorded on the fund's audit trail"
-CALL_NOT_YET_OPENING = "The call cannot open before its published opening time"
-CALL_NOT_OPEN = "Only an open call can be closed"
-CALL_NOT_STARTED = "A call that has not opened yet cannot be closed early"
-CLOSE_EARLY_REASON = "Give the reason for closing the call before its published closing time"
-CALL_NOT_EXTENDABLE = "Only a published call that has not closed yet can have its closing time extended"
-EXTENSION_NOT_LATER = "The new closing time must be later than the current one"
-EXTENSION_TOO_LONG = "A closing time can be moved by up to a year at a time"
-EXTENSION_REASON = "Give the reason for the extension: it is shown on the call's public page"
-EXTENSION_PAST_TIMETABLE = "The new closing time is on or after the {what} ({date}): move that date first"
-CALL_NOT_CLOSED = "Assessment can only start once the call has closed"
-CALL_NOT_IN_ASSESSMENT = "Only a call in assessment can be marked as decided"
-CALL_NOT_DECIDED = "Only a call whose decisions are made can be closed out"
 
 
 def _call_errors(call: Call, pots: list[Pot] | None) -> dict[str, list[str]]:
@@ -1305,14 +1301,6 @@ def notification_wording_reset(*, actor: User, fund: Fund, kind: str) -> None:
 
 # Questions on an open call ------------------------------------------------------------------------
 
-QUESTION_EMPTY = "Enter your question"
-QUESTION_TOO_LONG = "Keep your question to 2,000 characters or fewer"
-QUESTIONS_NOT_TAKEN = "The call is not taking questions: questions can be asked while it is open"
-QUESTIONS_CLOSED = "The deadline for questions on this call has passed"
-ANSWER_EMPTY = "Enter the answer"
-QUESTION_ALREADY_PUBLISHED = "This answer has already been published"
-QUESTION_NOT_ANSWERED = "Answer the question before publishing it"
-
 
 def call_takes_questions(call: Call, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
@@ -1394,9 +1382,6 @@ def call_question_publish(*, actor: User, question: CallQuestion, now: dt.dateti
 
 ALERT_SALT_CONFIRM = "governance.call_alert.confirm"
 ALERT_SALT_UNSUBSCRIBE = "governance.call_alert.unsubscribe"
-ALERT_RATE_LIMITED = "Too many requests: try again in an hour"
-ALERT_LINK_INVALID = "This link is not valid: it may have been copied wrongly"
-ALERT_LINK_EXPIRED = "This link has expired: ask for alerts again and open the new link within 3 days"
 
 
 def _rate_limited(name: str) -> bool:

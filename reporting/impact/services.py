@@ -40,31 +40,29 @@ from ..models import ImpactReport, ReportScope, ReportVersion, report_file_path
 from ..visibility import publication_blockers
 from .analytics import period_label
 from .lifecycle import REPORT_BUILD_LIFECYCLE, REPORT_PUBLICATION_LIFECYCLE
+from .messages import (  # the messages live beside the services; kept importable from here
+    ALREADY_PUBLISHED as ALREADY_PUBLISHED,
+    BUILD_ALREADY_QUEUED as BUILD_ALREADY_QUEUED,
+    CALL_NOT_IN_FUND as CALL_NOT_IN_FUND,
+    CALL_REQUIRED as CALL_REQUIRED,
+    GAVE_UP as GAVE_UP,
+    NETWORK_REQUIRED as NETWORK_REQUIRED,
+    NOT_A_NETWORK as NOT_A_NETWORK,
+    NOT_PUBLISHED as NOT_PUBLISHED,
+    ONLY_FAILED_RETRY as ONLY_FAILED_RETRY,
+    ONLY_READY_PUBLISH as ONLY_READY_PUBLISH,
+    PERIOD_IN_ORDER as PERIOD_IN_ORDER,
+    PERIOD_OUTSIDE_FUND as PERIOD_OUTSIDE_FUND,
+    POT_NOT_IN_FUND as POT_NOT_IN_FUND,
+    POT_REQUIRED as POT_REQUIRED,
+    QUEUE_UNAVAILABLE as QUEUE_UNAVAILABLE,
+    REASON_REQUIRED as REASON_REQUIRED,
+    REPLACED_BY as REPLACED_BY,
+    TIMED_OUT as TIMED_OUT,
+)
 
 logger = logging.getLogger(__name__)
 
-# Messages (tests import these) ----------------------------------------------------------------
-CALL_REQUIRED = "Choose the call the report covers"
-POT_REQUIRED = "Choose the pot the report covers"
-NETWORK_REQUIRED = "Choose the network the report covers"
-CALL_NOT_IN_FUND = "Choose a call of this fund"
-POT_NOT_IN_FUND = "Choose a pot of this fund"
-NOT_A_NETWORK = "Choose a Health Innovation Network"
-PERIOD_IN_ORDER = "The end of the period must be on or after its start"
-PERIOD_OUTSIDE_FUND = "Choose a period within the fund's years, {first} to {last}"
-BUILD_ALREADY_QUEUED = "A version of this report is already queued or being built: wait for it to finish"
-ONLY_FAILED_RETRY = "Only a version that failed to build can be tried again"
-ONLY_READY_PUBLISH = "Only a version that has been built can be published"
-ALREADY_PUBLISHED = "This version is already published"
-NOT_PUBLISHED = "This version is not published, so there is nothing to withdraw"
-REASON_REQUIRED = "Enter why you are withdrawing this report"
-REPLACED_BY = "Replaced by version {number}"
-QUEUE_UNAVAILABLE = (
-    "The report is saved and queued, but the task queue cannot be reached just now. It will be "
-    "built automatically as soon as the queue is back: you do not need to request it again."
-)
-GAVE_UP = "The build was tried {attempts} times without finishing (workers were lost or timed out). Try again later."
-TIMED_OUT = "The build took longer than the {minutes}-minute limit and was stopped. Try a shorter period or a smaller scope."
 
 # The build's lease: a worker beats every HEARTBEAT_SECONDS; silence for LEASE_SECONDS means it was lost.
 HEARTBEAT_SECONDS = 5

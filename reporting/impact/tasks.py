@@ -8,8 +8,7 @@ import random
 
 from celery import shared_task
 
-from . import build as impact_build
-from . import services as impact_services
+from . import build as impact_build, services as impact_services
 
 # A big fund's report takes a minute or two; the limits leave room and stay well under the
 # broker's visibility timeout (an hour), so Redis never hands a live build to another worker.

@@ -9,8 +9,7 @@ from django.core.files.storage import default_storage
 
 from applications import services
 from applications.models import Attachment, BidSection
-from governance import uploads
-from governance import uploads as filetypes
+from governance import uploads, uploads as filetypes
 from governance.models import AuditEvent, Notification, OutboxMessage
 from tests import upload_cases
 from tests.applications.conftest import (

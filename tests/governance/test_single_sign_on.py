@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance import oidc
-from governance import second_factor as sf
+from governance import oidc, second_factor as sf
 from governance.models import AuditEvent, User
 from tests.factories.governance import FundManagerFactory, MembershipFactory
 

@@ -14,8 +14,7 @@ from awards import services as award_services
 from governance.models import AuditEvent, Membership, Notification, OutboxMessage, OutboxStatus
 from governance.tasks import dispatch_outbox
 from reporting.models import ReminderKind, ReminderSent, ReturnStatus
-from reporting.monitoring import services
-from reporting.monitoring import tasks as monitoring_tasks
+from reporting.monitoring import services, tasks as monitoring_tasks
 from reporting.monitoring.selectors import reminders_due
 from tests.reporting.conftest import start_award, submitted
 

@@ -16,8 +16,7 @@ from awards.models import Award
 from awards.visibility import is_published, published_awards
 from governance import fy
 from governance.money import NOT_MONEY
-from reporting.register import selectors as reg
-from reporting.register import views as views_register
+from reporting.register import selectors as reg, views as views_register
 from tests.reporting.register_builders import Scene, profile_and_pay, published_award
 
 pytestmark = pytest.mark.django_db

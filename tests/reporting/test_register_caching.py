@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from governance.models import InnovationType
 from reporting.models import RegisterEntry
-from reporting.register import selectors as reg
-from reporting.register import views as views_register
+from reporting.register import selectors as reg, views as views_register
 from reporting.register.public_version import public_version
 from reporting.register.selectors import (
     SEARCH_NEWEST_FIRST,

@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from applications import services as bid_services
 from applications.models import Bid, BidStatus
-from assessment import selectors as assessment_selectors
-from assessment import services as assessment_services
+from assessment import selectors as assessment_selectors, services as assessment_services
 from assessment.models import AssignmentStatus, SheetStatus
 from awards import services as award_services
 from awards.models import Award, AwardStatus, OfferLetter
