@@ -69,8 +69,36 @@ def steps(lifecycle: Lifecycle) -> list[Step]:
     ]
 
 
+# The page's order and headings: the order things happen in a fund's life. A table not named
+# here (a new one) follows these, under its own name.
+TITLES: dict[str, str] = {
+    "call": "A funding call",
+    "organisation_request": "A request to add an organisation",
+    "expression_of_interest": "An expression of interest",
+    "bid": "A bid",
+    "bid_pdf": "A bid's PDF copy",
+    "assessor_invitation": "An invitation to join the assessor pool",
+    "assignment": "An assessor's assignment to a bid",
+    "score_sheet": "A score sheet",
+    "panel_pack": "A panel pack",
+    "award": "An award",
+    "offer_letter": "An offer letter",
+    "award_condition": "A condition of an award",
+    "instalment": "A payment instalment",
+    "variation": "A variation to an award",
+    "monitoring_return": "A monitoring return",
+    "report_version_build": "An impact report version: building it",
+    "report_version_publication": "An impact report version: publishing it",
+}
+
+
+def title(lifecycle: Lifecycle) -> str:
+    return TITLES.get(lifecycle.name) or lifecycle.thing[:1].upper() + lifecycle.thing[1:]
+
+
 def lifecycles() -> list[Lifecycle]:
-    return [REGISTRY[name] for name in sorted(REGISTRY)]
+    order = {name: index for index, name in enumerate(TITLES)}
+    return sorted(REGISTRY.values(), key=lambda lifecycle: (order.get(lifecycle.name, len(order)), lifecycle.name))
 
 
 def page_sections() -> list[dict[str, object]]:
@@ -81,7 +109,7 @@ def page_sections() -> list[dict[str, object]]:
         sections.append({
             "name": lifecycle.name,
             "thing": lifecycle.thing,
-            "title": f"{lifecycle.thing.capitalize()}",
+            "title": title(lifecycle),
             "states": [str(labels[value]) for value in lifecycle.states.values],
             "final": [str(labels[value]) for value in lifecycle.final_states()],
             "steps": steps(lifecycle),
@@ -99,6 +127,6 @@ def markdown() -> str:
         "services and the public page at `/how-it-works/lifecycles/`.",
     ]
     for lifecycle in lifecycles():
-        parts += ["", f"## {lifecycle.thing.capitalize()} (`{lifecycle.name}`)", "", "```mermaid",
+        parts += ["", f"## {title(lifecycle)} (`{lifecycle.name}`)", "", "```mermaid",
                   lifecycle.mermaid(), "```"]
     return "\n".join(parts) + "\n"

@@ -58,3 +58,12 @@ def test_the_diagrams_document_notices_a_new_table(sample_lifecycle):
     with pytest.raises(CommandError, match="out of date"):
         call_command("lifecycle_diagrams", "--check")
     assert "scheduled --> open: opened" in lifecycle_tables.markdown()
+
+
+def test_the_page_follows_a_funds_life_and_names_every_table():
+    names = [lifecycle.name for lifecycle in lifecycle_tables.lifecycles()]
+    assert names[0] == "call"
+    assert names.index("bid") < names.index("award") < names.index("monitoring_return")
+    assert set(names) == set(REGISTRY)
+    titles = [lifecycle_tables.title(lifecycle) for lifecycle in lifecycle_tables.lifecycles()]
+    assert len(set(titles)) == len(titles), "two tables share a heading"
