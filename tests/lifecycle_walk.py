@@ -7,12 +7,13 @@ changes nothing and writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 
 from governance.lifecycle import Lifecycle, Transition
 from governance.models import AuditEvent
@@ -60,3 +61,26 @@ def check_step(lifecycle: Lifecycle, *, state: str, action: str, role: str, role
     obj.refresh_from_db()
     assert getattr(obj, lifecycle.field) == state
     assert AuditEvent.objects.count() == events
+
+
+class ModuleWorld:
+    """Rows a walk's module makes once (a fund, a call, people) and its cases share: set
+    ``world`` to what was built; other attributes may be added beside it, and anything else is
+    read from ``world``."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["world"], name)
+
+
+@contextmanager
+def rolled_back(django_db_blocker: Any) -> Iterator[None]:
+    """Inside a module-scoped fixture: a transaction rolled back when the module ends, so the
+    rows made once for hundreds of cases never reach the next module."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from assessment.lifecycle import (
@@ -21,7 +20,7 @@ from governance.lifecycle import REGISTRY
 from tests.awards.conftest import make_world
 from tests.factories.assessment import AssignmentFactory, ScoreSheetFactory
 from tests.factories.governance import UserFactory
-from tests.lifecycle_walk import check_step, walk_cases
+from tests.lifecycle_walk import ModuleWorld, check_step, rolled_back, walk_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -49,31 +48,19 @@ def may(row, role: str) -> bool:
     return role in HOLDERS[row.permission]
 
 
-class _World:
-    """The awards tests' world (its call decided, a bid on it, a panel with an assessor and a
-    chair), made once for the module in a transaction rolled back at its end."""
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["world"], name)
-
-
-WORLD = _World()
+# The awards tests' world (its call decided, a bid on it, a panel with an assessor and a chair),
+# made once for the module in a transaction rolled back at its end.
+WORLD = ModuleWorld()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = make_world()
-            WORLD.world = w
-            WORLD.bid = w.decision.bid
-            WORLD.nobody = UserFactory()
-            yield WORLD
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        w = make_world()
+        WORLD.world = w
+        WORLD.bid = w.decision.bid
+        WORLD.nobody = UserFactory()
+        yield WORLD
 
 
 def _assignment(state: str = AssignmentStatus.ACTIVE):

@@ -6,7 +6,6 @@ outcome against the table. Also: the tables are in the registry and the services
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from governance.lifecycle import REGISTRY
@@ -20,7 +19,7 @@ from tests.factories.reporting import (
     MonitoringReturnFactory,
     ReportVersionFactory,
 )
-from tests.lifecycle_walk import check_step, walk_cases
+from tests.lifecycle_walk import ModuleWorld, check_step, rolled_back, walk_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -46,32 +45,20 @@ def may(row, role: str) -> bool:
     return role in HOLDERS[row.permission]
 
 
-class _World:
-    """The awards tests' world with an issued award and an impact report on its fund, made once
-    for the module (in a transaction rolled back at its end); each case's rows are its own."""
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["world"], name)
-
-
-WORLD = _World()
+# The awards tests' world with an issued award and an impact report on its fund, made once for the
+# module (in a transaction rolled back at its end); each case's rows are its own.
+WORLD = ModuleWorld()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = make_world()
-            WORLD.world = w
-            WORLD.award = issue(w)
-            WORLD.report = ImpactReportFactory(fund=w.fund, requested_by=w.manager)
-            WORLD.nobody = UserFactory()
-            yield WORLD
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        w = make_world()
+        WORLD.world = w
+        WORLD.award = issue(w)
+        WORLD.report = ImpactReportFactory(fund=w.fund, requested_by=w.manager)
+        WORLD.nobody = UserFactory()
+        yield WORLD
 
 
 def test_every_table_is_in_the_registry():
