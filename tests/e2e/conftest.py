@@ -12,6 +12,7 @@ import shutil
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import SignedInClient
 
@@ -20,6 +21,7 @@ from tests.conftest import SignedInClient
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+AXE_ATTEMPTS = 3
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 _axe = Axe()
 
@@ -58,7 +60,17 @@ def sign_in(page, live_server):
 
 def check_accessibility(page) -> None:
     """Fail with axe's report if the page has any WCAG 2.2 A/AA violation."""
-    results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    for attempt in range(AXE_ATTEMPTS):
+        # A click that follows a link returns before the next document has arrived, so axe can
+        # start in a document that is being replaced. Wait for the page to load, and run again.
+        page.wait_for_load_state("load")
+        try:
+            results = _axe.run(page, options=options)
+            break
+        except PlaywrightError:
+            if attempt == AXE_ATTEMPTS - 1:
+                raise
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 
