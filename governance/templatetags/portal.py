@@ -6,7 +6,7 @@ Loaded as a template builtin (see settings), so no ``{% load %}`` is needed.
 
 from django import template
 from django.forms import BoundField
-from django.template.base import token_kwargs
+from django.template.base import TextNode, token_kwargs
 from django.utils.safestring import mark_safe
 
 from governance import fy, timefmt
@@ -125,35 +125,45 @@ def error_summary(*sources, errors=None, items=None, heading: str = "", link: st
 class PartialNode(template.Node):
     """Renders ``partial`` with the tag's keyword arguments and what stands between the tag and
     its end tag as ``body`` (and nothing else of the page's context): the page keeps its own rows,
-    the partial keeps the markup around them."""
+    the partial keeps the markup around them. A tag given ``sections`` may split its content with
+    ``{% head %}…{% body %}``: each part is passed under its own name."""
 
-    def __init__(self, partial: str, nodelist, kwargs: dict):
+    def __init__(self, partial: str, nodelists: dict, kwargs: dict):
         self.partial = partial
-        self.nodelist = nodelist
+        self.nodelists = nodelists
         self.kwargs = kwargs
 
     def render(self, context) -> str:
         values = {name: value.resolve(context) for name, value in self.kwargs.items()}
-        body = mark_safe(self.nodelist.render(context))  # noqa: S308 - rendered (and escaped) by the template engine
+        # rendered (and escaped) by the template engine
+        parts = {name: mark_safe(nodelist.render(context)) for name, nodelist in self.nodelists.items()}  # noqa: S308
         partial = context.template.engine.get_template(self.partial)
-        return partial.render(context.new({**values, "body": body}))  # only what it is given, as include … only
+        return partial.render(context.new({**values, **parts}))  # only what it is given, as include … only
 
 
-def _partial_tag(name: str, partial: str):
+def _partial_tag(name: str, partial: str, *, head: bool = False):
     def compile_tag(parser, token):
         bits = token.split_contents()[1:]
         kwargs = token_kwargs(bits, parser)
         if bits:
             raise template.TemplateSyntaxError(f"{{% {name} %}} takes only name=value arguments")
-        nodelist = parser.parse((f"end{name}",))
-        parser.delete_first_token()
-        return PartialNode(partial, nodelist, kwargs)
+        end = f"end{name}"
+        nodelists = {"body": parser.parse(("head", end) if head else (end,))}
+        if parser.next_token().contents == "head":
+            if any(not isinstance(node, TextNode) or node.s.strip() for node in nodelists["body"]):
+                raise template.TemplateSyntaxError(f"{{% {name} %}}: nothing may come before {{% head %}}")
+            nodelists["head"] = parser.parse(("body",))
+            parser.delete_first_token()
+            nodelists["body"] = parser.parse((end,))
+            parser.delete_first_token()
+        return PartialNode(partial, nodelists, kwargs)
 
     register.tag(name, compile_tag)
 
 
-# {% table caption="Awards, newest first" headers="Reference|Amount:numeric" %}<tr>…</tr>{% endtable %}
-_partial_tag("table", "includes/table.html")
+# {% table caption="Awards, newest first" headers="Reference|Amount:numeric" %}<tr>…</tr>{% endtable %}, or
+# with a header row built from data: {% table caption=… %}{% head %}{% column "Pot" %}…{% body %}<tr>…</tr>{% endtable %}
+_partial_tag("table", "includes/table.html", head=True)
 # {% summary_list %}{% summary_row key="Project" %}{{ bid.title }}{% endsummary_row %}…{% endsummary_list %}
 _partial_tag("summary_list", "includes/summary_list.html")
 _partial_tag("summary_row", "includes/summary_row.html")
@@ -168,6 +178,17 @@ def table_headers(spec: str) -> list[tuple[str, str, bool]]:
     columns = []
     for column in spec.split("|"):
         label, _, kinds = column.partition(":")
-        named = [kind for kind in kinds.split(",") if kind]
-        columns.append((label, " ".join(COLUMN_CLASSES[kind] for kind in named if kind != "hidden"), "hidden" in named))
+        columns.append(_column(label, *[kind for kind in kinds.split(",") if kind]))
     return columns
+
+
+def _column(label: str, *kinds: str) -> tuple[str, str, bool]:
+    return label, " ".join(COLUMN_CLASSES[kind] for kind in kinds if kind != "hidden"), "hidden" in kinds
+
+
+@register.inclusion_tag("includes/table_column.html")
+def column(label: str, *kinds: str) -> dict:
+    """``{% column "Budget" "numeric" %}``: one column heading of a ``{% table %}`` whose header row
+    is built from data (``{% head %}``); kinds as in ``table_headers``."""
+    label, css, hidden = _column(label, *kinds)
+    return {"heading": label, "css": css, "hidden": hidden}

@@ -1,8 +1,9 @@
 """The shared page partials: a table in a labelled scroll region, a summary list, pagination and
 an empty state. Pages keep their own rows; the partials keep the markup around them."""
 
+import pytest
 from django.core.paginator import Paginator
-from django.template import Context, RequestContext, Template
+from django.template import Context, RequestContext, Template, TemplateSyntaxError
 from django.test import RequestFactory
 
 
@@ -23,6 +24,24 @@ def test_a_table_is_a_focusable_region_named_by_its_caption_with_its_headers_and
     assert '<th class="nhsuk-table__header app-table__cell--numeric" scope="col">Amount</th>' in html
     assert '<span class="nhsuk-u-visually-hidden">Action</span></th>' in html
     assert "<tr><td>A1</td></tr>" in html
+
+
+def test_a_table_can_build_its_header_row_from_data_and_take_more_classes():
+    html = _render('{% table caption="Budget" table_class="app-table--compact" %}{% head %}{% column "Pot" %}'
+                   '{% for year in years %}{% column year "numeric" %}{% endfor %}{% if can_manage %}'
+                   '{% column "Action" "hidden" %}{% endif %}{% body %}<tr><td>Pot A</td></tr>{% endtable %}',
+                   years=["2026-27", "2027-28"], can_manage=False)
+    assert '<table class="nhsuk-table app-table--compact">' in html
+    assert '<th class="nhsuk-table__header" scope="col">Pot</th>' in html
+    assert '<th class="nhsuk-table__header app-table__cell--numeric" scope="col">2027-28</th>' in html
+    assert "Action" not in html
+    assert html.index("2027-28") < html.index("<tbody")
+    assert "<tr><td>Pot A</td></tr>" in html
+
+
+def test_nothing_may_stand_before_a_tables_head():
+    with pytest.raises(TemplateSyntaxError, match="nothing may come before"):
+        Template('{% table caption="x" %}<tr></tr>{% head %}{% column "A" %}{% body %}{% endtable %}')
 
 
 def test_a_table_with_no_rows_says_so_instead():
