@@ -125,8 +125,8 @@ def error_summary(*sources, errors=None, items=None, heading: str = "", link: st
 class PartialNode(template.Node):
     """Renders ``partial`` with the tag's keyword arguments and what stands between the tag and
     its end tag as ``body`` (and nothing else of the page's context): the page keeps its own rows,
-    the partial keeps the markup around them. A tag given ``sections`` may split its content with
-    ``{% head %}…{% body %}``: each part is passed under its own name."""
+    the partial keeps the markup around them. A tag declared with ``sections`` may split its
+    content with those markers (``{% head %}…{% body %}…``): each part is passed under its name."""
 
     def __init__(self, partial: str, nodelists: dict, kwargs: dict):
         self.partial = partial
@@ -135,38 +135,47 @@ class PartialNode(template.Node):
 
     def render(self, context) -> str:
         values = {name: value.resolve(context) for name, value in self.kwargs.items()}
-        # rendered (and escaped) by the template engine
-        parts = {name: mark_safe(nodelist.render(context)) for name, nodelist in self.nodelists.items()}  # noqa: S308
+        # rendered (and escaped) by the template engine; a part that renders to nothing is empty
+        parts = {name: mark_safe(nodelist.render(context).strip()) for name, nodelist in self.nodelists.items()}  # noqa: S308
         partial = context.template.engine.get_template(self.partial)
         return partial.render(context.new({**values, **parts}))  # only what it is given, as include … only
 
 
-def _partial_tag(name: str, partial: str, *, head: bool = False):
+def _partial_tag(name: str, partial: str, *, sections: tuple[str, ...] = ()):
     def compile_tag(parser, token):
         bits = token.split_contents()[1:]
         kwargs = token_kwargs(bits, parser)
         if bits:
             raise template.TemplateSyntaxError(f"{{% {name} %}} takes only name=value arguments")
         end = f"end{name}"
-        nodelists = {"body": parser.parse(("head", end) if head else (end,))}
-        if parser.next_token().contents == "head":
-            if any(not isinstance(node, TextNode) or node.s.strip() for node in nodelists["body"]):
+        nodelists = {"body": parser.parse((*sections, end))}
+        marker, seen = parser.next_token().contents, set()
+        while marker != end:
+            if marker in seen:
+                raise template.TemplateSyntaxError(f"{{% {name} %}}: {{% {marker} %}} comes once")
+            if marker == "body" and _written(nodelists["body"]):
                 raise template.TemplateSyntaxError(f"{{% {name} %}}: nothing may come before {{% head %}}")
-            nodelists["head"] = parser.parse(("body",))
-            parser.delete_first_token()
-            nodelists["body"] = parser.parse((end,))
-            parser.delete_first_token()
+            seen.add(marker)
+            nodelists[marker] = parser.parse((*sections, end))
+            marker = parser.next_token().contents
         return PartialNode(partial, nodelists, kwargs)
 
     register.tag(name, compile_tag)
 
 
+def _written(nodelist) -> bool:
+    return any(not isinstance(node, TextNode) or node.s.strip() for node in nodelist)
+
+
 # {% table caption="Awards, newest first" headers="Reference|Amount:numeric" %}<tr>…</tr>{% endtable %}, or
 # with a header row built from data: {% table caption=… %}{% head %}{% column "Pot" %}…{% body %}<tr>…</tr>{% endtable %}
-_partial_tag("table", "includes/table.html", head=True)
+_partial_tag("table", "includes/table.html", sections=("head", "body"))
 # {% summary_list %}{% summary_row key="Project" %}{{ bid.title }}{% endsummary_row %}…{% endsummary_list %}
 _partial_tag("summary_list", "includes/summary_list.html")
 _partial_tag("summary_row", "includes/summary_row.html")
+# {% task_list %}{% task name="Budget" url=… id="task-budget" %}{% status_tag … %}{% hint %}…{% endtask %}…{% endtask_list %}
+_partial_tag("task_list", "includes/task_list.html")
+_partial_tag("task", "includes/task.html", sections=("hint",))
 
 COLUMN_CLASSES = {"numeric": "app-table__cell--numeric", "nowrap": "app-nowrap"}
 

@@ -88,3 +88,26 @@ def test_a_summary_list_keeps_each_rows_key_and_value():
     assert ('<div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">Project</dt>'
             '<dd class="nhsuk-summary-list__value"><a href="/p">Falls &lt;service&gt;</a></dd></div>') in html
     assert '<dd class="nhsuk-summary-list__value app-pre-wrap">Two\nlines</dd>' in html
+
+
+TASKS = ('{% task_list %}{% for name, hint in tasks %}{% task name=name url="/b/1/"|add:name id="task-"|add:name link=can_edit %}'
+         '<strong class="nhsuk-tag">Done</strong>{% hint %}{{ hint }}{% endtask %}{% endfor %}{% endtask_list %}')
+
+
+def test_a_task_links_to_its_page_and_names_its_hint_and_status_for_screen_readers():
+    html = _render(TASKS, tasks=[("budget", "Costs by year"), ("risks", "")], can_edit=True)
+    assert html.count('<ul class="nhsuk-task-list">') == 1
+    assert ('<a class="nhsuk-task-list__link nhsuk-link" href="/b/1/budget" '
+            'aria-describedby="task-budget-hint task-budget-status">budget</a>') in html
+    assert '<div class="nhsuk-task-list__hint" id="task-budget-hint">Costs by year</div>' in html
+    # a task whose hint is empty has no hint, and its link names only the status
+    assert 'aria-describedby="task-risks-status">risks</a>' in html
+    assert 'id="task-risks-hint"' not in html
+    assert '<div class="nhsuk-task-list__status" id="task-risks-status">\n    <strong class="nhsuk-tag">Done</strong>' in html
+
+
+def test_a_task_someone_may_only_read_is_not_a_link():
+    html = _render(TASKS, tasks=[("budget", "Costs by year")], can_edit=False)
+    assert "<a " not in html
+    assert "nhsuk-task-list__item--with-link" not in html
+    assert "budget" in html
