@@ -2,9 +2,9 @@
 decided → closed out, with taking a scheduled call back to draft before it opens.
 
 The fund managers of the call make each change; the portal itself (the beat task, on time)
-also opens and closes calls. The services in ``governance/services.py`` check what the table
-cannot say (the opening and closing times, the reasons, a complete call before publishing)
-and then change the state through ``CALL_LIFECYCLE.apply``.
+also opens and closes calls. The services in ``governance/services/call_steps.py`` check what
+the table cannot say (the opening and closing times, the reasons, a complete call before
+publishing) and then change the state through ``CALL_LIFECYCLE.apply``.
 """
 
 from __future__ import annotations
