@@ -145,7 +145,14 @@ class Lifecycle(Generic[M]):
         self.require_permission(obj, action, actor)
         locked = self.lock(obj)
         self.require_state(locked, action)
+        # ``apply(..., locked=row)`` for the same action and person need not ask the rules again.
+        locked._lifecycle_checked = (self, action, actor)  # type: ignore[attr-defined]
         return locked
+
+    def _checked(self, locked: M | None, action: str, actor: Any) -> bool:
+        """Was ``locked`` returned by ``check`` for this action and this person?"""
+        mark = getattr(locked, "_lifecycle_checked", None)
+        return mark is not None and mark[0] is self and mark[1] == action and mark[2] is actor
 
     def _require_actor(self, obj: M, row: Transition, actor: Any) -> None:
         if actor is None:  # the portal itself: no object to ask about
@@ -205,7 +212,8 @@ class Lifecycle(Generic[M]):
         then records nothing.
         """
         row = self.transition(action)
-        self._require_actor(obj, row, actor)
+        if not self._checked(locked, action, actor):
+            self._require_actor(obj, row, actor)
         current = locked if locked is not None else self.lock(obj)
         if str(getattr(current, self.field)) not in row.sources:
             raise self.refuse(current, row)

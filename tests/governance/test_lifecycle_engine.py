@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from governance import lifecycle
 from governance.call_lifecycle import CALL_LIFECYCLE
@@ -216,3 +217,26 @@ def test_the_permission_may_be_asked_of_another_object(scratch_registry):
 def test_the_transition_message_constant_is_formatted_by_django():
     assert lifecycle.TRANSITION_NOT_ALLOWED % {"thing": "bid", "status": "draft", "verb": "funded"} == (
         "This bid is draft, so it cannot be funded.")
+
+
+def test_a_row_checked_for_the_action_is_not_asked_about_again(monkeypatch):
+    """``check`` then ``apply(locked=…)`` asks the rules once; a row checked for another action
+    or another person, or locked by the service itself, is asked about afresh."""
+    call = CallFactory(status=CallStatus.OPEN)
+    manager = manager_of(call)
+    asked = []
+    ask = CALL_LIFECYCLE._require_actor
+    monkeypatch.setattr(CALL_LIFECYCLE, "_require_actor", lambda *args: asked.append(args[2]) or ask(*args))
+    with transaction.atomic():
+        held = CALL_LIFECYCLE.check(call, "close", actor=manager)
+        CALL_LIFECYCLE.apply(call, "close", actor=manager, locked=held)
+    assert asked == [manager]
+
+    asked.clear()
+    reopened = CallFactory(status=CallStatus.OPEN)
+    with transaction.atomic():
+        held = CALL_LIFECYCLE.check(reopened, "close", actor=manager_of(reopened))
+        with pytest.raises(PermissionDenied):
+            CALL_LIFECYCLE.apply(reopened, "close", actor=UserFactory(), locked=held)
+    assert len(asked) == 2
+    assert Call.objects.get(pk=reopened.pk).status == CallStatus.OPEN
