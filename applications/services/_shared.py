@@ -50,25 +50,41 @@ def _require_section_writer(actor: User, bid: Bid, section: str) -> None:
     sections they are responsible for (all of them if none were named)."""
     if _is_member(actor, bid.lead_organisation_id):
         return
-    member = (BidCollaborator.objects.filter(bid=bid, user=actor, state=InvitationState.ACCEPTED, role=TeamRole.EDIT)
-              .first() if actor is not None and actor.is_authenticated else None)
+    member = (
+        BidCollaborator.objects.filter(
+            bid=bid, user=actor, state=InvitationState.ACCEPTED, role=TeamRole.EDIT
+        ).first()
+        if actor is not None and actor.is_authenticated
+        else None
+    )
     if member is None:
-        raise PermissionDenied("Only members of the lead organisation and the bid team's editors can change this bid")
+        raise PermissionDenied(
+            "Only members of the lead organisation and the bid team's editors can change this bid"
+        )
     if member.sections and section not in member.sections:
-        raise ValidationError(NOT_YOUR_SECTION.format(section=BidSection(section).label), code="not_your_section")
+        raise ValidationError(
+            NOT_YOUR_SECTION.format(section=BidSection(section).label), code="not_your_section"
+        )
 
 
 def _lock(bid: Bid) -> Bid:
     """The bid's row, locked until the transaction ends, with its call."""
-    return (Bid.objects.select_for_update(of=("self",))
-            .select_related("call", "call__fund", "lead_organisation", "commissioner").get(pk=bid.pk))
+    return (
+        Bid.objects.select_for_update(of=("self",))
+        .select_related("call", "call__fund", "lead_organisation", "commissioner")
+        .get(pk=bid.pk)
+    )
 
 
 def _check_changeable(bid: Bid, now: dt.datetime) -> None:
     if bid.status != BidStatus.DRAFT:
-        raise ValidationError(BID_LOCKED.format(status=bid.get_status_display().lower()), code="locked")
+        raise ValidationError(
+            BID_LOCKED.format(status=bid.get_status_display().lower()), code="locked"
+        )
     if not bid.call.is_accepting_bids(now):
-        raise ValidationError(CALL_CLOSED_FOR_CHANGES.format(closed=uk_datetime(bid.call.closes_at)), code="closed")
+        raise ValidationError(
+            CALL_CLOSED_FOR_CHANGES.format(closed=uk_datetime(bid.call.closes_at)), code="closed"
+        )
 
 
 def _section_state(bid: Bid, section: str) -> BidSectionState:
@@ -83,8 +99,15 @@ def _conflict(state: BidSectionState) -> ValidationError:
 
 
 @contextmanager
-def _editing(*, actor: User, bid: Bid, section: str, version: int | None, message: str = "",
-             now: dt.datetime | None = None) -> Iterator[tuple[Bid, dict[str, Any]]]:
+def _editing(
+    *,
+    actor: User,
+    bid: Bid,
+    section: str,
+    version: int | None,
+    message: str = "",
+    now: dt.datetime | None = None,
+) -> Iterator[tuple[Bid, dict[str, Any]]]:
     """Lock the bid, check it can change and the section has not moved on, then (after the
     body has written) move the section to its next version and record who saved it.
 
@@ -108,9 +131,12 @@ def _editing(*, actor: User, bid: Bid, section: str, version: int | None, messag
         state.status = checks.status_of(state.version, checks.problems_in_section(locked, section))
         state.save()
         audit_record(
-            actor=actor, action=record.get("action", "bid.section_saved"), target=locked,
+            actor=actor,
+            action=record.get("action", "bid.section_saved"),
+            target=locked,
             message=message or f"{BidSection(section).label} saved (version {state.version})",
-            before=record.get("before"), after=record.get("after"),
+            before=record.get("before"),
+            after=record.get("after"),
         )
     bid.refresh_from_db()
 
@@ -124,7 +150,11 @@ def _parse_amount(value: Any, field_errors: list[str]) -> Decimal | None:
 
 
 def _clean_text(value: Any) -> str:
-    return (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
+    return (
+        (value or "").strip()
+        if isinstance(value, str)
+        else ("" if value is None else str(value).strip())
+    )
 
 
 def _replace(manager: Any, rows: Sequence[models.Model]) -> None:

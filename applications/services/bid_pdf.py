@@ -42,10 +42,21 @@ def bid_pdf_request(*, actor: User, bid: Bid) -> BidPdf:
         if pdf is None:
             pdf = BidPdf.objects.create(bid=locked, content_version=version, requested_by=actor)
         else:
-            BID_PDF_LIFECYCLE.apply(pdf, "ask_again", actor=actor, locked=pdf, clean=False,
-                                    changes={"error": "", "requested_by": actor, "requested_at": timezone.now()})
-        audit_record(actor=actor, action="bid.pdf_requested", target=locked,
-                     message=f"PDF copy of {locked.reference} asked for", after={"version": version})
+            BID_PDF_LIFECYCLE.apply(
+                pdf,
+                "ask_again",
+                actor=actor,
+                locked=pdf,
+                clean=False,
+                changes={"error": "", "requested_by": actor, "requested_at": timezone.now()},
+            )
+        audit_record(
+            actor=actor,
+            action="bid.pdf_requested",
+            target=locked,
+            message=f"PDF copy of {locked.reference} asked for",
+            after={"version": version},
+        )
         outbox_enqueue("applications.tasks.generate_bid_pdf", pdf.pk)
     return pdf
 
@@ -60,21 +71,36 @@ def bid_pdf_generate(*, pdf_id: int) -> BidPdf | None:
         pdf = BidPdf.objects.select_for_update().filter(pk=pdf_id).first()
         if pdf is None or pdf.status == PdfStatus.READY:
             return pdf
-        BID_PDF_LIFECYCLE.apply(pdf, "start", actor=None, locked=pdf, clean=False, changes={"error": ""})
+        BID_PDF_LIFECYCLE.apply(
+            pdf, "start", actor=None, locked=pdf, clean=False, changes={"error": ""}
+        )
     try:
         content = render_bid_pdf(pdf.bid)
     except Exception as exc:  # recorded, and can be asked for again
         with transaction.atomic():
             pdf = BidPdf.objects.select_for_update().get(pk=pdf_id)
             if BID_PDF_LIFECYCLE.allows(pdf.status, "fail"):  # not if another run made it meanwhile
-                BID_PDF_LIFECYCLE.apply(pdf, "fail", actor=None, locked=pdf, clean=False,
-                                        changes={"error": f"{type(exc).__name__}: {exc}"[:2000]})
+                BID_PDF_LIFECYCLE.apply(
+                    pdf,
+                    "fail",
+                    actor=None,
+                    locked=pdf,
+                    clean=False,
+                    changes={"error": f"{type(exc).__name__}: {exc}"[:2000]},
+                )
         return pdf
     with transaction.atomic():
         pdf = BidPdf.objects.select_for_update().select_related("bid").get(pk=pdf_id)
         if pdf.status == PdfStatus.READY:
             return pdf
         pdf.file.save(f"{pdf.bid.reference}.pdf", ContentFile(content), save=False)
-        BID_PDF_LIFECYCLE.apply(pdf, "finish", actor=None, locked=pdf, clean=False,
-                                changes={"ready_at": timezone.now()}, recorded=())
+        BID_PDF_LIFECYCLE.apply(
+            pdf,
+            "finish",
+            actor=None,
+            locked=pdf,
+            clean=False,
+            changes={"ready_at": timezone.now()},
+            recorded=(),
+        )
     return pdf

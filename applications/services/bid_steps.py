@@ -42,7 +42,9 @@ STATE_FIELDS = ("status", "endorsement_status", "submitted_at", "withdrawn_at", 
 # Submission ------------------------------------------------------------------------------------
 
 
-def bid_submit(*, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.datetime | None = None) -> Bid:
+def bid_submit(
+    *, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.datetime | None = None
+) -> Bid:
     """Submit the bid: once, before the closing time (to the second), when nothing is missing.
 
     The bid's row is locked, so of two submissions at once (double click, two tabs) one
@@ -61,28 +63,58 @@ def bid_submit(*, actor: User, bid: Bid, declarations_confirmed: bool, now: dt.d
             raise ValidationError([problem.message for problem in problems], code="incomplete")
         missing = partners_not_signed_off(locked)
         if missing:
-            raise ValidationError(PARTNERS_NOT_SIGNED_OFF.format(names=", ".join(o.name for o in missing)),
-                                  code="not_signed_off")
+            raise ValidationError(
+                PARTNERS_NOT_SIGNED_OFF.format(names=", ".join(o.name for o in missing)),
+                code="not_signed_off",
+            )
         if not declarations_confirmed:
             raise ValidationError({"declarations": DECLARATIONS_NEEDED}, code="declarations")
-        BID_LIFECYCLE.apply(bid, "submit", actor=actor, locked=locked, message=f"Bid {locked.reference} submitted",
-                            changes={"submitted_at": now, "submitted_by": actor,
-                                     "declarations_accepted_at": now, "declarations_accepted_by": actor})
+        BID_LIFECYCLE.apply(
+            bid,
+            "submit",
+            actor=actor,
+            locked=locked,
+            message=f"Bid {locked.reference} submitted",
+            changes={
+                "submitted_at": now,
+                "submitted_by": actor,
+                "declarations_accepted_at": now,
+                "declarations_accepted_by": actor,
+            },
+        )
         state = _section_state(locked, BidSection.DECLARATIONS)
-        state.status, state.version, state.updated_by, state.updated_at = SectionStatus.COMPLETED, state.version + 1, actor, now
+        state.status, state.version, state.updated_by, state.updated_at = (
+            SectionStatus.COMPLETED,
+            state.version + 1,
+            actor,
+            now,
+        )
         state.save()
         requested = sum(locked.costs.values_list("amount", flat=True), Decimal("0.00"))
-        notify(user=actor, subject=f"Bid submitted: {locked.reference}",
-               body=(f"Your bid \u201c{locked.title}\u201d to {locked.call.title} was submitted on "
-                     f"{uk_datetime(now)}.\n\nReference: {locked.reference}\nLead organisation: "
-                     f"{locked.lead_organisation.name}\nAmount asked for: {format_money(requested)}\n\n"
-                     "Keep the reference: quote it if you contact the fund."),
-               link=locked.get_absolute_url())
+        notify(
+            user=actor,
+            subject=f"Bid submitted: {locked.reference}",
+            body=(
+                f"Your bid \u201c{locked.title}\u201d to {locked.call.title} was submitted on "
+                f"{uk_datetime(now)}.\n\nReference: {locked.reference}\nLead organisation: "
+                f"{locked.lead_organisation.name}\nAmount asked for: {format_money(requested)}\n\n"
+                "Keep the reference: quote it if you contact the fund."
+            ),
+            link=locked.get_absolute_url(),
+        )
         notifications.send_to_each(
-            "bid_submitted", call_managers(locked.call), about=locked, fund=locked.call.fund,
-            values={"bid_reference": locked.reference, "bid_title": locked.title, "call_title": locked.call.title,
-                    "organisation": locked.lead_organisation.name},
-            link=locked.get_absolute_url())
+            "bid_submitted",
+            call_managers(locked.call),
+            about=locked,
+            fund=locked.call.fund,
+            values={
+                "bid_reference": locked.reference,
+                "bid_title": locked.title,
+                "call_title": locked.call.title,
+                "organisation": locked.lead_organisation.name,
+            },
+            link=locked.get_absolute_url(),
+        )
     bid.refresh_from_db()
     return bid
 
@@ -96,9 +128,18 @@ def bid_withdraw(*, actor: User, bid: Bid, now: dt.datetime | None = None) -> Bi
         if not BID_LIFECYCLE.allows(locked.status, "withdraw"):
             raise ValidationError(WITHDRAW_ONLY_SUBMITTED, code="not_submitted")
         if now >= locked.call.closes_at:
-            raise ValidationError(WITHDRAW_AFTER_CLOSE.format(closed=uk_datetime(locked.call.closes_at)), code="closed")
-        BID_LIFECYCLE.apply(bid, "withdraw", actor=actor, locked=locked, changes={"withdrawn_at": now},
-                            message=f"Bid {locked.reference} withdrawn")
+            raise ValidationError(
+                WITHDRAW_AFTER_CLOSE.format(closed=uk_datetime(locked.call.closes_at)),
+                code="closed",
+            )
+        BID_LIFECYCLE.apply(
+            bid,
+            "withdraw",
+            actor=actor,
+            locked=locked,
+            changes={"withdrawn_at": now},
+            message=f"Bid {locked.reference} withdrawn",
+        )
     bid.refresh_from_db()
     return bid
 
@@ -111,12 +152,20 @@ def bid_mark_ineligible(*, actor: User | None, bid: Bid, reason: str) -> Bid:
         raise ValidationError({"reason": INELIGIBLE_REASON_NEEDED}, code="required")
 
     with transaction.atomic():
-        locked = BID_LIFECYCLE.apply(bid, "mark_ineligible", actor=actor, changes={"ineligible_reason": reason},
-                                     message=f"Marked ineligible: {reason[:200]}")
+        locked = BID_LIFECYCLE.apply(
+            bid,
+            "mark_ineligible",
+            actor=actor,
+            changes={"ineligible_reason": reason},
+            message=f"Marked ineligible: {reason[:200]}",
+        )
         for user in lead_org_member_users(locked):
-            notify(user=user, subject=f"Bid {locked.reference} is ineligible",
-                   body=f"The fund has found your bid \u201c{locked.title}\u201d ineligible.\n\nReason: {reason}",
-                   link=locked.get_absolute_url())
+            notify(
+                user=user,
+                subject=f"Bid {locked.reference} is ineligible",
+                body=f"The fund has found your bid \u201c{locked.title}\u201d ineligible.\n\nReason: {reason}",
+                link=locked.get_absolute_url(),
+            )
     bid.refresh_from_db()
     return bid
 

@@ -50,8 +50,10 @@ def reference_prefix(call: Call) -> str:
 
 def _highest_reference_number(prefix: str) -> int:
     highest = 0
-    for reference in Bid.objects.filter(reference__startswith=f"{prefix}-").values_list("reference", flat=True):
-        tail = reference[len(prefix) + 1:]
+    for reference in Bid.objects.filter(reference__startswith=f"{prefix}-").values_list(
+        "reference", flat=True
+    ):
+        tail = reference[len(prefix) + 1 :]
         if tail.isdigit():
             highest = max(highest, int(tail))
     return highest
@@ -82,11 +84,20 @@ def pot_for(call: Call, organisation: Organisation) -> Pot | None:
     pots = list(call.pots.all())
     if call.fund.allocation_model == AllocationModel.RING_FENCED:
         network = organisation.home_network
-        return next((pot for pot in pots if network is not None and pot.network_id == network.pk), None)
+        return next(
+            (pot for pot in pots if network is not None and pot.network_id == network.pk), None
+        )
     return next((pot for pot in pots if pot.network_id is None), pots[0] if pots else None)
 
 
-def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str, now: dt.datetime | None = None) -> Bid:
+def bid_start(
+    *,
+    actor: User,
+    call: Call,
+    organisation: Organisation,
+    title: str,
+    now: dt.datetime | None = None,
+) -> Bid:
     """Start a draft bid on an open call for one of the actor's organisations.
 
     The lead organisation's eligibility is checked at once, with the reason.
@@ -99,24 +110,36 @@ def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str
         raise ValidationError({"organisation": NOT_YOUR_ORGANISATION}, code="not_member")
     if not call.is_accepting_bids(now):
         if call.is_published and now >= call.closes_at:
-            raise ValidationError(CALL_CLOSED.format(closed=uk_datetime(call.closes_at)), code="closed")
+            raise ValidationError(
+                CALL_CLOSED.format(closed=uk_datetime(call.closes_at)), code="closed"
+            )
         raise ValidationError(CALL_NOT_OPEN, code="not_open")
     if reason := checks.lead_eligibility_problem(call, organisation):
         raise ValidationError({"organisation": reason}, code="not_eligible")
     pot = pot_for(call, organisation)
     if pot is None:
         network = organisation.home_network
-        raise ValidationError({"organisation": NO_POT_FOR_NETWORK.format(
-            network=network.name if network else "its region", organisation=organisation.name)}, code="no_pot")
+        raise ValidationError(
+            {
+                "organisation": NO_POT_FOR_NETWORK.format(
+                    network=network.name if network else "its region",
+                    organisation=organisation.name,
+                )
+            },
+            code="no_pot",
+        )
     if not title:
         raise ValidationError({"title": TITLE_NEEDED}, code="required")
     if fund_auditor_among_members(call.fund_id, organisation.pk):
-        raise ValidationError({"organisation": AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)},
-                              code="auditor_member")
+        raise ValidationError(
+            {"organisation": AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)},
+            code="auditor_member",
+        )
     eoi = None
     if call.eoi_stage:
-        eoi = ExpressionOfInterest.objects.filter(call=call, lead_organisation=organisation,
-                                                  status=EoiStatus.INVITED, bid__isnull=True).first()
+        eoi = ExpressionOfInterest.objects.filter(
+            call=call, lead_organisation=organisation, status=EoiStatus.INVITED, bid__isnull=True
+        ).first()
         if eoi is None:
             raise ValidationError({"organisation": NOT_INVITED_TO_BID}, code="not_invited")
     with transaction.atomic():
@@ -125,17 +148,35 @@ def bid_start(*, actor: User, call: Call, organisation: Organisation, title: str
             if eoi.bid_id is not None:
                 raise ValidationError({"organisation": NOT_INVITED_TO_BID}, code="not_invited")
         bid = Bid(
-            call=call, lead_organisation=organisation, pot=pot, title=title, status=BidStatus.DRAFT,
-            reference="pending", created_by=actor, created_at=now,
-            endorsement_status=(EndorsementStatus.NOT_REQUESTED if call.endorsement_required
-                                else EndorsementStatus.NOT_REQUIRED),
+            call=call,
+            lead_organisation=organisation,
+            pot=pot,
+            title=title,
+            status=BidStatus.DRAFT,
+            reference="pending",
+            created_by=actor,
+            created_at=now,
+            endorsement_status=(
+                EndorsementStatus.NOT_REQUESTED
+                if call.endorsement_required
+                else EndorsementStatus.NOT_REQUIRED
+            ),
         )
         bid.full_clean(exclude=["reference"])
         bid.reference = next_reference(call)
         bid.save()
-        BidSectionState.objects.bulk_create(BidSectionState(bid=bid, section=section) for section in BidSection.values)
-        audit_record(actor=actor, action="bid.created", target=bid, message=f"Bid started for {organisation.name}",
-                     after=snapshot(bid, ("reference", "title", "lead_organisation", "call", "pot", "status")))
+        BidSectionState.objects.bulk_create(
+            BidSectionState(bid=bid, section=section) for section in BidSection.values
+        )
+        audit_record(
+            actor=actor,
+            action="bid.created",
+            target=bid,
+            message=f"Bid started for {organisation.name}",
+            after=snapshot(
+                bid, ("reference", "title", "lead_organisation", "call", "pot", "status")
+            ),
+        )
         if eoi is not None:
             _carry_forward(actor, eoi, bid, now)
     return bid
@@ -147,9 +188,14 @@ def _carry_forward(actor: User, eoi: ExpressionOfInterest, bid: Bid, now: dt.dat
     bid.summary, bid.problem = eoi.summary, eoi.problem
     bid.save(update_fields=["summary", "problem", "updated_at"])
     BidSectionState.objects.filter(bid=bid, section=BidSection.SUMMARY).update(
-        status=SectionStatus.IN_PROGRESS, version=1, updated_by=actor, updated_at=now)
+        status=SectionStatus.IN_PROGRESS, version=1, updated_by=actor, updated_at=now
+    )
     eoi.bid = bid
     eoi.save(update_fields=["bid"])
-    audit_record(actor=actor, action="eoi.carried_forward", target=eoi,
-                 message=f"Expression of interest carried forward into bid {bid.reference}",
-                 after={"bid": bid.reference})
+    audit_record(
+        actor=actor,
+        action="eoi.carried_forward",
+        target=eoi,
+        message=f"Expression of interest carried forward into bid {bid.reference}",
+        after={"bid": bid.reference},
+    )

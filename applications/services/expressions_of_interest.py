@@ -45,8 +45,18 @@ from ._shared import _clean_text, _is_member, _parse_amount
 EOI_FIELDS = ("title", "summary", "problem", "estimated_cost", "partners", "status", "reason")
 
 
-def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: str, summary: str, problem: str,
-               estimated_cost: Any, partners: str = "", now: dt.datetime | None = None) -> ExpressionOfInterest:
+def eoi_submit(
+    *,
+    actor: User,
+    call: Call,
+    organisation: Organisation,
+    title: str,
+    summary: str,
+    problem: str,
+    estimated_cost: Any,
+    partners: str = "",
+    now: dt.datetime | None = None,
+) -> ExpressionOfInterest:
     """Send an expression of interest for one of the actor's organisations while the call's EOI
     stage is open. Late ones are refused, judged against when the request arrived."""
     now = now or timezone.now()
@@ -58,10 +68,17 @@ def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: st
         raise ValidationError(EOI_NO_STAGE, code="no_stage")
     phase = call.eoi_phase(now)
     if phase == "closed":
-        raise ValidationError(EOI_CLOSED.format(closed=uk_datetime(call.eoi_closes_at) if call.eoi_closes_at else ""), code="closed")
+        raise ValidationError(
+            EOI_CLOSED.format(closed=uk_datetime(call.eoi_closes_at) if call.eoi_closes_at else ""),
+            code="closed",
+        )
     if phase != "open":
-        raise ValidationError(EOI_NOT_OPEN.format(opens=uk_datetime(call.eoi_opens_at) if call.eoi_opens_at else "a later date"),
-                              code="not_open")
+        raise ValidationError(
+            EOI_NOT_OPEN.format(
+                opens=uk_datetime(call.eoi_opens_at) if call.eoi_opens_at else "a later date"
+            ),
+            code="not_open",
+        )
     errors: dict[str, list[str]] = {}
     if reason := checks.lead_eligibility_problem(call, organisation):
         errors["organisation"] = [reason]
@@ -69,9 +86,17 @@ def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: st
         errors["organisation"] = [AUDITOR_IN_ORGANISATION.format(organisation=organisation.name)]
     elif ExpressionOfInterest.objects.filter(call=call, lead_organisation=organisation).exists():
         errors["organisation"] = [EOI_ALREADY_SENT.format(organisation=organisation.name)]
-    values = {"title": _clean_text(title), "summary": _clean_text(summary), "problem": _clean_text(problem),
-              "partners": _clean_text(partners)}
-    for name, message in (("title", EOI_TITLE_NEEDED), ("summary", EOI_SUMMARY_NEEDED), ("problem", EOI_PROBLEM_NEEDED)):
+    values = {
+        "title": _clean_text(title),
+        "summary": _clean_text(summary),
+        "problem": _clean_text(problem),
+        "partners": _clean_text(partners),
+    }
+    for name, message in (
+        ("title", EOI_TITLE_NEEDED),
+        ("summary", EOI_SUMMARY_NEEDED),
+        ("problem", EOI_PROBLEM_NEEDED),
+    ):
         if not values[name]:
             errors[name] = [message]
     cost = None
@@ -87,21 +112,40 @@ def eoi_submit(*, actor: User, call: Call, organisation: Organisation, title: st
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        eoi = ExpressionOfInterest(call=call, lead_organisation=organisation, estimated_cost=cost,
-                                   submitted_by=actor, submitted_at=now, **values)
+        eoi = ExpressionOfInterest(
+            call=call,
+            lead_organisation=organisation,
+            estimated_cost=cost,
+            submitted_by=actor,
+            submitted_at=now,
+            **values,
+        )
         eoi.full_clean(exclude=["call", "lead_organisation", "submitted_by", "decided_by", "bid"])
         try:
             with transaction.atomic():
                 eoi.save()
         except IntegrityError:  # a colleague sent one a moment ago
-            raise ValidationError({"organisation": EOI_ALREADY_SENT.format(organisation=organisation.name)}) from None
-        audit_record(actor=actor, action="eoi.submitted", target=eoi,
-                     message=f"Expression of interest sent for {organisation.name}", after=snapshot(eoi, EOI_FIELDS))
+            raise ValidationError(
+                {"organisation": EOI_ALREADY_SENT.format(organisation=organisation.name)}
+            ) from None
+        audit_record(
+            actor=actor,
+            action="eoi.submitted",
+            target=eoi,
+            message=f"Expression of interest sent for {organisation.name}",
+            after=snapshot(eoi, EOI_FIELDS),
+        )
     return eoi
 
 
-def _eoi_shortlist(*, actor: User, eoi: ExpressionOfInterest, action: str, reason: str,
-                   now: dt.datetime | None = None) -> ExpressionOfInterest:
+def _eoi_shortlist(
+    *,
+    actor: User,
+    eoi: ExpressionOfInterest,
+    action: str,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> ExpressionOfInterest:
     """Shortlisting (``EOI_LIFECYCLE``): checks the actor, locks the row, checks the state and
     the clock, makes the change and tells the organisation's members."""
     require_actor(actor, "applications.shortlist_eois", eoi.call)
@@ -109,42 +153,68 @@ def _eoi_shortlist(*, actor: User, eoi: ExpressionOfInterest, action: str, reaso
     target = EOI_LIFECYCLE.transition(action).target
     reason = _clean_text(reason)
     with transaction.atomic():
-        locked = ExpressionOfInterest.objects.select_for_update().select_related("call", "lead_organisation").get(pk=eoi.pk)
+        locked = (
+            ExpressionOfInterest.objects.select_for_update()
+            .select_related("call", "lead_organisation")
+            .get(pk=eoi.pk)
+        )
         if not EOI_LIFECYCLE.allows(locked.status, action):
-            raise ValidationError(EOI_NOT_WAITING.format(status=locked.get_status_display().lower()), code="decided")
+            raise ValidationError(
+                EOI_NOT_WAITING.format(status=locked.get_status_display().lower()), code="decided"
+            )
         if locked.call.eoi_phase(now) != "closed":
-            raise ValidationError(EOI_STILL_OPEN.format(closed=uk_datetime(locked.call.eoi_closes_at) if locked.call.eoi_closes_at else ""), code="still_open")
+            raise ValidationError(
+                EOI_STILL_OPEN.format(
+                    closed=uk_datetime(locked.call.eoi_closes_at)
+                    if locked.call.eoi_closes_at
+                    else ""
+                ),
+                code="still_open",
+            )
         if target == EoiStatus.NOT_INVITED and not reason:
             raise ValidationError({"reason": EOI_REASON_NEEDED}, code="required")
         status_label = EoiStatus(target).label.lower()
-        EOI_LIFECYCLE.apply(eoi, action, actor=actor, locked=locked,
-                            changes={"reason": reason, "decided_by": actor, "decided_at": now},
-                            message=f"{locked.lead_organisation.name}: {status_label}"
-                                    + (f". Reason: {reason}" if reason else ""))
+        EOI_LIFECYCLE.apply(
+            eoi,
+            action,
+            actor=actor,
+            locked=locked,
+            changes={"reason": reason, "decided_by": actor, "decided_at": now},
+            message=f"{locked.lead_organisation.name}: {status_label}"
+            + (f". Reason: {reason}" if reason else ""),
+        )
         # The call's public page counts those invited: its cached copies must be read afresh.
         Call.objects.filter(pk=locked.call_id).update(updated_at=timezone.now())
         call = locked.call
         if target == EoiStatus.INVITED:
             subject = f"You are invited to bid: {call.title}"
-            body = (f"Your expression of interest “{locked.title}” has been shortlisted. {locked.lead_organisation.name} "
-                    f"is invited to write a full bid, which opens on {uk_datetime(call.opens_at)} and closes on "
-                    f"{uk_datetime(call.closes_at)}. Your answers are carried forward into the bid."
-                    + (f"\n\n{reason}" if reason else ""))
+            body = (
+                f"Your expression of interest “{locked.title}” has been shortlisted. {locked.lead_organisation.name} "
+                f"is invited to write a full bid, which opens on {uk_datetime(call.opens_at)} and closes on "
+                f"{uk_datetime(call.closes_at)}. Your answers are carried forward into the bid."
+                + (f"\n\n{reason}" if reason else "")
+            )
         else:
             subject = f"Your expression of interest was not shortlisted: {call.title}"
-            body = (f"Thank you for your expression of interest “{locked.title}”. It has not been shortlisted, so "
-                    f"{locked.lead_organisation.name} is not invited to write a full bid.\n\nFeedback: {reason}")
+            body = (
+                f"Thank you for your expression of interest “{locked.title}”. It has not been shortlisted, so "
+                f"{locked.lead_organisation.name} is not invited to write a full bid.\n\nFeedback: {reason}"
+            )
         for user in organisation_member_users(locked.lead_organisation_id):
             notify(user=user, subject=subject, body=body, link=locked.get_absolute_url())
     eoi.refresh_from_db()
     return eoi
 
 
-def eoi_invite(*, actor: User, eoi: ExpressionOfInterest, reason: str = "", now: dt.datetime | None = None) -> ExpressionOfInterest:
+def eoi_invite(
+    *, actor: User, eoi: ExpressionOfInterest, reason: str = "", now: dt.datetime | None = None
+) -> ExpressionOfInterest:
     """Shortlist: the organisation may start the full bid once the call opens."""
     return _eoi_shortlist(actor=actor, eoi=eoi, action="invite", reason=reason, now=now)
 
 
-def eoi_decline(*, actor: User, eoi: ExpressionOfInterest, reason: str, now: dt.datetime | None = None) -> ExpressionOfInterest:
+def eoi_decline(
+    *, actor: User, eoi: ExpressionOfInterest, reason: str, now: dt.datetime | None = None
+) -> ExpressionOfInterest:
     """Not shortlisted, with the reason the organisation reads as feedback."""
     return _eoi_shortlist(actor=actor, eoi=eoi, action="decline", reason=reason, now=now)
