@@ -7,7 +7,7 @@ funded (the panel's decision); a submitted bid or one in assessment can be found
 An expression of interest (the first stage of a two-stage call): waiting → invited to bid or
 not invited, decided by the call's fund managers once expressions of interest have closed.
 
-The services in ``applications/services.py`` check what the table cannot say (the closing time,
+The services in ``applications/services/`` check what the table cannot say (the closing time,
 a complete bid, the reasons) and change the state through ``apply``.
 """
 
