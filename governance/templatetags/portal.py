@@ -125,8 +125,10 @@ def error_summary(*sources, errors=None, items=None, heading: str = "", link: st
 class PartialNode(template.Node):
     """Renders ``partial`` with the tag's keyword arguments and what stands between the tag and
     its end tag as ``body`` (and nothing else of the page's context): the page keeps its own rows,
-    the partial keeps the markup around them. A tag declared with ``sections`` may split its
-    content with those markers (``{% head %}…{% body %}…``): each part is passed under its name."""
+    the partial keeps the markup around them. A tag given ``sections`` may split its content with
+    them, in their order (``{% caption %}…{% head %}…{% body %}…``, each optional): each part is
+    passed under its own name. Without ``body`` among them, what comes first is the body
+    (``{% task %}<status>{% hint %}…``)."""
 
     def __init__(self, partial: str, nodelists: dict, kwargs: dict):
         self.partial = partial
@@ -148,28 +150,33 @@ def _partial_tag(name: str, partial: str, *, sections: tuple[str, ...] = ()):
         if bits:
             raise template.TemplateSyntaxError(f"{{% {name} %}} takes only name=value arguments")
         end = f"end{name}"
-        nodelists = {"body": parser.parse((*sections, end))}
-        marker, seen = parser.next_token().contents, set()
-        while marker != end:
-            if marker in seen:
-                raise template.TemplateSyntaxError(f"{{% {name} %}}: {{% {marker} %}} comes once")
-            if marker == "body" and _written(nodelists["body"]):
-                raise template.TemplateSyntaxError(f"{{% {name} %}}: nothing may come before {{% head %}}")
-            seen.add(marker)
-            nodelists[marker] = parser.parse((*sections, end))
-            marker = parser.next_token().contents
+        nodelist = parser.parse((*sections, end))
+        section = parser.next_token().contents
+        if section == end:
+            return PartialNode(partial, {"body": nodelist}, kwargs)
+        if "body" not in sections:
+            nodelists = {"body": nodelist}
+        elif any(not isinstance(node, TextNode) or node.s.strip() for node in nodelist):
+            message = f"{{% {name} %}}: nothing may come before {{% {section} %}}"
+            raise template.TemplateSyntaxError(message)
+        else:
+            nodelists = {}
+        while section != end:  # each section ends at a later one or at the end tag
+            later = sections[sections.index(section) + 1 :]
+            nodelists[section] = parser.parse((*later, end))
+            section = parser.next_token().contents
+        if "caption" in nodelists and "label" not in kwargs:
+            message = f"{{% {name} %}} with a {{% caption %}} needs label= (the region's name)"
+            raise template.TemplateSyntaxError(message)
         return PartialNode(partial, nodelists, kwargs)
 
     register.tag(name, compile_tag)
 
 
-def _written(nodelist) -> bool:
-    return any(not isinstance(node, TextNode) or node.s.strip() for node in nodelist)
-
-
 # {% table caption="Awards, newest first" headers="Reference|Amount:numeric" %}<tr>…</tr>{% endtable %}, or
-# with a header row built from data: {% table caption=… %}{% head %}{% column "Pot" %}…{% body %}<tr>…</tr>{% endtable %}
-_partial_tag("table", "includes/table.html", sections=("head", "body"))
+# with a header row built from data: {% table caption=… %}{% head %}{% column "Pot" %}…{% body %}<tr>…</tr>{% endtable %},
+# and a caption written in the page (markup, conditions): {% table label=… %}{% caption %}…{% head %}…{% body %}…
+_partial_tag("table", "includes/table.html", sections=("caption", "head", "body"))
 # {% summary_list %}{% summary_row key="Project" %}{{ bid.title }}{% endsummary_row %}…{% endsummary_list %}
 _partial_tag("summary_list", "includes/summary_list.html")
 _partial_tag("summary_row", "includes/summary_row.html")
@@ -196,8 +203,9 @@ def _column(label: str, *kinds: str) -> tuple[str, str, bool]:
 
 
 @register.inclusion_tag("includes/table_column.html")
-def column(label: str, *kinds: str) -> dict:
+def column(label: str, *kinds: str, css: str = "") -> dict:
     """``{% column "Budget" "numeric" %}``: one column heading of a ``{% table %}`` whose header row
-    is built from data (``{% head %}``); kinds as in ``table_headers``."""
-    label, css, hidden = _column(label, *kinds)
-    return {"heading": label, "css": css, "hidden": hidden}
+    is built from data (``{% head %}``); kinds as in ``table_headers``, and ``css="…"`` for a class
+    of the page's own (a column's width)."""
+    label, classes, hidden = _column(label, *kinds)
+    return {"heading": label, "css": " ".join(c for c in (classes, css) if c), "hidden": hidden}

@@ -44,6 +44,37 @@ def test_nothing_may_stand_before_a_tables_head():
         Template('{% table caption="x" %}<tr></tr>{% head %}{% column "A" %}{% body %}{% endtable %}')
 
 
+def test_a_table_may_write_its_caption_in_the_page_and_then_names_its_region_itself():
+    html = _render(
+        "{% table label=name %}{% caption %}Ranking for {{ name }}{% if line %}: falls at {{ line }}"
+        '{% endif %}<br><span class="small">How to read it.</span>{% head %}{% column "Rank" %}'
+        "{% body %}<tr><td>1</td></tr>{% endtable %}",
+        name="Pot <A>",
+        line="",
+    )
+    assert 'role="region" aria-label="Pot &lt;A&gt;"' in html
+    assert (
+        '<caption class="nhsuk-table__caption nhsuk-u-visually-hidden">Ranking for Pot &lt;A&gt;<br>'
+        '<span class="small">How to read it.</span></caption>'
+    ) in html
+    assert "falls at" not in html
+    assert '<th class="nhsuk-table__header" scope="col">Rank</th>' in html
+    assert "<tr><td>1</td></tr>" in html
+    with pytest.raises(TemplateSyntaxError, match="needs label="):
+        Template('{% table %}{% caption %}Pot{% head %}{% column "A" %}{% body %}{% endtable %}')
+
+
+def test_a_tables_caption_may_be_visible_in_body_text_and_a_column_may_take_a_class_of_its_own():
+    html = _render(
+        '{% table caption="Bids" caption_class="" %}{% head %}{% column "Award" css="app-wide" %}'
+        '{% column "Amount" "numeric" css="app-wide" %}{% body %}{% endtable %}'
+    )
+    numeric = "app-table__cell--numeric"
+    assert '<caption class="nhsuk-table__caption">Bids</caption>' in html
+    assert '<th class="nhsuk-table__header app-wide" scope="col">Award</th>' in html
+    assert f'<th class="nhsuk-table__header {numeric} app-wide" scope="col">Amount</th>' in html
+
+
 def test_a_table_with_no_rows_says_so_instead():
     html = _render(TABLE, items=[])
     assert "<table" not in html
