@@ -27,7 +27,7 @@ from governance.rules import audits_call, manages_call
 
 from .extensions import read_by_later_stage
 from .models import Bid, TeamRole
-from .visibility import ENDORSEMENT_ASKED, sees_bid, team_membership
+from .visibility import ENDORSEMENT_ASKED, bid_memberships, sees_bid, team_membership
 
 
 def _member(user, organisation_id, bid: Bid | None = None) -> bool:
@@ -41,13 +41,7 @@ def _member(user, organisation_id, bid: Bid | None = None) -> bool:
 def _bid_memberships(user, bid: Bid) -> set[int]:
     """Which of the bid's lead and commissioning organisations the person belongs to: read once
     per bid object (one request), however many permissions the page checks."""
-    cache = getattr(bid, "_memberships", None)
-    if cache is None or cache[0] != user.pk:
-        ids = {pk for pk in (bid.lead_organisation_id, bid.commissioner_id) if pk is not None}
-        cache = (user.pk, set(Membership.objects.filter(user=user, organisation_id__in=ids)
-                                .values_list("organisation_id", flat=True)))
-        bid._memberships = cache
-    return cache[1]
+    return bid_memberships(user, bid)
 
 
 @rules.predicate

@@ -101,6 +101,27 @@ def bids_visible_to(user: User) -> QuerySet[Bid]:
     )
 
 
+def bid_memberships(user: User, bid: Bid) -> set[int]:
+    """Which of the bid's lead and commissioning organisations the person belongs to: read once
+    per bid object (one request), for this rule's commonest case and for every permission the
+    page checks (``applications.rules``)."""
+    cache = getattr(bid, "_memberships", None)
+    if cache is None or cache[0] != user.pk:
+        ids = {pk for pk in (bid.lead_organisation_id, bid.commissioner_id) if pk is not None}
+        cache = (user.pk, set(Membership.objects.filter(user=user, organisation_id__in=ids).order_by()
+                                .values_list("organisation_id", flat=True)))
+        bid._memberships = cache
+    return cache[1]
+
+
+def _lead_member_sees(user: User, bid: Bid) -> bool:
+    """The rule's first clause (``lead_organisation__in=member_organisations(user)``) asked of one
+    bid already read: a member of the lead organisation sees it. True only where
+    ``bids_visible_to`` says so too (``tests/applications/test_visibility_fast_path.py`` asks both,
+    for every role); anything else is asked of the rule itself."""
+    return user.is_authenticated and user.is_active and bid.lead_organisation_id in bid_memberships(user, bid)
+
+
 def sees_bid(user: User, bid: Bid) -> bool:
     """Is ``bid`` one of ``bids_visible_to(user)``? Asked of the queryset itself, so the rule is
     written once. A bid found by ``bid_visible_to`` already carries the answer for the person
@@ -115,12 +136,18 @@ def sees_bid(user: User, bid: Bid) -> bool:
 def bid_visible_to(user: User, pk: int) -> Bid | None:
     """One bid if ``user`` may see it, else None: a bid of ``bids_visible_to(user)``, or one a
     later stage lets them read (``applications.extensions.register_bid_reader``: assigned
-    assessors), which the lists leave out."""
+    assessors), which the lists leave out.
+
+    The bid is read by its key alone, and its writers (members of the lead organisation: every
+    page of the deadline rush) are let in by the memberships the page's permission checks read
+    anyway; for anyone else the rule's queryset is asked (``sees_bid``). Building the rule's
+    query cost about as much CPU as the rest of a small page."""
     if not user.is_authenticated or not user.is_active:
         return None
-    bid = bids_visible_to(user).filter(pk=pk).first()
-    if bid is not None:
+    bid = bids_base().filter(pk=pk).first()
+    if bid is None:
+        return None
+    if _lead_member_sees(user, bid) or sees_bid(user, bid):
         bid._found_visible_by = user.pk  # for sees_bid, for the rest of this request
         return bid
-    bid = bids_base().filter(pk=pk).first()
-    return bid if bid is not None and read_by_later_stage(user, bid) else None
+    return bid if read_by_later_stage(user, bid) else None
