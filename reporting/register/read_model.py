@@ -193,7 +193,7 @@ def public_totals(now: dt.datetime | None = None):
     with connection.cursor() as cursor:
         cursor.execute(statement, [now or timezone.now()])
         row = cursor.fetchone()
-    if row is None:  # never built: nothing to add up
+    if row is None:  # no version row yet (never built): add the rows up
         sums = _sums(published_entries(now))
         return Totals(count=sums[0], awarded=sums[1], paid=sums[2])
     return Totals(count=int(row[0]), awarded=_money(row[1]), paid=_money(row[2]))
