@@ -61,12 +61,28 @@ def main() -> None:
     old_ms, old = timed(lambda: _sums(published_entries()))
     new_ms, new = timed(public_totals)
     assert (new.count, new.awarded, new.paid) == old, (new, old)
-    report["unfiltered totals"] = {"every row added up ms": old_ms, "running totals ms": new_ms, "count": new.count}
+    report["unfiltered totals"] = {
+        "every row added up ms": old_ms,
+        "running totals ms": new_ms,
+        "count": new.count,
+    }
     every_ms, every = timed(lambda: cached_totals(search_rows().unsorted, "bench-every"))
-    capped_ms, capped = timed(lambda: cached_totals(search_rows().unsorted, "bench-capped", limit=selectors.SEARCH_RANK_LIMIT))
-    report["search totals"] = {"every match added up ms": every_ms, "first 1,001 at most ms": capped_ms,
-                               "matches": every.count, "shown": ("more than " if capped.more else "") + f"{capped.count:,}"}
-    for label, path in (("/register/", "/register/"), ("search", "/register/?q=virtual+ward"), ("API list", "/api/v1/awards/")):
+    capped_ms, capped = timed(
+        lambda: cached_totals(
+            search_rows().unsorted, "bench-capped", limit=selectors.SEARCH_RANK_LIMIT
+        )
+    )
+    report["search totals"] = {
+        "every match added up ms": every_ms,
+        "first 1,001 at most ms": capped_ms,
+        "matches": every.count,
+        "shown": ("more than " if capped.more else "") + f"{capped.count:,}",
+    }
+    for label, path in (
+        ("/register/", "/register/"),
+        ("search", "/register/?q=virtual+ward"),
+        ("API list", "/api/v1/awards/"),
+    ):
         ms, response = timed(lambda path=path: client.get(path))
         assert response.status_code == 200, (path, response.status_code)
         report[f"first request {label} ms"] = ms
