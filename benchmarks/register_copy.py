@@ -246,9 +246,16 @@ def _slice(indexes: range, n: int, base: dict, rng: random.Random, returns_per_a
 
 def fill_read_model() -> int:
     """The read model from scratch, on the server: the rows ``register_rebuild`` would write (the
-    same query), the same search vectors, the register version moved on. Returns its rows."""
+    same query), the same search vectors, the register version and its running totals set. Returns its rows."""
     from awards.visibility import published_awards
-    from reporting.register.read_model import COPIED, FOREVER, _bump, _rows, _vectorise
+    from reporting.register.read_model import (
+        COPIED,
+        FOREVER,
+        _locked_version,
+        _rows,
+        _vectorise,
+        register_recount,
+    )
 
     quote = connection.ops.quote_name
     fields = {field.attname: field.column for field in RegisterEntry._meta.concrete_fields}
@@ -260,6 +267,7 @@ def fill_read_model() -> int:
     values.append(f"GREATEST(c{len(names)}, c{len(names) + 1})")  # visible_from: the later of the two releases
     sql, params = _rows(published_awards(FOREVER)).query.sql_with_params()
     with transaction.atomic():
+        _locked_version()
         RegisterEntry.objects.all().delete()
         insert = (f"INSERT INTO {quote(RegisterEntry._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
                   f"SELECT {', '.join(values)} FROM ({sql}) AS rows ({', '.join(selected)})")  # names from the models; values as parameters
@@ -267,7 +275,7 @@ def fill_read_model() -> int:
             cursor.execute(insert, params)
             written = cursor.rowcount
         _vectorise(RegisterEntry.objects.all())
-        _bump()
+        register_recount()  # the running totals from the rows just written
     return written
 
 
@@ -275,7 +283,8 @@ def check_read_model(sample: int = 500, seed: int = 3) -> int:
     """Compare ``sample`` rows of the read model (search vector included) with the rows
     ``register_sync`` would write for the same awards; raise on a difference. Returns rows checked."""
     from awards.visibility import published_awards
-    from reporting.register.read_model import COPIED, FOREVER, _entry, _rows
+    from reporting.models import RegisterVersion
+    from reporting.register.read_model import COPIED, FOREVER, _entry, _rows, _sums
     from reporting.register.selectors import award_search_vector
 
     ids = sorted(RegisterEntry.objects.values_list("award_id", flat=True).order_by("?")[:sample])
@@ -287,6 +296,8 @@ def check_read_model(sample: int = 500, seed: int = 3) -> int:
         for name in COPIED:
             assert getattr(stored[pk], name) == getattr(entry, name), (pk, name, getattr(stored[pk], name), getattr(entry, name))
         assert stored[pk].search == vectors[pk], (pk, "search")
-    # Every public award has its row, and none other has one.
+    # Every public award has its row, and none other has one; the running totals are the rows'.
     assert RegisterEntry.objects.count() == published_awards(FOREVER).count()
+    kept = RegisterVersion.objects.values_list("entries", "awarded", "paid").get(pk=1)
+    assert kept == _sums(RegisterEntry.objects.all()), ("running totals", kept)
     return len(expected)

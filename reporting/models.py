@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -443,10 +445,19 @@ class RegisterEntry(models.Model):
 
 class RegisterVersion(models.Model):
     """One row: a number that goes up in the transaction of every change to the register's read
-    model. Cached totals are keyed by it, so a change is never served stale."""
+    model. Cached totals are keyed by it, so a change is never served stale.
+
+    It also keeps the running totals of every row of the read model (visible yet or not): how
+    many, their amounts and what has been paid on them. ``register_sync`` changes them by the
+    difference it makes, holding this row's lock, so the unfiltered register's totals are these
+    less the few rows whose release is still to come (``read_model.public_totals``)."""
 
     number = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(default=timezone.now)
+    entries = models.BigIntegerField(default=0)
+    # Sums of many awards: wider than one award's amount.
+    awarded = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+    paid = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
 
     def __str__(self) -> str:
         return f"register version {self.number}"

@@ -47,7 +47,7 @@ from ..models import ReportScope, ReportVersion
 from ..visibility import public_versions
 from .opendata import award_path
 from .public_cache import cached_part
-from .read_model import cached_totals, published_entries
+from .read_model import cached_totals, public_totals, published_entries
 from .selectors import (
     SEARCH_RANK_LIMIT,
     AwardFilter,
@@ -370,7 +370,8 @@ class AwardViewSet(PublicAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def paginate_queryset(self, queryset):
         params = sorted((k, v) for k, v in self.request.query_params.lists() if k not in ("page", "page_size", "sort", "format"))
-        count = cached_totals(queryset, "api:" + repr(params)).count
+        # No filter: the register's running totals (constant cost); else the filter set's.
+        count = public_totals().count if not params else cached_totals(queryset, "api:" + repr(params)).count
         if "-rank" in queryset.query.order_by and count > SEARCH_RANK_LIMIT:  # as the register page does
             queryset = queryset.order_by("-decided_at", "-pk")
         page = super().paginate_queryset(_CountedEntries(queryset, count))

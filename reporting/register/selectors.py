@@ -90,6 +90,13 @@ SEARCH_NEWEST_FIRST = (
     f"More than {SEARCH_RANK_LIMIT:,} awards match your search, so they are shown newest first. "
     "Add words to your search to see the best matches first."
 )
+# Past the same number a search's totals are not added up either (constant cost), and the list
+# shows the first of its matches; the downloads still hold every match.
+SEARCH_FIRST_ONLY = (
+    f"The first {SEARCH_RANK_LIMIT:,} are listed here, and the downloads below include every match. "
+    f"Totals are shown when {SEARCH_RANK_LIMIT:,} awards or fewer match."
+)
+SEARCH_MANY = f"More than {SEARCH_RANK_LIMIT:,} awards match your search."
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Decimal("0.00")
 
@@ -419,6 +426,12 @@ class AwardFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fil
         return queryset, False
 
     @property
+    def searching(self) -> bool:
+        """Whether words are searched for (whose totals are added up only so far)."""
+        self.form.is_valid()
+        return bool(getattr(self.form, "cleaned_data", {}).get("q"))
+
+    @property
     def totals_key(self) -> str:
         """The filter set in use (not its order), as a key for its cached totals."""
         if not self.is_bound or not self.form.is_valid():
@@ -587,9 +600,23 @@ def list_rows(queryset: QuerySet[Award], *, paid: bool = True) -> QuerySet[Award
 
 @dataclass
 class Totals:
+    """How many awards, how much awarded and paid. ``more``: more than ``count`` awards match (a
+    search past ``SEARCH_RANK_LIMIT``), so the amounts were not added up."""
+
     count: int = 0
     awarded: Decimal = ZERO
     paid: Decimal = ZERO
+    more: bool = False
+
+    @property
+    def count_label(self) -> str:
+        """The count with its thousands marked, as people read it ("1,000")."""
+        return f"{self.count:,}"
+
+    @property
+    def of_count(self) -> str:
+        """How many there are, as the table's caption says it: "4200", or "more than 1,000"."""
+        return f"more than {self.count_label}" if self.more else str(self.count)
 
 
 def _over_selection(queryset: QuerySet[Award], columns: dict[str, str], selects: list[str], payments: str) -> tuple[Any, ...]:

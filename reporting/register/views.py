@@ -25,16 +25,17 @@ from awards.models import Award
 from governance.access import public
 from governance.models import InnovationType
 
+from . import selectors
 from .opendata import stream_360giving, stream_csv, write_xlsx
 from .opendata_files import built_file, request_build
 from .public_cache import cached_part, normalised_query
 from .public_version import public_version
-from .read_model import cached_totals
+from .read_model import cached_totals, public_totals
 from .selectors import (
     PAGE_SIZE,
-    SEARCH_NEWEST_FIRST,
     AwardFilter,
     RegisterFilter,
+    Totals,
     award_record,
     decode_cursor,
     encode_cursor,
@@ -114,10 +115,13 @@ def _awards_of(rows: list[tuple]) -> list[Award]:
     return [awards[pk] for pk in paid]
 
 
-def register_page(entries, count: int, query, base: list[tuple[str, str]]) -> tuple[RegisterPage, str | None]:
-    """The page of ``entries`` (sorted, ``count`` of them) that ``query`` asks for."""
+def register_page(entries, count: int, query, base: list[tuple[str, str]], *,
+                  first_only: bool = False) -> tuple[RegisterPage, str | None]:
+    """The page of ``entries`` (sorted, ``count`` of them) that ``query`` asks for; with
+    ``first_only`` there are more, and only the first ``count`` are listed."""
     num_pages = max(1, -(-count // PAGE_SIZE))
     number, message = _page_number(query.get("page"), num_pages)
+    size = min(PAGE_SIZE, count - (number - 1) * PAGE_SIZE) if first_only else PAGE_SIZE
     order = keyset_order(entries)
     columns = ["pk", "paid", *(keyset_values(entries, order) if order else [])]
     rows = None
@@ -125,12 +129,12 @@ def register_page(entries, count: int, query, base: list[tuple[str, str]]) -> tu
         for name, forward in (("after", True), ("before", False)):
             values = decode_cursor(query.get(name), entries, order)
             if values is not None:
-                found = list(keyset_after(entries, order, values, forward=forward).values_list(*columns)[:PAGE_SIZE])
+                found = list(keyset_after(entries, order, values, forward=forward).values_list(*columns)[:size])
                 rows = (found if forward else found[::-1]) or None  # none: the data moved; by position
                 break
     if rows is None:
         start = (number - 1) * PAGE_SIZE
-        rows = list(entries.values_list(*columns)[start:start + PAGE_SIZE])
+        rows = list(entries.values_list(*columns)[start:start + size])
     page = RegisterPage(object_list=_awards_of(rows), number=number, num_pages=num_pages, count=count)
 
     def link(page_number: int, cursor: tuple[str, tuple] | None) -> str:
@@ -167,18 +171,23 @@ def _register_part(query) -> dict:
     same for everyone, so kept under the public version (``public_cache``)."""
     filterset = RegisterFilter(query)
     filterset.qs  # noqa: B018 - sorts and filters (lazily: no query yet)
-    totals = cached_totals(filterset.unsorted if filterset.unsorted is not None else filterset.qs, filterset.totals_key)
-    entries, newest_first = filterset.capped(totals.count)
     active = filterset.active
+    totals = register_list_totals(filterset, active)
+    entries, newest_first = filterset.capped(totals.count + totals.more)
     base = [(name, value) for name in LINK_PARAMS for value in query.getlist(name) if value != ""]
-    page, page_message = register_page(entries, totals.count, query, base)
+    page, page_message = register_page(entries, totals.count, query, base, first_only=totals.more)
+    search_message = None
+    if totals.more:
+        search_message = f"{selectors.SEARCH_NEWEST_FIRST if newest_first else selectors.SEARCH_MANY} {selectors.SEARCH_FIRST_ONLY}"
+    elif newest_first:
+        search_message = selectors.SEARCH_NEWEST_FIRST
     suffix = f"?{urlencode(active)}" if active else ""
     content = render_to_string("reporting/register/_list.html", {
         "filter": filterset,
         "form": filterset.form,
         "page": page,
         "page_message": page_message,
-        "search_message": SEARCH_NEWEST_FIRST if newest_first else None,
+        "search_message": search_message,
         "totals": totals,
         "active": active,
         "downloads": {
@@ -191,6 +200,16 @@ def _register_part(query) -> dict:
     })
     return {"content": str(content), "page_number": page.number, "num_pages": page.num_pages,
             "has_errors": bool(filterset.form.errors)}
+
+
+def register_list_totals(filterset: RegisterFilter, active: dict[str, str]) -> Totals:
+    """The totals the list shows: with no filter, the register's running totals (constant cost);
+    for a search, added up only as far as ``SEARCH_RANK_LIMIT`` matches; otherwise the filtered
+    rows' totals (read from covering indexes)."""
+    if not active:
+        return public_totals()
+    entries = filterset.unsorted if filterset.unsorted is not None else filterset.qs
+    return cached_totals(entries, filterset.totals_key, limit=selectors.SEARCH_RANK_LIMIT if filterset.searching else None)
 
 
 def year_chart(years) -> dict | None:
