@@ -33,6 +33,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from governance.models import FundRole, FundRoleKind, Membership, MembershipRole, User
+from governance.prepared import PreparedQuery
 
 from .extensions import read_by_later_stage
 from .models import Bid, BidCollaborator, BidSectionComment, EndorsementStatus, InvitationState
@@ -79,6 +80,10 @@ def bids_base() -> QuerySet[Bid]:
     return Bid.objects.select_related(
         "call", "call__fund", "call__host_network", "lead_organisation", "commissioner", "pot"
     )
+
+
+# A bid page's first query: its SQL (six joins) is built once per process.
+_BID_BY_KEY: PreparedQuery[Bid] = PreparedQuery(lambda pk: bids_base().filter(pk=pk).order_by()[:1])
 
 
 def bids_visible_to(user: User) -> QuerySet[Bid]:
@@ -144,7 +149,7 @@ def bid_visible_to(user: User, pk: int) -> Bid | None:
     query cost about as much CPU as the rest of a small page."""
     if not user.is_authenticated or not user.is_active:
         return None
-    bid = bids_base().filter(pk=pk).first()
+    bid = _BID_BY_KEY.first(pk) if type(pk) is int else bids_base().filter(pk=pk).first()
     if bid is None:
         return None
     if _lead_member_sees(user, bid) or sees_bid(user, bid):

@@ -31,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .access import is_staff_role, staff_role_condition
 from .audit import audit_record
 from .models import User
+from .prepared import PreparedQuery
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -60,6 +61,20 @@ def has_second_factor(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
+def _staff_role_and_device(user_pk: int):
+    devices = [Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True)) for model in device_classes()]
+    has_device: Combinable | Q = devices[0]
+    for device in devices[1:]:
+        has_device |= device
+    return User.objects.filter(pk=user_pk).annotate(
+        _staff=staff_role_condition(), _device=has_device).values_list("_staff", "_device")
+
+
+# Asked on every signed-in request: its SQL (three EXISTS for the roles, one per kind of device)
+# is built once per process.
+_STAFF_ROLE_AND_DEVICE: PreparedQuery[tuple[bool, bool]] = PreparedQuery(_staff_role_and_device)
+
+
 def second_factor_required(user: User) -> bool:
     """Staff roles always; anyone else once they have set one up. Read afresh on every request
     (a role given or a device set up in another session counts at once), in one query for
@@ -67,12 +82,7 @@ def second_factor_required(user: User) -> bool:
     (the staff role remembered on the request's user object, as ``is_staff_role`` does)."""
     if user.is_superuser or user.is_staff or getattr(user, "_portal_is_staff_role", None):
         return True
-    devices = [Exists(model.objects.filter(user=OuterRef("pk"), confirmed=True)) for model in device_classes()]
-    has_device: Combinable | Q = devices[0]
-    for device in devices[1:]:
-        has_device |= device
-    staff, has_one = User.objects.filter(pk=user.pk).annotate(
-        _staff=staff_role_condition(), _device=has_device).values_list("_staff", "_device").get()
+    staff, has_one = _STAFF_ROLE_AND_DEVICE.get(user.pk)
     user._portal_is_staff_role = bool(staff)
     return bool(staff or has_one)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from governance.audit import audit_record
 from governance.models import Membership, User
 from governance.money import parse_money
+from governance.prepared import PreparedQuery
 
 from .. import checks
 from ..checks import uk_datetime
@@ -67,13 +68,18 @@ def _require_section_writer(actor: User, bid: Bid, section: str) -> None:
         )
 
 
+# Every save locks its bid first: the SQL is built once per process.
+_LOCKED_BID: PreparedQuery[Bid] = PreparedQuery(
+    lambda pk: Bid.objects.select_for_update(of=("self",))
+    .select_related("call", "call__fund", "lead_organisation", "commissioner")
+    .filter(pk=pk)
+    .order_by()
+)
+
+
 def _lock(bid: Bid) -> Bid:
     """The bid's row, locked until the transaction ends, with its call."""
-    return (
-        Bid.objects.select_for_update(of=("self",))
-        .select_related("call", "call__fund", "lead_organisation", "commissioner")
-        .get(pk=bid.pk)
-    )
+    return _LOCKED_BID.get(bid.pk)
 
 
 def _check_changeable(bid: Bid, now: dt.datetime) -> None:
