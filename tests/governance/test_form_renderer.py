@@ -58,3 +58,35 @@ def test_the_site_uses_the_fast_renderer():
     from django.forms.renderers import get_default_renderer
 
     assert isinstance(get_default_renderer(), FastWidgetRenderer)
+
+
+class RowFields(Everything):
+    """The fields a bid's row formsets have, plus every other kind ``nhsuk/field.html`` knows."""
+
+    upload = forms.FileField(required=False, help_text="PDF, at most 10 MB")
+    counted = forms.CharField(max_length=300, widget=forms.Textarea, help_text=mark_safe("Say <em>why</em>"))
+    quiet = forms.CharField(required=False)
+    choice = forms.ChoiceField(required=False, widget=forms.RadioSelect, choices=[("a", "A"), ("b", "B")])
+    labelled = forms.CharField(required=False, label="Your <b>name</b> (optional)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quiet"].say_optional = False
+
+
+@pytest.mark.parametrize("data", [*VALUES, {"counted": "x" * 400, "quiet": "q"}])
+@pytest.mark.parametrize("options", [{}, {"wrapper_class": "app-row__wide"}, {"prefix": "£", "say_optional": False},
+                                     {"wrapper_class": 'a"b', "prefix": "<p>"}])
+def test_a_field_written_in_python_is_the_templates_bytes(data, options):
+    """``{% nhsuk_field %}`` against ``{% include "nhsuk/field.html" %}`` for every field, bound
+    and unbound, with errors, hints, a prefix, a wrapper class and a character count."""
+    from django.template import Context, Template
+
+    included = Template('{% include "nhsuk/field.html" %}')
+    tag = Template("{% load portal %}{% nhsuk_field field wrapper_class=wrapper_class prefix=prefix "
+                   "say_optional=say_optional %}")
+    for form in (RowFields(data), RowFields(initial={"title": "Start"})):
+        form.is_valid()
+        for name in form.fields:
+            context = {"wrapper_class": "", "prefix": "", "say_optional": None, **options, "field": form[name]}
+            assert tag.render(Context(context)) == included.render(Context(context)), name
