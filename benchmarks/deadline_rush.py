@@ -10,8 +10,11 @@ What it does, all on 127.0.0.1 and bounded in time:
    ``--keep``) and migrates it;
 2. creates a call and ``--writers`` bid writers, each a member of their own NHS trust with a
    complete, endorsed draft bid and a signed-in session;
-3. starts the portal under gunicorn (production-like settings, DEBUG off, Celery tasks queued
-   on Redis rather than run in the request);
+3. starts the portal as docker-compose runs it: nginx with ``deploy/nginx.conf`` (it stamps
+   ``X-Request-Start``) in front of two gunicorns, one for page views and one for changes (saves,
+   submissions), production-like settings, DEBUG off, Celery tasks queued on Redis rather than
+   run in the request (``--front gunicorn``: one gunicorn and no proxy, the script stamping
+   ``X-Request-Start`` itself; needs ``nginx`` otherwise, Debian's ``nginx-light``);
 4. moves the call's closing time to ``--window`` seconds from now and runs locust (headless,
    a separate process) so that each writer, at a random moment in the window, opens the bid,
    saves three sections (summary, costs, savings: each a read then a versioned save), checks
@@ -30,10 +33,12 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -318,46 +323,102 @@ def _percentiles(values: list[float]) -> dict:
             "p99_ms": round(cuts[98], 1), "max_ms": round(max(values), 1)}
 
 
+def _gunicorn(name: str, port: int, workers: int, threads: int, env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "fundportal.wsgi:application", "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--timeout", "60",
+         "--access-logfile", str(RESULTS / f"deadline_rush_access_{name}.log"),
+         "--access-logformat", '%(t)s "%(r)s" %(s)s %(M)sms'],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _nginx(port: int, pages_port: int, changes_port: int, folder: Path, log) -> subprocess.Popen:
+    """nginx with docker-compose's own site (``deploy/nginx.conf``): page views to one gunicorn,
+    changes to the other, ``X-Request-Start`` stamped as each request arrives."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    for compose_name, here in (("listen 80;", f"listen 127.0.0.1:{port};"),
+                               ("server web:8000;", f"server 127.0.0.1:{pages_port};"),
+                               ("server web-changes:8000;", f"server 127.0.0.1:{changes_port};")):
+        if site.count(compose_name) != 1:
+            raise SystemExit(f"deploy/nginx.conf no longer has one {compose_name!r}: update this script")
+        site = site.replace(compose_name, here)
+    temp = " ".join(f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    config = folder / "nginx.conf"
+    config.write_text(
+        f"daemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'} warn;\n"
+        f"{'user root;' if os.geteuid() == 0 else ''}\nevents {{ worker_connections 2048; }}\n"
+        f"http {{\n access_log {RESULTS / 'deadline_rush_access_nginx.log'};\n {temp}\n{site}\n}}\n")
+    return subprocess.Popen(["nginx", "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(config)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # requests still queued on a loaded machine
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--writers", type=int, default=200)
     parser.add_argument("--window", type=float, default=60.0, help="seconds from the start of the rush to closing")
     parser.add_argument("--opening", type=float, default=40.0,
                         help="seconds before the rush in which the writers open their bids")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--front", choices=("nginx", "gunicorn"), default="nginx",
+                        help="nginx: as docker-compose runs the portal, deploy/nginx.conf in front of two gunicorns "
+                             "(page views, changes); gunicorn: one gunicorn, and the script stamps X-Request-Start "
+                             "itself as the proxy would")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (page views, or all)")
+    parser.add_argument("--change-workers", type=int, default=2, help="worker processes of the changes' gunicorn")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, default=8131)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument("--no-proxy-start", action="store_true",
-                        help="no X-Request-Start (as if no proxy were in front): the deadline is judged by when "
-                             "Django received each request")
+                        help="with --front gunicorn, no X-Request-Start (as if no proxy were in front): the deadline "
+                             "is judged by when Django received each request")
     args = parser.parse_args()
+    proxied = args.front == "nginx"
+    if proxied and shutil.which("nginx") is None:
+        raise SystemExit("nginx is not installed (apt-get install nginx-light), or run with --front gunicorn")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     database_url = _fresh_database()
-    env = _environment(database_url, proxy_start=not args.no_proxy_start)
+    env = _environment(database_url, proxy_start=proxied or not args.no_proxy_start)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    server = None
+    servers: list[subprocess.Popen] = []
+    folder = tempfile.TemporaryDirectory(prefix="deadline-rush-")
+    for old_log in RESULTS.glob("deadline_rush_access*.log"):
+        old_log.unlink()
     try:
         print(f"Migrating {DATABASE}...", flush=True)
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True,
                        timeout=600)
         print(f"Creating {args.writers} writers with complete, endorsed drafts...", flush=True)
         plan = _setup(args.writers)
-        print(f"Starting gunicorn: {args.workers} workers x {args.threads} threads on 127.0.0.1:{args.port}", flush=True)
         server_log = (RESULTS / "deadline_rush_gunicorn.log").open("w")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "fundportal.wsgi:application", "-b", f"127.0.0.1:{args.port}",
-             "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads), "--timeout", "60",
-             "--access-logfile", str(RESULTS / "deadline_rush_access.log"),
-             "--access-logformat", '%(t)s "%(r)s" %(s)s %(M)sms'],
-            cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True)
+        if proxied:
+            print(f"Starting nginx on 127.0.0.1:{args.port} (deploy/nginx.conf) in front of two gunicorns: page "
+                  f"views {args.workers} workers x {args.threads} threads, changes {args.change_workers} x "
+                  f"{args.threads}", flush=True)
+            servers.append(_gunicorn("pages", args.port + 1, args.workers, args.threads, env, server_log))
+            servers.append(_gunicorn("changes", args.port + 2, args.change_workers, args.threads, env, server_log))
+            _wait_for(f"http://127.0.0.1:{args.port + 1}/healthz", 60)
+            _wait_for(f"http://127.0.0.1:{args.port + 2}/healthz", 60)
+            servers.append(_nginx(args.port, args.port + 1, args.port + 2, Path(folder.name), server_log))
+        else:
+            print(f"Starting gunicorn: {args.workers} workers x {args.threads} threads on 127.0.0.1:{args.port}",
+                  flush=True)
+            servers.append(_gunicorn("all", args.port, args.workers, args.threads, env, server_log))
         _wait_for(f"http://127.0.0.1:{args.port}/healthz", 60)
 
         now = time.time()
         closes_at = _close_call_in(plan["call"], args.opening + args.window)
-        plan.update(proxy_start=not args.no_proxy_start, opening_starts=now + 1, opening_seconds=max(1.0, args.opening - 10),
+        plan.update(proxy_start=not proxied and not args.no_proxy_start, opening_starts=now + 1, opening_seconds=max(1.0, args.opening - 10),
                     rush_starts=closes_at - args.window, latest_start=max(1.0, args.window - 20))
         plan_file, timings_file = RESULTS / "deadline_rush_plan.json", RESULTS / "deadline_rush_timings.json"
         plan_file.write_text(json.dumps(plan))
@@ -377,13 +438,9 @@ def main() -> int:
         timings = json.loads(timings_file.read_text())
         database = _count(plan["call"], closes_at)
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # requests still queued on a loaded machine
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=30)
+        for server in reversed(servers):
+            _stop(server)
+        folder.cleanup()
         try:
             import redis
 
@@ -403,10 +460,14 @@ def main() -> int:
     for name, response_time, ok, _ in timings:
         if ok:
             by_name.setdefault(name, []).append(response_time)
-    server_errors = sum(1 for line in (RESULTS / "deadline_rush_access.log").read_text().splitlines()
-                        if re.search(r'" 5\d\d ', line))
+    # nginx sees every request (and answers 502 itself if a gunicorn is gone); without it, gunicorn's log.
+    access_log = RESULTS / ("deadline_rush_access_nginx.log" if proxied else "deadline_rush_access_all.log")
+    server_errors = sum(1 for line in access_log.read_text().splitlines() if re.search(r'" 5\d\d ', line))
     result = {
-        "writers": args.writers, "window_s": args.window, "proxy_start_header": not args.no_proxy_start, "gunicorn": f"{args.workers} workers x {args.threads} threads",
+        "writers": args.writers, "window_s": args.window, "front": args.front,
+        "proxy_start_header": proxied or not args.no_proxy_start,
+        "gunicorn": (f"page views {args.workers} x {args.threads}, changes {args.change_workers} x {args.threads}"
+                     if proxied else f"{args.workers} workers x {args.threads} threads"),
         "submissions_expected": args.writers, "submissions_in_database": database["submitted"],
         "submissions_lost": args.writers - database["submitted"], "submitted_after_closing": database["submitted_after_closing"],
         "submitted_audit_events": database["submitted_events"], "references_unique": database["references_unique"],

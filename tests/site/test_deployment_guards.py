@@ -1,6 +1,7 @@
 """Findings 5 and 6 of the sign-in review: seed_demo refuses production settings; the compose
 file runs gunicorn only behind its proxy, and X-Forwarded-Proto is believed only behind one."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -58,11 +59,19 @@ def test_the_compose_file_publishes_only_the_proxy_in_front_of_gunicorn():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"proxy"}
-    assert "web" in set(services["proxy"]["depends_on"])
+    assert {"web", "web-changes"} <= set(services["proxy"]["depends_on"])
+    # Page views and changes are served by two gunicorns with the same settings (deploy/nginx.conf).
     assert services["web"]["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+    assert services["web-changes"]["environment"] == services["web"]["environment"]
+    assert services["web-changes"]["volumes"] == services["web"]["volumes"]
     config_path = next(volume.split(":")[0] for volume in services["proxy"]["volumes"] if "nginx" in volume)
     config = (ROOT / config_path).read_text()
-    assert "proxy_pass http://web:8000" in config
+    assert re.search(r"upstream pages \{\s*server web:8000;\s*\}", config)
+    assert re.search(r"upstream changes \{\s*server web-changes:8000;\s*\}", config)
+    routes = re.search(r"map \$request_method \$portal \{(.*?)\}", config, re.S).group(1)
+    assert dict(line.strip(" ;").split() for line in routes.strip().splitlines()) == {
+        "default": "changes", "GET": "pages", "HEAD": "pages"}
+    assert "proxy_pass http://$portal;" in config
     # The proxy writes these headers itself, replacing whatever the client sent.
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in config
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in config
